@@ -1,0 +1,37 @@
+"""Settings from the environment, with embedded defaults that need no set-up.
+
+WAYBILL_HOME       working folder (default ./.waybill): SQLite store, landing, archive, key file.
+WAYBILL_DB_URL     SQLAlchemy URL of the store (default: SQLite file in WAYBILL_HOME).
+WAYBILL_SECRET_KEY base64 of the 32-byte AES-256-GCM key for personal data; if unset, the key is
+                   read from WAYBILL_SECRET_KEY_FILE (default WAYBILL_HOME/secret.key), which
+                   `waybill db upgrade` creates with a random key when it does not exist.
+WAYBILL_EXPECTED_YEARS expected relationship years for lifetime value (default 3).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path
+    db_url: str
+    secret_key_b64: str | None
+    secret_key_file: Path
+    expected_years: Decimal
+
+
+def settings() -> Settings:
+    """Read the settings now (tests change the environment between calls)."""
+    home = Path(os.environ.get("WAYBILL_HOME", ".waybill")).resolve()
+    return Settings(
+        home=home,
+        db_url=os.environ.get("WAYBILL_DB_URL") or f"sqlite:///{home / 'waybill.db'}",
+        secret_key_b64=os.environ.get("WAYBILL_SECRET_KEY") or None,
+        secret_key_file=Path(os.environ.get("WAYBILL_SECRET_KEY_FILE", home / "secret.key")),
+        expected_years=Decimal(os.environ.get("WAYBILL_EXPECTED_YEARS", "3")),
+    )

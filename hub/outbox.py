@@ -1,0 +1,95 @@
+"""The outbox: one row per canonical change and target, written in the same transaction as the
+change. Publishers deliver rows at least once with the row's idempotency key, then mark them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, func, select, update
+
+from hub import bulk, routes
+from hub.schema import outbox
+
+
+@dataclass(frozen=True)
+class Change:
+    """A canonical row that was inserted or changed by an apply."""
+
+    entity: str
+    entity_id: int
+    system: str
+    message_id: int | None
+    row_hash: str
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    id: int
+    target: str
+    entity: str
+    entity_id: int
+    idempotency_key: str
+    attempts: int
+
+
+_COLUMNS = ("id", "target", "entity", "entity_id", "idempotency_key", "state", "attempts", "created_at")
+
+
+def enqueue(conn: Connection, changes: list[Change], now: dt.datetime) -> int:
+    """Write the outbox rows for `changes` (per routes.targets); returns how many."""
+    pending = [
+        (target, c.entity, c.entity_id, f"{target}/{c.entity}/{c.entity_id}/{c.message_id or 0}/{c.row_hash[:10]}")
+        for c in changes
+        for target in routes.targets(c.entity, c.system)
+    ]
+    if not pending:
+        return 0
+    # The key names the message that caused the change, so it is unique per change: a replay of the
+    # same message writes a row only for content that differs, hence with another row hash.
+    ids = bulk.allocate_ids(conn, outbox, len(pending))
+    rows = [(i, *p, "pending", 0, now) for i, p in zip(ids, pending)]
+    bulk.insert_rows(conn, outbox, _COLUMNS, rows)
+    return len(rows)
+
+
+def pending(conn: Connection, target: str, limit: int = 1000) -> list[OutboxItem]:
+    """The oldest undelivered rows for `target`."""
+    q = (
+        select(outbox.c.id, outbox.c.target, outbox.c.entity, outbox.c.entity_id,
+               outbox.c.idempotency_key, outbox.c.attempts)
+        .where(outbox.c.target == target, outbox.c.state == "pending")
+        .order_by(outbox.c.id)
+        .limit(limit)
+    )
+    return [OutboxItem(*r) for r in conn.execute(q)]
+
+
+def mark_delivered(conn: Connection, ids: list[int], now: dt.datetime) -> None:
+    for chunk in _chunks(ids):
+        conn.execute(
+            update(outbox).where(outbox.c.id.in_(chunk))
+            .values(state="delivered", delivered_at=now, attempts=outbox.c.attempts + 1)
+        )
+
+
+def mark_failed(conn: Connection, item_id: int, reason: str, dead: bool) -> None:
+    """Count a failed attempt; a permanent failure (dead) takes the row out of the queue."""
+    conn.execute(
+        update(outbox).where(outbox.c.id == item_id)
+        .values(state="dead" if dead else "pending", reason=reason, attempts=outbox.c.attempts + 1)
+    )
+
+
+def counts(conn: Connection) -> dict[str, dict[str, int]]:
+    """target -> state -> rows."""
+    out: dict[str, dict[str, int]] = {}
+    for target, state, n in conn.execute(
+        select(outbox.c.target, outbox.c.state, func.count()).group_by(outbox.c.target, outbox.c.state)
+    ):
+        out.setdefault(target, {})[state] = n
+    return out
+
+
+def _chunks(ids: list[int], size: int = 500) -> list[list[int]]:
+    return [ids[i:i + size] for i in range(0, len(ids), size)]

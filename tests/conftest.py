@@ -1,0 +1,66 @@
+"""Shared fixtures: a fresh hub store on SQLite and, for tests marked postgres, on PostgreSQL.
+
+PostgreSQL runs on 127.0.0.1:5432 with trust auth on every machine here; each test session gets a
+database of its own, dropped at the end.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import secrets
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from hub.schema import metadata
+from hub.store import Store
+
+PG_ADMIN_URL = os.environ.get("WAYBILL_TEST_PG_ADMIN", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
+
+
+@pytest.fixture(autouse=True)
+def waybill_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own WAYBILL_HOME and personal-data key."""
+    home = tmp_path / "waybill"
+    monkeypatch.setenv("WAYBILL_HOME", str(home))
+    monkeypatch.setenv("WAYBILL_SECRET_KEY", base64.b64encode(secrets.token_bytes(32)).decode())
+    monkeypatch.delenv("WAYBILL_DB_URL", raising=False)
+    return home
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    name = f"waybill_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    engine = create_engine(url)
+    from hub.db import upgrade
+
+    upgrade(engine)
+    engine.dispose()
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def store(request: pytest.FixtureRequest, waybill_env: Path) -> Iterator[Store]:
+    """A migrated, empty store on each database."""
+    if request.param == "sqlite":
+        s = Store.open(f"sqlite:///{waybill_env / 'hub.db'}")
+        s.upgrade()
+    else:
+        url = request.getfixturevalue("pg_url")
+        s = Store.open(url)
+        names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
+        with s.engine.begin() as conn:
+            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    yield s
+    s.engine.dispose()
