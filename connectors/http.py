@@ -1,0 +1,138 @@
+"""The one HTTP policy every HTTP connector (and zeep) goes through.
+
+- connect and read timeouts are always set;
+- 429 (honouring Retry-After), 502/503/504, timeouts and connection resets are retried with
+  tenacity: exponential backoff with jitter, bounded attempts and total time;
+- other 4xx (and 500/501) are permanent: PermanentHTTPError at once, for the caller to dead-letter;
+- TLS verification is on and set explicitly (REQUESTS_CA_BUNDLE would otherwise override it);
+- each request is logged with system, stream, method, path, status and attempt, never credentials.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+import time
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    stop_after_delay,
+    wait_exponential_jitter,
+)
+
+from hub.errors import WaybillError
+from hub.logs import event, get_logger
+
+log = get_logger("http")
+
+TRANSIENT_STATUS = frozenset({408, 429, 502, 503, 504})
+
+
+@dataclass(frozen=True)
+class HttpPolicy:
+    connect_timeout: float = 5.0
+    read_timeout: float = 30.0
+    max_attempts: int = 6
+    max_total_seconds: float = 120.0
+    backoff_initial: float = 0.5
+    backoff_max: float = 20.0
+    #: a Retry-After longer than this is not waited for: the call fails as transient
+    retry_after_cap: float = 60.0
+
+
+class TransientHTTPError(WaybillError):
+    """A failure worth retrying; raised to the caller only when the retry budget is spent."""
+
+    def __init__(self, message: str, status: int | None = None, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.retry_after = retry_after
+
+
+class PermanentHTTPError(WaybillError):
+    """A 4xx (other than 408/429) or 500/501: retrying will not help; dead-letter the record."""
+
+    def __init__(self, message: str, status: int, body: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.body = body
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """Retry-After as seconds: delta-seconds or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, (when - dt.datetime.now(dt.timezone.utc)).total_seconds())
+
+
+class HttpClient:
+    """A requests session bound to one system, with the policy above."""
+
+    def __init__(self, system: str, base_url: str = "", policy: HttpPolicy | None = None,
+                 verify: bool | str = True, headers: dict[str, str] | None = None,
+                 session: requests.Session | None = None) -> None:
+        self.system = system
+        self.base_url = base_url.rstrip("/")
+        self.policy = policy or HttpPolicy()
+        self.session = session or requests.Session()
+        self.session.verify = verify
+        self.session.headers.update(headers or {})
+        self.session.headers.setdefault("User-Agent", "waybill/0.1")
+
+    def request(self, method: str, path: str, *, stream: str = "-", **kwargs: Any) -> requests.Response:
+        """Send with retries; returns a 2xx/3xx response or raises Transient/PermanentHTTPError."""
+        url = path if path.startswith(("http://", "https://")) else f"{self.base_url}/{path.lstrip('/')}"
+        kwargs.setdefault("timeout", (self.policy.connect_timeout, self.policy.read_timeout))
+        retrying = Retrying(
+            retry=retry_if_exception_type(TransientHTTPError),
+            stop=stop_after_attempt(self.policy.max_attempts) | stop_after_delay(self.policy.max_total_seconds),
+            wait=self._wait,
+            reraise=True,
+        )
+        for attempt in retrying:
+            with attempt:
+                return self._send_once(method, url, stream, attempt.retry_state.attempt_number, kwargs)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _send_once(self, method: str, url: str, stream: str, attempt: int, kwargs: dict) -> requests.Response:
+        path = urlsplit(url).path
+        started = time.monotonic()
+        try:
+            resp = self.session.request(method, url, **kwargs)
+        except (requests.Timeout, requests.ConnectionError) as err:
+            event(log, "http-error", system=self.system, stream=stream, method=method, path=path,
+                  attempt=attempt, error=type(err).__name__)
+            raise TransientHTTPError(f"{self.system} {method} {path}: {type(err).__name__}") from err
+        event(log, "http", system=self.system, stream=stream, method=method, path=path, status=resp.status_code,
+              attempt=attempt, ms=round((time.monotonic() - started) * 1000))
+        if resp.status_code in TRANSIENT_STATUS:
+            raise TransientHTTPError(f"{self.system} {method} {path}: HTTP {resp.status_code}",
+                                     resp.status_code, retry_after_seconds(resp.headers.get("Retry-After")))
+        if resp.status_code >= 400:
+            body = resp.text[:500]
+            raise PermanentHTTPError(f"{self.system} {method} {path}: HTTP {resp.status_code}: {body}",
+                                     resp.status_code, body)
+        return resp
+
+    def _wait(self, state: RetryCallState) -> float:
+        backoff = wait_exponential_jitter(initial=self.policy.backoff_initial, max=self.policy.backoff_max)(state)
+        err = state.outcome.exception() if state.outcome else None
+        if isinstance(err, TransientHTTPError) and err.retry_after is not None:
+            if err.retry_after > self.policy.retry_after_cap:
+                raise err
+            return max(err.retry_after, 0.0)
+        return backoff
