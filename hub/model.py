@@ -52,6 +52,14 @@ AGING_BUCKETS: tuple[tuple[str, int | None], ...] = (
 )
 
 
+def aging_bucket(days_overdue: int) -> str:
+    """The aging bucket of an open item `days_overdue` days past its due date (<= 0: current)."""
+    for name, upper in AGING_BUCKETS:
+        if upper is None or days_overdue <= upper:
+            return name
+    raise AssertionError("the last bucket is open-ended")
+
+
 def version_of(value: dt.datetime | dt.date | int | str) -> str:
     """Turn a source's version (timestamp, sequence number or ready string) into a sortable string.
 
