@@ -38,17 +38,12 @@ _COLUMNS = ("id", "target", "entity", "entity_id", "idempotency_key", "state", "
 
 def enqueue(conn: Connection, changes: list[Change], now: dt.datetime) -> int:
     """Write the outbox rows for `changes` (per routes.targets); returns how many."""
-    pending = [
-        (target, c.entity, c.entity_id, f"{target}/{c.entity}/{c.entity_id}/{c.message_id or 0}/{c.row_hash[:10]}")
-        for c in changes
-        for target in routes.targets(c.entity, c.system)
-    ]
+    pending = [(target, c.entity, c.entity_id) for c in changes for target in routes.targets(c.entity, c.system)]
     if not pending:
         return 0
-    # The key names the message that caused the change, so it is unique per change: a replay of the
-    # same message writes a row only for content that differs, hence with another row hash.
+    # The key names the outbox row itself: unique per change, and the same on every redelivery.
     ids = bulk.allocate_ids(conn, outbox, len(pending))
-    rows = [(i, *p, "pending", 0, now) for i, p in zip(ids, pending)]
+    rows = [(i, t, e, eid, f"{t}/{e}/{eid}/{i}", "pending", 0, now) for i, (t, e, eid) in zip(ids, pending)]
     bulk.insert_rows(conn, outbox, _COLUMNS, rows)
     return len(rows)
 
