@@ -2,7 +2,8 @@
 
 Rows are tuples in a given column order holding Python values (str, int, Decimal, date, datetime,
 bool, None). PostgreSQL gets them through COPY inside the current transaction; SQLite through the
-driver's executemany with values converted once to what sqlite3 stores natively. Ids of new rows
+driver's executemany, with sqlite3 adapters (registered here) storing Decimal, date and datetime the
+way SQLAlchemy's SQLite dialect reads them back. Ids of new rows
 are allocated up front (a sequence range, or max(id) under SQLite's write lock) so that children
 and outbox rows can reference them without a RETURNING round trip per row.
 """
@@ -12,11 +13,20 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from collections.abc import Callable, Sequence
+import sqlite3
+from collections.abc import Sequence
 from decimal import Decimal
-from typing import Any
 
-from sqlalchemy import Connection, Table, func, select
+import json
+
+from sqlalchemy import ColumnElement, Connection, String, Table, bindparam, func, literal_column, select
+from sqlalchemy.dialects.postgresql import ARRAY
+
+# Adapters run in the driver, per value, without a Python loop of ours; they match what
+# SQLAlchemy's SQLite types write (REAL for Numeric, ISO text for dates and times).
+sqlite3.register_adapter(Decimal, float)
+sqlite3.register_adapter(dt.date, dt.date.isoformat)
+sqlite3.register_adapter(dt.datetime, lambda v: v.isoformat(sep=" ", timespec="microseconds"))
 
 
 def allocate_ids(conn: Connection, table: Table, n: int) -> list[int]:
@@ -32,6 +42,15 @@ def allocate_ids(conn: Connection, table: Table, n: int) -> list[int]:
     return list(range(start, start + n))
 
 
+def in_list(conn: Connection, column: ColumnElement, values: Sequence[str]) -> ColumnElement[bool]:
+    """`column IN values` with the whole list as ONE bound parameter (a JSON array on SQLite, an
+    array on PostgreSQL): the statement stays cached instead of being re-rendered for every list."""
+    if conn.dialect.name == "postgresql":
+        return column == func.any(bindparam("keys", list(values), type_=ARRAY(String)))
+    listed = select(literal_column("value")).select_from(func.json_each(bindparam("keys", json.dumps(list(values)))))
+    return column.in_(listed.scalar_subquery())
+
+
 def insert_rows(conn: Connection, table: Table, columns: Sequence[str], rows: list[tuple]) -> None:
     """Insert `rows` (tuples in `columns` order) into `table`."""
     if not rows:
@@ -40,7 +59,7 @@ def insert_rows(conn: Connection, table: Table, columns: Sequence[str], rows: li
         _copy(conn, table, columns, rows)
     else:
         sql = f'INSERT INTO "{table.name}" ({", ".join(columns)}) VALUES ({", ".join("?" * len(columns))})'
-        conn.exec_driver_sql(sql, _sqlite_values(table, columns, rows))
+        conn.exec_driver_sql(sql, rows)
 
 
 def _copy(conn: Connection, table: Table, columns: Sequence[str], rows: list[tuple]) -> None:
@@ -50,32 +69,3 @@ def _copy(conn: Connection, table: Table, columns: Sequence[str], rows: list[tup
     raw = conn.connection.driver_connection
     with raw.cursor() as cur:  # type: ignore[union-attr]
         cur.copy_expert(f'COPY "{table.name}" ({", ".join(columns)}) FROM STDIN WITH (FORMAT csv)', buf)
-
-
-def _sqlite_values(table: Table, columns: Sequence[str], rows: list[tuple]) -> list[tuple]:
-    converters: list[Callable[[Any], Any] | None] = [_converter(table.c[c].type.python_type) for c in columns]
-    if not any(converters):
-        return rows
-    idx = [(i, conv) for i, conv in enumerate(converters) if conv is not None]
-    out = []
-    for row in rows:
-        values = list(row)
-        for i, conv in idx:
-            v = values[i]
-            if v is not None:
-                values[i] = conv(v)
-        out.append(tuple(values))
-    return out
-
-
-def _converter(python_type: type) -> Callable[[Any], Any] | None:
-    """How a value of a column's Python type is stored by SQLAlchemy's SQLite dialect."""
-    if python_type is Decimal:
-        return float
-    if python_type is dt.datetime:
-        return lambda v: v.isoformat(sep=" ", timespec="microseconds")
-    if python_type is dt.date:
-        return dt.date.isoformat
-    if python_type is bool:
-        return int
-    return None

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Literal, Union
+from typing import Literal, NamedTuple, Union
 
 #: Canonical delivery statuses, in the order a parcel normally moves through them.
 DELIVERY_STATUSES: tuple[str, ...] = (
@@ -77,9 +77,10 @@ def version_of(value: dt.datetime | dt.date | int | str) -> str:
     return value
 
 
-@dataclass(frozen=True, slots=True)
-class Ref:
-    """A record's id in one system, e.g. Ref("erp", "res.partner/42")."""
+class Ref(NamedTuple):
+    """A record's id in one system, e.g. Ref("erp", "res.partner/42").
+
+    A NamedTuple: refs are hashed and compared for every record of every sync, in C this way."""
 
     system: str
     external_id: str

@@ -76,29 +76,40 @@ def _customer(c: model.Customer) -> None:
 
 
 def _order(o: model.Order) -> None:
-    _ref(o.ref, "order.ref")
-    _ref(o.customer, "order.customer")
-    _required(o.version, "order.version")
-    _date(o.order_date, "order.order_date")
-    _date(o.requested_date, "order.requested_date", required=False)
-    _currency(o.currency, "order.currency")
+    # Hot path: the common all-valid case costs a few comparisons; the helpers name the failure.
+    if not (o.ref and o.ref.system and o.ref.external_id):
+        _ref(o.ref, "order.ref")
+    if not (o.customer and o.customer.system and o.customer.external_id):
+        _ref(o.customer, "order.customer")
+    if not o.version:
+        _required(o.version, "order.version")
+    if o.order_date is None or not EARLIEST <= o.order_date <= LATEST:
+        _date(o.order_date, "order.order_date")
+    if o.requested_date is not None and not EARLIEST <= o.requested_date <= LATEST:
+        _date(o.requested_date, "order.requested_date")
+    if o.currency not in CURRENCIES:
+        _currency(o.currency, "order.currency")
     if o.kind not in model.ORDER_KINDS:
         raise RecordRejected(f"unknown kind {o.kind!r}", "order.kind")
     if o.status not in model.ORDER_STATUSES:
         raise RecordRejected(f"unknown status {o.status!r}", "order.status")
-    _non_negative(o.amount_total, "order.amount_total")
+    if o.amount_total is not None and o.amount_total < 0:
+        _non_negative(o.amount_total, "order.amount_total")
     seen: set[int] = set()
     for i, line in enumerate(o.lines):
-        path = f"order.lines[{i}]"
+        # Hot path (every order line of every sync): plain comparisons, helpers only on failure.
         if line.line_no in seen:
-            raise RecordRejected(f"duplicate line number {line.line_no}", f"{path}.line_no")
+            raise RecordRejected(f"duplicate line number {line.line_no}", f"order.lines[{i}].line_no")
         seen.add(line.line_no)
         if line.sku is None and line.gtin is None:
-            raise RecordRejected("a line needs a SKU or a GTIN", f"{path}.sku")
-        _required(line.quantity, f"{path}.quantity")
-        _non_negative(line.quantity, f"{path}.quantity")
-        _non_negative(line.quantity_shipped, f"{path}.quantity_shipped")
-        _non_negative(line.unit_price, f"{path}.unit_price")
+            raise RecordRejected("a line needs a SKU or a GTIN", f"order.lines[{i}].sku")
+        if line.quantity is None or line.quantity < 0:
+            _required(line.quantity, f"order.lines[{i}].quantity")
+            _non_negative(line.quantity, f"order.lines[{i}].quantity")
+        if line.quantity_shipped < 0:
+            _non_negative(line.quantity_shipped, f"order.lines[{i}].quantity_shipped")
+        if line.unit_price is not None and line.unit_price < 0:
+            _non_negative(line.unit_price, f"order.lines[{i}].unit_price")
 
 
 def _stock(s: model.StockLevel) -> None:
