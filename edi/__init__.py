@@ -1,0 +1,15 @@
+"""EDI engine: X12 and UN/EDIFACT reading, envelope and message validation, writing, acknowledging.
+
+Modules, one job each: ``tokenizer`` (chunked input), ``x12_reader`` / ``edifact_reader``
+(segments), ``envelope`` (interchanges, groups, messages, control numbers), ``validator`` with the
+data in ``definitions/``, ``serializer`` (writing), ``acks`` (997/999/TA1/CONTRL), ``profiles``
+(partner files), ``hooks`` (state injected from the hub store), ``cli`` (``waybill edi``).
+
+Typical use::
+
+    from edi.envelope import read_interchanges
+    from edi.validator import validate
+
+    for interchange in read_interchanges(path, registry=hub_registry, on_message=validate):
+        print(interchange.accepted)
+"""

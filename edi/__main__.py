@@ -1,0 +1,7 @@
+"""``python -m edi``: the ``waybill edi`` commands."""
+
+import sys
+
+from edi.cli import main
+
+sys.exit(main())

@@ -1,0 +1,161 @@
+"""``waybill edi`` commands: validate, show, ack.
+
+The hub's CLI calls :func:`register` with its sub-parsers; :func:`main` runs the same commands
+stand-alone (``python -m edi``). Exit codes: 0 all accepted, 1 something rejected (including a
+file that is not EDI), 2 usage errors (argparse).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterator
+
+from edi.acks import acknowledge
+from edi.envelope import read_interchanges
+from edi.errors import EdiError
+from edi.hooks import MemoryControlNumbers, MemoryRegistry
+from edi.model import Interchange
+from edi.profiles import ProfileError, load_profile
+from edi.serializer import write_interchange
+from edi.validator import validate
+
+
+def _interchanges(path: str, encoding: str | None, registry: MemoryRegistry) -> Iterator[Interchange]:
+    yield from read_interchanges(path, encoding=encoding, registry=registry, on_message=validate)
+
+
+def _issues(issues, standard: str) -> list[dict]:
+    return [i.to_dict(standard) for i in issues]
+
+
+def file_report(path: str, encoding: str | None = None,
+                registry: MemoryRegistry | None = None) -> dict:
+    """The JSON entry for one file (see the module docstring of :mod:`edi.cli`)."""
+    registry = registry or MemoryRegistry()
+    entries = []
+    try:
+        for ic in _interchanges(path, encoding, registry):
+            envelope = ic.issues + [i for g in ic.groups for i in g.issues]
+            entries.append({
+                "standard": ic.standard, "sender": ic.sender, "receiver": ic.receiver,
+                "control_number": ic.control_number, "accepted": ic.accepted,
+                "errors": _issues(envelope, ic.standard),
+                "messages": [{"type": m.type, "control_number": m.control_number,
+                              "version": m.version, "accepted": m.accepted,
+                              "validated": m.validated, "errors": _issues(m.issues, ic.standard)}
+                             for m in ic.messages],
+            })
+    except (EdiError, OSError) as exc:
+        return {"file": path, "accepted": False, "error": str(exc), "interchanges": entries}
+    return {"file": path, "accepted": bool(entries) and all(e["accepted"] for e in entries),
+            "interchanges": entries}
+
+
+def _encoding(args: argparse.Namespace) -> str | None:
+    if args.profile:
+        return load_profile(args.profile).encoding
+    return args.encoding
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    registry = MemoryRegistry()  # duplicates across the files given are reported too
+    encoding = _encoding(args)
+    reports = [file_report(path, encoding, registry) for path in args.files]
+    if args.json:
+        json.dump(reports, sys.stdout, indent=2)
+        print()
+    else:
+        for report in reports:
+            _print_report(report)
+    return 0 if all(r["accepted"] for r in reports) else 1
+
+
+def _print_report(report: dict) -> None:
+    print(f"{report['file']}: {'accepted' if report['accepted'] else 'REJECTED'}")
+    if "error" in report:
+        print(f"  error: {report['error']}")
+    for ic in report["interchanges"]:
+        print(f"  {ic['standard']} {ic['sender']} -> {ic['receiver']} #{ic['control_number']}: "
+              f"{'accepted' if ic['accepted'] else 'rejected'}")
+        for err in ic["errors"]:
+            print(f"    {err['code']} {err['message']}")
+        for m in ic["messages"]:
+            state = "accepted" if m["accepted"] else "rejected"
+            if not m["validated"]:
+                state += " (envelope only: no definition)"
+            print(f"    {m['type']} #{m['control_number']}: {state}")
+            for err in m["errors"]:
+                where = f"segment {err['segment_position']} {err['segment_id']}"
+                if err["element_position"]:
+                    where += f" element {err['element_position']}"
+                print(f"      {err['code']} at {where}: {err['message']}")
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    ok = True
+    for ic in _interchanges(args.file, _encoding(args), MemoryRegistry()):
+        ok &= ic.accepted
+        print(f"{ic.standard} interchange {ic.control_number} {ic.sender_qualifier}:{ic.sender} -> "
+              f"{ic.receiver_qualifier}:{ic.receiver} version {ic.version}")
+        for issue in ic.issues:
+            print(f"  ! {issue.qualified_code(ic.standard)} {issue.message}")
+        for index, group in [(None, None), *enumerate(ic.groups)]:
+            indent = "  "
+            if group is not None:
+                print(f"  group {group.functional_id} #{group.control_number} version {group.version}")
+                indent = "    "
+            for m in (m for m in ic.messages if m.group_index == index):
+                print(f"{indent}{m.type} #{m.control_number} ({len(m.segments)} segments)")
+                for seg in m.segments:
+                    values = [("/".join(v) if isinstance(v, tuple) else v) for v in seg[1:]]
+                    print(f"{indent}  {seg[0]:<4} " + " | ".join(values))
+    return 0 if ok else 1
+
+
+def cmd_ack(args: argparse.Namespace) -> int:
+    numbers = MemoryControlNumbers()
+    ok = True
+    for ic in _interchanges(args.file, _encoding(args), MemoryRegistry()):
+        ok &= ic.accepted
+        ack = acknowledge(ic, control_numbers=numbers, partner_id=ic.sender, kind=args.kind)
+        sys.stdout.write(write_interchange(ack, line_end="\n"))
+    return 0 if ok else 1
+
+
+def _add_commands(parser: argparse.ArgumentParser) -> None:
+    commands = parser.add_subparsers(dest="edi_command", required=True)
+    for name, func, text in (
+            ("validate", cmd_validate, "check envelopes and messages; exit 1 if anything is rejected"),
+            ("show", cmd_show, "print a readable tree of a file"),
+            ("ack", cmd_ack, "print the acknowledgment that would be sent")):
+        sub = commands.add_parser(name, help=text, description=text)
+        if name == "validate":
+            sub.add_argument("files", nargs="+", metavar="FILE")
+            sub.add_argument("--json", action="store_true", help="one JSON entry per file")
+        else:
+            sub.add_argument("file", metavar="FILE")
+        if name == "ack":
+            sub.add_argument("--kind", choices=("997", "999"), help="X12 acknowledgment type")
+        source = sub.add_mutually_exclusive_group()
+        source.add_argument("--encoding", help="input encoding, e.g. cp037 for EBCDIC")
+        source.add_argument("--profile", help="partner profile (TOML) giving the encoding")
+        sub.set_defaults(func=func)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``edi`` command to the hub's top-level sub-parsers."""
+    parser = subparsers.add_parser("edi", help="read, validate and acknowledge X12/EDIFACT files")
+    _add_commands(parser)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="waybill edi", description=__doc__.splitlines()[0])
+    _add_commands(parser)
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except ProfileError as exc:
+        print(f"waybill edi: {exc}", file=sys.stderr)
+        return 2

@@ -1,0 +1,141 @@
+"""Streaming UN/EDIFACT reader.
+
+Separators come from the UNA service string advice when present, else the ISO 9735 defaults
+(``:+.? '``). The release character escapes separators: splitting is a plain ``str.split`` on the
+terminator, and only pieces ending in an odd run of release characters are joined back, so escaped
+text costs little. Values are returned unescaped. CR/LF are dropped unless they are separators.
+
+The UNB syntax identifier (UNOA..UNOY) is read by the envelope layer; bytes are decoded as latin-1
+here (lossless; every separator is ASCII, so UTF-8 text splits correctly) and re-decoded for UTF-8
+syntax identifiers by :func:`edi.envelope.recode`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+from edi.errors import EdiError
+from edi.model import EDIFACT_DEFAULT, Segment, Separators
+from edi.tokenizer import ChunkedReader
+
+
+def split_escaped(text: str, sep: str, release: str) -> list[str]:
+    """Split ``text`` on ``sep`` except where escaped; escapes are kept for a later split."""
+    pieces = text.split(sep)
+    if not release or release not in text:
+        return pieces
+    out: list[str] = []
+    carry: str | None = None
+    for piece in pieces:
+        if carry is not None:
+            piece = carry + sep + piece
+            carry = None
+        if piece.endswith(release) and (len(piece) - len(piece.rstrip(release))) % 2:
+            carry = piece
+        else:
+            out.append(piece)
+    if carry is not None:
+        out.append(carry)
+    return out
+
+
+def unescape(value: str, release: str) -> str:
+    """Remove release characters, keeping the characters they escape."""
+    if not release or release not in value:
+        return value
+    out = []
+    escaped = False
+    for char in value:
+        if char == release and not escaped:
+            escaped = True
+            continue
+        escaped = False
+        out.append(char)
+    return "".join(out)
+
+
+def _escaped_fields(seg: str, seps: Separators) -> Segment:
+    """Elements and components of a segment that contains release characters."""
+    fields: Segment = []
+    for raw in split_escaped(seg, seps.element, seps.release):
+        parts = split_escaped(raw, seps.component, seps.release)
+        if len(parts) == 1:
+            fields.append(unescape(raw, seps.release))
+        else:
+            fields.append(tuple(unescape(p, seps.release) for p in parts))
+    return fields
+
+
+class EdifactReader(ChunkedReader):
+    """Iterate EDIFACT segments (``[tag, element, ...]``) from bytes, a path or a binary file.
+
+    ``una`` holds the UNA text of the current interchange ("" when absent).
+    """
+
+    TRAILER = "UNZ"
+
+    una = ""
+
+    def _detect(self) -> list[Segment]:
+        while len(self._buf) < 12 and self._more():
+            pass
+        buf = self._buf
+        if buf.startswith("UNA"):
+            chars: list[str] = []
+            i = 3
+            while len(chars) < 6:
+                if i >= len(buf):
+                    raise EdiError("the UNA service string advice is truncated", code="UCI:13")
+                if buf[i] not in "\r\n":
+                    chars.append(buf[i])
+                i += 1
+            comp, elem, decimal, release, repetition, term = chars
+            if len({comp, elem, term}) != 3 or (release != " " and release in (comp, elem, term)):
+                raise EdiError(f"UNA declares clashing separators {''.join(chars)!r}", code="UCI:20")
+            self.separators = Separators(
+                element=elem,
+                component=comp,
+                segment=term,
+                repetition="" if repetition == " " else repetition,
+                release="" if release == " " else release,
+                decimal=decimal,
+            )
+            self.una = "UNA" + "".join(chars)
+            self._buf = buf[i:]
+        elif buf.startswith("UNB"):
+            self.separators = EDIFACT_DEFAULT
+            self.una = ""
+        else:
+            raise EdiError(
+                f"expected UNA or UNB, found {buf[:20]!r}", code="UCI:13", offset=self.consumed
+            )
+        return []
+
+    def _field_splitter(self) -> Callable[[str], Segment]:
+        seps = self.separators
+        elem, comp, release = seps.element, seps.component, seps.release
+
+        def split_fields(seg: str) -> Segment:
+            if release and release in seg:
+                return _escaped_fields(seg, seps)
+            fields = seg.split(elem)
+            if comp in seg:
+                return [tuple(f.split(comp)) if comp in f else f for f in fields]
+            return fields
+
+        return split_fields
+
+    def _continue(self, piece: str) -> list[Segment] | None:
+        # only a next interchange with default separators (no UNA, or a UNA restating the
+        # current ones) can be tokenized in place
+        seps = self.separators
+        if piece.startswith("UNB") and seps == EDIFACT_DEFAULT:
+            self.una = ""
+            return [self._field_splitter()(piece)]
+        return None
+
+    def _batches(self) -> Iterator[list[Segment]]:
+        seps = self.separators
+        return self._body(
+            lambda text: split_escaped(text, seps.segment, seps.release), self._field_splitter()
+        )

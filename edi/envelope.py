@@ -1,0 +1,460 @@
+"""Envelope validation: interchanges, groups and messages with their counts and control numbers.
+
+:func:`read_interchanges` reads X12 or EDIFACT (sniffed from the first bytes), checks every envelope
+(ISA/IEA, GS/GE, ST/SE; UNB/UNZ, UNG/UNE, UNH/UNT: counts, control numbers, ISA widths, dates,
+duplicates through an :class:`~edi.hooks.InterchangeRegistry`) and yields each interchange when it
+ends. ``on_message`` sees each message as it closes (the validator hooks in there); with
+``keep_messages=False`` messages are dropped afterwards so memory stays bounded by one message.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+
+from edi.edifact_reader import EdifactReader
+from edi.errors import EdiError, Issue, Level
+from edi.hooks import InterchangeRegistry
+from edi.model import Group, Interchange, Message, Segment, component, element
+from edi.tokenizer import ChunkedReader, Source, open_binary, sniff
+from edi.x12_reader import X12Reader
+
+MessageHook = Callable[[Message, Interchange], None]
+
+# ISA element: (width, TA105 code when wrong)
+_ISA_FIELDS = {
+    1: (2, "010"), 2: (10, "011"), 3: (2, "012"), 4: (10, "013"), 5: (2, "005"), 6: (15, "006"),
+    7: (2, "007"), 8: (15, "008"), 9: (6, "014"), 10: (4, "015"), 11: (1, "016"), 12: (5, "017"),
+    13: (9, "018"), 14: (1, "019"), 15: (1, "020"), 16: (1, "027"),
+}
+_EDIFACT_SYNTAX = {
+    "UNOA": "ascii", "UNOB": "ascii", "UNOC": "latin-1", "UNOD": "iso8859-2", "UNOE": "iso8859-5",
+    "UNOF": "iso8859-7", "UNOG": "iso8859-3", "UNOH": "iso8859-4", "UNOI": "iso8859-6",
+    "UNOJ": "iso8859-8", "UNOK": "iso8859-9", "UNOW": "utf-8", "UNOX": "iso2022_jp",
+    "UNOY": "utf-8", "KECA": "euc_kr",
+}
+
+
+def valid_date(value: str) -> bool:
+    """CCYYMMDD or YYMMDD."""
+    if not value.isdigit() or len(value) not in (6, 8):
+        return False
+    try:
+        dt.datetime.strptime(value, "%Y%m%d" if len(value) == 8 else "%y%m%d")
+    except ValueError:
+        return False
+    return True
+
+
+def valid_time(value: str) -> bool:
+    """HHMM, optionally followed by seconds and decimal seconds."""
+    if not value.isdigit() or len(value) < 4 or len(value) == 5 or len(value) > 8:
+        return False
+    return int(value[:2]) < 24 and int(value[2:4]) < 60 and (len(value) < 6 or int(value[4:6]) < 60)
+
+
+def recode(segment: Segment, encoding: str) -> Segment:
+    """Re-decode a latin-1-decoded segment in its interchange's real encoding (e.g. UTF-8)."""
+
+    def fix(value: str) -> str:
+        return value.encode("latin-1", "replace").decode(encoding, "replace") if value.isascii() is False else value
+
+    return [tuple(fix(c) for c in v) if isinstance(v, tuple) else fix(v) for v in segment]
+
+
+class _Builder:
+    """Consumes segment batches and assembles interchanges; standard rules in the subclasses."""
+
+    standard = ""
+    ENVELOPE: frozenset[str] = frozenset()
+
+    def __init__(self, reader: ChunkedReader, registry: InterchangeRegistry | None,
+                 on_message: MessageHook | None, keep_messages: bool) -> None:
+        self.reader = reader
+        self.registry = registry
+        self.on_message = on_message
+        self.keep = keep_messages
+        self.interchange: Interchange | None = None
+        self.group: Group | None = None
+        self.message: Message | None = None
+        self.position = 0  # envelope segment position within the interchange
+        self.done: list[Interchange] = []
+        self._group_controls: set[str] = set()
+        self._message_controls: set[str] = set()
+
+    def feed(self, batch: list[Segment]) -> list[Interchange]:
+        """Process one batch; return the interchanges it completed."""
+        envelope = self.ENVELOPE
+        append = self.message.segments.append if self.message else None
+        for seg in batch:
+            if append is not None and seg[0] not in envelope:
+                append(seg)
+                continue
+            self._envelope_segment(seg)
+            append = self.message.segments.append if self.message else None
+        done, self.done = self.done, []
+        return done
+
+    def finish(self) -> list[Interchange]:
+        """End of input: close whatever is open."""
+        if self.interchange is not None:
+            self._interchange_issue(self._code("eof"), "the file ends before the interchange trailer")
+            self._close_interchange()
+        return self.done
+
+    # --- shared helpers -------------------------------------------------------------
+    def _code(self, what: str) -> str:
+        return self.CODES[what]  # type: ignore[attr-defined]
+
+    def _interchange_issue(self, code: str, text: str, seg: Segment | None = None,
+                           element_position: int | None = None) -> None:
+        assert self.interchange is not None
+        self.interchange.issues.append(Issue(
+            Level.INTERCHANGE, code, text, self.position if seg is not None else None,
+            seg[0] if seg is not None else None, element_position))
+
+    def _group_issue(self, code: str, text: str) -> None:
+        assert self.group is not None
+        self.group.issues.append(Issue(Level.GROUP, code, text, self.position, None))
+
+    def _message_issue(self, message: Message, code: str, text: str, seg: Segment | None = None,
+                       element_position: int | None = None) -> None:
+        position = len(message.segments) if seg is not None else None
+        message.issues.append(Issue(Level.MESSAGE, code, text, position,
+                                    seg[0] if seg is not None else None, element_position))
+
+    def _outside(self, seg: Segment) -> None:
+        if self.interchange is None:
+            raise EdiError(f"segment {str(seg[0])[:10]!r} appears outside any interchange",
+                           offset=self.reader.consumed)
+        self.position += 1
+        self._interchange_issue(self._code("content"),
+                                f"segment {seg[0]} appears outside a message", seg)
+
+    def _open_interchange(self, interchange: Interchange) -> None:
+        if self.interchange is not None:
+            self._interchange_issue(self._code("eof"), "the interchange has no trailer before "
+                                    "the next interchange header")
+            self._close_interchange()
+        self.interchange = interchange
+        self.position = 1
+        self._group_controls = set()
+        self._message_controls = set()
+        if self.registry is not None and interchange.control_number and self.registry.seen(
+                interchange.standard, interchange.sender, interchange.receiver,
+                interchange.control_number):
+            self._interchange_issue(self._code("duplicate"),
+                                    f"interchange {interchange.control_number} from "
+                                    f"{interchange.sender} was already received",
+                                    interchange.header, self.CONTROL_ELEMENT)  # type: ignore[attr-defined]
+
+    def _open_group(self, group: Group) -> None:
+        assert self.interchange is not None
+        if self.group is not None:
+            self._group_issue(self._code("group_trailer"), "the group has no trailer")
+            self._close_group()
+        self.group = group
+        self.interchange.groups.append(group)
+        self._message_controls = set()
+        if group.control_number in self._group_controls:
+            self._group_issue(self._code("group_unique"),
+                              f"group control number {group.control_number} is repeated")
+        self._group_controls.add(group.control_number)
+
+    def _open_message(self, message: Message) -> None:
+        assert self.interchange is not None
+        if self.message is not None:
+            self._message_issue(self.message, self._code("message_trailer"),
+                                f"message {self.message.control_number} has no trailer")
+            self._close_message()
+        self.message = message
+        self.interchange.message_count += 1
+        if self.group is not None:
+            self.group.message_count += 1
+            message.group_control_number = self.group.control_number
+            message.group_index = len(self.interchange.groups) - 1
+            message.functional_id = self.group.functional_id
+        if message.control_number in self._message_controls:
+            self._message_issue(message, self._code("message_unique"),
+                                f"message control number {message.control_number} is repeated")
+        self._message_controls.add(message.control_number)
+
+    def _close_message(self, trailer: Segment | None = None) -> None:
+        message = self.message
+        assert message is not None and self.interchange is not None
+        self.message = None
+        self.position = message.position + len(message.segments) - 1
+        if trailer is not None:
+            count, control = element(trailer, 1), element(trailer, 2)
+            if count != str(len(message.segments)).zfill(len(count) or 1) and not (
+                    isinstance(count, str) and count.isdigit() and int(count) == len(message.segments)):
+                self._message_issue(message, self._code("message_count"),
+                                    f"the trailer counts {count or 'no'} segments but the message has "
+                                    f"{len(message.segments)}", trailer, 1)
+            if control != message.control_number:
+                self._message_issue(message, self._code("message_control"),
+                                    f"the trailer control number {control!r} does not match the "
+                                    f"header's {message.control_number!r}", trailer, 2)
+        encoding = getattr(self, "encoding", None)
+        if encoding:
+            message.segments = [recode(s, encoding) for s in message.segments]
+        if self.on_message is not None:
+            self.on_message(message, self.interchange)
+        if self.keep:
+            self.interchange.messages.append(message)
+
+    def _close_group(self, trailer: Segment | None = None) -> None:
+        group = self.group
+        assert group is not None
+        if self.message is not None:
+            self._message_issue(self.message, self._code("message_trailer"),
+                                f"message {self.message.control_number} has no trailer")
+            self._close_message()
+        self.group = None
+        if trailer is None:
+            return
+        count, control = element(trailer, 1), element(trailer, 2)
+        if not (isinstance(count, str) and count.isdigit() and int(count) == group.message_count):
+            self.group = group
+            self._group_issue(self._code("group_count"),
+                              f"the group trailer counts {count or 'no'} messages but the group has "
+                              f"{group.message_count}")
+            self.group = None
+        if control != group.control_number:
+            self.group = group
+            self._group_issue(self._code("group_control"),
+                              f"the group trailer control number {control!r} does not match the "
+                              f"header's {group.control_number!r}")
+            self.group = None
+
+    def _close_interchange(self, trailer: Segment | None = None) -> None:
+        interchange = self.interchange
+        assert interchange is not None
+        if self.group is not None:
+            self._group_issue(self._code("group_trailer"), "the group has no trailer")
+            self._close_group()
+        if self.message is not None:
+            self._message_issue(self.message, self._code("message_trailer"),
+                                f"message {self.message.control_number} has no trailer")
+            self._close_message()
+        if trailer is not None:
+            count, control = element(trailer, 1), element(trailer, 2)
+            expected = len(interchange.groups) or interchange.message_count
+            if not (isinstance(count, str) and count.isdigit() and int(count) == expected):
+                self._interchange_issue(self._code("interchange_count"),
+                                        f"the interchange trailer counts {count or 'no'} but the "
+                                        f"interchange has {expected}", trailer, 1)
+            if control != interchange.control_number:
+                self._interchange_issue(self._code("interchange_control"),
+                                        f"the interchange trailer control number {control!r} does "
+                                        f"not match the header's {interchange.control_number!r}",
+                                        trailer, 2)
+        self.interchange = None
+        self.done.append(interchange)
+
+    def _envelope_segment(self, seg: Segment) -> None:
+        raise NotImplementedError
+
+
+class _X12Builder(_Builder):
+    standard = "X12"
+    ENVELOPE = frozenset({"ISA", "GS", "ST", "SE", "GE", "IEA"})
+    CONTROL_ELEMENT = 13
+    CODES = {
+        "eof": "023", "content": "024", "duplicate": "025", "interchange_count": "021",
+        "interchange_control": "001", "group_trailer": "3", "group_count": "5",
+        "group_control": "4", "group_unique": "6", "message_trailer": "2", "message_count": "4",
+        "message_control": "3", "message_unique": "23",
+    }
+
+    def _envelope_segment(self, seg: Segment) -> None:
+        tag = seg[0]
+        if tag == "ISA":
+            self._isa(seg)
+        elif self.interchange is None:
+            self._outside(seg)
+        elif tag == "GS":
+            self.position += 1
+            self._open_group(Group(
+                functional_id=str(element(seg, 1)), sender=str(element(seg, 2)),
+                receiver=str(element(seg, 3)), control_number=str(element(seg, 6)),
+                version=str(element(seg, 8)), header=seg))
+            if not str(element(seg, 6)).isdigit() or len(seg) < 9:
+                self._group_issue("6", "the GS segment needs 8 elements and a numeric GS06")
+        elif tag == "ST":
+            if self.group is None:
+                self._interchange_issue("024", "transaction set outside a functional group", seg)
+            self._open_message(Message(
+                type=str(element(seg, 1)), control_number=str(element(seg, 2)),
+                version=str(element(seg, 3) or (self.group.version if self.group else "")),
+                segments=[seg], position=self.position + 1))
+            control = self.message.control_number
+            if not (4 <= len(control) <= 9) or not str(element(seg, 1)).isdigit():
+                self._message_issue(self.message, "7" if element(seg, 1) else "6",
+                                    "ST needs a 3-digit set id and a 4-9 character control number",
+                                    seg, 2 if element(seg, 1) else 1)
+        elif tag == "SE":
+            if self.message is None:
+                self._outside(seg)
+                return
+            self.message.segments.append(seg)
+            self._close_message(seg)
+        elif tag == "GE":
+            self.position += 1
+            if self.group is None:
+                self._interchange_issue("024", "GE without a GS", seg)
+                return
+            self._close_group(seg)
+        elif tag == "IEA":
+            self.position += 1
+            self._close_interchange(seg)
+        elif tag == "TA1" and self.group is None:
+            self.position += 1
+            self.interchange.ta1.append(seg)
+        else:
+            self._outside(seg)
+
+    def _isa(self, seg: Segment) -> None:
+        seps = self.reader.separators
+        interchange = Interchange(
+            standard="X12", sender=str(element(seg, 6)).strip(), receiver=str(element(seg, 8)).strip(),
+            control_number=str(element(seg, 13)), version=str(element(seg, 12)), separators=seps,
+            header=seg, sender_qualifier=str(element(seg, 5)),
+            receiver_qualifier=str(element(seg, 7)), ack_requested=element(seg, 14) == "1",
+            test=element(seg, 15) == "T")
+        self._open_interchange(interchange)
+        self.position = 1
+        if len(seg) != 17:
+            self._interchange_issue("022", f"ISA has {len(seg) - 1} elements instead of 16", seg)
+            return
+        for pos, (width, code) in _ISA_FIELDS.items():
+            value = seg[pos]
+            if len(value) != width:
+                self._interchange_issue(code, f"ISA{pos:02d} must be {width} characters wide, "
+                                        f"found {len(value)} ({value!r})", seg, pos)
+        checks = (
+            (9, "014", valid_date(seg[9]), "ISA09 is not a valid YYMMDD date"),
+            (10, "015", valid_time(seg[10]), "ISA10 is not a valid HHMM time"),
+            (13, "018", seg[13].isdigit(), "ISA13 control number must be 9 digits"),
+            (14, "019", seg[14] in ("0", "1"), "ISA14 acknowledgment requested must be 0 or 1"),
+            (15, "020", seg[15] in ("P", "T", "I"), "ISA15 usage indicator must be P, T or I"),
+            (12, "017", seg[12].isdigit(), "ISA12 version must be 5 digits"),
+        )
+        for pos, code, ok, text in checks:
+            if not ok and len(seg[pos]) == _ISA_FIELDS[pos][0]:
+                self._interchange_issue(code, text + f", found {seg[pos]!r}", seg, pos)
+
+
+class _EdifactBuilder(_Builder):
+    standard = "EDIFACT"
+    ENVELOPE = frozenset({"UNB", "UNG", "UNH", "UNT", "UNE", "UNZ"})
+    CONTROL_ELEMENT = 5
+    CODES = {
+        "eof": "13", "content": "33", "duplicate": "26", "interchange_count": "29",
+        "interchange_control": "28", "group_trailer": "13", "group_count": "29",
+        "group_control": "28", "group_unique": "26", "message_trailer": "13", "message_count": "29",
+        "message_control": "28", "message_unique": "26",
+    }
+    encoding: str | None = None
+
+    def _envelope_segment(self, seg: Segment) -> None:
+        tag = seg[0]
+        if tag == "UNB":
+            self._unb(seg)
+        elif self.interchange is None:
+            self._outside(seg)
+        elif tag == "UNG":
+            self.position += 1
+            self._open_group(Group(
+                functional_id=component(seg, 1), sender=component(seg, 2),
+                receiver=component(seg, 3), control_number=str(component(seg, 5)),
+                version=component(seg, 7, 1) + component(seg, 7, 2), header=seg))
+        elif tag == "UNH":
+            self._open_message(Message(
+                type=component(seg, 2, 1), control_number=component(seg, 1),
+                version=component(seg, 2, 2) + component(seg, 2, 3), segments=[seg],
+                position=self.position + 1))
+            if not component(seg, 1) or not component(seg, 2, 1):
+                self._message_issue(self.message, "13",
+                                    "UNH needs a message reference and a message type", seg,
+                                    1 if not component(seg, 1) else 2)
+        elif tag == "UNT":
+            if self.message is None:
+                self._outside(seg)
+                return
+            self.message.segments.append(seg)
+            self._close_message(seg)
+        elif tag == "UNE":
+            self.position += 1
+            if self.group is None:
+                self._interchange_issue("33", "UNE without a UNG", seg)
+                return
+            self._close_group(seg)
+        elif tag == "UNZ":
+            self.position += 1
+            self._close_interchange(seg)
+        else:
+            self._outside(seg)
+
+    def _unb(self, seg: Segment) -> None:
+        syntax, version = component(seg, 1, 1), component(seg, 1, 2)
+        interchange = Interchange(
+            standard="EDIFACT", sender=component(seg, 2, 1), receiver=component(seg, 3, 1),
+            control_number=component(seg, 5), version=f"{syntax}:{version}",
+            separators=self.reader.separators, header=seg,
+            sender_qualifier=component(seg, 2, 2), receiver_qualifier=component(seg, 3, 2),
+            ack_requested=component(seg, 9) == "1", test=component(seg, 11) == "1",
+            una=getattr(self.reader, "una", ""))
+        self._open_interchange(interchange)
+        charset = _EDIFACT_SYNTAX.get(syntax)
+        self.encoding = "utf-8" if charset == "utf-8" else None
+        if charset is None or version not in ("1", "2", "3", "4"):
+            self._interchange_issue("2", f"syntax identifier {syntax}:{version} is not supported",
+                                    seg, 1)
+        for pos, name in ((2, "sender"), (3, "recipient"), (4, "date and time"),
+                          (5, "control reference")):
+            if not component(seg, pos):
+                self._interchange_issue("13", f"UNB is missing the interchange {name}", seg, pos)
+        date, time = component(seg, 4, 1), component(seg, 4, 2)
+        if date and not (valid_date(date) and valid_time(time)):
+            self._interchange_issue("12", f"UNB date/time {date}:{time} is not valid", seg, 4)
+
+
+def read_interchanges(source: Source, *, encoding: str | None = None,
+                      registry: InterchangeRegistry | None = None,
+                      on_message: MessageHook | None = None,
+                      keep_messages: bool = True) -> Iterator[Interchange]:
+    """Yield every interchange of ``source`` (X12 or EDIFACT) with its envelope issues.
+
+    ``encoding`` is needed only for EBCDIC ("cp037"). Raises :class:`EdiError` when the input is
+    not EDI at all or has data that belongs to no interchange.
+    """
+    file = open_binary(source)
+    head = file.read(64)
+    standard, chunk_encoding = sniff(head, encoding)
+    stream = _Prepend(head, file)
+    reader_cls, builder_cls = ((X12Reader, _X12Builder) if standard == "X12"
+                               else (EdifactReader, _EdifactBuilder))
+    reader = reader_cls(stream, encoding=chunk_encoding)
+    builder = builder_cls(reader, registry, on_message, keep_messages)
+    try:
+        for batch in reader.batches():
+            yield from builder.feed(batch)
+        yield from builder.finish()
+    finally:
+        if file is not source:
+            file.close()
+
+
+class _Prepend:
+    """A binary file whose first bytes were already read for sniffing."""
+
+    def __init__(self, head: bytes, file) -> None:
+        self._head = head
+        self._file = file
+
+    def read(self, size: int = -1) -> bytes:
+        if self._head:
+            head, self._head = self._head, b""
+            return head + self._file.read(max(size - len(head), 0)) if size > 0 else head + self._file.read()
+        return self._file.read(size)

@@ -1,0 +1,145 @@
+"""Partner profiles: one TOML file per trading partner, validated when loaded.
+
+Example (``partners/acme.toml``)::
+
+    id = "acme"
+    standard = "X12"                # or "EDIFACT"
+    version = "00401"               # ISA12, or the EDIFACT syntax identifier "UNOC:3"
+    encoding = "latin-1"            # "cp037" allows EBCDIC files from this partner
+
+    [interchange]
+    qualifier = "ZZ"                # their ISA05/07 or UNB partner id qualifier
+    id = "ACME"
+    our_qualifier = "ZZ"
+    our_id = "WAYBILL"
+
+    [separators]                    # what we write to them; inbound files declare their own
+    element = "*"
+    component = ">"
+    segment = "~"
+    repetition = "^"
+    line_end = "\\n"
+
+    [sets]
+    inbound = ["850", "940"]
+    outbound = ["855", "856", "810", "945"]
+
+    [acks]
+    expect = true                   # they acknowledge our interchanges
+    send = "997"                    # 997, 999 (X12), CONTRL (EDIFACT) or none
+"""
+
+from __future__ import annotations
+
+import os
+import string
+import tomllib
+from dataclasses import dataclass
+
+from edi.model import EDIFACT_DEFAULT, X12_DEFAULT, Separators
+from edi.serializer import Party
+
+_ACKS = {"X12": {"997", "999", "none"}, "EDIFACT": {"CONTRL", "none"}}
+_ID_MAX = {"X12": 15, "EDIFACT": 35}
+
+
+class ProfileError(ValueError):
+    """A partner profile that cannot be used; the message names the file and the field."""
+
+
+@dataclass(frozen=True)
+class PartnerProfile:
+    id: str
+    standard: str
+    version: str
+    encoding: str
+    partner: Party
+    us: Party
+    separators: Separators
+    line_end: str
+    inbound_sets: frozenset[str]
+    outbound_sets: frozenset[str]
+    expects_acks: bool
+    sends_ack: str
+
+
+def _field(data: dict, path: str, key: str, kind: type, default=None):
+    value = data.get(key, default)
+    if value is None:
+        raise ProfileError(f"{path}: {key} is required")
+    if not isinstance(value, kind):
+        raise ProfileError(f"{path}: {key} must be a {kind.__name__}, found {value!r}")
+    return value
+
+
+def parse_profile(data: dict, path: str = "<profile>") -> PartnerProfile:
+    """Validate parsed TOML and return the profile."""
+    standard = _field(data, path, "standard", str)
+    if standard not in _ACKS:
+        raise ProfileError(f"{path}: standard must be X12 or EDIFACT, found {standard!r}")
+    x12 = standard == "X12"
+    version = _field(data, path, "version", str, "00401" if x12 else "UNOC:3")
+    if x12 and not (len(version) == 5 and version.isdigit()):
+        raise ProfileError(f"{path}: version must be a 5-digit ISA12 value, found {version!r}")
+    if not x12 and (len(version.split(":")) != 2 or not version.startswith("UNO")):
+        raise ProfileError(f"{path}: version must look like 'UNOC:3', found {version!r}")
+    inter = _field(data, path, "interchange", dict)
+    parties = []
+    for prefix in ("", "our_"):
+        qualifier = _field(inter, path, prefix + "qualifier", str, "" if not x12 else None)
+        ident = _field(inter, path, prefix + "id", str)
+        if x12 and len(qualifier) != 2:
+            raise ProfileError(f"{path}: interchange.{prefix}qualifier must be 2 characters")
+        if not ident or len(ident) > _ID_MAX[standard]:
+            raise ProfileError(f"{path}: interchange.{prefix}id must be 1-{_ID_MAX[standard]} "
+                               f"characters, found {ident!r}")
+        parties.append(Party(ident, qualifier))
+    seps_data = _field(data, path, "separators", dict, {})
+    default = X12_DEFAULT if x12 else EDIFACT_DEFAULT
+    seps = Separators(
+        element=seps_data.get("element", default.element),
+        component=seps_data.get("component", default.component),
+        segment=seps_data.get("segment", default.segment),
+        repetition=seps_data.get("repetition", default.repetition),
+        release="" if x12 else seps_data.get("release", default.release),
+        decimal=seps_data.get("decimal", default.decimal),
+    )
+    chars = [seps.element, seps.component, seps.segment] + [c for c in (seps.repetition, seps.release) if c]
+    if len(set(chars)) != len(chars) or any(
+            len(c) != 1 or c in string.ascii_letters + string.digits + " " for c in chars):
+        raise ProfileError(f"{path}: separators must be distinct single non-alphanumeric "
+                           f"characters, found {chars!r}")
+    sets = _field(data, path, "sets", dict, {})
+    shape = (lambda s: len(s) == 3 and s.isdigit()) if x12 else (lambda s: len(s) == 6 and s.isalpha())
+    directions = []
+    for direction in ("inbound", "outbound"):
+        names = sets.get(direction, [])
+        bad = [s for s in names if not isinstance(s, str) or not shape(s)]
+        if bad:
+            raise ProfileError(f"{path}: sets.{direction} has invalid message types {bad!r}")
+        directions.append(frozenset(names))
+    acks = _field(data, path, "acks", dict, {})
+    send = acks.get("send", "997" if x12 else "CONTRL")
+    if send not in _ACKS[standard]:
+        raise ProfileError(f"{path}: acks.send must be one of {sorted(_ACKS[standard])}, "
+                           f"found {send!r}")
+    encoding = _field(data, path, "encoding", str, "latin-1")
+    try:
+        "".encode(encoding)
+    except LookupError:
+        raise ProfileError(f"{path}: unknown encoding {encoding!r}") from None
+    return PartnerProfile(
+        id=_field(data, path, "id", str), standard=standard, version=version, encoding=encoding,
+        partner=parties[0], us=parties[1], separators=seps,
+        line_end=seps_data.get("line_end", ""), inbound_sets=directions[0],
+        outbound_sets=directions[1], expects_acks=bool(acks.get("expect", False)), sends_ack=send)
+
+
+def load_profile(path: str | os.PathLike) -> PartnerProfile:
+    """Read and validate one partner profile file."""
+    try:
+        with open(path, "rb") as file:
+            data = tomllib.load(file)
+    except tomllib.TOMLDecodeError as exc:
+        raise ProfileError(f"{path}: not valid TOML: {exc}") from None
+    return parse_profile(data, str(path))

@@ -1,0 +1,183 @@
+"""Writing interchanges: parsed ones back to text, and new ones from outbound messages.
+
+:func:`write_interchange` writes an :class:`~edi.model.Interchange` with its own separators; the
+headers and messages are written as they are and the group and interchange trailers are recomputed,
+so reading a valid file and writing it gives back the same segments. :func:`build_interchange`
+wraps message bodies in a fresh envelope: per-partner separators, control numbers drawn from a
+:class:`~edi.hooks.ControlNumbers` (never reused), and counts computed here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from edi.errors import EdiError
+from edi.hooks import ControlNumbers
+from edi.model import Element, Group, Interchange, Message, Segment, Separators
+
+
+def _escaper(seps: Separators):
+    """Function escaping one value for ``seps``; X12 has no escape, so a separator is an error."""
+    specials = seps.element + seps.component + seps.segment + seps.release + seps.repetition
+    if seps.release:
+        pattern = re.compile("([" + re.escape(specials) + "])")
+        release = seps.release.replace("\\", r"\\")
+        return lambda v: pattern.sub(release + r"\1", v) if pattern.search(v) else v
+    pattern = re.compile("[" + re.escape(specials) + "]")
+
+    def check(value: str) -> str:
+        if pattern.search(value):
+            raise EdiError(f"value {value!r} contains a separator of this interchange")
+        return value
+
+    return check
+
+
+def format_segment(segment: Segment, seps: Separators, escape=None) -> str:
+    """One segment as text, without the terminator."""
+    escape = escape or _escaper(seps)
+
+    def element(value: Element) -> str:
+        if isinstance(value, tuple):
+            return seps.component.join(escape(c) for c in value)
+        return escape(value)
+
+    return segment[0] + "".join(seps.element + element(v) for v in segment[1:])
+
+
+def write_interchange(interchange: Interchange, *, line_end: str = "") -> str:
+    """The interchange as text; ``line_end`` (e.g. "\\n") is added after each terminator."""
+    seps = interchange.separators
+    escape = _escaper(seps)
+    end = seps.segment + line_end
+    x12 = interchange.standard == "X12"
+    out: list[str] = []
+    if x12:
+        out.append(seps.element.join(interchange.header) + end)  # ISA16 is the component separator
+        out.extend(format_segment(s, seps, escape) + end for s in interchange.ta1)
+    else:
+        if interchange.una:
+            out.append(interchange.una + line_end)
+        out.append(format_segment(interchange.header, seps, escape) + end)
+
+    def messages(index: int | None) -> None:
+        for message in interchange.messages:
+            if message.group_index == index:
+                out.extend(format_segment(s, seps, escape) + end for s in message.segments)
+
+    messages(None)
+    for index, group in enumerate(interchange.groups):
+        out.append(format_segment(group.header, seps, escape) + end)
+        messages(index)
+        count = sum(1 for m in interchange.messages if m.group_index == index)
+        out.append(format_segment(["GE" if x12 else "UNE", str(count), group.control_number],
+                                  seps, escape) + end)
+    count = len(interchange.groups) or len(interchange.messages)
+    out.append(format_segment(["IEA" if x12 else "UNZ", str(count), interchange.control_number],
+                              seps, escape) + end)
+    return "".join(out)
+
+
+@dataclass(frozen=True)
+class Party:
+    """An interchange sender or receiver: id and qualifier (ISA05/06, UNB02)."""
+
+    id: str
+    qualifier: str
+
+
+@dataclass
+class OutboundMessage:
+    """A message body to send: segments between the header and trailer (ST/SE, UNH/UNT).
+
+    ``type`` is the set id ("856") or EDIFACT type ("DESADV"); ``version`` the GS08 version
+    ("004010") or the EDIFACT directory ("D96A"); ``functional_id`` the GS01 code (X12 only).
+    """
+
+    type: str
+    version: str
+    segments: list[Segment]
+    functional_id: str = ""
+
+
+def build_interchange(standard: str, sender: Party, receiver: Party,
+                      messages: list[OutboundMessage], *, partner_id: str,
+                      control_numbers: ControlNumbers, separators: Separators,
+                      interchange_version: str = "", test: bool = False,
+                      ack_requested: bool = False, now: dt.datetime | None = None) -> Interchange:
+    """A complete interchange around ``messages`` with fresh control numbers and counts.
+
+    ``interchange_version`` is ISA12 (default "00401") or the EDIFACT syntax id ("UNOC:3").
+    """
+    now = now or dt.datetime.now(dt.timezone.utc)
+    if standard == "X12":
+        return _build_x12(sender, receiver, messages, partner_id, control_numbers, separators,
+                          interchange_version or "00401", test, ack_requested, now)
+    return _build_edifact(sender, receiver, messages, partner_id, control_numbers, separators,
+                          interchange_version or "UNOC:3", test, ack_requested, now)
+
+
+def _build_x12(sender, receiver, messages, partner_id, numbers, seps, version, test, ack, now):
+    control = str(numbers.next(partner_id, "ISA")).zfill(9)
+    if len(control) > 9:
+        raise EdiError(f"ISA control number {control} has more than 9 digits")
+    repetition = seps.repetition if version >= "00402" and seps.repetition else "U"
+    isa = ["ISA", "00", " " * 10, "00", " " * 10, sender.qualifier.ljust(2), sender.id.ljust(15),
+           receiver.qualifier.ljust(2), receiver.id.ljust(15), now.strftime("%y%m%d"),
+           now.strftime("%H%M"), repetition, version, control, "1" if ack else "0",
+           "T" if test else "P", seps.component]
+    if any(len(f) != w for f, w in zip(isa[5:9], (2, 15, 2, 15))):
+        raise EdiError(f"sender or receiver id too long for the ISA: {sender}, {receiver}")
+    interchange = Interchange("X12", sender.id, receiver.id, control, version, seps, isa,
+                              sender.qualifier, receiver.qualifier, ack, test)
+    keys: list[tuple[str, str]] = []
+    for m in messages:
+        if (m.functional_id, m.version) not in keys:
+            keys.append((m.functional_id, m.version))
+    for functional_id, gs_version in keys:
+        gs_control = str(numbers.next(partner_id, "GS"))
+        header = ["GS", functional_id, sender.id, receiver.id, now.strftime("%Y%m%d"),
+                  now.strftime("%H%M"), gs_control, "X", gs_version]
+        interchange.groups.append(Group(functional_id, sender.id, receiver.id, gs_control,
+                                        gs_version, header))
+        index = len(interchange.groups) - 1
+        for m in messages:
+            if (m.functional_id, m.version) != (functional_id, gs_version):
+                continue
+            st_control = str(numbers.next(partner_id, "ST")).zfill(4)
+            st = ["ST", m.type, st_control]
+            if len(gs_version) > 6:  # 005010 and later name the implementation guide in ST03
+                st.append(gs_version)
+            segments = [st, *m.segments]
+            segments.append(["SE", str(len(segments) + 1), st_control])
+            interchange.messages.append(Message(m.type, st_control, gs_version, segments, 0,
+                                                gs_control, index, functional_id))
+            interchange.groups[index].message_count += 1
+    interchange.message_count = len(interchange.messages)
+    return interchange
+
+
+def _build_edifact(sender, receiver, messages, partner_id, numbers, seps, version, test, ack, now):
+    control = str(numbers.next(partner_id, "UNB"))
+    syntax = tuple(version.split(":"))
+    unb = ["UNB", syntax, (sender.id, sender.qualifier) if sender.qualifier else sender.id,
+           (receiver.id, receiver.qualifier) if receiver.qualifier else receiver.id,
+           (now.strftime("%y%m%d"), now.strftime("%H%M")), control]
+    if ack or test:
+        unb += ["", "", "", "1" if ack else "", "", "1" if test else ""]
+        while unb[-1] == "":
+            unb.pop()
+    una = "UNA" + seps.component + seps.element + seps.decimal + (seps.release or " ") + \
+        (seps.repetition or " ") + seps.segment
+    interchange = Interchange("EDIFACT", sender.id, receiver.id, control, version, seps, unb,
+                              sender.qualifier, receiver.qualifier, ack, test, una=una)
+    for m in messages:
+        ref = str(numbers.next(partner_id, "UNH"))
+        directory, release = m.version[:1], m.version[1:]
+        segments = [["UNH", ref, (m.type, directory, release, "UN")], *m.segments]
+        segments.append(["UNT", str(len(segments) + 1), ref])
+        interchange.messages.append(Message(m.type, ref, m.version, segments, 0))
+    interchange.message_count = len(interchange.messages)
+    return interchange

@@ -1,0 +1,196 @@
+"""Chunked, streaming input shared by the X12 and EDIFACT readers.
+
+Readers pull fixed-size chunks (1 MiB by default), decode them losslessly (latin-1 maps every byte
+to one character, so separators and segment text can be split with ``str.split``), drop the CR/LF
+that mainframes and editors insert anywhere, and hand out batches of segments. A batch never spans
+two interchanges, so ``separators`` is valid for the whole batch it accompanies.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Iterator
+from typing import BinaryIO
+
+from edi.errors import EdiError
+from edi.model import Segment, Separators
+
+CHUNK_SIZE = 1 << 20
+_BOM = b"\xef\xbb\xbf"
+_WHITESPACE = " \t\r\n\f\v\x00\x1a"  # \x1a: DOS end-of-file padding
+# "ISA", "UNA", "UNB" in EBCDIC (code page 037)
+_EBCDIC_STARTS = (b"\xc9\xe2\xc1", b"\xe4\xd5\xc1", b"\xe4\xd5\xc2")
+EBCDIC = "cp037"
+
+Source = bytes | str | os.PathLike | BinaryIO
+
+
+def open_binary(source: Source) -> BinaryIO:
+    """A binary file object for ``source``: raw bytes, a path, or an already open binary file."""
+    if isinstance(source, bytes | bytearray | memoryview):
+        return io.BytesIO(bytes(source))
+    if isinstance(source, str | os.PathLike):
+        return open(source, "rb")  # noqa: SIM115 - the reader closes it when done
+    return source
+
+
+def sniff(head: bytes, encoding: str | None) -> tuple[str, str]:
+    """Return (standard, encoding) from the first bytes of a file.
+
+    Raises :class:`EdiError` for EBCDIC unless ``encoding`` says so, and for anything that does
+    not start with ISA, UNA or UNB.
+    """
+    head = head.removeprefix(_BOM).lstrip(b" \t\r\n\f\v\x00")
+    if head.startswith(_EBCDIC_STARTS):
+        if encoding != EBCDIC:
+            raise EdiError(
+                "the file is EBCDIC-encoded; read it only for a partner whose profile sets "
+                f"encoding {EBCDIC!r}",
+                code="EBCDIC",
+            )
+        head = head.decode(EBCDIC).encode("latin-1", "replace")
+    if head.startswith(b"ISA"):
+        return "X12", encoding or "latin-1"
+    if head.startswith((b"UNA", b"UNB")):
+        return "EDIFACT", encoding or "latin-1"
+    shown = head[:20].decode("latin-1")
+    raise EdiError(f"not an EDI file: expected ISA, UNA or UNB at the start, found {shown!r}")
+
+
+class ChunkedReader:
+    """Base of the readers: chunk reading, CR/LF cleaning and interchange-boundary handling.
+
+    Subclasses implement ``_detect`` (parse an interchange header from ``_buf``, set
+    ``separators``) and ``_batches`` (tokenize one interchange body).
+    """
+
+    TRAILER = ""
+
+    def __init__(self, source: Source, *, encoding: str = "latin-1", chunk_size: int = CHUNK_SIZE):
+        self._file = open_binary(source)
+        self._owns_file = isinstance(source, str | os.PathLike)
+        self._encoding = encoding
+        self._chunk_size = chunk_size
+        self._buf = ""
+        self._eof = False
+        self._first = True
+        self.consumed = 0  # characters read so far, for error offsets
+        self.separators: Separators | None = None
+        self._strip = ""  # characters dropped from chunks: CR/LF unless they are separators
+
+    def _read(self) -> str | None:
+        """The next decoded chunk, or None at end of input."""
+        if self._eof:
+            return None
+        data = self._file.read(self._chunk_size)
+        if not data:
+            self._eof = True
+            if self._owns_file:
+                self._file.close()
+            return None
+        if self._first:
+            data = data.removeprefix(_BOM)
+            self._first = False
+        self.consumed += len(data)
+        return data.decode(self._encoding, "replace")
+
+    def _clean(self, text: str) -> str:
+        for char in self._strip:
+            if char in text:
+                text = text.replace(char, "")
+        return text
+
+    def _more(self) -> bool:
+        """Append one chunk to ``_buf``; False at end of input."""
+        chunk = self._read()
+        if chunk is None:
+            return False
+        self._buf += chunk
+        return True
+
+    def _next_interchange(self) -> bool:
+        """Skip whitespace before the next interchange; False at a clean end of input."""
+        while True:
+            self._buf = self._buf.lstrip(_WHITESPACE)
+            if self._buf:
+                return True
+            if not self._more():
+                return False
+
+    def batches(self) -> Iterator[list[Segment]]:
+        """Segments in batches; each batch belongs to one interchange (see ``separators``)."""
+        while self._next_interchange():
+            header = self._detect()
+            self._strip = "".join(c for c in "\r\n" if c not in self._separator_chars())
+            if header:
+                yield header
+            yield from self._batches()
+
+    def __iter__(self) -> Iterator[Segment]:
+        for batch in self.batches():
+            yield from batch
+
+    def _separator_chars(self) -> str:
+        seps = self.separators
+        assert seps is not None
+        return seps.element + seps.component + seps.segment + seps.repetition + seps.release
+
+    def _detect(self) -> list[Segment]:
+        raise NotImplementedError
+
+    def _batches(self) -> Iterator[list[Segment]]:
+        raise NotImplementedError
+
+    def _continue(self, piece: str) -> list[Segment] | None:
+        """Header segments when ``piece`` starts an interchange with the same segment and
+        element separators (so tokenizing can go on in place); None to re-detect."""
+        raise NotImplementedError
+
+    def _body(self, split_segments, split_fields) -> Iterator[list[Segment]]:
+        """Tokenize chunks until the interchange trailer; shared loop of both readers."""
+        term = self.separators.segment
+        raw = self._buf  # kept so a next interchange with other separators sees CR/LF intact
+        text = self._clean(raw)
+        self._buf = ""
+        trailer = self.TRAILER
+        while True:
+            pieces = split_segments(text)
+            tail = pieces.pop()
+            batch = []
+            append = batch.append
+            i, n = 0, len(pieces)
+            while i < n:
+                fields = split_fields(pieces[i])
+                i += 1
+                append(fields)
+                if fields[0] != trailer:
+                    continue
+                while i < n and not pieces[i].strip(_WHITESPACE):
+                    i += 1
+                header = self._continue(pieces[i]) if i < n else None
+                if header is None:
+                    yield batch
+                    raw_pieces = split_segments(raw)
+                    rest = raw_pieces[i:] if len(raw_pieces) == n + 1 else pieces[i:] + [tail]
+                    self._buf = term.join(rest)
+                    return
+                i += 1
+                yield batch
+                # a new interchange with the same separators: keep splitting in place
+                split_fields = self._field_splitter()
+                batch = header
+                append = batch.append
+            if batch:
+                yield batch
+            chunk = self._read()
+            if chunk is None:
+                if tail.strip(_WHITESPACE):
+                    yield [split_fields(tail.strip(_WHITESPACE))]  # last segment without terminator
+                return
+            cut = raw.rfind(term)
+            raw = (raw[cut + len(term):] if cut >= 0 else raw) + chunk
+            text = tail + self._clean(chunk)
+
+    def _field_splitter(self):
+        raise NotImplementedError

@@ -1,0 +1,341 @@
+"""Table-driven validation of a message against its definition (see :mod:`edi.definitions`).
+
+Definitions are compiled once into dicts and tuples. Checking a message walks its segments through
+the structure (segment order, loops, mandatory segments, max use and loop repeats), then checks each
+segment's elements (mandatory, count, min/max length, data type N0-N9/R/ID/AN/DT/TM or EDIFACT
+a/n/an, code lists). Findings are :class:`~edi.errors.Issue` objects with the standard's codes:
+X12 AK304/AK403 (the 999 IK304/IK403 use the same values), EDIFACT CONTRL UCS/UCD (code list 0085).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cache
+
+from edi import definitions
+from edi.envelope import valid_date, valid_time
+from edi.errors import Issue, Level
+from edi.model import Interchange, Message, Segment
+
+# issue kind -> code, per standard
+_SEGMENT_CODES = {
+    "X12": {"unknown": "1", "unexpected": "2", "missing": "3", "loop_max": "4", "max_use": "5",
+            "not_in_set": "6", "sequence": "7"},
+    "EDIFACT": {"unknown": "15", "unexpected": "15", "missing": "13", "loop_max": "36",
+                "max_use": "35", "not_in_set": "15", "sequence": "15"},
+}
+_ELEMENT_CODES = {
+    "X12": {"missing": "1", "too_many": "3", "short": "4", "long": "5", "chars": "6", "code": "7",
+            "date": "8", "time": "9", "components": "3"},
+    "EDIFACT": {"missing": "13", "too_many": "16", "short": "40", "long": "39", "chars": "37",
+                "code": "12", "date": "12", "time": "12", "components": "16"},
+}
+_NUMERIC = re.compile(r"-?\d+")
+_DECIMAL = re.compile(r"-?(\d+([.,]\d*)?|[.,]\d+)([eE]-?\d+)?")
+_EDIFACT_LENGTH = re.compile(r"(a|n|an)(\.\.)?(\d+)")
+
+
+@dataclass(frozen=True)
+class ElementDef:
+    """A simple data element, or a composite when ``components`` is set."""
+
+    ref: str
+    required: bool
+    kind: str = "AN"  # X12 N0..N9, R, ID, AN, DT, TM, B; EDIFACT a, n, an
+    min: int = 0
+    max: int = 0
+    codes: frozenset[str] | None = None
+    components: tuple[ElementDef, ...] = ()
+
+
+@dataclass(frozen=True)
+class SegmentEntry:
+    tag: str
+    required: bool
+    max: int
+
+
+@dataclass
+class LoopDef:
+    id: str
+    required: bool
+    max: int
+    children: list[SegmentEntry | LoopDef] = field(default_factory=list)
+
+    @property
+    def trigger(self) -> str:
+        return self.children[0].tag
+
+
+@dataclass
+class MessageDefinition:
+    standard: str
+    id: str
+    name: str
+    versions: tuple[str, ...]
+    structure: LoopDef
+    segments: dict[str, tuple[ElementDef, ...] | None]  # None: layout not described
+    hierarchy: bool = False  # X12 HL parent/child numbering is checked
+
+    def covers(self, version: str) -> bool:
+        return any(version.startswith(v) for v in self.versions)
+
+
+# --- compiling -------------------------------------------------------------------------
+@cache
+def _dictionaries(standard: str) -> tuple[dict, dict, dict, dict]:
+    prefix = standard.lower()
+    return (definitions.load(f"{prefix}_elements.json"), definitions.load(f"{prefix}_codes.json"),
+            definitions.load(f"{prefix}_composites.json"), definitions.load(f"{prefix}_segments.json"))
+
+
+def _element_format(text: str) -> tuple[str, int, int]:
+    """"AN 1/35" or "an..35" / "n3" -> (kind, min, max)."""
+    if " " in text:
+        kind, span = text.split()
+        low, high = span.split("/")
+        return kind, int(low), int(high)
+    match = _EDIFACT_LENGTH.fullmatch(text)
+    if not match:
+        raise ValueError(f"bad element format {text!r}")
+    kind, variable, length = match.groups()
+    return kind, (1 if variable else int(length)), int(length)
+
+
+def _element(standard: str, ref: str, required: bool) -> ElementDef:
+    elements, codes, composites, _ = _dictionaries(standard)
+    if ref in composites:
+        parts = tuple(_element(standard, r.rstrip("!"), r.endswith("!"))
+                      for r in composites[ref].split())
+        return ElementDef(ref, required, "C", components=parts)
+    kind, low, high = _element_format(elements[ref])
+    code_list = frozenset(codes[ref]) if ref in codes else None
+    return ElementDef(ref, required, kind, low, high, code_list)
+
+
+def _entry(standard: str, item: str | dict) -> SegmentEntry | LoopDef:
+    if isinstance(item, dict):
+        children = [_entry(standard, i) for i in item["segments"]]
+        if not isinstance(children[0], SegmentEntry):
+            raise ValueError(f"loop {item['loop']} must start with a segment")
+        return LoopDef(item["loop"], item.get("required", False), item.get("max", 1), children)
+    tag, _, max_use = item.partition("*")
+    required = tag.endswith("!")
+    return SegmentEntry(tag.rstrip("!"), required,
+                        1 << 30 if max_use == ">1" else int(max_use or 1))
+
+
+def _tags(loop: LoopDef) -> set[str]:
+    tags: set[str] = set()
+    for child in loop.children:
+        tags |= _tags(child) if isinstance(child, LoopDef) else {child.tag}
+    return tags
+
+
+def compile_definition(data: dict) -> MessageDefinition:
+    """Turn one parsed definition file into lookup-ready tables."""
+    standard = data["standard"]
+    structure = LoopDef(data["id"], True, 1, [_entry(standard, i) for i in data["structure"]])
+    layouts = _dictionaries(standard)[3]
+    segments = {
+        tag: None if layouts[tag] == "?" else
+        tuple(_element(standard, r.rstrip("!"), r.endswith("!")) for r in layouts[tag].split())
+        for tag in _tags(structure)
+    }
+    return MessageDefinition(standard, data["id"], data.get("name", ""), tuple(data["versions"]),
+                             structure, segments, data.get("hierarchy", False))
+
+
+# --- checking --------------------------------------------------------------------------
+class _Frame:
+    __slots__ = ("loop", "index", "counts")
+
+    def __init__(self, loop: LoopDef) -> None:
+        self.loop = loop
+        self.index = 0
+        self.counts = [0] * len(loop.children)
+
+
+class _Checker:
+    def __init__(self, definition: MessageDefinition, message: Message) -> None:
+        self.definition = definition
+        self.standard = definition.standard
+        self.seg_codes = _SEGMENT_CODES[self.standard]
+        self.el_codes = _ELEMENT_CODES[self.standard]
+        self.issues: list[Issue] = []
+        self.all_tags = set(definition.segments)
+        self.known = set(_dictionaries(self.standard)[3])
+        self.message = message
+
+    def segment_issue(self, kind: str, position: int, tag: str, text: str) -> None:
+        self.issues.append(Issue(Level.SEGMENT, self.seg_codes[kind], text, position, tag))
+
+    def element_issue(self, kind: str, position: int, tag: str, element: int, text: str,
+                      comp: int | None = None) -> None:
+        self.issues.append(Issue(Level.ELEMENT, self.el_codes[kind], text, position, tag, element, comp))
+
+    # structure -------------------------------------------------------------------------
+    def _close(self, frame: _Frame, position: int, start: int) -> None:
+        """Report mandatory children of ``frame`` from ``start`` on that never occurred."""
+        for j in range(start, len(frame.loop.children)):
+            child = frame.loop.children[j]
+            if child.required and frame.counts[j] == 0:
+                tag = child.tag if isinstance(child, SegmentEntry) else child.trigger
+                what = "segment" if isinstance(child, SegmentEntry) else f"loop {child.id} (segment"
+                self.segment_issue("missing", position, tag,
+                                   f"mandatory {what} {tag}{')' if what != 'segment' else ''} is "
+                                   f"missing before segment {position}")
+
+    def place(self, stack: list[_Frame], tag: str, position: int) -> None:
+        for depth in range(len(stack) - 1, -1, -1):
+            frame = stack[depth]
+            children = frame.loop.children
+            # a loop's trigger segment starts a new occurrence, found in the parent frame
+            for j in range(max(frame.index, 1 if depth else 0), len(children)):
+                child = children[j]
+                is_segment = isinstance(child, SegmentEntry)
+                if (child.tag if is_segment else child.trigger) != tag:
+                    continue
+                for inner in reversed(stack[depth + 1:]):
+                    self._close(inner, position, inner.index + 1)
+                del stack[depth + 1:]
+                self._close_skipped(frame, j, position)
+                frame.counts[j] += 1
+                frame.index = j
+                if frame.counts[j] > child.max:
+                    kind = "max_use" if is_segment else "loop_max"
+                    self.segment_issue(kind, position, tag, f"{'segment' if is_segment else 'loop'} "
+                                       f"{tag} occurs more than {child.max} times")
+                if not is_segment:
+                    inner = _Frame(child)
+                    inner.counts[0] = 1  # the trigger segment just seen
+                    stack.append(inner)
+                return
+        if tag in self.all_tags:
+            self.segment_issue("sequence", position, tag,
+                               f"segment {tag} is not in its proper place (position {position})")
+        elif tag in self.known:
+            self.segment_issue("not_in_set", position, tag,
+                               f"segment {tag} is not used in {self.definition.id}")
+        else:
+            self.segment_issue("unknown", position, tag, f"segment id {tag!r} is not recognised")
+
+    def _close_skipped(self, frame: _Frame, j: int, position: int) -> None:
+        start = frame.index + 1 if frame.counts[frame.index] else frame.index
+        for k in range(start, j):
+            child = frame.loop.children[k]
+            if child.required and frame.counts[k] == 0:
+                tag = child.tag if isinstance(child, SegmentEntry) else child.trigger
+                self.segment_issue("missing", position, tag,
+                                   f"mandatory segment {tag} is missing before segment {position}")
+
+    # elements --------------------------------------------------------------------------
+    def check_value(self, value: str, spec: ElementDef, position: int, tag: str, element: int,
+                    comp: int | None) -> None:
+        label = f"{tag}{element:02d}" + (f"-{comp}" if comp else "")
+        kind = spec.kind
+        if kind in ("R", "n"):
+            ok = bool(_DECIMAL.fullmatch(value))
+            length = sum(c.isdigit() for c in value)
+        elif kind[0] == "N" and kind != "N":
+            ok = bool(_NUMERIC.fullmatch(value))
+            length = len(value) - value.startswith("-")
+        else:
+            ok = True
+            length = len(value)
+        if not ok:
+            self.element_issue("chars", position, tag, element,
+                               f"{label} must be numeric ({spec.kind}), found {value!r}", comp)
+            return
+        if length < spec.min:
+            self.element_issue("short", position, tag, element,
+                               f"{label} is shorter than {spec.min} characters: {value!r}", comp)
+        elif length > spec.max:
+            self.element_issue("long", position, tag, element,
+                               f"{label} is longer than {spec.max} characters: {value!r}", comp)
+        elif kind == "DT" and not valid_date(value):
+            self.element_issue("date", position, tag, element, f"{label} is not a valid date: {value!r}", comp)
+        elif kind == "TM" and not valid_time(value):
+            self.element_issue("time", position, tag, element, f"{label} is not a valid time: {value!r}", comp)
+        elif spec.codes is not None and value not in spec.codes:
+            self.element_issue("code", position, tag, element,
+                               f"{label} code {value!r} is not valid for element {spec.ref}", comp)
+
+    def check_elements(self, seg: Segment, position: int) -> None:
+        tag = seg[0]
+        specs = self.definition.segments.get(tag)
+        if specs is None:
+            return
+        if len(seg) - 1 > len(specs):
+            extra = seg[len(specs) + 1:]
+            if any(extra):
+                self.element_issue("too_many", position, tag, len(specs) + 1,
+                                   f"{tag} has {len(seg) - 1} elements, at most {len(specs)} are defined")
+        for i, spec in enumerate(specs, 1):
+            value = seg[i] if i < len(seg) else ""
+            if value == "" or value == ("",) * len(value):
+                if spec.required:
+                    self.element_issue("missing", position, tag, i,
+                                       f"mandatory element {tag}{i:02d} ({spec.ref}) is missing")
+                continue
+            if spec.components:
+                parts = value if isinstance(value, tuple) else (value,)
+                if len(parts) > len(spec.components):
+                    self.element_issue("components", position, tag, i,
+                                       f"{tag}{i:02d} has {len(parts)} components, at most "
+                                       f"{len(spec.components)} are defined")
+                for c, cspec in enumerate(spec.components, 1):
+                    part = parts[c - 1] if c <= len(parts) else ""
+                    if part == "":
+                        if cspec.required:
+                            self.element_issue("missing", position, tag, i,
+                                               f"mandatory component {tag}{i:02d}-{c} ({cspec.ref}) "
+                                               "is missing", c)
+                        continue
+                    self.check_value(part, cspec, position, tag, i, c)
+            elif isinstance(value, tuple):
+                self.element_issue("components", position, tag, i,
+                                   f"{tag}{i:02d} is a simple element but has components")
+            else:
+                self.check_value(value, spec, position, tag, i, None)
+
+    def check_hierarchy(self, seg: Segment, position: int, ids: set[str]) -> None:
+        """HL01 must be new and HL02 must name an earlier HL01."""
+        own = seg[1] if len(seg) > 1 else ""
+        parent = seg[2] if len(seg) > 2 else ""
+        if own in ids:
+            self.element_issue("code", position, "HL", 1, f"HL01 id {own!r} is used twice")
+        if parent and parent not in ids:
+            self.element_issue("code", position, "HL", 2,
+                               f"HL02 parent {parent!r} does not refer to an earlier HL01")
+        ids.add(own)
+
+    def run(self) -> list[Issue]:
+        stack = [_Frame(self.definition.structure)]
+        hl_ids: set[str] = set()
+        for position, seg in enumerate(self.message.segments, 1):
+            tag = seg[0] if isinstance(seg[0], str) else str(seg[0])
+            self.place(stack, tag, position)
+            self.check_elements(seg, position)
+            if tag == "HL" and self.definition.hierarchy:
+                self.check_hierarchy(seg, position, hl_ids)
+        end = len(self.message.segments)
+        for frame in reversed(stack):
+            self._close(frame, end, frame.index + 1 if frame.counts[frame.index] else frame.index)
+        return self.issues
+
+
+def validate(message: Message, interchange: Interchange | None = None) -> None:
+    """Check ``message`` against its definition, if there is one, adding to ``message.issues``.
+
+    Sets ``message.validated``; a message without a definition keeps only its envelope checks.
+    Usable as the ``on_message`` hook of :func:`edi.envelope.read_interchanges`.
+    """
+    standard = interchange.standard if interchange else ("X12" if message.segments[0][0] == "ST"
+                                                          else "EDIFACT")
+    definition = definitions.find(standard, message.type, message.version)
+    if definition is None:
+        return
+    message.issues.extend(_Checker(definition, message).run())
+    message.validated = True

@@ -1,0 +1,138 @@
+"""Streaming ANSI X12 reader.
+
+Separators come from each interchange's ISA: element separator at ISA position 4, component
+separator ISA16, repetition separator ISA11 for version 00402 and later, and the segment terminator
+is whatever follows ISA16 up to the next segment id (one or several characters; CR/LF after it is
+tolerated). Because the ISA is located by counting its 16 element separators rather than by fixed
+offsets, an ISA with wrong field widths is still read, and the envelope layer reports the widths.
+CR/LF are dropped everywhere unless they are separators, so hard-wrapped files read correctly.
+
+Example::
+
+    for segment in X12Reader(open("in.x12", "rb")):
+        print(segment[0], segment[1:])
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from collections.abc import Iterator
+
+from edi.errors import EdiError
+from edi.model import Segment, Separators
+from edi.tokenizer import ChunkedReader
+
+_ALNUM = frozenset(string.ascii_letters + string.digits)
+_ISA_MAX = 200  # an ISA is 106 characters; allow for sloppy widths but stop on garbage
+_TERMINATOR_MAX = 4
+
+
+def isa_separators(isa: list[str], element: str, segment: str) -> Separators:
+    """Separators declared by an ISA segment split on ``element`` into its 17 fields."""
+    version = isa[12] if len(isa) > 12 else ""
+    rep = isa[11] if len(isa) > 11 else ""
+    repetition = rep if version >= "00402" and len(rep) == 1 and rep not in _ALNUM else ""
+    return Separators(
+        element=element,
+        component=isa[16] if len(isa) > 16 else "",
+        segment=segment,
+        repetition=repetition,
+    )
+
+
+class X12Reader(ChunkedReader):
+    """Iterate X12 segments (``[id, element, ...]``) from bytes, a path or a binary file."""
+
+    TRAILER = "IEA"
+
+    def _detect(self) -> list[Segment]:
+        buf = self._buf
+        chars: list[str] = []
+        elem = ""
+        separators_seen = 0
+        i = 0
+        # "ISA", the element separator, 16 of them, then ISA16; CR/LF from wrapping are skipped
+        while separators_seen < 16 or chars[-1] == elem:
+            if i >= len(buf):
+                if not self._more():
+                    raise EdiError("the ISA segment is truncated", code="TA105:023")
+                buf = self._buf
+            char = buf[i]
+            i += 1
+            if char in "\r\n":
+                continue
+            chars.append(char)
+            if len(chars) <= 3 and char != "ISA"[len(chars) - 1]:
+                raise EdiError(f"expected an ISA segment, found {buf[:20]!r}", code="TA105:022",
+                               offset=self.consumed)
+            if len(chars) == 4:
+                elem = char
+                if elem in _ALNUM or elem == " ":
+                    raise EdiError(f"ISA has no usable element separator ({elem!r})",
+                                   code="TA105:026")
+            if char == elem:
+                separators_seen += 1
+            if len(chars) > _ISA_MAX:
+                raise EdiError(
+                    f"the ISA segment does not have 16 elements within {_ISA_MAX} characters",
+                    code="TA105:022",
+                )
+        run: list[str] = []
+        while True:
+            if i >= len(buf):
+                if not self._more():
+                    break
+                buf = self._buf
+            char = buf[i]
+            if char in _ALNUM:
+                break
+            run.append(char)
+            i += 1
+            # blank padding after the terminator (fixed-length records) does not count
+            if sum(c not in " \t\r\n" for c in run) > _TERMINATOR_MAX:
+                raise EdiError("no segment terminator after ISA16", code="TA105:004")
+        raw = "".join(run)
+        terminator = raw.translate({ord(c): None for c in " \t\r\n"})
+        if not terminator:
+            terminator = "\n" if "\n" in raw else "\r" if "\r" in raw else ""
+        if not terminator:
+            raise EdiError("no segment terminator after ISA16", code="TA105:004")
+        isa = "".join(chars).split(elem)
+        self.separators = isa_separators(isa, elem, terminator)
+        self._buf = buf[i:]
+        return [isa]
+
+    def _field_splitter(self):
+        elem = self.separators.element
+        comp = self.separators.component
+
+        def split_fields(seg: str) -> Segment:
+            fields = seg.split(elem)
+            if comp and comp in seg:
+                return [tuple(f.split(comp)) if comp in f else f for f in fields]
+            return fields
+
+        return split_fields
+
+    def _continue(self, piece: str) -> list[Segment] | None:
+        elem = self.separators.element
+        if not piece.startswith("ISA") or piece[3:4] != elem:
+            return None
+        isa = piece.split(elem)
+        if len(isa) != 17 or len(isa[16]) != 1:
+            return None
+        self.separators = isa_separators(isa, elem, self.separators.segment)
+        return [isa]
+
+    def _batches(self) -> Iterator[list[Segment]]:
+        term = self.separators.segment
+        spaced = re.compile(re.escape(term) + "[ \t]+")
+
+        def split_segments(text: str) -> list[str]:
+            # spaces after a terminator are layout, not data
+            if term + " " in text or term + "\t" in text:
+                text = spaced.sub(term, text)
+            return text.split(term)
+
+        return self._body(split_segments, self._field_splitter())

@@ -1,0 +1,114 @@
+"""Tokenizing: separators, terminators, wrapping, whitespace, chunk boundaries, EBCDIC."""
+
+from __future__ import annotations
+
+import pytest
+
+from edi.edifact_reader import EdifactReader
+from edi.errors import EdiError
+from edi.x12_reader import X12Reader
+
+from .util import ISA, edifact, x12
+
+
+def segments(reader_cls, data: str, chunk_size: int = 1 << 20, encoding: str = "latin-1"):
+    return list(reader_cls(data.encode(encoding), chunk_size=chunk_size))
+
+
+def test_x12_separators_come_from_the_isa():
+    data = x12().replace("*", "|").replace("~", "\x85").replace(">", "}")
+    reader = X12Reader(data.encode("latin-1"))
+    segs = list(reader)
+    assert [s[0] for s in segs] == ["ISA", "GS", "ST", "BEG", "N1", "PO1", "PO1", "CTT", "SE", "GE", "IEA"]
+    assert reader.separators.element == "|" and reader.separators.segment == "\x85"
+    assert reader.separators.component == "}"
+    assert segs[5] == ["PO1", "1", "10", "EA", "2.5", "", "VP", "SKU-1"]
+
+
+def test_x12_repetition_separator_only_from_version_00402():
+    old = X12Reader(x12().encode())
+    list(old)
+    assert old.separators.repetition == ""
+    new_isa = ISA.replace("*U*00401*", "*^*00501*")
+    new = X12Reader(x12(isa=new_isa).encode())
+    list(new)
+    assert new.separators.repetition == "^"
+
+
+def test_x12_multibyte_terminator_and_crlf_after_it():
+    data = x12().replace("~", "\u2028\r\n").encode("utf-8")  # 3-byte UTF-8 terminator
+    segs = list(X12Reader(data))
+    assert segs[-1] == ["IEA", "1", "000000001"]
+    assert len(segs) == 11
+
+
+@pytest.mark.parametrize("width", [1, 7, 80])
+def test_x12_hard_wrapped_anywhere_reads_the_same(width):
+    flat = x12()
+    wrapped = "\r\n".join(flat[i:i + width] for i in range(0, len(flat), width))
+    assert segments(X12Reader, wrapped) == segments(X12Reader, flat)
+
+
+@pytest.mark.parametrize("chunk_size", [1, 2, 3, 5, 64])
+def test_chunk_boundaries_do_not_matter(chunk_size):
+    data = x12() + "\n" + x12().replace("*", "|")
+    assert segments(X12Reader, data, chunk_size) == segments(X12Reader, data)
+    text = edifact(["FTX+AAI+++a?'b?+c?:d??"] + ["BGM+220+X+9"])
+    assert segments(EdifactReader, text, chunk_size) == segments(EdifactReader, text)
+
+
+def test_bom_whitespace_and_dos_eof_are_ignored():
+    plain = segments(X12Reader, x12())
+    decorated = b"\xef\xbb\xbf \r\n" + x12().encode() + b"\r\n  \x1a"
+    assert list(X12Reader(decorated)) == plain
+
+
+def test_spaces_after_the_terminator_are_layout():
+    assert segments(X12Reader, x12().replace("~", "~  ")) == segments(X12Reader, x12())
+
+
+def test_several_interchanges_with_different_separators():
+    second = x12().replace("*", "!").replace("~", "\n")
+    segs = segments(X12Reader, x12() + second + x12())
+    assert [s[0] for s in segs].count("ISA") == 3
+    assert [s[0] for s in segs].count("IEA") == 3
+    assert segs[11] [:3] == ["ISA", "00", " " * 10]
+
+
+def test_x12_components_become_tuples():
+    segs = segments(X12Reader, x12(["BEG*00*SA*PO-1**20260101", "MEA*PD*G*12.5*LB>2"]))
+    assert segs[4][4] == ("LB", "2")
+
+
+def test_ebcdic_is_an_error_unless_asked_for():
+    data = x12().encode("cp037")
+    with pytest.raises(EdiError, match="EBCDIC"):
+        from edi.envelope import read_interchanges
+        list(read_interchanges(data))
+    from edi.envelope import read_interchanges
+    [interchange] = list(read_interchanges(data, encoding="cp037"))
+    assert interchange.accepted and interchange.messages[0].type == "850"
+
+
+def test_truncated_isa_is_an_edi_error():
+    with pytest.raises(EdiError, match="truncated"):
+        list(X12Reader(b"ISA*00*    *00"))
+
+
+def test_edifact_una_and_release_character():
+    text = edifact(["FTX+AAI+++Price?: 5?+3 ?'each?'??"], una="UNA:+,? '")
+    segs = segments(EdifactReader, text)
+    ftx = segs[2]
+    assert ftx == ["FTX", "AAI", "", "", "Price: 5+3 'each'?"]
+
+
+def test_edifact_defaults_without_una_and_custom_separators():
+    assert segments(EdifactReader, edifact(una=""))[0][0] == "UNB"
+    custom = edifact(una="").replace("+", "*").replace(":", "^").replace("'", "~")
+    custom = "UNA^*.? ~" + custom
+    assert segments(EdifactReader, custom) == segments(EdifactReader, edifact(una=""))
+
+
+def test_edifact_composites_are_tuples():
+    segs = segments(EdifactReader, edifact())
+    assert segs[1] == ["UNH", "1", ("ORDERS", "D", "96A", "UN")]
