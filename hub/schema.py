@@ -289,15 +289,19 @@ interchange = Table(
     metadata,
     Column("id", ID, primary_key=True, autoincrement=True),
     Column("direction", String(3), nullable=False),  # in, out
+    Column("level", String(12), nullable=False),  # interchange, group
     Column("standard", String(10), nullable=False),
     Column("sender", String(40), nullable=False),
     Column("receiver", String(40), nullable=False),
     Column("control_number", String(20), nullable=False),
     Column("message_id", ID, nullable=True),
-    Column("state", String(20), nullable=False),  # received, sent, accepted, rejected, ...
+    Column("messages", Text, nullable=True),  # JSON list of message control numbers
+    Column("state", String(20), nullable=False),  # received, sent, A, E, P, R
+    Column("ack", Text, nullable=True),  # JSON of the acknowledgment's per-message statuses
     Column("created_at", DateTime, nullable=False),
     Column("updated_at", DateTime, nullable=False),
-    UniqueConstraint("direction", "standard", "sender", "receiver", "control_number", name="uq_interchange_ref"),
+    UniqueConstraint("direction", "level", "standard", "sender", "receiver", "control_number",
+                     name="uq_interchange_ref"),
 )
 
 flow_run = Table(
@@ -312,12 +316,3 @@ flow_run = Table(
     Column("at", DateTime, nullable=False),
     Index("ix_flow_run_flow", "flow", "at"),
 )
-
-#: Canonical entity name -> (table, natural key columns) for the tables keyed by (system, external id).
-ENTITY_TABLES: dict[str, Table] = {
-    "order": orders,
-    "stock": stock_level,
-    "shipment": shipment,
-    "invoice": invoice,
-    "payment": payment,
-}

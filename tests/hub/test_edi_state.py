@@ -1,0 +1,31 @@
+"""The EDI engine's state on the hub store: duplicates, control numbers, acknowledgment ledger."""
+
+from __future__ import annotations
+
+from edi.hooks import AckStatus, OutboundKey
+from hub.edi_state import StoreControlNumbers, StoreLedger, StoreRegistry
+
+
+def test_the_same_interchange_is_seen_once(store):
+    first = StoreRegistry(store, message_id=1)
+    assert first.seen("X12", "ACME ", "WAYBILL", "000000001") is False
+    assert first.seen("X12", "ACME", "WAYBILL", "000000001") is False  # retry of the same message
+    assert StoreRegistry(store, message_id=2).seen("X12", "ACME", "WAYBILL", "000000001") is True
+    assert StoreRegistry(store, message_id=2).seen("X12", "ACME", "WAYBILL", "000000002") is False
+
+
+def test_control_numbers_never_repeat_across_instances(store):
+    a = StoreControlNumbers(store)
+    assert [a.next("acme", "ISA") for _ in range(3)] == [1, 2, 3]
+    assert a.next("acme", "GS") == 1
+    assert StoreControlNumbers(store).next("acme", "ISA") == 4  # a restart continues, never reuses
+
+
+def test_ledger_applies_acknowledgments_to_our_interchanges_only(store):
+    ledger = StoreLedger(store)
+    ours = OutboundKey("X12", "WAYBILL", "ACME", "group", "17")
+    ledger.expect(ours, ["0001", "0002"])
+    assert ledger.state(ours) == "sent"
+    assert ledger.acknowledge(ours, AckStatus("P", {"0001": "A", "0002": "R"})) is True
+    assert ledger.state(ours) == "P"
+    assert ledger.acknowledge(OutboundKey("X12", "WAYBILL", "ACME", "group", "99"), AckStatus("A")) is False
