@@ -21,10 +21,19 @@ def mask(text: str) -> str:
     return _PHONE.sub(_mask_phone, text)
 
 
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}([ T]\d{2}(:\d{2}){0,2})?")
+
+
 def _mask_phone(m: re.Match[str]) -> str:
-    digits = re.sub(r"\D", "", m.group(0))
-    if len(digits) < 7:  # dates, amounts and ids are not phone numbers
-        return m.group(0)
+    text = m.group(0)
+    digits = re.sub(r"\D", "", text)
+    # Dates, amounts and plain record ids are not phone numbers: a phone has 7+ digits and a
+    # leading + or separators, or is a long bare number.
+    if _DATE.fullmatch(text.strip()):
+        return text
+    looks_like_phone = text.startswith("+") or digits != text
+    if len(digits) < 7 or not (looks_like_phone or len(digits) >= 10):
+        return text
     return "***-" + digits[-2:]
 
 

@@ -1,0 +1,57 @@
+"""The waybill command (run as a user would), migrations against the schema, masked logs."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import subprocess
+import sys
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from hub.logs import get_logger, mask
+from hub.schema import metadata
+
+
+def waybill(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "hub.cli", *args], capture_output=True, text=True,
+                          env=os.environ.copy(), timeout=120)
+
+
+def test_db_upgrade_status_messages_and_replay_from_the_command_line(waybill_env, monkeypatch):
+    monkeypatch.delenv("WAYBILL_SECRET_KEY")
+    up = waybill("db", "upgrade")
+    assert up.returncode == 0, up.stderr
+    assert (waybill_env / "secret.key").stat().st_mode & 0o777 == 0o600
+    from hub import model
+    from hub.store import Store
+    from tests.hub.factories import batch, customer, order
+
+    Store.open().apply(batch(customer("1"), order("SO1", "1"), order("SO2", "ghost")))
+    status = json.loads(waybill("status", "--json").stdout)
+    assert status["entities"]["orders"] == 1 and status["messages"] == {"processed": 1, "dead": 1}
+    assert status["outbox"]["crm"]["pending"] == 2
+    dead = waybill("messages", "--state", "dead")
+    assert "unknown customer erp:ghost at order.customer" in dead.stdout
+    replayed = waybill("replay", "2")
+    assert replayed.returncode == 1 and "no mapper registered" in replayed.stderr
+    assert waybill("replay").returncode == 2  # usage error
+    assert isinstance(model.Ref("a", "b"), tuple)
+
+
+def test_migrations_create_exactly_the_schema(store):
+    with store.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), metadata)
+    assert diff == []
+
+
+def test_personal_data_is_masked_in_log_lines(caplog):
+    log = get_logger("test")
+    with caplog.at_level(logging.INFO, logger="waybill"):
+        log.info("contact %s at %s", "jo.smith@example.com", "+49 (30) 123-4567")
+    assert "jo.smith" not in caplog.text and "123-4567" not in caplog.text
+    assert "j***@***" in caplog.text and "***-67" in caplog.text
+    assert mask("order 2026-05-04 08:00:00 qty 12.5 id 4711000") == "order 2026-05-04 08:00:00 qty 12.5 id 4711000"
+    assert mask("call 030 1234567 or 004930123456789") == "call ***-67 or ***-89"

@@ -1,0 +1,65 @@
+"""Shipments and delivery events: no regression of status, estimates move only the ETA."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+
+from hub import model
+from hub.schema import delivery_event, shipment
+from tests.hub.factories import batch, customer
+
+T0 = dt.datetime(2026, 5, 4, 8, 0)
+
+
+def ship(ext: str = "SH1", tracking: str = "7946") -> model.Shipment:
+    return model.Shipment(ref=model.Ref("wms", ext), version="1", carrier="fedex", tracking_number=tracking,
+                          customer=model.Ref("erp", "1"))
+
+
+def ev(eid: str, status: str, hours: int, code: str = "XX", estimate: bool = False, eta=None,
+       by_tracking: bool = False) -> model.DeliveryEvent:
+    where = {"tracking_number": "7946"} if by_tracking else {"shipment": model.Ref("wms", "SH1")}
+    return model.DeliveryEvent(event_id=eid, status=status, raw_code=code, occurred_at=T0 + dt.timedelta(hours=hours),
+                               source="tms", estimate_only=estimate, eta=eta, **where)
+
+
+def current(store):
+    with store.engine.connect() as conn:
+        return conn.execute(select(shipment.c.status, shipment.c.status_code, shipment.c.eta,
+                                   shipment.c.delivered_at)).one()
+
+
+def test_status_follows_events_in_time_order_and_delivered_is_final(store):
+    store.apply(batch(customer("1"), ship(), raw=b"s"))
+    store.apply(batch(ev("e1", "picked_up", 0, "PU"), ev("e3", "delivered", 10, "DL"), ev("e2", "in_transit", 5),
+                      raw=b"1"))
+    assert current(store)[:2] == ("delivered", "DL")
+    late = store.apply(batch(ev("e0", "out_for_delivery", 9, "OD", by_tracking=True), raw=b"2"))
+    assert late.inserted == 1 and late.outbox == 0  # stored as history, status unchanged
+    assert current(store)[0] == "delivered" and current(store)[3] == T0 + dt.timedelta(hours=10)
+    skew = store.apply(batch(ev("e9", "in_transit", 11), raw=b"3"))  # a later non-terminal scan
+    assert current(store)[0] == "delivered" and skew.outbox == 0
+    returned = store.apply(batch(ev("e10", "returned", 30, "RS"), raw=b"4"))
+    assert current(store)[0] == "returned" and returned.outbox == 2  # crm and edi subscribers
+
+
+def test_estimate_only_event_moves_the_eta_not_the_status(store):
+    store.apply(batch(customer("1"), ship(), ev("e1", "in_transit", 0, "IT"), raw=b"s"))
+    eta = T0 + dt.timedelta(days=2)
+    store.apply(batch(ev("e2", "delivered", 1, "AT7", estimate=True, eta=eta), raw=b"e"))
+    status, _, stored_eta, delivered = current(store)
+    assert (status, stored_eta, delivered) == ("in_transit", eta, None)
+
+
+def test_same_event_twice_is_stored_once_and_unknown_shipment_is_dead_lettered(store):
+    store.apply(batch(customer("1"), ship(), raw=b"s"))
+    store.apply(batch(ev("e1", "picked_up", 0), raw=b"a"))
+    again = store.apply(batch(ev("e1", "picked_up", 0), raw=b"b"))
+    assert (again.inserted, again.unchanged) == (0, 1)
+    stray = model.DeliveryEvent(event_id="x", status="in_transit", raw_code="IT", occurred_at=T0, source="tms",
+                                tracking_number="NOPE")
+    assert store.apply(batch(stray, raw=b"c")).dead == 1
+    with store.engine.connect() as conn:
+        assert len(conn.execute(select(delivery_event)).all()) == 1
