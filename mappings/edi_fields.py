@@ -1,0 +1,122 @@
+"""What every EDI mapping shares: the partner context, and reading typed values out of segments.
+
+Pure functions. A value that cannot be read raises hub.errors.RecordRejected naming the field path,
+e.g. "850/4567/PO1[3]/PO102" (set, control number, segment and occurrence, element).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+from edi.model import Interchange, Message, Segment, component, element
+from hub.errors import RecordRejected
+from hub.model import Ref, version_of
+
+
+@dataclass(frozen=True)
+class PartnerContext:
+    """Who a partner's documents belong to in the hub.
+
+    `parties` maps a party id or GLN the partner uses (N1 04, NAD C082) to a hub customer ref;
+    `customer` is the default when no party matches (the partner itself is the customer)."""
+
+    system: str  # "edi:<partner id>"
+    customer: Ref | None = None
+    parties: Mapping[str, Ref] = field(default_factory=dict)
+    currency: str = "USD"
+
+    def customer_for(self, *party_ids: str) -> Ref | None:
+        for pid in party_ids:
+            if pid and pid in self.parties:
+                return self.parties[pid]
+        return self.customer
+
+
+def ref_of(text: str) -> Ref:
+    """Ref from "system:external_id" (the first ':' splits; systems such as edi:X contain none)."""
+    system, sep, ext = text.partition(":")
+    if not sep or not ext:
+        raise ValueError(f"customer ref {text!r} must look like 'system:external_id'")
+    return Ref(system, ext)
+
+
+class Where:
+    """Field paths for one message: Where(msg).at(seg, 2) -> "850/4567/PO1[3]/PO102"."""
+
+    def __init__(self, message: Message) -> None:
+        self.prefix = f"{message.type}/{message.control_number}"
+        self._occurrence: dict[int, int] = {}
+        counts: dict[str, int] = {}
+        for seg in message.segments:
+            counts[seg[0]] = counts.get(seg[0], 0) + 1
+            self._occurrence[id(seg)] = counts[seg[0]]
+
+    def at(self, seg: Segment, position: int | None = None) -> str:
+        tag = seg[0]
+        path = f"{self.prefix}/{tag}[{self._occurrence.get(id(seg), 1)}]"
+        return f"{path}/{tag}{position:02d}" if position else path
+
+    def reject(self, reason: str, seg: Segment | None = None, position: int | None = None) -> RecordRejected:
+        return RecordRejected(reason, self.at(seg, position) if seg is not None else self.prefix, self.prefix)
+
+
+def text(seg: Segment, position: int, comp: int = 1) -> str:
+    return component(seg, position, comp).strip()
+
+
+def first(message: Message, tag: str, **where: str) -> Segment | None:
+    """The first `tag` segment whose elements match `where` (e.g. e1="ST")."""
+    return next(segments(message, tag, **where), None)
+
+
+def segments(message: Message, tag: str, **where: str) -> Iterator[Segment]:
+    for seg in message.segments:
+        if seg[0] == tag and all(text(seg, int(k[1:])) == v for k, v in where.items()):
+            yield seg
+
+
+def decimal(w: Where, seg: Segment, position: int, comp: int = 1, required: bool = True) -> Decimal | None:
+    raw = text(seg, position, comp).replace(",", ".")
+    if not raw:
+        if required:
+            raise w.reject("value is missing", seg, position)
+        return None
+    try:
+        return Decimal(raw)
+    except InvalidOperation:
+        raise w.reject(f"{raw!r} is not a number", seg, position) from None
+
+
+def date(w: Where, seg: Segment, position: int, comp: int = 1, fmt: str = "102") -> dt.date:
+    """CCYYMMDD (EDIFACT format 102, X12 DT) or YYMMDD; CCYYMMDDHHMM (203) keeps the date."""
+    raw = text(seg, position, comp)
+    try:
+        if fmt in ("102", "203") and len(raw) >= 8:
+            return dt.date(int(raw[:4]), int(raw[4:6]), int(raw[6:8]))
+        if len(raw) == 6:
+            return dt.date(2000 + int(raw[:2]), int(raw[2:4]), int(raw[4:6]))
+    except ValueError:
+        pass
+    raise w.reject(f"{raw!r} is not a date", seg, position)
+
+
+def interchange_date(interchange: Interchange) -> dt.date:
+    """The day the interchange was prepared (ISA09 YYMMDD, UNB S004 YYMMDD or CCYYMMDD)."""
+    raw = str(element(interchange.header, 9)) if interchange.standard == "X12" else component(interchange.header, 4)
+    raw = raw if len(raw) == 8 else f"20{raw}"
+    return dt.date(int(raw[:4]), int(raw[4:6]), int(raw[6:8]))
+
+
+def interchange_version(interchange: Interchange, message: Message) -> str:
+    """A sortable version for entities of `message`: interchange date/time, then its control number
+    (a later interchange about the same document wins; within one, the message order does)."""
+    header = interchange.header
+    if interchange.standard == "X12":
+        stamp = f"20{element(header, 9)}{element(header, 10)}"
+    else:
+        d, t = component(header, 4, 1), component(header, 4, 2)
+        stamp = (f"20{d}" if len(d) == 6 else d) + t
+    return version_of(f"{stamp}/{interchange.control_number.zfill(14)[-14:]}/{message.position:08d}")
