@@ -12,8 +12,6 @@ syntax identifiers by :func:`edi.envelope.recode`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-
 from edi.errors import EdiError
 from edi.model import EDIFACT_DEFAULT, Segment, Separators
 from edi.tokenizer import ChunkedReader
@@ -66,6 +64,13 @@ def _escaped_fields(seg: str, seps: Separators) -> Segment:
     return fields
 
 
+def _plain_fields(seg: str, elem: str, comp: str) -> Segment:
+    """Elements and components of a segment without release characters."""
+    if comp in seg:
+        return [tuple(f.split(comp)) if comp in f else f for f in seg.split(elem)]
+    return seg.split(elem)
+
+
 class EdifactReader(ChunkedReader):
     """Iterate EDIFACT segments (``[tag, element, ...]``) from bytes, a path or a binary file.
 
@@ -111,31 +116,51 @@ class EdifactReader(ChunkedReader):
             )
         return []
 
-    def _field_splitter(self) -> Callable[[str], Segment]:
+    def _split_batch(self, text: str) -> list[Segment]:
+        if not text:
+            return []
         seps = self.separators
         elem, comp, release = seps.element, seps.component, seps.release
+        pieces = split_escaped(text, seps.segment, release)
+        if release and release in text:
+            return [_escaped_fields(p, seps) if release in p else _plain_fields(p, elem, comp)
+                    for p in pieces]
+        # the common case, written out inline: a call per segment would cost a third more
+        return [[tuple(f.split(comp)) if comp in f else f for f in p.split(elem)]
+                if comp in p else p.split(elem) for p in pieces]
 
-        def split_fields(seg: str) -> Segment:
-            if release and release in seg:
-                return _escaped_fields(seg, seps)
-            fields = seg.split(elem)
-            if comp in seg:
-                return [tuple(f.split(comp)) if comp in f else f for f in fields]
-            return fields
+    def _escaped_at(self, text: str, index: int) -> bool:
+        """True when the character at ``index`` is preceded by an odd run of release characters."""
+        release = self.separators.release
+        if not release:
+            return False
+        run = index
+        while run > 0 and text[run - 1] == release:
+            run -= 1
+        return (index - run) % 2 == 1
 
-        return split_fields
+    def _find(self, text: str, marker: str, start: int) -> int:
+        found = text.find(marker, start)
+        while found >= 0 and self._escaped_at(text, found):
+            found = text.find(marker, found + 1)
+        return found
 
-    def _continue(self, piece: str) -> list[Segment] | None:
-        # only a next interchange with default separators (no UNA, or a UNA restating the
-        # current ones) can be tokenized in place
+    def _last_terminator(self, text: str, start: int) -> int:
+        cut = text.rfind(self.separators.segment, start)
+        while cut >= 0 and self._escaped_at(text, cut):
+            cut = text.rfind(self.separators.segment, start, cut)
+        return cut
+
+    def _continue(self, text: str, pos: int) -> tuple[list[Segment], int] | None:
+        # in place only when the next interchange keeps these separators: a UNA restating them,
+        # or no UNA while they are the defaults
         seps = self.separators
-        if piece.startswith("UNB") and seps == EDIFACT_DEFAULT:
+        una = "UNA" + seps.component + seps.element + seps.decimal + (seps.release or " ") + \
+            (seps.repetition or " ") + seps.segment
+        if text.startswith(una, pos):
+            self.una = una
+            return [], pos + len(una)
+        if text.startswith("UNB", pos) and seps == EDIFACT_DEFAULT:
             self.una = ""
-            return [self._field_splitter()(piece)]
+            return [], pos
         return None
-
-    def _batches(self) -> Iterator[list[Segment]]:
-        seps = self.separators
-        return self._body(
-            lambda text: split_escaped(text, seps.segment, seps.release), self._field_splitter()
-        )

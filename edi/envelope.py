@@ -9,7 +9,7 @@ ends. ``on_message`` sees each message as it closes (the validator hooks in ther
 
 from __future__ import annotations
 
-import datetime as dt
+import calendar
 from collections.abc import Callable, Iterator
 
 from edi.edifact_reader import EdifactReader
@@ -27,6 +27,7 @@ _ISA_FIELDS = {
     7: (2, "007"), 8: (15, "008"), 9: (6, "014"), 10: (4, "015"), 11: (1, "016"), 12: (5, "017"),
     13: (9, "018"), 14: (1, "019"), 15: (1, "020"), 16: (1, "027"),
 }
+_ISA_WIDTHS = tuple(width for width, _ in _ISA_FIELDS.values())
 _EDIFACT_SYNTAX = {
     "UNOA": "ascii", "UNOB": "ascii", "UNOC": "latin-1", "UNOD": "iso8859-2", "UNOE": "iso8859-5",
     "UNOF": "iso8859-7", "UNOG": "iso8859-3", "UNOH": "iso8859-4", "UNOI": "iso8859-6",
@@ -36,14 +37,13 @@ _EDIFACT_SYNTAX = {
 
 
 def valid_date(value: str) -> bool:
-    """CCYYMMDD or YYMMDD."""
+    """CCYYMMDD or YYMMDD (YY taken as 20YY for the leap-year rule)."""
     if not value.isdigit() or len(value) not in (6, 8):
         return False
-    try:
-        dt.datetime.strptime(value, "%Y%m%d" if len(value) == 8 else "%y%m%d")
-    except ValueError:
-        return False
-    return True
+    year, month, day = int(value[:-4]), int(value[-4:-2]), int(value[-2:])
+    if len(value) == 6:
+        year += 2000
+    return 1 <= month <= 12 and 1 <= day <= calendar.monthrange(year, month)[1]
 
 
 def valid_time(value: str) -> bool:
@@ -51,6 +51,14 @@ def valid_time(value: str) -> bool:
     if not value.isdigit() or len(value) < 4 or len(value) == 5 or len(value) > 8:
         return False
     return int(value[:2]) < 24 and int(value[2:4]) < 60 and (len(value) < 6 or int(value[4:6]) < 60)
+
+
+def texts(segment: Segment, count: int) -> list[str]:
+    """Items 0..count of ``segment`` as strings, padded with "" (components joined by ":")."""
+    values = segment[: count + 1]
+    if len(values) <= count:
+        values = values + [""] * (count + 1 - len(values))
+    return [v if v.__class__ is str else ":".join(v) for v in values]
 
 
 def recode(segment: Segment, encoding: str) -> Segment:
@@ -85,15 +93,29 @@ class _Builder:
     def feed(self, batch: list[Segment]) -> list[Interchange]:
         """Process one batch; return the interchanges it completed."""
         envelope = self.ENVELOPE
-        append = self.message.segments.append if self.message else None
-        for seg in batch:
-            if append is not None and seg[0] not in envelope:
-                append(seg)
-                continue
-            self._envelope_segment(seg)
-            append = self.message.segments.append if self.message else None
+        # message content is moved in slices; only envelope segments are handled one by one
+        marks = [i for i, seg in enumerate(batch) if seg[0] in envelope]
+        previous = 0
+        for i in marks:
+            if i > previous:
+                self._content(batch[previous:i])
+            self._envelope_segment(batch[i])
+            previous = i + 1
+        if previous < len(batch):
+            self._content(batch[previous:])
         done, self.done = self.done, []
         return done
+
+    def _content(self, segments: list[Segment]) -> None:
+        if self.message is not None:
+            self.message.segments += segments
+            return
+        for seg in segments:
+            if self.interchange is not None and seg[0] == "TA1" and self.group is None:
+                self.position += 1
+                self.interchange.ta1.append(seg)
+            else:
+                self._outside(seg)
 
     def finish(self) -> list[Interchange]:
         """End of input: close whatever is open."""
@@ -186,8 +208,8 @@ class _Builder:
         self.position = message.position + len(message.segments) - 1
         if trailer is not None:
             count, control = element(trailer, 1), element(trailer, 2)
-            if count != str(len(message.segments)).zfill(len(count) or 1) and not (
-                    isinstance(count, str) and count.isdigit() and int(count) == len(message.segments)):
+            if not (isinstance(count, str) and count.isdigit()
+                    and int(count) == len(message.segments)):
                 self._message_issue(message, self._code("message_count"),
                                     f"the trailer counts {count or 'no'} segments but the message has "
                                     f"{len(message.segments)}", trailer, 1)
@@ -273,46 +295,43 @@ class _X12Builder(_Builder):
             self._isa(seg)
         elif self.interchange is None:
             self._outside(seg)
-        elif tag == "GS":
-            self.position += 1
-            self._open_group(Group(
-                functional_id=str(element(seg, 1)), sender=str(element(seg, 2)),
-                receiver=str(element(seg, 3)), control_number=str(element(seg, 6)),
-                version=str(element(seg, 8)), header=seg))
-            if not str(element(seg, 6)).isdigit() or len(seg) < 9:
-                self._group_issue("6", "the GS segment needs 8 elements and a numeric GS06")
         elif tag == "ST":
-            if self.group is None:
-                self._interchange_issue("024", "transaction set outside a functional group", seg)
-            self._open_message(Message(
-                type=str(element(seg, 1)), control_number=str(element(seg, 2)),
-                version=str(element(seg, 3) or (self.group.version if self.group else "")),
-                segments=[seg], position=self.position + 1))
-            control = self.message.control_number
-            if not (4 <= len(control) <= 9) or not str(element(seg, 1)).isdigit():
-                self._message_issue(self.message, "7" if element(seg, 1) else "6",
-                                    "ST needs a 3-digit set id and a 4-9 character control number",
-                                    seg, 2 if element(seg, 1) else 1)
+            self._st(seg)
         elif tag == "SE":
             if self.message is None:
                 self._outside(seg)
                 return
             self.message.segments.append(seg)
             self._close_message(seg)
+        elif tag == "GS":
+            self.position += 1
+            f = texts(seg, 8)
+            self._open_group(Group(functional_id=f[1], sender=f[2], receiver=f[3],
+                                   control_number=f[6], version=f[8], header=seg))
+            if not f[6].isdigit() or len(seg) < 9:
+                self._group_issue("6", "the GS segment needs 8 elements and a numeric GS06")
         elif tag == "GE":
             self.position += 1
             if self.group is None:
                 self._interchange_issue("024", "GE without a GS", seg)
                 return
             self._close_group(seg)
-        elif tag == "IEA":
+        else:  # IEA
             self.position += 1
             self._close_interchange(seg)
-        elif tag == "TA1" and self.group is None:
-            self.position += 1
-            self.interchange.ta1.append(seg)
-        else:
-            self._outside(seg)
+
+    def _st(self, seg: Segment) -> None:
+        f = texts(seg, 3)
+        group = self.group
+        if group is None:
+            self._interchange_issue("024", "transaction set outside a functional group", seg)
+        message = Message(type=f[1], control_number=f[2], version=f[3] or (group.version if group else ""),
+                          segments=[seg], position=self.position + 1)
+        self._open_message(message)
+        if not (4 <= len(f[2]) <= 9) or not f[1].isdigit():
+            self._message_issue(message, "7" if f[1] else "6",
+                                "ST needs a 3-digit set id and a 4-9 character control number",
+                                seg, 2 if f[1] else 1)
 
     def _isa(self, seg: Segment) -> None:
         seps = self.reader.separators
@@ -327,11 +346,16 @@ class _X12Builder(_Builder):
         if len(seg) != 17:
             self._interchange_issue("022", f"ISA has {len(seg) - 1} elements instead of 16", seg)
             return
-        for pos, (width, code) in _ISA_FIELDS.items():
-            value = seg[pos]
-            if len(value) != width:
-                self._interchange_issue(code, f"ISA{pos:02d} must be {width} characters wide, "
-                                        f"found {len(value)} ({value!r})", seg, pos)
+        if tuple(map(len, seg[1:])) != _ISA_WIDTHS:
+            for pos, (width, code) in _ISA_FIELDS.items():
+                if len(seg[pos]) != width:
+                    self._interchange_issue(code, f"ISA{pos:02d} must be {width} characters wide, "
+                                            f"found {len(seg[pos])} ({seg[pos]!r})", seg, pos)
+        if not (valid_date(seg[9]) and valid_time(seg[10]) and seg[13].isdigit()
+                and seg[14] in ("0", "1") and seg[15] in ("P", "T", "I") and seg[12].isdigit()):
+            self._isa_values(seg)
+
+    def _isa_values(self, seg: Segment) -> None:
         checks = (
             (9, "014", valid_date(seg[9]), "ISA09 is not a valid YYMMDD date"),
             (10, "015", valid_time(seg[10]), "ISA10 is not a valid HHMM time"),
@@ -390,11 +414,9 @@ class _EdifactBuilder(_Builder):
                 self._interchange_issue("33", "UNE without a UNG", seg)
                 return
             self._close_group(seg)
-        elif tag == "UNZ":
+        else:  # UNZ
             self.position += 1
             self._close_interchange(seg)
-        else:
-            self._outside(seg)
 
     def _unb(self, seg: Segment) -> None:
         syntax, version = component(seg, 1, 1), component(seg, 1, 2)

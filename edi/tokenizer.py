@@ -62,7 +62,7 @@ class ChunkedReader:
     """Base of the readers: chunk reading, CR/LF cleaning and interchange-boundary handling.
 
     Subclasses implement ``_detect`` (parse an interchange header from ``_buf``, set
-    ``separators``) and ``_batches`` (tokenize one interchange body).
+    ``separators``), ``_split_batch`` and ``_continue``.
     """
 
     TRAILER = ""
@@ -125,7 +125,7 @@ class ChunkedReader:
             self._strip = "".join(c for c in "\r\n" if c not in self._separator_chars())
             if header:
                 yield header
-            yield from self._batches()
+            yield from self._body()
 
     def __iter__(self) -> Iterator[Segment]:
         for batch in self.batches():
@@ -139,58 +139,77 @@ class ChunkedReader:
     def _detect(self) -> list[Segment]:
         raise NotImplementedError
 
-    def _batches(self) -> Iterator[list[Segment]]:
+    def _continue(self, text: str, pos: int) -> tuple[list[Segment], int] | None:
+        """When ``text`` at ``pos`` starts an interchange that can be tokenized in place (same
+        segment and element separators): its header segments and the position after them."""
         raise NotImplementedError
 
-    def _continue(self, piece: str) -> list[Segment] | None:
-        """Header segments when ``piece`` starts an interchange with the same segment and
-        element separators (so tokenizing can go on in place); None to re-detect."""
+    def _split_batch(self, text: str) -> list[Segment]:
+        """Segments of ``text``, which holds whole segments without the last terminator."""
         raise NotImplementedError
 
-    def _body(self, split_segments, split_fields) -> Iterator[list[Segment]]:
-        """Tokenize chunks until the interchange trailer; shared loop of both readers."""
-        term = self.separators.segment
+    def _last_terminator(self, text: str, start: int) -> int:
+        """Index of the last segment terminator in ``text[start:]``, or -1."""
+        return text.rfind(self.separators.segment, start)
+
+    def _find(self, text: str, marker: str, start: int) -> int:
+        """Index of ``marker`` (a terminator followed by a segment id) at or after ``start``."""
+        return text.find(marker, start)
+
+    def _body(self) -> Iterator[list[Segment]]:
+        """Tokenize one interchange body (and any that follow with the same separators).
+
+        Whole stretches of segments are cut out with ``str.find`` on "terminator + trailer id"
+        and split at C speed; only envelope boundaries are handled in Python.
+        """
+        seps = self.separators
+        term, trailer = seps.segment, self.TRAILER + seps.element
+        marker = term + trailer
         raw = self._buf  # kept so a next interchange with other separators sees CR/LF intact
         text = self._clean(raw)
         self._buf = ""
-        trailer = self.TRAILER
+        start = 0
         while True:
-            pieces = split_segments(text)
-            tail = pieces.pop()
-            batch = []
-            append = batch.append
-            i, n = 0, len(pieces)
-            while i < n:
-                fields = split_fields(pieces[i])
-                i += 1
-                append(fields)
-                if fields[0] != trailer:
+            if text.startswith(trailer, start):
+                found = start
+            else:
+                found = self._find(text, marker, start)
+                found = found + len(term) if found >= 0 else -1
+            end = text.find(term, found) if found >= 0 else -1
+            if end >= 0:
+                yield self._split_batch(text[start:end])
+                pos = end + len(term)
+                while pos < len(text) and text[pos] in _WHITESPACE:
+                    pos += 1
+                header = self._continue(text, pos) if pos < len(text) else None
+                if header is not None:
+                    segments, start = header
+                    if segments:
+                        yield segments
+                    seps = self.separators
                     continue
-                while i < n and not pieces[i].strip(_WHITESPACE):
-                    i += 1
-                header = self._continue(pieces[i]) if i < n else None
-                if header is None:
-                    yield batch
-                    raw_pieces = split_segments(raw)
-                    rest = raw_pieces[i:] if len(raw_pieces) == n + 1 else pieces[i:] + [tail]
-                    self._buf = term.join(rest)
-                    return
-                i += 1
-                yield batch
-                # a new interchange with the same separators: keep splitting in place
-                split_fields = self._field_splitter()
-                batch = header
-                append = batch.append
-            if batch:
-                yield batch
+                if raw is text:
+                    self._buf = text[pos:]
+                else:  # the same point in the raw text: after as many terminators
+                    self._buf = raw.split(term, text.count(term, 0, pos))[-1]
+                return
+            cut = self._last_terminator(text, start)
+            if cut >= 0:
+                yield self._split_batch(text[start:cut])
+                tail = text[cut + len(term):]
+            else:
+                tail = text[start:]
             chunk = self._read()
             if chunk is None:
-                if tail.strip(_WHITESPACE):
-                    yield [split_fields(tail.strip(_WHITESPACE))]  # last segment without terminator
+                tail = tail.strip(_WHITESPACE)
+                if tail:
+                    yield self._split_batch(tail)  # last segment without terminator
                 return
-            cut = raw.rfind(term)
-            raw = (raw[cut + len(term):] if cut >= 0 else raw) + chunk
-            text = tail + self._clean(chunk)
-
-    def _field_splitter(self):
-        raise NotImplementedError
+            raw_tail = tail
+            if raw is not text:
+                raw_cut = raw.rfind(term)
+                raw_tail = raw[raw_cut + len(term):] if raw_cut >= 0 else raw
+            cleaned = self._clean(chunk)
+            text = tail + cleaned
+            raw = text if raw_tail is tail and cleaned is chunk else raw_tail + chunk
+            start = 0

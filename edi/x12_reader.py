@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import re
 import string
-from collections.abc import Iterator
 
 from edi.errors import EdiError
 from edi.model import Segment, Separators
@@ -103,36 +102,27 @@ class X12Reader(ChunkedReader):
         self._buf = buf[i:]
         return [isa]
 
-    def _field_splitter(self):
-        elem = self.separators.element
-        comp = self.separators.component
+    def _split_batch(self, text: str) -> list[Segment]:
+        if not text:
+            return []
+        seps = self.separators
+        term, elem, comp = seps.segment, seps.element, seps.component
+        if term + " " in text or term + "\t" in text:
+            text = re.sub(re.escape(term) + "[ \t]+", term, text)  # spaces after a terminator are layout
+        if comp and comp in text:
+            return [[tuple(f.split(comp)) if comp in f else f for f in p.split(elem)]
+                    if comp in p else p.split(elem) for p in text.split(term)]
+        return [p.split(elem) for p in text.split(term)]
 
-        def split_fields(seg: str) -> Segment:
-            fields = seg.split(elem)
-            if comp and comp in seg:
-                return [tuple(f.split(comp)) if comp in f else f for f in fields]
-            return fields
-
-        return split_fields
-
-    def _continue(self, piece: str) -> list[Segment] | None:
-        elem = self.separators.element
-        if not piece.startswith("ISA") or piece[3:4] != elem:
+    def _continue(self, text: str, pos: int) -> tuple[list[Segment], int] | None:
+        seps = self.separators
+        if not text.startswith("ISA" + seps.element, pos):
             return None
-        isa = piece.split(elem)
+        end = text.find(seps.segment, pos)
+        if end < 0:
+            return None
+        isa = text[pos:end].split(seps.element)
         if len(isa) != 17 or len(isa[16]) != 1:
             return None
-        self.separators = isa_separators(isa, elem, self.separators.segment)
-        return [isa]
-
-    def _batches(self) -> Iterator[list[Segment]]:
-        term = self.separators.segment
-        spaced = re.compile(re.escape(term) + "[ \t]+")
-
-        def split_segments(text: str) -> list[str]:
-            # spaces after a terminator are layout, not data
-            if term + " " in text or term + "\t" in text:
-                text = spaced.sub(term, text)
-            return text.split(term)
-
-        return self._body(split_segments, self._field_splitter())
+        self.separators = isa_separators(isa, seps.element, seps.segment)
+        return [isa], end + len(seps.segment)

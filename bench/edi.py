@@ -1,0 +1,289 @@
+"""EDI reading speed and memory, against a str.split limit and two published parsers.
+
+Run: ``python bench/edi.py`` (from the repository root). It builds ~20 MB X12 and EDIFACT files from
+the interchanges of tests/data/edi/corpus that are accepted (rewritten with one separator set and
+fresh control numbers, like one partner's big file), then measures in one run:
+
+* ours: full reading with envelope validation (``read_interchanges``, streaming, messages dropped);
+* the limit: a chunked, streaming ``str.split`` tokenizer of the same file (segments and elements;
+  for EDIFACT a release-aware split, with the naive split shown beside it);
+* pyx12 4.0.0 ``X12Reader`` and pydifact ``Interchange`` (installed into the venv if missing),
+  measured on a prefix of the same file since they are slow;
+* peak memory for a 200 MB file, in a subprocess: VmHWM after reading minus before.
+
+Targets: >= 0.5x the split limit, >= 6x pyx12, >= 15x pydifact, < 64 MB above the interpreter.
+"""
+
+from __future__ import annotations
+
+import copy
+import glob
+import importlib
+import os
+import subprocess
+import sys
+import time
+import warnings
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from edi.envelope import read_interchanges  # noqa: E402
+from edi.errors import EdiError  # noqa: E402
+from edi.model import EDIFACT_DEFAULT, Interchange, Separators  # noqa: E402
+from edi.serializer import write_interchange  # noqa: E402
+
+OUT = ROOT / "bench" / "out"
+CORPUS = ROOT / "tests" / "data" / "edi" / "corpus"
+TARGET = 20 * 1024 * 1024
+PACKED = 1 << 20
+MAILBAG = 5 * 1024 * 1024
+PEER_BYTES = 2 * 1024 * 1024
+CHUNK = 1 << 20
+X12_SEPS = Separators(element="*", component=">", segment="~")
+
+
+def ensure_peers() -> None:
+    """Install the comparison parsers into this interpreter's environment if missing."""
+    missing = [p for p, m in (("pyx12==4.0.0", "pyx12"), ("pydifact", "pydifact"))
+               if importlib.util.find_spec(m) is None]
+    if missing:
+        subprocess.run([sys.executable, "-m", "pip", "install", "-q", *missing], check=True)
+        importlib.invalidate_caches()
+
+
+def corpus_interchanges(standard: str) -> list:
+    out = []
+    for path in sorted(glob.glob(str(CORPUS / "*"))):
+        if path.endswith(".tsv"):
+            continue
+        try:
+            out += [ic for ic in read_interchanges(path) if ic.standard == standard and ic.accepted]
+        except EdiError:
+            continue
+    return out
+
+
+def normalized(standard: str) -> list[Interchange]:
+    """The accepted corpus interchanges, rewritten with one separator set (values that hold one
+    of those separators are left out)."""
+    out = []
+    for ic in corpus_interchanges(standard):
+        if standard == "X12":
+            ic.separators = X12_SEPS
+            ic.header = list(ic.header)
+            ic.header[11], ic.header[12], ic.header[16] = "U", "00401", ">"
+        else:
+            ic.separators, ic.una = EDIFACT_DEFAULT, ""
+        try:
+            write_interchange(ic)
+        except EdiError:
+            continue
+        out.append(ic)
+    return out
+
+
+def build(standard: str, size: int, per_interchange: int) -> Path:
+    """A file of at least ``size`` bytes of corpus messages, ``per_interchange`` bytes of them
+    per interchange (0: keep the corpus interchanges as they are, like a mailbag), renumbered."""
+    kind = f"packed{per_interchange >> 20}mb" if per_interchange else "mailbag"
+    path = OUT / f"{standard.lower()}_{kind}_{size >> 20}mb.{'x12' if standard == 'X12' else 'edi'}"
+    if path.exists():
+        return path
+    OUT.mkdir(parents=True, exist_ok=True)
+    sources = normalized(standard)
+    written, number = 0, 0
+    with open(path, "w", encoding="latin-1") as file:
+        while written < size:
+            current: Interchange | None = None
+            for source in sources:
+                if current is None:
+                    number += 1
+                    current = copy.copy(source)
+                    current.header = list(source.header)
+                    current.control_number = str(number).zfill(9 if standard == "X12" else 1)
+                    current.header[13 if standard == "X12" else 5] = current.control_number
+                    current.groups, current.messages, pending = [], [], 0
+                for group in source.groups:
+                    number += 1
+                    copied = copy.copy(group)
+                    copied.header = list(group.header)
+                    copied.control_number = copied.header[6 if standard == "X12" else 5] = str(number)
+                    current.groups.append(copied)
+                offset = len(current.groups) - len(source.groups)
+                for message in source.messages:
+                    copied = copy.copy(message)
+                    if message.group_index is not None:
+                        copied.group_index = message.group_index + offset
+                    elif standard == "EDIFACT":  # references unique within the interchange
+                        number += 1
+                        copied.segments = list(message.segments)
+                        copied.segments[0] = ["UNH", str(number), *message.segments[0][2:]]
+                        copied.segments[-1] = ["UNT", message.segments[-1][1], str(number)]
+                    current.messages.append(copied)
+                    pending += sum(len(seg) * 8 for seg in message.segments)  # rough size
+                if pending >= per_interchange:
+                    text = write_interchange(current)
+                    file.write(text)
+                    written += len(text)
+                    current = None
+            if current is not None:
+                text = write_interchange(current)
+                file.write(text)
+                written += len(text)
+    return path
+
+
+def prefix(path: Path, size: int, trailer: str) -> Path:
+    """The first whole interchanges of ``path`` totalling about ``size`` bytes."""
+    out = path.with_suffix(f".prefix{path.suffix}")
+    if not out.exists():
+        data = path.read_bytes()
+        cut = data.find(trailer.encode(), size)
+        cut = data.find(b"~" if trailer == "IEA" else b"'", cut) + 1
+        out.write_bytes(data[:cut])
+    return out
+
+
+def split_x12(path: Path) -> int:
+    n, tail = 0, ""
+    with open(path, "rb") as file:
+        while chunk := file.read(CHUNK):
+            segs = (tail + chunk.decode("latin-1")).split("~")
+            tail = segs.pop()
+            for seg in segs:
+                n += len(seg.split("*"))
+    return n
+
+
+def split_edifact_naive(path: Path) -> int:
+    n, tail = 0, ""
+    with open(path, "rb") as file:
+        while chunk := file.read(CHUNK):
+            segs = (tail + chunk.decode("latin-1")).split("'")
+            tail = segs.pop()
+            for seg in segs:
+                n += len(seg.split("+"))
+    return n
+
+
+def split_edifact_release(path: Path) -> int:
+    """Release-aware: pieces ending in an odd run of '?' are joined to the next one."""
+    n, tail = 0, ""
+    with open(path, "rb") as file:
+        while chunk := file.read(CHUNK):
+            pieces = (tail + chunk.decode("latin-1")).split("'")
+            tail = pieces.pop()
+            carry = None
+            for piece in pieces:
+                if carry is not None:
+                    piece, carry = carry + "'" + piece, None
+                if piece.endswith("?") and (len(piece) - len(piece.rstrip("?"))) % 2:
+                    carry = piece
+                    continue
+                n += len(piece.split("+"))
+            if carry is not None:
+                tail = carry + "'" + tail
+    return n
+
+
+def ours(path: Path) -> int:
+    return sum(ic.message_count for ic in read_interchanges(path, keep_messages=False))
+
+
+def pyx12_read(path: Path) -> int:
+    import pyx12.x12file
+
+    return sum(1 for _ in pyx12.x12file.X12Reader(str(path)))
+
+
+def pydifact_read(path: Path) -> int:
+    from pydifact.segmentcollection import Interchange
+
+    return len(Interchange.from_file(str(path)).segments)
+
+
+def rate(func, path: Path, runs: int = 3) -> float:
+    """MB/s of the best of ``runs`` runs (the machine is shared; the best run is the least
+    disturbed one, and every contender gets the same treatment)."""
+    best = float("inf")
+    for _ in range(runs):
+        start = time.perf_counter()
+        func(path)
+        best = min(best, time.perf_counter() - start)
+    return path.stat().st_size / (1 << 20) / best
+
+
+MEMORY_SCRIPT = """
+import sys
+sys.path.insert(0, {root!r})
+from edi.envelope import read_interchanges
+
+def peak():  # VmHWM belongs to this process image; ru_maxrss would include the parent's peak
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmHWM"))
+
+before = peak()
+for ic in read_interchanges({path!r}, keep_messages=False):
+    pass
+print(before / 1024, (peak() - before) / 1024)
+"""
+
+
+def peak_memory(source: Path, copies: int) -> tuple[float, float, float]:
+    """(file MB, interpreter MB, MB of peak memory above it) reading ``copies`` x ``source``."""
+    big = OUT / f"big{source.suffix}"
+    data = source.read_bytes()
+    with open(big, "wb") as file:
+        for _ in range(copies):
+            file.write(data)
+    try:
+        script = MEMORY_SCRIPT.format(root=str(ROOT), path=str(big))
+        result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                                check=True)
+        base, extra = map(float, result.stdout.split())
+        return big.stat().st_size / (1 << 20), base, extra
+    finally:
+        big.unlink()
+
+
+def main() -> None:
+    warnings.simplefilter("ignore")  # pydifact warns about every segment it has no XML for
+    ensure_peers()
+    x12 = build("X12", TARGET, PACKED)
+    edifact = build("EDIFACT", TARGET, PACKED)
+    print(f"files: {x12.name} {x12.stat().st_size / (1 << 20):.1f} MB, "
+          f"{edifact.name} {edifact.stat().st_size / (1 << 20):.1f} MB "
+          "(corpus messages in interchanges of about 1 MB)")
+
+    ours_x12, split = rate(ours, x12), rate(split_x12, x12)
+    x12_prefix = prefix(x12, PEER_BYTES, "IEA")
+    pyx12_rate = rate(pyx12_read, x12_prefix, runs=1)
+    print(f"X12      ours {ours_x12:6.1f} MB/s | str.split limit {split:6.1f} MB/s "
+          f"(ratio {ours_x12 / split:.2f}, target >= 0.5) | pyx12 {pyx12_rate:5.2f} MB/s on "
+          f"{x12_prefix.stat().st_size >> 20} MB (ratio {ours_x12 / pyx12_rate:.1f}x, target >= 6)")
+
+    ours_edi = rate(ours, edifact)
+    release, naive = rate(split_edifact_release, edifact), rate(split_edifact_naive, edifact)
+    edi_prefix = prefix(edifact, PEER_BYTES, "UNZ")
+    pydifact_rate = rate(pydifact_read, edi_prefix, runs=1)
+    print(f"EDIFACT  ours {ours_edi:6.1f} MB/s | release-aware split limit {release:6.1f} MB/s "
+          f"(ratio {ours_edi / release:.2f}, target >= 0.5; naive split {naive:.1f} MB/s) | "
+          f"pydifact {pydifact_rate:5.2f} MB/s on {edi_prefix.stat().st_size >> 20} MB "
+          f"(ratio {ours_edi / pydifact_rate:.1f}x, target >= 15)")
+
+    for standard, limit in (("X12", split_x12), ("EDIFACT", split_edifact_release)):
+        mailbag = build(standard, MAILBAG, 0)
+        mine, theirs = rate(ours, mailbag), rate(limit, mailbag)
+        print(f"mailbag  {standard:7} ours {mine:6.1f} MB/s | split limit {theirs:6.1f} MB/s "
+              f"(ratio {mine / theirs:.2f}; the corpus interchanges as they are, ~2 KB each)")
+
+    for source in (x12, edifact):
+        size, base, extra = peak_memory(source, 10)
+        print(f"memory   {source.suffix[1:]:4} {size:5.0f} MB file: peak {extra:5.1f} MB above the "
+              f"interpreter's own {base:.0f} MB (target < 64)")
+
+
+if __name__ == "__main__":
+    main()
