@@ -1,0 +1,60 @@
+"""What every Waybill DAG shares: the hub Assets, default task
+arguments (owner, retries, callbacks, retry policy) and the common DAG settings. The pools
+the tasks name are defined in hub.airflow_home.POOLS.
+
+Not a DAG file (listed in .airflowignore); the DAG files import it from the dags folder.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from airflow.sdk import Asset, ExceptionRetryPolicy, RetryAction, RetryRule
+
+from hub.callbacks import on_failure, on_success
+
+OWNER = "integration"
+START = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+
+# Assets: the hub's data sets. Each successful inbound run updates the ones it writes, and the
+# flows that feed on them (publish, insights) are scheduled by them.
+CUSTOMERS = Asset(name="hub_customers", uri="waybill://hub/customers")
+ORDERS = Asset(name="hub_orders", uri="waybill://hub/orders")
+STOCK = Asset(name="hub_stock", uri="waybill://hub/stock")
+SHIPMENTS = Asset(name="hub_shipments", uri="waybill://hub/shipments")
+INVOICES = Asset(name="hub_invoices", uri="waybill://hub/invoices")
+CUSTOMER_FACTS = Asset(name="hub_customer_facts", uri="waybill://hub/customer_facts")
+
+# Connection problems and permanent HTTP rejections do not heal by retrying: fail at once.
+# Transient HTTP errors already spent the connector's own retries: wait longer before a new try.
+RETRY_POLICY = ExceptionRetryPolicy(rules=[
+    RetryRule("hub.errors.ConfigError", RetryAction.FAIL, reason="configuration: fix the Connection"),
+    RetryRule("connectors.http.PermanentHTTPError", RetryAction.FAIL, reason="rejected by the target"),
+    RetryRule("connectors.http.TransientHTTPError", RetryAction.RETRY, dt.timedelta(minutes=5),
+              reason="target still unavailable after the connector's retries"),
+])
+
+DEFAULT_ARGS: dict[str, Any] = {
+    "owner": OWNER,
+    "retries": 2,
+    "retry_delay": dt.timedelta(minutes=1),
+    "retry_exponential_backoff": True,
+    "max_retry_delay": dt.timedelta(minutes=15),
+    "execution_timeout": dt.timedelta(minutes=30),
+    "retry_policy": RETRY_POLICY,
+    "on_failure_callback": on_failure,
+    "on_success_callback": on_success,
+}
+
+
+def dag_args(doc_md: str, tags: list[str]) -> dict[str, Any]:
+    """Keyword arguments every Waybill DAG takes: docs, tags, one run at a time, no catch-up."""
+    return {
+        "doc_md": doc_md,
+        "tags": ["waybill", *tags],
+        "start_date": START,
+        "catchup": False,
+        "max_active_runs": 1,  # a flow's cursor moves in one run at a time
+        "default_args": DEFAULT_ARGS,
+    }

@@ -1,0 +1,30 @@
+"""DAG carrier_tracking: tracking events from carrier SOAP services for open shipments."""
+
+from __future__ import annotations
+
+from airflow.sdk import dag, task
+
+from _wiring import SHIPMENTS, dag_args
+
+DOC = """
+### Carrier tracking
+Asks the carriers' **SOAP tracking services** (FedEx TrackService v16 contract, WSDL loaded from the
+package) for the scans of every open shipment and stores them as delivery events in the hub.
+
+- From: carrier SOAP service, Connection `waybill_carrier_fedex`. To: the hub store.
+- Updates the Asset `hub_shipments`. Pool `waybill_carrier` (bounds concurrent SOAP calls).
+"""
+
+
+@dag(schedule="0 * * * *", **dag_args(DOC, ["carrier", "soap", "inbound"]))
+def carrier_tracking() -> None:
+    @task(pool="waybill_carrier", outlets=[SHIPMENTS])
+    def track() -> dict[str, int]:
+        from hub.flows import carrier_tracking as flow
+
+        return flow.run()
+
+    track()
+
+
+carrier_tracking()

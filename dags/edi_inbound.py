@@ -1,0 +1,41 @@
+"""DAG edi_inbound: partner EDI files from SFTP into the hub, one mapped task per picked-up file."""
+
+from __future__ import annotations
+
+from airflow.sdk import dag, get_current_context, task
+
+from _wiring import ORDERS, SHIPMENTS, dag_args
+
+DOC = """
+### EDI inbound
+Lists every partner's SFTP inbox and processes **each complete file in its own mapped task**
+(`process_file[partner/file]`): download to the landing folder, archive, parse X12 or EDIFACT,
+validate envelopes and control numbers, store the documents (850 orders, 856 notices, 214 status),
+and send the acknowledgment (997/999, TA1 or CONTRL). A duplicate interchange or file is recognised
+and skipped; a rejected one gets a negative acknowledgment and a dead-letter record.
+
+- From: each partner's SFTP, Connection `waybill_partner_<id>`. To: the hub store.
+- Updates the Assets `hub_orders`, `hub_shipments`. Pool `waybill_sftp`.
+"""
+
+
+@dag(schedule="*/5 * * * *", **dag_args(DOC, ["edi", "sftp", "inbound"]))
+def edi_inbound() -> None:
+    @task(pool="waybill_sftp")
+    def list_files() -> list[dict[str, str]]:
+        """One small reference per picked-up file: {"partner": id, "file": remote name}."""
+        from hub.flows import edi_inbound as flow
+
+        return flow.list_files()
+
+    @task(pool="waybill_sftp", outlets=[ORDERS, SHIPMENTS], map_index_template="{{ partner }}/{{ file }}")
+    def process_file(partner: str, file: str) -> dict[str, int]:
+        from hub.flows import edi_inbound as flow
+
+        get_current_context().update(partner=partner, file=file)  # names the mapped task in the UI
+        return flow.process_file(partner, file)
+
+    process_file.expand_kwargs(list_files())
+
+
+edi_inbound()

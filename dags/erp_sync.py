@@ -1,0 +1,33 @@
+"""DAG erp_sync: customers, orders and invoices from the ERP into the hub."""
+
+from __future__ import annotations
+
+from airflow.sdk import dag, task
+
+from _wiring import CUSTOMERS, INVOICES, ORDERS, dag_args
+
+DOC = """
+### ERP sync
+Pulls **customers, sales orders, invoices and payments** from the ERP (Odoo JSON-2 or XML-RPC,
+chosen by the Connection) incrementally from the hub's cursor, maps them to the canonical model and
+stores each page with its cursor and outbox rows in one transaction.
+
+- From: ERP, Connection `waybill_erp`. To: the hub store.
+- Updates the Assets `hub_customers`, `hub_orders`, `hub_invoices` (they trigger `crm_publish`,
+  `finance_receivables`, `customer_insights`).
+- Pool `waybill_erp`. Rejected records are dead-lettered: `waybill messages --state dead`.
+"""
+
+
+@dag(schedule="*/15 * * * *", **dag_args(DOC, ["erp", "inbound"]))
+def erp_sync() -> None:
+    @task(pool="waybill_erp", outlets=[CUSTOMERS, ORDERS, INVOICES])
+    def sync() -> dict[str, int]:
+        from hub.flows import erp_sync as flow
+
+        return flow.run()
+
+    sync()
+
+
+erp_sync()

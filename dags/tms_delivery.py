@@ -1,0 +1,31 @@
+"""DAG tms_delivery: shipments and delivery events from the TMS into the hub."""
+
+from __future__ import annotations
+
+from airflow.sdk import dag, task
+
+from _wiring import SHIPMENTS, dag_args
+
+DOC = """
+### TMS delivery
+Pulls **shipments and delivery events** from the transport management system, maps each event to
+a canonical status (a terminal status is never undone by a late earlier scan) and stores them in
+the hub with the shipment's order references.
+
+- From: TMS, Connection `waybill_tms`. To: the hub store.
+- Updates the Asset `hub_shipments` (triggers `crm_publish` and `edi_outbound`). Pool `waybill_tms`.
+"""
+
+
+@dag(schedule="*/10 * * * *", **dag_args(DOC, ["tms", "inbound"]))
+def tms_delivery() -> None:
+    @task(pool="waybill_tms", outlets=[SHIPMENTS])
+    def sync() -> dict[str, int]:
+        from hub.flows import tms_delivery as flow
+
+        return flow.run()
+
+    sync()
+
+
+tms_delivery()

@@ -1,0 +1,31 @@
+"""DAG wms_stock: stock levels per item and location from the WMS into the hub."""
+
+from __future__ import annotations
+
+from airflow.sdk import dag, task
+
+from _wiring import STOCK, dag_args
+
+DOC = """
+### WMS stock
+Pulls **stock levels** (item x location: on hand, allocated, available, as of) from the warehouse
+management system's REST API incrementally and stores them in the hub; an older snapshot never
+overwrites a newer one.
+
+- From: WMS, Connection `waybill_wms`. To: the hub store.
+- Updates the Asset `hub_stock`. Pool `waybill_wms`.
+"""
+
+
+@dag(schedule="*/30 * * * *", **dag_args(DOC, ["wms", "inbound"]))
+def wms_stock() -> None:
+    @task(pool="waybill_wms", outlets=[STOCK])
+    def sync() -> dict[str, int]:
+        from hub.flows import wms_stock as flow
+
+        return flow.run()
+
+    sync()
+
+
+wms_stock()

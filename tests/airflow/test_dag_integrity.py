@@ -1,0 +1,114 @@
+"""DAG integrity: every Waybill DAG parses, carries its wiring and imports fast."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from hub.airflow_home import DAGS_FOLDER, POOLS
+from hub.callbacks import on_failure, on_success
+
+#: DAG id -> the Connection ids its doc must name
+EXPECTED = {
+    "erp_sync": ["waybill_erp"],
+    "wms_stock": ["waybill_wms"],
+    "tms_delivery": ["waybill_tms"],
+    "carrier_tracking": ["waybill_carrier_fedex"],
+    "edi_inbound": ["waybill_partner_<id>"],
+    "edi_outbound": ["waybill_partner_<id>"],
+    "crm_publish": ["waybill_crm"],
+    "finance_receivables": ["waybill_finance"],
+    "customer_insights": [],
+}
+IMPORT_BUDGET_S = 0.5
+
+# Imports each DAG file in a child forked from a process that already imported airflow.sdk, as the
+# dag-processor does, and reports the time and whether any flow module came along.
+_TIMER = r"""
+import json, os, sys, time
+import airflow.sdk
+folder = sys.argv[1]
+sys.path.append(folder)
+result = {}
+for name in sorted(f[:-3] for f in os.listdir(folder) if f.endswith(".py") and not f.startswith("_")):
+    r, w = os.pipe()
+    if os.fork() == 0:
+        t = time.perf_counter()
+        __import__(name)
+        took = time.perf_counter() - t
+        flows = sorted(m for m in sys.modules if m.startswith("hub.flows."))
+        os.write(w, json.dumps([took, flows]).encode())
+        os._exit(0)
+    os.close(w)
+    with os.fdopen(r) as f:
+        result[name] = json.loads(f.read())
+    os.wait()
+print(json.dumps(result))
+"""
+
+
+def test_no_import_errors_and_every_flow_has_its_dag(dagbag) -> None:  # type: ignore[no-untyped-def]
+    assert dagbag.import_errors == {}
+    assert sorted(dagbag.dag_ids) == sorted(EXPECTED)
+
+
+@pytest.mark.parametrize("dag_id", sorted(EXPECTED))
+def test_dag_carries_docs_owner_tags_retries_pools_callbacks(dagbag, dag_id: str) -> None:  # type: ignore[no-untyped-def]
+    dag = dagbag.dags[dag_id]
+    assert dag.doc_md and "From:" in dag.doc_md and "To:" in dag.doc_md
+    for conn_id in EXPECTED[dag_id]:
+        assert f"`{conn_id}`" in dag.doc_md, f"{dag_id}: doc_md does not name {conn_id}"
+    assert "waybill" in dag.tags and len(dag.tags) >= 2
+    assert dag.max_active_runs == 1 and not dag.catchup
+    for t in dag.tasks:
+        assert t.owner == "integration"
+        assert t.retries >= 1 and t.retry_policy is not None
+        assert t.pool in POOLS, f"{dag_id}.{t.task_id}: pool {t.pool!r} not in hub.airflow_home.POOLS"
+        assert on_failure in _callbacks(t.on_failure_callback)
+        assert on_success in _callbacks(t.on_success_callback)
+
+
+def test_every_consumed_asset_is_produced_by_some_dag(dagbag) -> None:  # type: ignore[no-untyped-def]
+    produced = {o.name for d in dagbag.dags.values() for t in d.tasks for o in t.outlets}
+    consumers = {d.dag_id: _asset_names(getattr(d.timetable, "asset_condition", None))
+                 for d in dagbag.dags.values()}
+    for dag_id, names in consumers.items():
+        assert names <= produced, f"{dag_id} waits on assets nobody updates: {names - produced}"
+    # the publish flows are triggered by what the inbound flows store
+    assert consumers["crm_publish"] >= {"hub_customers", "hub_orders", "hub_shipments", "hub_customer_facts"}
+    assert "hub_invoices" in consumers["finance_receivables"]
+
+
+def test_edi_inbound_maps_one_task_per_file(dagbag) -> None:  # type: ignore[no-untyped-def]
+    dag = dagbag.dags["edi_inbound"]
+    process = dag.get_task("process_file")
+    assert process.is_mapped
+    assert [u.task_id for u in process.upstream_list] == ["list_files"]
+
+
+def test_each_dag_file_imports_fast_without_loading_its_flow() -> None:
+    out = subprocess.run([sys.executable, "-c", _TIMER, str(DAGS_FOLDER)], capture_output=True, text=True,
+                         timeout=60, check=True).stdout
+    timings = json.loads(out.strip().splitlines()[-1])
+    assert sorted(timings) == sorted(EXPECTED)
+    slowest = sorted(timings.items(), key=lambda kv: -kv[1][0])
+    print("DAG file import times (s): " + ", ".join(f"{n} {t:.3f}" for n, (t, _) in slowest))
+    for name, (took, flows) in timings.items():
+        assert took < IMPORT_BUDGET_S, f"{name} took {took:.3f} s to import"
+        assert flows == [], f"{name} imports flow modules at parse time: {flows}"
+
+
+def _callbacks(value: object) -> list[object]:
+    return list(value) if isinstance(value, list | tuple) else [value]
+
+
+def _asset_names(condition: object) -> set[str]:
+    """Names of the Assets in a schedule condition (Asset, AssetAny, AssetAll, nested)."""
+    if condition is None:
+        return set()
+    if hasattr(condition, "objects"):
+        return set().union(*(_asset_names(o) for o in condition.objects))
+    return {condition.name}  # type: ignore[attr-defined]
