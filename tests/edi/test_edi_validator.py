@@ -1,0 +1,114 @@
+"""Message validation against the definitions: one test per error class, codes and positions."""
+
+from __future__ import annotations
+
+import pytest
+
+from edi import definitions
+from edi.errors import Level
+from edi.validator import compile_definition
+
+from .util import PO_BODY, codes, read, x12
+
+
+def issues_of(body: list[str], **kwargs):
+    [ic] = read(x12(body, **kwargs))
+    [message] = ic.messages
+    return message
+
+
+def first(message, code: str):
+    return next(i for i in message.issues if i.qualified_code("X12") == code)
+
+
+def test_valid_purchase_order_is_validated_and_accepted():
+    message = issues_of(PO_BODY)
+    assert message.validated and message.accepted
+
+
+@pytest.mark.parametrize("body, code, position, segment_id", [
+    (["BEG*00*SA*PO-1**20260101", "ZZZ*1", *PO_BODY[2:]], "AK304:1", 3, "ZZZ"),
+    (["BEG*00*SA*PO-1**20260101", "BSN*00*1*20260101*1200", *PO_BODY[2:]], "AK304:6", 3, "BSN"),
+    ([*PO_BODY[:3], "BEG*00*SA*PO-1**20260101", *PO_BODY[3:]], "AK304:7", 5, "BEG"),
+    (PO_BODY[1:], "AK304:3", 2, "BEG"),
+    (["BEG*00*SA*PO-1**20260101", "BEG*00*SA*PO-1**20260101", *PO_BODY[1:]], "AK304:5", 3, "BEG"),
+    (["BEG*00*SA*PO-1**20260101", "N1*ST*Warehouse 1*92*W1", "CTT*0"], "AK304:3", 4, "PO1"),
+])
+def test_segment_errors(body, code, position, segment_id):
+    issue = first(issues_of(body), code)
+    assert (issue.segment_position, issue.segment_id, issue.level) == (position, segment_id, Level.SEGMENT)
+
+
+def test_loop_repeated_beyond_its_maximum():
+    body = ["BEG*00*SA*PO-1**20260101"] + ["N1*ST*W"] * 201 + PO_BODY[2:]
+    issue = first(issues_of(body), "AK304:4")
+    assert issue.segment_id == "N1" and issue.segment_position == 203
+
+
+@pytest.mark.parametrize("beg, code, element", [
+    ("BEG*00*SA**20260101", "AK403:1", 3),  # too few: BEG05 date missing too, BEG03 empty
+    ("BEG*00*SA*PO-1**20261301", "AK403:8", 5),
+    ("BEG*0*SA*PO-1**20260101", "AK403:4", 1),
+    ("BEG*00*SA*" + "X" * 23 + "**20260101", "AK403:5", 3),
+    ("BEG*00*SA*PO-1**20260101******X", "AK403:3", 11),
+])
+def test_element_errors(beg, code, element):
+    issue = first(issues_of([beg, *PO_BODY[1:]]), code)
+    assert (issue.segment_id, issue.element_position, issue.level) == ("BEG", element, Level.ELEMENT)
+    assert issue.segment_position == 2
+
+
+def test_numeric_time_and_code_list_checks():
+    message = issues_of([*PO_BODY[:2], "PO1*1*ten*EA*2.5**VP*SKU-1", "DTM*002*20260101*2599", "CTT*1"])
+    assert first(message, "AK403:6").element_position == 2
+    assert first(message, "AK403:9").segment_id == "DTM"
+    sac = issues_of([*PO_BODY[:2], "SAC*X*D240", *PO_BODY[2:]])
+    assert first(sac, "AK403:7").element_position == 1
+
+
+def test_composite_components_are_checked_with_their_position():
+    message = issues_of([*PO_BODY[:2], "PO1*1*1*EA", "MEA*PD*G*1**", "CTT*1"])
+    assert message.accepted
+    bad = issues_of([*PO_BODY[:2], "PO1*1*1*EA", "MEA*PD*G*1*>2", "CTT*1"])
+    issue = first(bad, "AK403:1")
+    assert (issue.element_position, issue.component_position) == (4, 1)
+
+
+def test_hl_hierarchy_of_the_856():
+    body = ["BSN*00*SH1*20260101*1200", "HL*1**S", "TD1*CTN*1", "HL*2*1*O", "PRF*PO-1",
+            "HL*3*9*I", "LIN**VP*SKU-1", "SN1**5*EA", "CTT*3"]
+    message = issues_of(body, set_id="856", functional_id="SH")
+    issue = first(message, "AK403:7")
+    assert (issue.segment_id, issue.element_position, issue.segment_position) == ("HL", 2, 7)
+    good = issues_of([b.replace("HL*3*9*I", "HL*3*2*I") for b in body], set_id="856",
+                     functional_id="SH")
+    assert good.accepted, good.issues
+
+
+def test_a_set_without_definition_is_envelope_checked_only():
+    [ic] = read(x12(["BPR*C*100*C*ACH"], set_id="820", functional_id="RA"))
+    assert ic.messages[0].validated is False and ic.accepted
+    [ic] = read(x12(["BPR*C*100*C*ACH"], set_id="820", functional_id="RA", se_count=9))
+    assert codes(ic) == ["AK502:4"]
+
+
+def test_997_and_999_are_validated():
+    body = ["AK1*PO*1", "AK2*850*0001", "AK5*A", "AK9*A*1*1*1"]
+    assert issues_of(body, set_id="997", functional_id="FA").accepted
+    bad = issues_of(["AK1*PO*1", "AK2*850*0001", "AK5*Q", "AK9*A*1*1*1"], set_id="997",
+                    functional_id="FA")
+    assert first(bad, "AK403:7").segment_id == "AK5"
+    ik = ["AK1*PO*1*005010", "AK2*850*0001", "IK3*BEG*2**8", "IK4*5**8*20261301", "IK5*R*5",
+          "AK9*R*1*1*0"]
+    assert issues_of(ik, set_id="999", functional_id="FA", gs_version="005010X231A1").accepted
+
+
+def test_every_definition_compiles_and_covers_its_versions():
+    catalog = definitions.catalog()
+    x12_sets = {"850", "855", "856", "810", "846", "940", "945", "214", "997", "999"}
+    assert x12_sets <= {mid for std, mid in catalog if std == "X12"}
+    for name in definitions.names():
+        data = definitions.load(name)
+        compiled = compile_definition(data)
+        assert compiled.structure.children[0].tag in ("ST", "UNH")
+        assert compiled.versions
