@@ -33,7 +33,7 @@ def edi_inbound() -> None:
         from hub.flows import edi_inbound as flow
 
         get_current_context().update(partner=partner, file=file)  # names the mapped task in the UI
-        return flow.process_file(partner, file)
+        return flow.run(partner=partner, files=[file])
 
     process_file.expand_kwargs(list_files())
 
