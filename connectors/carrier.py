@@ -1,0 +1,146 @@
+"""SOAP carrier tracking: one generic connector, one WSDL and one mapping module per carrier.
+
+A carrier is configured by the Connection `waybill_carrier_<name>`: host/port/schema give the
+endpoint (default: the address in the WSDL), login and password the web-service credential, extra
+`credentials` any further account fields, and extra `mapping` the mapping module (default
+`mappings.<name>`). The mapping module names its packaged WSDL (`WSDL`, relative to
+connectors/wsdl), the `OPERATION`, the `BATCH_SIZE` the service allows, and the pure functions
+`build_request(numbers, credentials)` and `map_reply(system, raw)`. Extra `wsdl`, `operation` and
+`batch_size` override those. Adding a carrier therefore needs no change here.
+
+zeep runs on the shared HTTP policy (connectors.http): every POST goes through HttpClient, so
+timeouts, retries and the transient/permanent split are the same as for REST. The WSDL is read
+from the package only; DTDs, entities and external references are forbidden. A SOAP Fault for a
+batch is narrowed down by splitting the batch until each faulting number stands alone, so one bad
+number never fails the others.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+import zeep
+import zeep.exceptions
+from zeep.transports import Transport
+
+from connectors.connection import ConnectionInfo, get_connection
+from connectors.http import HttpClient, HttpPolicy, PermanentHTTPError
+from hub.errors import ConfigError
+from hub.logs import event, get_logger
+
+log = get_logger("carrier")
+
+WSDL_DIR = Path(__file__).with_name("wsdl")
+SETTINGS = zeep.Settings(strict=True, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+
+
+class HttpTransport(Transport):
+    """zeep's transport, with POSTs through HttpClient and loading restricted to local files."""
+
+    def __init__(self, http: HttpClient, stream: str) -> None:
+        super().__init__(session=http.session, timeout=http.policy.read_timeout,
+                         operation_timeout=http.policy.read_timeout)
+        self.http = http
+        self.stream = stream
+        self.last_sent = b""
+        self.last_received = b""
+        self._last_response: requests.Response | None = None
+        http.session.hooks["response"].append(self._keep)
+
+    def _keep(self, response: requests.Response, *_args: Any, **_kwargs: Any) -> None:
+        self._last_response = response
+
+    def post(self, address: str, message: bytes | str, headers: dict[str, str]) -> requests.Response:
+        self.last_sent = message.encode() if isinstance(message, str) else message
+        self.last_received = b""
+        self._last_response = None
+        try:
+            resp = self.http.request("POST", address, stream=self.stream, data=self.last_sent, headers=headers)
+        except PermanentHTTPError as err:
+            # SOAP 1.1 sends a Fault as HTTP 500: give zeep the whole reply so it raises the Fault.
+            if err.status != 500 or self._last_response is None:
+                raise
+            resp = self._last_response
+        self.last_received = resp.content
+        return resp
+
+    def load(self, url: str) -> bytes:
+        if urlsplit(url).scheme in ("http", "https", "ftp"):
+            raise ConfigError(f"refusing to load {url}: WSDLs and schemas come from the package only")
+        return super().load(url)
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """One SOAP call for some tracking numbers: the raw request and reply, and the fault if any."""
+
+    numbers: tuple[str, ...]
+    request: bytes
+    reply: bytes
+    fault: str | None = None
+
+
+class CarrierTracker:
+    """Tracks numbers with one carrier's SOAP service, `batch_size` numbers per call."""
+
+    def __init__(self, carrier: str, conn: ConnectionInfo | None = None, policy: HttpPolicy | None = None) -> None:
+        conn = conn or get_connection(f"waybill_carrier_{carrier}")
+        extra = conn.extra
+        self.carrier = carrier
+        self.system = f"carrier:{carrier}"
+        self.mapping = mapping_module(carrier, extra.get("mapping"))
+        self.operation: str = extra.get("operation", self.mapping.OPERATION)
+        self.batch_size = int(extra.get("batch_size", self.mapping.BATCH_SIZE))
+        self.credentials = {**{k: str(v) for k, v in (extra.get("credentials") or {}).items()},
+                            "key": conn.login or "", "password": conn.password or ""}
+        wsdl = WSDL_DIR / extra.get("wsdl", self.mapping.WSDL)
+        if not wsdl.is_file():
+            raise ConfigError(f"{self.system}: packaged WSDL {wsdl.name} not found under {WSDL_DIR}")
+        self.http = HttpClient(self.system, policy=policy, verify=extra.get("verify", True))
+        self.transport = HttpTransport(self.http, self.operation)
+        self.client = zeep.Client(str(wsdl), transport=self.transport, settings=SETTINGS)
+        self.service = self._service(conn)
+
+    def _service(self, conn: ConnectionInfo) -> Any:
+        """The service proxy, bound to the Connection's endpoint when it names one."""
+        if not conn.host:
+            return self.client.service
+        port = next(iter(next(iter(self.client.wsdl.services.values())).ports.values()))
+        return self.client.create_service(str(port.binding.name), conn.base_url())
+
+    def track(self, numbers: Sequence[str]) -> Iterator[Exchange]:
+        """One Exchange per successful call or per faulting number, in batches of batch_size."""
+        for i in range(0, len(numbers), self.batch_size):
+            yield from self._call(tuple(numbers[i:i + self.batch_size]))
+
+    def _call(self, numbers: tuple[str, ...]) -> Iterator[Exchange]:
+        request = self.mapping.build_request(numbers, self.credentials)
+        try:
+            self.service[self.operation](**request)
+        except zeep.exceptions.Fault as fault:
+            event(log, "soap-fault", system=self.system, operation=self.operation, numbers=len(numbers),
+                  fault=str(fault.message))
+            if len(numbers) > 1:
+                half = len(numbers) // 2
+                yield from self._call(numbers[:half])
+                yield from self._call(numbers[half:])
+                return
+            yield Exchange(numbers, self.transport.last_sent, self.transport.last_received, str(fault.message))
+            return
+        yield Exchange(numbers, self.transport.last_sent, self.transport.last_received)
+
+
+def mapping_module(carrier: str, name: str | None = None) -> ModuleType:
+    """The mapping module of `carrier` (`name`, or mappings.<carrier> by convention)."""
+    module = name or f"mappings.{carrier}"
+    try:
+        return importlib.import_module(module)
+    except ModuleNotFoundError:
+        raise ConfigError(f"carrier {carrier!r}: mapping module {module} not found") from None

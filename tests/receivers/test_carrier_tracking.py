@@ -1,0 +1,161 @@
+"""Carrier tracking over SOAP against the FedEx Track simulator: batches, faults, schema, replay."""
+
+from __future__ import annotations
+
+import pytest
+from lxml import etree
+from sqlalchemy import select
+
+from connectors.carrier import CarrierTracker, HttpTransport
+from hub import message_log, replay
+from hub.errors import ConfigError
+from hub.flows import carrier_tracking
+from hub.schema import delivery_event, shipment
+from mappings import fedex as fedex_map
+from sim.carrier import NS, schema
+from sim.faults import FaultRates, Faults
+
+from .conftest import FAST, customer, load, shipment as make_shipment
+
+UNKNOWN = "999999999999"
+
+
+def _seed_hub(store, numbers):
+    load(store, customer("C1"), *[make_shipment(f"S{i}", n) for i, n in enumerate(numbers)],
+         make_shipment("S-UPS", "1Z999", carrier="ups"), system="tms")
+
+
+def _expected_status(events):
+    """Canonical status after folding a parcel's scans in time order (terminal ones stick)."""
+    status = "created"
+    for e in events:
+        s = fedex_map.STATUS[e["code"]]
+        if status not in ("delivered", "returned", "cancelled") or s in ("delivered", "returned", "cancelled"):
+            status = s
+    return status
+
+
+@pytest.mark.e2e
+def test_open_shipments_come_back_as_events(store, fedex):
+    numbers = sorted(fedex.parcels)[:12]
+    _seed_hub(store, [*numbers, UNKNOWN])
+    tracker = CarrierTracker("fedex", policy=FAST)
+    tracker.batch_size = 5  # 13 numbers -> 3 calls, plus the split of the faulting batch
+
+    counts = carrier_tracking.run(store, tracker=tracker)
+
+    assert counts["received"] == 13
+    assert counts["stored"] == sum(len(fedex.parcels[n]) for n in numbers)
+    assert counts["dead"] == 1
+    with store.engine.connect() as conn:
+        rows = {r.tracking_number: r for r in conn.execute(select(shipment))}
+        events = conn.execute(select(delivery_event.c.raw_code)).all()
+        dead = message_log.find(conn, state="dead", system="carrier:fedex")
+        requests = [message_log.raw_of(conn, r.id)
+                    for r in message_log.find(conn, system="carrier:fedex", stream="track-request")]
+    for n in numbers:
+        assert rows[n].status == _expected_status(fedex.parcels[n]), n
+        assert rows[n].status_code == fedex.parcels[n][-1]["code"]
+    assert rows["1Z999"].status == "created"  # another carrier's parcel is not asked for
+    assert len(events) == counts["stored"]
+    assert [d.key for d in dead] == [f"carrier:fedex:{UNKNOWN}"]
+    assert "Tracking number cannot be found" in dead[0].reason
+    # 5 + 5 + 3 numbers; the faulting 3 split into 1 + (1 + 1): five exchanges logged
+    assert len(requests) == 5 and all(b"TrackRequest" in r for r in requests)
+
+
+@pytest.mark.e2e
+def test_second_run_tracks_only_open_parcels_and_stores_nothing_new(store, fedex):
+    numbers = sorted(fedex.parcels)[:10]
+    _seed_hub(store, numbers)
+    first = carrier_tracking.run(store, tracker=CarrierTracker("fedex", policy=FAST))
+    calls = fedex.state["calls"]
+    second = carrier_tracking.run(store, tracker=CarrierTracker("fedex", policy=FAST))
+    still_open = [n for n in numbers if _expected_status(fedex.parcels[n]) not in ("delivered", "returned")]
+    assert first["stored"] > 0
+    assert second["received"] == len(still_open)
+    assert second["stored"] == 0 and second["published"] == 0
+    assert fedex.state["calls"] == calls + (1 if still_open else 0)
+
+
+def test_reply_is_valid_against_the_wsdl_schema(fedex):
+    tracker = CarrierTracker("fedex", policy=FAST)
+    exchange = next(tracker.track(sorted(fedex.parcels)[:3]))
+    reply = etree.fromstring(exchange.reply).find("soap:Body/t:TrackReply", NS)
+    xsd = schema()
+    assert xsd.validate(reply), xsd.error_log
+    request = etree.fromstring(exchange.request).find("soap:Body/t:TrackRequest", NS)
+    assert xsd.validate(request), xsd.error_log
+
+
+def test_unknown_number_as_notification_is_rejected_alone(fedex):
+    fedex.unknown = "notification"
+    tracker = CarrierTracker("fedex", policy=FAST)
+    known = sorted(fedex.parcels)[:2]
+    (exchange,) = list(tracker.track([*known, UNKNOWN]))
+    assert exchange.fault is None
+    msg = fedex_map.map_reply("carrier:fedex", exchange.reply)
+    assert [r.key for r in msg.rejects] == [f"carrier:fedex:{UNKNOWN}"]
+    assert "9040" in msg.rejects[0].reason and msg.rejects[0].field_path.endswith("TrackDetails[2].Notification")
+    assert {e.tracking_number for e in msg.entities} == set(known)
+
+
+@pytest.mark.reliability
+def test_5xx_and_throttling_are_retried_to_the_same_outcome(store, fedex, tmp_path):
+    numbers = sorted(fedex.parcels)[:8]
+    _seed_hub(store, numbers)
+    fedex.server.faults = Faults({"*": FaultRates(error=0.3, throttle=0.2, retry_after=0)}, seed=3)
+    tracker = CarrierTracker("fedex", policy=FAST)
+    tracker.batch_size = 2
+    counts = carrier_tracking.run(store, tracker=tracker)
+    assert fedex.server.faults.total() > 0
+    assert counts["stored"] == sum(len(fedex.parcels[n]) for n in numbers)
+    assert counts["dead"] == 0
+
+
+@pytest.mark.reliability
+def test_slow_replies_time_out_and_are_retried(fedex):
+    fedex.server.faults = Faults({"*": FaultRates(slow=0.5, slow_seconds=0.6)}, seed=1)
+    policy = FAST.__class__(connect_timeout=1, read_timeout=0.3, backoff_initial=0.01, backoff_max=0.02)
+    tracker = CarrierTracker("fedex", policy=policy)
+    tracker.batch_size = 3
+    exchanges = list(tracker.track(sorted(fedex.parcels)[:9]))
+    assert fedex.server.faults.injected  # some calls really were slow
+    assert [e.fault for e in exchanges] == [None, None, None]
+
+
+def test_wrong_credentials_fault_every_number(fedex, monkeypatch):
+    tracker = CarrierTracker("fedex", policy=FAST)
+    tracker.credentials["password"] = "wrong"
+    exchanges = list(tracker.track(sorted(fedex.parcels)[:2]))
+    assert [e.fault for e in exchanges] == ["Authentication Failed"] * 2
+
+
+def test_wsdl_and_schemas_are_never_fetched_from_the_network(fedex):
+    tracker = CarrierTracker("fedex", policy=FAST)
+    with pytest.raises(ConfigError, match="package only"):
+        tracker.transport.load("http://127.0.0.1:1/evil.xsd")
+    assert isinstance(tracker.transport, HttpTransport)
+    assert tracker.client.settings.forbid_dtd and tracker.client.settings.forbid_external
+
+
+def test_a_logged_reply_replays_to_the_same_events(store, fedex):
+    numbers = sorted(fedex.parcels)[:3]
+    _seed_hub(store, numbers)
+    counts = carrier_tracking.run(store, tracker=CarrierTracker("fedex", policy=FAST))
+    with store.engine.connect() as conn:
+        (logged,) = message_log.find(conn, state="processed", system="carrier:fedex", stream="track")
+    result = replay.replay(store, logged.id)
+    assert result.inserted == 0 and result.unchanged == counts["stored"]
+
+
+def test_number_the_carrier_learns_later_is_tracked_on_the_next_run(store, fedex):
+    _seed_hub(store, [UNKNOWN])
+    assert carrier_tracking.run(store, tracker=CarrierTracker("fedex", policy=FAST))["dead"] == 1
+    fedex.parcels[UNKNOWN] = [{"code": "PU", "at": "2026-03-02T09:00:00-05:00", "city": "MEMPHIS", "state": "TN",
+                               "country": "US"}]
+    counts = carrier_tracking.run(store, tracker=CarrierTracker("fedex", policy=FAST))
+    assert (counts["stored"], counts["dead"]) == (1, 0)
+    with store.engine.connect() as conn:
+        q = select(shipment.c.status).where(shipment.c.tracking_number == UNKNOWN)
+        assert conn.execute(q).scalar_one() == "picked_up"
