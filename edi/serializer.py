@@ -169,8 +169,9 @@ def _build_edifact(sender, receiver, messages, partner_id, numbers, seps, versio
         unb += ["", "", "", "1" if ack else "", "", "1" if test else ""]
         while unb[-1] == "":
             unb.pop()
+    repetition = seps.repetition if syntax[-1:] >= ("4",) and seps.repetition else " "  # v3: reserved
     una = "UNA" + seps.component + seps.element + seps.decimal + (seps.release or " ") + \
-        (seps.repetition or " ") + seps.segment
+        repetition + seps.segment
     interchange = Interchange("EDIFACT", sender.id, receiver.id, control, version, seps, unb,
                               sender.qualifier, receiver.qualifier, ack, test, una=una)
     for m in messages:

@@ -1,0 +1,132 @@
+"""Acknowledgments out (997, 999, TA1, CONTRL) and in (matched to our outbound interchanges)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from edi.acks import acknowledge, apply_acknowledgments, contrl, ta1, x12_functional_acks
+from edi.hooks import AckStatus, MemoryControlNumbers, MemoryLedger, OutboundKey
+from edi.serializer import write_interchange
+
+from .util import ISA, PO_BODY, edifact, read, x12
+
+NOW = dt.datetime(2026, 1, 2, 3, 4, tzinfo=dt.timezone.utc)
+
+
+def bodies(ack):
+    return [[s[0] for s in m.segments] for m in ack.messages]
+
+
+def test_997_accepts_a_valid_interchange():
+    [ic] = read(x12())
+    [ack] = x12_functional_acks(ic)
+    assert ack.type == "997" and ack.functional_id == "FA"
+    assert ack.segments == [["AK1", "PO", "1"], ["AK2", "850", "0001"], ["AK5", "A"],
+                            ["AK9", "A", "1", "1", "1"]]
+
+
+def test_997_reports_segment_and_element_errors():
+    [ic] = read(x12(["BEG*00*SA*PO-1**20261301", "ZZZ*1", *PO_BODY[1:]]))
+    [ack] = x12_functional_acks(ic)
+    assert ["AK3", "BEG", "2", "", "8"] in ack.segments
+    assert ["AK4", "5", "", "8", "20261301"] in ack.segments
+    assert ["AK3", "ZZZ", "3", "", "1"] in ack.segments
+    assert ack.segments[-2] == ["AK5", "R", "5"]
+    assert ack.segments[-1] == ["AK9", "R", "1", "1", "0"]
+
+
+def test_997_partial_acceptance_and_envelope_codes():
+    body = "ST*850*0001~BEG*00*SA*1**20260101~PO1*1*1*EA~SE*4*0001~"
+    bad = "ST*850*0002~BEG*00*SA*1**20260101~PO1*1*1*EA~SE*9*0002~"
+    data = ISA + "GS*PO*S*R*20260101*1200*7*X*004010~" + body + bad + "GE*2*7~IEA*1*000000001~"
+    [ic] = read(data)
+    [ack] = x12_functional_acks(ic)
+    assert ["AK5", "R", "4"] in ack.segments
+    assert ack.segments[-1] == ["AK9", "P", "2", "2", "1"]
+
+
+def test_999_uses_ik_segments_and_names_the_guide():
+    [ic] = read(x12(["BEG*00*SA*PO-1**20261301", *PO_BODY[1:]], gs_version="004010"))
+    [ack] = x12_functional_acks(ic, "999")
+    tags = [s[0] for s in ack.segments]
+    assert tags == ["AK1", "AK2", "IK3", "IK4", "IK5", "AK9"]
+    assert ack.version == "005010X231A1"
+    out = acknowledge(ic, control_numbers=MemoryControlNumbers(), partner_id="p", kind="999", now=NOW)
+    text = write_interchange(out)
+    assert "ST*999*0001*005010X231A1~" in text
+    [again] = read(text)
+    assert again.accepted and again.messages[0].validated
+
+
+def test_ta1_for_interchange_errors_and_when_requested():
+    [ok] = read(x12())
+    assert ta1(ok) == ["TA1", "000000001", "260101", "1200", "A", "000"]
+    [bad] = read(x12(iea="IEA*1*000000002"))
+    assert ta1(bad)[4:] == ["R", "001"]
+    out = acknowledge(bad, control_numbers=MemoryControlNumbers(), partner_id="p", now=NOW)
+    assert out.ta1 == [ta1(bad)]
+    assert "TA1*000000001*260101*1200*R*001~" in write_interchange(out)
+    [plain] = read(x12())
+    assert acknowledge(plain, control_numbers=MemoryControlNumbers(), partner_id="p").ta1 == []
+
+
+def test_ack_interchange_goes_back_to_the_sender_with_fresh_control_numbers():
+    numbers = MemoryControlNumbers()
+    [ic] = read(x12())
+    first = acknowledge(ic, control_numbers=numbers, partner_id="p", now=NOW)
+    second = acknowledge(ic, control_numbers=numbers, partner_id="p", now=NOW)
+    assert (first.sender, first.receiver) == ("RECEIVER", "SENDER")
+    assert first.control_number != second.control_number
+    [parsed] = read(write_interchange(first))
+    assert parsed.accepted and parsed.messages[0].type == "997"
+
+
+def test_contrl_reports_interchange_message_segment_and_element():
+    [ic] = read(edifact(unt_count=4))
+    message = contrl(ic)
+    assert message.type == "CONTRL"
+    assert message.segments[0][:5] == ["UCI", "REF1", ("SENDER", "14"), ("RECEIVER", "14"), "4"]
+    assert message.segments[1] == ["UCM", "1", ("ORDERS", "D", "96A", "UN"), "4", "29"]
+    out = acknowledge(ic, control_numbers=MemoryControlNumbers(), partner_id="p", now=NOW)
+    [parsed] = read(write_interchange(out))
+    assert parsed.accepted and parsed.messages[0].type == "CONTRL"
+    [good] = read(edifact())
+    assert contrl(good).segments[0][4] == "7"
+
+
+def test_inbound_997_updates_our_outbound_interchange_state():
+    ledger = MemoryLedger()
+    ours = OutboundKey("X12", "SENDER", "RECEIVER", "group", "1")
+    ledger.expect(ours, ["0001"])
+    [received] = read(x12())
+    ack = acknowledge(received, control_numbers=MemoryControlNumbers(), partner_id="p", now=NOW)
+    [inbound] = read(write_interchange(ack))
+    unknown = apply_acknowledgments(inbound, ledger)
+    assert unknown == []
+    assert ledger.state[ours] == AckStatus("A", {"0001": "A"}, "1")
+
+
+def test_inbound_ack_for_an_unknown_interchange_is_reported():
+    [received] = read(x12())
+    ack = acknowledge(received, control_numbers=MemoryControlNumbers(), partner_id="p", now=NOW)
+    [inbound] = read(write_interchange(ack))
+    assert apply_acknowledgments(inbound, MemoryLedger()) == [
+        OutboundKey("X12", "SENDER", "RECEIVER", "group", "1")]
+
+
+def test_inbound_ta1_and_contrl():
+    ledger = MemoryLedger()
+    key = OutboundKey("X12", "SENDER", "RECEIVER", "interchange", "000000001")
+    ledger.expect(key, [])
+    [bad] = read(x12(iea="IEA*1*000000002"))
+    [inbound] = read(write_interchange(acknowledge(bad, control_numbers=MemoryControlNumbers(),
+                                                   partner_id="p", now=NOW)))
+    apply_acknowledgments(inbound, ledger)
+    assert ledger.state[key].status == "R"
+    edi_key = OutboundKey("EDIFACT", "SENDER", "RECEIVER", "interchange", "REF1")
+    ledger.expect(edi_key, ["1"])
+    [orders] = read(edifact())
+    [contrl_ic] = read(write_interchange(acknowledge(orders, control_numbers=MemoryControlNumbers(),
+                                                     partner_id="p", now=NOW)))
+    apply_acknowledgments(contrl_ic, ledger)
+    assert ledger.state[edi_key] == AckStatus("A", {"1": "A"})

@@ -1,0 +1,96 @@
+"""`waybill edi` commands in-process: exit codes, JSON shape, show, ack, hub registration."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+import pytest
+
+from edi import cli
+
+from .util import CORPUS, ISA, edifact, x12
+
+
+@pytest.fixture
+def files(tmp_path):
+    good = tmp_path / "good.x12"
+    good.write_text(x12())
+    bad = tmp_path / "bad.x12"
+    bad.write_text(x12(se_count=3))
+    other = tmp_path / "other.x12"
+    other.write_text(x12(set_id="820", functional_id="RA", body=["BPR*C*1*C*ACH"],
+                         isa=ISA.replace("000000001", "000000002"), iea="IEA*1*000000002"))
+    text = tmp_path / "note.txt"
+    text.write_text("not EDI")
+    orders = tmp_path / "orders.edi"
+    orders.write_text(edifact())
+    return {"good": good, "bad": bad, "other": other, "text": text, "orders": orders}
+
+
+def test_validate_exit_codes(files, capsys):
+    assert cli.main(["validate", str(files["good"]), str(files["orders"])]) == 0
+    assert cli.main(["validate", str(files["good"]), str(files["bad"])]) == 1
+    assert cli.main(["validate", str(files["text"])]) == 1
+    with pytest.raises(SystemExit) as usage:
+        cli.main(["validate"])
+    assert usage.value.code == 2
+    assert "REJECTED" in capsys.readouterr().out
+
+
+def test_validate_json(files, capsys):
+    assert cli.main(["validate", "--json", str(files["bad"]), str(files["other"]), str(files["text"])]) == 1
+    bad, other, text = json.loads(capsys.readouterr().out)
+    assert bad["file"] == str(files["bad"]) and bad["accepted"] is False
+    [ic] = bad["interchanges"]
+    assert {k: ic[k] for k in ("standard", "sender", "receiver", "control_number", "accepted")} == {
+        "standard": "X12", "sender": "SENDER", "receiver": "RECEIVER",
+        "control_number": "000000001", "accepted": False}
+    [message] = ic["messages"]
+    assert (message["type"], message["control_number"], message["accepted"]) == ("850", "0001", False)
+    [error] = message["errors"]
+    assert error == {"code": "AK502:4", "message": error["message"], "segment_position": 7,
+                     "segment_id": "SE", "element_position": 1, "component_position": None}
+    assert other["accepted"] is True
+    assert other["interchanges"][0]["messages"][0]["validated"] is False
+    assert text["accepted"] is False and "not an EDI file" in text["error"]
+
+
+def test_show_prints_a_tree(files, capsys):
+    assert cli.main(["show", str(files["good"])]) == 0
+    out = capsys.readouterr().out
+    assert "group PO #1" in out and "850 #0001 (7 segments)" in out and "PO1  1 | 10 | EA" in out
+
+
+def test_ack_prints_the_acknowledgment(files, capsys):
+    assert cli.main(["ack", str(files["bad"])]) == 1
+    out = capsys.readouterr().out
+    assert "AK5*R*4~" in out and "AK9*R*1*1*0~" in out
+    assert cli.main(["ack", str(files["orders"])]) == 0
+    assert "UCI+REF1+SENDER:14+RECEIVER:14+7'" in capsys.readouterr().out
+
+
+def test_duplicate_interchanges_across_files_are_rejected(files):
+    assert cli.main(["validate", str(files["good"]), str(files["good"])]) == 1
+
+
+def test_ebcdic_needs_the_encoding(capsys):
+    path = str(CORPUS / "bots_x12_850_fixed_x12_850tofixed_850ebcdic_ebcdic.x12")
+    assert cli.main(["validate", path]) == 1
+    assert cli.main(["validate", "--encoding", "cp037", path]) == 0
+
+
+def test_register_adds_edi_to_the_hub_parser(files):
+    parser = argparse.ArgumentParser(prog="waybill")
+    cli.register(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["edi", "validate", str(files["good"])])
+    assert args.func(args) == 0
+
+
+def test_module_entry_point(files):
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "edi", "validate", str(files["bad"])],
+                          capture_output=True, text=True)
+    assert done.returncode == 1 and "AK502:4" in done.stdout
