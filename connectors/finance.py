@@ -1,0 +1,99 @@
+"""Finance's drop point for the receivables feed: a folder, or an SFTP server.
+
+The Connection `waybill_finance` names either a folder (extra {"path": "/srv/finance/in"}) or an
+SFTP server (host, login, password or key, host_key/known_hosts as for connectors.sftp; extra
+`outbox` is the remote folder). Each file is written under a temporary name and renamed, so finance
+never reads half a file; the control file goes last. A file already there is never overwritten:
+the same content counts as already delivered (a rerun for the same cut-off duplicates nothing),
+different content is a FeedConflict for an engineer to look at.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import uuid
+from pathlib import Path
+from typing import Literal, Protocol
+
+from connectors.connection import ConnectionInfo, get_connection
+from hub.errors import ConfigError, WaybillError
+from hub.logs import event, get_logger
+
+log = get_logger("finance")
+SYSTEM = "finance"
+Outcome = Literal["written", "unchanged"]
+
+
+class FeedConflict(WaybillError):
+    """A feed file of that name is already delivered with other content."""
+
+
+class FeedTarget(Protocol):
+    def put(self, name: str, data: bytes) -> Outcome:
+        """Deliver one file atomically; "unchanged" when it is already there."""
+        ...
+
+
+class FolderTarget:
+    """A local or mounted folder."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = Path(folder)
+
+    def put(self, name: str, data: bytes) -> Outcome:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        target = self.folder / name
+        if target.exists():
+            return _same(name, target.read_bytes(), data)
+        tmp = self.folder / f".{name}.{uuid.uuid4().hex[:8]}.tmp"
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        try:
+            os.link(tmp, target)  # fails if the name appeared meanwhile: never overwrite
+        except FileExistsError:
+            return _same(name, target.read_bytes(), data)
+        finally:
+            tmp.unlink()
+        event(log, "feed-written", system=SYSTEM, name=name, bytes=len(data))
+        return "written"
+
+
+class SftpTarget:
+    """finance's SFTP server, through connectors.sftp (verified host keys, atomic uploads)."""
+
+    def __init__(self, info: ConnectionInfo) -> None:
+        from connectors.sftp import SftpClient, SftpSettings
+
+        self.client = SftpClient(SftpSettings.from_connection(info, SYSTEM))
+
+    def put(self, name: str, data: bytes) -> Outcome:
+        from connectors.sftp import RemoteFileExists
+
+        with self.client as sftp:
+            try:
+                sftp.upload(name, data)
+            except RemoteFileExists:
+                # Finance may have moved the file on; it was delivered once, which is what counts.
+                event(log, "feed-already-delivered", system=SYSTEM, name=name)
+                return "unchanged"
+        return "written"
+
+
+def target(conn_id: str = "waybill_finance") -> FeedTarget:
+    """The drop point the Connection describes."""
+    info = get_connection(conn_id)
+    if info.extra.get("path"):
+        return FolderTarget(Path(info.extra["path"]))
+    if info.host:
+        return SftpTarget(info)
+    raise ConfigError(f"connection {conn_id!r}: set extra path (a folder) or host (an SFTP server)")
+
+
+def _same(name: str, held: bytes, data: bytes) -> Outcome:
+    if held == data:
+        return "unchanged"
+    raise FeedConflict(f"{SYSTEM}: {name} already delivered with other content "
+                       f"(sha256 {hashlib.sha256(held).hexdigest()[:12]}, new {hashlib.sha256(data).hexdigest()[:12]})")

@@ -1,0 +1,33 @@
+"""Flow finance_receivables: the AR open-items feed for a cut-off day, written to finance.
+
+Reads the receivable view (hub.receivables) as of the cut-off, renders the CSV and its control file
+(mappings.finance) and delivers both, data first (connectors.finance). Finance gets a snapshot per
+run rather than a change stream, so this flow does not use the outbox.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from connectors import finance
+from hub import receivables
+from hub.logs import event, get_logger
+from hub.store import Store, utcnow
+from mappings.finance import feed
+
+log = get_logger("flows.finance_receivables")
+
+
+def run(store: Store | None = None, cutoff: dt.date | None = None, target: finance.FeedTarget | None = None,
+        **_options: object) -> dict[str, int]:
+    """Deliver the feed as of `cutoff` (default: yesterday, UTC, the last complete day)."""
+    store = store or Store.open()
+    cutoff = cutoff or utcnow().date() - dt.timedelta(days=1)
+    target = target or finance.target()
+    with store.engine.connect() as conn:
+        items = receivables.open_items(conn, cutoff)
+    files = feed(items, cutoff)
+    outcomes = [target.put(files.data_name, files.data), target.put(files.control_name, files.control)]
+    counts = {"received": len(items), "published": outcomes.count("written"), "unchanged": outcomes.count("unchanged")}
+    event(log, "feed", system=finance.SYSTEM, cutoff=cutoff.isoformat(), file=files.data_name, **counts)
+    return counts

@@ -1,0 +1,67 @@
+"""The finance receivables feed: open items -> an AR CSV plus its control file. Pure: no I/O.
+
+CSV: UTF-8 without BOM, a header row, comma-separated, ISO dates, decimal amounts with a dot and
+at least two decimals, "\\n" line ends. Control file: JSON with the data file's name, cut-off, row
+count, open and original totals per currency and the data file's sha256. Nothing in either file
+depends on when it was produced, so a rerun for the same cut-off gives byte-identical files.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import json
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+
+from hub.receivables import OpenItem
+
+COLUMNS = ("hub_customer_id", "erp_customer_id", "crm_customer_id", "customer_name", "invoice_number",
+           "invoice_date", "due_date", "currency", "original_amount", "open_amount", "days_overdue",
+           "aging_bucket", "last_payment_date")
+CENT = Decimal("0.01")
+
+
+@dataclass(frozen=True)
+class FeedFiles:
+    """The two files of one feed, by name; the control file is written last."""
+
+    data_name: str
+    data: bytes
+    control_name: str
+    control: bytes
+
+
+def money(amount: Decimal) -> str:
+    """A decimal amount with at least two decimals and no exponent (12.5 -> "12.50")."""
+    exact = amount.normalize()
+    return f"{amount.quantize(CENT) if exact == exact.quantize(CENT) else exact:f}"
+
+
+def feed(items: list[OpenItem], cutoff: dt.date) -> FeedFiles:
+    """The AR open-items feed of `items` as of `cutoff`."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    totals: dict[str, dict[str, Decimal]] = defaultdict(lambda: {"open": Decimal(0), "original": Decimal(0)})
+    for i in items:
+        writer.writerow((i.customer_id, i.erp_id or "", i.crm_id or "", i.customer_name, i.invoice_number,
+                         i.invoice_date.isoformat(), i.due_date.isoformat(), i.currency, money(i.amount_total),
+                         money(i.amount_open), i.days_overdue, i.aging_bucket,
+                         i.last_payment_date.isoformat() if i.last_payment_date else ""))
+        totals[i.currency]["open"] += i.amount_open
+        totals[i.currency]["original"] += i.amount_total
+    data = out.getvalue().encode("utf-8")
+    stem = f"ar_open_items_{cutoff:%Y%m%d}"
+    control = {
+        "file": f"{stem}.csv",
+        "cutoff": cutoff.isoformat(),
+        "rows": len(items),
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "totals": {c: {k: money(v) for k, v in t.items()} for c, t in sorted(totals.items())},
+    }
+    return FeedFiles(f"{stem}.csv", data, f"{stem}.ctl.json",
+                     (json.dumps(control, indent=2, sort_keys=True) + "\n").encode())

@@ -1,0 +1,104 @@
+"""The receivable view and the finance feed: totals, aging, CSV/control files, idempotent reruns."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import json
+from decimal import Decimal
+
+import pytest
+
+from connectors.finance import FeedConflict, FolderTarget, target
+from hub import model, receivables
+from hub.flows import finance_receivables
+from mappings.finance import money
+
+from .conftest import customer, invoice, load, set_conn
+
+CUTOFF = dt.date(2026, 3, 31)
+
+
+def _seed(store):
+    load(store,
+         customer("C1", "Acme, Inc."), customer("C2", "Zeta GmbH", aliases=(model.Ref("crm", "001A"),)),
+         invoice("INV-1", "C1", "100.00", "100.00", CUTOFF + dt.timedelta(days=5)),      # current
+         invoice("INV-2", "C1", "250.50", "50.25", CUTOFF - dt.timedelta(days=10)),      # 1-30
+         invoice("INV-3", "C2", "80.00", "80.00", CUTOFF - dt.timedelta(days=45), "USD"),  # 31-60
+         invoice("INV-4", "C2", "70.00", "70.00", CUTOFF - dt.timedelta(days=120)),      # over_90
+         invoice("INV-5", "C2", "60.00", "0.00", CUTOFF - dt.timedelta(days=20)),        # paid
+         invoice("CN-1", "C2", "10.00", "10.00", CUTOFF, kind="credit_note"),            # not an open item
+         invoice("INV-6", "C1", "40.00", "40.00", CUTOFF + dt.timedelta(days=30),
+                 day=CUTOFF + dt.timedelta(days=1)))                                     # after the cut-off
+    load(store, model.Payment(model.Ref("erp", "P1"), model.Ref("erp", "C1"), model.version_of(1),
+                              dt.date(2026, 3, 20), Decimal("200.25"), "EUR", invoice=model.Ref("erp", "INV-2")),
+         key="payments")
+
+
+def test_open_items_age_by_days_overdue(store):
+    _seed(store)
+    with store.engine.connect() as conn:
+        items = receivables.open_items(conn, CUTOFF)
+    got = {i.invoice_number: (i.days_overdue, i.aging_bucket, i.amount_open) for i in items}
+    assert got == {"INV-1": (0, "current", Decimal("100")), "INV-2": (10, "1-30", Decimal("50.25")),
+                   "INV-3": (45, "31-60", Decimal("80")), "INV-4": (120, "over_90", Decimal("70"))}
+    inv2 = next(i for i in items if i.invoice_number == "INV-2")
+    assert inv2.last_payment_date == dt.date(2026, 3, 20) and inv2.erp_id == "C1"
+    assert next(i for i in items if i.invoice_number == "INV-3").crm_id == "001A"
+    assert receivables.totals(items) == {"EUR": Decimal("220.25"), "USD": Decimal("80")}
+
+
+@pytest.mark.e2e
+def test_feed_totals_equal_open_receivables_and_rerun_duplicates_nothing(store, tmp_path, monkeypatch):
+    _seed(store)
+    drop = tmp_path / "finance"
+    set_conn(monkeypatch, "waybill_finance", conn_type="fs", extra={"path": str(drop)})
+
+    first = finance_receivables.run(store, cutoff=CUTOFF)
+    files = {p.name: p.read_bytes() for p in drop.iterdir()}
+    second = finance_receivables.run(store, cutoff=CUTOFF)
+
+    assert first == {"received": 4, "published": 2, "unchanged": 0}
+    assert second == {"received": 4, "published": 0, "unchanged": 2}
+    assert {p.name: p.read_bytes() for p in drop.iterdir()} == files  # no temporary or extra files
+    data, control = files["ar_open_items_20260331.csv"], json.loads(files["ar_open_items_20260331.ctl.json"])
+    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8"))))
+    with store.engine.connect() as conn:
+        hub_totals = receivables.totals(receivables.open_items(conn, CUTOFF))
+    feed_totals: dict[str, Decimal] = {}
+    for r in rows:
+        feed_totals[r["currency"]] = feed_totals.get(r["currency"], Decimal(0)) + Decimal(r["open_amount"])
+    assert feed_totals == hub_totals
+    assert control["rows"] == len(rows) == 4
+    assert control["sha256"] == hashlib.sha256(data).hexdigest()
+    assert {c: Decimal(t["open"]) for c, t in control["totals"].items()} == hub_totals
+    # Ordered by customer, then due date: Acme's overdue INV-2 comes before its current INV-1.
+    assert [r["invoice_number"] for r in rows] == ["INV-2", "INV-1", "INV-4", "INV-3"]
+    assert rows[0] == {"hub_customer_id": rows[0]["hub_customer_id"], "erp_customer_id": "C1", "crm_customer_id": "",
+                       "customer_name": "Acme, Inc.", "invoice_number": "INV-2", "invoice_date": "2026-02-19",
+                       "due_date": "2026-03-21", "currency": "EUR", "original_amount": "250.50",
+                       "open_amount": "50.25", "days_overdue": "10", "aging_bucket": "1-30",
+                       "last_payment_date": "2026-03-20"}
+
+
+def test_changed_content_under_a_delivered_name_is_a_conflict(tmp_path):
+    drop = FolderTarget(tmp_path)
+    assert drop.put("a.csv", b"x\n") == "written"
+    assert drop.put("a.csv", b"x\n") == "unchanged"
+    with pytest.raises(FeedConflict, match="already delivered"):
+        drop.put("a.csv", b"y\n")
+    assert (tmp_path / "a.csv").read_bytes() == b"x\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["a.csv"]
+
+
+def test_money_keeps_every_decimal_and_at_least_two():
+    assert [money(Decimal(v)) for v in ("12.5", "3", "0.1250", "1E+2", "7.0000")] == \
+        ["12.50", "3.00", "0.125", "100.00", "7.00"]
+
+
+def test_connection_without_path_or_host_is_a_config_error(monkeypatch):
+    set_conn(monkeypatch, "waybill_finance", conn_type="fs")
+    with pytest.raises(Exception, match="extra path"):
+        target()
