@@ -32,6 +32,9 @@ from urllib.parse import parse_qsl, urlsplit
 from sim.faults import Faults
 
 
+_UNSET = object()
+
+
 @dataclass
 class Request:
     method: str
@@ -39,13 +42,19 @@ class Request:
     query: dict[str, str]
     headers: Message
     body: bytes
+    _parsed: Any = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self._parsed = _UNSET
 
     def json(self) -> Any:
-        """The body as JSON; an HttpError 400 if it is not."""
-        try:
-            return json.loads(self.body or b"null")
-        except ValueError as err:
-            raise HttpError(400, f"invalid JSON body: {err}") from None
+        """The body as JSON (parsed once, then cached); an HttpError 400 if it is not."""
+        if self._parsed is _UNSET:
+            try:
+                self._parsed = json.loads(self.body or b"null")
+            except ValueError as err:
+                raise HttpError(400, f"invalid JSON body: {err}") from None
+        return self._parsed
 
     def bearer(self) -> str | None:
         """The token of an `Authorization: Bearer <token>` header (scheme case-insensitive)."""

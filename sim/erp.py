@@ -1,0 +1,394 @@
+"""An Odoo ERP simulator: the external API over JSON-RPC (`/jsonrpc`) and JSON-2 (`/json/2/...`).
+
+JSON-RPC: `common.authenticate(db, login, password, {})` answers the uid (or false);
+`object.execute_kw(db, uid, password, model, method, args, kwargs)` runs a model method. Errors
+come back as Odoo sends them: HTTP 200 with a JSON-RPC `error` whose `data.name` is the exception
+class (odoo.exceptions.AccessDenied, ValidationError, ...).
+JSON-2 (Odoo 19): `POST /json/2/<model>/<method>` with `Authorization: bearer <api key>` and the
+method's keyword arguments as the JSON body; errors are HTTP 401/404/422/500 with
+{name, message, arguments, context, debug}.
+
+Methods: search_read, search, search_count, read, create, write on res.partner, product.product,
+sale.order, sale.order.line, account.move and account.payment. Domains are Odoo's prefix notation
+('&', '|', '!' and [field, op, value] leaves; many2one values compare by id). search_read with
+order "write_date asc, id asc" walks a (write_date, id) index from the domain's lowest write_date,
+so incremental reads cost what they return, as on the real database.
+
+The data comes from sim.dataset; changes after that (writes, created orders) are journaled to
+`<folder>/erp.json` and replayed on start. Fault endpoints are named "<model>/<method>" (and
+"common/authenticate").
+
+    python -m sim.erp --port 8069 --state /tmp/erp --seed 1 [--orders 400 --customers 60]
+"""
+
+from __future__ import annotations
+
+import bisect
+import copy
+import datetime as dt
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from sim import dataset as gen
+from sim.faults import Faults
+from sim.http_server import HttpError, Request, Response, SimServer, cli_parser, faults_from_args, json_response
+
+MODELS = ("res.partner", "product.product", "sale.order", "sale.order.line", "account.move", "account.payment")
+INDEX_ORDER = "write_date asc, id asc"
+
+
+class OdooError(Exception):
+    """An Odoo exception: `name` is its class path, as Odoo reports it."""
+
+    def __init__(self, name: str, message: str) -> None:
+        super().__init__(message)
+        self.name = name
+        self.message = message
+
+
+def _denied() -> OdooError:
+    return OdooError("odoo.exceptions.AccessDenied", "Access Denied")
+
+
+# --- domains -------------------------------------------------------------------------------------
+
+Predicate = Callable[[dict[str, Any]], bool]
+_ARITY = {"&": 2, "|": 2, "!": 1}
+
+
+def _value(v: Any) -> Any:
+    """Many2one values [id, display name] compare by id."""
+    return v[0] if isinstance(v, list) and len(v) == 2 and isinstance(v[0], int) else v
+
+
+def _leaf(field: str, op: str, value: Any) -> Predicate:
+    get = lambda r: _value(r.get(field, False))  # noqa: E731 - tiny accessor
+    if op == "=":
+        return lambda r: get(r) == value
+    if op == "!=":
+        return lambda r: get(r) != value
+    if op in ("in", "not in"):
+        values = set(value)
+        return (lambda r: get(r) in values) if op == "in" else (lambda r: get(r) not in values)
+    if op == "ilike":
+        needle = str(value).lower()
+        return lambda r: needle in str(get(r) or "").lower()
+    compare = {">": lambda a: a > value, ">=": lambda a: a >= value, "<": lambda a: a < value,
+               "<=": lambda a: a <= value}.get(op)
+    if compare is None:
+        raise OdooError("builtins.ValueError", f"Invalid domain operator {op!r}")
+    return lambda r: (v := get(r)) is not False and v is not None and compare(v)
+
+
+def compile_domain(domain: list) -> tuple[Predicate, str | None]:
+    """A predicate for an Odoo domain, and the lowest write_date it can match (None: any)."""
+    items = list(domain)
+    pos = 0
+
+    def node() -> tuple[Predicate, str | None]:
+        nonlocal pos
+        if pos >= len(items):
+            raise OdooError("builtins.ValueError", f"Invalid domain {domain!r}")
+        item = items[pos]
+        pos += 1
+        if isinstance(item, str) and item in _ARITY:
+            if item == "!":
+                p, _ = node()
+                return (lambda r: not p(r)), None
+            (a, la), (b, lb) = node(), node()
+            if item == "&":
+                return (lambda r: a(r) and b(r)), max((x for x in (la, lb) if x), default=None)
+            return (lambda r: a(r) or b(r)), None if la is None or lb is None else min(la, lb)
+        if not isinstance(item, (list, tuple)) or len(item) != 3:
+            raise OdooError("builtins.ValueError", f"Invalid domain term {item!r}")
+        field, op, value = item
+        bound = value if field == "write_date" and op in ("=", ">", ">=") and isinstance(value, str) else None
+        return _leaf(field, op, value), bound
+
+    terms = []
+    while pos < len(items):
+        terms.append(node())
+    if not terms:
+        return (lambda r: True), None
+    pred, bound = terms[0]
+    for p, b in terms[1:]:  # top-level terms are and-ed
+        pred = (lambda x, y: lambda r: x(r) and y(r))(pred, p)
+        bound = max((v for v in (bound, b) if v), default=None)
+    return pred, bound
+
+
+# --- the model store -----------------------------------------------------------------------------
+
+
+class Model:
+    """The records of one model, with a (write_date, id) index."""
+
+    def __init__(self, name: str, records: list[dict[str, Any]]) -> None:
+        self.name = name
+        self.rows: dict[int, dict[str, Any]] = {}
+        for r in records:
+            self.rows[r["id"]] = {k: v for k, v in r.items() if not k.startswith("_")}
+        self.index = sorted((r.get("write_date") or "", i) for i, r in self.rows.items())
+
+    def put(self, row: dict[str, Any]) -> None:
+        old = self.rows.get(row["id"])
+        if old is not None:
+            del self.index[bisect.bisect_left(self.index, (old.get("write_date") or "", row["id"]))]
+        self.rows[row["id"]] = row
+        bisect.insort(self.index, (row.get("write_date") or "", row["id"]))
+
+    def search(self, domain: list, offset: int = 0, limit: int | None = None, order: str | None = None) -> list[dict]:
+        pred, bound = compile_domain(domain)
+        wanted = offset + limit if limit else None
+        if _norm(order) == INDEX_ORDER:
+            start = bisect.bisect_left(self.index, (bound, 0)) if bound else 0
+            found = []
+            for _, rid in self.index[start:] if start else self.index:
+                row = self.rows[rid]
+                if pred(row):
+                    found.append(row)
+                    if wanted is not None and len(found) >= wanted:
+                        break
+        else:
+            found = sorted((r for r in self.rows.values() if pred(r)), key=_sort_key(order))
+        return found[offset:wanted]
+
+
+def _norm(order: str | None) -> str:
+    parts = [p.split() for p in (order or "id").split(",")]
+    return ", ".join(f"{p[0]} {p[1].lower() if len(p) > 1 else 'asc'}" for p in parts)
+
+
+def _sort_key(order: str | None) -> Callable[[dict], tuple]:
+    fields = [(p.split()[0], len(p.split()) > 1 and p.split()[1].lower() == "desc") for p in _norm(order).split(", ")]
+    if any(desc for _, desc in fields):
+        raise OdooError("builtins.ValueError", "descending order is not supported by the simulator")
+    return lambda r: tuple(str(_value(r.get(f))) if f != "id" else r["id"] for f, _ in fields)
+
+
+class ErpSim:
+    """The Odoo simulator's state and request handler (a SimServer handler)."""
+
+    def __init__(self, folder: Path, seed: int = 1, data: gen.Dataset | None = None, db: str = "waybill",
+                 login: str = "admin", password: str = "admin", api_key: str = "waybill-api-key",
+                 **sizes: int) -> None:
+        data = data or gen.generate(seed, **sizes)
+        self.db, self.login, self.password, self.api_key = db, login, password, api_key
+        self.uid = 2
+        self.lock = threading.RLock()
+        self.models = {name: Model(name, copy.deepcopy(data.erp.get(name, []))) for name in MODELS}
+        self.clock = max(r["write_date"] for m in self.models.values() for r in m.rows.values()
+                         if r.get("write_date"))
+        self.journal = gen.Journal(folder, "erp", seed)
+        for entry in self.journal.entries:
+            self._apply(entry)
+
+    # --- changes (also used by tests to move the source on) --------------------------------------
+
+    def tick(self) -> str:
+        """The next write_date: one second after the latest one (deterministic)."""
+        with self.lock:
+            self.clock = gen.fmt(gen.parse(self.clock) + dt.timedelta(seconds=1))
+            return self.clock
+
+    def write(self, model: str, rid: int, values: dict[str, Any], write_date: str | None = None) -> dict:
+        """Change a record as Odoo would (write_date moves on unless given, e.g. a late commit)."""
+        with self.lock:
+            entry = {"op": "write", "model": model, "id": rid, "values": values,
+                     "write_date": write_date or self.tick()}
+            self.journal.append(entry)
+            return self._apply(entry)
+
+    def create(self, model: str, values: dict[str, Any]) -> int:
+        with self.lock:
+            rid = max(self.models[model].rows, default=0) + 1
+            self.journal.append({"op": "create", "model": model, "id": rid, "values": values,
+                                 "write_date": self.tick()})
+            self._apply(self.journal.entries[-1])
+            return rid
+
+    def _apply(self, entry: dict[str, Any]) -> dict:
+        m = self.models[entry["model"]]
+        if entry["op"] == "write":
+            if entry["id"] not in m.rows:
+                raise OdooError("odoo.exceptions.MissingError", f"Record {entry['model']}({entry['id']}) does not exist")
+            row = {**m.rows[entry["id"]], **entry["values"]}
+        else:
+            row = {"id": entry["id"], **entry["values"]}
+        row["write_date"] = entry["write_date"]
+        self.clock = max(self.clock, entry["write_date"])
+        m.put(row)
+        return row
+
+    # --- the API ---------------------------------------------------------------------------------
+
+    def __call__(self, request: Request) -> Response:
+        if request.method != "POST":
+            raise HttpError(405, "use POST")
+        if request.path == "/jsonrpc":
+            return self._jsonrpc(request)
+        if request.path.startswith("/json/2/"):
+            return self._json2(request)
+        raise HttpError(404, f"no route {request.path}")
+
+    def _jsonrpc(self, request: Request) -> Response:
+        body = request.json()
+        params = body.get("params") or {} if isinstance(body, dict) else {}
+        rid = body.get("id") if isinstance(body, dict) else None
+        try:
+            result = self._service(params.get("service"), params.get("method"), params.get("args") or [])
+        except OdooError as err:
+            error = {"code": 200, "message": "Odoo Server Error",
+                     "data": {"name": err.name, "message": err.message, "arguments": [err.message], "debug": ""}}
+            return json_response({"jsonrpc": "2.0", "id": rid, "error": error})
+        return json_response({"jsonrpc": "2.0", "id": rid, "result": result})
+
+    def _service(self, service: str | None, method: str | None, args: list) -> Any:
+        if service == "common" and method in ("authenticate", "login"):
+            db, login, password = args[:3]
+            return self.uid if (db, login, password) == (self.db, self.login, self.password) else False
+        if service == "common" and method == "version":
+            return {"server_version": "19.0", "server_version_info": [19, 0, 0, "final", 0, ""]}
+        if service == "object" and method == "execute_kw":
+            db, uid, password, model, name = args[:5]
+            if (db, uid, password) != (self.db, self.uid, self.password):
+                raise _denied()
+            call_args = args[5] if len(args) > 5 else []
+            kwargs = args[6] if len(args) > 6 else {}
+            return self.execute(model, name, list(call_args), dict(kwargs))
+        raise OdooError("builtins.KeyError", f"unknown service method {service}.{method}")
+
+    def _json2(self, request: Request) -> Response:
+        _, _, model, method = (request.path.rstrip("/").split("/") + ["", ""])[1:5]
+        if request.bearer() != self.api_key:
+            return _json2_error(401, _denied())
+        db = request.headers.get("X-Odoo-Database")
+        if db and db != self.db:
+            return _json2_error(404, OdooError("werkzeug.exceptions.NotFound", f"database {db} not found"))
+        kwargs = request.json() or {}
+        try:
+            return json_response(self.execute(model, method, [], dict(kwargs)))
+        except OdooError as err:
+            status = {"odoo.exceptions.AccessDenied": 401, "odoo.exceptions.MissingError": 404,
+                      "odoo.exceptions.ValidationError": 422, "odoo.exceptions.UserError": 422}.get(err.name, 500)
+            return _json2_error(status, err)
+
+    def execute(self, model: str, method: str, args: list, kwargs: dict) -> Any:
+        """Run one model method; positional args as execute_kw passes them, or keywords (JSON-2)."""
+        if model not in self.models:
+            raise OdooError("builtins.KeyError", f"Model {model!r} does not exist")
+        m = self.models[model]
+        with self.lock:
+            if method in ("search_read", "search", "search_count"):
+                domain = args[0] if args else kwargs.get("domain", [])
+                rows = m.search(domain, int(kwargs.get("offset") or 0), kwargs.get("limit") or None,
+                                kwargs.get("order"))
+                if method == "search_count":
+                    return len(rows)
+                if method == "search":
+                    return [r["id"] for r in rows]
+                return _fields(rows, args[1] if len(args) > 1 else kwargs.get("fields"))
+            if method == "read":
+                ids = args[0] if args else kwargs.get("ids", [])
+                missing = [i for i in ids if i not in m.rows]
+                if missing:
+                    raise OdooError("odoo.exceptions.MissingError", f"Records {model}{tuple(missing)} do not exist")
+                return _fields([m.rows[i] for i in ids], args[1] if len(args) > 1 else kwargs.get("fields"))
+            if method == "create":
+                vals = args[0] if args else kwargs.get("vals_list", kwargs.get("vals"))
+                many = isinstance(vals, list)
+                ids = [self._create(model, v) for v in (vals if many else [vals])]
+                return ids if many else ids[0]
+            if method == "write":
+                ids, vals = (args[0], args[1]) if args else (kwargs["ids"], kwargs["vals"])
+                for rid in ids:
+                    self.write(model, rid, vals)
+                return True
+        raise OdooError("builtins.AttributeError", f"The method '{method}' does not exist on the model '{model}'")
+
+    def _create(self, model: str, vals: dict[str, Any]) -> int:
+        if model != "sale.order":
+            raise OdooError("odoo.exceptions.AccessError", f"creating {model} records is not allowed")
+        partner = self.models["res.partner"].rows.get(vals.get("partner_id"))
+        if partner is None:
+            raise OdooError("odoo.exceptions.ValidationError", f"partner_id: no partner {vals.get('partner_id')!r}")
+        products = self.models["product.product"].rows
+        lines = []
+        for n, command in enumerate(vals.get("order_line") or []):
+            line = command[2] if isinstance(command, list) and len(command) == 3 and command[0] == 0 else None
+            if line is None:
+                raise OdooError("odoo.exceptions.ValidationError", f"order_line[{n}]: expected a (0, 0, values) command")
+            product = products.get(line.get("product_id"))
+            if product is None:
+                raise OdooError("odoo.exceptions.ValidationError",
+                                f"order_line[{n}].product_id: no product {line.get('product_id')!r}")
+            lines.append((product, float(line.get("product_uom_qty", 1)),
+                          float(line.get("price_unit", product["list_price"]))))
+        order_id = max(self.models["sale.order"].rows, default=0) + 1
+        name = f"S{order_id:05d}"
+        line_ids = []
+        for seq, (product, qty, price) in enumerate(lines, start=1):
+            line_ids.append(self.create("sale.order.line", {
+                "order_id": [order_id, name], "sequence": seq * 10,
+                "product_id": [product["id"], f"[{product['default_code']}] {product['name']}"],
+                "name": product["name"], "product_uom_qty": qty, "qty_delivered": 0.0, "price_unit": price,
+                "price_subtotal": round(qty * price, 2), "product_uom": [1, "Units"]}))
+        untaxed = round(sum(qty * price for _, qty, price in lines), 2)
+        return self.create("sale.order", {
+            "name": name, "partner_id": [partner["id"], partner["name"]],
+            "partner_shipping_id": [partner["id"], partner["name"]],
+            "client_order_ref": vals.get("client_order_ref") or False,
+            "date_order": vals.get("date_order") or self.clock, "commitment_date": vals.get("commitment_date") or False,
+            "state": "sale", "currency_id": gen.CURRENCY, "amount_untaxed": untaxed,
+            "amount_tax": round(untaxed * 0.19, 2), "amount_total": round(untaxed * 1.19, 2), "order_line": line_ids})
+
+
+def _fields(rows: list[dict], fields: list[str] | None) -> list[dict]:
+    if not fields:
+        return rows
+    wanted = ["id", *(f for f in fields if f != "id")]
+    return [{f: r.get(f, False) for f in wanted} for r in rows]
+
+
+def _json2_error(status: int, err: OdooError) -> Response:
+    return json_response({"name": err.name, "message": err.message, "arguments": [err.message], "context": {},
+                          "debug": ""}, status)
+
+
+def endpoint(request: Request) -> str:
+    """Fault endpoint of a request: "<model>/<method>" (JSON-RPC or JSON-2), else the path."""
+    if request.path.startswith("/json/2/"):
+        return "/".join(request.path.split("/")[3:5])
+    if request.path == "/jsonrpc":
+        try:
+            params = request.json().get("params") or {}
+        except (HttpError, AttributeError):
+            return request.path
+        args = params.get("args") or []
+        if params.get("method") == "execute_kw" and len(args) > 4:
+            return f"{args[3]}/{args[4]}"
+        return f"{params.get('service')}/{params.get('method')}"
+    return request.path
+
+
+def start(folder: Path, seed: int = 1, data: gen.Dataset | None = None, faults: Faults | None = None,
+          port: int = 0, **options: Any) -> SimServer:
+    """An ERP simulator serving on 127.0.0.1 in a thread; `server.handler` is its ErpSim."""
+    return SimServer(ErpSim(folder, seed, data, **options), faults, port, endpoint).start()
+
+
+def main() -> None:
+    p = cli_parser("Odoo ERP simulator (JSON-RPC and JSON-2)")
+    p.add_argument("--customers", type=int, default=60)
+    p.add_argument("--orders", type=int, default=400)
+    args = p.parse_args()
+    sim = ErpSim(args.state, args.seed, customers=args.customers, orders=args.orders)
+    server = SimServer(sim, faults_from_args(args), args.port, endpoint)
+    print(f"erp simulator on {server.url} (db {sim.db})", flush=True)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
