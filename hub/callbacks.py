@@ -11,7 +11,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from hub.logs import event, get_logger
-from hub.store import Store
 
 log = get_logger("airflow")
 
@@ -40,6 +39,8 @@ def _task_label(context: Mapping[str, Any]) -> str:
 
 
 def _record(context: Mapping[str, Any], state: str, detail: str, counts: dict | None) -> None:
+    from hub.store import Store  # here, not at the top: DAG files import this module and must parse fast
+
     ti = context["ti"]
     try:
         Store.open().record_flow_run(ti.dag_id, context["run_id"], state, detail, counts)

@@ -1,0 +1,53 @@
+"""`waybill demo --json` on a fresh working folder: every DAG runs once through Airflow."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from hub.demo import FLOWS
+
+pytestmark = [pytest.mark.slow, pytest.mark.e2e]
+BUDGET_S = 300
+
+
+def test_demo_runs_every_installed_flow_and_summarises_it(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "WAYBILL_DB_URL"))}
+    env["WAYBILL_HOME"] = str(tmp_path / ".waybill")
+    waybill = Path(sys.executable).with_name("waybill")
+    t0 = time.monotonic()
+    done = subprocess.run([str(waybill), "demo", "--json"], cwd=tmp_path, env=env, capture_output=True,
+                          text=True, timeout=BUDGET_S)
+    took = time.monotonic() - t0
+    print(f"waybill demo took {took:.1f} s; progress:\n{done.stderr}")
+    summary = json.loads(done.stdout)
+
+    assert list(summary["flows"]) == list(FLOWS)
+    for flow, r in summary["flows"].items():
+        installed = importlib.util.find_spec(f"hub.flows.{flow}") is not None
+        assert (r["state"] != "not installed") == installed, flow
+    failed = [f for f, r in summary["flows"].items() if r["state"] == "failed"]
+    assert done.returncode == (1 if failed else 0)
+    assert all(summary["flows"][f]["errors"] for f in failed), "a failed flow names its error"
+    assert summary["flows"]["customer_insights"]["state"] == "success"
+
+    # the summary's counts are the ones the success callbacks recorded in the hub
+    engine = create_engine(summary["store"])
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT flow, state, counts FROM flow_run")).all()
+    engine.dispose()
+    ran = {f for f, r in summary["flows"].items() if r["state"] != "not installed"}
+    assert {flow for flow, _, _ in rows} == ran
+    for flow in ran - set(failed):
+        recorded = [json.loads(c) for f, s, c in rows if f == flow and s == "success" and c]
+        assert recorded, flow
+        assert summary["flows"][flow]["received"] == sum(c.get("received", 0) for c in recorded)
+    assert took < BUDGET_S
