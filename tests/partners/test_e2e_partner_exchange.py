@@ -1,0 +1,113 @@
+"""End to end over a real OpenSSH server: partners drop an X12 850 and EDIFACT ORDERS from the
+corpus; the orders appear in the hub; 997 and CONTRL come back; a ship notice (856) and an invoice
+(810) for the 850 go out and pass our own EDI engine; the partner's 997 for them closes the loop."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from edi.acks import acknowledge
+from edi.envelope import read_interchanges
+from edi.hooks import MemoryControlNumbers, OutboundKey
+from edi.model import component, element
+from edi.serializer import write_interchange
+from edi.validator import validate
+from hub import message_log
+from hub.edi_state import StoreLedger
+from hub.flows import edi_inbound, edi_outbound
+from hub.model import Batch, InboundMessage, Invoice, InvoiceLine, Ref, Shipment
+from hub.schema import customer, customer_identity, order_line, orders
+
+pytestmark = [pytest.mark.sftp, pytest.mark.e2e]
+
+DATA = Path(__file__).resolve().parents[1] / "data" / "partners"
+X12_850 = "bots_x12_850_fixed_x12_850tofixed_850_850-004010-01.x12"
+ORDERS = "bots_one-on-one_edifact_order_xml_edifactorder2xml_edi_orders02.edi"
+
+
+def read_folder(folder: Path) -> dict[str, list]:
+    return {p.name: list(read_interchanges(p.read_bytes(), on_message=validate)) for p in sorted(folder.iterdir())}
+
+
+def customer_name(store, system: str, external_id: str) -> str:
+    with store.engine.connect() as conn:
+        return conn.execute(
+            select(customer.c.name).join(orders, orders.c.customer_id == customer.c.id)
+            .where(orders.c.system == system, orders.c.external_id == external_id)).scalar_one()
+
+
+def test_partner_exchange_end_to_end(store, partners: Path, sshd, monkeypatch) -> None:
+    (partners / "inbox" / "po_850.x12").write_bytes((DATA / X12_850).read_bytes())
+    acme = edi_inbound.run(store, partner="acme")
+    eurotrade_root = partners.parent / "eurotrade"
+    for name in ("inbox", "outbox", "archive"):
+        (eurotrade_root / name).mkdir(parents=True)
+    (eurotrade_root / "inbox" / "orders.edi").write_bytes((DATA / ORDERS).read_bytes())
+    sshd.root = eurotrade_root
+    monkeypatch.setenv("AIRFLOW_CONN_WAYBILL_PARTNER_EUROTRADE", sshd.connection())
+    euro = edi_inbound.run(store, partner="eurotrade")
+
+    # orders in the hub, with the customer named by the partner's ids and the lines of the documents
+    raw = (DATA / ORDERS).read_text()
+    numbers = set(re.findall(r"BGM\+[^+']*\+([^+']+)", raw)) - {"12345678901"}  # its only order has no lines
+    with store.engine.connect() as conn:
+        stored = set(conn.execute(select(orders.c.po_number).where(orders.c.system == "edi:eurotrade")).scalars())
+        dead = {m.reason: m.field_path for m in message_log.find(conn, state="dead")}
+    # two real-world faults in the corpus file are dead-lettered with their reason, the rest is stored
+    assert dead == {"the order has no LIN lines": "ORDERS/I1L0401100000T", "unknown currency 'NLG'": "order.currency"}
+    assert acme["stored"] == 1 and euro["dead"] == 2
+    assert stored == numbers and euro["stored"] == len(numbers)
+    assert customer_name(store, "edi:acme", "850/91393058") == "ACME Retail"
+    assert customer_name(store, "edi:eurotrade", "ORDERS/123") == "Eurotrade GmbH"
+    with store.engine.connect() as conn:
+        lines = conn.execute(
+            select(order_line.c.gtin, order_line.c.quantity).join(orders, orders.c.id == order_line.c.order_id)
+            .where(orders.c.external_id == "ORDERS/123").order_by(order_line.c.line_no)).all()
+    assert [(g, int(q)) for g, q in lines] == [("08712345004002", 50), ("08712345005009", 10), ("08712345006006", 5)]
+
+    # acknowledgments in the partners' folders: a 997 for acme, one CONTRL per interchange for eurotrade
+    [(_, [ack997])] = read_folder(partners / "outbox").items()
+    assert ack997.accepted and [m.type for m in ack997.messages] == ["997"] and ack997.messages[0].validated
+    contrls = [ic for ics in read_folder(eurotrade_root / "outbox").values() for ic in ics]
+    assert len(contrls) == raw.count("UNB+") and all(ic.accepted and ic.messages[0].type == "CONTRL" for ic in contrls)
+    actions = sorted(component(next(s for s in ic.messages[0].segments if s[0] == "UCM"), 3) for ic in contrls)
+    assert actions == ["4"] + ["7"] * (len(contrls) - 1)  # the order without lines is refused, the rest accepted
+
+    # the warehouse ships the 850's order and the ERP invoices it: 856 and 810 go to acme
+    order_ref = Ref("edi:acme", "850/91393058")
+    ship = Shipment(Ref("wms", "SHP-77"), "2026-11-20", "UPS", tracking_number="1Z999AA10123456784",
+                    sscc="003456789012345675", order_refs=(order_ref,), ship_date=dt.date(2026, 11, 20), packages=2)
+    inv = Invoice(Ref("erp", "INV-501"), Ref("erp", "C-1001"), "2026-11-21", "INV-501", dt.date(2026, 11, 21),
+                  dt.date(2026, 12, 21), "USD", Decimal("576.00"), Decimal("576.00"), order=order_ref,
+                  lines=(InvoiceLine(1, Decimal(48), Decimal(12), Decimal(576), sku="17920108", description="KAK"),))
+    store.apply(Batch("wms", "shipments", [InboundMessage(b"shipments", entities=[ship])]))
+    store.apply(Batch("erp", "invoices", [InboundMessage(b"invoices", entities=[inv])]))
+    out = edi_outbound.run(store)
+    assert out["published"] == 2 and out["dead"] == 0
+    assert edi_outbound.run(store)["received"] == 0  # delivered rows are not sent again
+
+    sent = {n: ics for n, ics in read_folder(partners / "outbox").items() if not n.startswith("ack_")}
+    docs = {ic.messages[0].type: ic for ics in sent.values() for ic in ics}
+    assert sorted(docs) == ["810", "856"]
+    for ic in docs.values():
+        assert ic.accepted and ic.messages[0].validated, [i.message for m in ic.messages for i in m.issues]
+        assert (ic.sender, ic.receiver) == ("test22222", "AAAAAAAAAA")
+    segs = docs["856"].messages[0].segments
+    assert [element(s, 3) for s in segs if s[0] == "HL"][:3] == ["S", "O", "P"]
+    assert ["MAN", "GM", "003456789012345675"] in segs and ["PRF", "91393058"] in segs
+    assert ["TDS", "57600"] in docs["810"].messages[0].segments
+
+    # acme acknowledges our 856: the ledger moves from sent to accepted
+    ic856 = docs["856"]
+    key = OutboundKey("X12", "test22222", "AAAAAAAAAA", "group", ic856.groups[0].control_number)
+    assert StoreLedger(store).state(key) == "sent"
+    theirs = acknowledge(ic856, control_numbers=MemoryControlNumbers(start=500), partner_id="acme-side")
+    (partners / "inbox" / "ack_from_acme.x12").write_text(write_interchange(theirs))
+    assert edi_inbound.run(store, partner="acme")["acks_sent"] == 0
+    assert StoreLedger(store).state(key) == "A"
