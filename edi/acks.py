@@ -101,12 +101,12 @@ def contrl(interchange: Interchange) -> OutboundMessage:
     header = interchange.header
     codes = interchange.issues
     action = "4" if not interchange.accepted else "7"
-    uci = ["UCI", interchange.control_number, header[2], header[3], action]
+    uci = ["UCI", interchange.control_number, element(header, 2), element(header, 3), action]
     if codes:
         uci += [codes[0].code, codes[0].segment_id or "", str(codes[0].element_position or "")]
     body: list[Segment] = [_trim(uci)]
     for index, group in enumerate(interchange.groups):
-        body.append(_trim(["UCF", group.control_number, group.header[2], group.header[3],
+        body.append(_trim(["UCF", group.control_number, element(group.header, 2), element(group.header, 3),
                            "7" if group.accepted else "4", group.issues[0].code if group.issues else ""]))
     for message in interchange.messages:
         head = message.segments[0]

@@ -16,7 +16,7 @@ from edi.acks import acknowledge
 from edi.envelope import read_interchanges
 from edi.errors import EdiError
 from edi.hooks import MemoryControlNumbers, MemoryRegistry
-from edi.model import Interchange
+from edi.model import Interchange, segment_id
 from edi.profiles import ProfileError, load_profile
 from edi.serializer import write_interchange
 from edi.validator import validate
@@ -110,7 +110,7 @@ def cmd_show(args: argparse.Namespace) -> int:
                 print(f"{indent}{m.type} #{m.control_number} ({len(m.segments)} segments)")
                 for seg in m.segments:
                     values = [("/".join(v) if isinstance(v, tuple) else v) for v in seg[1:]]
-                    print(f"{indent}  {seg[0]:<4} " + " | ".join(values))
+                    print(f"{indent}  {segment_id(seg):<4} " + " | ".join(values))
     return 0 if ok else 1
 
 

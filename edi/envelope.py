@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from edi.edifact_reader import EdifactReader
 from edi.errors import EdiError, Issue, Level
 from edi.hooks import InterchangeRegistry
-from edi.model import Group, Interchange, Message, Segment, component, element
+from edi.model import Group, Interchange, Message, Segment, component, element, segment_id
 from edi.tokenizer import ChunkedReader, Source, open_binary, sniff
 from edi.x12_reader import X12Reader
 
@@ -133,7 +133,7 @@ class _Builder:
         assert self.interchange is not None
         self.interchange.issues.append(Issue(
             Level.INTERCHANGE, code, text, self.position if seg is not None else None,
-            seg[0] if seg is not None else None, element_position))
+            segment_id(seg) if seg is not None else None, element_position))
 
     def _group_issue(self, code: str, text: str) -> None:
         assert self.group is not None
@@ -143,15 +143,15 @@ class _Builder:
                        element_position: int | None = None) -> None:
         position = len(message.segments) if seg is not None else None
         message.issues.append(Issue(Level.MESSAGE, code, text, position,
-                                    seg[0] if seg is not None else None, element_position))
+                                    segment_id(seg) if seg is not None else None, element_position))
 
     def _outside(self, seg: Segment) -> None:
         if self.interchange is None:
-            raise EdiError(f"segment {str(seg[0])[:10]!r} appears outside any interchange",
+            raise EdiError(f"segment {segment_id(seg)[:10]!r} appears outside any interchange",
                            offset=self.reader.consumed)
         self.position += 1
         self._interchange_issue(self._code("content"),
-                                f"segment {seg[0]} appears outside a message", seg)
+                                f"segment {segment_id(seg)} appears outside a message", seg)
 
     def _open_interchange(self, interchange: Interchange) -> None:
         if self.interchange is not None:

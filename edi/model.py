@@ -32,6 +32,12 @@ X12_DEFAULT = Separators(element="*", component=">", segment="~", repetition="^"
 EDIFACT_DEFAULT = Separators(element="+", component=":", segment="'", repetition="*", release="?")
 
 
+def segment_id(segment: Segment) -> str:
+    """The segment id as text (a garbled id holding component separators is joined with ":")."""
+    tag = segment[0]
+    return tag if isinstance(tag, str) else ":".join(tag)
+
+
 def element(segment: Segment, position: int) -> Element:
     """Element ``position`` (1-based) of ``segment``, or "" when absent."""
     return segment[position] if position < len(segment) else ""

@@ -44,7 +44,7 @@ def format_segment(segment: Segment, seps: Separators, escape=None) -> str:
             return seps.component.join(escape(c) for c in value)
         return escape(value)
 
-    return segment[0] + "".join(seps.element + element(v) for v in segment[1:])
+    return "".join([element(segment[0]), *(seps.element + element(v) for v in segment[1:])])
 
 
 def write_interchange(interchange: Interchange, *, line_end: str = "") -> str:

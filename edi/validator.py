@@ -16,7 +16,7 @@ from functools import cache
 from edi import definitions
 from edi.envelope import valid_date, valid_time
 from edi.errors import Issue, Level
-from edi.model import Interchange, Message, Segment
+from edi.model import Interchange, Message, Segment, segment_id
 
 # issue kind -> code, per standard
 _SEGMENT_CODES = {
@@ -263,7 +263,7 @@ class _Checker:
                                f"{label} code {value!r} is not valid for element {spec.ref}", comp)
 
     def check_elements(self, seg: Segment, position: int) -> None:
-        tag = seg[0]
+        tag = segment_id(seg)
         specs = self.definition.segments.get(tag)
         if specs is None:
             return
@@ -315,7 +315,7 @@ class _Checker:
         stack = [_Frame(self.definition.structure)]
         hl_ids: set[str] = set()
         for position, seg in enumerate(self.message.segments, 1):
-            tag = seg[0] if isinstance(seg[0], str) else str(seg[0])
+            tag = segment_id(seg)
             self.place(stack, tag, position)
             self.check_elements(seg, position)
             if tag == "HL" and self.definition.hierarchy:
@@ -332,8 +332,8 @@ def validate(message: Message, interchange: Interchange | None = None) -> None:
     Sets ``message.validated``; a message without a definition keeps only its envelope checks.
     Usable as the ``on_message`` hook of :func:`edi.envelope.read_interchanges`.
     """
-    standard = interchange.standard if interchange else ("X12" if message.segments[0][0] == "ST"
-                                                          else "EDIFACT")
+    standard = interchange.standard if interchange else (
+        "X12" if segment_id(message.segments[0]) == "ST" else "EDIFACT")
     definition = definitions.find(standard, message.type, message.version)
     if definition is None:
         return
