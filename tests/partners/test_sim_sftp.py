@@ -1,0 +1,78 @@
+"""The paramiko SFTP simulator: the same connector and flow work against it, without root or sshd."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from connectors.connection import parse
+from connectors.sftp import HostKeyRefused, RemoteFileExists, SftpClient, SftpSettings
+from hub.flows import edi_inbound
+from hub.model import Batch, Customer, InboundMessage, Ref
+from hub.schema import orders
+from sim import sftp as sim
+
+
+def conn_json(server: sim.SftpSim, **extra: object) -> str:
+    extras = {"host_key": server.host_key_line, "settle_seconds": 0.1, "max_seconds": 5, **extra}
+    return json.dumps({"conn_type": "sftp", "host": "127.0.0.1", "port": server.port, "login": "acme",
+                       "password": "secret", "extra": {k: v for k, v in extras.items() if v is not None}})
+
+
+@pytest.fixture
+def server(tmp_path: Path):
+    s = sim.start(tmp_path / "sim", password="secret", seed=7, orders=3)
+    yield s
+    s.shutdown()
+
+
+def test_generator_is_deterministic() -> None:
+    assert sim.purchase_orders(7, 3) == sim.purchase_orders(7, 3)
+    assert sim.purchase_orders(7, 3) != sim.purchase_orders(8, 3)
+
+
+def test_inbound_flow_against_the_simulator(server: sim.SftpSim, store, monkeypatch) -> None:
+    monkeypatch.setenv("AIRFLOW_CONN_WAYBILL_PARTNER_ACME", conn_json(server))
+    store.apply(Batch("erp", "customers", [InboundMessage(b"c", entities=[
+        Customer(Ref("erp", "C-1001"), "ACME Retail", "2026-01-01")])]))
+    counts = edi_inbound.run(store, partner="acme")
+    assert counts["received"] == 3 and counts["stored"] == 3 and counts["acks_sent"] == 3
+    with store.engine.connect() as conn:
+        pos = sorted(conn.execute(select(orders.c.po_number)).scalars())
+    assert pos == sorted(name.removesuffix(".x12") for name, _ in sim.purchase_orders(7, 3))
+    assert sorted(p.name for p in (server.root / "archive").iterdir()) == [f"{po}.x12" for po in pos]
+
+
+def test_host_key_survives_restart_and_rename_never_overwrites(server: sim.SftpSim, tmp_path: Path) -> None:
+    line = server.host_key_line
+    server.shutdown()
+    again = sim.start(tmp_path / "sim", password="secret")
+    try:
+        assert again.host_key_line == line
+        settings = SftpSettings.from_connection(parse("waybill_partner_acme", conn_json(again)), "edi:acme")
+        with SftpClient(settings) as c:
+            c.upload("a.x12", b"1")
+            with pytest.raises(RemoteFileExists):
+                c.upload("a.x12", b"2")
+        assert (again.root / "outbox" / "a.x12").read_bytes() == b"1"
+        other = sim.start(tmp_path / "other", password="secret")
+        try:
+            impostor = SftpSettings.from_connection(
+                parse("waybill_partner_acme", conn_json(other, host_key=line)), "edi:acme")
+            with pytest.raises(HostKeyRefused), SftpClient(impostor) as c:
+                c.listing()
+        finally:
+            other.shutdown()
+    finally:
+        again.shutdown()
+
+
+def test_paths_outside_the_root_are_refused(server: sim.SftpSim, tmp_path: Path) -> None:
+    settings = SftpSettings.from_connection(parse("waybill_partner_acme", conn_json(server)), "edi:acme")
+    with SftpClient(settings) as c:
+        sftp = c._connect()
+        with pytest.raises(PermissionError):
+            sftp.listdir("/../../")
