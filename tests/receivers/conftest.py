@@ -14,6 +14,7 @@ from connectors.http import HttpPolicy
 from hub import model
 from hub.store import Store
 from sim import carrier as carrier_sim
+from sim import crm as crm_sim
 
 #: Short backoff so retried faults do not slow the suite down.
 FAST = HttpPolicy(connect_timeout=2, read_timeout=2, backoff_initial=0.01, backoff_max=0.05, max_total_seconds=20)
@@ -58,3 +59,15 @@ def invoice(ext: str, cust: str, total: str, open_: str, due: dt.date, currency:
     return model.Invoice(ref=model.Ref("erp", ext), customer=model.Ref("erp", cust), version=model.version_of(1),
                          number=ext, invoice_date=day or due - dt.timedelta(days=30), due_date=due,
                          currency=currency, amount_total=Decimal(total), amount_open=Decimal(open_), kind=kind)
+
+
+@pytest.fixture
+def crm(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[crm_sim.CrmSim]:
+    """The Salesforce simulator and the waybill_crm Connection."""
+    server, sim = crm_sim.start(tmp_path / "crm")
+    sim.server = server  # type: ignore[attr-defined]
+    host, port = server.httpd.server_address[:2]
+    set_conn(monkeypatch, "waybill_crm", conn_type="http", host=host, port=port, login="waybill",
+             password="s3cret", extra={"api_version": "v62.0"})
+    yield sim
+    server.shutdown()

@@ -1,0 +1,176 @@
+"""CRM publish against the Salesforce simulator: field by field, once, batched, faults and limits."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select
+
+from connectors.crm import CrmClient, Record
+from hub import model, outbox
+from hub.flows import crm_publish, customer_insights
+from hub.schema import customer_fact, customer_identity, orders, shipment
+from hub.schema import outbox as outbox_table
+from sim.faults import FaultRates, Faults
+
+from .conftest import FAST, customer, invoice, load, shipment as make_shipment
+
+AS_OF = dt.date(2026, 3, 31)
+
+
+def order(ext: str, cust: str, total: str, day: dt.date, status: str = "confirmed") -> model.Order:
+    return model.Order(ref=model.Ref("erp", ext), customer=model.Ref("erp", cust), version=model.version_of(1),
+                       order_date=day, currency="EUR", status=status, po_number=f"PO-{ext}",
+                       amount_untaxed=Decimal(total) / Decimal("1.2"), amount_total=Decimal(total))
+
+
+def _seed(store, customers: int = 3) -> None:
+    ids = [f"C{i}" for i in range(customers)]
+    load(store, *[customer(c, f"Customer {c}", industry="Retail", credit_limit=Decimal("5000.00"), currency="EUR")
+                  for c in ids])
+    load(store, *[order(f"SO{c}-{k}", c, f"{100 + k}.40", AS_OF - dt.timedelta(days=10 * k))
+                  for c in ids for k in range(2)],
+         invoice("INV-A", ids[0], "300.00", "120.00", AS_OF - dt.timedelta(days=40)), key="orders")
+    load(store, *[make_shipment(f"SH{c}", f"7700{i:08d}", cust=c) for i, c in enumerate(ids)], system="tms",
+         key="shipments")
+    load(store, model.DeliveryEvent("e1", "delivered", "DL", dt.datetime(2026, 3, 20, 14, 5), "carrier:fedex",
+                                    tracking_number="770000000000", place="MEMPHIS, TN, US"),
+         system="carrier:fedex", key="events")
+    customer_insights.run(store, as_of=AS_OF)
+
+
+def _client() -> CrmClient:
+    return CrmClient(policy=FAST)
+
+
+@pytest.mark.e2e
+def test_crm_holds_exactly_the_hub_after_publish_and_a_second_publish_sends_nothing(store, crm):
+    _seed(store)
+    counts = crm_publish.run(store, client=_client())
+    with store.engine.connect() as conn:
+        hub_orders = {r.id: r for r in conn.execute(select(orders))}
+        hub_shipments = {r.id: r for r in conn.execute(select(shipment))}
+        erp = {r.customer_id: r.external_id for r in conn.execute(select(customer_identity))}
+        facts = {r.customer_id: r for r in conn.execute(select(customer_fact))}
+        assert not outbox.pending(conn, "crm")
+    accounts, crm_orders, crm_ships = (crm.records(o) for o in ("Account", "Order", "Shipment__c"))
+
+    assert counts["dead"] == 0 and counts["published"] == counts["received"]
+    assert set(accounts) == {str(c) for c in erp} and len(accounts) == 3
+    for cid, ext in erp.items():
+        acc, fact = accounts[str(cid)], facts[cid]
+        assert (acc["Name"], acc["AccountNumber"], acc["Industry"]) == (f"Customer {ext}", ext, "Retail")
+        assert acc["Credit_Limit__c"] == 5000.0 and acc["CurrencyIsoCode"] == "EUR"
+        assert acc["Tier__c"] == fact.tier and Decimal(str(acc["Lifetime_Value__c"])) == fact.lifetime_value
+        assert Decimal(str(acc["Overdue_Amount__c"])) == fact.overdue_total
+        aging = json.loads(fact.aging)
+        assert Decimal(str(acc["Aging_31_60__c"])) == Decimal(aging["31-60"])
+    by_crm_id = {crm.index["Account"][k][0]: k for k in accounts}
+    assert set(crm_orders) == {str(i) for i in hub_orders}
+    for oid, row in hub_orders.items():
+        rec = crm_orders[str(oid)]
+        assert by_crm_id[rec["AccountId"]] == str(row.customer_id)
+        assert (rec["EffectiveDate"], rec["PoNumber"], rec["Waybill_Status__c"]) == \
+            (row.order_date.isoformat(), row.po_number, row.status)
+        assert Decimal(str(rec["Amount_Total__c"])) == row.amount_total
+        assert rec["Source_Id__c"] == row.external_id and rec["Status"] == "Activated"
+    assert set(crm_ships) == {str(i) for i in hub_shipments}
+    for sid, row in hub_shipments.items():
+        rec = crm_ships[str(sid)]
+        assert by_crm_id[rec["Account__c"]] == str(row.customer_id)
+        assert (rec["Tracking_Number__c"], rec["Carrier__c"], rec["Status__c"]) == \
+            (row.tracking_number, row.carrier, row.status)
+    delivered = crm_ships[str(next(i for i, r in hub_shipments.items() if r.status == "delivered"))]
+    assert (delivered["Delivered_At__c"], delivered["Status_Code__c"]) == ("2026-03-20T14:05:00.000Z", "DL")
+
+    before = crm.requests
+    assert crm_publish.run(store, client=_client()) == {"received": 0, "published": 0, "dead": 0}
+    assert crm.requests == before
+
+
+def test_records_are_sent_in_collections_of_200(store, crm):
+    load(store, *[customer(f"K{i}") for i in range(450)])
+    client = _client()
+    counts = crm_publish.run(store, client=client)
+    assert counts["published"] == 450 and len(crm.records("Account")) == 450
+    assert crm.requests == 1 + 3  # one token, 200 + 200 + 50
+    assert client.usage == (3, 15000)
+
+
+def test_a_record_the_crm_rejects_is_dead_lettered_and_the_rest_goes_on(store, crm):
+    _seed(store)
+    with store.engine.connect() as conn:
+        bad = conn.execute(select(customer_identity.c.customer_id).where(
+            customer_identity.c.external_id == "C1")).scalar_one()
+    crm.add_duplicate("Account", "Waybill_Id__c", str(bad))  # the org holds two Accounts with that id
+    counts = crm_publish.run(store, client=_client())
+    with store.engine.connect() as conn:
+        dead = conn.execute(select(outbox_table.c.entity, outbox_table.c.entity_id, outbox_table.c.reason)
+                            .where(outbox_table.c.state == "dead")).all()
+        pending = outbox.pending(conn, "crm")
+    # The Account (customer + facts rows), and its two orders and its shipment that point at it.
+    assert sorted(e for e, _, _ in dead) == ["customer", "customer_fact", "order", "order", "shipment"]
+    assert all("DUPLICATE_EXTERNAL_ID" in r for e, i, r in dead if e.startswith("customer"))
+    assert all("Foreign key external ID" in r and f"Waybill_Id__c={i}" in r for e, i, r in dead if e == "order")
+    assert not pending and counts["dead"] == 5
+    assert len(crm.records("Order")) == 4 and counts["published"] == counts["received"] - 5
+
+
+def test_single_record_upsert_reports_created_updated_and_several_matches(crm):
+    client = _client()
+    (first,) = next(client.upsert("Account", "Waybill_Id__c", [Record("1", {"Name": "One"})]))
+    (again,) = next(client.upsert("Account", "Waybill_Id__c", [Record("1", {"Name": "One Ltd"})]))
+    (missing,) = next(client.upsert("Account", "Waybill_Id__c", [Record("2", {"Industry": "x"})]))
+    crm.add_duplicate("Account", "Waybill_Id__c", "3")
+    (several,) = next(client.upsert("Account", "Waybill_Id__c", [Record("3", {"Name": "Three"})]))
+    assert (first.ok, first.created, again.ok, again.created) == (True, True, True, False)
+    assert first.crm_id == again.crm_id and crm.records("Account")["1"]["Name"] == "One Ltd"
+    assert not missing.ok and "REQUIRED_FIELD_MISSING" in missing.error and not missing.transient
+    assert not several.ok and "matches several" in several.error
+
+
+def test_expired_token_is_refreshed_once(store, crm):
+    load(store, customer("A"))
+    client = _client()
+    crm_publish.run(store, client=client)
+    crm.expire_tokens()
+    load(store, customer("B"), key="more")
+    assert crm_publish.run(store, client=client)["published"] == 1
+    assert crm.requests == 1 + 1 + 1 + 1 + 1  # token, upsert, refused upsert, new token, upsert
+
+
+@pytest.mark.reliability
+def test_locked_rows_throttling_and_5xx_end_in_the_same_state(store, crm):
+    crm.lock_rate = 0.2
+    crm.server.faults = Faults({"/services/data/*": FaultRates(error=0.2, throttle=0.2, retry_after=0)}, seed=5)
+    load(store, *[customer(f"R{i}") for i in range(300)])
+    client = _client()
+    client.lock_retries = 8
+    counts = crm_publish.run(store, client=client)
+    assert crm.server.faults.total() > 0
+    assert counts == {"received": 300, "published": 300, "dead": 0}
+    assert len(crm.records("Account")) == 300
+
+
+@pytest.mark.reliability
+def test_api_limit_stops_the_run_and_the_rest_waits(store, crm):
+    crm.api_limit = 2
+    load(store, *[customer(f"L{i}") for i in range(500)])
+    first = crm_publish.run(store, client=_client())
+    assert first["published"] == 400 and first["dead"] == 0  # two collections, then 403
+    crm.api_limit = 100
+    second = crm_publish.run(store, client=_client())
+    assert second == {"received": 100, "published": 100, "dead": 0}
+    assert len(crm.records("Account")) == 500
+
+
+def test_usage_past_the_allowed_share_stops_before_the_next_request(store, crm):
+    crm.api_limit = 10
+    crm.state["api_used"] = 8
+    load(store, *[customer(f"U{i}") for i in range(450)])
+    counts = crm_publish.run(store, client=_client())
+    assert counts["published"] == 200  # 9/10 after the first collection: 90% reached, stop
+    assert crm.state["api_used"] == 9
