@@ -55,7 +55,9 @@ def write_interchange(interchange: Interchange, *, line_end: str = "") -> str:
     x12 = interchange.standard == "X12"
     out: list[str] = []
     if x12:
-        out.append(seps.element.join(interchange.header) + end)  # ISA16 is the component separator
+        # written as is: ISA16 is the component separator itself
+        out.append(seps.element.join(v if isinstance(v, str) else seps.component.join(v)
+                                     for v in interchange.header) + end)
         out.extend(format_segment(s, seps, escape) + end for s in interchange.ta1)
     else:
         if interchange.una:

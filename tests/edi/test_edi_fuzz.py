@@ -73,7 +73,7 @@ def test_mutations_raise_only_edi_error(data):
 
 
 @pytest.mark.slow
-@settings(max_examples=3000, deadline=5000, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=1500, deadline=5000, suppress_health_check=[HealthCheck.too_slow])
 @given(mutated())
 def test_many_mutations_raise_only_edi_error(data):
     exercise(data, chunk=True)

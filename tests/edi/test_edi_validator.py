@@ -112,3 +112,52 @@ def test_every_definition_compiles_and_covers_its_versions():
         compiled = compile_definition(data)
         assert compiled.structure.children[0].tag in ("ST", "UNH")
         assert compiled.versions
+
+
+EDIFACT_BODY = ["BGM+220+PO-1+9", "DTM+137:20260101:102", "NAD+BY+5412345000013::9",
+                "LIN+1++4000862141404:SRS", "QTY+21:10", "UNS+S", "CNT+2:1"]
+
+
+def edifact_message(body, msg_type="ORDERS:D:96A:UN"):
+    from .util import edifact
+
+    [ic] = read(edifact(body, msg_type=msg_type))
+    return ic.messages[0]
+
+
+@pytest.mark.parametrize("msg_type", ["ORDERS:D:96A:UN", "ORDERS:D:97B:UN", "ORDERS:D:01B:UN"])
+def test_edifact_orders_versions_are_validated(msg_type):
+    message = edifact_message(EDIFACT_BODY, msg_type)
+    assert message.validated and message.accepted, message.issues
+
+
+@pytest.mark.parametrize("body, code, segment_id, position, element, component", [
+    (EDIFACT_BODY[1:], "UCS:13", "BGM", 2, None, None),
+    ([EDIFACT_BODY[0], "XYZ+1", *EDIFACT_BODY[1:]], "UCS:15", "XYZ", 3, None, None),
+    ([*EDIFACT_BODY[:4], "QTY+21", *EDIFACT_BODY[5:]], "UCD:13", "QTY", 6, 1, 2),
+    ([*EDIFACT_BODY[:4], "QTY+21:ten:PCE:X", *EDIFACT_BODY[5:]], "UCD:16", "QTY", 6, 1, None),
+    ([*EDIFACT_BODY[:4], "QTY+" + "9" * 4 + ":10", *EDIFACT_BODY[5:]], "UCD:39", "QTY", 6, 1, 1),
+    ([*EDIFACT_BODY[:6], "CNT+2:x"], "UCD:37", "CNT", 8, 1, 2),
+    ([*EDIFACT_BODY[:5], "UNS+X", "CNT+2:1"], "UCD:12", "UNS", 7, 1, None),
+])
+def test_edifact_segment_and_element_errors(body, code, segment_id, position, element, component):
+    message = edifact_message(body)
+    issue = next(i for i in message.issues if i.qualified_code("EDIFACT") == code)
+    assert (issue.segment_id, issue.segment_position, issue.element_position,
+            issue.component_position) == (segment_id, position, element, component)
+
+
+@pytest.mark.parametrize("msg_type, body", [
+    ("ORDRSP:D:96A:UN", ["BGM+231+R-1+29", "DTM+137:20260101:102", "LIN+1+5+4000862141404:SRS", "UNS+S"]),
+    ("DESADV:D:96A:UN", ["BGM+351+D-1+9", "DTM+137:20260101:102", "CPS+1", "PAC+1++CT",
+                         "LIN+1++4000862141404:SRS", "QTY+12:10", "CNT+2:1"]),
+    ("INVOIC:D:01B:UN", ["BGM+380+I-1+9", "DTM+137:20260101:102", "NAD+SU+4012345000009::9",
+                         "LIN+1++4000862141404:SRS", "QTY+47:10", "UNS+S", "MOA+77:25"]),
+    ("INVRPT:D:97B:UN", ["BGM+35+S-1+9", "DTM+137:20260101:102", "LIN+1++4000862141404:SRS",
+                         "INV+1", "QTY+145:10"]),
+    ("IFTSTA:D:01B:UN", ["BGM+77+T-1+9", "DTM+137:20260101:102", "CNI+1", "STS+1+21"]),
+    ("APERAK:D:96A:UN", ["BGM+27+A-1+9", "DTM+137:20260101:102", "ERC+1"]),
+])
+def test_other_edifact_messages_have_definitions(msg_type, body):
+    message = edifact_message(body, msg_type)
+    assert message.validated and message.accepted, message.issues
