@@ -16,6 +16,8 @@ from hub import model, receivables
 from hub.flows import finance_receivables
 from mappings.finance import money
 
+from tests.partners.conftest import sshd  # noqa: F401 - the OpenSSH server fixture
+
 from .conftest import customer, invoice, load, set_conn
 
 CUTOFF = dt.date(2026, 3, 31)
@@ -102,3 +104,17 @@ def test_connection_without_path_or_host_is_a_config_error(monkeypatch):
     set_conn(monkeypatch, "waybill_finance", conn_type="fs")
     with pytest.raises(Exception, match="extra path"):
         target()
+
+
+@pytest.mark.sftp
+def test_feed_goes_to_finance_sftp_once(store, sshd, tmp_path, monkeypatch):
+    _seed(store)
+    drop = tmp_path / "finance-in"
+    drop.mkdir()
+    monkeypatch.setenv("AIRFLOW_CONN_WAYBILL_FINANCE", sshd.connection(outbox=str(drop)))
+    first = finance_receivables.run(store, cutoff=CUTOFF)
+    second = finance_receivables.run(store, cutoff=CUTOFF)
+    assert (first["published"], second["published"], second["unchanged"]) == (2, 0, 2)
+    assert sorted(p.name for p in drop.iterdir()) == ["ar_open_items_20260331.csv", "ar_open_items_20260331.ctl.json"]
+    control = json.loads((drop / "ar_open_items_20260331.ctl.json").read_text())
+    assert control["sha256"] == hashlib.sha256((drop / "ar_open_items_20260331.csv").read_bytes()).hexdigest()
