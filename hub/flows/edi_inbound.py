@@ -41,7 +41,7 @@ from hub.errors import ConfigError, RecordRejected
 from hub.logs import event, get_logger
 from hub.schema import message as message_table
 from hub.store import Store
-from mappings import edifact_orders, x12_orders
+from mappings import edi_status, edi_stock, edifact_orders, x12_orders
 from mappings.edi_fields import PartnerContext, ref_of
 
 log = get_logger("flows.edi_inbound")
@@ -53,13 +53,17 @@ _MAPPING_CODE = {"X12": "5", "EDIFACT": "18"}
 #: AK502 / UCM code for a set the partner did not agree to send us.
 _UNSUPPORTED_CODE = {"X12": "1", "EDIFACT": "18"}
 
-Mapper = Callable[[Message, Interchange, PartnerContext], "model.Entity | list[model.Entity]"]
+#: A mapping of one message: an entity, or a list of entities and Rejects (records refused alone).
+Mapper = Callable[[Message, Interchange, PartnerContext], "model.Entity | list[model.Entity | model.Reject]"]
 
 #: (standard, set) -> mapping of one message to canonical entities.
 MAPPERS: dict[tuple[str, str], Mapper] = {
     ("X12", "850"): x12_orders.order_850,
     ("X12", "940"): x12_orders.order_940,
+    ("X12", "214"): edi_status.events_214,
+    ("X12", "846"): edi_stock.stock_846,
     ("EDIFACT", "ORDERS"): edifact_orders.order_orders,
+    ("EDIFACT", "INVRPT"): edi_stock.stock_invrpt,
 }
 
 
@@ -164,16 +168,21 @@ def _map_message(m: Message, ic: Interchange, partner: Partner, inbound: model.I
         reason = f"{first.qualified_code(ic.standard)} {first.message}"
         path = f"{m.type}/{m.control_number}/{first.segment_id or ''}[{first.segment_position}]"
     elif mapper is None or m.type not in partner.profile.inbound_sets:
-        reason = f"{ic.standard} {m.type} is not a set partner {partner.id} sends us"
+        reason = (f"{ic.standard} {m.type} is not a set partner {partner.id} sends us" if mapper
+                  else f"no mapping for {ic.standard} {m.type}")
         m.issues.append(Issue(Level.MESSAGE, _UNSUPPORTED_CODE[ic.standard], reason))
     else:
         try:
             result = mapper(m, ic, partner.context)
-            inbound.entities.extend(result if isinstance(result, list) else [result])
-            return
         except RecordRejected as err:
             reason, path = err.reason, err.field_path
-            m.issues.append(Issue(Level.MESSAGE, _MAPPING_CODE[ic.standard], err.reason))
+        except (ValueError, ArithmeticError, LookupError) as err:  # a case the mapping did not foresee
+            reason, path = f"mapping failed: {type(err).__name__}: {err}", f"{m.type}/{m.control_number}"
+        else:
+            for r in result if isinstance(result, list) else [result]:
+                (inbound.rejects if isinstance(r, model.Reject) else inbound.entities).append(r)
+            return
+        m.issues.append(Issue(Level.MESSAGE, _MAPPING_CODE[ic.standard], reason))
     inbound.rejects.append(model.Reject(key, reason, path, _message_text(m, ic)))
 
 

@@ -1,0 +1,97 @@
+"""X12 214 (shipment status) -> canonical DeliveryEvent.
+
+One event per AT7 (in each LX loop, or in the header when the carrier sends no LX). The shipment is
+found by tracking number: L11 with qualifier 2I/CN/BM/PRO in the loop or the header, else B10 01.
+AT701 status codes map onto the canonical vocabulary below; an AT7 without a status but with an
+appointment (AT703) or the estimate code AG only moves the ETA (estimate_only). An unknown code is
+dead-lettered on its own with its code, so the rest of the message goes on and a replay after a
+table fix stores it. The event id is built from the tracking number, code and time, so the same
+status sent again in another file is recognised.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from edi.model import Interchange, Message, Segment
+from hub.model import DeliveryEvent, Reject
+from mappings.edi_fields import PartnerContext, Where, first, text
+
+#: AT701 (X12 element 1650) -> canonical status.
+STATUS_CODES: dict[str, str] = {
+    "X3": "created", "AA": "created", "XB": "created",
+    "AF": "picked_up", "CP": "picked_up", "AM": "picked_up",
+    "X6": "in_transit", "X4": "in_transit", "P1": "in_transit", "X2": "in_transit", "I1": "in_transit",
+    "AR": "in_transit", "J1": "in_transit", "K1": "in_transit", "OA": "in_transit",
+    "AV": "out_for_delivery", "X1": "out_for_delivery", "OO": "out_for_delivery",
+    "D1": "delivered", "CD": "delivered",
+    "A7": "exception", "A9": "exception", "SD": "exception", "AP": "exception", "S1": "exception",
+    "A3": "returned", "RS": "returned",
+    "CA": "cancelled",
+}
+ESTIMATE_CODES = frozenset({"AG", "AB", "AH"})
+TRACKING_QUALIFIERS = ("2I", "CN", "BM", "PRO", "CR")
+
+
+def events_214(message: Message, interchange: Interchange, ctx: PartnerContext) -> list[DeliveryEvent | Reject]:
+    """Every status of the message; unknown codes come back as Rejects, the rest as events."""
+    w = Where(message)
+    b10 = first(message, "B10")
+    header_tracking = _tracking(message.segments, b10)
+    out: list[DeliveryEvent | Reject] = []
+    loop: list[Segment] = []
+    loops: list[list[Segment]] = []
+    for seg in message.segments:
+        if seg[0] == "LX":
+            loop = [seg]
+            loops.append(loop)
+        elif loop:
+            loop.append(seg)
+    for segs in loops or [message.segments]:
+        tracking = _tracking(segs, None) or header_tracking
+        place = next((s for s in segs if s[0] == "MS1"), None)
+        for at7 in (s for s in segs if s[0] == "AT7"):
+            out.append(_event(w, at7, tracking, place, ctx))
+    if not out:
+        raise w.reject("the status message has no AT7 segment")
+    return out
+
+
+def _tracking(segs: list[Segment], b10: Segment | None) -> str | None:
+    for q in TRACKING_QUALIFIERS:
+        hit = next((s for s in segs if s[0] == "L11" and text(s, 2) == q and text(s, 1)), None)
+        if hit is not None:
+            return text(hit, 1)
+    return (text(b10, 1) or text(b10, 2) or None) if b10 is not None else None
+
+
+def _event(w: Where, at7: Segment, tracking: str | None, place: Segment | None,
+           ctx: PartnerContext) -> DeliveryEvent | Reject:
+    code, appointment = text(at7, 1), text(at7, 3)
+    when = _when(at7)
+    key = f"{tracking}/{code or appointment}/{when:%Y%m%d%H%M}" if when else f"{tracking}/{code or appointment}"
+    if tracking is None:
+        return Reject(key, "no tracking number (L11 2I/CN/BM or B10)", w.at(at7), _raw(at7))
+    if when is None:
+        return Reject(key, f"AT705/AT706 {text(at7, 5)!r} {text(at7, 6)!r} is not a date and time",
+                      w.at(at7, 5), _raw(at7))
+    estimate = (not code and bool(appointment)) or code in ESTIMATE_CODES
+    status = "in_transit" if estimate else STATUS_CODES.get(code)
+    if status is None:
+        return Reject(key, f"unknown shipment status code {code!r}", w.at(at7, 1), _raw(at7))
+    where = ", ".join(p for p in (text(place, 1), text(place, 2), text(place, 3)) if p) if place else ""
+    return DeliveryEvent(event_id=key, status=status, raw_code=code or appointment, occurred_at=when,
+                         source=ctx.system, tracking_number=tracking, place=where or None,
+                         estimate_only=estimate, eta=when if estimate else None)
+
+
+def _when(at7: Segment) -> dt.datetime | None:
+    day, clock = text(at7, 5), (text(at7, 6) or "0000")[:4]
+    try:
+        return dt.datetime.strptime(day + clock, "%Y%m%d%H%M")
+    except ValueError:
+        return None
+
+
+def _raw(seg: Segment) -> bytes:
+    return "*".join(v if isinstance(v, str) else ">".join(v) for v in seg).encode()

@@ -1,0 +1,111 @@
+"""Inbound mappings through the flow's reader (no SFTP): 940, 214 and 846 documents written with our
+own serializer, INVRPT, and what the store makes of them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select
+
+from edi.hooks import MemoryControlNumbers
+from edi.serializer import OutboundMessage, build_interchange, write_interchange
+from hub.flows.edi_inbound import load_partner, read_file
+from hub.model import Batch, Customer, DeliveryEvent, InboundMessage, Order, Ref, Shipment, StockLevel
+from hub.schema import shipment, stock_level
+
+
+def x12(set_id: str, functional_id: str, segments: list[list]) -> bytes:
+    p = load_partner("acme").profile
+    ic = build_interchange("X12", p.partner, p.us, [OutboundMessage(set_id, "004010", segments, functional_id)],
+                           partner_id="acme-test", control_numbers=MemoryControlNumbers(),
+                           separators=p.separators, now=dt.datetime(2026, 11, 20, 8, 0))
+    return write_interchange(ic, line_end="\n").encode()
+
+
+STATUS_214 = [
+    ["B10", "PRO123", "SHP-77", "UPSN"],
+    ["LX", "1"], ["AT7", "AF", "NS", "", "", "20261118", "0930"], ["MS1", "Newark", "NJ", "US"],
+    ["LX", "2"], ["AT7", "", "", "AB", "", "20261121", "1700"],
+    ["LX", "3"], ["AT7", "D1", "NS", "", "", "20261120", "1415"], ["MS1", "Boston", "MA", "US"],
+    ["LX", "4"], ["AT7", "ZZ", "NS", "", "", "20261120", "1500"],
+]
+
+
+def test_214_events_estimate_only_and_unknown_code() -> None:
+    out = read_file(x12("214", "QM", STATUS_214), load_partner("acme")).inbound
+    assert out.rejected_reason is None
+    events = [e for e in out.entities if isinstance(e, DeliveryEvent)]
+    assert [(e.status, e.raw_code, e.estimate_only) for e in events] == [
+        ("picked_up", "AF", False), ("in_transit", "AB", True), ("delivered", "D1", False)]
+    assert events[0].tracking_number == "PRO123" and events[0].place == "Newark, NJ, US"
+    assert events[1].eta == dt.datetime(2026, 11, 21, 17, 0)
+    [reject] = out.rejects
+    assert "unknown shipment status code 'ZZ'" in reject.reason and reject.field_path.endswith("AT7[4]/AT701")
+
+
+def test_214_moves_the_shipment_and_a_resent_file_changes_nothing(store) -> None:
+    store.apply(Batch("wms", "shipments", [InboundMessage(b"s", entities=[
+        Shipment(Ref("wms", "SHP-77"), "1", "UPS", tracking_number="PRO123")])]))
+    partner = load_partner("acme")
+    first = store.apply(Batch("edi:acme", "edi", [read_file(x12("214", "QM", STATUS_214), partner).inbound]))
+    again = read_file(x12("214", "QM", STATUS_214).replace(b"NS*", b"NS*", 1), partner).inbound
+    again.raw += b"\n"  # another file (other bytes) carrying the same statuses
+    second = store.apply(Batch("edi:acme", "edi", [again]))
+    with store.engine.connect() as conn:
+        row = conn.execute(select(shipment.c.status, shipment.c.eta, shipment.c.last_place)).one()
+    assert row.status == "delivered" and row.last_place == "Boston, MA, US"
+    assert first.inserted == 3 and first.dead == 1
+    assert second.inserted == 0 and second.unchanged == 3
+
+
+def test_940_is_a_fulfilment_order() -> None:
+    segs = [["W05", "N", "DO-5521", "PO-88"], ["N1", "ST", "ACME DC East", "UL", "0614141000005"],
+            ["N3", "100 Dock Road"], ["N4", "Newark", "NJ", "07114", "US"], ["G62", "10", "20261125"],
+            ["LX", "1"], ["W01", "12", "EA", "", "UP", "012345678905", "VN", "SKU-1"],
+            ["LX", "2"], ["W01", "3", "CA", "", "VN", "SKU-2"], ["W76", "15"]]
+    out = read_file(x12("940", "OW", segs), load_partner("acme")).inbound
+    [order] = out.entities
+    assert isinstance(order, Order) and not out.rejects
+    assert (order.ref, order.kind, order.po_number, order.requested_date) == (
+        Ref("edi:acme", "940/DO-5521"), "fulfilment", "PO-88", dt.date(2026, 11, 25))
+    assert order.ship_to.gln == "0614141000005" and order.ship_to.city == "Newark"
+    assert [(x.sku, x.gtin, x.quantity, x.uom) for x in order.lines] == [
+        ("SKU-1", "00012345678905", 12, "EA"), ("SKU-2", None, 3, "CA")]
+
+
+def test_846_stock_levels(store) -> None:
+    segs = [["BIA", "00", "MM", "INV-1", "20261120", "0800"], ["N1", "WH", "East DC", "92", "DC-EAST"],
+            ["LIN", "", "UP", "012345678905", "VN", "SKU-1"], ["QTY", "17", "120", "EA"], ["QTY", "33", "100", "EA"],
+            ["LIN", "", "VN", "SKU-2"], ["QTY", "33", "7", "EA"]]
+    out = read_file(x12("846", "IB", segs), load_partner("acme")).inbound
+    levels = [e for e in out.entities if isinstance(e, StockLevel)]
+    assert [(s.item, s.location, s.on_hand, s.allocated, s.available) for s in levels] == [
+        ("SKU-1", "DC-EAST", 120, 20, 100), ("SKU-2", "DC-EAST", 7, 0, 7)]
+    store.apply(Batch("edi:acme", "edi", [out]))
+    with store.engine.connect() as conn:
+        assert conn.execute(select(stock_level.c.available).where(stock_level.c.item == "SKU-1")).scalar_one() == 100
+
+
+def test_invrpt_stock_levels() -> None:
+    p = load_partner("eurotrade").profile
+    segs = [["BGM", "35", "R-1", "9"], ["DTM", ("137", "20261120", "102")], ["NAD", "WH", ("8712345000011", "", "9")],
+            ["LIN", "1", "", ("8712345004002", "EN")], ["QTY", ("145", "40")], ["QTY", ("1", "35")],
+            ["LIN", "2", "", ("ABC-9", "SA")], ["LOC", "14", "DC2"], ["QTY", ("145", "0")]]
+    ic = build_interchange("EDIFACT", p.partner, p.us, [OutboundMessage("INVRPT", "D96A", segs)],
+                           partner_id="euro-test", control_numbers=MemoryControlNumbers(), separators=p.separators)
+    out = read_file(write_interchange(ic).encode(), load_partner("eurotrade")).inbound
+    assert not out.rejects, out.rejects
+    assert [(s.item, s.location, s.on_hand, s.available, s.gtin) for s in out.entities] == [
+        ("08712345004002", "8712345000011", 40, 35, "08712345004002"),
+        ("ABC-9", "DC2", 0, 0, None)]
+
+
+def test_set_not_agreed_is_refused_in_the_ack(store) -> None:
+    """A 810 from acme is a set we do not take in: dead-lettered, and its 997 says rejected (AK502 1)."""
+    raw = x12("810", "IN", [["BIG", "20261120", "I-1"], ["TDS", "100"]])
+    out = read_file(raw, load_partner("acme"), store=store)
+    [reject] = out.inbound.rejects
+    assert reject.reason == "no mapping for X12 810"
+    assert b"AK5*R*1" in out.acks[0]
