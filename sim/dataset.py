@@ -87,7 +87,7 @@ def generate(seed: int = 1, customers: int = 60, orders: int = 400, products: in
     stock, shipments and events (the ERP benchmark does not need them)."""
     rng = random.Random(seed)
     ds = Dataset(seed)
-    span_days = max(30, orders // 6)
+    span_days = min(365, max(30, orders // 6))
     partners = _partners(rng, customers, span_days)
     catalogue = _products(rng, products)
     ds.erp["res.partner"] = partners

@@ -1,0 +1,92 @@
+"""The generic pull loop of the back-office flows: cursor -> fetch pages -> map -> apply.
+
+For one (system, stream): read the stream's cursor from the store, fetch pages after it, map each
+page with a pure mapping into an InboundMessage (entities, plus a Reject for every record that
+cannot be mapped) and apply it with the cursor after that page, so data, cursor and outbox rows
+commit together and a crash resumes from the last applied page. Empty pages write nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, TypeVar
+
+from connectors.pages import Page
+from hub import model
+from hub.errors import RecordRejected
+from hub.logs import event, get_logger
+from hub.store import Store
+
+log = get_logger("flows.sync")
+T = TypeVar("T")
+
+Fetch = Callable[[str | None], Iterable[Page]]
+#: page -> (entities, rejects): a pure mapping of every record of the page
+MapPage = Callable[[Page], tuple[list[model.Entity], list[model.Reject]]]
+
+COUNT_KEYS = ("pages", "received", "stored", "unchanged", "duplicates", "dead", "rejected", "published")
+
+
+def pull(store: Store, system: str, stream: str, fetch: Fetch, map_page: MapPage) -> dict[str, int]:
+    """One incremental pass over a stream; returns its counts (COUNT_KEYS)."""
+    counts: Counter[str] = Counter({k: 0 for k in COUNT_KEYS})
+    for page in fetch(store.get_cursor(system, stream)):
+        counts["pages"] += 1
+        if not page.records:
+            continue
+        result = store.apply(model.Batch(system, stream, [to_message(page, map_page)], cursor=page.cursor))
+        counts["received"] += len(page.records)
+        counts["stored"] += result.inserted + result.updated
+        counts["unchanged"] += result.unchanged + result.stale
+        counts["duplicates"] += result.duplicates
+        counts["dead"] += result.dead
+        counts["rejected"] += result.rejected
+        counts["published"] += result.outbox
+    event(log, "pulled", system=system, stream=stream, **counts)
+    return dict(counts)
+
+
+def to_message(page: Page, map_page: MapPage) -> model.InboundMessage:
+    entities, rejects = map_page(page)
+    return model.InboundMessage(raw=page.raw, key=page.key, entities=entities, rejects=rejects)
+
+
+def collect(records: Iterable[T], map_one: Callable[[T], Any], key_of: Callable[[T], str],
+            context: str = "") -> tuple[list[model.Entity], list[model.Reject]]:
+    """Map each record; one that raises RecordRejected becomes a Reject with its raw JSON.
+
+    `map_one` may return one entity or a sequence of them (e.g. a shipment and its events).
+    """
+    entities: list[model.Entity] = []
+    rejects: list[model.Reject] = []
+    for rec in records:
+        try:
+            out = map_one(rec)
+        except (RecordRejected, KeyError, TypeError, ValueError) as err:
+            reason, path = (err.reason, err.field_path) if isinstance(err, RecordRejected) else (
+                f"malformed record: {type(err).__name__}: {err}", None)
+            rejects.append(model.Reject(_safe_key(key_of, rec), f"{context}: {reason}" if context else reason, path,
+                                        json.dumps(rec, sort_keys=True, default=str).encode()))
+            continue
+        if isinstance(out, Sequence) and not isinstance(out, (str, bytes)):
+            entities.extend(out)
+        else:
+            entities.append(out)
+    return entities, rejects
+
+
+def _safe_key(key_of: Callable[[Any], str], rec: Any) -> str:
+    try:
+        return key_of(rec)
+    except (KeyError, TypeError, AttributeError):
+        return "?"
+
+
+def total(results: Iterable[dict[str, int]]) -> dict[str, int]:
+    """Sum the counts of several passes."""
+    out: Counter[str] = Counter()
+    for r in results:
+        out.update(r)
+    return dict(out)

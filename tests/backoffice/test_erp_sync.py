@@ -1,0 +1,185 @@
+"""ERP -> hub end to end: the Odoo simulator over sockets, the connector, the mappings, the store."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from hub import message_log
+from hub.flows import erp_sync
+from hub.model import Batch, InboundMessage, Order, OrderLine, Ref
+from hub.schema import customer, customer_identity, invoice, message, order_line, orders, outbox, payment
+from hub.store import Store
+from sim import erp as erp_sim
+from sim.faults import FaultRates, Faults
+from tests.backoffice.conftest import connect
+
+pytestmark = pytest.mark.e2e
+
+
+def erp_truth(sim: erp_sim.ErpSim) -> dict[str, dict]:
+    """What the hub must hold, read from the simulator's current state."""
+    m = sim.models
+    lines_of: dict[int, list[dict]] = {}
+    for ln in m["sale.order.line"].rows.values():
+        lines_of.setdefault(ln["order_id"][0], []).append(ln)
+    return {
+        "customers": {f"res.partner/{p['id']}": p["name"] for p in m["res.partner"].rows.values()},
+        "orders": {f"sale.order/{o['name']}": (round(o["amount_total"], 2), len(lines_of.get(o["id"], [])),
+                                               round(sum(ln["qty_delivered"] for ln in lines_of.get(o["id"], [])), 3))
+                   for o in m["sale.order"].rows.values() if o["currency_id"][1] == "EUR"},
+        "invoices": {f"account.move/{i['id']}": (round(i["amount_total"], 2), round(i["amount_residual"], 2))
+                     for i in m["account.move"].rows.values()},
+        "payments": {f"account.payment/{p['id']}": round(p["amount"], 2) for p in m["account.payment"].rows.values()},
+    }
+
+
+def hub_state(store: Store) -> dict[str, dict]:
+    with store.engine.connect() as c:
+        names = dict(c.execute(select(customer_identity.c.external_id, customer.c.name)
+                               .join(customer, customer.c.id == customer_identity.c.customer_id)
+                               .where(customer_identity.c.system == "erp")).all())
+        lines = dict(c.execute(select(order_line.c.order_id, func.count()).group_by(order_line.c.order_id)).all())
+        shipped = dict(c.execute(select(order_line.c.order_id, func.sum(order_line.c.quantity_shipped))
+                                 .group_by(order_line.c.order_id)).all())
+        return {
+            "customers": names,
+            "orders": {r.external_id: (round(float(r.amount_total), 2), lines.get(r.id, 0),
+                                       round(float(shipped.get(r.id) or 0), 3))
+                       for r in c.execute(select(orders).where(orders.c.system == "erp"))},
+            "invoices": {r.external_id: (round(float(r.amount_total), 2), round(float(r.amount_open), 2))
+                         for r in c.execute(select(invoice))},
+            "payments": {r.external_id: round(float(r.amount), 2) for r in c.execute(select(payment))},
+        }
+
+
+def message_count(store: Store) -> int:
+    with store.engine.connect() as c:
+        return c.execute(select(func.count()).select_from(message)).scalar_one()
+
+
+def test_full_then_incremental_sync_lands_exactly_the_erp(store: Store, data, serve, sim_folder: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    server = serve(erp_sim, sim_folder, data)
+    connect(monkeypatch, "waybill_erp", server, page_size=50)
+    sim: erp_sim.ErpSim = server.handler
+
+    first = erp_sync.run(store, push=False)
+    assert hub_state(store) == erp_truth(sim)
+    assert first["received"] == sum(len(sim.models[m].rows) for m in
+                                    ("res.partner", "sale.order", "account.move", "account.payment"))
+    # the one order in an unknown currency is dead-lettered with its reason; everything else landed
+    assert first["dead"] == 1
+    with store.engine.connect() as c:
+        [dead] = message_log.find(c, state="dead", system="erp")
+    assert dead.stream == "orders" and "unknown currency 'XXX'" in dead.reason and dead.field_path == "order.currency"
+
+    # the ERP moves on: a renamed customer, a delivery, a part payment, a new order by the API
+    sim.write("res.partner", 3, {"name": "Renamed Customer AG"})
+    line = next(iter(sim.models["sale.order.line"].rows.values()))
+    sim.write("sale.order.line", line["id"], {"qty_delivered": line["product_uom_qty"]})
+    sim.write("sale.order", line["order_id"][0], {})  # Odoo moves the order's write_date with its lines
+    inv = next(i for i in sim.models["account.move"].rows.values() if i["payment_state"] == "not_paid")
+    sim.write("account.move", inv["id"], {"amount_residual": round(inv["amount_total"] / 2, 2), "payment_state": "partial"})
+    sim.execute("sale.order", "create", [{"partner_id": 5, "client_order_ref": "API-1",
+                                          "order_line": [[0, 0, {"product_id": 4, "product_uom_qty": 3}]]}], {})
+    second = erp_sync.run(store, push=False)
+    assert hub_state(store) == erp_truth(sim)
+    assert second["received"] == 4 and second["stored"] == 4 and second["dead"] == 0
+
+    # nothing changed: every stream answers one empty page, nothing is written
+    before = message_count(store)
+    third = erp_sync.run(store, push=False)
+    assert third["pages"] == len(erp_sync.STREAMS) and third["received"] == 0 and third["published"] == 0
+    assert message_count(store) == before
+
+
+@pytest.mark.parametrize("store", ["sqlite"], indirect=True)  # many small pages: the database is not the point
+def test_rows_sharing_a_write_date_across_pages_and_late_commits(store: Store, data, serve, sim_folder: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    server = serve(erp_sim, sim_folder, data)
+    connect(monkeypatch, "waybill_erp", server, page_size=7)  # the 25-order burst spans four pages
+    sim: erp_sim.ErpSim = server.handler
+    stamps = [o["write_date"] for o in sim.models["sale.order"].rows.values()]
+    assert max(stamps.count(s) for s in stamps) >= 25
+
+    counts = erp_sync.run(store, streams=("customers", "orders"), push=False)
+    assert counts["pages"] > 60
+    assert hub_state(store)["orders"] == erp_truth(sim)["orders"]
+
+    # a transaction that started earlier commits now: its write_date is behind the cursor
+    cursor = store.get_cursor("erp", "orders")
+    assert cursor is not None
+    late = sim.models["sale.order"].rows[11]
+    sim.write("sale.order", 11, {"amount_total": late["amount_total"] + 1}, write_date=sim.clock[:-2] + "00")
+    again = erp_sync.run(store, streams=("orders",), push=False)
+    assert again["received"] == 1 and again["stored"] == 1
+    assert hub_state(store)["orders"] == erp_truth(sim)["orders"]
+    assert erp_sync.run(store, streams=("orders",), push=False)["received"] == 0
+
+
+@pytest.mark.reliability
+@pytest.mark.slow
+def test_thirty_percent_transient_faults_give_the_same_hub(store: Store, data, serve, sim_folder: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    faults = Faults({"*": FaultRates.transient(0.3, retry_after=0, slow_seconds=0.8)}, seed=5)
+    server = serve(erp_sim, sim_folder, data, faults)
+    connect(monkeypatch, "waybill_erp", server, page_size=100)
+    erp_sync.run(store, push=False)
+    assert hub_state(store) == erp_truth(server.handler)
+    assert faults.total() >= 5 and {k for _, k in faults.injected} == {"throttle", "error", "slow", "drop"}
+
+
+def test_json2_protocol(store: Store, data, serve, sim_folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    server = serve(erp_sim, sim_folder, data)
+    connect(monkeypatch, "waybill_erp", server, protocol="json2", page_size=200)
+    erp_sync.run(store, streams=("customers", "orders"), push=False)
+    state, truth = hub_state(store), erp_truth(server.handler)
+    assert state["customers"] == truth["customers"] and state["orders"] == truth["orders"]
+
+
+def test_wrong_credentials_fail_the_run_with_context(store: Store, data, serve, sim_folder: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    server = serve(erp_sim, sim_folder, data)
+    server.handler.password = server.handler.api_key = "rotated"
+    connect(monkeypatch, "waybill_erp", server)
+    with pytest.raises(erp_sync.connector.ErpError, match="login 'admin' on database 'waybill' was refused"):
+        erp_sync.run(store, push=False)
+    connect(monkeypatch, "waybill_erp", server, protocol="json2")
+    with pytest.raises(erp_sync.connector.ErpError, match="AccessDenied"):
+        erp_sync.run(store, push=False)
+
+
+def test_write_back_of_edi_orders_is_idempotent_and_dead_letters_refusals(
+        store: Store, data, serve, sim_folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    server = serve(erp_sim, sim_folder, data)
+    connect(monkeypatch, "waybill_erp", server)
+    sim: erp_sim.ErpSim = server.handler
+    erp_sync.run(store, streams=("customers",), push=False)
+
+    def edi_order(po: str, sku: str) -> Order:
+        return Order(ref=Ref("edi:ACME", po), customer=Ref("erp", "res.partner/4"), version="1",
+                     order_date=dt.date(2026, 3, 1), currency="EUR", po_number=po,
+                     lines=(OrderLine(1, Decimal(5), sku=sku, unit_price=Decimal("9.50")),))
+
+    store.apply(Batch("edi:ACME", "orders", [InboundMessage(b"850 #1", "ic-1", [edi_order("PO-OK", "SKU-00003"),
+                                                                                 edi_order("PO-BAD", "NOPE-1")])]))
+    orders_before = len(sim.models["sale.order"].rows)
+    pushed = erp_sync.push_orders(store, erp_sync.connector.ErpConnector.from_connection())
+    assert pushed == {"delivered": 1, "dead": 1}
+    created = [o for o in sim.models["sale.order"].rows.values() if o["client_order_ref"] == "PO-OK"]
+    assert len(created) == 1 and len(sim.models["sale.order"].rows) == orders_before + 1
+    with store.engine.connect() as c:
+        rows = {r.state: r.reason for r in c.execute(select(outbox).where(outbox.c.target == "erp"))}
+    assert rows["dead"] == "erp refused order PO-BAD: SKU 'NOPE-1' is not a product in the ERP at order.lines[0].sku"
+
+    # a redelivery (e.g. the task ran twice) finds the order by its client_order_ref
+    with store.begin() as c:
+        c.execute(outbox.update().where(outbox.c.target == "erp").values(state="pending"))
+    again = erp_sync.push_orders(store, erp_sync.connector.ErpConnector.from_connection())
+    assert again == {"duplicates": 1, "dead": 1}
+    assert len(sim.models["sale.order"].rows) == orders_before + 1
