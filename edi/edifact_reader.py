@@ -6,11 +6,14 @@ terminator, and only pieces ending in an odd run of release characters are joine
 text costs little. Values are returned unescaped. CR/LF are dropped unless they are separators.
 
 The UNB syntax identifier (UNOA..UNOY) is read by the envelope layer; bytes are decoded as latin-1
-here (lossless; every separator is ASCII, so UTF-8 text splits correctly) and re-decoded for UTF-8
-syntax identifiers by :func:`edi.envelope.recode`.
+here (lossless; every separator is ASCII, so UTF-8 text splits correctly) and re-decoded for the
+other character sets (UNOD..UNOK, UNOW, UNOY) by :func:`edi.envelope.recode`.
 """
 
 from __future__ import annotations
+
+import re
+from functools import cache
 
 from edi.errors import EdiError
 from edi.model import EDIFACT_DEFAULT, Segment, Separators
@@ -37,19 +40,16 @@ def split_escaped(text: str, sep: str, release: str) -> list[str]:
     return out
 
 
+@cache
+def _release_pattern(release: str) -> re.Pattern[str]:
+    return re.compile(re.escape(release) + "(.)", re.DOTALL)
+
+
 def unescape(value: str, release: str) -> str:
     """Remove release characters, keeping the characters they escape."""
     if not release or release not in value:
         return value
-    out = []
-    escaped = False
-    for char in value:
-        if char == release and not escaped:
-            escaped = True
-            continue
-        escaped = False
-        out.append(char)
-    return "".join(out)
+    return _release_pattern(release).sub(r"\1", value)
 
 
 def _escaped_fields(seg: str, seps: Separators) -> Segment:

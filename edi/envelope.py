@@ -65,9 +65,27 @@ def recode(segment: Segment, encoding: str) -> Segment:
     """Re-decode a latin-1-decoded segment in its interchange's real encoding (e.g. UTF-8)."""
 
     def fix(value: str) -> str:
-        return value.encode("latin-1", "replace").decode(encoding, "replace") if value.isascii() is False else value
+        return value if value.isascii() else value.encode("latin-1").decode(encoding, "replace")
 
     return [tuple(fix(c) for c in v) if isinstance(v, tuple) else fix(v) for v in segment]
+
+
+def charset(syntax_identifier: str) -> str | None:
+    """Python codec of an EDIFACT syntax identifier such as "UNOC" (None when unknown)."""
+    return _EDIFACT_SYNTAX.get(syntax_identifier)
+
+
+def _trailer_mismatches(trailer: Segment, count: int, control: str, counted: str) -> list[tuple[str, int, str]]:
+    """(kind, element position, sentence) for a trailer whose count or control number is wrong."""
+    found, reference = element(trailer, 1), element(trailer, 2)
+    out = []
+    if not (isinstance(found, str) and found.isdigit() and int(found) == count):
+        out.append(("count", 1, f"the {segment_id(trailer)} trailer counts {found or 'no'} "
+                                f"{counted} but there are {count}"))
+    if reference != control:
+        out.append(("control", 2, f"the {segment_id(trailer)} control number {reference!r} does "
+                                  f"not match the header's {control!r}"))
+    return out
 
 
 class _Builder:
@@ -75,6 +93,9 @@ class _Builder:
 
     standard = ""
     ENVELOPE: frozenset[str] = frozenset()
+    CODES: dict[str, str] = {}  # kind of finding -> the standard's code
+    CONTROL_ELEMENT = 0  # header element holding the interchange control number
+    encoding: str | None = None  # set when values must be re-decoded (EDIFACT UNOD..UNOY)
 
     def __init__(self, reader: ChunkedReader, registry: InterchangeRegistry | None,
                  on_message: MessageHook | None, keep_messages: bool) -> None:
@@ -126,7 +147,7 @@ class _Builder:
 
     # --- shared helpers -------------------------------------------------------------
     def _code(self, what: str) -> str:
-        return self.CODES[what]  # type: ignore[attr-defined]
+        return self.CODES[what]
 
     def _interchange_issue(self, code: str, text: str, seg: Segment | None = None,
                            element_position: int | None = None) -> None:
@@ -135,9 +156,10 @@ class _Builder:
             Level.INTERCHANGE, code, text, self.position if seg is not None else None,
             segment_id(seg) if seg is not None else None, element_position))
 
-    def _group_issue(self, code: str, text: str) -> None:
-        assert self.group is not None
-        self.group.issues.append(Issue(Level.GROUP, code, text, self.position, None))
+    def _group_issue(self, code: str, text: str, group: Group | None = None) -> None:
+        group = group or self.group
+        assert group is not None
+        group.issues.append(Issue(Level.GROUP, code, text, self.position, None))
 
     def _message_issue(self, message: Message, code: str, text: str, seg: Segment | None = None,
                        element_position: int | None = None) -> None:
@@ -168,7 +190,7 @@ class _Builder:
             self._interchange_issue(self._code("duplicate"),
                                     f"interchange {interchange.control_number} from "
                                     f"{interchange.sender} was already received",
-                                    interchange.header, self.CONTROL_ELEMENT)  # type: ignore[attr-defined]
+                                    interchange.header, self.CONTROL_ELEMENT)
 
     def _open_group(self, group: Group) -> None:
         assert self.interchange is not None
@@ -207,19 +229,11 @@ class _Builder:
         self.message = None
         self.position = message.position + len(message.segments) - 1
         if trailer is not None:
-            count, control = element(trailer, 1), element(trailer, 2)
-            if not (isinstance(count, str) and count.isdigit()
-                    and int(count) == len(message.segments)):
-                self._message_issue(message, self._code("message_count"),
-                                    f"the trailer counts {count or 'no'} segments but the message has "
-                                    f"{len(message.segments)}", trailer, 1)
-            if control != message.control_number:
-                self._message_issue(message, self._code("message_control"),
-                                    f"the trailer control number {control!r} does not match the "
-                                    f"header's {message.control_number!r}", trailer, 2)
-        encoding = getattr(self, "encoding", None)
-        if encoding:
-            message.segments = [recode(s, encoding) for s in message.segments]
+            for kind, position, text in _trailer_mismatches(
+                    trailer, len(message.segments), message.control_number, "segments"):
+                self._message_issue(message, self._code("message_" + kind), text, trailer, position)
+        if self.encoding:
+            message.segments = [recode(s, self.encoding) for s in message.segments]
         if self.on_message is not None:
             self.on_message(message, self.interchange)
         if self.keep:
@@ -233,21 +247,10 @@ class _Builder:
                                 f"message {self.message.control_number} has no trailer")
             self._close_message()
         self.group = None
-        if trailer is None:
-            return
-        count, control = element(trailer, 1), element(trailer, 2)
-        if not (isinstance(count, str) and count.isdigit() and int(count) == group.message_count):
-            self.group = group
-            self._group_issue(self._code("group_count"),
-                              f"the group trailer counts {count or 'no'} messages but the group has "
-                              f"{group.message_count}")
-            self.group = None
-        if control != group.control_number:
-            self.group = group
-            self._group_issue(self._code("group_control"),
-                              f"the group trailer control number {control!r} does not match the "
-                              f"header's {group.control_number!r}")
-            self.group = None
+        if trailer is not None:
+            for kind, _, text in _trailer_mismatches(trailer, group.message_count,
+                                                     group.control_number, "messages"):
+                self._group_issue(self._code("group_" + kind), text, group)
 
     def _close_interchange(self, trailer: Segment | None = None) -> None:
         interchange = self.interchange
@@ -260,17 +263,11 @@ class _Builder:
                                 f"message {self.message.control_number} has no trailer")
             self._close_message()
         if trailer is not None:
-            count, control = element(trailer, 1), element(trailer, 2)
-            expected = len(interchange.groups) or interchange.message_count
-            if not (isinstance(count, str) and count.isdigit() and int(count) == expected):
-                self._interchange_issue(self._code("interchange_count"),
-                                        f"the interchange trailer counts {count or 'no'} but the "
-                                        f"interchange has {expected}", trailer, 1)
-            if control != interchange.control_number:
-                self._interchange_issue(self._code("interchange_control"),
-                                        f"the interchange trailer control number {control!r} does "
-                                        f"not match the header's {interchange.control_number!r}",
-                                        trailer, 2)
+            counted = "groups" if interchange.groups else "messages"
+            for kind, position, text in _trailer_mismatches(
+                    trailer, len(interchange.groups) or interchange.message_count,
+                    interchange.control_number, counted):
+                self._interchange_issue(self._code("interchange_" + kind), text, trailer, position)
         self.interchange = None
         self.done.append(interchange)
 
@@ -282,7 +279,7 @@ class _X12Builder(_Builder):
     standard = "X12"
     ENVELOPE = frozenset({"ISA", "GS", "ST", "SE", "GE", "IEA"})
     CONTROL_ELEMENT = 13
-    CODES = {
+    CODES = {  # TA105, AK905, AK502
         "eof": "023", "content": "024", "duplicate": "025", "interchange_count": "021",
         "interchange_control": "001", "group_trailer": "3", "group_count": "5",
         "group_control": "4", "group_unique": "6", "message_trailer": "2", "message_count": "4",
@@ -373,14 +370,12 @@ class _EdifactBuilder(_Builder):
     standard = "EDIFACT"
     ENVELOPE = frozenset({"UNB", "UNG", "UNH", "UNT", "UNE", "UNZ"})
     CONTROL_ELEMENT = 5
-    CODES = {
+    CODES = {  # CONTRL code list 0085
         "eof": "13", "content": "33", "duplicate": "26", "interchange_count": "29",
         "interchange_control": "28", "group_trailer": "13", "group_count": "29",
         "group_control": "28", "group_unique": "26", "message_trailer": "13", "message_count": "29",
         "message_control": "28", "message_unique": "26",
     }
-    encoding: str | None = None
-
     def _envelope_segment(self, seg: Segment) -> None:
         tag = seg[0]
         if tag == "UNB":
@@ -428,9 +423,9 @@ class _EdifactBuilder(_Builder):
             ack_requested=component(seg, 9) == "1", test=component(seg, 11) == "1",
             una=getattr(self.reader, "una", ""))
         self._open_interchange(interchange)
-        charset = _EDIFACT_SYNTAX.get(syntax)
-        self.encoding = "utf-8" if charset == "utf-8" else None
-        if charset is None or version not in ("1", "2", "3", "4"):
+        codec = charset(syntax)
+        self.encoding = None if codec in (None, "ascii", "latin-1") else codec
+        if codec is None or version not in ("1", "2", "3", "4"):
             self._interchange_issue("2", f"syntax identifier {syntax}:{version} is not supported",
                                     seg, 1)
         for pos, name in ((2, "sender"), (3, "recipient"), (4, "date and time"),

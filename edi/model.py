@@ -2,8 +2,8 @@
 
 A segment is a list whose item 0 is the segment id and whose items 1.. are the elements. An element
 is a ``str`` when simple and a ``tuple[str, ...]`` of components when it holds component
-separators. Values are unescaped (EDIFACT release characters removed). X12 repetition separators
-are kept inside values; :func:`repetitions` splits them where a definition allows repeats.
+separators. Values are unescaped (EDIFACT release characters removed). Repetition separators (X12
+00402+, EDIFACT syntax 4) are kept inside values: none of the defined messages repeats elements.
 """
 
 from __future__ import annotations
@@ -49,11 +49,6 @@ def component(segment: Segment, position: int, comp: int = 1) -> str:
     if isinstance(value, tuple):
         return value[comp - 1] if comp <= len(value) else ""
     return value if comp == 1 else ""
-
-
-def repetitions(value: str, separators: Separators) -> list[str]:
-    """Split an X12 value on the repetition separator (00402 and later)."""
-    return value.split(separators.repetition) if separators.repetition else [value]
 
 
 @dataclass

@@ -13,6 +13,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+from edi.envelope import charset
 from edi.errors import EdiError
 from edi.hooks import ControlNumbers
 from edi.model import Element, Group, Interchange, Message, Segment, Separators
@@ -45,6 +46,16 @@ def format_segment(segment: Segment, seps: Separators, escape=None) -> str:
         return escape(value)
 
     return "".join([element(segment[0]), *(seps.element + element(v) for v in segment[1:])])
+
+
+def text_encoding(interchange: Interchange) -> str:
+    """The codec for the bytes of ``interchange``: its EDIFACT syntax identifier's character set
+    (UTF-8 for UNOW/UNOY), else latin-1, which maps characters to bytes one to one."""
+    if interchange.standard == "EDIFACT":
+        codec = charset(interchange.version.partition(":")[0])
+        if codec not in (None, "ascii"):
+            return codec
+    return "latin-1"
 
 
 def write_interchange(interchange: Interchange, *, line_end: str = "") -> str:

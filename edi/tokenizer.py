@@ -46,8 +46,7 @@ def sniff(head: bytes, encoding: str | None) -> tuple[str, str]:
         if encoding != EBCDIC:
             raise EdiError(
                 "the file is EBCDIC-encoded; read it only for a partner whose profile sets "
-                f"encoding {EBCDIC!r}",
-                code="EBCDIC",
+                f"encoding {EBCDIC!r}"
             )
         head = head.decode(EBCDIC).encode("latin-1", "replace")
     if head.startswith(b"ISA"):
@@ -162,8 +161,7 @@ class ChunkedReader:
         Whole stretches of segments are cut out with ``str.find`` on "terminator + trailer id"
         and split at C speed; only envelope boundaries are handled in Python.
         """
-        seps = self.separators
-        term, trailer = seps.segment, self.TRAILER + seps.element
+        term, trailer = self.separators.segment, self.TRAILER + self.separators.element
         marker = term + trailer
         raw = self._buf  # kept so a next interchange with other separators sees CR/LF intact
         text = self._clean(raw)
@@ -186,7 +184,6 @@ class ChunkedReader:
                     segments, start = header
                     if segments:
                         yield segments
-                    seps = self.separators
                     continue
                 if raw is text:
                     self._buf = text[pos:]
