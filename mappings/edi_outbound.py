@@ -19,6 +19,9 @@ from hub.errors import RecordRejected
 from hub.model import Invoice, Order, OrderLine, Shipment
 
 X12_VERSION = "004010"
+#: UN/ECE Recommendation 20 units (the canonical model's) -> X12 unit codes (element 355).
+X12_UNITS = {"EA": "EA", "PCE": "PC", "C62": "EA", "KGM": "KG", "LTR": "LT", "MTR": "LM", "CT": "CT",
+             "CS": "CA", "PK": "PK", "PAL": "PL", "PF": "PL", "SET": "SE", "BX": "BX"}
 EDIFACT_DIRECTORY = "D96A"
 
 
@@ -53,7 +56,7 @@ def ship_notice_856(shipment: Shipment, orders: list[Order], now: dt.datetime) -
             hl += 1
             items += 1
             segs += [["HL", str(hl), str(pack_hl), "I"], ["LIN", str(line.line_no), *_x12_item(line)],
-                     ["SN1", "", _num(_shipped(line)), line.uom[:2] or "EA"]]
+                     ["SN1", "", _num(_shipped(line)), X12_UNITS.get(line.uom, line.uom[:2] or "EA")]]
     segs.append(["CTT", str(items)])
     return OutboundMessage("856", X12_VERSION, segs, "SH")
 
