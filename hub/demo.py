@@ -6,8 +6,7 @@ the working folder (WAYBILL_HOME/airflow), runs every DAG once for real with `da
 flows first, then insights, then the publishing flows) and prints what each flow moved.
 `--json` prints the same summary machine-readable.
 
-Each simulator module sim.<name> offers `start(folder, seed=...)` -> (server with `.url`, `.port`
-and `.shutdown()`, its state); CONNECTIONS below says which Airflow Connections each one backs.
+STARTERS below says how each simulator is started and which Airflow Connections it backs.
 """
 
 from __future__ import annotations
@@ -42,14 +41,86 @@ COUNTS = ("received", "stored", "published", "rejected", "dead", "unchanged")
 TOLERATE_MISSING = True
 
 
-def _carrier(server: Any, state: Any) -> dict[str, dict[str, Any]]:
-    return {"waybill_carrier_fedex": {"conn_type": "http", "host": "127.0.0.1", "port": server.port,
-                                      "login": state.key, "password": state.password}}
+# Each entry starts one simulator (or prepares a local target), registers its shutdown on the stack,
+# and returns where it serves and the Connections it backs ({conn_id: Airflow JSON form}). The
+# credentials are the simulators' documented defaults.
+Starter = Callable[[contextlib.ExitStack, Path, int], tuple[str, dict[str, dict[str, Any]]]]
 
 
-#: simulator -> the Connections it backs, built from (server, state): {conn_id: Airflow JSON form}
-CONNECTIONS: dict[str, Callable[[Any, Any], dict[str, dict[str, Any]]]] = {
-    "carrier": _carrier,
+def _http(server: Any, **fields: Any) -> dict[str, Any]:
+    return {"conn_type": "http", "host": "127.0.0.1", "port": server.port, **fields}
+
+
+def _erp(stack: contextlib.ExitStack, folder: Path, seed: int) -> tuple[str, dict[str, dict[str, Any]]]:
+    from sim import erp
+
+    server = stack.enter_context(erp.start(folder, seed))
+    return server.url, {"waybill_erp": _http(server, login="admin", password="admin", extra={"db": "waybill"})}
+
+
+def _token_api(name: str) -> Starter:
+    """WMS and TMS: REST APIs with a bearer token."""
+    def start(stack: contextlib.ExitStack, folder: Path, seed: int) -> tuple[str, dict[str, dict[str, Any]]]:
+        server = stack.enter_context(importlib.import_module(f"sim.{name}").start(folder, seed))
+        return server.url, {f"waybill_{name}": _http(server, password="wb-token")}
+    return start
+
+
+def _carrier(stack: contextlib.ExitStack, folder: Path, seed: int) -> tuple[str, dict[str, dict[str, Any]]]:
+    from sim import carrier
+
+    server, state = carrier.start(folder, seed=seed)
+    stack.callback(server.shutdown)
+    return server.url, {"waybill_carrier_fedex": _http(
+        server, schema="web-services/track", login=state.key, password=state.password,
+        extra={"credentials": {"account": "510087020", "meter": "119009727"}})}
+
+
+def _crm(stack: contextlib.ExitStack, folder: Path, seed: int) -> tuple[str, dict[str, dict[str, Any]]]:
+    from sim import crm
+
+    server, state = crm.start(folder, seed=seed)
+    stack.callback(server.shutdown)
+    return server.url, {"waybill_crm": _http(server, login=state.client_id, password=state.client_secret)}
+
+
+def _finance(_stack: contextlib.ExitStack, folder: Path, _seed: int) -> tuple[str, dict[str, dict[str, Any]]]:
+    """Finance receives its feed in a local folder (no server needed)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    return str(folder), {"waybill_finance": {"conn_type": "fs", "extra": {"path": str(folder)}}}
+
+
+def _sftp(stack: contextlib.ExitStack, folder: Path, seed: int) -> tuple[str, dict[str, dict[str, Any]]]:
+    """One partner SFTP server per partner profile; X12 partners find seeded 850s in their inbox."""
+    from edi.profiles import load_profile
+    from hub.flows.edi_inbound import partners_dir
+    from sim import sftp
+
+    connections, urls = {}, []
+    for path in sorted(partners_dir().glob("*.toml")):
+        profile = load_profile(path)
+        orders = SFTP_ORDERS if profile.standard == "X12" else 0
+        server = sftp.start(folder / profile.id, password=SFTP_PASSWORD, seed=seed, orders=orders)
+        stack.callback(server.shutdown)
+        connections[f"waybill_partner_{profile.id}"] = {
+            "conn_type": "sftp", "host": "127.0.0.1", "port": server.port, "login": profile.id,
+            "password": SFTP_PASSWORD, "extra": {"host_key": server.host_key_line}}
+        urls.append(f"{profile.id}=sftp://127.0.0.1:{server.port}")
+    return " ".join(urls), connections
+
+
+SFTP_PASSWORD = "partner"
+SFTP_ORDERS = 5
+
+#: what the demo starts, in order; the module each needs is checked with `present`
+STARTERS: dict[str, tuple[str, Starter]] = {
+    "erp": ("sim.erp", _erp),
+    "wms": ("sim.wms", _token_api("wms")),
+    "tms": ("sim.tms", _token_api("tms")),
+    "carrier": ("sim.carrier", _carrier),
+    "crm": ("sim.crm", _crm),
+    "finance": ("connectors.finance", _finance),
+    "sftp": ("sim.sftp", _sftp),
 }
 
 
@@ -98,17 +169,13 @@ def run(seed: int = SEED, progress: TextIO = sys.stderr) -> dict[str, Any]:
 def start_simulators(stack: contextlib.ExitStack, folder: Path, seed: int, progress: TextIO) -> dict[str, str]:
     """Start every simulator present, set the Connections they back; stopped when `stack` closes."""
     urls = {}
-    for name, connections in CONNECTIONS.items():
-        module_name = f"sim.{name}"
-        if not present(module_name):
+    for name, (module, starter) in STARTERS.items():
+        if not present(module):
             urls[name] = "not installed"
             continue
-        server, state = importlib.import_module(module_name).start(folder / name, seed=seed)
-        stack.callback(server.shutdown)
-        os.environ.update({f"AIRFLOW_CONN_{cid.upper()}": json.dumps(value)
-                           for cid, value in connections(server, state).items()})
-        urls[name] = server.url
-        _say(progress, f"simulator {name} at {server.url}")
+        urls[name], connections = starter(stack, folder / name, seed)
+        os.environ.update({f"AIRFLOW_CONN_{cid.upper()}": json.dumps(value) for cid, value in connections.items()})
+        _say(progress, f"{name} at {urls[name]}")
     return urls
 
 
