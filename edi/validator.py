@@ -2,8 +2,9 @@
 
 Definitions are compiled once into dicts and tuples. Checking a message walks its segments through
 the structure (segment order, loops, mandatory segments, max use and loop repeats), then checks each
-segment's elements (mandatory, count, min/max length, data type N0-N9/R/ID/AN/DT/TM or EDIFACT
-a/n/an, code lists). Findings are :class:`~edi.errors.Issue` objects with the standard's codes:
+segment's elements (mandatory, count, min/max length, data types N0-N9/R/DT/TM and EDIFACT n, code
+lists; AN, ID and EDIFACT a/an are not restricted by character, since partners routinely put digits
+in alphabetic fields). Findings are :class:`~edi.errors.Issue` objects with the standard's codes:
 X12 AK304/AK403 (the 999 IK304/IK403 use the same values), EDIFACT CONTRL UCS/UCD (code list 0085).
 """
 
@@ -164,8 +165,6 @@ class _Checker:
         self.seg_codes = _SEGMENT_CODES[self.standard]
         self.el_codes = _ELEMENT_CODES[self.standard]
         self.issues: list[Issue] = []
-        self.all_tags = set(definition.segments)
-        self.known = set(_dictionaries(self.standard)[3])
         self.message = message
 
     def segment_issue(self, kind: str, position: int, tag: str, text: str) -> None:
@@ -176,16 +175,22 @@ class _Checker:
         self.issues.append(Issue(Level.ELEMENT, self.el_codes[kind], text, position, tag, element, comp))
 
     # structure -------------------------------------------------------------------------
-    def _close(self, frame: _Frame, position: int, start: int) -> None:
-        """Report mandatory children of ``frame`` from ``start`` on that never occurred."""
-        for j in range(start, len(frame.loop.children)):
-            child = frame.loop.children[j]
+    @staticmethod
+    def _next(frame: _Frame) -> int:
+        """Index of the first child of ``frame`` not yet passed."""
+        return frame.index + 1 if frame.counts[frame.index] else frame.index
+
+    def _missing(self, frame: _Frame, stop: int | None, position: int) -> None:
+        """Report mandatory children of ``frame`` that were passed (up to ``stop``) unseen."""
+        children = frame.loop.children
+        for j in range(self._next(frame), len(children) if stop is None else stop):
+            child = children[j]
             if child.required and frame.counts[j] == 0:
                 tag = child.tag if isinstance(child, SegmentEntry) else child.trigger
-                what = "segment" if isinstance(child, SegmentEntry) else f"loop {child.id} (segment"
+                where = "" if isinstance(child, SegmentEntry) else f" (starting loop {child.id})"
                 self.segment_issue("missing", position, tag,
-                                   f"mandatory {what} {tag}{')' if what != 'segment' else ''} is "
-                                   f"missing before segment {position}")
+                                   f"mandatory segment {tag}{where} is missing before segment "
+                                   f"{position}")
 
     def place(self, stack: list[_Frame], tag: str, position: int) -> None:
         for depth in range(len(stack) - 1, -1, -1):
@@ -198,9 +203,9 @@ class _Checker:
                 if (child.tag if is_segment else child.trigger) != tag:
                     continue
                 for inner in reversed(stack[depth + 1:]):
-                    self._close(inner, position, inner.index + 1)
+                    self._missing(inner, None, position)
                 del stack[depth + 1:]
-                self._close_skipped(frame, j, position)
+                self._missing(frame, j, position)
                 frame.counts[j] += 1
                 frame.index = j
                 if frame.counts[j] > child.max:
@@ -212,23 +217,14 @@ class _Checker:
                     inner.counts[0] = 1  # the trigger segment just seen
                     stack.append(inner)
                 return
-        if tag in self.all_tags:
+        if tag in self.definition.segments:
             self.segment_issue("sequence", position, tag,
                                f"segment {tag} is not in its proper place (position {position})")
-        elif tag in self.known:
+        elif tag in _dictionaries(self.standard)[3]:
             self.segment_issue("not_in_set", position, tag,
                                f"segment {tag} is not used in {self.definition.id}")
         else:
             self.segment_issue("unknown", position, tag, f"segment id {tag!r} is not recognised")
-
-    def _close_skipped(self, frame: _Frame, j: int, position: int) -> None:
-        start = frame.index + 1 if frame.counts[frame.index] else frame.index
-        for k in range(start, j):
-            child = frame.loop.children[k]
-            if child.required and frame.counts[k] == 0:
-                tag = child.tag if isinstance(child, SegmentEntry) else child.trigger
-                self.segment_issue("missing", position, tag,
-                                   f"mandatory segment {tag} is missing before segment {position}")
 
     # elements --------------------------------------------------------------------------
     def check_value(self, value: str, spec: ElementDef, position: int, tag: str, element: int,
@@ -322,7 +318,7 @@ class _Checker:
                 self.check_hierarchy(seg, position, hl_ids)
         end = len(self.message.segments)
         for frame in reversed(stack):
-            self._close(frame, end, frame.index + 1 if frame.counts[frame.index] else frame.index)
+            self._missing(frame, None, end)
         return self.issues
 
 
