@@ -10,9 +10,10 @@ connectors/wsdl), the `OPERATION`, the `BATCH_SIZE` the service allows, and the 
 
 zeep runs on the shared HTTP policy (connectors.http): every POST goes through HttpClient, so
 timeouts, retries and the transient/permanent split are the same as for REST. The WSDL is read
-from the package only; DTDs, entities and external references are forbidden. A SOAP Fault for a
-batch is narrowed down by splitting the batch until each faulting number stands alone, so one bad
-number never fails the others.
+from the package only; DTDs, entities and external references are forbidden. A client Fault
+(something in the request, such as a number the carrier refuses) is narrowed down by splitting the
+batch until each faulting number stands alone, so one bad number never fails the others; a server
+Fault (authentication, an outage) concerns the whole call and raises CarrierFault.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from zeep.transports import Transport
 
 from connectors.connection import ConnectionInfo, get_connection
 from connectors.http import HttpClient, HttpPolicy, PermanentHTTPError
-from hub.errors import ConfigError
+from hub.errors import ConfigError, WaybillError
 from hub.logs import event, get_logger
 
 log = get_logger("carrier")
@@ -75,6 +76,10 @@ class HttpTransport(Transport):
         if urlsplit(url).scheme in ("http", "https", "ftp"):
             raise ConfigError(f"refusing to load {url}: WSDLs and schemas come from the package only")
         return super().load(url)
+
+
+class CarrierFault(WaybillError):
+    """The carrier refused a whole call for a reason that is not about the numbers in it."""
 
 
 @dataclass(frozen=True)
@@ -126,7 +131,9 @@ class CarrierTracker:
             self.service[self.operation](**request)
         except zeep.exceptions.Fault as fault:
             event(log, "soap-fault", system=self.system, operation=self.operation, numbers=len(numbers),
-                  fault=str(fault.message))
+                  code=fault.code, fault=str(fault.message))
+            if not _client_fault(fault.code):
+                raise CarrierFault(f"{self.system} {self.operation}: {fault.code}: {fault.message}") from fault
             if len(numbers) > 1:
                 half = len(numbers) // 2
                 yield from self._call(numbers[:half])
@@ -135,6 +142,12 @@ class CarrierTracker:
             yield Exchange(numbers, self.transport.last_sent, self.transport.last_received, str(fault.message))
             return
         yield Exchange(numbers, self.transport.last_sent, self.transport.last_received)
+
+
+def _client_fault(code: str | None) -> bool:
+    """True for a SOAP 1.1 Client (or SOAP 1.2 Sender) fault code, prefix and all."""
+    local = (code or "").rsplit(":", 1)[-1].split(".", 1)[0]
+    return local in ("Client", "Sender")
 
 
 def mapping_module(carrier: str, name: str | None = None) -> ModuleType:

@@ -80,6 +80,7 @@ class CarrierSim:
         self.path = Path(folder) / "carrier.json"
         self.key, self.password, self.unknown = key, password, unknown
         self.lock = threading.Lock()
+        self.requests = 0  # every SOAP request answered, faults included
         if self.path.exists():
             self.state = json.loads(self.path.read_text())
         else:
@@ -101,6 +102,8 @@ class CarrierSim:
 
     def track(self, body: bytes) -> tuple[int, bytes]:
         """Answer one SOAP request: (HTTP status, envelope)."""
+        with self.lock:
+            self.requests += 1
         try:
             envelope = etree.fromstring(body, etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False))
         except etree.XMLSyntaxError:

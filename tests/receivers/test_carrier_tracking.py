@@ -6,7 +6,7 @@ import pytest
 from lxml import etree
 from sqlalchemy import select
 
-from connectors.carrier import CarrierTracker, HttpTransport
+from connectors.carrier import CarrierFault, CarrierTracker, HttpTransport
 from hub import message_log, replay
 from hub.errors import ConfigError
 from hub.flows import carrier_tracking
@@ -124,11 +124,15 @@ def test_slow_replies_time_out_and_are_retried(fedex):
     assert [e.fault for e in exchanges] == [None, None, None]
 
 
-def test_wrong_credentials_fault_every_number(fedex, monkeypatch):
+def test_wrong_credentials_fail_the_run_without_dead_lettering_the_numbers(store, fedex):
+    _seed_hub(store, sorted(fedex.parcels)[:4])
     tracker = CarrierTracker("fedex", policy=FAST)
     tracker.credentials["password"] = "wrong"
-    exchanges = list(tracker.track(sorted(fedex.parcels)[:2]))
-    assert [e.fault for e in exchanges] == ["Authentication Failed"] * 2
+    with pytest.raises(CarrierFault, match="Authentication Failed"):
+        carrier_tracking.run(store, tracker=tracker)
+    assert fedex.requests == 1  # not split number by number
+    with store.engine.connect() as conn:
+        assert message_log.find(conn, state="dead", system="carrier:fedex") == []
 
 
 def test_wsdl_and_schemas_are_never_fetched_from_the_network(fedex):
