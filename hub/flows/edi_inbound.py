@@ -21,7 +21,7 @@ import io
 import os
 import tomllib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from sqlalchemy import select
@@ -31,7 +31,7 @@ from edi.acks import acknowledge, apply_acknowledgments
 from edi.envelope import read_interchanges
 from edi.errors import EdiError, Issue, Level
 from edi.hooks import InterchangeRegistry
-from edi.model import Interchange, Message
+from edi.model import Interchange, Message, component, element
 from edi.profiles import PartnerProfile, load_profile
 from edi.serializer import write_interchange
 from edi.validator import validate
@@ -39,6 +39,8 @@ from hub import message_log, model, replay
 from hub.edi_state import StoreControlNumbers, StoreLedger, StoreRegistry
 from hub.errors import ConfigError, RecordRejected
 from hub.logs import event, get_logger
+from hub.model import Ref
+from hub.schema import customer, customer_identity
 from hub.schema import message as message_table
 from hub.store import Store
 from mappings import edi_status, edi_stock, edifact_orders, x12_orders
@@ -115,11 +117,12 @@ class FileOutcome:
 
 
 def read_file(raw: bytes, partner: Partner, registry: InterchangeRegistry | None = None,
-              store: Store | None = None) -> FileOutcome:
+              store: Store | None = None, customers: Store | None = None) -> FileOutcome:
     """Read, validate and map one file; build its acknowledgments (nothing is sent or stored here).
 
     With a `store`, acknowledgments found in the file are applied to its outbound ledger and
-    control numbers for our acknowledgments come from it."""
+    control numbers for our acknowledgments come from it. With `customers`, parties named by a GLN
+    that the profile does not list are looked up among the hub's customers."""
     profile = partner.profile
     encoding = profile.encoding if profile.encoding == "cp037" else None
     out = FileOutcome(model.InboundMessage(raw))
@@ -132,6 +135,8 @@ def read_file(raw: bytes, partner: Partner, registry: InterchangeRegistry | None
     if not interchanges:
         out.inbound.rejected_reason = "the file holds no interchange"
         return out
+    if customers is not None:
+        partner = _with_hub_glns(customers, partner, interchanges)
     refused = []
     for ic in interchanges:
         who = f"interchange {ic.control_number} from {ic.sender}"
@@ -151,6 +156,23 @@ def read_file(raw: bytes, partner: Partner, registry: InterchangeRegistry | None
     if len(refused) == len(interchanges):
         out.inbound.rejected_reason = " | ".join(refused)[:2000]
     return out
+
+
+def _with_hub_glns(store: Store, partner: Partner, interchanges: list[Interchange]) -> Partner:
+    """The partner with hub customers added for the GLNs its documents name (profile entries win)."""
+    glns = {pid for ic in interchanges for m in ic.messages for seg in m.segments if seg[0] in ("N1", "NAD")
+            for pid in [str(element(seg, 4)).strip() if seg[0] == "N1" else component(seg, 2)]
+            if len(pid) == 13 and pid.isdigit()} - set(partner.context.parties)
+    if not glns:
+        return partner
+    c, ident = customer.c, customer_identity.c
+    with store.engine.connect() as conn:
+        rows = conn.execute(select(c.gln, ident.system, ident.external_id).join(customer_identity, ident.customer_id == c.id)
+                            .where(c.gln.in_(sorted(glns))).order_by(ident.system, ident.external_id)).all()
+    found: dict[str, Ref] = {}
+    for gln, system, external_id in rows:
+        found.setdefault(gln, Ref(system, external_id))
+    return replace(partner, context=replace(partner.context, parties={**found, **partner.context.parties}))
 
 
 def _map_message(m: Message, ic: Interchange, partner: Partner, inbound: model.InboundMessage,
@@ -254,7 +276,7 @@ def process_file(store: Store, partner: Partner, client: SftpClient, f: RemoteFi
         counts["duplicates"] = 1
         event(log, "edi-duplicate-file", partner=partner.id, name=f.name, sha256=digest)
     else:
-        outcome = read_file(raw, partner, StoreRegistry(store, mid), store)
+        outcome = read_file(raw, partner, StoreRegistry(store, mid), store, customers=store)
         for i, ack in enumerate(outcome.acks):
             name = f"ack_{digest[:16]}_{i + 1}.{'x12' if partner.profile.standard == 'X12' else 'edi'}"
             if not client.exists(name):
@@ -297,7 +319,7 @@ def _quarantine(store: Store, partner: Partner, name: str, raw: bytes, reason: s
 
 def remap(system: str, raw: bytes) -> model.InboundMessage:
     """Replay mapper: the same reading and mapping as the flow, without registry or acknowledgments."""
-    return read_file(raw, load_partner(system.split(":", 1)[1])).inbound
+    return read_file(raw, load_partner(system.split(":", 1)[1]), customers=Store.open()).inbound
 
 
 replay.register("edi", STREAM, "hub.flows.edi_inbound:remap")

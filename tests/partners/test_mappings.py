@@ -4,6 +4,7 @@ own serializer, INVRPT, and what the store makes of them."""
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from decimal import Decimal
 
 import pytest
@@ -109,3 +110,18 @@ def test_set_not_agreed_is_refused_in_the_ack(store) -> None:
     [reject] = out.inbound.rejects
     assert reject.reason == "no mapping for X12 810"
     assert b"AK5*R*1" in out.acks[0]
+
+
+def test_buyer_found_by_gln_among_hub_customers(store, tmp_path, monkeypatch) -> None:
+    """A profile that lists no parties: the buyer's GLN finds the hub customer that has it."""
+    text = (Path(__file__).resolve().parents[2] / "partners" / "eurotrade.toml").read_text()
+    (tmp_path / "eurotrade.toml").write_text(text.split("[hub.parties]")[0])
+    monkeypatch.setenv("WAYBILL_PARTNERS", str(tmp_path))
+    store.apply(Batch("erp", "customers", [InboundMessage(b"c", entities=[
+        Customer(Ref("erp", "C-2002"), "Eurotrade GmbH", "1", gln="8799999000000")])]))
+    raw = (Path(__file__).resolve().parents[1] / "data" / "partners" /
+           "bots_one-on-one_edifact_order_xml_edifactorder2xml_edi_orders02.edi").read_bytes()
+    partner = load_partner("eurotrade")
+    assert not read_file(raw, partner).inbound.entities  # without the hub: nobody to bill
+    orders = read_file(raw, partner, customers=store).inbound.entities
+    assert orders and {o.customer for o in orders} == {Ref("erp", "C-2002")}
