@@ -100,7 +100,7 @@ class CarrierTracker:
         extra = conn.extra
         self.carrier = carrier
         self.system = f"carrier:{carrier}"
-        self.mapping = mapping_module(carrier, extra.get("mapping"))
+        self.mapping = mapping_module(carrier, conn)
         self.operation: str = extra.get("operation", self.mapping.OPERATION)
         self.batch_size = int(extra.get("batch_size", self.mapping.BATCH_SIZE))
         self.credentials = {**{k: str(v) for k, v in (extra.get("credentials") or {}).items()},
@@ -150,9 +150,16 @@ def _client_fault(code: str | None) -> bool:
     return local in ("Client", "Sender")
 
 
-def mapping_module(carrier: str, name: str | None = None) -> ModuleType:
-    """The mapping module of `carrier` (`name`, or mappings.<carrier> by convention)."""
-    module = name or f"mappings.{carrier}"
+def mapping_module(carrier: str, conn: ConnectionInfo | None = None) -> ModuleType:
+    """The mapping module of `carrier`: its Connection's extra `mapping`, else mappings.<carrier>.
+
+    Without `conn` the Connection is looked up if configured (replay runs without one, too)."""
+    if conn is None:
+        try:
+            conn = get_connection(f"waybill_carrier_{carrier}")
+        except ConfigError:
+            conn = None
+    module = (conn.extra.get("mapping") if conn else None) or f"mappings.{carrier}"
     try:
         return importlib.import_module(module)
     except ModuleNotFoundError:

@@ -15,7 +15,7 @@ from mappings import fedex as fedex_map
 from sim.carrier import NS, schema
 from sim.faults import FaultRates, Faults
 
-from .conftest import FAST, customer, load, shipment as make_shipment
+from .conftest import FAST, customer, load, set_conn, shipment as make_shipment
 
 UNKNOWN = "999999999999"
 
@@ -163,3 +163,19 @@ def test_number_the_carrier_learns_later_is_tracked_on_the_next_run(store, fedex
     with store.engine.connect() as conn:
         q = select(shipment.c.status).where(shipment.c.tracking_number == UNKNOWN)
         assert conn.execute(q).scalar_one() == "picked_up"
+
+
+def test_another_carrier_is_configuration_only(store, fedex, monkeypatch):
+    """A second carrier served by the same kind of service: a Connection naming its mapping module."""
+    host, port = fedex.server.httpd.server_address[:2]
+    set_conn(monkeypatch, "waybill_carrier_acme", conn_type="http", host=host, port=port, login="key",
+             password="secret", extra={"mapping": "mappings.fedex", "batch_size": 2,
+                                       "credentials": {"account": "1", "meter": "2"}})
+    numbers = sorted(fedex.parcels)[:5]
+    load(store, customer("C1"), *[make_shipment(f"A{i}", n, carrier="acme") for i, n in enumerate(numbers)],
+         system="tms")
+    counts = carrier_tracking.run(store, carrier="acme", tracker=CarrierTracker("acme", policy=FAST))
+    assert counts["received"] == 5 and fedex.requests == 3
+    with store.engine.connect() as conn:
+        (logged, *_) = message_log.find(conn, state="processed", system="carrier:acme", stream="track")
+    assert replay.replay(store, logged.id).unchanged > 0  # replay finds the configured mapping too
