@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 
+from edi.envelope import charset
 from edi.errors import Issue, Level
 from edi.hooks import AckStatus, ControlNumbers, OutboundKey, OutboundLedger
 from edi.model import Interchange, Message, Segment, Separators, component, element
@@ -30,28 +31,34 @@ def _by_segment(issues: list[Issue]) -> dict[tuple[int, str], list[Issue]]:
     return grouped
 
 
-def _copy_of_bad(message: Message, issue: Issue) -> str:
-    """AK404/IK404: the bad value, when there is one."""
+def _copy_of_bad(message: Message, issue: Issue, avoid: str) -> str:
+    """AK404/IK404: the bad value, without characters that are separators of the acknowledgment."""
     position = issue.segment_position
     if position is None or not issue.element_position or position > len(message.segments):
         return ""
-    value = message.segments[position - 1]
-    value = component(value, issue.element_position, issue.component_position or 1)
-    return value[:99]
+    value = component(message.segments[position - 1], issue.element_position,
+                      issue.component_position or 1)
+    return "".join(c for c in value if c not in avoid)[:99]
 
 
-def _x12_message_acks(message: Message, kind: str) -> tuple[list[Segment], str]:
+def _where(issue: Issue) -> str | tuple[str, str]:
+    """Element position, with the component position as a composite when there is one."""
+    if issue.component_position:
+        return str(issue.element_position), str(issue.component_position)
+    return str(issue.element_position)
+
+
+def _x12_message_acks(message: Message, kind: str, avoid: str) -> tuple[list[Segment], str]:
     """AK2..AK5 (or AK2, IK3, IK4, IK5) for one transaction set; returns (segments, status)."""
     seg_tag, el_tag, end_tag = ("AK3", "AK4", "AK5") if kind == "997" else ("IK3", "IK4", "IK5")
     body: list[Segment] = [["AK2", message.type, message.control_number]]
     for (position, seg_id), issues in sorted(_by_segment(message.issues).items()):
         codes = [i.code for i in issues if i.level == Level.SEGMENT]
         elements = [i for i in issues if i.level == Level.ELEMENT]
+        seg_id = "".join(c for c in seg_id if c not in avoid)[:3]
         body.append([seg_tag, seg_id, str(position), "", codes[0] if codes else "8"])
         for issue in elements[:_MAX_AK4]:
-            where = (str(issue.element_position), str(issue.component_position)) \
-                if issue.component_position else str(issue.element_position)
-            body.append([el_tag, where, "", issue.code, _copy_of_bad(message, issue)])
+            body.append([el_tag, _where(issue), "", issue.code, _copy_of_bad(message, issue, avoid)])
     message_codes = [i.code for i in message.issues if i.level == Level.MESSAGE]
     if any(i.level in (Level.SEGMENT, Level.ELEMENT) for i in message.issues):
         message_codes.append("5")
@@ -60,9 +67,15 @@ def _x12_message_acks(message: Message, kind: str) -> tuple[list[Segment], str]:
     return body, status
 
 
-def x12_functional_acks(interchange: Interchange, kind: str = "997") -> list[OutboundMessage]:
-    """One 997 (004010) or 999 (005010) per functional group of ``interchange``."""
+def x12_functional_acks(interchange: Interchange, kind: str = "997",
+                        separators: Separators | None = None) -> list[OutboundMessage]:
+    """One 997 (004010) or 999 (005010) per functional group of ``interchange``.
+
+    Characters that are ``separators`` of the acknowledgment are left out of copied bad values.
+    """
     version = "004010" if kind == "997" else "005010X231A1"
+    seps = separators or interchange.separators
+    avoid = seps.element + seps.component + seps.segment + seps.repetition
     acks = []
     for index, group in enumerate(interchange.groups):
         members = [m for m in interchange.messages if m.group_index == index]
@@ -72,7 +85,7 @@ def x12_functional_acks(interchange: Interchange, kind: str = "997") -> list[Out
         body: list[Segment] = [ak1]
         accepted = 0
         for message in members:
-            segments, status = _x12_message_acks(message, kind)
+            segments, status = _x12_message_acks(message, kind, avoid)
             body.extend(segments)
             accepted += status == "A"
         group_codes = [i.code for i in group.issues]
@@ -118,9 +131,7 @@ def contrl(interchange: Interchange) -> OutboundMessage:
             body.append(_trim(["UCS", str(position), seg_codes[0] if seg_codes else ""]))
             for issue in issues:
                 if issue.level == Level.ELEMENT:
-                    where = (str(issue.element_position), str(issue.component_position)) \
-                        if issue.component_position else str(issue.element_position)
-                    body.append(["UCD", issue.code, where])
+                    body.append(["UCD", issue.code, _where(issue)])
     syntax_version = interchange.version.partition(":")[2] or "3"
     return OutboundMessage("CONTRL", "D3" if syntax_version < "4" else "41", body)
 
@@ -143,18 +154,21 @@ def acknowledge(interchange: Interchange, *, control_numbers: ControlNumbers, pa
     them = Party(interchange.sender, interchange.sender_qualifier)
     seps = separators or interchange.separators
     if interchange.standard == "X12":
+        # answer in the partner's ISA version, unless that was the problem
+        version = interchange.version if len(interchange.version) == 5 and \
+            interchange.version.isdigit() else "00401"
         kind = kind or ("999" if any(g.version.startswith("005") for g in interchange.groups)
                         else "997")
-        out = build_interchange("X12", us, them, x12_functional_acks(interchange, kind),
+        out = build_interchange("X12", us, them, x12_functional_acks(interchange, kind, seps),
                                 partner_id=partner_id, control_numbers=control_numbers,
-                                separators=seps, interchange_version=interchange.version or "00401",
-                                now=now)
+                                separators=seps, interchange_version=version, now=now)
         if interchange.ack_requested or interchange.issues:
             out.ta1.append(ta1(interchange))
         return out
+    syntax = interchange.version if charset(interchange.version.partition(":")[0]) else "UNOC:3"
     return build_interchange("EDIFACT", us, them, [contrl(interchange)], partner_id=partner_id,
                              control_numbers=control_numbers, separators=seps,
-                             interchange_version=interchange.version, now=now)
+                             interchange_version=syntax, now=now)
 
 
 # --- inbound acknowledgments ----------------------------------------------------------------
