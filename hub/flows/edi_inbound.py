@@ -318,8 +318,14 @@ def _quarantine(store: Store, partner: Partner, name: str, raw: bytes, reason: s
 
 
 def remap(system: str, raw: bytes) -> model.InboundMessage:
-    """Replay mapper: the same reading and mapping as the flow, without registry or acknowledgments."""
-    return read_file(raw, load_partner(system.split(":", 1)[1]), customers=Store.open()).inbound
+    """Replay mapper: the same reading and mapping as the flow, without registry or acknowledgments.
+
+    Replay hands mappers no store, so GLNs are looked up in the store the environment configures."""
+    store = Store.open()
+    try:
+        return read_file(raw, load_partner(system.split(":", 1)[1]), customers=store).inbound
+    finally:
+        store.engine.dispose()
 
 
 replay.register("edi", STREAM, "hub.flows.edi_inbound:remap")

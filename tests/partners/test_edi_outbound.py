@@ -1,0 +1,105 @@
+"""The outbound flow against a real OpenSSH server: redelivery never sends twice, rows that concern
+no partner are settled, rows that cannot be mapped are dead with the reason; replay after a fix."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from connectors.sftp import SftpClient
+from hub import message_log, replay
+from hub.flows import edi_inbound, edi_outbound
+from hub.model import Batch, InboundMessage, Invoice, Ref, Shipment
+from hub.schema import orders
+from hub.schema import outbox as outbox_table
+
+pytestmark = pytest.mark.sftp
+
+DATA = Path(__file__).resolve().parents[1] / "data" / "partners"
+X12_850 = "bots_x12_850_fixed_x12_850tofixed_850_850-004010-01.x12"
+ORDER = Ref("edi:acme", "850/91393058")
+
+
+@pytest.fixture
+def acme_order(store, partners: Path) -> Path:
+    (partners / "inbox" / "po.x12").write_bytes((DATA / X12_850).read_bytes())
+    edi_inbound.run(store, partner="acme")
+    for p in (partners / "outbox").iterdir():
+        p.unlink()  # keep only what the outbound flow sends
+    return partners
+
+
+def ship(store, ext: str, order_refs: tuple[Ref, ...]) -> None:
+    s = Shipment(Ref("wms", ext), "1", "UPS", tracking_number=f"1Z{ext}", order_refs=order_refs,
+                 ship_date=dt.date(2026, 11, 20))
+    store.apply(Batch("wms", "shipments", [InboundMessage(ext.encode(), entities=[s])]))
+
+
+def outbox_states(store) -> dict[str, str]:
+    with store.engine.connect() as conn:
+        rows = conn.execute(select(outbox_table.c.entity, outbox_table.c.state, outbox_table.c.reason)
+                            .where(outbox_table.c.target == "edi")).all()
+    return {f"{r.entity}:{r.state}": r.reason for r in rows}
+
+
+def test_redelivery_after_a_crash_sends_once(store, acme_order: Path, monkeypatch) -> None:
+    ship(store, "S1", (ORDER,))
+    real = edi_outbound._settle
+
+    def crash(*_a, **_k):  # the worker dies after the upload, before the row is marked delivered
+        raise KeyboardInterrupt("worker killed")
+
+    monkeypatch.setattr(edi_outbound, "_settle", crash)
+    with pytest.raises(KeyboardInterrupt):
+        edi_outbound.run(store)
+    monkeypatch.setattr(edi_outbound, "_settle", real)
+    assert edi_outbound.run(store)["published"] == 1
+    assert len(list((acme_order / "outbox").iterdir())) == 1
+    assert outbox_states(store) == {"shipment:delivered": None}
+
+
+def test_rows_for_no_partner_are_settled_and_unmappable_rows_are_dead(store, acme_order: Path) -> None:
+    ship(store, "S2", (Ref("erp", "SO-1"),))  # a shipment of an ERP order: nothing to tell partners
+    with store.engine.connect() as conn:
+        order_id = conn.execute(select(orders.c.id)).scalar_one()
+    inv = Invoice(Ref("erp", "INV-0"), Ref("erp", "C-1001"), "1", "INV-0", dt.date(2026, 11, 21),
+                  dt.date(2026, 12, 21), "USD", Decimal(0), Decimal(0), order=ORDER)  # no lines
+    store.apply(Batch("erp", "invoices", [InboundMessage(b"inv", entities=[inv])]))
+    counts = edi_outbound.run(store)
+    assert counts == {"received": 2, "published": 0, "dead": 1, "unchanged": 1}
+    states = outbox_states(store)
+    assert "the invoice has no lines" in states["invoice:dead"] and "edi:acme" in states["invoice:dead"]
+    assert order_id and not any((acme_order / "outbox").iterdir())
+
+
+def test_dead_record_replays_after_the_profile_is_fixed(store, partners: Path, tmp_path: Path,
+                                                        monkeypatch) -> None:
+    profiles = tmp_path / "profiles"
+    profiles.mkdir()
+    text = (edi_inbound.partners_dir() / "acme.toml").read_text()
+    (profiles / "acme.toml").write_text(text.replace('customer = "erp:C-1001"\n', "").replace(
+        '"33333" = "erp:C-1001"', '"44444" = "erp:C-1001"'))
+    monkeypatch.setenv("WAYBILL_PARTNERS", str(profiles))
+    (partners / "inbox" / "po.x12").write_bytes((DATA / X12_850).read_bytes())
+    assert edi_inbound.run(store, partner="acme")["dead"] == 1
+    with store.engine.connect() as conn:
+        [dead] = message_log.find(conn, state="dead")
+    (profiles / "acme.toml").write_text(text)  # the integration engineer adds the buyer's id
+    result = replay.replay(store, dead.id)
+    assert result.inserted == 1
+    with store.engine.connect() as conn:
+        assert conn.execute(select(orders.c.external_id)).scalar_one() == "850/91393058"
+        assert message_log.get(conn, dead.id).state == "replayed"
+
+
+def test_outbound_uses_given_clients(store, acme_order: Path, sshd) -> None:
+    """One client per partner can be handed in (a DAG task keeps its connection open)."""
+    ship(store, "S3", (ORDER,))
+    client = SftpClient.from_conn_id("waybill_partner_acme", "edi:acme")
+    with client:
+        assert edi_outbound.run(store, clients={"acme": client})["published"] == 1
+    assert [p.name.split("_")[0] for p in (acme_order / "outbox").iterdir()] == ["856"]
