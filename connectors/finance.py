@@ -34,12 +34,19 @@ class FeedTarget(Protocol):
         """Deliver one file atomically; "unchanged" when it is already there."""
         ...
 
+    def exists(self, name: str) -> bool:
+        """Whether a file of that name was delivered."""
+        ...
+
 
 class FolderTarget:
     """A local or mounted folder."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = Path(folder)
+
+    def exists(self, name: str) -> bool:
+        return (self.folder / name).exists()
 
     def put(self, name: str, data: bytes) -> Outcome:
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -68,6 +75,10 @@ class SftpTarget:
         from connectors.sftp import SftpClient, SftpSettings
 
         self.client = SftpClient(SftpSettings.from_connection(info, SYSTEM))
+
+    def exists(self, name: str) -> bool:
+        with self.client as sftp:
+            return sftp.exists(name)
 
     def put(self, name: str, data: bytes) -> Outcome:
         from connectors.sftp import RemoteFileExists

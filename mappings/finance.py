@@ -55,13 +55,18 @@ def feed(items: list[OpenItem], cutoff: dt.date) -> FeedFiles:
         totals[i.currency]["open"] += i.amount_open
         totals[i.currency]["original"] += i.amount_total
     data = out.getvalue().encode("utf-8")
-    stem = f"ar_open_items_{cutoff:%Y%m%d}"
+    data_name, control_name = feed_names(cutoff)
     control = {
-        "file": f"{stem}.csv",
+        "file": data_name,
         "cutoff": cutoff.isoformat(),
         "rows": len(items),
         "sha256": hashlib.sha256(data).hexdigest(),
         "totals": {c: {k: money(v) for k, v in t.items()} for c, t in sorted(totals.items())},
     }
-    return FeedFiles(f"{stem}.csv", data, f"{stem}.ctl.json",
-                     (json.dumps(control, indent=2, sort_keys=True) + "\n").encode())
+    return FeedFiles(data_name, data, control_name, (json.dumps(control, indent=2, sort_keys=True) + "\n").encode())
+
+
+def feed_names(cutoff: dt.date) -> tuple[str, str]:
+    """The data and control file names of the feed for `cutoff`."""
+    stem = f"ar_open_items_{cutoff:%Y%m%d}"
+    return f"{stem}.csv", f"{stem}.ctl.json"

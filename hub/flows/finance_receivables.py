@@ -1,8 +1,10 @@
 """Flow finance_receivables: the AR open-items feed for a cut-off day, written to finance.
 
 Reads the receivable view (hub.receivables) as of the cut-off, renders the CSV and its control file
-(mappings.finance) and delivers both, data first (connectors.finance). Finance gets a snapshot per
-run rather than a change stream, so this flow does not use the outbox.
+(mappings.finance) and delivers both, data first (connectors.finance). Finance gets one snapshot per
+cut-off rather than a change stream, so this flow does not use the outbox: once a cut-off's control
+file is delivered, later runs for it (an hourly or asset-triggered schedule, a retried task) send
+nothing. A run that stopped between the two files completes the feed.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from connectors import finance
 from hub import receivables
 from hub.logs import event, get_logger
 from hub.store import Store, utcnow
-from mappings.finance import feed
+from mappings.finance import feed, feed_names
 
 log = get_logger("flows.finance_receivables")
 
@@ -24,6 +26,9 @@ def run(store: Store | None = None, cutoff: dt.date | None = None, target: finan
     store = store or Store.open()
     cutoff = cutoff or utcnow().date() - dt.timedelta(days=1)
     target = target or finance.target()
+    if target.exists(feed_names(cutoff)[1]):
+        event(log, "feed-already-delivered", system=finance.SYSTEM, cutoff=cutoff.isoformat())
+        return {"received": 0, "published": 0, "unchanged": 2}
     with store.engine.connect() as conn:
         items = receivables.open_items(conn, cutoff)
     files = feed(items, cutoff)

@@ -14,7 +14,7 @@ import pytest
 from connectors.finance import FeedConflict, FolderTarget, target
 from hub import model, receivables
 from hub.flows import finance_receivables
-from mappings.finance import money
+from mappings.finance import feed, money
 
 from tests.partners.conftest import sshd  # noqa: F401 - the OpenSSH server fixture
 
@@ -63,7 +63,7 @@ def test_feed_totals_equal_open_receivables_and_rerun_duplicates_nothing(store, 
     second = finance_receivables.run(store, cutoff=CUTOFF)
 
     assert first == {"received": 4, "published": 2, "unchanged": 0}
-    assert second == {"received": 4, "published": 0, "unchanged": 2}
+    assert second == {"received": 0, "published": 0, "unchanged": 2}
     assert {p.name: p.read_bytes() for p in drop.iterdir()} == files  # no temporary or extra files
     data, control = files["ar_open_items_20260331.csv"], json.loads(files["ar_open_items_20260331.ctl.json"])
     rows = list(csv.DictReader(io.StringIO(data.decode("utf-8"))))
@@ -83,6 +83,31 @@ def test_feed_totals_equal_open_receivables_and_rerun_duplicates_nothing(store, 
                        "due_date": "2026-03-21", "currency": "EUR", "original_amount": "250.50",
                        "open_amount": "50.25", "days_overdue": "10", "aging_bucket": "1-30",
                        "last_payment_date": "2026-03-20"}
+
+
+def test_same_cutoff_gives_identical_files_and_a_half_delivered_feed_is_completed(store, tmp_path):
+    _seed(store)
+    with store.engine.connect() as conn:
+        items = receivables.open_items(conn, CUTOFF)
+    files = feed(items, CUTOFF)
+    assert feed(list(items), CUTOFF) == files
+    drop = FolderTarget(tmp_path)
+    drop.put(files.data_name, files.data)  # the run stopped here last time
+    assert finance_receivables.run(store, cutoff=CUTOFF, target=drop) == {"received": 4, "published": 1,
+                                                                          "unchanged": 1}
+    assert (tmp_path / files.control_name).read_bytes() == files.control
+
+
+def test_a_delivered_cutoff_is_not_sent_again_after_the_hub_changes(store, tmp_path):
+    _seed(store)
+    drop = FolderTarget(tmp_path)
+    finance_receivables.run(store, cutoff=CUTOFF, target=drop)
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    load(store, invoice("INV-9", "C1", "10.00", "10.00", CUTOFF - dt.timedelta(days=3)), key="late")
+    assert finance_receivables.run(store, cutoff=CUTOFF, target=drop)["published"] == 0
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+    # The next cut-off has the late INV-9 and INV-6, dated the day after CUTOFF.
+    assert finance_receivables.run(store, cutoff=CUTOFF + dt.timedelta(days=1), target=drop)["received"] == 6
 
 
 def test_changed_content_under_a_delivered_name_is_a_conflict(tmp_path):
