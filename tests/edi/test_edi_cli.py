@@ -80,6 +80,18 @@ def test_ebcdic_needs_the_encoding(capsys):
     assert cli.main(["validate", "--encoding", "cp037", path]) == 0
 
 
+def test_profile_gives_the_encoding_and_bad_profiles_are_usage_errors(tmp_path, capsys):
+    path = str(CORPUS / "bots_x12_850_fixed_x12_850tofixed_850ebcdic_ebcdic.x12")
+    profile = tmp_path / "mainframe.toml"
+    profile.write_text('id = "mf"\nstandard = "X12"\nencoding = "cp037"\n'
+                       '[interchange]\nqualifier = "12"\nid = "1234567890"\n'
+                       'our_qualifier = "08"\nour_id = "1234567890"\n')
+    assert cli.main(["validate", "--profile", str(profile), path]) == 0
+    profile.write_text('id = "mf"\nstandard = "X13"\n')
+    assert cli.main(["validate", "--profile", str(profile), path]) == 2
+    assert "standard must be X12 or EDIFACT" in capsys.readouterr().err
+
+
 def test_register_adds_edi_to_the_hub_parser(files):
     parser = argparse.ArgumentParser(prog="waybill")
     cli.register(parser.add_subparsers(dest="command"))
