@@ -91,21 +91,21 @@ def test_same_cutoff_gives_identical_files_and_a_half_delivered_feed_is_complete
         items = receivables.open_items(conn, CUTOFF)
     files = feed(items, CUTOFF)
     assert feed(list(items), CUTOFF) == files
-    drop = FolderTarget(tmp_path)
+    drop = FolderTarget(tmp_path / "drop")
     drop.put(files.data_name, files.data)  # the run stopped here last time
     assert finance_receivables.run(store, cutoff=CUTOFF, target=drop) == {"received": 4, "published": 1,
                                                                           "unchanged": 1}
-    assert (tmp_path / files.control_name).read_bytes() == files.control
+    assert (tmp_path / "drop" / files.control_name).read_bytes() == files.control
 
 
 def test_a_delivered_cutoff_is_not_sent_again_after_the_hub_changes(store, tmp_path):
     _seed(store)
-    drop = FolderTarget(tmp_path)
+    drop = FolderTarget(tmp_path / "drop")
     finance_receivables.run(store, cutoff=CUTOFF, target=drop)
-    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    before = {p.name: p.read_bytes() for p in (tmp_path / "drop").iterdir()}
     load(store, invoice("INV-9", "C1", "10.00", "10.00", CUTOFF - dt.timedelta(days=3)), key="late")
     assert finance_receivables.run(store, cutoff=CUTOFF, target=drop)["published"] == 0
-    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+    assert {p.name: p.read_bytes() for p in (tmp_path / "drop").iterdir()} == before
     # The next cut-off has the late INV-9 and INV-6, dated the day after CUTOFF.
     assert finance_receivables.run(store, cutoff=CUTOFF + dt.timedelta(days=1), target=drop)["received"] == 6
 
