@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from edi.acks import acknowledge
 from edi.envelope import read_interchanges
@@ -124,6 +124,19 @@ def cmd_ack(args: argparse.Namespace) -> int:
     return 0 if ok else 1
 
 
+def _usage_errors(func: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """A bad partner profile is a usage error (exit 2), also when the hub's CLI dispatches."""
+
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return func(args)
+        except ProfileError as exc:
+            print(f"waybill edi: {exc}", file=sys.stderr)
+            return 2
+
+    return run
+
+
 def _add_commands(parser: argparse.ArgumentParser) -> None:
     commands = parser.add_subparsers(dest="edi_command", required=True)
     for name, func, text in (
@@ -141,7 +154,7 @@ def _add_commands(parser: argparse.ArgumentParser) -> None:
         source = sub.add_mutually_exclusive_group()
         source.add_argument("--encoding", help="input encoding, e.g. cp037 for EBCDIC")
         source.add_argument("--profile", help="partner profile (TOML) giving the encoding")
-        sub.set_defaults(func=func)
+        sub.set_defaults(func=_usage_errors(func))
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -154,8 +167,4 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="waybill edi", description=__doc__.splitlines()[0])
     _add_commands(parser)
     args = parser.parse_args(argv)
-    try:
-        return args.func(args)
-    except ProfileError as exc:
-        print(f"waybill edi: {exc}", file=sys.stderr)
-        return 2
+    return args.func(args)
