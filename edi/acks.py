@@ -1,9 +1,12 @@
 """Acknowledgments: building 997/999/TA1/CONTRL for inbound interchanges, applying inbound ones.
 
-Outbound: :func:`acknowledgment_messages` turns the issues found while reading an interchange
-into message bodies (one 997 or 999 per functional group, or one CONTRL) and :func:`ta1` builds the
+Outbound: :func:`x12_functional_acks` (one 997 or 999 per functional group) and :func:`contrl`
+turn the issues found while reading an interchange into message bodies, and :func:`ta1` builds the
 interchange-level TA1. :func:`acknowledge` wraps them in an interchange addressed back to the
 sender (with :func:`edi.serializer.build_interchange`).
+
+Any finding rejects what it is found in (status R); E (accepted with errors) is not used, and a
+group is P when some of its messages are accepted.
 
 Inbound: :func:`apply_acknowledgments` reads 997/999/TA1/CONTRL found in an interchange and reports
 each acknowledged interchange or group to an :class:`~edi.hooks.OutboundLedger`.
@@ -109,29 +112,37 @@ def ta1(interchange: Interchange) -> Segment:
             "R" if codes else "A", codes[0] if codes else "000"]
 
 
+def _ucm(message: Message) -> list[Segment]:
+    """UCM for one message, with UCS/UCD for its segment and element errors."""
+    message_codes = [i.code for i in message.issues if i.level == Level.MESSAGE]
+    out = [_trim(["UCM", message.control_number, element(message.segments[0], 2),
+                  "7" if message.accepted else "4", message_codes[0] if message_codes else ""])]
+    for (position, _), issues in sorted(_by_segment(message.issues).items()):
+        seg_codes = [i.code for i in issues if i.level == Level.SEGMENT]
+        out.append(_trim(["UCS", str(position), seg_codes[0] if seg_codes else ""]))
+        out.extend(["UCD", i.code, _where(i)] for i in issues if i.level == Level.ELEMENT)
+    return out
+
+
 def contrl(interchange: Interchange) -> OutboundMessage:
-    """A CONTRL message reporting on every message (UCM) and its segment/element errors."""
+    """A CONTRL message: UCI for the interchange, then UCF per group and UCM per message."""
     header = interchange.header
-    codes = interchange.issues
-    action = "4" if not interchange.accepted else "7"
-    uci = ["UCI", interchange.control_number, element(header, 2), element(header, 3), action]
-    if codes:
-        uci += [codes[0].code, codes[0].segment_id or "", str(codes[0].element_position or "")]
+    first = interchange.issues[0] if interchange.issues else None
+    uci = ["UCI", interchange.control_number, element(header, 2), element(header, 3),
+           "7" if interchange.accepted else "4"]
+    if first is not None:
+        uci += [first.code, first.segment_id or "", str(first.element_position or "")]
     body: list[Segment] = [_trim(uci)]
-    for index, group in enumerate(interchange.groups):
-        body.append(_trim(["UCF", group.control_number, element(group.header, 2), element(group.header, 3),
-                           "7" if group.accepted else "4", group.issues[0].code if group.issues else ""]))
     for message in interchange.messages:
-        head = message.segments[0]
-        message_codes = [i.code for i in message.issues if i.level == Level.MESSAGE]
-        body.append(_trim(["UCM", message.control_number, element(head, 2),
-                           "7" if message.accepted else "4", message_codes[0] if message_codes else ""]))
-        for (position, seg_id), issues in sorted(_by_segment(message.issues).items()):
-            seg_codes = [i.code for i in issues if i.level == Level.SEGMENT]
-            body.append(_trim(["UCS", str(position), seg_codes[0] if seg_codes else ""]))
-            for issue in issues:
-                if issue.level == Level.ELEMENT:
-                    body.append(["UCD", issue.code, _where(issue)])
+        if message.group_index is None:
+            body.extend(_ucm(message))
+    for index, group in enumerate(interchange.groups):
+        body.append(_trim(["UCF", group.control_number, element(group.header, 2),
+                           element(group.header, 3), "7" if group.accepted else "4",
+                           group.issues[0].code if group.issues else ""]))
+        for message in interchange.messages:
+            if message.group_index == index:
+                body.extend(_ucm(message))
     syntax_version = interchange.version.partition(":")[2] or "3"
     return OutboundMessage("CONTRL", "D3" if syntax_version < "4" else "41", body)
 

@@ -130,3 +130,17 @@ def test_inbound_ta1_and_contrl():
                                                      partner_id="p", now=NOW)))
     apply_acknowledgments(contrl_ic, ledger)
     assert ledger.state[edi_key] == AckStatus("A", {"1": "A"})
+
+
+def test_contrl_puts_each_groups_messages_after_its_ucf():
+    message = edifact(una="")[edifact(una="").index("UNH"):edifact(una="").index("UNZ")]
+    group = ("UNG+ORDERS+SENDER+RECEIVER+260101:1200+{ref}+UN+D:96A'" + message + "UNE+1+{ref}'")
+    text = ("UNB+UNOC:3+SENDER:14+RECEIVER:14+260101:1200+REF1'" + group.format(ref="G1")
+            + group.format(ref="G2").replace("UNT+10+1", "UNT+9+1") + "UNZ+2+REF1'")
+    [ic] = read(text)
+    body = contrl(ic).segments
+    assert [s[0] for s in body] == ["UCI", "UCF", "UCM", "UCF", "UCM"]
+    assert body[3][:2] == ["UCF", "G2"] and body[4][3:] == ["4", "29"]
+    [parsed] = read(write_interchange(acknowledge(ic, control_numbers=MemoryControlNumbers(),
+                                                  partner_id="p", now=NOW)))
+    assert parsed.accepted and parsed.messages[0].validated
