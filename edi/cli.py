@@ -2,7 +2,20 @@
 
 The hub's CLI calls :func:`register` with its sub-parsers; :func:`main` runs the same commands
 stand-alone (``python -m edi``). Exit codes: 0 all accepted, 1 something rejected (including a
-file that is not EDI), 2 usage errors (argparse).
+file that is not EDI), 2 usage errors (argparse, or an invalid partner profile).
+
+``validate --json`` prints a list with one entry per file::
+
+    {"file", "accepted", "error" (only when the file could not be read as EDI),
+     "interchanges": [{"standard", "sender", "receiver", "control_number", "accepted",
+                       "errors": [{"code", "message", "segment_position", "segment_id",
+                                   "element_position", "component_position"}],
+                       "messages": [{"type", "control_number", "version", "accepted",
+                                     "validated", "errors": [...]}]}]}
+
+``validated`` is false for a message whose set has no definition (envelope checks only). Codes are
+qualified by their code list: TA105/AK905/AK502/AK304/AK403 for X12, UCI/UCF/UCM/UCS/UCD for
+EDIFACT (e.g. "AK403:7", "UCM:29").
 """
 
 from __future__ import annotations
@@ -15,14 +28,15 @@ from collections.abc import Callable, Iterator
 from edi.acks import acknowledge
 from edi.envelope import read_interchanges
 from edi.errors import EdiError
-from edi.hooks import MemoryControlNumbers, MemoryRegistry
+from edi.hooks import InterchangeRegistry, MemoryControlNumbers, MemoryRegistry
 from edi.model import Interchange, segment_id
 from edi.profiles import ProfileError, load_profile
 from edi.serializer import write_interchange
 from edi.validator import validate
 
 
-def _interchanges(path: str, encoding: str | None, registry: MemoryRegistry) -> Iterator[Interchange]:
+def _interchanges(path: str, encoding: str | None,
+                  registry: InterchangeRegistry) -> Iterator[Interchange]:
     yield from read_interchanges(path, encoding=encoding, registry=registry, on_message=validate)
 
 
@@ -31,8 +45,8 @@ def _issues(issues, standard: str) -> list[dict]:
 
 
 def file_report(path: str, encoding: str | None = None,
-                registry: MemoryRegistry | None = None) -> dict:
-    """The JSON entry for one file (see the module docstring of :mod:`edi.cli`)."""
+                registry: InterchangeRegistry | None = None) -> dict:
+    """The JSON entry for one file (shape in the module docstring)."""
     registry = registry or MemoryRegistry()
     entries = []
     try:
@@ -124,8 +138,9 @@ def cmd_ack(args: argparse.Namespace) -> int:
     return 0 if ok else 1
 
 
-def _usage_errors(func: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
-    """A bad partner profile is a usage error (exit 2), also when the hub's CLI dispatches."""
+def _guarded(func: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """Errors become exit codes, also when the hub's CLI dispatches: a bad partner profile is a
+    usage error (2), a file that cannot be read as EDI is rejected (1)."""
 
     def run(args: argparse.Namespace) -> int:
         try:
@@ -133,6 +148,9 @@ def _usage_errors(func: Callable[[argparse.Namespace], int]) -> Callable[[argpar
         except ProfileError as exc:
             print(f"waybill edi: {exc}", file=sys.stderr)
             return 2
+        except (EdiError, OSError) as exc:
+            print(f"waybill edi: {exc}", file=sys.stderr)
+            return 1
 
     return run
 
@@ -154,7 +172,7 @@ def _add_commands(parser: argparse.ArgumentParser) -> None:
         source = sub.add_mutually_exclusive_group()
         source.add_argument("--encoding", help="input encoding, e.g. cp037 for EBCDIC")
         source.add_argument("--profile", help="partner profile (TOML) giving the encoding")
-        sub.set_defaults(func=_usage_errors(func))
+        sub.set_defaults(func=_guarded(func))
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

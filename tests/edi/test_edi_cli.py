@@ -62,6 +62,12 @@ def test_show_prints_a_tree(files, capsys):
     assert "group PO #1" in out and "850 #0001 (7 segments)" in out and "PO1  1 | 10 | EA" in out
 
 
+def test_show_and_ack_reject_a_file_that_is_not_edi(files, capsys):
+    assert cli.main(["show", str(files["text"])]) == 1
+    assert cli.main(["ack", str(files["text"])]) == 1
+    assert "not an EDI file" in capsys.readouterr().err
+
+
 def test_ack_prints_the_acknowledgment(files, capsys):
     assert cli.main(["ack", str(files["bad"])]) == 1
     out = capsys.readouterr().out
