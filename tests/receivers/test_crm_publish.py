@@ -174,3 +174,41 @@ def test_usage_past_the_allowed_share_stops_before_the_next_request(store, crm):
     counts = crm_publish.run(store, client=_client())
     assert counts["published"] == 200  # 9/10 after the first collection: 90% reached, stop
     assert crm.state["api_used"] == 9
+
+
+@pytest.mark.reliability
+def test_crash_after_the_crm_accepted_a_batch_redelivers_it_to_the_same_state(store, crm, monkeypatch):
+    load(store, *[customer(f"X{i}") for i in range(450)])
+    real = outbox.mark_delivered
+
+    def crash_once(*args, **kwargs):  # the process dies after the CRM answered, before the hub commits
+        monkeypatch.setattr(outbox, "mark_delivered", real)
+        raise RuntimeError("worker killed")
+
+    monkeypatch.setattr(outbox, "mark_delivered", crash_once)
+    with pytest.raises(RuntimeError):
+        crm_publish.run(store, client=_client())
+    assert len(crm.records("Account")) == 200
+    with store.engine.connect() as conn:
+        assert len(outbox.pending(conn, "crm")) == 450  # nothing was marked
+    counts = crm_publish.run(store, client=_client())
+    accounts = crm.records("Account")
+    assert counts == {"received": 450, "published": 450, "dead": 0}
+    assert len(accounts) == 450 and len(crm.state["records"]["Account"]) == 450  # no duplicates
+    with store.engine.connect() as conn:
+        keys = dict(conn.execute(select(outbox_table.c.entity_id, outbox_table.c.idempotency_key)).all())
+    assert all(accounts[str(cid)]["Waybill_Change_Key__c"] == key for cid, key in keys.items())
+
+
+@pytest.mark.reliability
+def test_outage_mid_run_leaves_the_rest_pending_for_the_next_run(store, crm):
+    load(store, *[customer(f"O{i}") for i in range(450)])
+    client = CrmClient(policy=FAST.__class__(max_attempts=2, backoff_initial=0.01, backoff_max=0.02))
+    crm_publish.run(store, client=client)  # warm: token + 3 collections
+    load(store, *[customer(f"O{i}", f"Renamed {i}") for i in range(450)], key="renames")
+    crm.server.faults = Faults({"/services/data/*": FaultRates(error=1.0)}, seed=1)
+    with pytest.raises(Exception, match="503"):
+        crm_publish.run(store, client=client)
+    crm.server.faults = Faults()
+    assert crm_publish.run(store, client=client) == {"received": 450, "published": 450, "dead": 0}
+    assert {a["Name"] for a in crm.records("Account").values()} == {f"Renamed {i}" for i in range(450)}
