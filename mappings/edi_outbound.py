@@ -5,6 +5,8 @@ flow wraps them in an envelope with the partner's separators and control numbers
 
 - X12 856 ship notice: HL levels shipment (S) / order (O) / pack (P, MAN GM = SSCC) / item (I).
 - X12 810 invoice: BIG, CUR, IT1 lines with PID descriptions, TDS total in cents, CTT.
+- X12 945 shipping advice: the 856's counterpart for fulfilment orders a client sent as a 940.
+- X12 855 / EDIFACT ORDRSP purchase order acknowledgment: accepted (or rejected when cancelled).
 - EDIFACT D96A DESADV and INVOIC with the same content, for EDIFACT partners.
 A shipment's items are its orders' lines (shipped quantity, or ordered when nothing is recorded yet).
 """
@@ -59,6 +61,60 @@ def ship_notice_856(shipment: Shipment, orders: list[Order], now: dt.datetime) -
                      ["SN1", "", _num(_shipped(line)), X12_UNITS.get(line.uom, line.uom[:2] or "EA")]]
     segs.append(["CTT", str(items)])
     return OutboundMessage("856", X12_VERSION, segs, "SH")
+
+
+def shipping_advice_945(shipment: Shipment, orders: list[Order], now: dt.datetime) -> OutboundMessage:
+    """The 945 for a fulfilment order shipped: W06 with the depositor order number, W12 per line."""
+    if len(orders) != 1:
+        raise RecordRejected(f"a 945 answers one shipping order, the shipment names {len(orders)}",
+                             "shipment.order_refs", str(shipment.ref))
+    order = orders[0]
+    number = order.ref.external_id.split("/", 1)[-1]
+    shipped = shipment.ship_date or now.date()
+    segs: list[list] = [["W06", "F", number[:22], shipped.strftime("%Y%m%d"), shipment.ref.external_id[:30],
+                         "", (order.po_number or "")[:22]]]
+    if order.ship_to and (order.ship_to.gln or order.ship_to.name):
+        segs.append(_n1_ship_to(order))
+    segs += [["G62", "11", shipped.strftime("%Y%m%d")], ["W27", "M", shipment.carrier[:4].upper()]]
+    total = Decimal(0)
+    for n, line in enumerate(order.lines, 1):
+        qty = _shipped(line)
+        total += qty
+        w12 = ["W12", "CC" if qty >= line.quantity else "PR", _num(line.quantity), _num(qty),
+               _num(line.quantity - qty) if qty < line.quantity else "", X12_UNITS.get(line.uom, line.uom[:2]), "",
+               (line.sku or "")[:48]]
+        if line.gtin:
+            w12 += ["UK", line.gtin]
+        segs += [["LX", str(n)], w12]
+    segs.append(["W03", _num(total)])
+    return OutboundMessage("945", X12_VERSION, segs, "SW")
+
+
+def order_ack_855(order: Order, now: dt.datetime) -> OutboundMessage:
+    """The 855 for an order: BAK AD (accepted with detail) or RJ (cancelled), PO1 + ACK per line."""
+    rejected = order.status == "cancelled"
+    segs: list[list] = [["BAK", "00", "RJ" if rejected else "AD", (order.po_number or order.ref.external_id)[:22],
+                         order.order_date.strftime("%Y%m%d"), "", "", "", "", now.strftime("%Y%m%d")],
+                        ["CUR", "SE", order.currency]]
+    for line in order.lines:
+        po1 = ["PO1", str(line.line_no), _num(line.quantity), X12_UNITS.get(line.uom, line.uom[:2]),
+               _num(line.unit_price) if line.unit_price is not None else "", "", *_x12_item(line)]
+        segs += [po1, ["ACK", "IR" if rejected else "IA", _num(line.quantity), X12_UNITS.get(line.uom, line.uom[:2])]]
+    segs.append(["CTT", str(len(order.lines))])
+    return OutboundMessage("855", X12_VERSION, segs, "PR")
+
+
+def ordrsp(order: Order, now: dt.datetime) -> OutboundMessage:
+    """EDIFACT ORDRSP: BGM 231 with 29 (accepted without amendment) or 27 (not accepted)."""
+    segs: list[list] = [["BGM", "231", now.strftime("%Y%m%d%H%M"), "27" if order.status == "cancelled" else "29"],
+                        ["DTM", ("137", now.strftime("%Y%m%d"), "102")],
+                        ["RFF", ("ON", order.po_number or order.ref.external_id)]]
+    for line in order.lines:
+        segs += [["LIN", str(line.line_no), "", _edifact_item(line)], ["QTY", ("21", _num(line.quantity))]]
+        if line.unit_price is not None:
+            segs.append(["PRI", ("AAA", _num(line.unit_price))])
+    segs.append(["UNS", "S"])
+    return OutboundMessage("ORDRSP", EDIFACT_DIRECTORY, segs)
 
 
 def invoice_810(invoice: Invoice, order: Order | None) -> OutboundMessage:

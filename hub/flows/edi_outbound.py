@@ -1,8 +1,9 @@
 """Flow edi_outbound: deliver the outbox rows of target "edi" to trading partners over SFTP.
 
-For each pending row (a shipment or an ERP invoice) the flow reads the current canonical row, finds
-the partner through the order it belongs to (an order that came from edi:<partner>), maps it
-(mappings.edi_outbound: 856/810 for X12 partners, DESADV/INVOIC for EDIFACT ones), wraps it in an
+For each pending row (a shipment, an ERP invoice, or an order when routes send orders to "edi") the
+flow reads the current canonical row, finds the partner through the order it belongs to (an order
+that came from edi:<partner>), maps it (see `document`; only documents in the profile's outbound
+sets are sent, the others are settled as not wanted), wraps it in an
 interchange with the hub's control numbers, records it in the outbound ledger (its 997/CONTRL will
 come back) and uploads it under a name made from the row's idempotency key. A redelivery after a
 crash finds that name already on the server and does not send twice. Rows that concern no partner
@@ -13,7 +14,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
 from decimal import Decimal
 
 from sqlalchemy import Connection, select
@@ -35,13 +35,20 @@ log = get_logger("flows.edi_outbound")
 
 TARGET = "edi"
 
-#: (standard, entity) -> mapping of the canonical row (and its order(s)) to a message body.
-DOCUMENTS: dict[tuple[str, str], Callable[..., OutboundMessage]] = {
-    ("X12", "shipment"): edi_outbound.ship_notice_856,
-    ("X12", "invoice"): edi_outbound.invoice_810,
-    ("EDIFACT", "shipment"): edi_outbound.desadv,
-    ("EDIFACT", "invoice"): edi_outbound.invoic,
-}
+
+
+def document(partner: Partner, entity_kind: str, entity: object, related: object) -> OutboundMessage:
+    """The message body for a row: 856/945/DESADV for shipments (945 when every order is a
+    fulfilment order a client sent), 810/INVOIC for invoices, 855/ORDRSP for orders."""
+    x12 = partner.profile.standard == "X12"
+    now = utcnow()
+    if entity_kind == "invoice":
+        return (edi_outbound.invoice_810 if x12 else edi_outbound.invoic)(entity, related)
+    if entity_kind == "order":
+        return (edi_outbound.order_ack_855 if x12 else edi_outbound.ordrsp)(entity, now)
+    if x12 and related and all(o.kind == "fulfilment" for o in related):
+        return edi_outbound.shipping_advice_945(entity, related, now)
+    return (edi_outbound.ship_notice_856 if x12 else edi_outbound.desadv)(entity, related, now)
 
 
 def run(store: Store | None = None, clients: dict[str, SftpClient] | None = None,
@@ -76,9 +83,11 @@ def deliver(store: Store, item: outbox.OutboxItem, clients: dict[str, SftpClient
         return _settle(store, item, "unchanged")
     partner, entity, related = found
     try:
-        body = DOCUMENTS[(partner.profile.standard, item.entity)](entity, related, *_now_if_needed(item))
+        body = document(partner, item.entity, entity, related)
     except RecordRejected as err:
         return _settle(store, item, "dead", f"{partner.context.system}: {err}")
+    if body.type not in partner.profile.outbound_sets:  # the partner does not take this document
+        return _settle(store, item, "unchanged")
     client = clients.get(partner.id)
     if client is None:
         client = clients[partner.id] = SftpClient.from_conn_id(partner.conn_id, partner.context.system)
@@ -105,10 +114,6 @@ def envelope(store: Store, partner: Partner, body: OutboundMessage) -> Interchan
         for g in interchange.groups:
             ledger.expect(OutboundKey(p.standard, p.us.id, p.partner.id, "group", g.control_number), controls)
     return interchange
-
-
-def _now_if_needed(item: outbox.OutboxItem) -> tuple:
-    return (utcnow(),) if item.entity == "shipment" else ()
 
 
 def _ext(partner: Partner) -> str:
@@ -158,6 +163,12 @@ def load(conn: Connection, item: outbox.OutboxItem) -> tuple[Partner, object, ob
                             row.number, row.invoice_date, row.due_date, row.currency, Decimal(row.amount_total),
                             Decimal(row.amount_open), row.kind, None, row.status, lines)
         return partner, inv, order
+    if item.entity == "order":
+        order = _order_by_id(conn, item.entity_id)
+        if order is None:
+            raise RecordRejected(f"order {item.entity_id} no longer exists")
+        partner = _partner_of([order])
+        return (partner, order, None) if partner else None
     return None
 
 

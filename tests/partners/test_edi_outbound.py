@@ -16,6 +16,7 @@ from hub.flows import edi_inbound, edi_outbound
 from hub.model import Batch, InboundMessage, Invoice, Ref, Shipment
 from hub.schema import orders
 from hub.schema import outbox as outbox_table
+from hub.store import utcnow
 
 pytestmark = pytest.mark.sftp
 
@@ -103,3 +104,23 @@ def test_outbound_uses_given_clients(store, acme_order: Path, sshd) -> None:
     with client:
         assert edi_outbound.run(store, clients={"acme": client})["published"] == 1
     assert [p.name.split("_")[0] for p in (acme_order / "outbox").iterdir()] == ["856"]
+
+
+def test_fulfilment_shipment_gets_a_945_and_orders_an_855_where_subscribed(store, acme_order: Path) -> None:
+    segs_940 = (b"ISA*00*          *00*          *08*AAAAAAAAAA     *ZZ*test22222      *261120*0800*U*00401*"
+                b"000000777*0*P*>~GS*OW*AAAAAAAAAA*test22222*20261120*0800*77*X*004010~ST*940*0001~"
+                b"W05*N*DO-9*PO-9~N1*ST*East*UL*0614141000005~G62*10*20261125~LX*1~W01*4*EA**VN*SKU-1~"
+                b"SE*7*0001~GE*1*77~IEA*1*000000777~")
+    (acme_order / "inbox" / "so.x12").write_bytes(segs_940)
+    assert edi_inbound.run(store, partner="acme")["stored"] == 1
+    for p in (acme_order / "outbox").iterdir():
+        p.unlink()
+    ship(store, "S4", (Ref("edi:acme", "940/DO-9"),))
+    with store.begin() as conn:  # the rows hub.routes will write once orders are routed to "edi"
+        for (oid,) in conn.execute(select(orders.c.id).order_by(orders.c.id)).all():
+            conn.execute(outbox_table.insert().values(
+                target="edi", entity="order", entity_id=oid, idempotency_key=f"edi/order/{oid}/t",
+                state="pending", attempts=0, created_at=utcnow()))
+    counts = edi_outbound.run(store)
+    sent = sorted(p.name.split("_")[0] for p in (acme_order / "outbox").iterdir())
+    assert sent == ["855", "855", "945"] and counts["published"] == 3

@@ -44,7 +44,10 @@ def round_trip(partner_id: str, body) -> list:
     ("acme", edi_outbound.invoice_810(INVOICE, ORDER)),
     ("eurotrade", edi_outbound.desadv(SHIPMENT, [ORDER], NOW)),
     ("eurotrade", edi_outbound.invoic(INVOICE, ORDER)),
-], ids=["856", "810", "DESADV", "INVOIC"])
+    ("acme", edi_outbound.shipping_advice_945(SHIPMENT, [replace(ORDER, kind="fulfilment")], NOW)),
+    ("acme", edi_outbound.order_ack_855(ORDER, NOW)),
+    ("eurotrade", edi_outbound.ordrsp(ORDER, NOW)),
+], ids=["856", "810", "DESADV", "INVOIC", "945", "855", "ORDRSP"])
 def test_documents_pass_our_own_engine(partner_id: str, body) -> None:
     [ic] = round_trip(partner_id, body)
     [m] = ic.messages
@@ -65,6 +68,14 @@ def test_invoic_totals_and_credit_note() -> None:
     assert ["MOA", ("77", "112.5")] in segs and ["RFF", ("ON", "123")] in segs
     credit = edi_outbound.invoice_810(replace(INVOICE, kind="credit_note"), ORDER)
     assert credit.segments[0][-1] == "CR" and ["TDS", "11250"] in credit.segments
+
+
+def test_945_reports_short_shipments_and_855_rejects_cancelled_orders() -> None:
+    segs = edi_outbound.shipping_advice_945(SHIPMENT, [ORDER], NOW).segments
+    assert [s[1:5] for s in segs if s[0] == "W12"] == [["PR", "50", "48", "2"], ["CC", "2.5", "2.5", ""]]
+    assert ["W03", "50.5"] in segs
+    ack = edi_outbound.order_ack_855(replace(ORDER, status="cancelled"), NOW).segments
+    assert ack[0][2] == "RJ" and {s[1] for s in ack if s[0] == "ACK"} == {"IR"}
 
 
 def test_documents_without_content_are_refused() -> None:
