@@ -105,8 +105,8 @@ class CarrierTracker:
         self.batch_size = int(extra.get("batch_size", self.mapping.BATCH_SIZE))
         self.credentials = {**{k: str(v) for k, v in (extra.get("credentials") or {}).items()},
                             "key": conn.login or "", "password": conn.password or ""}
-        wsdl = WSDL_DIR / extra.get("wsdl", self.mapping.WSDL)
-        if not wsdl.is_file():
+        wsdl = (WSDL_DIR / extra.get("wsdl", self.mapping.WSDL)).resolve()
+        if not wsdl.is_relative_to(WSDL_DIR.resolve()) or not wsdl.is_file():
             raise ConfigError(f"{self.system}: packaged WSDL {wsdl.name} not found under {WSDL_DIR}")
         self.http = HttpClient(self.system, policy=policy, verify=extra.get("verify", True))
         self.transport = HttpTransport(self.http, self.operation)

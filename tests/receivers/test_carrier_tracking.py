@@ -179,3 +179,11 @@ def test_another_carrier_is_configuration_only(store, fedex, monkeypatch):
     with store.engine.connect() as conn:
         (logged, *_) = message_log.find(conn, state="processed", system="carrier:acme", stream="track")
     assert replay.replay(store, logged.id).unchanged > 0  # replay finds the configured mapping too
+
+
+def test_a_wsdl_outside_the_package_folder_is_refused(fedex, monkeypatch):
+    host, port = fedex.server.httpd.server_address[:2]
+    set_conn(monkeypatch, "waybill_carrier_fedex", conn_type="http", host=host, port=port,
+             extra={"wsdl": "../../hub/schema.py"})
+    with pytest.raises(ConfigError, match="packaged WSDL"):
+        CarrierTracker("fedex", policy=FAST)
