@@ -7,6 +7,7 @@ page's lines) and the stream's cursor after this page, committed by the hub with
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,3 +36,32 @@ def http_client(conn: ConnectionInfo, system: str, headers: dict[str, str] | Non
     if isinstance(verify, str) and verify.lower() in ("true", "false"):
         verify = verify.lower() == "true"
     return HttpClient(system, conn.base_url(), HttpPolicy(**tuned), verify=verify, headers=headers)
+
+
+@dataclass(frozen=True)
+class Feed:
+    """A REST feed read with cursor paging: GET path?<cursor_param>=<cursor>&limit=<n>, answered by
+    {<items>: [...], <next_cursor>: ..., "has_more": bool}."""
+
+    path: str
+    items: str
+    next_cursor: str
+    cursor_param: str = "cursor"
+
+
+def read_feed(http: HttpClient, stream: str, feed: Feed, cursor: str | None, page_size: int) -> Iterator[Page]:
+    """Pages of a feed after `cursor`, until the feed says there is no more; the first page is
+    fetched even when the cursor is current, so an idle feed gives exactly one empty page."""
+    while True:
+        params: dict[str, Any] = {"limit": page_size}
+        if cursor:
+            params[feed.cursor_param] = cursor
+        resp = http.request("GET", feed.path, stream=stream, params=params)
+        data = resp.json()
+        records = data[feed.items]
+        after = str(data[feed.next_cursor]) if records else cursor
+        key = f"{stream} after {cursor or 'start'}: {len(records)}"
+        yield Page(resp.content, key, records, after)
+        if not records or not data.get("has_more"):
+            return
+        cursor = after

@@ -12,8 +12,8 @@
 
 Rows share write_dates the way Odoo's second-precision timestamps make them: orders are confirmed
 in bursts, and a final "price list recompute" touches `shared_burst` orders with one timestamp.
-A few records are deliberately bad (`bad_orders`), as real data has: an order in an unknown
-currency, which the hub must dead-letter while the rest goes on.
+A few records are deliberately bad, as real data has: `bad_orders` in an unknown currency and
+`bad_events` with an undocumented status code, which the hub must dead-letter while the rest goes on.
 
 The simulators keep this dataset in memory and persist only what changes afterwards (`Journal`).
 """
@@ -82,7 +82,7 @@ class Dataset:
 
 
 def generate(seed: int = 1, customers: int = 60, orders: int = 400, products: int = 120,
-             shared_burst: int = 25, bad_orders: int = 1, logistics: bool = True) -> Dataset:
+             shared_burst: int = 25, bad_orders: int = 1, bad_events: int = 1, logistics: bool = True) -> Dataset:
     """The dataset for `seed` and these sizes (see the module doc); `logistics=False` leaves out
     stock, shipments and events (the ERP benchmark does not need them)."""
     rng = random.Random(seed)
@@ -99,7 +99,7 @@ def generate(seed: int = 1, customers: int = 60, orders: int = 400, products: in
     if logistics:
         ds.stock = _stock(rng, catalogue)
         ds.shipments = _shipments(rng, sales, lines)
-        ds.events = _events(rng, ds.shipments)
+        ds.events = _events(rng, ds.shipments, bad_events)
     return ds
 
 
@@ -295,19 +295,24 @@ def _tracking(rng: random.Random, carrier: str) -> str:
     return f"{rng.randrange(10**11, 10**12)}" if carrier == "FEDEX" else f"0{rng.randrange(10**13):013d}"
 
 
-def _events(rng: random.Random, shipments: list[dict]) -> list[dict]:
+def _events(rng: random.Random, shipments: list[dict], bad_events: int) -> list[dict]:
     pending = []
     for s in shipments:
         story = rng.choice(STORIES)
         when = parse(s["ship_date"]) + dt.timedelta(hours=7)
         route = rng.sample(HUBS, 3)
+        # a fifth of the parcels are scanned by the carrier, whose feed knows only the tracking number
+        sid = s["id"] if rng.random() >= 0.2 else None
         for i, code in enumerate(story):
             when += dt.timedelta(hours=rng.randint(1, 14), minutes=rng.randint(0, 59))
-            pending.append((when, s["id"], i, code, route[min(i // 2, 2)], s["tracking_number"]))
+            pending.append((when, sid or "", i, code, route[min(i // 2, 2)], s["tracking_number"]))
     pending.sort()
-    return [{"id": n, "shipment_ref": sid, "tracking_number": number, "code": code, "occurred_at": fmt(when),
-             "location": place, "recorded_at": fmt(when)}
-            for n, (when, sid, _, code, place, number) in enumerate(pending, start=1)]
+    events = [{"id": n, "shipment_ref": sid or None, "tracking_number": number, "code": code,
+               "occurred_at": fmt(when), "location": place, "recorded_at": fmt(when)}
+              for n, (when, sid, _, code, place, number) in enumerate(pending, start=1)]
+    for e in rng.sample(events, min(bad_events, len(events))):
+        e["code"] = "X9"  # a code the TMS vendor added without telling anyone: dead-lettered, not guessed
+    return events
 
 
 class Journal:

@@ -45,18 +45,10 @@ def map_page(system: str, stream: str, page: Page) -> tuple[list[model.Entity], 
     return sync.collect(page.records, partial(one, system), key_of)
 
 
-def _replayer(stream: str):  # type: ignore[no-untyped-def]
-    def replay_page(system: str, raw: bytes) -> model.InboundMessage:
-        return sync.to_message(connector.page_from_raw(stream, raw), partial(map_page, system, stream))
-
-    replay_page.__name__ = f"replay_{stream}"
-    return replay_page
-
-
-replay_customers = _replayer("customers")
-replay_orders = _replayer("orders")
-replay_invoices = _replayer("invoices")
-replay_payments = _replayer("payments")
+replay_customers = sync.replayer("customers", connector.page_from_raw, map_page)
+replay_orders = sync.replayer("orders", connector.page_from_raw, map_page)
+replay_invoices = sync.replayer("invoices", connector.page_from_raw, map_page)
+replay_payments = sync.replayer("payments", connector.page_from_raw, map_page)
 for _stream in STREAMS:
     replay.register(SYSTEM, _stream, f"{__name__}:replay_{_stream}")
 

@@ -53,6 +53,17 @@ def to_message(page: Page, map_page: MapPage) -> model.InboundMessage:
     return model.InboundMessage(raw=page.raw, key=page.key, entities=entities, rejects=rejects)
 
 
+def replayer(stream: str, page_from_raw: Callable[[str, bytes], Page],
+             map_page: Callable[[str, str, Page], tuple[list[model.Entity], list[model.Reject]]]
+             ) -> Callable[[str, bytes], model.InboundMessage]:
+    """The replay mapper of a stream (hub.replay): a logged page's raw bytes -> InboundMessage."""
+    def replay_page(system: str, raw: bytes) -> model.InboundMessage:
+        return to_message(page_from_raw(stream, raw), lambda page: map_page(system, stream, page))
+
+    replay_page.__name__ = f"replay_{stream}"
+    return replay_page
+
+
 def collect(records: Iterable[T], map_one: Callable[[T], Any], key_of: Callable[[T], str],
             context: str = "") -> tuple[list[model.Entity], list[model.Reject]]:
     """Map each record; one that raises RecordRejected becomes a Reject with its raw JSON.
