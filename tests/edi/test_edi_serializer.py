@@ -75,3 +75,16 @@ def test_edifact_values_are_escaped_and_read_back():
     [parsed] = read(text)
     assert parsed.accepted
     assert parsed.messages[0].segments[1] == ["BGM", "220", "PO:1+2'3?", "9"]
+
+
+def test_text_encoding_follows_the_syntax_identifier():
+    from edi.serializer import text_encoding
+
+    from .util import edifact, x12
+
+    [utf8] = read(edifact(["BGM+220+Müller+9"], syntax="UNOY:4").encode("utf-8"))
+    assert text_encoding(utf8) == "utf-8"
+    [[latin], [plain]] = read(edifact()), read(x12())
+    assert text_encoding(latin) == "latin-1" and text_encoding(plain) == "latin-1"
+    again = read(write_interchange(utf8).encode(text_encoding(utf8)))
+    assert again[0].messages[0].segments[1][2] == "Müller"
