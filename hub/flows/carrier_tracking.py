@@ -26,7 +26,7 @@ def map_reply(system: str, raw: bytes) -> model.InboundMessage:
     return mapping_module(system.split(":", 1)[1]).map_reply(system, raw)
 
 
-replay.register("carrier", STREAM, "hub.flows.carrier_tracking:map_reply")
+replay.register("carrier", STREAM, f"{__name__}:map_reply")
 
 
 def open_numbers(store: Store, carrier: str) -> list[str]:
