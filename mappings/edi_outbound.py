@@ -5,6 +5,7 @@ flow wraps them in an envelope with the partner's separators and control numbers
 
 - X12 856 ship notice: HL levels shipment (S) / order (O) / pack (P, MAN GM = SSCC) / item (I).
 - X12 810 invoice: BIG, CUR, IT1 lines with PID descriptions, TDS total in cents, CTT.
+- X12 214 shipment status, for partners who take it, when a notified shipment's status moves.
 - X12 945 shipping advice: the 856's counterpart for fulfilment orders a client sent as a 940.
 - X12 855 / EDIFACT ORDRSP purchase order acknowledgment: accepted (or rejected when cancelled).
 - EDIFACT D96A DESADV and INVOIC with the same content, for EDIFACT partners.
@@ -18,7 +19,7 @@ from decimal import Decimal
 
 from edi.serializer import OutboundMessage
 from hub.errors import RecordRejected
-from hub.model import Invoice, Order, OrderLine, Shipment
+from hub.model import DeliveryEvent, Invoice, Order, OrderLine, Shipment
 
 X12_VERSION = "004010"
 #: UN/ECE Recommendation 20 units (the canonical model's) -> X12 unit codes (element 355).
@@ -115,6 +116,25 @@ def ordrsp(order: Order, now: dt.datetime) -> OutboundMessage:
             segs.append(["PRI", ("AAA", _num(line.unit_price))])
     segs.append(["UNS", "S"])
     return OutboundMessage("ORDRSP", EDIFACT_DIRECTORY, segs)
+
+
+#: Canonical status -> AT701 shipment status code (the inverse of mappings.edi_status, one code each).
+AT7_CODES = {"created": "XB", "picked_up": "AF", "in_transit": "X6", "out_for_delivery": "AV",
+             "delivered": "D1", "exception": "SD", "returned": "A3", "cancelled": "CA"}
+
+
+def status_214(shipment: Shipment, status: DeliveryEvent) -> OutboundMessage:
+    """The 214 telling a partner where its shipment is now (AT7 with reason NS, MS1 when known)."""
+    scac = shipment.carrier.upper()[:4].ljust(2, "X")  # B10 03 takes 2-4 characters
+    segs: list[list] = [["B10", (shipment.tracking_number or shipment.ref.external_id)[:30],
+                         shipment.ref.external_id[:30], scac]]
+    segs += [["L11", ref.external_id.split("/", 1)[-1][:30], "PO"] for ref in shipment.order_refs]
+    segs += [["LX", "1"], ["AT7", AT7_CODES[status.status], "NS", "", "", status.occurred_at.strftime("%Y%m%d"),
+                           status.occurred_at.strftime("%H%M")]]
+    place = [p.strip() for p in (status.place or "").split(",")]
+    if len(place) == 3 and len(place[1]) == 2 and 2 <= len(place[0]) <= 30:
+        segs.append(["MS1", *place])
+    return OutboundMessage("214", X12_VERSION, segs, "QM")
 
 
 def invoice_810(invoice: Invoice, order: Order | None) -> OutboundMessage:

@@ -28,6 +28,7 @@ from hub.errors import RecordRejected
 from hub.flows.edi_inbound import Partner, load_partner
 from hub.logs import event, get_logger
 from hub.schema import invoice, invoice_line, order_line, orders, shipment
+from hub.schema import outbox as outbox_table
 from hub.store import Store, utcnow
 from mappings import edi_outbound
 
@@ -38,10 +39,15 @@ TARGET = "edi"
 
 
 def document(partner: Partner, entity_kind: str, entity: object, related: object) -> OutboundMessage:
-    """The message body for a row: 856/945/DESADV for shipments (945 when every order is a
-    fulfilment order a client sent), 810/INVOIC for invoices, 855/ORDRSP for orders."""
+    """The message body for a row: 856/945/DESADV when a shipment is first notified (945 when every
+    order is a fulfilment order a client sent), a 214 for its later status changes, 810/INVOIC for
+    invoices, 855/ORDRSP for orders."""
     x12 = partner.profile.standard == "X12"
     now = utcnow()
+    if entity_kind == "status":
+        if not x12:
+            raise RecordRejected("status messages to EDIFACT partners (IFTSTA) are not written yet", "shipment")
+        return edi_outbound.status_214(related, entity)
     if entity_kind == "invoice":
         return (edi_outbound.invoice_810 if x12 else edi_outbound.invoic)(entity, related)
     if entity_kind == "order":
@@ -81,9 +87,9 @@ def deliver(store: Store, item: outbox.OutboxItem, clients: dict[str, SftpClient
             return _settle(store, item, "dead", str(err))
     if found is None:
         return _settle(store, item, "unchanged")
-    partner, entity, related = found
+    kind, partner, entity, related = found
     try:
-        body = document(partner, item.entity, entity, related)
+        body = document(partner, kind, entity, related)
     except RecordRejected as err:
         return _settle(store, item, "dead", f"{partner.context.system}: {err}")
     if body.type not in partner.profile.outbound_sets:  # the partner does not take this document
@@ -133,8 +139,10 @@ def _settle(store: Store, item: outbox.OutboxItem, outcome: str, reason: str | N
 # --- canonical rows back into model objects -------------------------------------------------------
 
 
-def load(conn: Connection, item: outbox.OutboxItem) -> tuple[Partner, object, object] | None:
-    """(partner, entity, its order(s)) for a row, or None when no partner's order is involved."""
+def load(conn: Connection, item: outbox.OutboxItem) -> tuple[str, Partner, object, object] | None:
+    """(document kind, partner, entity, related) for a row, or None when no partner's order is
+    involved. A shipment already notified to the partner comes back as kind "status" with its
+    current status as a DeliveryEvent and the shipment as related."""
     if item.entity == "shipment":
         row = conn.execute(select(shipment).where(shipment.c.id == item.entity_id)).one_or_none()
         if row is None:
@@ -146,7 +154,12 @@ def load(conn: Connection, item: outbox.OutboxItem) -> tuple[Partner, object, ob
             return None
         ship = model.Shipment(model.Ref(row.system, row.external_id), "", row.carrier, row.tracking_number,
                               row.sscc, tuple(refs), None, row.ship_date, row.eta, row.packages)
-        return partner, ship, [o for o in found if o.ref.system == partner.context.system]
+        if _notified_before(conn, item):
+            status = model.DeliveryEvent(f"{row.external_id}/{row.status}", row.status, row.status_code or "",
+                                         row.status_at or utcnow(), row.system, ship.ref, row.tracking_number,
+                                         row.last_place)
+            return "status", partner, status, ship
+        return "shipment", partner, ship, [o for o in found if o.ref.system == partner.context.system]
     if item.entity == "invoice":
         row = conn.execute(select(invoice).where(invoice.c.id == item.entity_id)).one_or_none()
         if row is None:
@@ -162,14 +175,21 @@ def load(conn: Connection, item: outbox.OutboxItem) -> tuple[Partner, object, ob
         inv = model.Invoice(model.Ref(row.system, row.external_id), model.Ref("hub", str(row.customer_id)), "",
                             row.number, row.invoice_date, row.due_date, row.currency, Decimal(row.amount_total),
                             Decimal(row.amount_open), row.kind, None, row.status, lines)
-        return partner, inv, order
+        return "invoice", partner, inv, order
     if item.entity == "order":
         order = _order_by_id(conn, item.entity_id)
         if order is None:
             raise RecordRejected(f"order {item.entity_id} no longer exists")
         partner = _partner_of([order])
-        return (partner, order, None) if partner else None
+        return ("order", partner, order, None) if partner else None
     return None
+
+
+def _notified_before(conn: Connection, item: outbox.OutboxItem) -> bool:
+    """True when an earlier row for the same shipment was already delivered to "edi"."""
+    o = outbox_table.c
+    return conn.execute(select(o.id).where(o.target == TARGET, o.entity == item.entity, o.entity_id == item.entity_id,
+                                           o.state == "delivered", o.id < item.id).limit(1)).first() is not None
 
 
 def _ref(text: str) -> model.Ref:

@@ -13,7 +13,9 @@ from sqlalchemy import select
 from connectors.sftp import SftpClient
 from hub import message_log, replay
 from hub.flows import edi_inbound, edi_outbound
-from hub.model import Batch, InboundMessage, Invoice, Ref, Shipment
+from edi.envelope import read_interchanges
+from edi.validator import validate
+from hub.model import Batch, DeliveryEvent, InboundMessage, Invoice, Ref, Shipment
 from hub.schema import orders
 from hub.schema import outbox as outbox_table
 from hub.store import utcnow
@@ -124,3 +126,19 @@ def test_fulfilment_shipment_gets_a_945_and_orders_an_855_where_subscribed(store
     counts = edi_outbound.run(store)
     sent = sorted(p.name.split("_")[0] for p in (acme_order / "outbox").iterdir())
     assert sent == ["855", "855", "945"] and counts["published"] == 3
+
+
+def test_status_change_after_the_856_goes_out_as_a_214(store, acme_order: Path) -> None:
+    ship(store, "S5", (ORDER,))
+    assert edi_outbound.run(store)["published"] == 1  # first notice: the 856
+    scan = DeliveryEvent("tms-1", "delivered", "DEL", dt.datetime(2026, 11, 22, 14, 5), "tms",
+                         tracking_number="1ZS5", place="Boston, MA, US")
+    store.apply(Batch("tms", "events", [InboundMessage(b"scan", entities=[scan])]))
+    assert edi_outbound.run(store)["published"] == 1
+    files = sorted((acme_order / "outbox").iterdir())
+    assert [p.name.split("_")[0] for p in files] == ["214", "856"]
+    [ic] = read_interchanges(files[0].read_bytes(), on_message=validate)
+    segs = ic.messages[0].segments
+    assert ic.accepted and ic.messages[0].validated
+    assert ["AT7", "D1", "NS", "", "", "20261122", "1405"] in segs and ["MS1", "Boston", "MA", "US"] in segs
+    assert ["L11", "91393058", "PO"] in segs
