@@ -86,8 +86,11 @@ class CrmSim:
         self.lock = threading.Lock()
         self.tokens: dict[str, float] = {}
         self.requests = 0  # every HTTP request, token calls included
-        self.state: dict[str, Any] = (json.loads(self.path.read_text()) if self.path.exists()
-                                      else {"records": {name: {} for name in OBJECTS}, "seq": 0, "api_used": 0})
+        if self.path.exists():
+            self.state: dict[str, Any] = json.loads(self.path.read_text())
+        else:
+            self.state = {"records": {name: {} for name in OBJECTS}, "seq": 0, "api_used": 0}
+            self._save()
         # object -> external id value -> record ids (Waybill_Id__c is the org's one external id field)
         self.index: dict[str, dict[str, list[str]]] = {name: {} for name in OBJECTS}
         for obj, records in self.state["records"].items():
