@@ -21,12 +21,15 @@ class PartnerContext:
     """Who a partner's documents belong to in the hub.
 
     `parties` maps a party id or GLN the partner uses (N1 04, NAD C082) to a hub customer ref;
-    `customer` is the default when no party matches (the partner itself is the customer)."""
+    `customer` is the default when no party matches (the partner itself is the customer).
+    `status_codes` maps the partner's own shipment status codes to canonical statuses (over the
+    X12 214 defaults; the only table for EDIFACT IFTSTA, whose codes vary by guide)."""
 
     system: str  # "edi:<partner id>"
     customer: Ref | None = None
     parties: Mapping[str, Ref] = field(default_factory=dict)
     currency: str = "USD"
+    status_codes: Mapping[str, str] = field(default_factory=dict)
 
     def customer_for(self, *party_ids: str) -> Ref | None:
         for pid in party_ids:

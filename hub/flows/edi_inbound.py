@@ -66,6 +66,7 @@ MAPPERS: dict[tuple[str, str], Mapper] = {
     ("X12", "846"): edi_stock.stock_846,
     ("EDIFACT", "ORDERS"): edifact_orders.order_orders,
     ("EDIFACT", "INVRPT"): edi_stock.stock_invrpt,
+    ("EDIFACT", "IFTSTA"): edi_status.events_iftsta,
 }
 
 
@@ -101,10 +102,17 @@ def load_partner(partner_id: str, folder: Path | None = None) -> Partner:
         context = PartnerContext(
             system=f"edi:{profile.id}", customer=ref_of(hub["customer"]) if hub.get("customer") else None,
             parties={k: ref_of(v) for k, v in hub.get("parties", {}).items()},
-            currency=hub.get("currency", "USD"))
+            currency=hub.get("currency", "USD"), status_codes=_status_codes(hub.get("status_codes", {})))
     except ValueError as err:
         raise ConfigError(f"{path}: [hub] {err}") from None
     return Partner(profile, context)
+
+
+def _status_codes(table: dict[str, str]) -> dict[str, str]:
+    bad = {k: v for k, v in table.items() if v not in model.DELIVERY_STATUSES}
+    if bad:
+        raise ValueError(f"status_codes {bad} must map to one of {', '.join(model.DELIVERY_STATUSES)}")
+    return dict(table)
 
 
 @dataclass

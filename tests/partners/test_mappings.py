@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from edi.hooks import MemoryControlNumbers
 from edi.serializer import OutboundMessage, build_interchange, write_interchange
+from hub.errors import ConfigError
 from hub.flows.edi_inbound import load_partner, read_file
 from hub.model import Batch, Customer, DeliveryEvent, InboundMessage, Order, Ref, Shipment, StockLevel
 from hub.schema import shipment, stock_level
@@ -125,3 +126,28 @@ def test_buyer_found_by_gln_among_hub_customers(store, tmp_path, monkeypatch) ->
     assert not read_file(raw, partner).inbound.entities  # without the hub: nobody to bill
     orders = read_file(raw, partner, customers=store).inbound.entities
     assert orders and {o.customer for o in orders} == {Ref("erp", "C-2002")}
+
+
+def test_iftsta_events_use_the_partner_code_table() -> None:
+    p = load_partner("eurotrade").profile
+    segs = [["BGM", "23", "ST-1", "9"], ["DTM", ("137", "20261120", "102")],
+            ["CNI", "1", "CONS-1"], ["STS", "1", "6"], ["RFF", ("CN", "JD0146000033")],
+            ["DTM", ("334", "202611200930", "203")], ["LOC", "14", ("NLAMS", "", "", "Amsterdam")],
+            ["STS", "1", "21"], ["RFF", ("CN", "JD0146000033")], ["DTM", ("334", "202611211415", "203")],
+            ["CNI", "2", "CONS-2"], ["STS", "1", "99"], ["DTM", ("334", "202611211500", "203")]]
+    ic = build_interchange("EDIFACT", p.partner, p.us, [OutboundMessage("IFTSTA", "D96A", segs)],
+                           partner_id="t", control_numbers=MemoryControlNumbers(), separators=p.separators)
+    out = read_file(write_interchange(ic).encode(), load_partner("eurotrade")).inbound
+    assert [(e.tracking_number, e.status, e.occurred_at, e.place) for e in out.entities] == [
+        ("JD0146000033", "in_transit", dt.datetime(2026, 11, 20, 9, 30), "Amsterdam"),
+        ("JD0146000033", "delivered", dt.datetime(2026, 11, 21, 14, 15), None)]
+    [reject] = out.rejects
+    assert reject.key.startswith("CONS-2/99") and reject.field_path == "IFTSTA/1/STS[3]/STS02"
+
+
+def test_profile_status_codes_must_be_canonical(tmp_path, monkeypatch) -> None:
+    text = (Path(__file__).resolve().parents[2] / "partners" / "eurotrade.toml").read_text()
+    (tmp_path / "eurotrade.toml").write_text(text.replace('"21" = "delivered"', '"21" = "done"'))
+    monkeypatch.setenv("WAYBILL_PARTNERS", str(tmp_path))
+    with pytest.raises(ConfigError, match="status_codes"):
+        load_partner("eurotrade")
