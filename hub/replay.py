@@ -9,6 +9,7 @@ system family is the part before ':' (edi:ACME -> edi), so one mapper serves eve
 from __future__ import annotations
 
 import importlib
+import pkgutil
 from collections.abc import Callable
 
 from sqlalchemy import func, select, update
@@ -34,11 +35,21 @@ def register(family: str, stream: str, target: str) -> None:
 
 
 def mapper_for(system: str, stream: str) -> Mapper:
-    target = MAPPERS.get((system.split(":", 1)[0], stream))
+    key = (system.split(":", 1)[0], stream)
+    if key not in MAPPERS:
+        _import_flows()  # flows register their mappers when imported
+    target = MAPPERS.get(key)
     if target is None:
         raise ReplayError(f"no mapper registered for {system}/{stream}")
     module, func = target.split(":")
     return getattr(importlib.import_module(module), func)
+
+
+def _import_flows() -> None:
+    import hub.flows
+
+    for info in pkgutil.iter_modules(hub.flows.__path__):
+        importlib.import_module(f"hub.flows.{info.name}")
 
 
 def replay(store: Store, message_id: int) -> ApplyResult:
