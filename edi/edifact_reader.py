@@ -122,12 +122,13 @@ class EdifactReader(ChunkedReader):
         seps = self.separators
         elem, comp, release = seps.element, seps.component, seps.release
         pieces = split_escaped(text, seps.segment, release)
+        # empty pieces (doubled terminators) are not segments
         if release and release in text:
             return [_escaped_fields(p, seps) if release in p else _plain_fields(p, elem, comp)
-                    for p in pieces]
+                    for p in pieces if p]
         # the common case, written out inline: a call per segment would cost a third more
         return [[tuple(f.split(comp)) if comp in f else f for f in p.split(elem)]
-                if comp in p else p.split(elem) for p in pieces]
+                if comp in p else p.split(elem) for p in pieces if p]
 
     def _escaped_at(self, text: str, index: int) -> bool:
         """True when the character at ``index`` is preceded by an odd run of release characters."""

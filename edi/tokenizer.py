@@ -82,7 +82,8 @@ class ChunkedReader:
         """The next decoded chunk, or None at end of input."""
         if self._eof:
             return None
-        data = self._file.read(self._chunk_size)
+        # the first read is long enough to hold a whole byte-order mark
+        data = self._file.read(max(self._chunk_size, len(_BOM)) if self._first else self._chunk_size)
         if not data:
             self._eof = True
             if self._owns_file:

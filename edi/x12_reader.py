@@ -107,12 +107,15 @@ class X12Reader(ChunkedReader):
             return []
         seps = self.separators
         term, elem, comp = seps.segment, seps.element, seps.component
+        # spaces after a terminator are layout (a batch always starts after one)
+        text = text.lstrip(" \t")
         if term + " " in text or term + "\t" in text:
-            text = re.sub(re.escape(term) + "[ \t]+", term, text)  # spaces after a terminator are layout
+            text = re.sub(re.escape(term) + "[ \t]+", term, text)
+        # empty pieces (doubled terminators) are not segments
         if comp and comp in text:
             return [[tuple(f.split(comp)) if comp in f else f for f in p.split(elem)]
-                    if comp in p else p.split(elem) for p in text.split(term)]
-        return [p.split(elem) for p in text.split(term)]
+                    if comp in p else p.split(elem) for p in text.split(term) if p]
+        return [p.split(elem) for p in text.split(term) if p]
 
     def _continue(self, text: str, pos: int) -> tuple[list[Segment], int] | None:
         seps = self.separators

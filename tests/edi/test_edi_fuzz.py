@@ -83,3 +83,24 @@ def test_many_mutations_raise_only_edi_error(data):
 @given(st.binary(max_size=300))
 def test_random_bytes_raise_only_edi_error(data):
     exercise(data, chunk=False)
+
+
+def _segments(data: bytes, chunk_size: int):
+    """All segments of ``data`` read with ``chunk_size``, or "EdiError" (its message quotes the
+    buffer, which depends on the chunk size)."""
+    from edi.edifact_reader import EdifactReader
+    from edi.tokenizer import sniff
+    from edi.x12_reader import X12Reader
+
+    try:
+        standard, encoding = sniff(data[:64], None)
+        reader = X12Reader if standard == "X12" else EdifactReader
+        return list(reader(data, encoding=encoding, chunk_size=chunk_size))
+    except EdiError:
+        return "EdiError"
+
+
+@settings(max_examples=60, deadline=4000, suppress_health_check=[HealthCheck.too_slow])
+@given(mutated(), st.integers(1, 40))
+def test_chunk_size_never_changes_what_is_read(data, chunk_size):
+    assert _segments(data, chunk_size) == _segments(data, 1 << 20)
