@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from hub.errors import ConfigError
@@ -68,6 +68,16 @@ def ensure_pools(pools: Mapping[str, int] = POOLS) -> None:
     for name, slots in pools.items():
         Pool.create_or_update_pool(name, slots, description=f"Waybill: calls towards {name[8:]}",
                                    include_deferred=False)
+
+
+def unpause(dag_ids: Iterable[str]) -> None:
+    """Unpause the DAGs that already exist in the configured metadata database (imports Airflow)."""
+    from airflow.models.dag import DagModel
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        session.query(DagModel).filter(DagModel.dag_id.in_(list(dag_ids))).update(
+            {DagModel.is_paused: False}, synchronize_session=False)
 
 
 def prepare(home: Path, log: Path) -> dict[str, str]:

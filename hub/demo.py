@@ -17,6 +17,8 @@ import importlib
 import importlib.util
 import json
 import os
+import signal
+import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -34,6 +36,7 @@ from hub.store import Store
 FLOWS = ("erp_sync", "wms_stock", "tms_delivery", "carrier_tracking", "edi_inbound",
          "customer_insights", "crm_publish", "finance_receivables", "edi_outbound")
 SEED = 7
+STOP_WAIT_S = 60
 COUNTS = ("received", "stored", "published", "rejected", "dead", "unchanged")
 
 #: While flows and simulators are still landing, a missing module is reported as "not installed"
@@ -129,10 +132,14 @@ def register(subparsers: Any) -> None:
     p = subparsers.add_parser("demo", help="start the simulators and run every DAG once through Airflow")
     p.add_argument("--json", action="store_true", help="machine-readable summary")
     p.add_argument("--seed", type=int, default=SEED, help="seed of the simulators' data")
+    p.add_argument("--serve", action="store_true",
+                   help="instead: keep the simulators running under `airflow standalone` (UI on 127.0.0.1:8080)")
     p.set_defaults(func=cmd_demo)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    if args.serve:
+        return serve(seed=args.seed, progress=sys.stderr)
     summary = run(seed=args.seed, progress=sys.stderr)
     print(json.dumps(summary, indent=2) if args.json else render(summary))
     return 0 if all(f["state"] in ("success", "not installed") for f in summary["flows"].values()) else 1
@@ -164,6 +171,42 @@ def run(seed: int = SEED, progress: TextIO = sys.stderr) -> dict[str, Any]:
         summary["flows"] = run_dags(store, log, progress)
     summary["seconds"] = round(time.monotonic() - started, 1)
     return summary
+
+
+def serve(seed: int = SEED, progress: TextIO = sys.stderr) -> int:
+    """Start the simulators and `airflow standalone` on the same home, with every DAG unpaused, so
+    the flows run on their schedules; runs until Ctrl-C, which stops everything."""
+    home = settings().home
+    Store.open(create_key=True).upgrade()
+    af_home = home / "airflow"
+    with contextlib.ExitStack() as stack:
+        start_simulators(stack, home / "sim", seed, progress)
+        _say(progress, f"preparing the Airflow home {af_home} (airflow db migrate)")
+        airflow_home.prepare(af_home, af_home / "standalone.log")
+        env = {**os.environ, "WAYBILL_HOME": str(home), "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
+               # standalone starts its components as `airflow` from PATH: this venv's
+               "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+        _say(progress, "starting airflow standalone: UI on http://127.0.0.1:8080, user admin, password in "
+                       f"{af_home / 'simple_auth_manager_passwords.json.generated'}; Ctrl-C stops everything")
+        airflow_home.unpause(FLOWS)  # DAGs an earlier demo created stay paused otherwise
+        # its own process group, so that one SIGINT reaches all its components and nothing outlives us
+        proc = subprocess.Popen([airflow_home.airflow_bin(), "standalone"], env=env, start_new_session=True)
+        try:
+            return proc.wait()
+        except KeyboardInterrupt:
+            _say(progress, "stopping airflow standalone and the simulators")
+            _signal_group(proc.pid, signal.SIGINT)  # standalone shuts down cleanly only on SIGINT
+            try:
+                return proc.wait(STOP_WAIT_S)
+            except subprocess.TimeoutExpired:
+                return 1
+        finally:
+            _signal_group(proc.pid, signal.SIGKILL)  # a component that ignored the SIGINT
+
+
+def _signal_group(pgid: int, sig: signal.Signals) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pgid, sig)
 
 
 def start_simulators(stack: contextlib.ExitStack, folder: Path, seed: int, progress: TextIO) -> dict[str, str]:
