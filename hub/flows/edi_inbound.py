@@ -20,13 +20,14 @@ from __future__ import annotations
 import io
 import os
 import tomllib
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from sqlalchemy import select
 
-from connectors.sftp import RemoteFile, SftpClient
+from connectors.sftp import RemoteFile, SftpClient, SftpError
 from edi.acks import acknowledge, apply_acknowledgments
 from edi.envelope import read_interchanges
 from edi.errors import EdiError, Issue, Level
@@ -252,23 +253,29 @@ def _acknowledgment(ic: Interchange, profile: PartnerProfile, store: Store | Non
 
 def run(store: Store | None = None, partner: str = "", files: list[str] | None = None,
         client: SftpClient | None = None, **_options: object) -> dict[str, int]:
-    """Pick up and process the partner's complete files (only `files`, when given)."""
+    """Pick up and process the partner's complete files (only `files`, when given).
+
+    Counts: received (files), stored (rows written), unchanged (rows and duplicate files that
+    changed nothing), rejected (files refused as a whole), dead (records dead-lettered), published
+    (acknowledgments sent to the partner). A file whose download fails is left for the next run."""
     store = store or Store.open()
     p = load_partner(partner)
-    counts = dict(received=0, stored=0, rejected=0, dead=0, unchanged=0, published=0, duplicates=0, acks_sent=0)
+    counts = Counter(dict.fromkeys(("received", "stored", "unchanged", "rejected", "dead", "published"), 0))
     own = client is None
     client = client or SftpClient.from_conn_id(p.conn_id, p.context.system)
     try:
-        ready = client.ready_files()
-        for f in ready:
-            if files is None or f.name in files:
-                for k, v in process_file(store, p, client, f).items():
-                    counts[k] = counts.get(k, 0) + v
+        for f in client.ready_files():
+            if files is not None and f.name not in files:
+                continue
+            try:
+                counts.update(process_file(store, p, client, f))
+            except SftpError as err:  # still being written, or the server went away: next run
+                event(log, "edi-file-skipped", partner=p.id, name=f.name, reason=str(err))
     finally:
         if own:
             client.close()
     event(log, "edi-inbound", partner=p.id, **counts)
-    return counts
+    return dict(counts)
 
 
 def process_file(store: Store, partner: Partner, client: SftpClient, f: RemoteFile) -> dict[str, int]:
@@ -278,28 +285,35 @@ def process_file(store: Store, partner: Partner, client: SftpClient, f: RemoteFi
     raw = client.download(f, landing)
     digest = message_log.sha256(raw)
     mid = _received_copy(store, system, digest) or store.receive(system, STREAM, raw, key=f.name)
-    counts = dict(received=1, stored=0, rejected=0, dead=0, unchanged=0, published=0, duplicates=0, acks_sent=0)
+    counts = {"received": 1}
     if _processed_copy(store, system, digest, mid) is not None:
         store.apply(model.Batch(system, STREAM, [model.InboundMessage(raw, key=f.name, message_id=mid)]))
-        counts["duplicates"] = 1
+        counts["unchanged"] = 1
         event(log, "edi-duplicate-file", partner=partner.id, name=f.name, sha256=digest)
     else:
         outcome = read_file(raw, partner, StoreRegistry(store, mid), store, customers=store)
-        for i, ack in enumerate(outcome.acks):
-            name = f"ack_{digest[:16]}_{i + 1}.{'x12' if partner.profile.standard == 'X12' else 'edi'}"
-            if not client.exists(name):
-                client.upload(name, ack)
-                counts["acks_sent"] += 1
+        counts["published"] = _send_acks(client, partner, digest, outcome.acks)
         inbound = outcome.inbound
         inbound.key, inbound.message_id = f.name, mid
         result = store.apply(model.Batch(system, STREAM, [inbound]))
         counts.update(stored=result.inserted + result.updated, unchanged=result.unchanged,
-                      dead=result.dead, rejected=result.rejected, published=result.outbox)
+                      dead=result.dead, rejected=result.rejected)
         if inbound.rejected_reason:
             _quarantine(store, partner, f.name, raw, inbound.rejected_reason)
     client.done_with(f.name)
     (landing / f.name).unlink(missing_ok=True)
     return counts
+
+
+def _send_acks(client: SftpClient, partner: Partner, digest: str, acks: list[bytes]) -> int:
+    """Upload acknowledgments under names made from the file's content: a rerun sends none twice."""
+    sent = 0
+    for i, ack in enumerate(acks, 1):
+        name = f"ack_{digest[:16]}_{i}.{'x12' if partner.profile.standard == 'X12' else 'edi'}"
+        if not client.exists(name):
+            client.upload(name, ack)
+            sent += 1
+    return sent
 
 
 def _received_copy(store: Store, system: str, digest: str) -> int | None:

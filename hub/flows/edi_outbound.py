@@ -16,9 +16,10 @@ import json
 import re
 from decimal import Decimal
 
+import paramiko
 from sqlalchemy import Connection, select
 
-from connectors.sftp import SftpClient
+from connectors.sftp import SftpClient, SftpError
 from edi.hooks import OutboundKey
 from edi.model import Interchange
 from edi.serializer import OutboundMessage, build_interchange, write_interchange
@@ -59,17 +60,22 @@ def document(partner: Partner, entity_kind: str, entity: object, related: object
 
 def run(store: Store | None = None, clients: dict[str, SftpClient] | None = None,
         limit: int = 1000, **_options: object) -> dict[str, int]:
-    """Deliver pending "edi" outbox rows; `clients` (partner id -> client) replaces the Connections."""
+    """Deliver pending "edi" outbox rows; `clients` (partner id -> client) replaces the Connections.
+
+    Counts: received (rows), published (sent), unchanged (nothing for a partner), dead (cannot be
+    mapped), rejected (partner unreachable or its host key refused: the rows stay pending, and the
+    partner's other rows wait for the next run)."""
     store = store or Store.open()
     clients = dict(clients or {})
     opened: list[SftpClient] = []
-    counts = dict(received=0, published=0, dead=0, unchanged=0)
+    down: set[str] = set()
+    counts = dict(received=0, published=0, dead=0, unchanged=0, rejected=0)
     with store.engine.connect() as conn:
         items = outbox.pending(conn, TARGET, limit)
     try:
         for item in items:
             counts["received"] += 1
-            counts[deliver(store, item, clients, opened)] += 1
+            counts[deliver(store, item, clients, opened, down)] += 1
     finally:
         for c in opened:
             c.close()
@@ -78,8 +84,8 @@ def run(store: Store | None = None, clients: dict[str, SftpClient] | None = None
 
 
 def deliver(store: Store, item: outbox.OutboxItem, clients: dict[str, SftpClient],
-            opened: list[SftpClient]) -> str:
-    """Deliver one row; returns the count it adds to: published, unchanged (no partner) or dead."""
+            opened: list[SftpClient], down: set[str]) -> str:
+    """Deliver one row; returns the count it adds to (see `run`)."""
     with store.engine.connect() as conn:
         try:
             found = load(conn, item)
@@ -94,15 +100,24 @@ def deliver(store: Store, item: outbox.OutboxItem, clients: dict[str, SftpClient
         return _settle(store, item, "dead", f"{partner.context.system}: {err}")
     if body.type not in partner.profile.outbound_sets:  # the partner does not take this document
         return _settle(store, item, "unchanged")
+    if partner.id in down:
+        return "rejected"
     client = clients.get(partner.id)
     if client is None:
         client = clients[partner.id] = SftpClient.from_conn_id(partner.conn_id, partner.context.system)
         opened.append(client)
     name = f"{body.type}_{re.sub(r'[^A-Za-z0-9]+', '-', item.idempotency_key)}.{_ext(partner)}"
-    if not client.exists(name):  # a redelivery of a file already sent does not send it again
-        interchange = envelope(store, partner, body)
-        client.upload(name, write_interchange(interchange, line_end=partner.profile.line_end)
-                      .encode(partner.profile.encoding, "replace"))
+    try:
+        if not client.exists(name):  # a redelivery of a file already sent does not send it again
+            interchange = envelope(store, partner, body)
+            client.upload(name, write_interchange(interchange, line_end=partner.profile.line_end)
+                          .encode(partner.profile.encoding, "replace"))
+    except (SftpError, paramiko.SSHException, OSError) as err:
+        down.add(partner.id)
+        with store.begin() as conn:
+            outbox.mark_failed(conn, item.id, f"{partner.context.system}: {err}", dead=False)
+        event(log, "edi-partner-unreachable", partner=partner.id, error=str(err)[:300])
+        return "rejected"
     return _settle(store, item, "published")
 
 

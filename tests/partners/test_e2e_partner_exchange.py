@@ -109,5 +109,5 @@ def test_partner_exchange_end_to_end(store, partners: Path, sshd, monkeypatch) -
     assert StoreLedger(store).state(key) == "sent"
     theirs = acknowledge(ic856, control_numbers=MemoryControlNumbers(start=500), partner_id="acme-side")
     (partners / "inbox" / "ack_from_acme.x12").write_text(write_interchange(theirs))
-    assert edi_inbound.run(store, partner="acme")["acks_sent"] == 0
+    assert edi_inbound.run(store, partner="acme")["published"] == 0
     assert StoreLedger(store).state(key) == "A"

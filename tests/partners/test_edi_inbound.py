@@ -35,7 +35,7 @@ def order_rows(store) -> list:
 def test_850_becomes_an_order_and_a_997_goes_back(store, partners: Path) -> None:
     (partners / "inbox" / "po1.x12").write_bytes((DATA / X12_850).read_bytes())
     counts = edi_inbound.run(store, partner="acme")
-    assert counts["received"] == 1 and counts["stored"] == 1 and counts["acks_sent"] == 1
+    assert counts["received"] == 1 and counts["stored"] == 1 and counts["published"] == 1
     rows = order_rows(store)
     assert [r.external_id for r in rows] == ["850/91393058"]
     with store.engine.connect() as conn:
@@ -57,7 +57,7 @@ def test_same_content_twice_is_a_duplicate(store, partners: Path) -> None:
     edi_inbound.run(store, partner="acme")
     (partners / "inbox" / "again.x12").write_bytes(raw)
     counts = edi_inbound.run(store, partner="acme")
-    assert counts["duplicates"] == 1 and counts["acks_sent"] == 0
+    assert counts["unchanged"] == 1 and counts["published"] == 0
     assert len(order_rows(store)) == 1 and len(list((partners / "outbox").iterdir())) == 1
     with store.engine.connect() as conn:
         states = message_log.counts_by_state(conn)
@@ -125,7 +125,7 @@ def test_crash_before_archiving_processes_the_file_exactly_once(store, partners:
         edi_inbound.run(store, partner="acme")
     monkeypatch.setattr(SftpClient, "done_with", real)
     counts = edi_inbound.run(store, partner="acme")
-    assert counts["duplicates"] == 1 and counts["acks_sent"] == 0
+    assert counts["unchanged"] == 1 and counts["published"] == 0
     assert len(order_rows(store)) == 1 and len(list((partners / "outbox").iterdir())) == 1
     assert (partners / "archive" / "po.x12").exists()
 

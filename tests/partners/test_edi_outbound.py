@@ -73,7 +73,7 @@ def test_rows_for_no_partner_are_settled_and_unmappable_rows_are_dead(store, acm
                   dt.date(2026, 12, 21), "USD", Decimal(0), Decimal(0), order=ORDER)  # no lines
     store.apply(Batch("erp", "invoices", [InboundMessage(b"inv", entities=[inv])]))
     counts = edi_outbound.run(store)
-    assert counts == {"received": 2, "published": 0, "dead": 1, "unchanged": 1}
+    assert counts == {"received": 2, "published": 0, "dead": 1, "unchanged": 1, "rejected": 0}
     states = outbox_states(store)
     assert "the invoice has no lines" in states["invoice:dead"] and "edi:acme" in states["invoice:dead"]
     assert order_id and not any((acme_order / "outbox").iterdir())
@@ -142,3 +142,19 @@ def test_status_change_after_the_856_goes_out_as_a_214(store, acme_order: Path) 
     assert ic.accepted and ic.messages[0].validated
     assert ["AT7", "D1", "NS", "", "", "20261122", "1405"] in segs and ["MS1", "Boston", "MA", "US"] in segs
     assert ["L11", "91393058", "PO"] in segs
+
+
+def test_refused_host_key_keeps_rows_pending(store, acme_order: Path, sshd, monkeypatch) -> None:
+    ship(store, "S6", (ORDER,))
+    ship(store, "S7", (ORDER,))
+    impostor = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBcx/0kYhFuwMJvE9eStFA2qo3ETTHvvc0nX2C0krP8c"
+    monkeypatch.setenv("AIRFLOW_CONN_WAYBILL_PARTNER_ACME", sshd.connection(host_key=impostor))
+    counts = edi_outbound.run(store)
+    assert counts == {"received": 2, "published": 0, "dead": 0, "unchanged": 0, "rejected": 2}
+    with store.engine.connect() as conn:
+        rows = conn.execute(select(outbox_table.c.state, outbox_table.c.attempts, outbox_table.c.reason)
+                            .where(outbox_table.c.target == "edi").order_by(outbox_table.c.id)).all()
+    assert [r.state for r in rows] == ["pending", "pending"] and "host key" in rows[0].reason
+    assert [r.attempts for r in rows] == [1, 0]  # the second row was not tried against a refused server
+    monkeypatch.setenv("AIRFLOW_CONN_WAYBILL_PARTNER_ACME", sshd.connection())
+    assert edi_outbound.run(store)["published"] == 2
