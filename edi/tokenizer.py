@@ -17,6 +17,7 @@ from edi.errors import EdiError
 from edi.model import Segment, Separators
 
 CHUNK_SIZE = 1 << 20
+_HEADER_READ = 4096  # input read at a time while looking for an interchange header
 _BOM = b"\xef\xbb\xbf"
 _WHITESPACE = " \t\r\n\f\v\x00\x1a"  # \x1a: DOS end-of-file padding
 # "ISA", "UNA", "UNB" in EBCDIC (code page 037)
@@ -57,6 +58,14 @@ def sniff(head: bytes, encoding: str | None) -> tuple[str, str]:
     raise EdiError(f"not an EDI file: expected ISA, UNA or UNB at the start, found {shown!r}")
 
 
+def _after(text: str, term: str, count: int) -> int:
+    """Offset in ``text`` just after its ``count``-th ``term``."""
+    offset = 0
+    for _ in range(count):
+        offset = text.index(term, offset) + len(term)
+    return offset
+
+
 class ChunkedReader:
     """Base of the readers: chunk reading, CR/LF cleaning and interchange-boundary handling.
 
@@ -77,13 +86,23 @@ class ChunkedReader:
         self.consumed = 0  # characters read so far, for error offsets
         self.separators: Separators | None = None
         self._strip = ""  # characters dropped from chunks: CR/LF unless they are separators
+        self._pending: list[tuple[str, int]] = []  # pushed-back text and where it resumes
 
-    def _read(self) -> str | None:
-        """The next decoded chunk, or None at end of input."""
+    def _read(self, size: int = 0) -> str | None:
+        """Up to ``size`` (default: the chunk size) more characters, or None at end of input.
+
+        Text handed back by :meth:`_push_back` is read first, by offset, without copying the rest.
+        """
+        size = size or self._chunk_size
+        if self._pending:
+            text, offset = self._pending.pop()
+            if offset + size < len(text):
+                self._pending.append((text, offset + size))
+            return text[offset:offset + size]
         if self._eof:
             return None
         # the first read is long enough to hold a whole byte-order mark
-        data = self._file.read(max(self._chunk_size, len(_BOM)) if self._first else self._chunk_size)
+        data = self._file.read(max(size, len(_BOM)) if self._first else size)
         if not data:
             self._eof = True
             if self._owns_file:
@@ -95,6 +114,11 @@ class ChunkedReader:
         self.consumed += len(data)
         return data.decode(self._encoding, "replace")
 
+    def _push_back(self, text: str, offset: int) -> None:
+        """Make ``text[offset:]`` the next input (the start of an interchange to detect)."""
+        if offset < len(text):
+            self._pending.append((text, offset))
+
     def _clean(self, text: str) -> str:
         for char in self._strip:
             if char in text:
@@ -102,8 +126,8 @@ class ChunkedReader:
         return text
 
     def _more(self) -> bool:
-        """Append one chunk to ``_buf``; False at end of input."""
-        chunk = self._read()
+        """Append a little more input to ``_buf`` (for header detection); False at its end."""
+        chunk = self._read(_HEADER_READ)
         if chunk is None:
             return False
         self._buf += chunk
@@ -168,6 +192,7 @@ class ChunkedReader:
         text = self._clean(raw)
         self._buf = ""
         start = 0
+        size = _HEADER_READ
         while True:
             if text.startswith(trailer, start):
                 found = start
@@ -187,9 +212,9 @@ class ChunkedReader:
                         yield segments
                     continue
                 if raw is text:
-                    self._buf = text[pos:]
+                    self._push_back(text, pos)
                 else:  # the same point in the raw text: after as many terminators
-                    self._buf = raw.split(term, text.count(term, 0, pos))[-1]
+                    self._push_back(raw, _after(raw, term, text.count(term, 0, pos)))
                 return
             cut = self._last_terminator(text, start)
             if cut >= 0:
@@ -197,7 +222,10 @@ class ChunkedReader:
                 tail = text[cut + len(term):]
             else:
                 tail = text[start:]
-            chunk = self._read()
+            # reads grow from small to the chunk size, so a short interchange followed by one
+            # with other separators does not cost a whole chunk of copying
+            size = min(size * 2, self._chunk_size)
+            chunk = self._read(size)
             if chunk is None:
                 tail = tail.strip(_WHITESPACE)
                 if tail:
