@@ -134,6 +134,17 @@ def local_path(folder: Path, name: str) -> Path:
     return target
 
 
+class _Refuse(paramiko.MissingHostKeyPolicy):
+    """Like paramiko's RejectPolicy, with our error: an unknown host key is never accepted."""
+
+    def __init__(self, system: str) -> None:
+        self.system = system
+
+    def missing_host_key(self, client: paramiko.SSHClient, hostname: str, key: paramiko.PKey) -> None:
+        raise HostKeyRefused(f"{self.system}: host key of {hostname} is unknown "
+                             f"({key.get_name()} {key.fingerprint}); refusing")
+
+
 def _transient(err: BaseException) -> bool:
     """Network and SSH transport failures are retried; auth, host key and our own refusals are not."""
     if isinstance(err, (paramiko.AuthenticationException, paramiko.BadHostKeyException, SftpError)):
@@ -171,7 +182,7 @@ class SftpClient:
             ssh.load_host_keys(s.known_hosts)
         if s.host_key:
             ssh.get_host_keys().add(_host_entry(s.host, s.port), *_parse_key(s.host_key))
-        ssh.set_missing_host_key_policy(paramiko.RejectPolicy())
+        ssh.set_missing_host_key_policy(_Refuse(s.system))
         pkey = _private_key(s.private_key, s.system) if s.private_key else None
         try:
             ssh.connect(s.host, s.port, username=s.username, password=s.password, pkey=pkey,
@@ -182,10 +193,8 @@ class SftpClient:
             ssh.close()
             raise HostKeyRefused(f"{s.system}: host key of {s.host}:{s.port} changed "
                                  f"(got {err.key.get_name()} {err.key.fingerprint}); refusing") from None
-        except paramiko.SSHException as err:
+        except BaseException:
             ssh.close()
-            if "not found in known_hosts" in str(err):
-                raise HostKeyRefused(f"{s.system}: host key of {s.host}:{s.port} is unknown; refusing") from None
             raise
         sftp = ssh.open_sftp()
         sftp.get_channel().settimeout(s.timeout)
