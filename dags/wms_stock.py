@@ -1,25 +1,26 @@
-"""DAG wms_stock: stock levels per item and location from the WMS into the hub."""
+"""DAG wms_stock: stock levels and outbound shipments from the WMS into the hub."""
 
 from __future__ import annotations
 
 from airflow.sdk import dag, task
 
-from _wiring import STOCK, dag_args
+from _wiring import SHIPMENTS, STOCK, dag_args
 
 DOC = """
 ### WMS stock
-Pulls **stock levels** (item x location: on hand, allocated, available, as of) from the warehouse
-management system's REST API incrementally and stores them in the hub; an older snapshot never
+Pulls **stock levels** (item x location: on hand, allocated, available, as of) and **outbound
+shipments** (packages, SSCC, carrier, tracking number, order references) from the warehouse
+management system's REST API incrementally and stores them in the hub; an older version never
 overwrites a newer one.
 
 - From: WMS, Connection `waybill_wms`. To: the hub store.
-- Updates the Asset `hub_stock`. Pool `waybill_wms`.
+- Updates the Assets `hub_stock` and `hub_shipments`. Pool `waybill_wms`.
 """
 
 
 @dag(schedule="*/30 * * * *", **dag_args(DOC, ["wms", "inbound"]))
 def wms_stock() -> None:
-    @task(pool="waybill_wms", outlets=[STOCK])
+    @task(pool="waybill_wms", outlets=[STOCK, SHIPMENTS])
     def sync() -> dict[str, int]:
         from hub.flows import wms_stock as flow
 
