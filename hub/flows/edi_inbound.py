@@ -231,7 +231,7 @@ def _apply_acks(ic: Interchange, store: Store) -> int:
         return 0
     unknown = apply_acknowledgments(ic, StoreLedger(store))
     for key in unknown:
-        event(log, "ack-unknown", system=f"edi:{ic.sender}", level=key.level, control=key.control_number)
+        event(log, "ack-unknown", sender=ic.sender, level=key.level, control=key.control_number)
     total = len(ic.ta1) + sum(1 for m in ic.messages if m.type in ACK_TYPES)
     return total - len(unknown)
 
@@ -276,6 +276,13 @@ def run(store: Store | None = None, partner: str = "", files: list[str] | None =
             client.close()
     event(log, "edi-inbound", partner=p.id, **counts)
     return dict(counts)
+
+
+def ready(partner: str) -> list[str]:
+    """Names of the partner's complete inbox files: a DAG maps one `run(partner=, files=[name])` over them."""
+    p = load_partner(partner)
+    with SftpClient.from_conn_id(p.conn_id, p.context.system) as client:
+        return [f.name for f in client.ready_files()]
 
 
 def process_file(store: Store, partner: Partner, client: SftpClient, f: RemoteFile) -> dict[str, int]:

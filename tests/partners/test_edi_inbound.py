@@ -34,7 +34,9 @@ def order_rows(store) -> list:
 
 def test_850_becomes_an_order_and_a_997_goes_back(store, partners: Path) -> None:
     (partners / "inbox" / "po1.x12").write_bytes((DATA / X12_850).read_bytes())
-    counts = edi_inbound.run(store, partner="acme")
+    (partners / "inbox" / "po2.x12.part").write_bytes(b"ISA")
+    assert edi_inbound.ready("acme") == ["po1.x12"]
+    counts = edi_inbound.run(store, partner="acme", files=edi_inbound.ready("acme"))
     assert counts["received"] == 1 and counts["stored"] == 1 and counts["published"] == 1
     rows = order_rows(store)
     assert [r.external_id for r in rows] == ["850/91393058"]
