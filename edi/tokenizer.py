@@ -1,9 +1,11 @@
 """Chunked, streaming input shared by the X12 and EDIFACT readers.
 
-Readers pull fixed-size chunks (1 MiB by default), decode them losslessly (latin-1 maps every byte
+Readers pull chunks (growing to 1 MiB by default), decode them losslessly (latin-1 maps every byte
 to one character, so separators and segment text can be split with ``str.split``), drop the CR/LF
 that mainframes and editors insert anywhere, and hand out batches of segments. A batch never spans
-two interchanges, so ``separators`` is valid for the whole batch it accompanies.
+two interchanges, so ``separators`` is valid for the whole batch it accompanies. Interchanges that
+keep the separators are tokenized in place; text after one that changes them is pushed back (by
+offset, uncleaned) and detected afresh. What is read never depends on the chunk size.
 """
 
 from __future__ import annotations

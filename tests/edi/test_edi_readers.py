@@ -112,3 +112,14 @@ def test_edifact_defaults_without_una_and_custom_separators():
 def test_edifact_composites_are_tuples():
     segs = segments(EdifactReader, edifact())
     assert segs[1] == ["UNH", "1", ("ORDERS", "D", "96A", "UN")]
+
+
+@pytest.mark.parametrize("chunk_size", [3, 50, 1 << 20])
+def test_newline_terminated_interchange_after_one_with_crlf_line_ends(chunk_size):
+    first = x12().replace("~", "~\r\n")
+    second = x12().replace("*", "!").replace("~", "\n")
+    segs = segments(X12Reader, first + second + first, chunk_size)
+    assert [s[0] for s in segs].count("IEA") == 3
+    assert segs[11] == ["ISA", "00", " " * 10, "00", " " * 10, "ZZ", "SENDER         ", "ZZ",
+                        "RECEIVER       ", "260101", "1200", "U", "00401", "000000001", "0", "P", ">"]
+    assert segs[-11:] == segs[:11]
