@@ -444,7 +444,8 @@ def read_interchanges(source: Source, *, encoding: str | None = None,
     """Yield every interchange of ``source`` (X12 or EDIFACT) with its envelope issues.
 
     ``encoding`` is needed only for EBCDIC ("cp037"). Raises :class:`EdiError` when the input is
-    not EDI at all or has data that belongs to no interchange.
+    not EDI at all or has data that belongs to no interchange. With ``keep_messages=False`` the
+    yielded interchange's ``accepted`` covers its envelope only; ``on_message`` saw each message.
     """
     file = open_binary(source)
     head = file.read(64)
