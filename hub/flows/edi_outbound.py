@@ -154,50 +154,64 @@ def _settle(store: Store, item: outbox.OutboxItem, outcome: str, reason: str | N
 # --- canonical rows back into model objects -------------------------------------------------------
 
 
-def load(conn: Connection, item: outbox.OutboxItem) -> tuple[str, Partner, object, object] | None:
+Found = tuple[str, Partner, object, object]
+
+
+def load(conn: Connection, item: outbox.OutboxItem) -> Found | None:
     """(document kind, partner, entity, related) for a row, or None when no partner's order is
-    involved. A shipment already notified to the partner comes back as kind "status" with its
-    current status as a DeliveryEvent and the shipment as related."""
-    if item.entity == "shipment":
-        row = conn.execute(select(shipment).where(shipment.c.id == item.entity_id)).one_or_none()
-        if row is None:
-            raise RecordRejected(f"shipment {item.entity_id} no longer exists")
-        refs = [_ref(r) for r in json.loads(row.order_refs or "[]")]
-        found = [o for o in (_order(conn, r) for r in refs) if o is not None]
-        partner = _partner_of(found)
-        if partner is None:
-            return None
-        ship = model.Shipment(model.Ref(row.system, row.external_id), "", row.carrier, row.tracking_number,
-                              row.sscc, tuple(refs), None, row.ship_date, row.eta, row.packages)
-        if _notified_before(conn, item):
-            status = model.DeliveryEvent(f"{row.external_id}/{row.status}", row.status, row.status_code or "",
-                                         row.status_at or utcnow(), row.system, ship.ref, row.tracking_number,
-                                         row.last_place)
-            return "status", partner, status, ship
-        return "shipment", partner, ship, [o for o in found if o.ref.system == partner.context.system]
-    if item.entity == "invoice":
-        row = conn.execute(select(invoice).where(invoice.c.id == item.entity_id)).one_or_none()
-        if row is None:
-            raise RecordRejected(f"invoice {item.entity_id} no longer exists")
-        order = _order_by_id(conn, row.order_id) if row.order_id else None
-        partner = _partner_of([order] if order else [])
-        if partner is None:
-            return None
-        lines = tuple(model.InvoiceLine(r.line_no, Decimal(r.quantity), Decimal(r.unit_price), Decimal(r.amount),
-                                        r.sku, r.description)
-                      for r in conn.execute(select(invoice_line).where(invoice_line.c.invoice_id == row.id)
-                                            .order_by(invoice_line.c.line_no)))
-        inv = model.Invoice(model.Ref(row.system, row.external_id), model.Ref("hub", str(row.customer_id)), "",
-                            row.number, row.invoice_date, row.due_date, row.currency, Decimal(row.amount_total),
-                            Decimal(row.amount_open), row.kind, None, row.status, lines)
-        return "invoice", partner, inv, order
-    if item.entity == "order":
-        order = _order_by_id(conn, item.entity_id)
-        if order is None:
-            raise RecordRejected(f"order {item.entity_id} no longer exists")
-        partner = _partner_of([order])
-        return ("order", partner, order, None) if partner else None
-    return None
+    involved; RecordRejected when the row's entity is gone."""
+    loader = _LOADERS.get(item.entity)
+    return loader(conn, item) if loader else None
+
+
+def _load_shipment(conn: Connection, item: outbox.OutboxItem) -> Found | None:
+    """A shipment with its partner's orders; once notified, kind "status" with its current status
+    as a DeliveryEvent and the shipment as related."""
+    row = conn.execute(select(shipment).where(shipment.c.id == item.entity_id)).one_or_none()
+    if row is None:
+        raise RecordRejected(f"shipment {item.entity_id} no longer exists")
+    refs = [_ref(r) for r in json.loads(row.order_refs or "[]")]
+    found = [o for o in (_order(conn, r) for r in refs) if o is not None]
+    partner = _partner_of(found)
+    if partner is None:
+        return None
+    ship = model.Shipment(model.Ref(row.system, row.external_id), "", row.carrier, row.tracking_number,
+                          row.sscc, tuple(refs), None, row.ship_date, row.eta, row.packages)
+    if _notified_before(conn, item):
+        status = model.DeliveryEvent(f"{row.external_id}/{row.status}", row.status, row.status_code or "",
+                                     row.status_at or utcnow(), row.system, ship.ref, row.tracking_number,
+                                     row.last_place)
+        return "status", partner, status, ship
+    return "shipment", partner, ship, [o for o in found if o.ref.system == partner.context.system]
+
+
+def _load_invoice(conn: Connection, item: outbox.OutboxItem) -> Found | None:
+    row = conn.execute(select(invoice).where(invoice.c.id == item.entity_id)).one_or_none()
+    if row is None:
+        raise RecordRejected(f"invoice {item.entity_id} no longer exists")
+    order = _order_by_id(conn, row.order_id) if row.order_id else None
+    partner = _partner_of([order] if order else [])
+    if partner is None:
+        return None
+    lines = tuple(model.InvoiceLine(r.line_no, Decimal(r.quantity), Decimal(r.unit_price), Decimal(r.amount),
+                                    r.sku, r.description)
+                  for r in conn.execute(select(invoice_line).where(invoice_line.c.invoice_id == row.id)
+                                        .order_by(invoice_line.c.line_no)))
+    inv = model.Invoice(model.Ref(row.system, row.external_id), model.Ref("hub", str(row.customer_id)), "",
+                        row.number, row.invoice_date, row.due_date, row.currency, Decimal(row.amount_total),
+                        Decimal(row.amount_open), row.kind, None, row.status, lines)
+    return "invoice", partner, inv, order
+
+
+def _load_order(conn: Connection, item: outbox.OutboxItem) -> Found | None:
+    order = _order_by_id(conn, item.entity_id)
+    if order is None:
+        raise RecordRejected(f"order {item.entity_id} no longer exists")
+    partner = _partner_of([order])
+    return ("order", partner, order, None) if partner else None
+
+
+_LOADERS = {"shipment": _load_shipment, "invoice": _load_invoice, "order": _load_order}
 
 
 def _notified_before(conn: Connection, item: outbox.OutboxItem) -> bool:
