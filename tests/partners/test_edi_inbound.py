@@ -3,6 +3,8 @@ duplicates recognised, corrupt files quarantined, a crash between steps processe
 
 from __future__ import annotations
 
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -149,3 +151,26 @@ def test_crash_after_receive_reuses_the_logged_message(store, partners: Path, mo
         n = conn.execute(select(func.count()).select_from(message_log.message)).scalar_one()
         states = message_log.counts_by_state(conn)
     assert n == 2 and states == {"processed": 2}  # the customers' message and the file, once each
+
+
+def test_slow_upload_is_picked_up_only_when_complete(store, partners: Path) -> None:
+    raw = (DATA / X12_850).read_bytes()
+    target = partners / "inbox" / "slow.x12"
+    started = threading.Event()
+
+    def partner_uploads() -> None:  # ~100 bytes every 60 ms, as over a slow line
+        with target.open("wb") as f:
+            for i in range(0, len(raw), 100):
+                f.write(raw[i:i + 100])
+                f.flush()
+                started.set()
+                time.sleep(0.06)
+
+    writer = threading.Thread(target=partner_uploads)
+    writer.start()
+    started.wait(5)
+    during = edi_inbound.run(store, partner="acme")
+    writer.join()
+    assert during["received"] == 0 and order_rows(store) == []
+    after = edi_inbound.run(store, partner="acme")
+    assert after["received"] == 1 and after["stored"] == 1 and after["dead"] == 0
