@@ -82,6 +82,11 @@ def unpause(dag_ids: Iterable[str]) -> None:
 
 def prepare(home: Path, log: Path) -> dict[str, str]:
     """Set the process up for a local home: environment, migrated metadata DB and pools."""
+    if "airflow.configuration" in sys.modules:  # its settings are fixed at first import
+        from airflow.configuration import AIRFLOW_HOME
+
+        if Path(AIRFLOW_HOME).resolve() != home.resolve():
+            raise ConfigError(f"Airflow was already configured with AIRFLOW_HOME={AIRFLOW_HOME}, not {home}")
     home.mkdir(parents=True, exist_ok=True)
     env = environment(home)
     os.environ.update(env)

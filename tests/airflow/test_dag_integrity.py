@@ -26,14 +26,16 @@ EXPECTED = {
 IMPORT_BUDGET_S = 0.5
 
 # Imports each DAG file in a child forked from a process that already imported airflow.sdk, as the
-# dag-processor does, and reports the time and whether any flow module came along.
+# dag-processor does, and reports the time (best of 3, as the machine is shared) and whether any
+# flow module came along.
 _TIMER = r"""
 import json, os, sys, time
 import airflow.sdk
 folder = sys.argv[1]
 sys.path.append(folder)
 result = {}
-for name in sorted(f[:-3] for f in os.listdir(folder) if f.endswith(".py") and not f.startswith("_")):
+
+def measure(name):
     r, w = os.pipe()
     if os.fork() == 0:
         t = time.perf_counter()
@@ -44,8 +46,12 @@ for name in sorted(f[:-3] for f in os.listdir(folder) if f.endswith(".py") and n
         os._exit(0)
     os.close(w)
     with os.fdopen(r) as f:
-        result[name] = json.loads(f.read())
+        out = json.loads(f.read())
     os.wait()
+    return out
+
+for name in sorted(f[:-3] for f in os.listdir(folder) if f.endswith(".py") and not f.startswith("_")):
+    result[name] = min((measure(name) for _ in range(3)), key=lambda m: m[0])
 print(json.dumps(result))
 """
 
