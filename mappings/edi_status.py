@@ -132,7 +132,7 @@ def _iftsta_event(w: Where, sts: Segment, found: dict[str, Segment], consignment
     dtm = found.get("DTM")
     raw = text(dtm, 1, 2) if dtm is not None else ""
     try:
-        when = dt.datetime.strptime(raw[:12], "%Y%m%d%H%M") if len(raw) >= 12 else dt.datetime.strptime(raw[:8], "%Y%m%d")
+        when = dt.datetime.strptime(raw[:12], "%Y%m%d%H%M" if len(raw) >= 12 else "%Y%m%d")
     except ValueError:
         when = None
     key = f"{tracking}/{code}/{raw}"

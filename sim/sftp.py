@@ -204,7 +204,8 @@ class SftpSim:
             self._thread.join(timeout=5)
 
 
-def purchase_orders(seed: int, count: int, partner: str = "AAAAAAAAAA", us: str = "test22222") -> list[tuple[str, bytes]]:
+def purchase_orders(seed: int, count: int, partner: str = "AAAAAAAAAA",
+                    us: str = "test22222") -> list[tuple[str, bytes]]:
     """`count` X12 850 files from a seeded generator: (file name, bytes); same seed, same files."""
     rng = random.Random(seed)
     day = dt.datetime(2026, 1, 5, 9, 30) + dt.timedelta(days=rng.randrange(300))

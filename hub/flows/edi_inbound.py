@@ -176,7 +176,8 @@ def _with_hub_glns(store: Store, partner: Partner, interchanges: list[Interchang
         return partner
     c, ident = customer.c, customer_identity.c
     with store.engine.connect() as conn:
-        rows = conn.execute(select(c.gln, ident.system, ident.external_id).join(customer_identity, ident.customer_id == c.id)
+        rows = conn.execute(select(c.gln, ident.system, ident.external_id)
+                            .join(customer_identity, ident.customer_id == c.id)
                             .where(c.gln.in_(sorted(glns))).order_by(ident.system, ident.external_id)).all()
     found: dict[str, Ref] = {}
     for gln, system, external_id in rows:

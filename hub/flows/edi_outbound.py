@@ -250,7 +250,8 @@ def _order_by_id(conn: Connection, order_id: int) -> model.Order | None:
     lines = tuple(
         model.OrderLine(r.line_no, Decimal(r.quantity), r.sku, r.gtin, r.description, r.uom,
                         Decimal(r.unit_price) if r.unit_price is not None else None, Decimal(r.quantity_shipped))
-        for r in conn.execute(select(order_line).where(order_line.c.order_id == order_id).order_by(order_line.c.line_no)))
+        for r in conn.execute(select(order_line).where(order_line.c.order_id == order_id)
+                              .order_by(order_line.c.line_no)))
     ship_to = model.Address(**json.loads(row.ship_to)) if row.ship_to else None
     return model.Order(model.Ref(row.system, row.external_id), model.Ref("hub", str(row.customer_id)), "",
                        row.order_date, row.currency, row.kind, row.status, row.po_number, row.requested_date,

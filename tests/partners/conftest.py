@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pytest
 
+from hub.model import Batch, Customer, InboundMessage, Ref
+
 SSHD = Path("/usr/sbin/sshd")
 
 
@@ -136,10 +138,6 @@ def partner_root(sshd: Sshd, tmp_path: Path) -> Path:
 def partners(sshd: Sshd, partner_root: Path, store, monkeypatch: pytest.MonkeyPatch):
     """The demo partners acme (X12) and eurotrade (EDIFACT) on the test sshd, and their customers
     in the hub (created first, as the ERP would)."""
-    import datetime as dt
-
-    from hub.model import Batch, Customer, InboundMessage, Ref
-
     for pid in ("acme", "eurotrade"):
         monkeypatch.setenv(f"AIRFLOW_CONN_WAYBILL_PARTNER_{pid.upper()}", sshd.connection())
     customers = [Customer(Ref("erp", "C-1001"), "ACME Retail", "2026-01-01"),

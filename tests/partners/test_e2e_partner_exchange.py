@@ -22,7 +22,7 @@ from hub import message_log
 from hub.edi_state import StoreLedger
 from hub.flows import edi_inbound, edi_outbound
 from hub.model import Batch, InboundMessage, Invoice, InvoiceLine, Ref, Shipment
-from hub.schema import customer, customer_identity, order_line, orders
+from hub.schema import customer, order_line, orders
 
 pytestmark = [pytest.mark.sftp, pytest.mark.e2e]
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
