@@ -115,6 +115,9 @@ def to_order(system: str, rec: dict[str, Any], lines: Sequence[dict[str, Any]]) 
     ordered = sorted(lines, key=lambda ln: (ln.get("sequence") or 0, ln["id"]))
     out_lines = tuple(_line(i, ln) for i, ln in enumerate(ordered))
     shipping = rec.get("partner_shipping_id")
+    # The delivery address is a partner of its own; only its name travels with the order, so it is
+    # kept only when it differs from the customer.
+    ship_to = _m2o(shipping, "order.partner_shipping_id")[1] if shipping and shipping != rec["partner_id"] else None
     return model.Order(
         ref=order_ref(system, str(rec["name"])), customer=customer_ref(system, partner_id),
         version=_version(rec, "order"), order_date=_date(rec.get("date_order"), "order.date_order"),
@@ -123,23 +126,43 @@ def to_order(system: str, rec: dict[str, Any], lines: Sequence[dict[str, Any]]) 
         requested_date=_date(rec["commitment_date"], "order.commitment_date") if rec.get("commitment_date") else None,
         amount_untaxed=_dec(rec.get("amount_untaxed"), "order.amount_untaxed"),
         amount_total=_dec(rec.get("amount_total"), "order.amount_total"),
-        ship_to=model.Address(kind="shipping", name=_m2o(shipping, "order.partner_shipping_id")[1]) if shipping else None,
+        ship_to=model.Address(kind="shipping", name=ship_to) if ship_to else None,
         lines=out_lines,
     )
 
 
 def _line(i: int, ln: dict[str, Any]) -> model.OrderLine:
+    # Hot path (every order line of every sync): plain conversions; on any failure the checked
+    # reading below names the field.
+    try:
+        product = ln["product_id"][1]
+        uom = ln.get("product_uom")
+        return model.OrderLine(
+            line_no=i + 1, quantity=Decimal(str(ln["product_uom_qty"])), sku=_sku(product),
+            description=ln.get("name") or None, uom=UOM.get(uom[1], "EA") if uom else "EA",
+            unit_price=Decimal(str(ln["price_unit"])), quantity_shipped=Decimal(str(ln.get("qty_delivered") or 0)),
+        )
+    except (KeyError, IndexError, TypeError, ValueError, ArithmeticError):
+        return _line_checked(i, ln)
+
+
+def _line_checked(i: int, ln: dict[str, Any]) -> model.OrderLine:
     path = f"order.lines[{i}]"
     _, product = _m2o(ln.get("product_id"), f"{path}.product_id")
-    code = _CODE.match(product)
     uom = ln.get("product_uom")
     return model.OrderLine(
         line_no=i + 1, quantity=_dec(ln.get("product_uom_qty"), f"{path}.product_uom_qty"),
-        sku=code.group(1) if code else None, description=_s(ln.get("name")),
+        sku=_sku(product), description=_s(ln.get("name")),
         uom=UOM.get(_m2o(uom, f"{path}.product_uom")[1], "EA") if uom else "EA",
         unit_price=_dec(ln.get("price_unit"), f"{path}.price_unit"),
         quantity_shipped=_dec(ln.get("qty_delivered") or 0, f"{path}.qty_delivered"),
     )
+
+
+def _sku(display_name: str) -> str | None:
+    """The internal reference of a product's display name "[SKU-00042] Pallet wrap"."""
+    code = _CODE.match(display_name)
+    return code.group(1) if code else None
 
 
 def _order_status(state: Any, lines: tuple[model.OrderLine, ...]) -> str:

@@ -131,8 +131,11 @@ class Model:
         for r in records:
             self.rows[r["id"]] = {k: v for k, v in r.items() if not k.startswith("_")}
         self.index = sorted((r.get("write_date") or "", i) for i, r in self.rows.items())
+        #: field -> value -> ids, built on first use, as a database index on a foreign key
+        self.by_value: dict[str, dict[Any, list[int]]] = {}
 
     def put(self, row: dict[str, Any]) -> None:
+        self.by_value.clear()
         old = self.rows.get(row["id"])
         if old is not None:
             del self.index[bisect.bisect_left(self.index, (old.get("write_date") or "", row["id"]))]
@@ -142,7 +145,10 @@ class Model:
     def search(self, domain: list, offset: int = 0, limit: int | None = None, order: str | None = None) -> list[dict]:
         pred, bound = compile_domain(domain)
         wanted = offset + limit if limit else None
-        if _norm(order) == INDEX_ORDER:
+        lookup = self._lookup(domain)
+        if lookup is not None:
+            found = sorted((self.rows[i] for i in lookup), key=_sort_key(order))
+        elif _norm(order) == INDEX_ORDER:
             start = bisect.bisect_left(self.index, (bound, 0)) if bound else 0
             found = []
             for _, rid in self.index[start:] if start else self.index:
@@ -154,6 +160,25 @@ class Model:
         else:
             found = sorted((r for r in self.rows.values() if pred(r)), key=_sort_key(order))
         return found[offset:wanted]
+
+
+    def _lookup(self, domain: list) -> list[int] | None:
+        """Ids matching a single `[field, "in" | "=", value]` term through a value index, else None."""
+        if len(domain) != 1 or not isinstance(domain[0], (list, tuple)) or domain[0][1] not in ("in", "="):
+            return None
+        field, op, value = domain[0]
+        if field == "id":
+            index = None
+        else:
+            index = self.by_value.get(field)
+            if index is None:
+                index = self.by_value[field] = {}
+                for rid, row in self.rows.items():
+                    index.setdefault(_value(row.get(field, False)), []).append(rid)
+        values = value if op == "in" else [value]
+        if index is None:
+            return [v for v in values if v in self.rows]
+        return [rid for v in values for rid in index.get(v, ())]
 
 
 def _norm(order: str | None) -> str:
@@ -174,7 +199,7 @@ class ErpSim:
     def __init__(self, folder: Path, seed: int = 1, data: gen.Dataset | None = None, db: str = "waybill",
                  login: str = "admin", password: str = "admin", api_key: str = "waybill-api-key",
                  **sizes: int) -> None:
-        data = data or gen.generate(seed, **sizes)
+        data = data or gen.generate(seed, logistics=False, **sizes)  # the ERP part is the same either way
         self.db, self.login, self.password, self.api_key = db, login, password, api_key
         self.uid = 2
         self.lock = threading.RLock()

@@ -3,14 +3,17 @@
 For one (system, stream): read the stream's cursor from the store, fetch pages after it, map each
 page with a pure mapping into an InboundMessage (entities, plus a Reject for every record that
 cannot be mapped) and apply it with the cursor after that page, so data, cursor and outbox rows
-commit together and a crash resumes from the last applied page. Empty pages write nothing.
+commit together and a crash resumes from the last applied page. Empty pages write nothing. The
+next page is fetched and mapped while the current one is stored (read_ahead).
 """
 
 from __future__ import annotations
 
 import json
+import threading
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from queue import Full, Queue
 from typing import Any, TypeVar
 
 from connectors.pages import Page
@@ -32,11 +35,14 @@ COUNT_KEYS = ("pages", "received", "stored", "unchanged", "duplicates", "dead", 
 def pull(store: Store, system: str, stream: str, fetch: Fetch, map_page: MapPage) -> dict[str, int]:
     """One incremental pass over a stream; returns its counts (COUNT_KEYS)."""
     counts: Counter[str] = Counter({k: 0 for k in COUNT_KEYS})
-    for page in fetch(store.get_cursor(system, stream)):
+    # Mapping runs in the read-ahead thread too: it overlaps the store's writes, which release the GIL.
+    pages = ((page, to_message(page, map_page) if page.records else None)
+             for page in fetch(store.get_cursor(system, stream)))
+    for page, message in read_ahead(pages):
         counts["pages"] += 1
-        if not page.records:
+        if message is None:
             continue
-        result = store.apply(model.Batch(system, stream, [to_message(page, map_page)], cursor=page.cursor))
+        result = store.apply(model.Batch(system, stream, [message], cursor=page.cursor))
         counts["received"] += len(page.records)
         counts["stored"] += result.inserted + result.updated
         counts["unchanged"] += result.unchanged + result.stale
@@ -46,6 +52,43 @@ def pull(store: Store, system: str, stream: str, fetch: Fetch, map_page: MapPage
         counts["published"] += result.outbox
     event(log, "pulled", system=system, stream=stream, **counts)
     return dict(counts)
+
+
+def read_ahead(pages: Iterable[T]) -> Iterator[T]:
+    """Iterate `pages` with the next one fetched in a thread meanwhile, so that the source's
+    serving time and our mapping and storing overlap. Order is kept; an error of the fetch is
+    raised where its page would have been; stopping early stops the fetching."""
+    queue: Queue[tuple[str, Any]] = Queue(maxsize=1)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for page in pages:
+                while not stop.is_set():
+                    try:
+                        queue.put(("page", page), timeout=0.1)
+                        break
+                    except Full:
+                        continue
+                if stop.is_set():
+                    return
+            queue.put(("end", None))
+        except BaseException as err:  # noqa: BLE001 - handed over to the consumer as is
+            queue.put(("error", err))
+
+    worker = threading.Thread(target=produce, name="read-ahead", daemon=True)
+    worker.start()
+    try:
+        while True:
+            kind, item = queue.get()
+            if kind == "end":
+                return
+            if kind == "error":
+                raise item
+            yield item
+    finally:
+        stop.set()
+        worker.join(timeout=5)
 
 
 def to_message(page: Page, map_page: MapPage) -> model.InboundMessage:
