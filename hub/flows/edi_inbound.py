@@ -241,7 +241,7 @@ def _acknowledgment(ic: Interchange, profile: PartnerProfile, store: Store | Non
     """Our 997/999/CONTRL (+TA1) for `ic`, as the profile asks; none for acknowledgments themselves."""
     if profile.sends_ack == "none" or store is None:
         return None
-    if ic.messages and all(m.type in ACK_TYPES for m in ic.messages) and not ic.issues:
+    if all(m.type in ACK_TYPES for m in ic.messages) and not ic.issues:  # also a TA1-only interchange
         return None
     kind = profile.sends_ack if ic.standard == "X12" else None
     ack = acknowledge(ic, control_numbers=StoreControlNumbers(store), partner_id=profile.id,

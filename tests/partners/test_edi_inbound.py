@@ -174,3 +174,34 @@ def test_slow_upload_is_picked_up_only_when_complete(store, partners: Path) -> N
     assert during["received"] == 0 and order_rows(store) == []
     after = edi_inbound.run(store, partner="acme")
     assert after["received"] == 1 and after["stored"] == 1 and after["dead"] == 0
+
+
+def test_crash_after_the_ack_went_out_stores_once_and_acks_once(store, partners: Path, monkeypatch) -> None:
+    (partners / "inbox" / "po.x12").write_bytes((DATA / X12_850).read_bytes())
+    real = edi_inbound._send_acks
+
+    def send_then_crash(*args, **kwargs):
+        real(*args, **kwargs)
+        raise KeyboardInterrupt("worker killed")
+
+    monkeypatch.setattr(edi_inbound, "_send_acks", send_then_crash)
+    with pytest.raises(KeyboardInterrupt):
+        edi_inbound.run(store, partner="acme")
+    monkeypatch.setattr(edi_inbound, "_send_acks", real)
+    counts = edi_inbound.run(store, partner="acme")
+    assert counts["stored"] == 1 and counts["published"] == 0
+    assert len(order_rows(store)) == 1 and len(list((partners / "outbox").iterdir())) == 1
+
+
+def test_ta1_only_interchange_updates_the_ledger_and_is_not_acknowledged(store, partners: Path) -> None:
+    from edi.hooks import OutboundKey
+    from hub.edi_state import StoreLedger
+
+    key = OutboundKey("X12", "test22222", "AAAAAAAAAA", "interchange", "000000042")
+    StoreLedger(store).expect(key, ["0001"])
+    (partners / "inbox" / "ta1.x12").write_bytes(
+        b"ISA*00*          *00*          *08*AAAAAAAAAA     *ZZ*test22222      *261120*0800*U*00401*"
+        b"000000901*0*P*>~TA1*000000042*261120*0759*R*022~IEA*0*000000901~")
+    counts = edi_inbound.run(store, partner="acme")
+    assert counts["received"] == 1 and counts["published"] == 0
+    assert StoreLedger(store).state(key) == "R"
