@@ -133,13 +133,14 @@ def register(subparsers: Any) -> None:
     p.add_argument("--json", action="store_true", help="machine-readable summary")
     p.add_argument("--seed", type=int, default=SEED, help="seed of the simulators' data")
     p.add_argument("--serve", action="store_true",
-                   help="instead: keep the simulators running under `airflow standalone` (UI on 127.0.0.1:8080)")
+                   help="instead: keep the simulators running under `airflow standalone` (UI on 127.0.0.1:PORT)")
+    p.add_argument("--port", type=int, default=8080, help="with --serve: port of the Airflow UI and API")
     p.set_defaults(func=cmd_demo)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
     if args.serve:
-        return serve(seed=args.seed, progress=sys.stderr)
+        return serve(seed=args.seed, port=args.port, progress=sys.stderr)
     summary = run(seed=args.seed, progress=sys.stderr)
     print(json.dumps(summary, indent=2) if args.json else render(summary))
     return 0 if all(f["state"] in ("success", "not installed") for f in summary["flows"].values()) else 1
@@ -173,7 +174,7 @@ def run(seed: int = SEED, progress: TextIO = sys.stderr) -> dict[str, Any]:
     return summary
 
 
-def serve(seed: int = SEED, progress: TextIO = sys.stderr) -> int:
+def serve(seed: int = SEED, port: int = 8080, progress: TextIO = sys.stderr) -> int:
     """Start the simulators and `airflow standalone` on the same home, with every DAG unpaused, so
     the flows run on their schedules; runs until Ctrl-C, which stops everything."""
     home = settings().home
@@ -184,9 +185,12 @@ def serve(seed: int = SEED, progress: TextIO = sys.stderr) -> int:
         _say(progress, f"preparing the Airflow home {af_home} (airflow db migrate)")
         airflow_home.prepare(af_home, af_home / "standalone.log")
         env = {**os.environ, "WAYBILL_HOME": str(home), "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
+               # tasks reach the Execution API on the api-server: the two must move together
+               "AIRFLOW__API__PORT": str(port),
+               "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
                # standalone starts its components as `airflow` from PATH: this venv's
                "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
-        _say(progress, "starting airflow standalone: UI on http://127.0.0.1:8080, user admin, password in "
+        _say(progress, f"starting airflow standalone: UI on http://127.0.0.1:{port}, user admin, password in "
                        f"{af_home / 'simple_auth_manager_passwords.json.generated'}; Ctrl-C stops everything")
         airflow_home.unpause(FLOWS)  # DAGs an earlier demo created stay paused otherwise
         # its own process group, so that one SIGINT reaches all its components and nothing outlives us

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from hub.demo import FLOWS
+from hub.demo import FLOWS, STARTERS
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 BUDGET_S = 300
@@ -38,6 +38,11 @@ def test_demo_runs_every_installed_flow_and_summarises_it(tmp_path: Path) -> Non
     assert done.returncode == (1 if failed else 0)
     assert all(summary["flows"][f]["errors"] for f in failed), "a failed flow names its error"
     assert summary["flows"]["customer_insights"]["state"] == "success"
+    for name, (module, _) in STARTERS.items():
+        assert (summary["simulators"][name] != "not installed") == (importlib.util.find_spec(module) is not None)
+    if summary["flows"]["erp_sync"]["state"] != "not installed":  # the ERP simulator's data reached the hub
+        assert summary["flows"]["erp_sync"]["state"] == "success"
+        assert summary["flows"]["erp_sync"]["stored"] > 0
 
     # the summary's counts are the ones the success callbacks recorded in the hub
     engine = create_engine(summary["store"])
