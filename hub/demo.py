@@ -4,7 +4,8 @@ Starts the simulators (ERP, WMS, TMS, carrier SOAP, CRM, finance, partner SFTP) 
 data, points the AIRFLOW_CONN_WAYBILL_* Connections at them, prepares a SQLite Airflow home under
 the working folder (WAYBILL_HOME/airflow), runs every DAG once for real with `dag.test()` (inbound
 flows first, then insights, then the publishing flows) and prints what each flow moved.
-`--json` prints the same summary machine-readable.
+`--json` prints the same summary machine-readable. `--serve` instead keeps the simulators running
+under `airflow standalone` with the DAGs unpaused, to watch the flows in the Airflow UI.
 
 STARTERS below says how each simulator is started and which Airflow Connections it backs.
 """
