@@ -1,6 +1,7 @@
 """End to end over a real OpenSSH server: partners drop an X12 850 and EDIFACT ORDERS from the
 corpus; the orders appear in the hub; 997 and CONTRL come back; a ship notice (856) and an invoice
-(810) for the 850 go out and pass our own EDI engine; the partner's 997 for them closes the loop."""
+(810) for the 850, a DESADV and an INVOIC for an ORDERS go out and pass our own EDI engine; the
+partner's 997 for them closes the loop."""
 
 from __future__ import annotations
 
@@ -86,11 +87,22 @@ def test_partner_exchange_end_to_end(store, partners: Path, sshd, monkeypatch) -
     inv = Invoice(Ref("erp", "INV-501"), Ref("erp", "C-1001"), "2026-11-21", "INV-501", dt.date(2026, 11, 21),
                   dt.date(2026, 12, 21), "USD", Decimal("576.00"), Decimal("576.00"), order=order_ref,
                   lines=(InvoiceLine(1, Decimal(48), Decimal(12), Decimal(576), sku="17920108", description="KAK"),))
-    store.apply(Batch("wms", "shipments", [InboundMessage(b"shipments", entities=[ship])]))
-    store.apply(Batch("erp", "invoices", [InboundMessage(b"invoices", entities=[inv])]))
+    # ... and the same for one of eurotrade's orders: DESADV and INVOIC
+    euro_ref = Ref("edi:eurotrade", "ORDERS/123")
+    euro_ship = Shipment(Ref("wms", "SHP-78"), "2026-11-20", "DHL", tracking_number="JD0146000033",
+                         sscc="387123450000000014", order_refs=(euro_ref,), ship_date=dt.date(2026, 11, 20))
+    euro_inv = Invoice(Ref("erp", "INV-502"), Ref("erp", "C-2002"), "2026-11-21", "INV-502", dt.date(2026, 11, 21),
+                       dt.date(2026, 12, 21), "EUR", Decimal("130.00"), Decimal("130.00"), order=euro_ref,
+                       lines=(InvoiceLine(1, Decimal(65), Decimal(2), Decimal(130), sku="8712345004002"),))
+    store.apply(Batch("wms", "shipments", [InboundMessage(b"shipments", entities=[ship, euro_ship])]))
+    store.apply(Batch("erp", "invoices", [InboundMessage(b"invoices", entities=[inv, euro_inv])]))
     out = edi_outbound.run(store)
-    assert out["published"] == 2 and out["dead"] == 0
+    assert out["published"] == 4 and out["dead"] == 0
     assert edi_outbound.run(store)["received"] == 0  # delivered rows are not sent again
+    euro_docs = [ic for n, ics in read_folder(eurotrade_root / "outbox").items() if not n.startswith("ack_")
+                 for ic in ics]
+    assert sorted(ic.messages[0].type for ic in euro_docs) == ["DESADV", "INVOIC"]
+    assert all(ic.accepted and ic.messages[0].validated for ic in euro_docs)
 
     sent = {n: ics for n, ics in read_folder(partners / "outbox").items() if not n.startswith("ack_")}
     docs = {ic.messages[0].type: ic for ics in sent.values() for ic in ics}
