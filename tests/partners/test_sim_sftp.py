@@ -76,3 +76,23 @@ def test_paths_outside_the_root_are_refused(server: sim.SftpSim, tmp_path: Path)
         sftp = c._connect()
         with pytest.raises(PermissionError):
             sftp.listdir("/../../")
+
+
+def test_runs_as_a_process(tmp_path: Path) -> None:
+    """`python -m sim.sftp` prints where it listens and its host key; a pinned client lists the orders."""
+    import re
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-m", "sim.sftp", "--folder", str(tmp_path / "p"), "--port", "0",
+                             "--password", "secret", "--orders", "2"], stdout=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline()
+        port, key = re.search(r"sftp://127\.0\.0\.1:(\d+) .*host key: (.+)$", line.strip()).groups()
+        settings = SftpSettings("edi:acme", "127.0.0.1", int(port), "acme", password="secret", host_key=key,
+                                inbox="inbox")
+        with SftpClient(settings) as c:
+            assert sorted(c.listing()) == [name for name, _ in sim.purchase_orders(1, 2)]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
