@@ -105,14 +105,13 @@ def _ship_to(parties: dict[str, list[Segment]]) -> Address | None:
     if not loop:
         return None
     n1 = loop[0]
-    n3 = next((s for s in loop if s[0] == "N3"), None)
+    n3 = next((s for s in loop if s[0] == "N3"), ["N3"])
     n4 = next((s for s in loop if s[0] == "N4"), None)
-    gln = text(n1, 4) if text(n1, 3) == "UL" else None
+    city, postal, country = (text(n4, 1), text(n4, 3), text(n4, 4) or "US") if n4 else ("", "", None)
     return Address(
-        kind="shipping", name=text(n1, 2) or None, gln=gln,
-        street=" ".join(p for p in (text(n3, 1), text(n3, 2)) if p) or None if n3 else None,
-        city=text(n4, 1) or None if n4 else None, postal_code=text(n4, 3) or None if n4 else None,
-        country=(text(n4, 4) or "US") if n4 else None,
+        kind="shipping", name=text(n1, 2) or None, gln=text(n1, 4) if text(n1, 3) == "UL" else None,
+        street=" ".join(p for p in (text(n3, 1), text(n3, 2)) if p) or None,
+        city=city or None, postal_code=postal or None, country=country,
     )
 
 
