@@ -1,6 +1,6 @@
 """UN/EDIFACT ORDERS (D96A and later, EANCOM) -> canonical Order.
 
-BGM 1004 document number (the order's key and PO number), DTM 137 order date, DTM 2/64/69
+BGM 1004 document number (the order's key and PO number; 1225 function 1 = cancellation), DTM 137 order date, DTM 2/64/69
 requested delivery, CUX currency, NAD BY/DP/ST/IV parties (C082 party id, agency 9 = GLN) with
 name and address, LIN lines (C212 item id: EN/SRV are GTINs, else a SKU; PIA SA/IN/BP add SKUs),
 QTY 21 ordered quantity, PRI AAA/AAB price, IMD description.
@@ -43,7 +43,8 @@ def order_orders(message: Message, interchange: Interchange, ctx: PartnerContext
     return Order(
         ref=Ref(ctx.system, f"ORDERS/{number}"), customer=customer,
         version=interchange_version(interchange, message), order_date=date(w, ordered, 1, 2, text(ordered, 1, 3)),
-        currency=(text(cux, 1, 2) if cux else "") or ctx.currency, kind="sale", status="confirmed",
+        currency=(text(cux, 1, 2) if cux else "") or ctx.currency, kind="sale",
+        status="cancelled" if text(bgm, 3) == "1" else "confirmed",
         po_number=number, requested_date=date(w, requested, 1, 2, text(requested, 1, 3)) if requested else None,
         amount_untaxed=total, ship_to=_address(parties.get("DP") or parties.get("ST")), lines=lines,
     )

@@ -3,7 +3,7 @@
 Pure functions of a parsed, validated transaction set. Field paths in errors follow the set:
 "850/4567/PO1[2]/PO102".
 
-850: BEG03 PO number, BEG05 order date, CUR02 currency, DTM 002/010 requested date, N1 loops for
+850: BEG03 PO number, BEG05 order date, BEG01 01 (cancellation) cancels, CUR02 currency, DTM 002/010 requested date, N1 loops for
 the buyer (BY) and ship-to (ST) with N3/N4, PO1 lines (qty, unit, price, product id pairs: UP/EN/UK
 are GTINs, VN/VA/SK/BP/IN are SKUs) with PID descriptions.
 940: W05 02 depositor order number (the order's key), W05 03 PO number, G62 10 requested ship date,
@@ -50,7 +50,7 @@ def order_850(message: Message, interchange: Interchange, ctx: PartnerContext) -
     return Order(
         ref=Ref(ctx.system, f"850/{po}"), customer=customer, version=interchange_version(interchange, message),
         order_date=date(w, beg, 5), currency=(text(cur, 2) if cur else "") or ctx.currency, kind="sale",
-        status="confirmed", po_number=po, requested_date=date(w, requested, 2) if requested else None,
+        status="cancelled" if text(beg, 1) == "01" else "confirmed", po_number=po, requested_date=date(w, requested, 2) if requested else None,
         amount_untaxed=_total(lines), ship_to=_ship_to(parties), lines=lines,
     )
 

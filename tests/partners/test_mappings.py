@@ -150,3 +150,10 @@ def test_profile_status_codes_must_be_canonical(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("WAYBILL_PARTNERS", str(tmp_path))
     with pytest.raises(ConfigError, match="status_codes"):
         load_partner("eurotrade")
+
+
+def test_cancellation_purpose_cancels_the_order() -> None:
+    raw = (Path(__file__).resolve().parents[1] / "data" / "partners" /
+           "bots_x12_850_fixed_x12_850tofixed_850_850-004010-01.x12").read_bytes()
+    [order] = read_file(raw.replace(b"BEG*00*SA", b"BEG*01*SA"), load_partner("acme")).inbound.entities
+    assert order.status == "cancelled"
