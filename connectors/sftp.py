@@ -9,6 +9,7 @@ password or a private key; extras:
     inbox, outbox   remote folders (default "inbox", "outbox")
     archive         remote folder for picked-up files; "" deletes them instead (default "archive")
     in_progress     name suffixes the partner uses while uploading (default .tmp .part .filepart)
+    pattern         shell pattern of the names to pick up (default "*")
     settle_seconds  pause between the two listings that prove a file complete (default 1)
     connect_timeout, timeout, max_attempts, max_seconds
 
@@ -21,6 +22,7 @@ with tenacity, bounded in attempts and time, on a fresh connection.
 from __future__ import annotations
 
 import base64
+import fnmatch
 import hashlib
 import io
 import posixpath
@@ -78,6 +80,7 @@ class SftpSettings:
     outbox: str = "outbox"
     archive: str = "archive"
     in_progress: tuple[str, ...] = (".tmp", ".part", ".filepart")
+    pattern: str = "*"
     settle_seconds: float = 1.0
     connect_timeout: float = 10.0
     timeout: float = 30.0
@@ -103,6 +106,7 @@ class SftpSettings:
             known_hosts=x.get("known_hosts"), inbox=x.get("inbox", cls.inbox),
             outbox=x.get("outbox", cls.outbox), archive=x.get("archive", cls.archive),
             in_progress=tuple(suffixes.split() if isinstance(suffixes, str) else suffixes),
+            pattern=x.get("pattern", cls.pattern),
             settle_seconds=float(x.get("settle_seconds", cls.settle_seconds)),
             connect_timeout=float(x.get("connect_timeout", cls.connect_timeout)),
             timeout=float(x.get("timeout", cls.timeout)),
@@ -251,10 +255,11 @@ class SftpClient:
         return self._call("list", run)
 
     def ready_files(self) -> list[RemoteFile]:
-        """Inbox files that are complete: not named as in progress and unchanged over two listings."""
+        """Inbox files matching the pattern that are complete: not named as in progress and unchanged
+        over two listings."""
         first = self.listing()
         time.sleep(self.s.settle_seconds)
-        second = self.listing()
+        second = {n: f for n, f in self.listing().items() if fnmatch.fnmatchcase(n, self.s.pattern)}
         ready = [f for name, f in sorted(second.items())
                  if not name.endswith(self.s.in_progress) and first.get(name) == f]
         waiting = len(second) - len(ready)

@@ -60,6 +60,13 @@ def test_pickup_skips_in_progress_names_and_growing_files(sshd, partner_root: Pa
     assert (partner_root / "archive" / "done.edi").read_bytes() == data
 
 
+def test_pattern_limits_pickup(sshd, partner_root: Path) -> None:
+    for name in ("a.x12", "b.edi", "notes.txt"):
+        (partner_root / "inbox" / name).write_bytes(b"x")
+    with client(sshd, pattern="*.x12") as c:
+        assert [f.name for f in c.ready_files()] == ["a.x12"]
+
+
 def test_delete_after_pickup_when_no_archive(sshd, partner_root: Path) -> None:
     (partner_root / "inbox" / "a.edi").write_bytes(b"x")
     with client(sshd, archive="") as c:
