@@ -306,6 +306,8 @@ def process_file(store: Store, partner: Partner, client: SftpClient, f: RemoteFi
         result = store.apply(model.Batch(system, STREAM, [inbound]))
         counts.update(stored=result.inserted + result.updated, unchanged=result.unchanged,
                       dead=result.dead, rejected=result.rejected)
+        event(log, "edi-file", partner=partner.id, name=f.name, sha256=digest, acks_sent=counts["published"],
+              acknowledged_ours=outcome.acknowledged, **result.counts())
         if inbound.rejected_reason:
             _quarantine(store, partner, f.name, raw, inbound.rejected_reason)
     client.done_with(f.name)
