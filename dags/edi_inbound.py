@@ -26,7 +26,8 @@ def edi_inbound() -> None:
         """One small reference per picked-up file: {"partner": id, "file": remote name}."""
         from hub.flows import edi_inbound as flow
 
-        return flow.list_files()
+        partners = sorted(path.stem for path in flow.partners_dir().glob("*.toml"))
+        return [{"partner": p, "file": name} for p in partners for name in flow.ready(p)]
 
     @task(pool="waybill_sftp", outlets=[ORDERS, SHIPMENTS], map_index_template="{{ partner }}/{{ file }}")
     def process_file(partner: str, file: str) -> dict[str, int]:

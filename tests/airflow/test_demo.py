@@ -34,9 +34,9 @@ def test_demo_runs_every_installed_flow_and_summarises_it(tmp_path: Path) -> Non
     for flow, r in summary["flows"].items():
         installed = importlib.util.find_spec(f"hub.flows.{flow}") is not None
         assert (r["state"] != "not installed") == installed, flow
-    failed = [f for f, r in summary["flows"].items() if r["state"] == "failed"]
-    assert done.returncode == (1 if failed else 0)
-    assert all(summary["flows"][f]["errors"] for f in failed), "a failed flow names its error"
+    failed = {f: r.get("errors") for f, r in summary["flows"].items() if r["state"] != "success"
+              and r["state"] != "not installed"}
+    assert failed == {} and done.returncode == 0
     assert summary["flows"]["customer_insights"]["state"] == "success"
     for name, (module, _) in STARTERS.items():
         assert (summary["simulators"][name] != "not installed") == (importlib.util.find_spec(module) is not None)
@@ -51,7 +51,7 @@ def test_demo_runs_every_installed_flow_and_summarises_it(tmp_path: Path) -> Non
     engine.dispose()
     ran = {f for f, r in summary["flows"].items() if r["state"] != "not installed"}
     assert {flow for flow, _, _ in rows} == ran
-    for flow in ran - set(failed):
+    for flow in ran:
         recorded = [json.loads(c) for f, s, c in rows if f == flow and s == "success" and c]
         assert recorded, flow
         assert summary["flows"][flow]["received"] == sum(c.get("received", 0) for c in recorded)
