@@ -79,10 +79,15 @@ def _date(v: Any, path: str) -> dt.date:
 
 
 def _version(rec: dict[str, Any], path: str) -> str:
+    """write_date as a version (model.version_of's form); Odoo's usual form is cut, not reformatted."""
     try:
-        return model.version_of(dt.datetime.fromisoformat(str(rec["write_date"])))
+        stamp = rec["write_date"]
+        when = dt.datetime.fromisoformat(str(stamp))  # validates
     except (KeyError, ValueError):
         raise RecordRejected(f"not a timestamp: {rec.get('write_date')!r}", f"{path}.write_date") from None
+    if len(stamp) == 19 and stamp[10] == " ":
+        return f"{stamp[:10]}T{stamp[11:]}.000000"
+    return model.version_of(when)
 
 
 # --- inbound -------------------------------------------------------------------------------------
@@ -131,16 +136,43 @@ def to_order(system: str, rec: dict[str, Any], lines: Sequence[dict[str, Any]]) 
     )
 
 
+class _Memo(dict):  # type: ignore[type-arg]
+    """A bounded memo of a pure conversion: quantities, prices and product names repeat a lot."""
+
+    def __init__(self, convert: Callable[[Any], Any], size: int = 50_000) -> None:
+        super().__init__()
+        self.convert, self.size = convert, size
+
+    def __missing__(self, key: Any) -> Any:
+        if len(self) >= self.size:
+            self.clear()
+        value = self[key] = self.convert(key)
+        return value
+
+
+# Keyed by the value's repr: 1, 1.0 and True hash alike but are not the same Decimal.
+_DECIMAL = _Memo(lambda text: Decimal(text))
+
+
+def _sku(display_name: str) -> str | None:
+    """The internal reference of a product's display name "[SKU-00042] Pallet wrap"."""
+    code = _CODE.match(display_name)
+    return code.group(1) if code else None
+
+
+_SKU = _Memo(_sku)
+
+
 def _line(i: int, ln: dict[str, Any]) -> model.OrderLine:
-    # Hot path (every order line of every sync): plain conversions; on any failure the checked
-    # reading below names the field.
+    # Hot path (every order line of every sync): memoised plain conversions; on any failure the
+    # checked reading below names the field.
     try:
-        product = ln["product_id"][1]
         uom = ln.get("product_uom")
         return model.OrderLine(
-            line_no=i + 1, quantity=Decimal(str(ln["product_uom_qty"])), sku=_sku(product),
+            line_no=i + 1, quantity=_DECIMAL[repr(ln["product_uom_qty"])], sku=_SKU[ln["product_id"][1]],
             description=ln.get("name") or None, uom=UOM.get(uom[1], "EA") if uom else "EA",
-            unit_price=Decimal(str(ln["price_unit"])), quantity_shipped=Decimal(str(ln.get("qty_delivered") or 0)),
+            unit_price=_DECIMAL[repr(ln["price_unit"])],
+            quantity_shipped=_DECIMAL[repr(ln.get("qty_delivered") or 0)],
         )
     except (KeyError, IndexError, TypeError, ValueError, ArithmeticError):
         return _line_checked(i, ln)
@@ -157,12 +189,6 @@ def _line_checked(i: int, ln: dict[str, Any]) -> model.OrderLine:
         unit_price=_dec(ln.get("price_unit"), f"{path}.price_unit"),
         quantity_shipped=_dec(ln.get("qty_delivered") or 0, f"{path}.qty_delivered"),
     )
-
-
-def _sku(display_name: str) -> str | None:
-    """The internal reference of a product's display name "[SKU-00042] Pallet wrap"."""
-    code = _CODE.match(display_name)
-    return code.group(1) if code else None
 
 
 def _order_status(state: Any, lines: tuple[model.OrderLine, ...]) -> str:
