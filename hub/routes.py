@@ -10,7 +10,8 @@ from __future__ import annotations
 ROUTES: dict[str, tuple[tuple[str, frozenset[str] | None], ...]] = {
     "customer": (("crm", None),),
     "customer_fact": (("crm", None),),
-    "order": (("crm", None), ("erp", frozenset({"edi"}))),
+    # Orders that partners sent go to the ERP and are answered to the partner (855/ORDRSP).
+    "order": (("crm", None), ("erp", frozenset({"edi"})), ("edi", frozenset({"edi"}))),
     "shipment": (("crm", None), ("edi", None)),
     "invoice": (("edi", frozenset({"erp"})),),
 }

@@ -97,7 +97,7 @@ def test_partner_exchange_end_to_end(store, partners: Path, sshd, monkeypatch) -
     store.apply(Batch("wms", "shipments", [InboundMessage(b"shipments", entities=[ship, euro_ship])]))
     store.apply(Batch("erp", "invoices", [InboundMessage(b"invoices", entities=[inv, euro_inv])]))
     out = edi_outbound.run(store)
-    assert out["published"] == 4 and out["dead"] == 0
+    assert out["published"] == 5 and out["dead"] == 0  # acme also gets an 855 for its order
     assert edi_outbound.run(store)["received"] == 0  # delivered rows are not sent again
     euro_docs = [ic for n, ics in read_folder(eurotrade_root / "outbox").items() if not n.startswith("ack_")
                  for ic in ics]
@@ -106,7 +106,7 @@ def test_partner_exchange_end_to_end(store, partners: Path, sshd, monkeypatch) -
 
     sent = {n: ics for n, ics in read_folder(partners / "outbox").items() if not n.startswith("ack_")}
     docs = {ic.messages[0].type: ic for ics in sent.values() for ic in ics}
-    assert sorted(docs) == ["810", "856"]
+    assert sorted(docs) == ["810", "855", "856"]
     for ic in docs.values():
         assert ic.accepted and ic.messages[0].validated, [i.message for m in ic.messages for i in m.issues]
         assert (ic.sender, ic.receiver) == ("test22222", "AAAAAAAAAA")
