@@ -61,7 +61,8 @@ def raw_read(url: str, page_size: int) -> int:
 
     def call(model: str, args: list, kwargs: dict) -> list:
         payload = {"jsonrpc": "2.0", "method": "call", "id": 1, "params": {
-            "service": "object", "method": "execute_kw", "args": ["waybill", 2, "admin", model, "search_read", args, kwargs]}}
+            "service": "object", "method": "execute_kw",
+            "args": ["waybill", 2, "admin", model, "search_read", args, kwargs]}}
         return json.loads(session.post(url + "/jsonrpc", json=payload, timeout=60).content)["result"]
 
     cursor, total = erp.Cursor(), 0

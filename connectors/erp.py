@@ -125,7 +125,9 @@ class ErpConnector:
         self.page_size = int(conn.extra.get("page_size", 500))
         self.overlap = int(conn.extra.get("overlap_seconds", OVERLAP_SECONDS))
         base = ConnectionInfo(conn.conn_id, conn.conn_type, conn.host, conn.port, extra=conn.extra)
-        headers = {"Authorization": f"bearer {self.secret}", "X-Odoo-Database": self.db} if self.protocol == "json2" else {}
+        headers = {}
+        if self.protocol == "json2":
+            headers = {"Authorization": f"bearer {self.secret}", "X-Odoo-Database": self.db}
         self.http = http_client(base, system, headers)
         self._uid: int | None = None
 
@@ -185,7 +187,9 @@ class ErpConnector:
                                               {"order": "id asc"}, stream)
                 related["lines"] = lines
                 parts += [b',"lines":', lines_body]
-            key = f"{spec.model} {rows[0]['write_date']}/{rows[0]['id']}..{rows[-1]['write_date']}/{rows[-1]['id']}" if rows else spec.model
+            key = spec.model
+            if rows:
+                key += f" {rows[0]['write_date']}/{rows[0]['id']}..{rows[-1]['write_date']}/{rows[-1]['id']}"
             cur.advance(rows, self.overlap)
             yield Page(b"".join(parts) + b"}", key, rows, cur.dump() if rows else cursor, related)
             if len(rows) < self.page_size:
@@ -228,7 +232,8 @@ def _result(model: str, method: str, body: bytes) -> Any:
         raise ErpError(model, method, "InvalidResponse", f"not JSON: {body[:120]!r}") from None
     if "error" in data:
         err = data["error"].get("data") or {}
-        raise ErpError(model, method, err.get("name") or "OdooError", err.get("message") or data["error"].get("message", ""))
+        message = err.get("message") or data["error"].get("message", "")
+        raise ErpError(model, method, err.get("name") or "OdooError", message)
     return data.get("result")
 
 

@@ -53,7 +53,8 @@ def to_stock(system: str, rec: dict[str, Any]) -> model.StockLevel:
     return model.StockLevel(
         ref=Ref(system, stock_key(rec)), item=str(rec.get("sku") or ""), location=str(rec.get("location") or ""),
         on_hand=_qty(rec.get("on_hand"), "stock.on_hand"), allocated=_qty(rec.get("allocated"), "stock.allocated"),
-        as_of=_when(rec.get("updated_at"), "stock.updated_at"), version=_seq(rec, "stock"), gtin=rec.get("gtin") or None,
+        as_of=_when(rec.get("updated_at"), "stock.updated_at"), version=_seq(rec, "stock"),
+        gtin=rec.get("gtin") or None,
     )
 
 

@@ -221,7 +221,8 @@ def _invoices(rng: random.Random, partners: list[dict], sales: list[dict],
         paid_share = 1.0 if (r < 0.7 and (overdue or r < 0.3)) else 0.4 if r < 0.85 else 0.0
         paid = round(total * paid_share, 2)
         # part payments: a paid invoice is sometimes settled in two instalments
-        instalments = [paid] if paid_share < 1 or rng.random() < 0.75 else [round(paid / 2, 2), round(paid - round(paid / 2, 2), 2)]
+        half = round(paid / 2, 2)
+        instalments = [paid] if paid_share < 1 or rng.random() < 0.75 else [half, round(paid - half, 2)]
         for k, amount in enumerate(a for a in instalments if a > 0):
             when = min(today - dt.timedelta(seconds=1), day + dt.timedelta(days=3 + 9 * k + rng.randint(0, 20)))
             payments.append({"id": len(payments) + 1, "name": f"PBNK1/{len(payments) + 1:05d}",

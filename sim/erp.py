@@ -238,7 +238,8 @@ class ErpSim:
         m = self.models[entry["model"]]
         if entry["op"] == "write":
             if entry["id"] not in m.rows:
-                raise OdooError("odoo.exceptions.MissingError", f"Record {entry['model']}({entry['id']}) does not exist")
+                raise OdooError("odoo.exceptions.MissingError",
+                                f"Record {entry['model']}({entry['id']}) does not exist")
             row = {**m.rows[entry["id"]], **entry["values"]}
         else:
             row = {"id": entry["id"], **entry["values"]}
@@ -344,7 +345,8 @@ class ErpSim:
         for n, command in enumerate(vals.get("order_line") or []):
             line = command[2] if isinstance(command, list) and len(command) == 3 and command[0] == 0 else None
             if line is None:
-                raise OdooError("odoo.exceptions.ValidationError", f"order_line[{n}]: expected a (0, 0, values) command")
+                raise OdooError("odoo.exceptions.ValidationError",
+                                f"order_line[{n}]: expected a (0, 0, values) command")
             product = products.get(line.get("product_id"))
             if product is None:
                 raise OdooError("odoo.exceptions.ValidationError",

@@ -75,10 +75,13 @@ def push_orders(store: Store, erp: connector.ErpConnector, limit: int = 500) -> 
         try:
             if partner_id is None:
                 raise RecordRejected("the customer has no ERP account (res.partner) in the crosswalk", "order.customer")
-            values = mapping.to_sale_order(order, lines, partner_id, erp.product_ids([ln["sku"] for ln in lines if ln["sku"]]))
+            products = erp.product_ids([ln["sku"] for ln in lines if ln["sku"]])
+            values = mapping.to_sale_order(order, lines, partner_id, products)
             outcome, erp_id = erp.create_order(values)
         except (RecordRejected, connector.ErpError) as err:
-            reason = f"{err.reason} at {err.field_path}" if isinstance(err, RecordRejected) and err.field_path else err.reason
+            reason = err.reason
+            if isinstance(err, RecordRejected) and err.field_path:
+                reason += f" at {err.field_path}"
             _settle(store, item, f"erp refused order {order['external_id']}: {reason}", dead=True)
             counts["dead"] += 1
             continue

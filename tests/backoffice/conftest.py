@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -45,7 +46,8 @@ def serve() -> Iterator[Callable[..., SimServer]]:
     """Start simulators (module.start(folder, data=..., faults=...)); all are shut down at the end."""
     running: list[SimServer] = []
 
-    def start(module, folder: Path, data: gen.Dataset, faults: Faults | None = None, **options) -> SimServer:  # type: ignore[no-untyped-def]
+    def start(module: ModuleType, folder: Path, data: gen.Dataset, faults: Faults | None = None,
+              **options: object) -> SimServer:
         server = module.start(folder, SEED, data=data, faults=faults, **options)
         running.append(server)
         return server

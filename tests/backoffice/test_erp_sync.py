@@ -84,7 +84,8 @@ def test_full_then_incremental_sync_lands_exactly_the_erp(store: Store, data, se
     sim.write("sale.order.line", line["id"], {"qty_delivered": line["product_uom_qty"]})
     sim.write("sale.order", line["order_id"][0], {})  # Odoo moves the order's write_date with its lines
     inv = next(i for i in sim.models["account.move"].rows.values() if i["payment_state"] == "not_paid")
-    sim.write("account.move", inv["id"], {"amount_residual": round(inv["amount_total"] / 2, 2), "payment_state": "partial"})
+    sim.write("account.move", inv["id"],
+              {"amount_residual": round(inv["amount_total"] / 2, 2), "payment_state": "partial"})
     sim.execute("sale.order", "create", [{"partner_id": 5, "client_order_ref": "API-1",
                                           "order_line": [[0, 0, {"product_id": 4, "product_uom_qty": 3}]]}], {})
     second = erp_sync.run(store, push=False)

@@ -3,27 +3,31 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
-from hub import message_log
+from hub import message_log, replay
 from hub.flows import erp_sync, tms_delivery, wms_stock
 from hub.schema import customer_identity, delivery_event, shipment, stock_level
 from hub.store import Store
 from mappings.tms import STATUS
+from sim import dataset as gen
 from sim import erp as erp_sim
 from sim import tms as tms_sim
 from sim import wms as wms_sim
 from sim.faults import FaultRates, Faults
+from sim.http_server import SimServer
 from tests.backoffice.conftest import connect
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
-def systems(store: Store, data, serve, sim_folder: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+def systems(store: Store, data: gen.Dataset, serve: Callable[..., SimServer], sim_folder: Path,
+            monkeypatch: pytest.MonkeyPatch) -> Callable[..., tuple[wms_sim.WmsSim, tms_sim.TmsSim]]:
     """Start the three simulators (no faults) and sync the ERP's customers, which shipments name."""
 
     def start(faults: Faults | None = None, page_size: int = 100) -> tuple[wms_sim.WmsSim, tms_sim.TmsSim]:
@@ -55,9 +59,11 @@ def truth(wms: wms_sim.WmsSim, tms: tms_sim.TmsSim) -> dict[str, dict]:
         "stock": {f"{r['sku']}@{r['location']}": (float(r["on_hand"]), float(r["allocated"]))
                   for r in wms.feeds["stock"].rows.values()},
         "shipments": {r["id"]: (r["carrier"], r["tracking_number"], r["packages"][0]["sscc"], len(r["packages"]),
-                                f"res.partner/{r['customer_ref']}", json.dumps([f"erp:sale.order/{o}" for o in r["order_refs"]]))
+                                f"res.partner/{r['customer_ref']}",
+                                json.dumps([f"erp:sale.order/{o}" for o in r["order_refs"]]))
                       for r in wms.feeds["shipments"].rows.values()},
-        "status": expected_status(tms.events, {r["id"]: r["tracking_number"] for r in wms.feeds["shipments"].rows.values()}),
+        "status": expected_status(tms.events,
+                                  {r["id"]: r["tracking_number"] for r in wms.feeds["shipments"].rows.values()}),
         "events": {str(e["id"]) for e in tms.events if e["code"] in STATUS},
     }
 
@@ -80,7 +86,7 @@ def sync_all(store: Store) -> list[dict[str, int]]:
     return [wms_stock.run(store), tms_delivery.run(store)]
 
 
-def test_full_then_incremental_sync_lands_exactly_the_wms_and_tms(store: Store, systems) -> None:  # type: ignore[no-untyped-def]
+def test_full_then_incremental_sync_lands_exactly_the_wms_and_tms(store: Store, systems: Callable) -> None:
     wms, tms = systems()
     wms_counts, tms_counts = sync_all(store)
     assert hub_state(store) == truth(wms, tms)
@@ -124,7 +130,7 @@ def test_full_then_incremental_sync_lands_exactly_the_wms_and_tms(store: Store, 
 @pytest.mark.reliability
 @pytest.mark.slow
 @pytest.mark.parametrize("store", ["sqlite"], indirect=True)
-def test_thirty_percent_transient_faults_give_the_same_hub(store: Store, systems) -> None:  # type: ignore[no-untyped-def]
+def test_thirty_percent_transient_faults_give_the_same_hub(store: Store, systems: Callable) -> None:
     faults = Faults({"*": FaultRates.transient(0.3, retry_after=0, slow_seconds=0.8)}, seed=9)
     wms, tms = systems(faults, page_size=150)
     sync_all(store)
@@ -132,10 +138,8 @@ def test_thirty_percent_transient_faults_give_the_same_hub(store: Store, systems
     assert faults.total() >= 3
 
 
-def test_replay_after_the_mapping_learns_a_code(store: Store, systems, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
-    from hub import replay
-
-    wms, tms = systems()
+def test_replay_after_the_mapping_learns_a_code(store: Store, systems: Callable,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:    wms, tms = systems()
     sync_all(store)
     with store.engine.connect() as c:
         [dead] = message_log.find(c, state="dead", system="tms")

@@ -67,7 +67,8 @@ def test_invoices_credit_notes_and_payments() -> None:
         erp.to_invoice("erp", {**move, "move_type": "in_invoice"})
     assert err.value.field_path == "invoice.move_type"
     pay = erp.to_payment("erp", {"id": 4, "partner_id": [3, "A"], "amount": 20.0, "currency_id": [1, "EUR"],
-                                 "date": "2026-02-10", "reconciled_invoice_ids": [12], "write_date": "2026-02-10 09:00:00"})
+                                 "date": "2026-02-10", "reconciled_invoice_ids": [12],
+                                 "write_date": "2026-02-10 09:00:00"})
     assert pay.invoice == Ref("erp", "account.move/12") and pay.amount == Decimal("20.0")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from sim import erp as erp_sim
 from sim import tms as tms_sim
 from sim import wms as wms_sim
 from sim.erp import compile_domain
+from sim.http_server import SimServer
 
 
 def test_same_seed_same_data_and_realistic_shape(data: gen.Dataset) -> None:
@@ -62,7 +64,8 @@ def test_state_survives_a_restart(data: gen.Dataset, tmp_path: Path) -> None:
     tms = tms_sim.TmsSim(tmp_path, 7, data)
     tms.scan("DLV", "2026-05-01 00:00:00", tracking_number="123")
 
-    erp2, wms2, tms2 = erp_sim.ErpSim(tmp_path, 7, data), wms_sim.WmsSim(tmp_path, 7, data), tms_sim.TmsSim(tmp_path, 7, data)
+    erp2 = erp_sim.ErpSim(tmp_path, 7, data)
+    wms2, tms2 = wms_sim.WmsSim(tmp_path, 7, data), tms_sim.TmsSim(tmp_path, 7, data)
     assert erp2.models["res.partner"].rows[2]["name"] == "Kept"
     assert erp2.models["sale.order"].rows[new_id]["order_line"] == erp.models["sale.order"].rows[new_id]["order_line"]
     assert wms2.feeds["stock"].rows[key]["on_hand"] == 1 and wms2.feeds["stock"].seq == wms.feeds["stock"].seq
@@ -72,7 +75,7 @@ def test_state_survives_a_restart(data: gen.Dataset, tmp_path: Path) -> None:
 
 
 @pytest.mark.e2e
-def test_rest_contracts_auth_and_paging(data: gen.Dataset, serve, sim_folder: Path) -> None:  # type: ignore[no-untyped-def]
+def test_rest_contracts_auth_and_paging(data: gen.Dataset, serve: Callable[..., SimServer], sim_folder: Path) -> None:
     wms = serve(wms_sim, sim_folder, data)
     tms = serve(tms_sim, sim_folder, data)
     auth = {"Authorization": "Bearer wb-token"}
