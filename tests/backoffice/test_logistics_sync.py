@@ -139,7 +139,8 @@ def test_thirty_percent_transient_faults_give_the_same_hub(store: Store, systems
 
 
 def test_replay_after_the_mapping_learns_a_code(store: Store, systems: Callable,
-                                                monkeypatch: pytest.MonkeyPatch) -> None:    wms, tms = systems()
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    wms, tms = systems()
     sync_all(store)
     with store.engine.connect() as c:
         [dead] = message_log.find(c, state="dead", system="tms")
