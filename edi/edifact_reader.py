@@ -5,6 +5,11 @@ Separators come from the UNA service string advice when present, else the ISO 97
 terminator, and only pieces ending in an odd run of release characters are joined back, so escaped
 text costs little. Values are returned unescaped. CR/LF are dropped unless they are separators.
 
+Most EDIFACT elements hold components, and splitting them costs more than all the rest of reading.
+Raw segments (see :meth:`~edi.tokenizer.ChunkedReader.raw_batches`) are split into elements only;
+:meth:`EdifactReader.finish` splits the components, so the envelope layer does it only for the
+segments someone sees. Segments holding release characters are finished at once.
+
 The UNB syntax identifier (UNOA..UNOY) is read by the envelope layer; bytes are decoded as latin-1
 here (lossless; every separator is ASCII, so UTF-8 text splits correctly) and re-decoded for the
 other character sets (UNOD..UNOK, UNOW, UNOY) by :func:`edi.envelope.recode`.
@@ -64,13 +69,6 @@ def _escaped_fields(seg: str, seps: Separators) -> Segment:
     return fields
 
 
-def _plain_fields(seg: str, elem: str, comp: str) -> Segment:
-    """Elements and components of a segment without release characters."""
-    if comp in seg:
-        return [tuple(f.split(comp)) if comp in f else f for f in seg.split(elem)]
-    return seg.split(elem)
-
-
 class EdifactReader(ChunkedReader):
     """Iterate EDIFACT segments (``[tag, element, ...]``) from bytes, a path or a binary file.
 
@@ -78,6 +76,7 @@ class EdifactReader(ChunkedReader):
     """
 
     TRAILER = "UNZ"
+    DEFERS_VALUES = True
 
     una = ""
 
@@ -116,19 +115,24 @@ class EdifactReader(ChunkedReader):
             )
         return []
 
-    def _split_batch(self, text: str) -> list[Segment]:
-        if not text:
-            return []
+    def _pieces(self, text: str) -> list[str]:
+        return split_escaped(text, self.separators.segment, self.separators.release)
+
+    def _split_pieces(self, pieces: list[str]) -> list[Segment]:
+        # raw: elements as written, components split by ``finish``; a segment holding release
+        # characters is finished at once and marked by being a tuple
         seps = self.separators
-        elem, comp, release = seps.element, seps.component, seps.release
-        pieces = split_escaped(text, seps.segment, release)
-        # empty pieces (doubled terminators) are not segments
-        if release and release in text:
-            return [_escaped_fields(p, seps) if release in p else _plain_fields(p, elem, comp)
+        elem, release = seps.element, seps.release
+        if release:
+            return [tuple(_escaped_fields(p, seps)) if release in p else p.split(elem)
                     for p in pieces if p]
-        # the common case, written out inline: a call per segment would cost a third more
-        return [[tuple(f.split(comp)) if comp in f else f for f in p.split(elem)]
-                if comp in p else p.split(elem) for p in pieces if p]
+        return [p.split(elem) for p in pieces if p]
+
+    def finish(self, batch: list[Segment], separators: Separators) -> list[Segment]:
+        comp = separators.component
+        # written out inline: a call per segment would cost a third more
+        return [list(s) if s.__class__ is tuple
+                else [tuple(f.split(comp)) if comp in f else f for f in s] for s in batch]
 
     def _escaped_at(self, text: str, index: int) -> bool:
         """True when the character at ``index`` is preceded by an odd run of release characters."""

@@ -5,12 +5,17 @@
 duplicates through an :class:`~edi.hooks.InterchangeRegistry`) and yields each interchange when it
 ends. ``on_message`` sees each message as it closes (the validator hooks in there); with
 ``keep_messages=False`` messages are dropped afterwards so memory stays bounded by one message.
+Envelope segments are finished as they come; message content stays raw (EDIFACT components not yet
+split, see :mod:`edi.edifact_reader`) until the message closes, and is finished only when
+``on_message`` or the kept interchange will see it.
 """
 
 from __future__ import annotations
 
 import calendar
 from collections.abc import Callable, Iterator
+from itertools import compress
+from operator import itemgetter
 
 from edi.edifact_reader import EdifactReader
 from edi.errors import EdiError, Issue, Level
@@ -20,6 +25,7 @@ from edi.tokenizer import ChunkedReader, Source, open_binary, sniff
 from edi.x12_reader import X12Reader
 
 MessageHook = Callable[[Message, Interchange], None]
+_first = itemgetter(0)
 
 # ISA element: (width, TA105 code when wrong)
 _ISA_FIELDS = {
@@ -78,6 +84,8 @@ def charset(syntax_identifier: str) -> str | None:
 def _trailer_mismatches(trailer: Segment, count: int, control: str, counted: str) -> list[tuple[str, int, str]]:
     """(kind, element position, sentence) for a trailer whose count or control number is wrong."""
     found, reference = element(trailer, 1), element(trailer, 2)
+    if found == str(count) and reference == control:  # the usual case, without parsing
+        return []
     out = []
     if not (isinstance(found, str) and found.isdigit() and int(found) == count):
         out.append(("count", 1, f"the {segment_id(trailer)} trailer counts {found or 'no'} "
@@ -112,15 +120,17 @@ class _Builder:
         self._message_controls: set[str] = set()
 
     def feed(self, batch: list[Segment]) -> list[Interchange]:
-        """Process one batch; return the interchanges it completed."""
-        envelope = self.ENVELOPE
+        """Process one batch of raw segments; return the interchanges it completed."""
+        envelope, reader = self.ENVELOPE, self.reader
         # message content is moved in slices; only envelope segments are handled one by one
-        marks = [i for i, seg in enumerate(batch) if seg[0] in envelope]
+        marks = list(compress(range(len(batch)), map(envelope.__contains__, map(_first, batch))))
         previous = 0
         for i in marks:
             if i > previous:
                 self._content(batch[previous:i])
-            self._envelope_segment(batch[i])
+            seg = batch[i]
+            self._envelope_segment(reader.finish([seg], reader.separators)[0]
+                                   if reader.DEFERS_VALUES else seg)
             previous = i + 1
         if previous < len(batch):
             self._content(batch[previous:])
@@ -129,8 +139,10 @@ class _Builder:
 
     def _content(self, segments: list[Segment]) -> None:
         if self.message is not None:
-            self.message.segments += segments
+            self.message.segments += segments  # raw until the message closes
             return
+        if self.reader.DEFERS_VALUES:
+            segments = self.reader.finish(segments, self.reader.separators)
         for seg in segments:
             if self.interchange is not None and seg[0] == "TA1" and self.group is None:
                 self.position += 1
@@ -232,12 +244,25 @@ class _Builder:
             for kind, position, text in _trailer_mismatches(
                     trailer, len(message.segments), message.control_number, "segments"):
                 self._message_issue(message, self._code("message_" + kind), text, trailer, position)
-        if self.encoding:
-            message.segments = [recode(s, self.encoding) for s in message.segments]
+        if self.on_message is not None or self.keep:
+            message.segments = self._finished(message.segments, trailer is not None)
         if self.on_message is not None:
             self.on_message(message, self.interchange)
         if self.keep:
             self.interchange.messages.append(message)
+
+    def _finished(self, segments: list[Segment], has_trailer: bool) -> list[Segment]:
+        """A closing message's segments in the shape of :mod:`edi.model`: its header and trailer
+        are already, the raw content between them is finished here (only for messages someone
+        sees: envelope validation needs the count alone) and re-decoded when the syntax says."""
+        assert self.interchange is not None
+        if self.reader.DEFERS_VALUES:
+            end = len(segments) - 1 if has_trailer else len(segments)
+            body = self.reader.finish(segments[1:end], self.interchange.separators)
+            segments = [segments[0], *body, *segments[end:]]
+        if self.encoding:
+            segments = [recode(s, self.encoding) for s in segments]
+        return segments
 
     def _close_group(self, trailer: Segment | None = None) -> None:
         group = self.group
@@ -456,7 +481,7 @@ def read_interchanges(source: Source, *, encoding: str | None = None,
     reader = reader_cls(stream, encoding=chunk_encoding)
     builder = builder_cls(reader, registry, on_message, keep_messages)
     try:
-        for batch in reader.batches():
+        for batch in reader.raw_batches():
             yield from builder.feed(batch)
         yield from builder.finish()
     finally:

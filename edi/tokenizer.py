@@ -3,7 +3,10 @@
 Readers pull chunks (growing to 1 MiB by default), decode them losslessly (latin-1 maps every byte
 to one character, so separators and segment text can be split with ``str.split``), drop the CR/LF
 that mainframes and editors insert anywhere, and hand out batches of segments. A batch never spans
-two interchanges, so ``separators`` is valid for the whole batch it accompanies. Interchanges that
+two interchanges, so ``separators`` is valid for the whole batch it accompanies; batches hold at
+most ``BATCH_SEGMENTS`` segments, so the lists of a batch that its consumer drops soon are freed
+before the cyclic garbage collector runs (its first generation is collected every 700 net
+allocations, and collecting a long-lived batch costs more than splitting it). Interchanges that
 keep the separators are tokenized in place; text after one that changes them is pushed back (by
 offset, uncleaned) and detected afresh. What is read never depends on the chunk size.
 """
@@ -19,6 +22,7 @@ from edi.errors import EdiError
 from edi.model import Segment, Separators
 
 CHUNK_SIZE = 1 << 20
+BATCH_SEGMENTS = 512
 _HEADER_READ = 4096  # input read at a time while looking for an interchange header
 _BOM = b"\xef\xbb\xbf"
 _WHITESPACE = " \t\r\n\f\v\x00\x1a"  # \x1a: DOS end-of-file padding
@@ -72,10 +76,12 @@ class ChunkedReader:
     """Base of the readers: chunk reading, CR/LF cleaning and interchange-boundary handling.
 
     Subclasses implement ``_detect`` (parse an interchange header from ``_buf``, set
-    ``separators``), ``_split_batch`` and ``_continue``.
+    ``separators``), ``_pieces``, ``_split_pieces`` and ``_continue``, and ``finish`` when their
+    raw segments are not yet in the shape of :mod:`edi.model`.
     """
 
     TRAILER = ""
+    DEFERS_VALUES = False  # True when raw segments may differ from finished ones (see ``finish``)
 
     def __init__(self, source: Source, *, encoding: str = "latin-1", chunk_size: int = CHUNK_SIZE):
         self._file = open_binary(source)
@@ -144,14 +150,30 @@ class ChunkedReader:
             if not self._more():
                 return False
 
-    def batches(self) -> Iterator[list[Segment]]:
-        """Segments in batches; each batch belongs to one interchange (see ``separators``)."""
+    def raw_batches(self) -> Iterator[list[Segment]]:
+        """Raw segments in batches; each batch belongs to one interchange (see ``separators``).
+
+        A raw segment is split into elements; :meth:`finish` gives it the shape of
+        :mod:`edi.model`, which it may already have.
+        """
         while self._next_interchange():
             header = self._detect()
             self._strip = "".join(c for c in "\r\n" if c not in self._separator_chars())
             if header:
                 yield header
             yield from self._body()
+
+    def batches(self) -> Iterator[list[Segment]]:
+        """Segments in batches, in the shape of :mod:`edi.model`; one interchange per batch."""
+        if not self.DEFERS_VALUES:
+            yield from self.raw_batches()
+            return
+        for batch in self.raw_batches():
+            yield self.finish(batch, self.separators)
+
+    def finish(self, batch: list[Segment], separators: Separators) -> list[Segment]:
+        """``batch`` of raw segments read with ``separators``, in the shape of :mod:`edi.model`."""
+        return batch
 
     def __iter__(self) -> Iterator[Segment]:
         for batch in self.batches():
@@ -170,8 +192,20 @@ class ChunkedReader:
         segment and element separators): its header segments and the position after them."""
         raise NotImplementedError
 
-    def _split_batch(self, text: str) -> list[Segment]:
-        """Segments of ``text``, which holds whole segments without the last terminator."""
+    def _split_batch(self, text: str) -> Iterator[list[Segment]]:
+        """Raw segments of ``text`` (whole segments without the last terminator), in batches."""
+        pieces = self._pieces(text)
+        for start in range(0, len(pieces), BATCH_SEGMENTS):
+            batch = self._split_pieces(pieces[start:start + BATCH_SEGMENTS])
+            if batch:
+                yield batch
+
+    def _pieces(self, text: str) -> list[str]:
+        """``text`` cut into segment texts (empty ones may remain: they are no segments)."""
+        raise NotImplementedError
+
+    def _split_pieces(self, pieces: list[str]) -> list[Segment]:
+        """Raw segments of the non-empty ``pieces``."""
         raise NotImplementedError
 
     def _last_terminator(self, text: str, start: int) -> int:
@@ -203,7 +237,7 @@ class ChunkedReader:
                 found = found + len(term) if found >= 0 else -1
             end = text.find(term, found) if found >= 0 else -1
             if end >= 0:
-                yield self._split_batch(text[start:end])
+                yield from self._split_batch(text[start:end])
                 pos = end + len(term)
                 while pos < len(text) and text[pos] in _WHITESPACE:
                     pos += 1
@@ -220,7 +254,7 @@ class ChunkedReader:
                 return
             cut = self._last_terminator(text, start)
             if cut >= 0:
-                yield self._split_batch(text[start:cut])
+                yield from self._split_batch(text[start:cut])
                 tail = text[cut + len(term):]
             else:
                 tail = text[start:]
@@ -231,7 +265,7 @@ class ChunkedReader:
             if chunk is None:
                 tail = tail.strip(_WHITESPACE)
                 if tail:
-                    yield self._split_batch(tail)  # last segment without terminator
+                    yield from self._split_batch(tail)  # last segment without terminator
                 return
             raw_tail = tail
             if raw is not text:

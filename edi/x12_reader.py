@@ -102,20 +102,21 @@ class X12Reader(ChunkedReader):
         self._buf = buf[i:]
         return [isa]
 
-    def _split_batch(self, text: str) -> list[Segment]:
-        if not text:
-            return []
-        seps = self.separators
-        term, elem, comp = seps.segment, seps.element, seps.component
+    def _pieces(self, text: str) -> list[str]:
+        term = self.separators.segment
         # spaces after a terminator are layout (a batch always starts after one)
         text = text.lstrip(" \t")
         if term + " " in text or term + "\t" in text:
             text = re.sub(re.escape(term) + "[ \t]+", term, text)
-        # empty pieces (doubled terminators) are not segments
-        if comp and comp in text:
+        return text.split(term)
+
+    def _split_pieces(self, pieces: list[str]) -> list[Segment]:
+        # raw segments are finished: few X12 segments hold components
+        elem, comp = self.separators.element, self.separators.component
+        if comp:
             return [[tuple(f.split(comp)) if comp in f else f for f in p.split(elem)]
-                    if comp in p else p.split(elem) for p in text.split(term) if p]
-        return [p.split(elem) for p in text.split(term) if p]
+                    if comp in p else p.split(elem) for p in pieces if p]
+        return [p.split(elem) for p in pieces if p]
 
     def _continue(self, text: str, pos: int) -> tuple[list[Segment], int] | None:
         seps = self.separators

@@ -1,0 +1,97 @@
+"""Raw segments: the envelope layer finishes message content only for messages someone sees, and
+what they see is exactly what the readers deliver."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+
+from edi.edifact_reader import EdifactReader
+from edi.envelope import read_interchanges
+from edi.errors import EdiError
+from edi.tokenizer import BATCH_SEGMENTS, sniff
+from edi.x12_reader import X12Reader
+
+from .test_edi_fuzz import mutated
+from .util import edifact, x12
+
+ESCAPED = ["FTX+AAI+++Price?: 5?+3 ?'each?'??", "NAD+BY+5412345000013::9", "QTY+21:10"]
+
+
+def reader_segments(data: bytes) -> list:
+    standard, encoding = sniff(data[:64], None)
+    reader = X12Reader if standard == "X12" else EdifactReader
+    return list(reader(data, encoding=encoding))
+
+
+def seen_messages(data: bytes) -> tuple[list, list]:
+    """(messages kept in the interchanges, messages given to on_message), as segment lists."""
+    hooked: list = []
+    kept = [m.segments for ic in read_interchanges(
+        data, on_message=lambda m, ic: hooked.append(m.segments)) for m in ic.messages]
+    return kept, hooked
+
+
+def is_run_of(part: list, whole: list) -> bool:
+    return any(whole[i:i + len(part)] == part for i in range(len(whole) - len(part) + 1))
+
+
+def test_edifact_messages_hold_components_and_unescaped_values_as_the_reader_does():
+    # the second interchange has other separators, the first message has no trailer
+    first = edifact(ESCAPED).replace(f"UNT+{len(ESCAPED) + 2}+1'", "")
+    second = edifact(ESCAPED, una="UNA|*.# !").replace("+", "*").replace(":", "|") \
+        .replace("'", "!").replace("?", "#")
+    data = (first + second).encode("latin-1")
+    kept, hooked = seen_messages(data)
+    segments = reader_segments(data)
+    assert kept == hooked and len(kept) == 2
+    assert kept[0][1] == ["FTX", "AAI", "", "", "Price: 5+3 'each'?"]
+    assert kept[0][2] == ["NAD", "BY", ("5412345000013", "", "9")]
+    assert kept[1][1][-1] == "Price| 5*3 !each!#"  # the same text written with its separators
+    assert kept[1][2:-1] == kept[0][2:]
+    assert all(is_run_of(m, segments) for m in kept)
+
+
+def test_x12_messages_are_the_reader_segments():
+    data = x12(["BEG*00*SA*PO-1**20260101", "MEA*PD*G*12.5*LB>2"]).encode()
+    [message] = seen_messages(data)[0]
+    assert message[2] == ["MEA", "PD", "G", "12.5", ("LB", "2")]
+    assert is_run_of(message, reader_segments(data))
+
+
+def test_utf8_values_are_decoded_after_their_components_are_split():
+    data = edifact(["BGM+220+Müller:x+9"], syntax="UNOY:4").encode("utf-8")
+    [message] = seen_messages(data)[0]
+    assert message[1] == ["BGM", "220", ("Müller", "x"), "9"]
+
+
+def test_streaming_without_a_hook_still_checks_counts_and_references():
+    data = edifact(unt_count=7).encode() + edifact(unz="UNZ+1+OTHER").encode()
+    first, second = read_interchanges(data, keep_messages=False)
+    assert first.accepted and not second.accepted  # the first is wrong only in a message
+    assert [i.code for i in second.issues] == ["28"]
+    [seen] = [ic for ic in read_interchanges(edifact(unt_count=7).encode())]
+    assert [i.code for m in seen.messages for i in m.issues] == ["29"]
+
+
+def test_raw_batches_are_bounded_and_finish_to_the_reader_segments():
+    data = edifact(ESCAPED * 400).encode("latin-1")
+    reader = EdifactReader(data)
+    finished = []
+    for batch in reader.raw_batches():
+        assert 0 < len(batch) <= BATCH_SEGMENTS
+        finished += reader.finish(batch, reader.separators)
+    assert finished == reader_segments(data)
+
+
+@settings(max_examples=60, deadline=4000, suppress_health_check=[HealthCheck.too_slow])
+@given(mutated())
+def test_every_seen_message_is_a_run_of_the_reader_segments(data):
+    try:
+        segments = reader_segments(data)
+        kept, hooked = seen_messages(data)
+    except EdiError:
+        return
+    assert kept == hooked
+    recoded = any(not m.isascii() for s in segments for v in s for m in
+                  (v if isinstance(v, tuple) else (v,)))  # UNOD..UNOY re-decode non-ASCII text
+    assert recoded or all(is_run_of(m, segments) for m in kept)
