@@ -12,6 +12,8 @@ precision, so many rows share one value. The cursor is therefore (write_date, id
 read in that order; rows committed late with an older write_date are caught by re-reading an
 overlap window behind the cursor, and the ids already taken in that window are remembered in the
 cursor so that re-reading returns only what is new (a run without changes gets one empty page).
+Orders have a second cursor on their lines: a delivery changes a line (qty_delivered) without
+always touching the order, so orders whose lines changed are read again too.
 Write-back (create_order): a sale.order is created only if none carries the same client_order_ref.
 """
 
@@ -19,7 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -60,7 +62,7 @@ STREAMS: dict[str, Stream] = {
         (("payment_type", "=", "inbound"),)),
 }
 LINE_FIELDS = ("order_id", "sequence", "product_id", "name", "product_uom_qty", "qty_delivered", "price_unit",
-               "product_uom")
+               "product_uom", "write_date")
 
 
 class ErpError(WaybillError):
@@ -82,13 +84,19 @@ class Cursor:
 
     @classmethod
     def load(cls, value: str | None) -> Cursor:
-        if not value:
+        return cls.from_dict(json.loads(value) if value else None)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any] | None) -> Cursor:
+        if not d:
             return cls()
-        d = json.loads(value)
         return cls(d["write_date"], d["id"], {int(k): v for k, v in d.get("seen", {}).items()})
 
+    def to_dict(self) -> dict[str, Any]:
+        return {"write_date": self.write_date, "id": self.id, "seen": self.seen}
+
     def dump(self) -> str:
-        return json.dumps({"write_date": self.write_date, "id": self.id, "seen": self.seen}, separators=(",", ":"))
+        return json.dumps(self.to_dict(), separators=(",", ":"))
 
     def domain(self, overlap: int) -> list:
         """Rows after the cursor, or inside the overlap window and not taken yet."""
@@ -173,26 +181,70 @@ class ErpConnector:
 
     def fetch(self, stream: str, cursor: str | None) -> Iterator[Page]:
         """Pages of `stream` after `cursor`, until a short page; each carries the cursor after it."""
-        spec = STREAMS[stream]
+        if stream == "orders":
+            return self._fetch_orders(cursor)
         cur = Cursor.load(cursor)
+        return self._read(stream, cur, cur.dump)
+
+    def _read(self, stream: str, cur: Cursor, dump: Callable[[], str],
+              seen_rows: Callable[[list[dict], list[dict]], None] | None = None) -> Iterator[Page]:
+        """Keyset pages of a stream's model after `cur` (orders come with their lines)."""
+        spec = STREAMS[stream]
         while True:
             domain = [*spec.domain, *cur.domain(self.overlap)]
             rows, body = self.call(spec.model, "search_read", [domain, list(spec.fields)],
                                    {"limit": self.page_size, "order": ORDER}, stream)
-            parts = [b'{"records":', body]
-            related: dict[str, list[dict]] = {}
-            if stream == "orders" and rows:
-                lines, lines_body = self.call("sale.order.line", "search_read",
-                                              [[("order_id", "in", [r["id"] for r in rows])], list(LINE_FIELDS)],
-                                              {"order": "id asc"}, stream)
-                related["lines"] = lines
-                parts += [b',"lines":', lines_body]
             key = spec.model
             if rows:
                 key += f" {rows[0]['write_date']}/{rows[0]['id']}..{rows[-1]['write_date']}/{rows[-1]['id']}"
             cur.advance(rows, self.overlap)
-            yield Page(b"".join(parts) + b"}", key, rows, cur.dump() if rows else cursor, related)
+            if stream == "orders":
+                page = self._with_lines(key, rows, body, dump)
+                if seen_rows is not None:
+                    seen_rows(rows, page.related.get("lines", []))
+                yield page
+            else:
+                yield Page(b'{"records":' + body + b"}", key, rows, dump())
             if len(rows) < self.page_size:
+                return
+
+    def _with_lines(self, key: str, rows: list[dict], body: bytes, dump: Callable[[], str]) -> Page:
+        """A page of orders with their sale.order.line rows; raw holds both answers."""
+        if not rows:
+            return Page(b'{"records":' + body + b"}", key, rows, dump())
+        lines, lines_body = self.call("sale.order.line", "search_read",
+                                      [[("order_id", "in", [r["id"] for r in rows])], list(LINE_FIELDS)],
+                                      {"order": "id asc"}, "orders")
+        return Page(b'{"records":' + body + b',"lines":' + lines_body + b"}", key, rows, dump(), {"lines": lines})
+
+    def _fetch_orders(self, cursor: str | None) -> Iterator[Page]:
+        """Orders changed after the orders cursor, then orders whose lines changed after the lines
+        cursor (a delivery moves a line's qty_delivered and write_date, not always its order's)."""
+        state = json.loads(cursor) if cursor else {}
+        orders, lines = Cursor.from_dict(state.get("orders")), Cursor.from_dict(state.get("lines"))
+        full = not orders.write_date and not lines.write_date
+        taken: set[int] = set()
+
+        def dump() -> str:
+            return json.dumps({"orders": orders.to_dict(), "lines": lines.to_dict()}, separators=(",", ":"))
+
+        def seen(rows: list[dict], order_lines: list[dict]) -> None:
+            taken.update(r["id"] for r in rows)
+            if full:  # a full read saw every line: the lines cursor starts after them
+                lines.advance(order_lines, self.overlap)
+
+        yield from self._read("orders", orders, dump, seen)
+        while True:
+            changed, _ = self.call("sale.order.line", "search_read",
+                                   [lines.domain(self.overlap), ["order_id", "write_date"]],
+                                   {"limit": self.page_size, "order": ORDER}, "orders")
+            ids = sorted({ln["order_id"][0] for ln in changed} - taken)
+            lines.advance(changed, self.overlap)
+            rows, body = self.call("sale.order", "search_read", [[("id", "in", ids)], list(STREAMS["orders"].fields)],
+                                   {"order": ORDER}, "orders") if ids else ([], b"[]")
+            taken.update(ids)
+            yield self._with_lines(f"sale.order by changed lines {ids[:3]}..", rows, body, dump)
+            if len(changed) < self.page_size:
                 return
 
     # --- write-back ------------------------------------------------------------------------------

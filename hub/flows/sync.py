@@ -3,7 +3,8 @@
 For one (system, stream): read the stream's cursor from the store, fetch pages after it, map each
 page with a pure mapping into an InboundMessage (entities, plus a Reject for every record that
 cannot be mapped) and apply it with the cursor after that page, so data, cursor and outbox rows
-commit together and a crash resumes from the last applied page. Empty pages write nothing. The
+commit together and a crash resumes from the last applied page. Empty pages write nothing but a
+cursor that moved (records read and found not to concern the stream). The
 next page is fetched and mapped while the current one is stored (read_ahead).
 """
 
@@ -35,14 +36,18 @@ COUNT_KEYS = ("pages", "received", "stored", "unchanged", "duplicates", "dead", 
 def pull(store: Store, system: str, stream: str, fetch: Fetch, map_page: MapPage) -> dict[str, int]:
     """One incremental pass over a stream; returns its counts (COUNT_KEYS)."""
     counts: Counter[str] = Counter({k: 0 for k in COUNT_KEYS})
+    current = store.get_cursor(system, stream)
     # Mapping runs in the read-ahead thread too: it overlaps the store's writes, which release the GIL.
-    pages = ((page, to_message(page, map_page) if page.records else None)
-             for page in fetch(store.get_cursor(system, stream)))
+    pages = ((page, to_message(page, map_page) if page.records else None) for page in fetch(current))
     for page, message in read_ahead(pages):
         counts["pages"] += 1
-        if message is None:
+        if message is None:  # nothing to store; a cursor that moved all the same is kept
+            if page.cursor is not None and page.cursor != current:
+                store.apply(model.Batch(system, stream, [], cursor=page.cursor))
+                current = page.cursor
             continue
         result = store.apply(model.Batch(system, stream, [message], cursor=page.cursor))
+        current = page.cursor
         counts["received"] += len(page.records)
         counts["stored"] += result.inserted + result.updated
         counts["unchanged"] += result.unchanged + result.stale
