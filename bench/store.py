@@ -35,7 +35,7 @@ from sqlalchemy import create_engine, text
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from hub import bulk, model  # noqa: E402
-from hub.schema import customer, customer_identity, order_line, orders  # noqa: E402
+from hub.schema import order_line, orders  # noqa: E402
 from hub.store import Store, utcnow  # noqa: E402
 
 PG_ADMIN = os.environ.get("WAYBILL_BENCH_PG", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")

@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib
-import importlib.util
 import json
 import os
 import signal
@@ -39,11 +38,6 @@ FLOWS = ("erp_sync", "wms_stock", "tms_delivery", "carrier_tracking", "edi_inbou
 SEED = 7
 STOP_WAIT_S = 60
 COUNTS = ("received", "stored", "published", "rejected", "dead", "unchanged")
-
-#: While flows and simulators are still landing, a missing module is reported as "not installed"
-#: instead of failing the demo. This is the only place that tolerates it: set False to require all.
-TOLERATE_MISSING = True
-
 
 # Each entry starts one simulator (or prepares a local target), registers its shutdown on the stack,
 # and returns where it serves and the Connections it backs ({conn_id: Airflow JSON form}). The
@@ -116,15 +110,15 @@ def _sftp(stack: contextlib.ExitStack, folder: Path, seed: int) -> tuple[str, di
 SFTP_PASSWORD = "partner"
 SFTP_ORDERS = 5
 
-#: what the demo starts, in order; the module each needs is checked with `present`
-STARTERS: dict[str, tuple[str, Starter]] = {
-    "erp": ("sim.erp", _erp),
-    "wms": ("sim.wms", _token_api("wms")),
-    "tms": ("sim.tms", _token_api("tms")),
-    "carrier": ("sim.carrier", _carrier),
-    "crm": ("sim.crm", _crm),
-    "finance": ("connectors.finance", _finance),
-    "sftp": ("sim.sftp", _sftp),
+#: what the demo starts, in order
+STARTERS: dict[str, Starter] = {
+    "erp": _erp,
+    "wms": _token_api("wms"),
+    "tms": _token_api("tms"),
+    "carrier": _carrier,
+    "crm": _crm,
+    "finance": _finance,
+    "sftp": _sftp,
 }
 
 
@@ -144,16 +138,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         return serve(seed=args.seed, port=args.port, progress=sys.stderr)
     summary = run(seed=args.seed, progress=sys.stderr)
     print(json.dumps(summary, indent=2) if args.json else render(summary))
-    return 0 if all(f["state"] in ("success", "not installed") for f in summary["flows"].values()) else 1
-
-
-def present(module: str) -> bool:
-    """Whether `module` exists; a missing one is an error unless TOLERATE_MISSING."""
-    if importlib.util.find_spec(module) is not None:
-        return True
-    if not TOLERATE_MISSING:
-        raise ModuleNotFoundError(f"{module} is required by the demo", name=module)
-    return False
+    return 0 if all(f["state"] == "success" for f in summary["flows"].values()) else 1
 
 
 def run(seed: int = SEED, progress: TextIO = sys.stderr) -> dict[str, Any]:
@@ -215,12 +200,9 @@ def _signal_group(pgid: int, sig: signal.Signals) -> None:
 
 
 def start_simulators(stack: contextlib.ExitStack, folder: Path, seed: int, progress: TextIO) -> dict[str, str]:
-    """Start every simulator present, set the Connections they back; stopped when `stack` closes."""
+    """Start every simulator, set the Connections they back; stopped when `stack` closes."""
     urls = {}
-    for name, (module, starter) in STARTERS.items():
-        if not present(module):
-            urls[name] = "not installed"
-            continue
+    for name, starter in STARTERS.items():
         urls[name], connections = starter(stack, folder / name, seed)
         os.environ.update({f"AIRFLOW_CONN_{cid.upper()}": json.dumps(value) for cid, value in connections.items()})
         _say(progress, f"{name} at {urls[name]}")
@@ -235,10 +217,6 @@ def run_dags(store: Store, log: Path, progress: TextIO) -> dict[str, dict[str, A
         bag = BundleDagBag(str(airflow_home.DAGS_FOLDER), bundle_path=airflow_home.DAGS_FOLDER)
     flows: dict[str, dict[str, Any]] = {}
     for flow in FLOWS:
-        if not present(f"hub.flows.{flow}"):
-            flows[flow] = {"state": "not installed"}
-            _say(progress, f"{flow:<20} not installed")
-            continue
         dag = bag.dags[flow]
         for t in dag.tasks:  # the demo shows a failure at once instead of waiting for retries
             t.retries = 0

@@ -19,6 +19,8 @@ from sqlalchemy import create_engine, text
 from hub.schema import metadata
 from hub.store import Store
 
+pytest_plugins = ["tests.sshd"]  # the `sshd` fixture, shared by partner and finance tests
+
 PG_ADMIN_URL = os.environ.get("WAYBILL_TEST_PG_ADMIN", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
 
 

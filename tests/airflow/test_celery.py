@@ -146,7 +146,7 @@ def test_a_dag_run_triggered_through_the_api_succeeds_on_celery(tmp_path: Path, 
     api_port = free_port()
     env = cluster_env(tmp_path / "airflow", metadata_db, broker, api_port)
     (tmp_path / "airflow").mkdir()
-    airflow = [sys.executable, "-m", "tests.airflow._launch"]  # see there: celery 5.7 compatibility
+    airflow = [airflow_bin()]
     migrate = subprocess.run([airflow_bin(), "db", "migrate"], env=env, capture_output=True, timeout=180)
     assert migrate.returncode == 0, migrate.stdout[-2000:]
     subprocess.run([sys.executable, "-m", "hub.airflow_home"], env=env, check=True, capture_output=True, timeout=60)

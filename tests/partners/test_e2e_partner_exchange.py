@@ -84,14 +84,14 @@ def test_partner_exchange_end_to_end(store, partners: Path, sshd, monkeypatch) -
     order_ref = Ref("edi:acme", "850/91393058")
     ship = Shipment(Ref("wms", "SHP-77"), "2026-11-20", "UPS", tracking_number="1Z999AA10123456784",
                     sscc="003456789012345675", order_refs=(order_ref,), ship_date=dt.date(2026, 11, 20), packages=2)
-    inv = Invoice(Ref("erp", "INV-501"), Ref("erp", "C-1001"), "2026-11-21", "INV-501", dt.date(2026, 11, 21),
+    inv = Invoice(Ref("erp", "INV-501"), Ref("erp", "res.partner/1"), "2026-11-21", "INV-501", dt.date(2026, 11, 21),
                   dt.date(2026, 12, 21), "USD", Decimal("576.00"), Decimal("576.00"), order=order_ref,
                   lines=(InvoiceLine(1, Decimal(48), Decimal(12), Decimal(576), sku="17920108", description="KAK"),))
     # ... and the same for one of eurotrade's orders: DESADV and INVOIC
     euro_ref = Ref("edi:eurotrade", "ORDERS/123")
     euro_ship = Shipment(Ref("wms", "SHP-78"), "2026-11-20", "DHL", tracking_number="JD0146000033",
                          sscc="387123450000000014", order_refs=(euro_ref,), ship_date=dt.date(2026, 11, 20))
-    euro_inv = Invoice(Ref("erp", "INV-502"), Ref("erp", "C-2002"), "2026-11-21", "INV-502", dt.date(2026, 11, 21),
+    euro_inv = Invoice(Ref("erp", "INV-502"), Ref("erp", "res.partner/2"), "2026-11-21", "INV-502", dt.date(2026, 11, 21),
                        dt.date(2026, 12, 21), "EUR", Decimal("130.00"), Decimal("130.00"), order=euro_ref,
                        lines=(InvoiceLine(1, Decimal(65), Decimal(2), Decimal(130), sku="8712345004002"),))
     store.apply(Batch("wms", "shipments", [InboundMessage(b"shipments", entities=[ship, euro_ship])]))

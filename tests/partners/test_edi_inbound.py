@@ -104,7 +104,7 @@ def test_unknown_customer_is_dead_lettered_with_field_path(store, partners: Path
     profiles = tmp_path / "profiles"
     profiles.mkdir()
     text = (edi_inbound.partners_dir() / "acme.toml").read_text()
-    (profiles / "acme.toml").write_text(text.replace('customer = "erp:C-1001"\n', ""))  # no default
+    (profiles / "acme.toml").write_text(text.replace('customer = "erp:res.partner/1"\n', ""))  # no default
     monkeypatch.setenv("WAYBILL_PARTNERS", str(profiles))
     raw = (DATA / X12_850).read_bytes().replace(b"N1*BY**92*33333", b"N1*BY**92*99999")
     (partners / "inbox" / "a.x12").write_bytes(raw)

@@ -69,7 +69,7 @@ def test_rows_for_no_partner_are_settled_and_unmappable_rows_are_dead(store, acm
     ship(store, "S2", (Ref("erp", "SO-1"),))  # a shipment of an ERP order: nothing to tell partners
     with store.engine.connect() as conn:
         order_id = conn.execute(select(orders.c.id)).scalar_one()
-    inv = Invoice(Ref("erp", "INV-0"), Ref("erp", "C-1001"), "1", "INV-0", dt.date(2026, 11, 21),
+    inv = Invoice(Ref("erp", "INV-0"), Ref("erp", "res.partner/1"), "1", "INV-0", dt.date(2026, 11, 21),
                   dt.date(2026, 12, 21), "USD", Decimal(0), Decimal(0), order=ORDER)  # no lines
     store.apply(Batch("erp", "invoices", [InboundMessage(b"inv", entities=[inv])]))
     counts = edi_outbound.run(store)
@@ -84,8 +84,8 @@ def test_dead_record_replays_after_the_profile_is_fixed(store, partners: Path, t
     profiles = tmp_path / "profiles"
     profiles.mkdir()
     text = (edi_inbound.partners_dir() / "acme.toml").read_text()
-    (profiles / "acme.toml").write_text(text.replace('customer = "erp:C-1001"\n', "").replace(
-        '"33333" = "erp:C-1001"', '"44444" = "erp:C-1001"'))
+    (profiles / "acme.toml").write_text(text.replace('customer = "erp:res.partner/1"\n', "").replace(
+        '"33333" = "erp:res.partner/1"', '"44444" = "erp:res.partner/1"'))
     monkeypatch.setenv("WAYBILL_PARTNERS", str(profiles))
     (partners / "inbox" / "po.x12").write_bytes((DATA / X12_850).read_bytes())
     assert edi_inbound.run(store, partner="acme")["dead"] == 1

@@ -118,13 +118,13 @@ def test_buyer_found_by_gln_among_hub_customers(store, tmp_path, monkeypatch) ->
     (tmp_path / "eurotrade.toml").write_text(text.split("[hub.parties]")[0])
     monkeypatch.setenv("WAYBILL_PARTNERS", str(tmp_path))
     store.apply(Batch("erp", "customers", [InboundMessage(b"c", entities=[
-        Customer(Ref("erp", "C-2002"), "Eurotrade GmbH", "1", gln="8799999000000")])]))
+        Customer(Ref("erp", "res.partner/2"), "Eurotrade GmbH", "1", gln="8799999000000")])]))
     raw = (Path(__file__).resolve().parents[1] / "data" / "partners" /
            "bots_one-on-one_edifact_order_xml_edifactorder2xml_edi_orders02.edi").read_bytes()
     partner = load_partner("eurotrade")
     assert not read_file(raw, partner).inbound.entities  # without the hub: nobody to bill
     orders = read_file(raw, partner, customers=store).inbound.entities
-    assert orders and {o.customer for o in orders} == {Ref("erp", "C-2002")}
+    assert orders and {o.customer for o in orders} == {Ref("erp", "res.partner/2")}
 
 
 def test_iftsta_events_use_the_partner_code_table() -> None:

@@ -18,13 +18,13 @@ from hub.model import Address, Invoice, InvoiceLine, Order, OrderLine, Ref, Ship
 from mappings import edi_outbound
 
 NOW = dt.datetime(2026, 11, 20, 16, 45)
-ORDER = Order(Ref("edi:eurotrade", "ORDERS/123"), Ref("erp", "C-2002"), "1", dt.date(2026, 11, 1), "EUR",
+ORDER = Order(Ref("edi:eurotrade", "ORDERS/123"), Ref("erp", "res.partner/2"), "1", dt.date(2026, 11, 1), "EUR",
               po_number="123", ship_to=Address("shipping", name="DC", gln="8712345002206"),
               lines=(OrderLine(1, Decimal(50), gtin="08712345004002", quantity_shipped=Decimal(48)),
                      OrderLine(2, Decimal("2.5"), sku="ABC-9", uom="KGM")))
 SHIPMENT = Shipment(Ref("wms", "SHP-1"), "1", "DHL", tracking_number="JD0146000033", sscc="387123450000000014",
                     order_refs=(ORDER.ref,), ship_date=dt.date(2026, 11, 20), packages=3)
-INVOICE = Invoice(Ref("erp", "INV-9"), Ref("erp", "C-2002"), "1", "INV-9", dt.date(2026, 11, 21),
+INVOICE = Invoice(Ref("erp", "INV-9"), Ref("erp", "res.partner/2"), "1", "INV-9", dt.date(2026, 11, 21),
                   dt.date(2026, 12, 21), "EUR", Decimal("112.50"), Decimal("112.50"), order=ORDER.ref,
                   lines=(InvoiceLine(1, Decimal(48), Decimal("2.00"), Decimal("96.00"), sku="08712345004002"),
                          InvoiceLine(2, Decimal("2.5"), Decimal("6.60"), Decimal("16.50"), sku="ABC-9",

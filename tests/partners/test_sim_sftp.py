@@ -37,7 +37,7 @@ def test_generator_is_deterministic() -> None:
 def test_inbound_flow_against_the_simulator(server: sim.SftpSim, store, monkeypatch) -> None:
     monkeypatch.setenv("AIRFLOW_CONN_WAYBILL_PARTNER_ACME", conn_json(server))
     store.apply(Batch("erp", "customers", [InboundMessage(b"c", entities=[
-        Customer(Ref("erp", "C-1001"), "ACME Retail", "2026-01-01")])]))
+        Customer(Ref("erp", "res.partner/1"), "ACME Retail", "2026-01-01")])]))
     counts = edi_inbound.run(store, partner="acme")
     assert counts["received"] == 3 and counts["stored"] == 3 and counts["published"] == 3
     with store.engine.connect() as conn:

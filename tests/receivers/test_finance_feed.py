@@ -16,8 +16,6 @@ from hub import model, receivables
 from hub.flows import finance_receivables
 from mappings.finance import feed, money
 
-from tests.partners.conftest import sshd  # noqa: F401 - the OpenSSH server fixture
-
 from .conftest import customer, invoice, load, set_conn
 
 CUTOFF = dt.date(2026, 3, 31)
