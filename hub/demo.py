@@ -65,9 +65,11 @@ def _token_api(name: str) -> Starter:
 
 
 def _carrier(stack: contextlib.ExitStack, folder: Path, seed: int) -> tuple[str, dict[str, dict[str, Any]]]:
-    from sim import carrier
+    from sim import carrier, dataset
 
-    server, state = carrier.start(folder, seed=seed)
+    # The carrier knows the parcels the warehouse handed to it: the FedEx shipments of the same data.
+    numbers = [s["tracking_number"] for s in dataset.generate(seed).shipments if s["carrier"] == "FEDEX"]
+    server, state = carrier.start(folder, seed=seed, numbers=numbers)
     stack.callback(server.shutdown)
     return server.url, {"waybill_carrier_fedex": _http(
         server, schema="web-services/track", login=state.key, password=state.password,

@@ -48,12 +48,12 @@ def enqueue(conn: Connection, changes: list[Change], now: dt.datetime) -> int:
     return len(rows)
 
 
-def pending(conn: Connection, target: str, limit: int = 1000) -> list[OutboxItem]:
-    """The oldest undelivered rows for `target`."""
+def pending(conn: Connection, target: str, limit: int = 1000, after: int = 0) -> list[OutboxItem]:
+    """The oldest undelivered rows for `target` with an id above `after` (to page through them)."""
     q = (
         select(outbox.c.id, outbox.c.target, outbox.c.entity, outbox.c.entity_id,
                outbox.c.idempotency_key, outbox.c.attempts)
-        .where(outbox.c.target == target, outbox.c.state == "pending")
+        .where(outbox.c.target == target, outbox.c.state == "pending", outbox.c.id > after)
         .order_by(outbox.c.id)
         .limit(limit)
     )

@@ -15,6 +15,7 @@ import datetime as dt
 import json
 import random
 import threading
+from collections.abc import Sequence
 from copy import deepcopy
 from pathlib import Path
 from typing import Any
@@ -44,12 +45,13 @@ STORIES = (("OC",), ("OC", "PU"), ("OC", "PU", "AR", "DP", "IT"), ("OC", "PU", "
            ("OC", "PU", "AR", "DE", "RS"))
 
 
-def generate(seed: int, count: int) -> dict[str, list[dict[str, str]]]:
-    """`count` parcels with deterministic 12-digit numbers and scan histories (oldest first)."""
+def generate(seed: int, count: int, numbers: Sequence[str] = ()) -> dict[str, list[dict[str, str]]]:
+    """Scan histories (oldest first) for `numbers`, or for `count` deterministic 12-digit numbers."""
     rng = random.Random(seed)
     parcels: dict[str, list[dict[str, str]]] = {}
-    while len(parcels) < count:
-        number = str(rng.randrange(10**11, 10**12))
+    wanted = iter(numbers)
+    while len(parcels) < (len(numbers) or count):
+        number = next(wanted) if numbers else str(rng.randrange(10**11, 10**12))
         story = rng.choice(STORIES)
         when = EPOCH + dt.timedelta(hours=rng.randrange(0, 24 * 20))
         route = rng.sample(STATIONS, 3)
@@ -76,7 +78,7 @@ class CarrierSim:
     """The simulator's state and the `track` operation, independent of the HTTP plumbing."""
 
     def __init__(self, folder: Path, seed: int = 1, count: int = 50, key: str = "key", password: str = "secret",
-                 unknown: str = "fault") -> None:
+                 unknown: str = "fault", numbers: Sequence[str] = ()) -> None:
         self.path = Path(folder) / "carrier.json"
         self.key, self.password, self.unknown = key, password, unknown
         self.lock = threading.Lock()
@@ -84,7 +86,7 @@ class CarrierSim:
         if self.path.exists():
             self.state = json.loads(self.path.read_text())
         else:
-            self.state = {"seed": seed, "parcels": generate(seed, count), "calls": 0}
+            self.state = {"seed": seed, "parcels": generate(seed, count, numbers), "calls": 0}
             self._save()
         self.client = zeep.Client(str(WSDL), settings=SETTINGS)
         self.reply_element = self.client.get_element("ns0:TrackReply")

@@ -59,8 +59,9 @@ def document(partner: Partner, entity_kind: str, entity: object, related: object
 
 
 def run(store: Store | None = None, clients: dict[str, SftpClient] | None = None,
-        limit: int = 1000, **_options: object) -> dict[str, int]:
-    """Deliver pending "edi" outbox rows; `clients` (partner id -> client) replaces the Connections.
+        page: int = 1000, **_options: object) -> dict[str, int]:
+    """Deliver every pending "edi" outbox row, `page` rows at a time; `clients` (partner id ->
+    client) replaces the Connections.
 
     Counts: received (rows), published (sent), unchanged (nothing for a partner), dead (cannot be
     mapped), rejected (partner unreachable or its host key refused: the rows stay pending, and the
@@ -70,12 +71,17 @@ def run(store: Store | None = None, clients: dict[str, SftpClient] | None = None
     opened: list[SftpClient] = []
     down: set[str] = set()
     counts = dict(received=0, published=0, dead=0, unchanged=0, rejected=0)
-    with store.engine.connect() as conn:
-        items = outbox.pending(conn, TARGET, limit)
+    last = 0
     try:
-        for item in items:
-            counts["received"] += 1
-            counts[deliver(store, item, clients, opened, down)] += 1
+        while True:
+            with store.engine.connect() as conn:
+                items = outbox.pending(conn, TARGET, page, after=last)
+            if not items:
+                break
+            for item in items:
+                counts["received"] += 1
+                counts[deliver(store, item, clients, opened, down)] += 1
+            last = items[-1].id
     finally:
         for c in opened:
             c.close()
