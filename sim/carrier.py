@@ -197,7 +197,7 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=50, help="parcels to generate on first start")
     args = parser.parse_args()
     sim = CarrierSim(args.state, args.seed, args.count)
-    server = SimServer(sim.handle, faults=faults_from_args(args), port=args.port)
+    server = SimServer(sim.handle, faults=faults_from_args(args), port=args.port, host=args.host)
     print(f"carrier simulator on {server.url} ({len(sim.parcels)} parcels)", flush=True)
     server.serve_forever()
 

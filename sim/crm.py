@@ -279,7 +279,7 @@ def main() -> None:
     parser.add_argument("--lock-rate", type=float, default=0.0, help="share of records failing UNABLE_TO_LOCK_ROW")
     args = parser.parse_args()
     sim = CrmSim(args.state, api_limit=args.api_limit, lock_rate=args.lock_rate, seed=args.seed)
-    server = SimServer(sim.handle, faults=faults_from_args(args), port=args.port)
+    server = SimServer(sim.handle, faults=faults_from_args(args), port=args.port, host=args.host)
     print(f"crm simulator on {server.url}", flush=True)
     server.serve_forever()
 

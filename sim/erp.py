@@ -412,7 +412,7 @@ def main() -> None:
     p.add_argument("--orders", type=int, default=400)
     args = p.parse_args()
     sim = ErpSim(args.state, args.seed, customers=args.customers, orders=args.orders)
-    server = SimServer(sim, faults_from_args(args), args.port, endpoint)
+    server = SimServer(sim, faults_from_args(args), args.port, endpoint, host=args.host)
     print(f"erp simulator on {server.url} (db {sim.db})", flush=True)
     server.serve_forever()
 

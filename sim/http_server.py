@@ -165,6 +165,8 @@ class SimServer:
 def _make_request_handler(server: SimServer) -> type[BaseHTTPRequestHandler]:
     class _Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # Keep-alive replies are small writes: without TCP_NODELAY each waits ~40 ms for an ACK.
+        disable_nagle_algorithm = True
 
         def _handle(self) -> None:
             parts = urlsplit(self.path)
@@ -204,9 +206,10 @@ def _make_request_handler(server: SimServer) -> type[BaseHTTPRequestHandler]:
 
 
 def cli_parser(description: str) -> argparse.ArgumentParser:
-    """The simulators' common command line: --port, --state, --seed, --faults."""
+    """The simulators' common command line: --host, --port, --state, --seed, --faults."""
     p = argparse.ArgumentParser(description=description)
-    p.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (0: any free port)")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0 in a container)")
+    p.add_argument("--port", type=int, default=0, help="port (0: any free port)")
     p.add_argument("--state", type=Path, default=Path("sim-state"), help="folder of the persistent state")
     p.add_argument("--seed", type=int, default=1, help="seed of the generated dataset")
     p.add_argument("--faults", default=None, help='fault plan as JSON, e.g. {"seed": 7, "*": {"error": 0.1}}')

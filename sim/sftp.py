@@ -134,7 +134,7 @@ class _Files(paramiko.SFTPServerInterface):
 class SftpSim:
     """The listening server; one thread per connection."""
 
-    def __init__(self, folder: Path, port: int = 0, password: str | None = None) -> None:
+    def __init__(self, folder: Path, port: int = 0, password: str | None = None, host: str = "127.0.0.1") -> None:
         self.folder = folder
         self.root = folder / "root"
         for name in FOLDERS:
@@ -144,7 +144,7 @@ class SftpSim:
             paramiko.RSAKey.generate(2048).write_private_key_file(str(key_file))
         self.host_key = paramiko.RSAKey.from_private_key_file(str(key_file))
         self.password = password
-        self.sock = socket.create_server(("127.0.0.1", port))
+        self.sock = socket.create_server((host, port))
         self.sock.settimeout(0.2)  # accept() wakes up to notice a shutdown
         self.port = self.sock.getsockname()[1]
         self._stop = threading.Event()
@@ -228,10 +228,11 @@ def purchase_orders(seed: int, count: int, partner: str = "AAAAAAAAAA",
     return files
 
 
-def start(folder: Path, port: int = 0, password: str | None = None, seed: int = 1, orders: int = 0) -> SftpSim:
+def start(folder: Path, port: int = 0, password: str | None = None, seed: int = 1, orders: int = 0,
+          host: str = "127.0.0.1") -> SftpSim:
     """Start the simulator in a background thread; on a new folder, drop `orders` generated 850s."""
     fresh = not (folder / "root").exists()
-    server = SftpSim(folder, port, password).start()
+    server = SftpSim(folder, port, password, host).start()
     if fresh:
         for name, data in purchase_orders(seed, orders):
             (server.root / "inbox" / name).write_bytes(data)
@@ -241,13 +242,14 @@ def start(folder: Path, port: int = 0, password: str | None = None, seed: int = 
 def main() -> None:
     parser = argparse.ArgumentParser(description="A trading partner's SFTP server (paramiko).")
     parser.add_argument("--folder", type=Path, default=Path(".waybill/sim/sftp"))
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0 in a container)")
     parser.add_argument("--port", type=int, default=2222)
     parser.add_argument("--password", default=os.environ.get("WAYBILL_SIM_SFTP_PASSWORD", "partner"))
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--orders", type=int, default=5)
     args = parser.parse_args()
-    server = start(args.folder, args.port, args.password, args.seed, args.orders)
-    print(f"sftp://127.0.0.1:{server.port} serving {server.root}; host key: {server.host_key_line}", flush=True)
+    server = start(args.folder, args.port, args.password, args.seed, args.orders, args.host)
+    print(f"sftp://{args.host}:{server.port} serving {server.root}; host key: {server.host_key_line}", flush=True)
     try:
         server.wait()
     except KeyboardInterrupt:

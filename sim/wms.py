@@ -114,7 +114,7 @@ def main() -> None:
     p.add_argument("--orders", type=int, default=400)
     args = p.parse_args()
     server = SimServer(WmsSim(args.state, args.seed, customers=args.customers, orders=args.orders),
-                       faults_from_args(args), args.port)
+                       faults_from_args(args), args.port, host=args.host)
     print(f"wms simulator on {server.url}", flush=True)
     server.serve_forever()
 
