@@ -8,12 +8,15 @@ from _wiring import INVOICES, dag_args
 
 DOC = """
 ### Finance receivables
-Sends the **receivables view** (open invoice items, amount open, due date, days overdue, aging
-bucket) from the hub to the finance system, with an idempotency key per change, and records payments
-applied there.
+Writes the **AR open-items feed** for finance: one CSV (customer ids in the hub, ERP and CRM, name,
+invoice number and dates, currency, original and open amounts, days overdue, aging bucket, last
+payment date) plus a control file (row count, totals per currency, sha256), for the cut-off
+yesterday (UTC).
 
-- From: the hub (invoices, payments, outbox target `finance`). To: finance REST API, Connection
-  `waybill_finance`.
+- From: the hub (invoices and payments). To: finance's folder or SFTP server, Connection
+  `waybill_finance` (extra `path` for a folder; host and `host_key` for SFTP). Files are written
+  under a temporary name and renamed; a cut-off already delivered is not sent again, a
+  half-delivered one is completed.
 - Runs when `hub_invoices` is updated. Pool `waybill_finance`.
 """
 
