@@ -218,3 +218,16 @@ def cli_parser(description: str) -> argparse.ArgumentParser:
 
 def faults_from_args(args: argparse.Namespace) -> Faults:
     return Faults.from_json(args.faults) if args.faults else Faults()
+
+
+def serve_dataset_sim(make: Callable[..., Handler], name: str, description: str,
+                      endpoint: Callable[[Request], str] = by_path) -> None:
+    """The command line of a simulator fed by sim.dataset: --customers and --orders size the data."""
+    p = cli_parser(description)
+    p.add_argument("--customers", type=int, default=60)
+    p.add_argument("--orders", type=int, default=400)
+    args = p.parse_args()
+    sim = make(args.state, args.seed, customers=args.customers, orders=args.orders)
+    server = SimServer(sim, faults_from_args(args), args.port, endpoint, host=args.host)
+    print(f"{name} simulator on {server.url}", flush=True)
+    server.serve_forever()

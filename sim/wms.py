@@ -22,7 +22,7 @@ from typing import Any
 
 from sim import dataset as gen
 from sim.faults import Faults
-from sim.http_server import HttpError, Request, Response, SimServer, cli_parser, faults_from_args, json_response
+from sim.http_server import HttpError, Request, Response, SimServer, json_response, serve_dataset_sim
 
 MAX_LIMIT = 1000
 
@@ -109,14 +109,7 @@ def start(folder: Path, seed: int = 1, data: gen.Dataset | None = None, faults: 
 
 
 def main() -> None:
-    p = cli_parser("WMS simulator (REST/JSON stock and shipments)")
-    p.add_argument("--customers", type=int, default=60)
-    p.add_argument("--orders", type=int, default=400)
-    args = p.parse_args()
-    server = SimServer(WmsSim(args.state, args.seed, customers=args.customers, orders=args.orders),
-                       faults_from_args(args), args.port, host=args.host)
-    print(f"wms simulator on {server.url}", flush=True)
-    server.serve_forever()
+    serve_dataset_sim(WmsSim, "wms", "WMS simulator (REST/JSON stock and shipments)")
 
 
 if __name__ == "__main__":
