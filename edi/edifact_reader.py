@@ -7,8 +7,8 @@ text costs little. Values are returned unescaped. CR/LF are dropped unless they 
 
 Most EDIFACT elements hold components, and splitting them costs more than all the rest of reading.
 Raw segments (see :meth:`~edi.tokenizer.ChunkedReader.raw_batches`) are split into elements only;
-:meth:`EdifactReader.finish` splits the components, so the envelope layer does it only for the
-segments someone sees. Segments holding release characters are finished at once.
+:meth:`~edi.tokenizer.ChunkedReader.finish` splits the components, so the envelope layer does it
+only for the segments someone sees. Segments holding release characters are finished at once.
 
 The UNB syntax identifier (UNOA..UNOY) is read by the envelope layer; bytes are decoded as latin-1
 here (lossless; every separator is ASCII, so UTF-8 text splits correctly) and re-decoded for the
@@ -76,7 +76,6 @@ class EdifactReader(ChunkedReader):
     """
 
     TRAILER = "UNZ"
-    DEFERS_VALUES = True
 
     una = ""
 
@@ -127,12 +126,6 @@ class EdifactReader(ChunkedReader):
             return [tuple(_escaped_fields(p, seps)) if release in p else p.split(elem)
                     for p in pieces if p]
         return [p.split(elem) for p in pieces if p]
-
-    def finish(self, batch: list[Segment], separators: Separators) -> list[Segment]:
-        comp = separators.component
-        # written out inline: a call per segment would cost a third more
-        return [list(s) if s.__class__ is tuple
-                else [tuple(f.split(comp)) if comp in f else f for f in s] for s in batch]
 
     def _escaped_at(self, text: str, index: int) -> bool:
         """True when the character at ``index`` is preceded by an odd run of release characters."""

@@ -5,17 +5,16 @@
 duplicates through an :class:`~edi.hooks.InterchangeRegistry`) and yields each interchange when it
 ends. ``on_message`` sees each message as it closes (the validator hooks in there); with
 ``keep_messages=False`` messages are dropped afterwards so memory stays bounded by one message.
-Envelope segments are finished as they come; message content stays raw (EDIFACT components not yet
-split, see :mod:`edi.edifact_reader`) until the message closes, and is finished only when
-``on_message`` or the kept interchange will see it.
+Segments come raw from the readers (split into elements, components not yet split: see
+:meth:`edi.tokenizer.ChunkedReader.finish`). Envelope rules read X12 segments raw and EDIFACT ones
+finished; a message's segments stay raw until it closes and are finished only when ``on_message``
+or the kept interchange will see them.
 """
 
 from __future__ import annotations
 
 import calendar
 from collections.abc import Callable, Iterator
-from itertools import compress
-from operator import itemgetter
 
 from edi.edifact_reader import EdifactReader
 from edi.errors import EdiError, Issue, Level
@@ -25,7 +24,6 @@ from edi.tokenizer import ChunkedReader, Source, open_binary, sniff
 from edi.x12_reader import X12Reader
 
 MessageHook = Callable[[Message, Interchange], None]
-_first = itemgetter(0)
 
 # ISA element: (width, TA105 code when wrong)
 _ISA_FIELDS = {
@@ -64,7 +62,9 @@ def texts(segment: Segment, count: int) -> list[str]:
     values = segment[: count + 1]
     if len(values) <= count:
         values = values + [""] * (count + 1 - len(values))
-    return [v if v.__class__ is str else ":".join(v) for v in values]
+    if tuple in map(type, values):
+        return [v if v.__class__ is str else ":".join(v) for v in values]
+    return values
 
 
 def recode(segment: Segment, encoding: str) -> Segment:
@@ -83,9 +83,9 @@ def charset(syntax_identifier: str) -> str | None:
 
 def _trailer_mismatches(trailer: Segment, count: int, control: str, counted: str) -> list[tuple[str, int, str]]:
     """(kind, element position, sentence) for a trailer whose count or control number is wrong."""
+    if len(trailer) > 2 and trailer[2] == control and trailer[1] == str(count):
+        return []  # the usual case, without parsing
     found, reference = element(trailer, 1), element(trailer, 2)
-    if found == str(count) and reference == control:  # the usual case, without parsing
-        return []
     out = []
     if not (isinstance(found, str) and found.isdigit() and int(found) == count):
         out.append(("count", 1, f"the {segment_id(trailer)} trailer counts {found or 'no'} "
@@ -121,16 +121,17 @@ class _Builder:
 
     def feed(self, batch: list[Segment]) -> list[Interchange]:
         """Process one batch of raw segments; return the interchanges it completed."""
-        envelope, reader = self.ENVELOPE, self.reader
-        # message content is moved in slices; only envelope segments are handled one by one
-        marks = list(compress(range(len(batch)), map(envelope.__contains__, map(_first, batch))))
+        envelope = self.ENVELOPE
+        # message content is moved in slices (inline while a message is open: this runs per
+        # message); only envelope segments are handled one by one
         previous = 0
-        for i in marks:
+        for i in [i for i, seg in enumerate(batch) if seg[0] in envelope]:
             if i > previous:
-                self._content(batch[previous:i])
-            seg = batch[i]
-            self._envelope_segment(reader.finish([seg], reader.separators)[0]
-                                   if reader.DEFERS_VALUES else seg)
+                if self.message is not None:
+                    self.message.segments += batch[previous:i]  # raw until the message closes
+                else:
+                    self._content(batch[previous:i])
+            self._envelope_segment(batch[i])
             previous = i + 1
         if previous < len(batch):
             self._content(batch[previous:])
@@ -141,9 +142,7 @@ class _Builder:
         if self.message is not None:
             self.message.segments += segments  # raw until the message closes
             return
-        if self.reader.DEFERS_VALUES:
-            segments = self.reader.finish(segments, self.reader.separators)
-        for seg in segments:
+        for seg in self.reader.finish(segments, self.reader.separators):
             if self.interchange is not None and seg[0] == "TA1" and self.group is None:
                 self.position += 1
                 self.interchange.ta1.append(seg)
@@ -244,25 +243,14 @@ class _Builder:
             for kind, position, text in _trailer_mismatches(
                     trailer, len(message.segments), message.control_number, "segments"):
                 self._message_issue(message, self._code("message_" + kind), text, trailer, position)
-        if self.on_message is not None or self.keep:
-            message.segments = self._finished(message.segments, trailer is not None)
+        if self.on_message is not None or self.keep:  # envelope validation needs the count alone
+            message.segments = self.reader.finish(message.segments, self.interchange.separators)
+            if self.encoding:
+                message.segments = [recode(s, self.encoding) for s in message.segments]
         if self.on_message is not None:
             self.on_message(message, self.interchange)
         if self.keep:
             self.interchange.messages.append(message)
-
-    def _finished(self, segments: list[Segment], has_trailer: bool) -> list[Segment]:
-        """A closing message's segments in the shape of :mod:`edi.model`: its header and trailer
-        are already, the raw content between them is finished here (only for messages someone
-        sees: envelope validation needs the count alone) and re-decoded when the syntax says."""
-        assert self.interchange is not None
-        if self.reader.DEFERS_VALUES:
-            end = len(segments) - 1 if has_trailer else len(segments)
-            body = self.reader.finish(segments[1:end], self.interchange.separators)
-            segments = [segments[0], *body, *segments[end:]]
-        if self.encoding:
-            segments = [recode(s, self.encoding) for s in segments]
-        return segments
 
     def _close_group(self, trailer: Segment | None = None) -> None:
         group = self.group
@@ -312,24 +300,27 @@ class _X12Builder(_Builder):
     }
 
     def _envelope_segment(self, seg: Segment) -> None:
+        # the rules read the raw segment: X12 has no release character, so its values are the
+        # text as written (a component separator inside one stays in it)
         tag = seg[0]
-        if tag == "ISA":
-            self._isa(seg)
+        # a message is open only inside an interchange: the commonest case is tested first
+        if tag == "SE" and self.message is not None:
+            self.message.segments.append(seg)
+            self._close_message(seg)
+        elif tag == "ISA":
+            self._isa(list(seg))
         elif self.interchange is None:
             self._outside(seg)
         elif tag == "ST":
             self._st(seg)
         elif tag == "SE":
-            if self.message is None:
-                self._outside(seg)
-                return
-            self.message.segments.append(seg)
-            self._close_message(seg)
+            self._outside(seg)
         elif tag == "GS":
             self.position += 1
             f = texts(seg, 8)
             self._open_group(Group(functional_id=f[1], sender=f[2], receiver=f[3],
-                                   control_number=f[6], version=f[8], header=seg))
+                                   control_number=f[6], version=f[8],
+                                   header=self.reader.finish([seg], self.reader.separators)[0]))
             if not f[6].isdigit() or len(seg) < 9:
                 self._group_issue("6", "the GS segment needs 8 elements and a numeric GS06")
         elif tag == "GE":
@@ -401,7 +392,10 @@ class _EdifactBuilder(_Builder):
         "group_control": "28", "group_unique": "26", "message_trailer": "13", "message_count": "29",
         "message_control": "28", "message_unique": "26",
     }
-    def _envelope_segment(self, seg: Segment) -> None:
+
+    def _envelope_segment(self, raw: Segment) -> None:
+        # the rules read components; the message keeps the raw segment until it closes
+        seg = self.reader.finish([raw], self.reader.separators)[0]
         tag = seg[0]
         if tag == "UNB":
             self._unb(seg)
@@ -416,7 +410,7 @@ class _EdifactBuilder(_Builder):
         elif tag == "UNH":
             self._open_message(Message(
                 type=component(seg, 2, 1), control_number=component(seg, 1),
-                version=component(seg, 2, 2) + component(seg, 2, 3), segments=[seg],
+                version=component(seg, 2, 2) + component(seg, 2, 3), segments=[raw],
                 position=self.position + 1))
             if not component(seg, 1) or not component(seg, 2, 1):
                 self._message_issue(self.message, "13",
@@ -426,7 +420,7 @@ class _EdifactBuilder(_Builder):
             if self.message is None:
                 self._outside(seg)
                 return
-            self.message.segments.append(seg)
+            self.message.segments.append(raw)
             self._close_message(seg)
         elif tag == "UNE":
             self.position += 1

@@ -76,12 +76,10 @@ class ChunkedReader:
     """Base of the readers: chunk reading, CR/LF cleaning and interchange-boundary handling.
 
     Subclasses implement ``_detect`` (parse an interchange header from ``_buf``, set
-    ``separators``), ``_pieces``, ``_split_pieces`` and ``_continue``, and ``finish`` when their
-    raw segments are not yet in the shape of :mod:`edi.model`.
+    ``separators``), ``_pieces``, ``_split_pieces`` and ``_continue``.
     """
 
     TRAILER = ""
-    DEFERS_VALUES = False  # True when raw segments may differ from finished ones (see ``finish``)
 
     def __init__(self, source: Source, *, encoding: str = "latin-1", chunk_size: int = CHUNK_SIZE):
         self._file = open_binary(source)
@@ -153,8 +151,8 @@ class ChunkedReader:
     def raw_batches(self) -> Iterator[list[Segment]]:
         """Raw segments in batches; each batch belongs to one interchange (see ``separators``).
 
-        A raw segment is split into elements; :meth:`finish` gives it the shape of
-        :mod:`edi.model`, which it may already have.
+        A raw segment is split into elements, not components; :meth:`finish` gives it the
+        shape of :mod:`edi.model`. Header segments (the X12 ISA) are yielded as they are.
         """
         while self._next_interchange():
             header = self._detect()
@@ -165,15 +163,22 @@ class ChunkedReader:
 
     def batches(self) -> Iterator[list[Segment]]:
         """Segments in batches, in the shape of :mod:`edi.model`; one interchange per batch."""
-        if not self.DEFERS_VALUES:
-            yield from self.raw_batches()
-            return
         for batch in self.raw_batches():
             yield self.finish(batch, self.separators)
 
-    def finish(self, batch: list[Segment], separators: Separators) -> list[Segment]:
-        """``batch`` of raw segments read with ``separators``, in the shape of :mod:`edi.model`."""
-        return batch
+    @staticmethod
+    def finish(batch: list[Segment], separators: Separators) -> list[Segment]:
+        """``batch`` of raw segments read with ``separators``, in the shape of :mod:`edi.model`.
+
+        A raw segment is a list of elements as written, components not yet split, or a tuple
+        when the reader has finished it already (EDIFACT segments holding release characters).
+        """
+        comp = separators.component
+        if not comp:
+            return [list(s) if s.__class__ is tuple else s for s in batch]
+        # written out inline: a call per segment would cost a third more
+        return [list(s) if s.__class__ is tuple
+                else [tuple(f.split(comp)) if comp in f else f for f in s] for s in batch]
 
     def __iter__(self) -> Iterator[Segment]:
         for batch in self.batches():

@@ -15,7 +15,6 @@ Example::
 
 from __future__ import annotations
 
-import re
 import string
 
 from edi.errors import EdiError
@@ -100,23 +99,18 @@ class X12Reader(ChunkedReader):
         isa = "".join(chars).split(elem)
         self.separators = isa_separators(isa, elem, terminator)
         self._buf = buf[i:]
-        return [isa]
+        return [tuple(isa)]  # finished: ISA16 is the component separator itself
 
     def _pieces(self, text: str) -> list[str]:
-        term = self.separators.segment
-        # spaces after a terminator are layout (a batch always starts after one)
-        text = text.lstrip(" \t")
-        if term + " " in text or term + "\t" in text:
-            text = re.sub(re.escape(term) + "[ \t]+", term, text)
-        return text.split(term)
+        return text.split(self.separators.segment)
 
     def _split_pieces(self, pieces: list[str]) -> list[Segment]:
-        # raw segments are finished: few X12 segments hold components
-        elem, comp = self.separators.element, self.separators.component
-        if comp:
-            return [[tuple(f.split(comp)) if comp in f else f for f in p.split(elem)]
-                    if comp in p else p.split(elem) for p in pieces if p]
-        return [p.split(elem) for p in pieces if p]
+        # spaces after a terminator are layout, and empty pieces (doubled terminators) are no
+        # segments; both sort before any segment id, so one C-speed min() tells they are absent
+        if min(pieces) < "!":
+            pieces = [p for p in (p.lstrip(" \t") for p in pieces) if p]
+        elem = self.separators.element
+        return [p.split(elem) for p in pieces]
 
     def _continue(self, text: str, pos: int) -> tuple[list[Segment], int] | None:
         seps = self.separators
@@ -129,4 +123,4 @@ class X12Reader(ChunkedReader):
         if len(isa) != 17 or len(isa[16]) != 1:
             return None
         self.separators = isa_separators(isa, seps.element, seps.segment)
-        return [isa], end + len(seps.segment)
+        return [tuple(isa)], end + len(seps.segment)

@@ -3,6 +3,7 @@ what they see is exactly what the readers deliver."""
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 
 from edi.edifact_reader import EdifactReader
@@ -73,14 +74,23 @@ def test_streaming_without_a_hook_still_checks_counts_and_references():
     assert [i.code for m in seen.messages for i in m.issues] == ["29"]
 
 
-def test_raw_batches_are_bounded_and_finish_to_the_reader_segments():
-    data = edifact(ESCAPED * 400).encode("latin-1")
-    reader = EdifactReader(data)
+@pytest.mark.parametrize("data", [
+    edifact(ESCAPED * 400).encode("latin-1"),
+    # spaces after terminators and doubled terminators are layout, ISA16 is no component
+    x12(["MEA*PD*G*12.5*LB>2~ ~~\t", "N1*ST*Warehouse 1*92*W1"] * 300).encode(),
+], ids=["edifact", "x12"])
+def test_raw_batches_are_bounded_and_finish_to_the_reader_segments(data):
+    standard, _ = sniff(data[:64], None)
+    reader = X12Reader(data) if standard == "X12" else EdifactReader(data)
     finished = []
     for batch in reader.raw_batches():
         assert 0 < len(batch) <= BATCH_SEGMENTS
         finished += reader.finish(batch, reader.separators)
     assert finished == reader_segments(data)
+    if standard == "X12":
+        assert finished[0][16] == ">"  # the component separator itself, not a composite
+        assert finished.count(["N1", "ST", "Warehouse 1", "92", "W1"]) == 300
+        assert finished.count(["MEA", "PD", "G", "12.5", ("LB", "2")]) == 300
 
 
 @settings(max_examples=60, deadline=4000, suppress_health_check=[HealthCheck.too_slow])
