@@ -173,12 +173,14 @@ class ChunkedReader:
         A raw segment is a list of elements as written, components not yet split, or a tuple
         when the reader has finished it already (EDIFACT segments holding release characters).
         """
-        comp = separators.component
+        comp, elem = separators.component, separators.element
         if not comp:
             return [list(s) if s.__class__ is tuple else s for s in batch]
-        # written out inline: a call per segment would cost a third more
+        # written out inline: a call per segment would cost a third more; a segment without
+        # components (most X12 ones) is found by one search of its joined text and kept as is
         return [list(s) if s.__class__ is tuple
-                else [tuple(f.split(comp)) if comp in f else f for f in s] for s in batch]
+                else [tuple(f.split(comp)) if comp in f else f for f in s]
+                if comp in elem.join(s) else s for s in batch]
 
     def __iter__(self) -> Iterator[Segment]:
         for batch in self.batches():
