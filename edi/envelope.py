@@ -317,7 +317,7 @@ class _X12Builder(_Builder):
             self._outside(seg)
         elif tag == "GS":
             self.position += 1
-            f = texts(seg, 8)
+            f = seg if len(seg) > 8 else texts(seg, 8)  # raw X12 values are text
             self._open_group(Group(functional_id=f[1], sender=f[2], receiver=f[3],
                                    control_number=f[6], version=f[8],
                                    header=self.reader.finish([seg], self.reader.separators)[0]))
@@ -334,7 +334,7 @@ class _X12Builder(_Builder):
             self._close_interchange(seg)
 
     def _st(self, seg: Segment) -> None:
-        f = texts(seg, 3)
+        f = seg if len(seg) > 3 else texts(seg, 3)  # raw X12 values are text
         group = self.group
         if group is None:
             self._interchange_issue("024", "transaction set outside a functional group", seg)
