@@ -318,9 +318,11 @@ class _X12Builder(_Builder):
         elif tag == "GS":
             self.position += 1
             f = seg if len(seg) > 8 else texts(seg, 8)  # raw X12 values are text
+            seps = self.reader.separators
+            if seps.component and seps.component in seps.element.join(seg):  # seldom
+                seg = self.reader.finish([seg], seps)[0]
             self._open_group(Group(functional_id=f[1], sender=f[2], receiver=f[3],
-                                   control_number=f[6], version=f[8],
-                                   header=self.reader.finish([seg], self.reader.separators)[0]))
+                                   control_number=f[6], version=f[8], header=seg))
             if not f[6].isdigit() or len(seg) < 9:
                 self._group_issue("6", "the GS segment needs 8 elements and a numeric GS06")
         elif tag == "GE":

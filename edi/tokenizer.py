@@ -22,7 +22,7 @@ from edi.errors import EdiError
 from edi.model import Segment, Separators
 
 CHUNK_SIZE = 1 << 20
-BATCH_SEGMENTS = 512
+BATCH_SEGMENTS = 256
 _HEADER_READ = 4096  # input read at a time while looking for an interchange header
 _BOM = b"\xef\xbb\xbf"
 _WHITESPACE = " \t\r\n\f\v\x00\x1a"  # \x1a: DOS end-of-file padding
