@@ -27,7 +27,6 @@ from __future__ import annotations
 import copy
 import glob
 import importlib.util
-import os
 import subprocess
 import sys
 import time

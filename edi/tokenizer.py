@@ -212,7 +212,7 @@ class ChunkedReader:
         raise NotImplementedError
 
     def _split_pieces(self, pieces: list[str]) -> list[Segment]:
-        """Raw segments of the non-empty ``pieces``."""
+        """Raw segments of ``pieces`` (empty pieces are no segments)."""
         raise NotImplementedError
 
     def _last_terminator(self, text: str, start: int) -> int:
