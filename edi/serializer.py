@@ -59,9 +59,12 @@ def text_encoding(interchange: Interchange) -> str:
 
 
 def write_interchange(interchange: Interchange, *, line_end: str = "") -> str:
-    """The interchange as text; ``line_end`` (e.g. "\\n") is added after each terminator."""
+    """The interchange as text; ``line_end`` (e.g. "\\n") is added after each terminator, unless
+    the terminator already ends the line (a CR or LF terminator gets no second line break)."""
     seps = interchange.separators
     escape = _escaper(seps)
+    if seps.segment.endswith(("\n", "\r")):
+        line_end = ""
     end = seps.segment + line_end
     x12 = interchange.standard == "X12"
     out: list[str] = []

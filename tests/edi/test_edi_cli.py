@@ -112,3 +112,11 @@ def test_module_entry_point(files):
     done = subprocess.run([sys.executable, "-m", "edi", "validate", str(files["bad"])],
                           capture_output=True, text=True)
     assert done.returncode == 1 and "AK502:4" in done.stdout
+
+
+def test_ack_of_a_newline_terminated_file_has_one_segment_per_line(capsys):
+    # bots-plugins 850 with "\n" as its segment terminator (tests/data/edi/corpus/SOURCES.tsv)
+    path = str(CORPUS / "bots_x12_850_fixed_x12_850tofixed_850_850-004010-01.x12")
+    assert cli.main(["ack", path]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("ISA*") and lines[-1].startswith("IEA*") and "" not in lines
