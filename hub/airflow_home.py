@@ -1,7 +1,7 @@
 """A local Airflow home for Waybill: settings, metadata database and pools.
 
 Used by `waybill demo` (SQLite home under the working folder, DAGs run in-process), by
-`airflow standalone` set-ups (docs/airflow.md) and by the Docker image's init step
+`airflow standalone` set-ups (README.md, "Running in Airflow") and by the Docker image's init step
 (`python -m hub.airflow_home`, which creates the pools in the configured metadata database).
 Nothing here imports Airflow at module level: its configuration is read once, on first import,
 so the environment must be set before.

@@ -265,7 +265,7 @@ def render(summary: dict[str, Any]) -> str:
         "  waybill messages --state dead    what was dead-lettered and why; `waybill replay ID` after a fix",
         f"  Airflow output of this run:      {summary['airflow_log']}",
         f"  the Airflow UI:                  AIRFLOW_HOME={summary['airflow_home']} airflow standalone "
-        "(see docs/airflow.md)",
+        "(see README.md, "Running in Airflow")",
     ]
     return "\n".join(lines)
 
