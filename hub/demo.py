@@ -264,8 +264,7 @@ def render(summary: dict[str, Any]) -> str:
         f"  waybill status                   entities, messages, outbox and the runs above ({summary['store']})",
         "  waybill messages --state dead    what was dead-lettered and why; `waybill replay ID` after a fix",
         f"  Airflow output of this run:      {summary['airflow_log']}",
-        f"  the Airflow UI:                  AIRFLOW_HOME={summary['airflow_home']} airflow standalone "
-        "(see README.md, "Running in Airflow")",
+        "  the Airflow UI:                  waybill demo --serve (README.md, 'Running in Airflow')",
     ]
     return "\n".join(lines)
 
