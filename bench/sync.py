@@ -6,11 +6,12 @@ same order-line calls:
 1. the limit: a bare client (requests + json.loads, nothing else) reading the pages;
 2. hub.flows.erp_sync pulling the orders stream into a fresh SQLite store (connector, mapping,
    validation, apply() with message log, cursor and outbox), after the customers were synced.
-Both print orders per second; the ratio is sync rate / raw rate. Target >= 0.5. The sync line
-also shows where its time goes: mapping (done in the read-ahead thread while the next page is
-fetched) and the hub's store.apply.
+Both run --runs times, alternately, against the same simulator; the best run of each counts, so
+that a burst of load from elsewhere on the machine does not decide the result. The ratio is the
+best sync rate / the best raw rate. Target >= 0.5. Each sync line also shows where its time goes:
+mapping (in the read-ahead thread, beside fetching, while the previous page is stored) and the hub's store.apply.
 
-Run: .venv/bin/python bench/sync.py [--orders 100000] [--page-size 1000]
+Run: .venv/bin/python bench/sync.py [--orders 100000] [--page-size 1000] [--runs 3]
 """
 
 from __future__ import annotations
@@ -92,15 +93,33 @@ class TimedStore(Store):
             self.apply_s += time.perf_counter() - started
 
 
-MAP_S = [0.0]
+class TimedMap:
+    """erp_sync's order mapping, with the time spent in it added up."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+
+    def __call__(self, page):  # type: ignore[no-untyped-def]
+        started = time.perf_counter()
+        try:
+            return erp_sync.map_page("erp", "orders", page)
+        finally:
+            self.seconds += time.perf_counter() - started
 
 
-def timed_map(page):  # type: ignore[no-untyped-def]
+def sync_run(db: Path) -> tuple[dict[str, int], float, float, float]:
+    """Customers, then the timed orders pull into a fresh store: (counts, seconds, map s, apply s)."""
+    store = TimedStore.open(f"sqlite:///{db}", create_key=True)
+    store.upgrade()
+    erp_sync.run(store, streams=("customers",), push=False)
+    store.apply_s = 0.0
+    connector = erp.ErpConnector.from_connection()
+    mapper = TimedMap()
     started = time.perf_counter()
-    try:
-        return erp_sync.map_page("erp", "orders", page)
-    finally:
-        MAP_S[0] += time.perf_counter() - started
+    counts = sync.pull(store, "erp", "orders", partial(connector.fetch, "orders"), mapper)
+    seconds = time.perf_counter() - started
+    store.engine.dispose()
+    return counts, seconds, mapper.seconds, store.apply_s
 
 
 def main() -> int:
@@ -108,8 +127,11 @@ def main() -> int:
     parser.add_argument("--orders", type=int, default=100_000)
     parser.add_argument("--customers", type=int, default=2_000)
     parser.add_argument("--page-size", type=int, default=1000)
+    parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
 
+    raw_times: list[float] = []
+    syncs: list[tuple[dict[str, int], float, float, float]] = []
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp)
         os.environ["WAYBILL_HOME"] = str(home / "waybill")
@@ -121,34 +143,34 @@ def main() -> int:
             os.environ["AIRFLOW_CONN_WAYBILL_ERP"] = json.dumps({
                 "conn_type": "http", "host": "127.0.0.1", "port": int(url.rsplit(":", 1)[1]), "login": "admin",
                 "password": "admin", "extra": {"db": "waybill", "page_size": args.page_size, "read_timeout": 120}})
-            started = time.perf_counter()
-            n_raw = raw_read(url, args.page_size)
-            raw_s = time.perf_counter() - started
-
-            store = TimedStore.open(f"sqlite:///{home / 'hub.db'}", create_key=True)
-            store.upgrade()
-            erp_sync.run(store, streams=("customers",), push=False)
-            store.apply_s = 0.0
-            connector = erp.ErpConnector.from_connection()
-            started = time.perf_counter()
-            counts = sync.pull(store, "erp", "orders", partial(connector.fetch, "orders"), timed_map)
-            sync_s = time.perf_counter() - started
+            for run in range(1, args.runs + 1):
+                started = time.perf_counter()
+                n_raw = raw_read(url, args.page_size)
+                raw_times.append(time.perf_counter() - started)
+                syncs.append(sync_run(home / f"hub-{run}.db"))
+                counts, seconds, map_s, apply_s = syncs[-1]
+                landed = counts["stored"] + counts["dead"]
+                print(f"run {run}: raw pages {n_raw / raw_times[-1]:>8,.0f} orders/s   erp_sync {landed / seconds:>8,.0f} "
+                      f"orders/s ({seconds:.1f} s: map {map_s:.1f} s, store.apply {apply_s:.1f} s)")
+                if landed != n_raw:
+                    print(f"MISMATCH: the hub took {landed:,} orders, the simulator has {n_raw:,}")
+                    return 1
         finally:
             proc.terminate()
             proc.wait(timeout=10)
 
+    raw_s = min(raw_times)
+    counts, sync_s, map_s, apply_s = min(syncs, key=lambda r: r[1])
     landed = counts["stored"] + counts["dead"]
     raw_rate, sync_rate = n_raw / raw_s, landed / sync_s
     ratio = sync_rate / raw_rate
+    print(f"best of {args.runs}:")
     print(f"raw pages   {n_raw:>9,} orders in {raw_s:6.1f} s  {raw_rate:>8,.0f} orders/s  (the limit)")
     print(f"erp_sync    {landed:>9,} orders in {sync_s:6.1f} s  {sync_rate:>8,.0f} orders/s  "
           f"({counts['dead']} dead-lettered, {counts['pages']} pages)")
-    print(f"  of which: map {MAP_S[0]:.1f} s (in the read-ahead thread, beside fetching), "
-          f"store.apply {store.apply_s:.1f} s ({landed / store.apply_s:,.0f} orders/s)")
+    print(f"  of which: map {map_s:.1f} s (in the read-ahead thread, beside fetching), "
+          f"store.apply {apply_s:.1f} s ({landed / apply_s:,.0f} orders/s)")
     print(f"ratio {ratio:.2f} (target >= {TARGET})")
-    if landed != n_raw:
-        print(f"MISMATCH: the hub took {landed:,} orders, the simulator has {n_raw:,}")
-        return 1
     print("target met" if ratio >= TARGET else "TARGET MISSED")
     return 0 if ratio >= TARGET else 1
 

@@ -1,9 +1,9 @@
 """Bulk row writes for the store's hot paths, the fastest way each database offers.
 
 Rows are tuples in a given column order holding Python values (str, int, Decimal, date, datetime,
-bool, None). PostgreSQL gets them through COPY inside the current transaction; SQLite through the
-driver's executemany, with sqlite3 adapters (registered here) storing Decimal, date and datetime the
-way SQLAlchemy's SQLite dialect reads them back. Ids of new rows
+bool, None). PostgreSQL gets them through COPY inside the current transaction; SQLite through multi-row INSERT
+statements, with sqlite3 adapters (registered here) storing Decimal, date and datetime the way
+SQLAlchemy's SQLite dialect reads them back. Ids of new rows
 are allocated up front (a sequence range, or max(id) under SQLite's write lock) so that children
 and outbox rows can reference them without a RETURNING round trip per row.
 """
@@ -13,20 +13,30 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import json
 import sqlite3
 from collections.abc import Sequence
 from decimal import Decimal
-
-import json
+from functools import lru_cache
+from itertools import chain
 
 from sqlalchemy import ColumnElement, Connection, String, Table, bindparam, func, literal_column, select
 from sqlalchemy.dialects.postgresql import ARRAY
 
 # Adapters run in the driver, per value, without a Python loop of ours; they match what
 # SQLAlchemy's SQLite types write (REAL for Numeric, ISO text for dates and times).
-sqlite3.register_adapter(Decimal, float)
-sqlite3.register_adapter(dt.date, dt.date.isoformat)
-sqlite3.register_adapter(dt.datetime, lambda v: v.isoformat(sep=" ", timespec="microseconds"))
+# Memoised: amounts, quantities and dates repeat a lot, and a batch stamps every row with one `now`
+# (numerically equal Decimals are equal keys and give the same float, so the memo is exact).
+sqlite3.register_adapter(Decimal, lru_cache(maxsize=8192)(float))
+sqlite3.register_adapter(dt.date, lru_cache(maxsize=4096)(dt.date.isoformat))
+
+
+@lru_cache(maxsize=64)
+def _datetime_text(value: dt.datetime) -> str:
+    return value.isoformat(sep=" ", timespec="microseconds")
+
+
+sqlite3.register_adapter(dt.datetime, _datetime_text)
 
 
 def allocate_ids(conn: Connection, table: Table, n: int) -> list[int]:
@@ -58,8 +68,26 @@ def insert_rows(conn: Connection, table: Table, columns: Sequence[str], rows: li
     if conn.dialect.name == "postgresql":
         _copy(conn, table, columns, rows)
     else:
-        sql = f'INSERT INTO "{table.name}" ({", ".join(columns)}) VALUES ({", ".join("?" * len(columns))})'
-        conn.exec_driver_sql(sql, rows)
+        _sqlite_insert(conn, table, columns, rows)
+
+
+#: Bound parameters per statement at most (SQLite's default limit since 3.32 is 32766).
+SQLITE_MAX_PARAMS = 32766
+
+
+def _sqlite_insert(conn: Connection, table: Table, columns: Sequence[str], rows: list[tuple]) -> None:
+    """Many rows per INSERT: executemany steps the statement once per row, and every step releases
+    and re-takes the GIL, which starves the writing thread beside a busy one (a page being read and
+    decoded). Chunks are powers of two, so a handful of statement texts per table stay cached."""
+    width = len(columns)
+    head = f'INSERT INTO "{table.name}" ({", ".join(columns)}) VALUES '
+    one = f'({", ".join("?" * width)})'
+    most = 1 << ((SQLITE_MAX_PARAMS // width).bit_length() - 1)
+    at = 0
+    while at < len(rows):
+        n = min(most, 1 << ((len(rows) - at).bit_length() - 1))
+        conn.exec_driver_sql(head + ",".join([one] * n), tuple(chain.from_iterable(rows[at:at + n])))
+        at += n
 
 
 def _copy(conn: Connection, table: Table, columns: Sequence[str], rows: list[tuple]) -> None:

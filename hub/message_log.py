@@ -52,9 +52,12 @@ def log(
     reason: str | None = None,
     field_path: str | None = None,
     parent_id: int | None = None,
+    digest: str | None = None,
 ) -> int:
-    """Record one message and return its id; large bodies go to the archive folder."""
-    digest = sha256(raw)
+    """Record one message and return its id; large bodies go to the archive folder.
+
+    `digest` is the raw bytes' sha256 when the caller has it already (a page is hashed once)."""
+    digest = digest or sha256(raw)
     body: bytes | None = raw
     path: str | None = None
     if len(raw) > INLINE_LIMIT:

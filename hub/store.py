@@ -136,7 +136,8 @@ class Store:
             message_log.set_state(conn, m.message_id, state, now, reason)
             mid = m.message_id
         else:
-            mid = message_log.log(conn, self.archive, batch.system, batch.stream, m.raw, m.key, state, now, reason)
+            mid = message_log.log(conn, self.archive, batch.system, batch.stream, m.raw, m.key, state, now, reason,
+                                  digest=digest)
         result.messages.append(mid)
         return mid if state == "processed" else None
 

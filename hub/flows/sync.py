@@ -10,10 +10,12 @@ next page is fetched and mapped while the current one is stored (read_ahead).
 
 from __future__ import annotations
 
+import gc
 import json
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from queue import Full, Queue
 from typing import Any, TypeVar
 
@@ -39,24 +41,43 @@ def pull(store: Store, system: str, stream: str, fetch: Fetch, map_page: MapPage
     current = store.get_cursor(system, stream)
     # Mapping runs in the read-ahead thread too: it overlaps the store's writes, which release the GIL.
     pages = ((page, to_message(page, map_page) if page.records else None) for page in fetch(current))
-    for page, message in read_ahead(pages):
-        counts["pages"] += 1
-        if message is None:  # nothing to store; a cursor that moved all the same is kept
-            if page.cursor is not None and page.cursor != current:
-                store.apply(model.Batch(system, stream, [], cursor=page.cursor))
-                current = page.cursor
-            continue
-        result = store.apply(model.Batch(system, stream, [message], cursor=page.cursor))
-        current = page.cursor
-        counts["received"] += len(page.records)
-        counts["stored"] += result.inserted + result.updated
-        counts["unchanged"] += result.unchanged + result.stale
-        counts["duplicates"] += result.duplicates
-        counts["dead"] += result.dead
-        counts["rejected"] += result.rejected
-        counts["published"] += result.outbox
+    with collector_paused():
+        for page, message in read_ahead(pages):
+            counts["pages"] += 1
+            if message is None:  # nothing to store; a cursor that moved all the same is kept
+                if page.cursor is not None and page.cursor != current:
+                    store.apply(model.Batch(system, stream, [], cursor=page.cursor))
+                    current = page.cursor
+                continue
+            result = store.apply(model.Batch(system, stream, [message], cursor=page.cursor))
+            current = page.cursor
+            counts["received"] += len(page.records)
+            counts["stored"] += result.inserted + result.updated
+            counts["unchanged"] += result.unchanged + result.stale
+            counts["duplicates"] += result.duplicates
+            counts["dead"] += result.dead
+            counts["rejected"] += result.rejected
+            counts["published"] += result.outbox
     event(log, "pulled", system=system, stream=stream, **counts)
     return dict(counts)
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while pages stream through.
+
+    Decoded pages and their entities are many small containers that live for a page's time, so
+    CPython's full collections ran about once a page, each walking every live object (a fifth of
+    a pull's time). Pages hold no reference cycles: reference counting frees them all the same,
+    and the collector, restored as it was, picks up anything cyclic afterwards.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def read_ahead(pages: Iterable[T]) -> Iterator[T]:
