@@ -150,8 +150,9 @@ def main() -> int:
                 syncs.append(sync_run(home / f"hub-{run}.db"))
                 counts, seconds, map_s, apply_s = syncs[-1]
                 landed = counts["stored"] + counts["dead"]
-                print(f"run {run}: raw pages {n_raw / raw_times[-1]:>8,.0f} orders/s   erp_sync {landed / seconds:>8,.0f} "
-                      f"orders/s ({seconds:.1f} s: map {map_s:.1f} s, store.apply {apply_s:.1f} s)")
+                print(f"run {run}: raw pages {n_raw / raw_times[-1]:>8,.0f} orders/s   "
+                      f"erp_sync {landed / seconds:>8,.0f} orders/s "
+                      f"({seconds:.1f} s: map {map_s:.1f} s, store.apply {apply_s:.1f} s)")
                 if landed != n_raw:
                     print(f"MISMATCH: the hub took {landed:,} orders, the simulator has {n_raw:,}")
                     return 1

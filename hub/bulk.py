@@ -20,7 +20,16 @@ from decimal import Decimal
 from functools import lru_cache
 from itertools import chain
 
-from sqlalchemy import ColumnElement, Connection, String, Table, bindparam, func, literal_column, select
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    String,
+    Table,
+    bindparam,
+    func,
+    literal_column,
+    select,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 
 # Adapters run in the driver, per value, without a Python loop of ours; they match what
