@@ -10,12 +10,10 @@ next page is fetched and mapped while the current one is stored (read_ahead).
 
 from __future__ import annotations
 
-import gc
 import json
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
 from queue import Full, Queue
 from typing import Any, TypeVar
 
@@ -23,7 +21,7 @@ from connectors.pages import Page
 from hub import model
 from hub.errors import RecordRejected
 from hub.logs import event, get_logger
-from hub.store import Store
+from hub.store import Store, collector_paused
 
 log = get_logger("flows.sync")
 T = TypeVar("T")
@@ -62,22 +60,6 @@ def pull(store: Store, system: str, stream: str, fetch: Fetch, map_page: MapPage
     return dict(counts)
 
 
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while pages stream through.
-
-    Decoded pages and their entities are many small containers that live for a page's time, so
-    CPython's full collections ran about once a page, each walking every live object (a fifth of
-    a pull's time). Pages hold no reference cycles: reference counting frees them all the same,
-    and the collector, restored as it was, picks up anything cyclic afterwards.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def read_ahead(pages: Iterable[T]) -> Iterator[T]:
