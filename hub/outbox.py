@@ -14,13 +14,11 @@ from hub.schema import outbox
 
 @dataclass(frozen=True)
 class Change:
-    """A canonical row that was inserted or changed by an apply."""
+    """A canonical row that was inserted or changed; `system` is where the change came from."""
 
     entity: str
     entity_id: int
     system: str
-    message_id: int | None
-    row_hash: str
 
 
 @dataclass(frozen=True)

@@ -190,8 +190,7 @@ def write_customers(ctx: Context, items: list[Item]) -> Outcome:
         if c.gln:
             by_gln.setdefault(c.gln, cid)
         if changed:
-            row_hash = conn.execute(select(customer.c.row_hash).where(customer.c.id == cid)).scalar_one()
-            out.changes.append(Change("customer", cid, c.ref.system, message_id, row_hash))
+            out.changes.append(Change("customer", cid, c.ref.system))
     return out
 
 
@@ -223,17 +222,25 @@ def _customer_content(c: model.Customer) -> tuple:
             c.contacts, c.addresses, c.aliases)
 
 
-def _customer_values(ctx: Context, c: model.Customer) -> dict[str, Any]:
+def _customer_values(ctx: Context, c: model.Customer) -> tuple[dict[str, Any], str | None]:
+    """The customer's column values (contacts encrypted) and its contacts as plaintext JSON."""
     values = {f: getattr(c, f) for f in _MERGED}
-    values["contacts_enc"] = ctx.cipher.encrypt(_json([asdict(x) for x in c.contacts])) if c.contacts else None
+    contacts = _json([asdict(x) for x in c.contacts])
+    values["contacts_enc"] = ctx.cipher.encrypt(contacts) if contacts else None
     values["addresses"] = _json([asdict(a) for a in c.addresses])
-    return values
+    return values, contacts
+
+
+def _customer_row_hash(ctx: Context, row: dict[str, Any], contacts: str | None) -> str:
+    """The keyed hash of a customer row's content, over the plaintext contacts (ciphertexts differ
+    on every encryption)."""
+    return ctx.cipher.row_hash(repr(tuple(row[k] for k in (*_MERGED, "addresses")) + (contacts,)))
 
 
 def _insert_customer(ctx: Context, c: model.Customer, message_id: int | None) -> int:
-    values = _customer_values(ctx, c)
-    values.update(version=c.version, last_message_id=message_id, updated_at=ctx.now)
-    values["row_hash"] = ctx.cipher.row_hash(repr(_customer_content(c)))
+    values, contacts = _customer_values(ctx, c)
+    values.update(version=c.version, last_message_id=message_id, updated_at=ctx.now,
+                  row_hash=_customer_row_hash(ctx, values, contacts))
     return ctx.conn.execute(customer.insert().returning(customer.c.id), values).scalar_one()
 
 
@@ -241,18 +248,18 @@ def _merge_customer(ctx: Context, cid: int, c: model.Customer, message_id: int |
     """Fill the stored customer with this record's non-empty fields; True if anything changed."""
     conn = ctx.conn
     stored = conn.execute(select(customer).where(customer.c.id == cid)).one()._asdict()
-    incoming = {k: v for k, v in _customer_values(ctx, c).items() if v is not None}
-    current = dict(stored)
-    if "contacts_enc" in incoming and stored["contacts_enc"] is not None:
-        if ctx.cipher.decrypt(stored["contacts_enc"]) == _json([asdict(x) for x in c.contacts]):
-            incoming.pop("contacts_enc")  # same contacts: keep the stored ciphertext
-    changed = {k: v for k, v in incoming.items() if _differs(current.get(k), v)}
+    values, contacts = _customer_values(ctx, c)
+    incoming = {k: v for k, v in values.items() if v is not None}
+    stored_contacts = ctx.cipher.decrypt(stored["contacts_enc"]) if stored["contacts_enc"] else None
+    if "contacts_enc" in incoming and stored_contacts == contacts:
+        incoming.pop("contacts_enc")  # same contacts: keep the stored ciphertext
+    changed = {k: v for k, v in incoming.items() if _differs(stored.get(k), v)}
     if not changed:
         return False
-    current.update(changed)
-    changed["row_hash"] = ctx.cipher.row_hash(repr(tuple(current[k] for k in (*_MERGED, "addresses")) + (
-        ctx.cipher.decrypt(current["contacts_enc"]) if current["contacts_enc"] else None,)))
-    changed.update(version=max(stored["version"], c.version), last_message_id=message_id, updated_at=ctx.now)
+    current = {**stored, **changed}
+    merged_contacts = contacts if "contacts_enc" in changed else stored_contacts
+    changed.update(row_hash=_customer_row_hash(ctx, current, merged_contacts),
+                   version=max(stored["version"], c.version), last_message_id=message_id, updated_at=ctx.now)
     conn.execute(update(customer).where(customer.c.id == cid).values(**changed))
     return True
 
@@ -380,7 +387,7 @@ def write_keyed(ctx: Context, spec: KeyedSpec, items: list[Item]) -> Outcome:
         ])
     out.inserted += len(new)
     out.updated += len(changed)
-    out.changes += [Change(spec.entity, pid, p[1].ref.system, p[0], p[4]) for pid, p in [*zip(ids, new), *changed]]
+    out.changes += [Change(spec.entity, pid, p[1].ref.system) for pid, p in [*zip(ids, new), *changed]]
     return out
 
 
@@ -470,8 +477,7 @@ def write_events(ctx: Context, items: list[Item]) -> Outcome:
     if not items:
         return out
     conn = ctx.conn
-    cols = (shipment.c.id, *(shipment.c[c] for c in _STATUS_COLUMNS), shipment.c.row_hash,
-            shipment.c.tracking_number)
+    cols = (shipment.c.id, *(shipment.c[c] for c in _STATUS_COLUMNS), shipment.c.tracking_number)
     by_ref = _by_ref(conn, shipment, {e.shipment for _, e in items if e.shipment}, *cols)
     numbers = sorted({e.tracking_number for _, e in items if e.shipment is None and e.tracking_number})
     by_number: dict[str, Any] = {}
@@ -520,8 +526,7 @@ def write_events(ctx: Context, items: list[Item]) -> Outcome:
             conn.execute(update(shipment).where(shipment.c.id == sid).values(
                 **state, last_message_id=last_message, updated_at=ctx.now))
             out.updated += 1
-            digest = ctx.cipher.row_hash(repr((row.row_hash, sorted(state.items(), key=lambda kv: kv[0]))))
-            out.changes.append(Change("shipment", sid, row.system, last_message, digest))
+            out.changes.append(Change("shipment", sid, row.system))
     return out
 
 

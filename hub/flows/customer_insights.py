@@ -69,5 +69,5 @@ def write_facts(conn: Connection, store: Store, facts: list[insights.Facts], as_
             conn.execute(customer_fact.update().where(customer_fact.c.customer_id == f.customer_id).values(**values))
         else:
             conn.execute(customer_fact.insert().values(customer_id=f.customer_id, **values))
-        changes.append(outbox.Change("customer_fact", f.customer_id, "hub", None, digest))
+        changes.append(outbox.Change("customer_fact", f.customer_id, "hub"))
     return changes
