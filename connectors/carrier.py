@@ -32,7 +32,7 @@ import zeep.exceptions
 from zeep.transports import Transport
 
 from connectors.connection import ConnectionInfo, get_connection
-from connectors.http import HttpClient, HttpPolicy, PermanentHTTPError
+from connectors.http import HttpClient, HttpPolicy, PermanentHTTPError, client_for
 from hub.errors import ConfigError, WaybillError
 from hub.logs import event, get_logger
 
@@ -108,7 +108,7 @@ class CarrierTracker:
         wsdl = (WSDL_DIR / extra.get("wsdl", self.mapping.WSDL)).resolve()
         if not wsdl.is_relative_to(WSDL_DIR.resolve()) or not wsdl.is_file():
             raise ConfigError(f"{self.system}: packaged WSDL {wsdl.name} not found under {WSDL_DIR}")
-        self.http = HttpClient(self.system, policy=policy, verify=extra.get("verify", True))
+        self.http = client_for(conn, self.system, policy=policy)
         self.transport = HttpTransport(self.http, self.operation)
         self.client = zeep.Client(str(wsdl), transport=self.transport, settings=SETTINGS)
         self.service = self._service(conn)

@@ -23,7 +23,7 @@ from typing import Any
 import requests
 
 from connectors.connection import ConnectionInfo, get_connection
-from connectors.http import HttpClient, HttpPolicy, PermanentHTTPError
+from connectors.http import HttpPolicy, PermanentHTTPError, client_for
 from hub.errors import WaybillError
 from hub.logs import event, get_logger
 
@@ -67,7 +67,7 @@ class CrmClient:
         self.batch_size = min(int(extra.get("batch_size", MAX_BATCH)), MAX_BATCH)
         self.max_usage = float(extra.get("max_usage", 0.9))
         self.lock_retries = int(extra.get("lock_retries", 3))
-        self.http = HttpClient(SYSTEM, conn.base_url(), policy=policy, verify=extra.get("verify", True))
+        self.http = client_for(conn, SYSTEM, policy=policy)
         self.token: str | None = None
         self.usage: tuple[int, int] | None = None
         self.requests = 0

@@ -26,8 +26,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from connectors.connection import ConnectionInfo, get_connection
-from connectors.http import PermanentHTTPError
-from connectors.pages import Page, http_client
+from connectors.http import PermanentHTTPError, client_for
+from connectors.pages import Page
 from hub.errors import WaybillError
 
 ORDER = "write_date asc, id asc"
@@ -136,7 +136,7 @@ class ErpConnector:
         headers = {}
         if self.protocol == "json2":
             headers = {"Authorization": f"bearer {self.secret}", "X-Odoo-Database": self.db}
-        self.http = http_client(base, system, headers)
+        self.http = client_for(base, system, headers)
         self._uid: int | None = None
 
     @classmethod

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import email.utils
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -27,6 +27,7 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
+from connectors.connection import ConnectionInfo
 from hub.errors import WaybillError
 from hub.logs import event, get_logger
 
@@ -45,6 +46,19 @@ class HttpPolicy:
     backoff_max: float = 20.0
     #: a Retry-After longer than this is not waited for: the call fails as transient
     retry_after_cap: float = 60.0
+
+
+def client_for(conn: ConnectionInfo, system: str, headers: dict[str, str] | None = None,
+               policy: HttpPolicy | None = None) -> HttpClient:
+    """The client of a Connection: its base URL, the policy tuned by its extras (any HttpPolicy
+    field, e.g. {"read_timeout": 10}) unless `policy` is given, and TLS verification set explicitly
+    from extra `verify` (true, false or a CA bundle path)."""
+    tuned = {f.name: type(getattr(HttpPolicy, f.name))(conn.extra[f.name])
+             for f in fields(HttpPolicy) if f.name in conn.extra}
+    verify = conn.extra.get("verify", True)
+    if isinstance(verify, str) and verify.lower() in ("true", "false"):
+        verify = verify.lower() == "true"
+    return HttpClient(system, conn.base_url(), policy or HttpPolicy(**tuned), verify=verify, headers=headers)
 
 
 class TransientHTTPError(WaybillError):

@@ -1,4 +1,4 @@
-"""What the back-office connectors (ERP, WMS, TMS) share: the Page they yield and their HTTP client.
+"""What the back-office connectors (ERP, WMS, TMS) share: the Page they yield and the feed reader.
 
 A Page is one fetch of one stream: the raw bytes as received (logged by the hub before anything
 acts on them, and replayable), the parsed records, related records fetched with them (an order
@@ -11,12 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from connectors.connection import ConnectionInfo
-from connectors.http import HttpClient, HttpPolicy
-
-#: Connection extras that tune the HTTP policy, e.g. {"read_timeout": 10, "max_attempts": 8}.
-POLICY_KEYS: tuple[str, ...] = ("connect_timeout", "read_timeout", "max_attempts", "max_total_seconds",
-                                "backoff_initial", "backoff_max", "retry_after_cap")
+from connectors.http import HttpClient
 
 
 @dataclass(slots=True)
@@ -27,15 +22,6 @@ class Page:
     #: the stream's cursor after this page (unchanged when the page is empty)
     cursor: str | None
     related: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
-
-
-def http_client(conn: ConnectionInfo, system: str, headers: dict[str, str] | None = None) -> HttpClient:
-    """The one HTTP policy, tuned by the Connection's extras, with TLS verification set explicitly."""
-    tuned = {k: type(getattr(HttpPolicy, k))(conn.extra[k]) for k in POLICY_KEYS if k in conn.extra}
-    verify = conn.extra.get("verify", True)
-    if isinstance(verify, str) and verify.lower() in ("true", "false"):
-        verify = verify.lower() == "true"
-    return HttpClient(system, conn.base_url(), HttpPolicy(**tuned), verify=verify, headers=headers)
 
 
 @dataclass(frozen=True)

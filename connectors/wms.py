@@ -11,7 +11,8 @@ import json
 from collections.abc import Iterator
 
 from connectors.connection import ConnectionInfo, get_connection
-from connectors.pages import Feed, Page, http_client, read_feed
+from connectors.http import client_for
+from connectors.pages import Feed, Page, read_feed
 
 FEEDS: dict[str, Feed] = {
     "stock": Feed("/api/v1/stock", "items", "next_cursor"),
@@ -23,7 +24,7 @@ class WmsConnector:
     def __init__(self, conn: ConnectionInfo, system: str = "wms") -> None:
         self.system = system
         self.page_size = int(conn.extra.get("page_size", 500))
-        self.http = http_client(conn, system, {"Authorization": f"Bearer {conn.password or ''}"})
+        self.http = client_for(conn, system, {"Authorization": f"Bearer {conn.password or ''}"})
 
     @classmethod
     def from_connection(cls, conn_id: str = "waybill_wms") -> WmsConnector:
