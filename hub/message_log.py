@@ -77,16 +77,27 @@ def log(
 
 
 def processed_copy(conn: Connection, system: str, stream: str, digest: str) -> int | None:
-    """The id of an earlier processed message with the same content, if any."""
+    """The id of an earlier processed (or refused) message with the same content, if any."""
+    return _copy(conn, system, stream, digest, ("processed", "rejected"))
+
+
+def received_copy(conn: Connection, system: str, stream: str, digest: str) -> int | None:
+    """The id of a message with this content logged as received but never applied (a crash in
+    between), so that a rerun carries on with it instead of logging the bytes again."""
+    return _copy(conn, system, stream, digest, ("received",))
+
+
+def _copy(conn: Connection, system: str, stream: str, digest: str, states: tuple[str, ...]) -> int | None:
     return conn.execute(
         select(message.c.id)
         .where(
             message.c.system == system,
             message.c.stream == stream,
             message.c.sha256 == digest,
-            message.c.state.in_(("processed", "rejected")),
+            message.c.state.in_(states),
             message.c.parent_id.is_(None),
         )
+        .order_by(message.c.id)
         .limit(1)
     ).scalar()
 

@@ -58,6 +58,15 @@ def pending(conn: Connection, target: str, limit: int = 1000, after: int = 0) ->
     return [OutboxItem(*r) for r in conn.execute(q)]
 
 
+def delivered_before(conn: Connection, item: OutboxItem) -> bool:
+    """True when an earlier row for the same target and entity row was already delivered."""
+    o = outbox.c
+    return conn.execute(
+        select(o.id).where(o.target == item.target, o.entity == item.entity, o.entity_id == item.entity_id,
+                           o.state == "delivered", o.id < item.id).limit(1)
+    ).first() is not None
+
+
 def mark_delivered(conn: Connection, ids: list[int], now: dt.datetime) -> None:
     for chunk in _chunks(ids):
         conn.execute(

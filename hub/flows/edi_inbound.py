@@ -42,7 +42,6 @@ from hub.errors import ConfigError, RecordRejected
 from hub.logs import event, get_logger
 from hub.model import Ref
 from hub.schema import customer, customer_identity
-from hub.schema import message as message_table
 from hub.store import Store
 from mappings import edi_status, edi_stock, edifact_orders, x12_orders
 from mappings.edi_fields import PartnerContext, ref_of
@@ -292,7 +291,9 @@ def process_file(store: Store, partner: Partner, client: SftpClient, f: RemoteFi
     landing = store.cfg.home / "landing" / partner.id
     raw = client.download(f, landing)
     digest = message_log.sha256(raw)
-    mid = _received_copy(store, system, digest) or store.receive(system, STREAM, raw, key=f.name)
+    with store.engine.connect() as conn:
+        earlier = message_log.received_copy(conn, system, STREAM, digest)
+    mid = earlier or store.receive(system, STREAM, raw, key=f.name)
     counts = {"received": 1}
     if _processed_copy(store, system, digest, mid) is not None:
         store.apply(model.Batch(system, STREAM, [model.InboundMessage(raw, key=f.name, message_id=mid)]))
@@ -324,14 +325,6 @@ def _send_acks(client: SftpClient, partner: Partner, digest: str, acks: list[byt
             client.upload(name, ack)
             sent += 1
     return sent
-
-
-def _received_copy(store: Store, system: str, digest: str) -> int | None:
-    """A message with this content logged as received but never applied (a crash in between)."""
-    m = message_table.c
-    with store.engine.connect() as conn:
-        return conn.execute(select(m.id).where(m.system == system, m.stream == STREAM, m.sha256 == digest,
-                                               m.state == "received").order_by(m.id).limit(1)).scalar()
 
 
 def _processed_copy(store: Store, system: str, digest: str, mid: int) -> int | None:

@@ -29,7 +29,6 @@ from hub.errors import RecordRejected
 from hub.flows.edi_inbound import Partner, load_partner
 from hub.logs import event, get_logger
 from hub.schema import invoice, invoice_line, order_line, orders, shipment
-from hub.schema import outbox as outbox_table
 from hub.store import Store, utcnow
 from mappings import edi_outbound
 
@@ -183,7 +182,7 @@ def _load_shipment(conn: Connection, item: outbox.OutboxItem) -> Found | None:
         return None
     ship = model.Shipment(model.Ref(row.system, row.external_id), "", row.carrier, row.tracking_number,
                           row.sscc, tuple(refs), None, row.ship_date, row.eta, row.packages)
-    if _notified_before(conn, item):
+    if outbox.delivered_before(conn, item):
         status = model.DeliveryEvent(f"{row.external_id}/{row.status}", row.status, row.status_code or "",
                                      row.status_at or utcnow(), row.system, ship.ref, row.tracking_number,
                                      row.last_place)
@@ -218,13 +217,6 @@ def _load_order(conn: Connection, item: outbox.OutboxItem) -> Found | None:
 
 
 _LOADERS = {"shipment": _load_shipment, "invoice": _load_invoice, "order": _load_order}
-
-
-def _notified_before(conn: Connection, item: outbox.OutboxItem) -> bool:
-    """True when an earlier row for the same shipment was already delivered to "edi"."""
-    o = outbox_table.c
-    return conn.execute(select(o.id).where(o.target == TARGET, o.entity == item.entity, o.entity_id == item.entity_id,
-                                           o.state == "delivered", o.id < item.id).limit(1)).first() is not None
 
 
 def _ref(text: str) -> model.Ref:
