@@ -36,10 +36,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from edi.envelope import read_interchanges  # noqa: E402
-from edi.errors import EdiError  # noqa: E402
-from edi.model import EDIFACT_DEFAULT, Interchange, Separators  # noqa: E402
-from edi.serializer import write_interchange  # noqa: E402
+from waybill.edi.envelope import read_interchanges  # noqa: E402
+from waybill.edi.errors import EdiError  # noqa: E402
+from waybill.edi.model import EDIFACT_DEFAULT, Interchange, Separators  # noqa: E402
+from waybill.edi.serializer import write_interchange  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
 CORPUS = ROOT / "tests" / "data" / "edi" / "corpus"
@@ -250,7 +250,7 @@ def rate(func, path: Path) -> float:
 MEMORY_SCRIPT = """
 import sys
 sys.path.insert(0, {root!r})
-from edi.envelope import read_interchanges
+from waybill.edi.envelope import read_interchanges
 
 def peak():  # VmHWM belongs to this process image; ru_maxrss would include the parent's peak
     with open("/proc/self/status") as status:

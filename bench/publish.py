@@ -1,7 +1,7 @@
 """CRM publish benchmark: records per second and CRM requests per record, beside the simulator's limit.
 
 1. A fresh SQLite hub with N customers, 2N orders and N shipments (all pending for the CRM), published
-   by hub.flows.crm_publish to the Salesforce simulator on loopback. Target: CRM requests per
+   by waybill.flows.crm_publish to the Salesforce simulator on loopback. Target: CRM requests per
    published record <= 1/100 (sObject Collections of 200).
 2. The simulator's raw request rate: the same server answering authenticated single-record GETs
    as fast as one client can send them, in the same run, on one keep-alive connection and with a new
@@ -29,10 +29,10 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from connectors.crm import CrmClient  # noqa: E402
-from hub import model  # noqa: E402
-from hub.flows import crm_publish  # noqa: E402
-from hub.store import Store  # noqa: E402
+from waybill.connectors.crm import CrmClient  # noqa: E402
+from waybill.canonical import model  # noqa: E402
+from waybill.flows import crm_publish  # noqa: E402
+from waybill.store.store import Store  # noqa: E402
 from sim import crm as crm_sim  # noqa: E402
 
 PAGE = 1000

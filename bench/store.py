@@ -34,9 +34,11 @@ from sqlalchemy import create_engine, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from hub import bulk, model  # noqa: E402
-from hub.schema import order_line, orders  # noqa: E402
-from hub.store import Store, utcnow  # noqa: E402
+from waybill.store import bulk  # noqa: E402
+
+from waybill.canonical import model  # noqa: E402
+from waybill.store.schema import order_line, orders  # noqa: E402
+from waybill.store.store import Store, utcnow  # noqa: E402
 
 PG_ADMIN = os.environ.get("WAYBILL_BENCH_PG", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
 LINES_PER_ORDER = 4
@@ -97,7 +99,7 @@ def raw_rows(items: list[model.Order]) -> dict[str, tuple[tuple[str, ...], list[
 
 def limit_schema(engine) -> None:  # type: ignore[no-untyped-def]
     """The store's own tables (DDL and indexes), without foreign keys to tables the limit leaves empty."""
-    from hub.schema import metadata
+    from waybill.store.schema import metadata
 
     with engine.begin() as c:
         if c.dialect.name == "sqlite":

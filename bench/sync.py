@@ -4,7 +4,7 @@ The Odoo simulator runs in its own process with 100k orders (about 350k order li
 take every order, in pages of --page-size, with the same (write_date, id) keyset domain and the
 same order-line calls:
 1. the limit: a bare client (requests + json.loads, nothing else) reading the pages;
-2. hub.flows.erp_sync pulling the orders stream into a fresh SQLite store (connector, mapping,
+2. waybill.flows.erp_sync pulling the orders stream into a fresh SQLite store (connector, mapping,
    validation, apply() with message log, cursor and outbox), after the customers were synced.
 Both run --runs times, alternately, against the same simulator; the best run of each counts, so
 that a burst of load from elsewhere on the machine does not decide the result. The ratio is the
@@ -33,9 +33,9 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from connectors import erp  # noqa: E402
-from hub.flows import erp_sync, sync  # noqa: E402
-from hub.store import Store  # noqa: E402
+from waybill.connectors import erp  # noqa: E402
+from waybill.flows import erp_sync, sync  # noqa: E402
+from waybill.store.store import Store  # noqa: E402
 
 TARGET = 0.5
 

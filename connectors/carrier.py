@@ -8,7 +8,7 @@ connectors/wsdl), the `OPERATION`, the `BATCH_SIZE` the service allows, and the 
 `build_request(numbers, credentials)` and `map_reply(system, raw)`. Extra `wsdl`, `operation` and
 `batch_size` override those. Adding a carrier therefore needs no change here.
 
-zeep runs on the shared HTTP policy (connectors.http): every POST goes through HttpClient, so
+zeep runs on the shared HTTP policy (waybill.connectors.http): every POST goes through HttpClient, so
 timeouts, retries and the transient/permanent split are the same as for REST. The WSDL is read
 from the package only; DTDs, entities and external references are forbidden. A client Fault
 (something in the request, such as a number the carrier refuses) is narrowed down by splitting the
@@ -31,10 +31,10 @@ import zeep
 import zeep.exceptions
 from zeep.transports import Transport
 
-from connectors.connection import ConnectionInfo, get_connection
-from connectors.http import HttpClient, HttpPolicy, PermanentHTTPError, client_for
-from hub.errors import ConfigError, WaybillError
-from hub.logs import event, get_logger
+from waybill.connectors.connection import ConnectionInfo, get_connection
+from waybill.connectors.http import HttpClient, HttpPolicy, PermanentHTTPError, client_for
+from waybill.core.errors import ConfigError, WaybillError
+from waybill.core.logs import event, get_logger
 
 log = get_logger("carrier")
 

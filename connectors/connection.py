@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from hub.errors import ConfigError
+from waybill.core.errors import ConfigError
 
 
 @dataclass(frozen=True)

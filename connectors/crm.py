@@ -5,7 +5,7 @@ client id, password = client secret; extras: api_version (default v62.0), batch_
 max_usage (share of the org's API limit to leave for others: stop when api-usage reaches it,
 default 0.9), lock_retries (rounds for records failing UNABLE_TO_LOCK_ROW, default 3).
 
-Every call goes through connectors.http (timeouts, retries of 429/5xx). The token is fetched on
+Every call goes through waybill.connectors.http (timeouts, retries of 429/5xx). The token is fetched on
 first use and fetched again once on a 401. 403 REQUEST_LIMIT_EXCEEDED, or api-usage past max_usage
 in `Sforce-Limit-Info`, raises CrmLimitReached: the caller stops and leaves the rest for later.
 Per-record outcomes: ok (created or updated), or an error that is transient (UNABLE_TO_LOCK_ROW,
@@ -22,10 +22,10 @@ from typing import Any
 
 import requests
 
-from connectors.connection import ConnectionInfo, get_connection
-from connectors.http import HttpPolicy, PermanentHTTPError, client_for
-from hub.errors import WaybillError
-from hub.logs import event, get_logger
+from waybill.connectors.connection import ConnectionInfo, get_connection
+from waybill.connectors.http import HttpPolicy, PermanentHTTPError, client_for
+from waybill.core.errors import WaybillError
+from waybill.core.logs import event, get_logger
 
 log = get_logger("crm")
 SYSTEM = "crm"

@@ -25,10 +25,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from connectors.connection import ConnectionInfo, get_connection
-from connectors.http import PermanentHTTPError, client_for
-from connectors.pages import Page
-from hub.errors import WaybillError
+from waybill.connectors.connection import ConnectionInfo, get_connection
+from waybill.connectors.http import PermanentHTTPError, client_for
+from waybill.connectors.pages import Page
+from waybill.core.errors import WaybillError
 
 ORDER = "write_date asc, id asc"
 OVERLAP_SECONDS = 120

@@ -1,7 +1,7 @@
 """Finance's drop point for the receivables feed: a folder, or an SFTP server.
 
 The Connection `waybill_finance` names either a folder (extra {"path": "/srv/finance/in"}) or an
-SFTP server (host, login, password or key, host_key/known_hosts as for connectors.sftp; extra
+SFTP server (host, login, password or key, host_key/known_hosts as for waybill.connectors.sftp; extra
 `outbox` is the remote folder). Each file is written under a temporary name and renamed, so finance
 never reads half a file; the control file goes last. A file already there is never overwritten:
 the same content counts as already delivered (a rerun for the same cut-off duplicates nothing),
@@ -16,9 +16,9 @@ import uuid
 from pathlib import Path
 from typing import Literal, Protocol
 
-from connectors.connection import ConnectionInfo, get_connection
-from hub.errors import ConfigError, WaybillError
-from hub.logs import event, get_logger
+from waybill.connectors.connection import ConnectionInfo, get_connection
+from waybill.core.errors import ConfigError, WaybillError
+from waybill.core.logs import event, get_logger
 
 log = get_logger("finance")
 SYSTEM = "finance"
@@ -69,10 +69,10 @@ class FolderTarget:
 
 
 class SftpTarget:
-    """finance's SFTP server, through connectors.sftp (verified host keys, atomic uploads)."""
+    """finance's SFTP server, through waybill.connectors.sftp (verified host keys, atomic uploads)."""
 
     def __init__(self, info: ConnectionInfo) -> None:
-        from connectors.sftp import SftpClient, SftpSettings
+        from waybill.connectors.sftp import SftpClient, SftpSettings
 
         self.client = SftpClient(SftpSettings.from_connection(info, SYSTEM))
 
@@ -81,7 +81,7 @@ class SftpTarget:
             return sftp.exists(name)
 
     def put(self, name: str, data: bytes) -> Outcome:
-        from connectors.sftp import RemoteFileExists
+        from waybill.connectors.sftp import RemoteFileExists
 
         with self.client as sftp:
             try:

@@ -27,9 +27,9 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
-from connectors.connection import ConnectionInfo
-from hub.errors import WaybillError
-from hub.logs import event, get_logger
+from waybill.connectors.connection import ConnectionInfo
+from waybill.core.errors import WaybillError
+from waybill.core.logs import event, get_logger
 
 log = get_logger("http")
 

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from connectors.http import HttpClient
+from waybill.connectors.http import HttpClient
 
 
 @dataclass(slots=True)

@@ -39,9 +39,9 @@ from typing import TypeVar
 import paramiko
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, stop_after_delay, wait_exponential_jitter
 
-from connectors.connection import ConnectionInfo, get_connection
-from hub.errors import ConfigError, WaybillError
-from hub.logs import event, get_logger
+from waybill.connectors.connection import ConnectionInfo, get_connection
+from waybill.core.errors import ConfigError, WaybillError
+from waybill.core.logs import event, get_logger
 
 log = get_logger("sftp")
 T = TypeVar("T")

@@ -2,7 +2,7 @@
 
 Connection `waybill_tms`: host and port of the API, the bearer token as password, and extras
 (page_size, timeouts). The feed is read after a monotonically increasing event id, which is the
-cursor (see connectors.pages.read_feed).
+cursor (see waybill.connectors.pages.read_feed).
 """
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
-from connectors.connection import ConnectionInfo, get_connection
-from connectors.http import client_for
-from connectors.pages import Feed, Page, read_feed
+from waybill.connectors.connection import ConnectionInfo, get_connection
+from waybill.connectors.http import client_for
+from waybill.connectors.pages import Feed, Page, read_feed
 
 EVENTS = Feed("/api/v1/events", "events", "last_id", cursor_param="after")
 

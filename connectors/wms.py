@@ -2,7 +2,7 @@
 
 Connection `waybill_wms`: host and port of the API, the bearer token as password, and extras
 (page_size, timeouts). Both streams are changed-since feeds with an opaque cursor that the WMS
-hands out with each page (see connectors.pages.read_feed).
+hands out with each page (see waybill.connectors.pages.read_feed).
 """
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
-from connectors.connection import ConnectionInfo, get_connection
-from connectors.http import client_for
-from connectors.pages import Feed, Page, read_feed
+from waybill.connectors.connection import ConnectionInfo, get_connection
+from waybill.connectors.http import client_for
+from waybill.connectors.pages import Feed, Page, read_feed
 
 FEEDS: dict[str, Feed] = {
     "stock": Feed("/api/v1/stock", "items", "next_cursor"),

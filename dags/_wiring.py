@@ -1,6 +1,6 @@
 """What every Waybill DAG shares: the hub Assets, default task
 arguments (owner, retries, callbacks, retry policy) and the common DAG settings. The pools
-the tasks name are defined in hub.airflow_home.POOLS.
+the tasks name are defined in waybill.ops.airflow_home.POOLS.
 
 Not a DAG file (listed in .airflowignore); the DAG files import it from the dags folder.
 """
@@ -12,7 +12,7 @@ from typing import Any
 
 from airflow.sdk import Asset, ExceptionRetryPolicy, RetryAction, RetryRule
 
-from hub.callbacks import on_failure, on_success
+from waybill.ops.callbacks import on_failure, on_success
 
 OWNER = "integration"
 START = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
@@ -29,9 +29,9 @@ CUSTOMER_FACTS = Asset(name="hub_customer_facts", uri="waybill://hub/customer_fa
 # Connection problems and permanent HTTP rejections do not heal by retrying: fail at once.
 # Transient HTTP errors already spent the connector's own retries: wait longer before a new try.
 RETRY_POLICY = ExceptionRetryPolicy(rules=[
-    RetryRule("hub.errors.ConfigError", RetryAction.FAIL, reason="configuration: fix the Connection"),
-    RetryRule("connectors.http.PermanentHTTPError", RetryAction.FAIL, reason="rejected by the target"),
-    RetryRule("connectors.http.TransientHTTPError", RetryAction.RETRY, dt.timedelta(minutes=5),
+    RetryRule("waybill.core.errors.ConfigError", RetryAction.FAIL, reason="configuration: fix the Connection"),
+    RetryRule("waybill.connectors.http.PermanentHTTPError", RetryAction.FAIL, reason="rejected by the target"),
+    RetryRule("waybill.connectors.http.TransientHTTPError", RetryAction.RETRY, dt.timedelta(minutes=5),
               reason="target still unavailable after the connector's retries"),
 ])
 

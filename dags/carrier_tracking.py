@@ -20,7 +20,7 @@ package) for the scans of every open shipment and stores them as delivery events
 def carrier_tracking() -> None:
     @task(pool="waybill_carrier", outlets=[SHIPMENTS])
     def track() -> dict[str, int]:
-        from hub.flows import carrier_tracking as flow
+        from waybill.flows import carrier_tracking as flow
 
         return flow.run()
 

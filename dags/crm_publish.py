@@ -22,7 +22,7 @@ rejection is dead-lettered with the CRM's error, a transient one stays pending f
 def crm_publish() -> None:
     @task(pool="waybill_crm")
     def publish() -> dict[str, int]:
-        from hub.flows import crm_publish as flow
+        from waybill.flows import crm_publish as flow
 
         return flow.run()
 

@@ -23,7 +23,7 @@ aging. Changed facts are stored and queued for the CRM in the same transaction.
 def customer_insights() -> None:
     @task(pool="waybill_hub", outlets=[CUSTOMER_FACTS])
     def compute() -> dict[str, int]:
-        from hub.flows import customer_insights as flow
+        from waybill.flows import customer_insights as flow
 
         return flow.run()
 

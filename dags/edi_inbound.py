@@ -24,14 +24,14 @@ def edi_inbound() -> None:
     @task(pool="waybill_sftp")
     def list_files() -> list[dict[str, str]]:
         """One small reference per picked-up file: {"partner": id, "file": remote name}."""
-        from hub.flows import edi_inbound as flow
+        from waybill.flows import edi_inbound as flow
 
         partners = sorted(path.stem for path in flow.partners_dir().glob("*.toml"))
         return [{"partner": p, "file": name} for p in partners for name in flow.ready(p)]
 
     @task(pool="waybill_sftp", outlets=[ORDERS, SHIPMENTS], map_index_template="{{ partner }}/{{ file }}")
     def process_file(partner: str, file: str) -> dict[str, int]:
-        from hub.flows import edi_inbound as flow
+        from waybill.flows import edi_inbound as flow
 
         get_current_context().update(partner=partner, file=file)  # names the mapped task in the UI
         return flow.run(partner=partner, files=[file])

@@ -22,7 +22,7 @@ under a temporary name followed by an atomic rename.
 def edi_outbound() -> None:
     @task(pool="waybill_sftp")
     def send() -> dict[str, int]:
-        from hub.flows import edi_outbound as flow
+        from waybill.flows import edi_outbound as flow
 
         return flow.run()
 

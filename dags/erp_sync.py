@@ -23,7 +23,7 @@ stores each page with its cursor and outbox rows in one transaction.
 def erp_sync() -> None:
     @task(pool="waybill_erp", outlets=[CUSTOMERS, ORDERS, INVOICES])
     def sync() -> dict[str, int]:
-        from hub.flows import erp_sync as flow
+        from waybill.flows import erp_sync as flow
 
         return flow.run()
 

@@ -25,7 +25,7 @@ yesterday (UTC).
 def finance_receivables() -> None:
     @task(pool="waybill_finance")
     def publish() -> dict[str, int]:
-        from hub.flows import finance_receivables as flow
+        from waybill.flows import finance_receivables as flow
 
         return flow.run()
 

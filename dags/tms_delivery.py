@@ -21,7 +21,7 @@ the hub with the shipment's order references.
 def tms_delivery() -> None:
     @task(pool="waybill_tms", outlets=[SHIPMENTS])
     def sync() -> dict[str, int]:
-        from hub.flows import tms_delivery as flow
+        from waybill.flows import tms_delivery as flow
 
         return flow.run()
 

@@ -22,7 +22,7 @@ overwrites a newer one.
 def wms_stock() -> None:
     @task(pool="waybill_wms", outlets=[STOCK, SHIPMENTS])
     def sync() -> dict[str, int]:
-        from hub.flows import wms_stock as flow
+        from waybill.flows import wms_stock as flow
 
         return flow.run()
 

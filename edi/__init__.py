@@ -7,8 +7,8 @@ data in ``definitions/``, ``serializer`` (writing), ``acks`` (997/999/TA1/CONTRL
 
 Typical use::
 
-    from edi.envelope import read_interchanges
-    from edi.validator import validate
+    from waybill.edi.envelope import read_interchanges
+    from waybill.edi.validator import validate
 
     for interchange in read_interchanges(path, registry=hub_registry, on_message=validate):
         print(interchange.accepted)

@@ -2,6 +2,6 @@
 
 import sys
 
-from edi.cli import main
+from waybill.edi.cli import main
 
 sys.exit(main())

@@ -3,13 +3,13 @@
 Outbound: :func:`x12_functional_acks` (one 997 or 999 per functional group) and :func:`contrl`
 turn the issues found while reading an interchange into message bodies, and :func:`ta1` builds the
 interchange-level TA1. :func:`acknowledge` wraps them in an interchange addressed back to the
-sender (with :func:`edi.serializer.build_interchange`).
+sender (with :func:`waybill.edi.serializer.build_interchange`).
 
 Any finding rejects what it is found in (status R); E (accepted with errors) is not used, and a
 group is P when some of its messages are accepted.
 
 Inbound: :func:`apply_acknowledgments` reads 997/999/TA1/CONTRL found in an interchange and reports
-each acknowledged interchange or group to an :class:`~edi.hooks.OutboundLedger`.
+each acknowledged interchange or group to an :class:`~waybill.edi.hooks.OutboundLedger`.
 """
 
 from __future__ import annotations
@@ -17,11 +17,11 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 
-from edi.envelope import charset
-from edi.errors import Issue, Level
-from edi.hooks import AckStatus, ControlNumbers, OutboundKey, OutboundLedger
-from edi.model import Interchange, Message, Segment, Separators, component, element
-from edi.serializer import OutboundMessage, Party, build_interchange
+from waybill.edi.envelope import charset
+from waybill.edi.errors import Issue, Level
+from waybill.edi.hooks import AckStatus, ControlNumbers, OutboundKey, OutboundLedger
+from waybill.edi.model import Interchange, Message, Segment, Separators, component, element
+from waybill.edi.serializer import OutboundMessage, Party, build_interchange
 
 _MAX_AK4 = 99
 

@@ -25,14 +25,14 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 
-from edi.acks import acknowledge
-from edi.envelope import read_interchanges
-from edi.errors import EdiError
-from edi.hooks import InterchangeRegistry, MemoryControlNumbers, MemoryRegistry
-from edi.model import Interchange, segment_id
-from edi.profiles import ProfileError, load_profile
-from edi.serializer import write_interchange
-from edi.validator import validate
+from waybill.edi.acks import acknowledge
+from waybill.edi.envelope import read_interchanges
+from waybill.edi.errors import EdiError
+from waybill.edi.hooks import InterchangeRegistry, MemoryControlNumbers, MemoryRegistry
+from waybill.edi.model import Interchange, segment_id
+from waybill.edi.profiles import ProfileError, load_profile
+from waybill.edi.serializer import write_interchange
+from waybill.edi.validator import validate
 
 
 def _interchanges(path: str, encoding: str | None,

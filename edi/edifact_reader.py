@@ -6,13 +6,13 @@ terminator, and only pieces ending in an odd run of release characters are joine
 text costs little. Values are returned unescaped. CR/LF are dropped unless they are separators.
 
 Most EDIFACT elements hold components, and splitting them costs more than all the rest of reading.
-Raw segments (see :meth:`~edi.tokenizer.ChunkedReader.raw_batches`) are split into elements only;
-:meth:`~edi.tokenizer.ChunkedReader.finish` splits the components, so the envelope layer does it
+Raw segments (see :meth:`~waybill.edi.tokenizer.ChunkedReader.raw_batches`) are split into elements only;
+:meth:`~waybill.edi.tokenizer.ChunkedReader.finish` splits the components, so the envelope layer does it
 only for the segments someone sees. Segments holding release characters are finished at once.
 
 The UNB syntax identifier (UNOA..UNOY) is read by the envelope layer; bytes are decoded as latin-1
 here (lossless; every separator is ASCII, so UTF-8 text splits correctly) and re-decoded for the
-other character sets (UNOD..UNOK, UNOW, UNOY) by :func:`edi.envelope.recode`.
+other character sets (UNOD..UNOK, UNOW, UNOY) by :func:`waybill.edi.envelope.recode`.
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ from __future__ import annotations
 import re
 from functools import cache
 
-from edi.errors import EdiError
-from edi.model import EDIFACT_DEFAULT, Segment, Separators
-from edi.tokenizer import ChunkedReader
+from waybill.edi.errors import EdiError
+from waybill.edi.model import EDIFACT_DEFAULT, Segment, Separators
+from waybill.edi.tokenizer import ChunkedReader
 
 
 def split_escaped(text: str, sep: str, release: str) -> list[str]:

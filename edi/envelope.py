@@ -2,11 +2,11 @@
 
 :func:`read_interchanges` reads X12 or EDIFACT (sniffed from the first bytes), checks every envelope
 (ISA/IEA, GS/GE, ST/SE; UNB/UNZ, UNG/UNE, UNH/UNT: counts, control numbers, ISA widths, dates,
-duplicates through an :class:`~edi.hooks.InterchangeRegistry`) and yields each interchange when it
+duplicates through an :class:`~waybill.edi.hooks.InterchangeRegistry`) and yields each interchange when it
 ends. ``on_message`` sees each message as it closes (the validator hooks in there); with
 ``keep_messages=False`` messages are dropped afterwards so memory stays bounded by one message.
 Segments come raw from the readers (split into elements, components not yet split: see
-:meth:`edi.tokenizer.ChunkedReader.finish`). Envelope rules read X12 segments raw and EDIFACT ones
+:meth:`waybill.edi.tokenizer.ChunkedReader.finish`). Envelope rules read X12 segments raw and EDIFACT ones
 finished; a message's segments stay raw until it closes and are finished only when ``on_message``
 or the kept interchange will see them.
 """
@@ -16,12 +16,12 @@ from __future__ import annotations
 import calendar
 from collections.abc import Callable, Iterator
 
-from edi.edifact_reader import EdifactReader
-from edi.errors import EdiError, Issue, Level
-from edi.hooks import InterchangeRegistry
-from edi.model import Group, Interchange, Message, Segment, component, element, segment_id
-from edi.tokenizer import ChunkedReader, Source, open_binary, sniff
-from edi.x12_reader import X12Reader
+from waybill.edi.edifact_reader import EdifactReader
+from waybill.edi.errors import EdiError, Issue, Level
+from waybill.edi.hooks import InterchangeRegistry
+from waybill.edi.model import Group, Interchange, Message, Segment, component, element, segment_id
+from waybill.edi.tokenizer import ChunkedReader, Source, open_binary, sniff
+from waybill.edi.x12_reader import X12Reader
 
 MessageHook = Callable[[Message, Interchange], None]
 

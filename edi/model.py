@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from edi.errors import Issue
+from waybill.edi.errors import Issue
 
 Element = str | tuple[str, ...]
 Segment = list  # [segment id, element 1, element 2, ...]; list[str | tuple[str, ...]] at run time

@@ -36,8 +36,8 @@ import string
 import tomllib
 from dataclasses import dataclass
 
-from edi.model import EDIFACT_DEFAULT, X12_DEFAULT, Separators
-from edi.serializer import Party
+from waybill.edi.model import EDIFACT_DEFAULT, X12_DEFAULT, Separators
+from waybill.edi.serializer import Party
 
 _ACKS = {"X12": {"997", "999", "none"}, "EDIFACT": {"CONTRL", "none"}}
 _ID_MAX = {"X12": 15, "EDIFACT": 35}

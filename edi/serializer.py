@@ -1,10 +1,10 @@
 """Writing interchanges: parsed ones back to text, and new ones from outbound messages.
 
-:func:`write_interchange` writes an :class:`~edi.model.Interchange` with its own separators; the
+:func:`write_interchange` writes an :class:`~waybill.edi.model.Interchange` with its own separators; the
 headers and messages are written as they are and the group and interchange trailers are recomputed,
 so reading a valid file and writing it gives back the same segments. :func:`build_interchange`
 wraps message bodies in a fresh envelope: per-partner separators, control numbers drawn from a
-:class:`~edi.hooks.ControlNumbers` (never reused), and counts computed here.
+:class:`~waybill.edi.hooks.ControlNumbers` (never reused), and counts computed here.
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from edi.envelope import charset
-from edi.errors import EdiError
-from edi.hooks import ControlNumbers
-from edi.model import Element, Group, Interchange, Message, Segment, Separators
+from waybill.edi.envelope import charset
+from waybill.edi.errors import EdiError
+from waybill.edi.hooks import ControlNumbers
+from waybill.edi.model import Element, Group, Interchange, Message, Segment, Separators
 
 
 def _escaper(seps: Separators):

@@ -18,8 +18,8 @@ import os
 from collections.abc import Iterator
 from typing import BinaryIO
 
-from edi.errors import EdiError
-from edi.model import Segment, Separators
+from waybill.edi.errors import EdiError
+from waybill.edi.model import Segment, Separators
 
 CHUNK_SIZE = 1 << 20
 BATCH_SEGMENTS = 256
@@ -152,7 +152,7 @@ class ChunkedReader:
         """Raw segments in batches; each batch belongs to one interchange (see ``separators``).
 
         A raw segment is split into elements, not components; :meth:`finish` gives it the
-        shape of :mod:`edi.model`. Header segments (the X12 ISA) are yielded as they are.
+        shape of :mod:`waybill.edi.model`. Header segments (the X12 ISA) are yielded as they are.
         """
         while self._next_interchange():
             header = self._detect()
@@ -162,13 +162,13 @@ class ChunkedReader:
             yield from self._body()
 
     def batches(self) -> Iterator[list[Segment]]:
-        """Segments in batches, in the shape of :mod:`edi.model`; one interchange per batch."""
+        """Segments in batches, in the shape of :mod:`waybill.edi.model`; one interchange per batch."""
         for batch in self.raw_batches():
             yield self.finish(batch, self.separators)
 
     @staticmethod
     def finish(batch: list[Segment], separators: Separators) -> list[Segment]:
-        """``batch`` of raw segments read with ``separators``, in the shape of :mod:`edi.model`.
+        """``batch`` of raw segments read with ``separators``, in the shape of :mod:`waybill.edi.model`.
 
         A raw segment is a list of elements as written, components not yet split, or a tuple
         when the reader has finished it already (EDIFACT segments holding release characters).

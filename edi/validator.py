@@ -1,10 +1,10 @@
-"""Table-driven validation of a message against its definition (see :mod:`edi.definitions`).
+"""Table-driven validation of a message against its definition (see :mod:`waybill.edi.definitions`).
 
 Definitions are compiled once into dicts and tuples. Checking a message walks its segments through
 the structure (segment order, loops, mandatory segments, max use and loop repeats), then checks each
 segment's elements (mandatory, count, min/max length, data types N0-N9/R/DT/TM and EDIFACT n, code
 lists; AN, ID and EDIFACT a/an are not restricted by character, since partners routinely put digits
-in alphabetic fields). Findings are :class:`~edi.errors.Issue` objects with the standard's codes:
+in alphabetic fields). Findings are :class:`~waybill.edi.errors.Issue` objects with the standard's codes:
 X12 AK304/AK403 (the 999 IK304/IK403 use the same values), EDIFACT CONTRL UCS/UCD (code list 0085).
 """
 
@@ -14,10 +14,10 @@ import re
 from dataclasses import dataclass, field
 from functools import cache
 
-from edi import definitions
-from edi.envelope import valid_date, valid_time
-from edi.errors import Issue, Level
-from edi.model import Interchange, Message, Segment, segment_id
+from waybill.edi import definitions
+from waybill.edi.envelope import valid_date, valid_time
+from waybill.edi.errors import Issue, Level
+from waybill.edi.model import Interchange, Message, Segment, segment_id
 
 # issue kind -> code, per standard
 _SEGMENT_CODES = {
@@ -326,7 +326,7 @@ def validate(message: Message, interchange: Interchange | None = None) -> None:
     """Check ``message`` against its definition, if there is one, adding to ``message.issues``.
 
     Sets ``message.validated``; a message without a definition keeps only its envelope checks.
-    Usable as the ``on_message`` hook of :func:`edi.envelope.read_interchanges`.
+    Usable as the ``on_message`` hook of :func:`waybill.edi.envelope.read_interchanges`.
     """
     standard = interchange.standard if interchange else (
         "X12" if segment_id(message.segments[0]) == "ST" else "EDIFACT")

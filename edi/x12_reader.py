@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import string
 
-from edi.errors import EdiError
-from edi.model import Segment, Separators
-from edi.tokenizer import ChunkedReader
+from waybill.edi.errors import EdiError
+from waybill.edi.model import Segment, Separators
+from waybill.edi.tokenizer import ChunkedReader
 
 _ALNUM = frozenset(string.ascii_letters + string.digits)
 _ISA_MAX = 200  # an ISA is 106 characters; allow for sloppy widths but stop on garbage

@@ -18,7 +18,7 @@ from typing import Any
 EXTERNAL_ID = "Waybill_Id__c"
 ACCOUNT, ORDER, SHIPMENT = "Account", "Order", "Shipment__c"
 
-#: aging bucket (hub.model.AGING_BUCKETS) -> Account field
+#: aging bucket (waybill.canonical.model.AGING_BUCKETS) -> Account field
 AGING_FIELDS = {"current": "Aging_Current__c", "1-30": "Aging_1_30__c", "31-60": "Aging_31_60__c",
                 "61-90": "Aging_61_90__c", "over_90": "Aging_Over_90__c"}
 

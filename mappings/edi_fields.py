@@ -1,6 +1,6 @@
 """What every EDI mapping shares: the partner context, and reading typed values out of segments.
 
-Pure functions. A value that cannot be read raises hub.errors.RecordRejected naming the field path,
+Pure functions. A value that cannot be read raises waybill.core.errors.RecordRejected naming the field path,
 e.g. "850/4567/PO1[3]/PO102" (set, control number, segment and occurrence, element).
 """
 
@@ -11,9 +11,9 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
-from edi.model import Interchange, Message, Segment, component, element
-from hub.errors import RecordRejected
-from hub.model import Ref, version_of
+from waybill.edi.model import Interchange, Message, Segment, component, element
+from waybill.core.errors import RecordRejected
+from waybill.canonical.model import Ref, version_of
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """Canonical shipments and invoices -> outbound EDI message bodies for partners.
 
-Pure functions returning edi.serializer.OutboundMessage (segments between ST/SE or UNH/UNT); the
+Pure functions returning waybill.edi.serializer.OutboundMessage (segments between ST/SE or UNH/UNT); the
 flow wraps them in an envelope with the partner's separators and control numbers.
 
 - X12 856 ship notice: HL levels shipment (S) / order (O) / pack (P, MAN GM = SSCC) / item (I).
@@ -17,9 +17,9 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from edi.serializer import OutboundMessage
-from hub.errors import RecordRejected
-from hub.model import DeliveryEvent, Invoice, Order, OrderLine, Shipment
+from waybill.edi.serializer import OutboundMessage
+from waybill.core.errors import RecordRejected
+from waybill.canonical.model import DeliveryEvent, Invoice, Order, OrderLine, Shipment
 
 X12_VERSION = "004010"
 #: UN/ECE Recommendation 20 units (the canonical model's) -> X12 unit codes (element 355).
@@ -118,7 +118,7 @@ def ordrsp(order: Order, now: dt.datetime) -> OutboundMessage:
     return OutboundMessage("ORDRSP", EDIFACT_DIRECTORY, segs)
 
 
-#: Canonical status -> AT701 shipment status code (the inverse of mappings.edi_status, one code each).
+#: Canonical status -> AT701 shipment status code (the inverse of waybill.mappings.edi_status, one code each).
 AT7_CODES = {"created": "XB", "picked_up": "AF", "in_transit": "X6", "out_for_delivery": "AV",
              "delivered": "D1", "exception": "SD", "returned": "A3", "cancelled": "CA"}
 

@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from edi.model import Interchange, Message, Segment, component
-from hub.model import DeliveryEvent, Reject
-from mappings.edi_fields import PartnerContext, Where, first, text
+from waybill.edi.model import Interchange, Message, Segment, component
+from waybill.canonical.model import DeliveryEvent, Reject
+from waybill.mappings.edi_fields import PartnerContext, Where, first, text
 
 #: AT701 (X12 element 1650) -> canonical status.
 STATUS_CODES: dict[str, str] = {

@@ -12,10 +12,10 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from edi.model import Interchange, Message, Segment, component
-from hub.model import StockLevel, Ref, version_of
-from mappings.edi_fields import PartnerContext, Where, date, decimal, first, text
-from mappings.x12_orders import GTIN_QUALIFIERS, SKU_QUALIFIERS
+from waybill.edi.model import Interchange, Message, Segment, component
+from waybill.canonical.model import StockLevel, Ref, version_of
+from waybill.mappings.edi_fields import PartnerContext, Where, date, decimal, first, text
+from waybill.mappings.x12_orders import GTIN_QUALIFIERS, SKU_QUALIFIERS
 
 
 def stock_846(message: Message, interchange: Interchange, ctx: PartnerContext) -> list[StockLevel]:

@@ -22,9 +22,9 @@ from collections.abc import Callable, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from hub import model
-from hub.errors import RecordRejected
-from hub.model import Ref
+from waybill.canonical import model
+from waybill.core.errors import RecordRejected
+from waybill.canonical.model import Ref
 
 _CODE = re.compile(r"^\[([^\]]+)\]")
 UOM = {"Units": "EA", "Unit": "EA", "kg": "KGM", "g": "GRM", "L": "LTR", "m": "MTR", "Dozens": "DZN"}

@@ -18,12 +18,12 @@ from typing import Any
 
 from lxml import etree
 
-from hub import model
+from waybill.canonical import model
 
 NS = {"soap": "http://schemas.xmlsoap.org/soap/envelope/", "t": "http://fedex.com/ws/track/v16"}
 SOURCE = "carrier:fedex"
 
-# What connectors.carrier needs to track with FedEx: the packaged WSDL (under connectors/wsdl), the
+# What waybill.connectors.carrier needs to track with FedEx: the packaged WSDL (under connectors/wsdl), the
 # operation and how many numbers one request may carry (FedEx allows 30).
 WSDL = "fedex/TrackService_v16.wsdl"
 OPERATION = "track"

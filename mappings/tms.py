@@ -11,9 +11,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from hub import model
-from hub.errors import RecordRejected
-from hub.model import Ref
+from waybill.canonical import model
+from waybill.core.errors import RecordRejected
+from waybill.canonical.model import Ref
 
 #: TMS status code -> canonical delivery status.
 STATUS: dict[str, str] = {

@@ -14,10 +14,10 @@ import datetime as dt
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from hub import model
-from hub.errors import RecordRejected
-from hub.model import Ref
-from mappings.erp import customer_ref, order_ref
+from waybill.canonical import model
+from waybill.core.errors import RecordRejected
+from waybill.canonical.model import Ref
+from waybill.mappings.erp import customer_ref, order_ref
 
 
 def stock_key(rec: dict[str, Any]) -> str:

@@ -15,9 +15,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from decimal import Decimal
 
-from edi.model import Interchange, Message, Segment
-from hub.model import Address, Order, OrderLine, Ref
-from mappings.edi_fields import (
+from waybill.edi.model import Interchange, Message, Segment
+from waybill.canonical.model import Address, Order, OrderLine, Ref
+from waybill.mappings.edi_fields import (
     PartnerContext,
     Where,
     date,

@@ -23,7 +23,7 @@ from typing import Any
 import zeep
 from lxml import etree
 
-from connectors.carrier import SETTINGS, WSDL_DIR
+from waybill.connectors.carrier import SETTINGS, WSDL_DIR
 from sim.faults import Faults
 from sim.http_server import Request, Response, SimServer, cli_parser, faults_from_args
 

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from hub.schema import metadata
-from hub.store import Store
+from waybill.store.schema import metadata
+from waybill.store.store import Store
 
 pytest_plugins = ["tests.sshd"]  # the `sshd` fixture, shared by partner and finance tests
 
@@ -42,7 +42,7 @@ def pg_url() -> Iterator[str]:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
     engine = create_engine(url)
-    from hub.db import upgrade
+    from waybill.store.db import upgrade
 
     upgrade(engine)
     engine.dispose()

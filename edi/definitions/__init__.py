@@ -13,7 +13,7 @@ Files (all plain data, readable beside an implementation guide):
   a list of segment entries ``"TAG"`` (``!`` mandatory, ``*N`` max use, ``*>1`` unbounded) and loops
   ``{"loop": id, "max": N, "required": bool, "segments": [...]}`` whose first entry triggers them.
 
-:func:`find` returns the compiled :class:`~edi.validator.MessageDefinition` for a message.
+:func:`find` returns the compiled :class:`~waybill.edi.validator.MessageDefinition` for a message.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ def names() -> list[str]:
 @cache
 def catalog() -> dict[tuple[str, str], list]:
     """(standard, message type) -> compiled definitions of every version."""
-    from edi.validator import compile_definition  # the compiler needs the dictionaries below
+    from waybill.edi.validator import compile_definition  # the compiler needs the dictionaries below
 
     out: dict[tuple[str, str], list] = {}
     for name in names():

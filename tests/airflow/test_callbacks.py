@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from hub.callbacks import DETAIL_MAX, on_failure
-from hub.store import Store
+from waybill.ops.callbacks import DETAIL_MAX, on_failure
+from waybill.store.store import Store
 
 
 @dataclass

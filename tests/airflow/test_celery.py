@@ -23,8 +23,8 @@ import redis
 import requests
 from sqlalchemy import create_engine, text
 
-from hub.airflow_home import REPO, airflow_bin, environment
-from hub.store import Store
+from waybill.ops.airflow_home import REPO, airflow_bin, environment
+from waybill.store.store import Store
 
 pytestmark = [pytest.mark.airflow, pytest.mark.postgres, pytest.mark.slow]
 
@@ -149,7 +149,7 @@ def test_a_dag_run_triggered_through_the_api_succeeds_on_celery(tmp_path: Path, 
     airflow = [airflow_bin()]
     migrate = subprocess.run([airflow_bin(), "db", "migrate"], env=env, capture_output=True, timeout=180)
     assert migrate.returncode == 0, migrate.stdout[-2000:]
-    subprocess.run([sys.executable, "-m", "hub.airflow_home"], env=env, check=True, capture_output=True, timeout=60)
+    subprocess.run([sys.executable, "-m", "waybill.ops.airflow_home"], env=env, check=True, capture_output=True, timeout=60)
 
     api = f"http://127.0.0.1:{api_port}"
     with ExitStack() as stack:

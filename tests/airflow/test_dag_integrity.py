@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
-from hub.airflow_home import DAGS_FOLDER, POOLS
-from hub.callbacks import on_failure, on_success
+from waybill.ops.airflow_home import DAGS_FOLDER, POOLS
+from waybill.ops.callbacks import on_failure, on_success
 
 #: DAG id -> the Connection ids its doc must name
 EXPECTED = {
@@ -41,7 +41,7 @@ def measure(name):
         t = time.perf_counter()
         __import__(name)
         took = time.perf_counter() - t
-        flows = sorted(m for m in sys.modules if m.startswith("hub.flows."))
+        flows = sorted(m for m in sys.modules if m.startswith("waybill.flows."))
         os.write(w, json.dumps([took, flows]).encode())
         os._exit(0)
     os.close(w)
@@ -72,7 +72,7 @@ def test_dag_carries_docs_owner_tags_retries_pools_callbacks(dagbag, dag_id: str
     for t in dag.tasks:
         assert t.owner == "integration"
         assert t.retries >= 1 and t.retry_policy is not None
-        assert t.pool in POOLS, f"{dag_id}.{t.task_id}: pool {t.pool!r} not in hub.airflow_home.POOLS"
+        assert t.pool in POOLS, f"{dag_id}.{t.task_id}: pool {t.pool!r} not in waybill.ops.airflow_home.POOLS"
         assert on_failure in _callbacks(t.on_failure_callback)
         assert on_success in _callbacks(t.on_success_callback)
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from hub.demo import FLOWS, STARTERS
+from waybill.ops.demo import FLOWS, STARTERS
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 BUDGET_S = 300

@@ -11,8 +11,8 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
-from connectors.connection import parse
-from hub.airflow_home import REPO
+from waybill.connectors.connection import parse
+from waybill.ops.airflow_home import REPO
 from tests.airflow.test_dag_integrity import EXPECTED
 
 DOCKER = REPO / "docker"
@@ -72,7 +72,7 @@ def test_urls_point_at_the_services_that_serve_them(compose: dict) -> None:
     hub_db = urlsplit(env["WAYBILL_DB_URL"]).path.strip("/")
     init_sql = next(v.split(":")[0] for v in services["postgres"]["volumes"] if v.startswith("./"))
     assert f"CREATE DATABASE {hub_db}" in (DOCKER / init_sql).read_text()
-    assert "python -m hub.airflow_home" in " ".join(services["airflow-init"]["command"])  # the pools
+    assert "python -m waybill.ops.airflow_home" in " ".join(services["airflow-init"]["command"])  # the pools
 
 
 def test_volumes_are_declared(compose: dict) -> None:
@@ -90,7 +90,7 @@ def test_the_image_holds_the_dag_folder_and_the_airflow_we_test_with(compose: di
     assert env["AIRFLOW__CORE__DAGS_FOLDER"] == f"{workdir}/dags" and copied.get("dags") == "dags"
     assert f"AIRFLOW__CORE__DAGS_FOLDER={workdir}/dags" in dockerfile
     assert env["WAYBILL_PARTNERS"] == f"{workdir}/partners" and copied.get("partners") == "partners"
-    for package in ("hub", "connectors", "edi", "mappings", "sim"):  # pyproject's packages
+    for package in ("waybill", "connectors", "edi", "mappings", "sim"):  # the namespace, its linked folders, the simulators
         assert copied.get(package) == package, f"the image lacks {package}/"
     assert f"ARG AIRFLOW_VERSION={version('apache-airflow')}" in dockerfile
 

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from hub import message_log
-from hub.flows import erp_sync
-from hub.model import Batch, InboundMessage, Order, OrderLine, Ref
-from hub.schema import customer, customer_identity, invoice, message, order_line, orders, outbox, payment
-from hub.store import Store
+from waybill.store import message_log
+from waybill.flows import erp_sync
+from waybill.canonical.model import Batch, InboundMessage, Order, OrderLine, Ref
+from waybill.store.schema import customer, customer_identity, invoice, message, order_line, orders, outbox, payment
+from waybill.store.store import Store
 from sim import erp as erp_sim
 from sim.faults import FaultRates, Faults
 from tests.backoffice.conftest import connect

@@ -1,11 +1,11 @@
-"""connectors.http.client_for: every HTTP connector takes its policy and TLS setting from the
+"""waybill.connectors.http.client_for: every HTTP connector takes its policy and TLS setting from the
 Connection the same way."""
 
 from __future__ import annotations
 
-from connectors.connection import parse
-from connectors.crm import CrmClient
-from connectors.http import HttpPolicy, client_for
+from waybill.connectors.connection import parse
+from waybill.connectors.crm import CrmClient
+from waybill.connectors.http import HttpPolicy, client_for
 
 
 def test_extras_tune_the_policy_and_verification():

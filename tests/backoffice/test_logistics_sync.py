@@ -9,11 +9,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from hub import message_log, replay
-from hub.flows import erp_sync, tms_delivery, wms_stock
-from hub.schema import customer_identity, delivery_event, shipment, stock_level
-from hub.store import Store
-from mappings.tms import STATUS
+from waybill.store import message_log
+
+from waybill.flows import replay
+from waybill.flows import erp_sync, tms_delivery, wms_stock
+from waybill.store.schema import customer_identity, delivery_event, shipment, stock_level
+from waybill.store.store import Store
+from waybill.mappings.tms import STATUS
 from sim import dataset as gen
 from sim import erp as erp_sim
 from sim import tms as tms_sim

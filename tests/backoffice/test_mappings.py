@@ -8,11 +8,13 @@ from decimal import Decimal
 
 import pytest
 
-from connectors.erp import Cursor
-from hub.errors import RecordRejected
-from hub.flows import sync
-from hub.model import Ref
-from mappings import erp, tms, wms
+from waybill.connectors.erp import Cursor
+from waybill.core.errors import RecordRejected
+from waybill.flows import sync
+from waybill.canonical.model import Ref
+from waybill.mappings import erp
+from waybill.mappings import tms
+from waybill.mappings import wms
 
 ORDER = {"id": 7, "name": "S00007", "partner_id": [3, "Acme"], "partner_shipping_id": [9, "Acme Depot"],
          "client_order_ref": "PO-1", "date_order": "2026-02-01 10:00:00", "commitment_date": False, "state": "sale",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from connectors.http import HttpClient, HttpPolicy, PermanentHTTPError, TransientHTTPError
+from waybill.connectors.http import HttpClient, HttpPolicy, PermanentHTTPError, TransientHTTPError
 from sim.faults import FaultRates, Faults
 from sim.http_server import HttpError, Request, Response, SimServer, json_response
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from edi.acks import acknowledge, apply_acknowledgments, contrl, ta1, x12_functional_acks
-from edi.hooks import AckStatus, MemoryControlNumbers, MemoryLedger, OutboundKey
-from edi.serializer import write_interchange
+from waybill.edi.acks import acknowledge, apply_acknowledgments, contrl, ta1, x12_functional_acks
+from waybill.edi.hooks import AckStatus, MemoryControlNumbers, MemoryLedger, OutboundKey
+from waybill.edi.serializer import write_interchange
 
 from .util import ISA, PO_BODY, edifact, read, x12
 

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from edi import cli
+from waybill.edi import cli
 
 from .util import CORPUS, ISA, edifact, x12
 

@@ -7,10 +7,10 @@ import csv
 
 import pytest
 
-from edi.envelope import read_interchanges
-from edi.errors import EdiError
-from edi.serializer import write_interchange
-from edi.validator import validate
+from waybill.edi.envelope import read_interchanges
+from waybill.edi.errors import EdiError
+from waybill.edi.serializer import write_interchange
+from waybill.edi.validator import validate
 
 from .util import CORPUS, codes
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from edi.envelope import read_interchanges
-from edi.errors import EdiError, Level
-from edi.hooks import MemoryRegistry
+from waybill.edi.envelope import read_interchanges
+from waybill.edi.errors import EdiError, Level
+from waybill.edi.hooks import MemoryRegistry
 
 from .util import ISA, codes, edifact, read, x12
 

@@ -6,12 +6,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from edi.acks import acknowledge
-from edi.envelope import read_interchanges
-from edi.errors import EdiError
-from edi.hooks import MemoryControlNumbers, MemoryRegistry
-from edi.serializer import write_interchange
-from edi.validator import validate
+from waybill.edi.acks import acknowledge
+from waybill.edi.envelope import read_interchanges
+from waybill.edi.errors import EdiError
+from waybill.edi.hooks import MemoryControlNumbers, MemoryRegistry
+from waybill.edi.serializer import write_interchange
+from waybill.edi.validator import validate
 
 from .util import CORPUS, edifact, x12
 
@@ -88,9 +88,9 @@ def test_random_bytes_raise_only_edi_error(data):
 def _segments(data: bytes, chunk_size: int):
     """All segments of ``data`` read with ``chunk_size``, or "EdiError" (its message quotes the
     buffer, which depends on the chunk size)."""
-    from edi.edifact_reader import EdifactReader
-    from edi.tokenizer import sniff
-    from edi.x12_reader import X12Reader
+    from waybill.edi.edifact_reader import EdifactReader
+    from waybill.edi.tokenizer import sniff
+    from waybill.edi.x12_reader import X12Reader
 
     try:
         standard, encoding = sniff(data[:64], None)

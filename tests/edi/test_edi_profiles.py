@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from edi.profiles import ProfileError, load_profile, parse_profile
+from waybill.edi.profiles import ProfileError, load_profile, parse_profile
 
 GOOD = """
 id = "acme"

@@ -6,11 +6,11 @@ from __future__ import annotations
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from edi.edifact_reader import EdifactReader
-from edi.envelope import read_interchanges
-from edi.errors import EdiError
-from edi.tokenizer import BATCH_SEGMENTS, sniff
-from edi.x12_reader import X12Reader
+from waybill.edi.edifact_reader import EdifactReader
+from waybill.edi.envelope import read_interchanges
+from waybill.edi.errors import EdiError
+from waybill.edi.tokenizer import BATCH_SEGMENTS, sniff
+from waybill.edi.x12_reader import X12Reader
 
 from .test_edi_fuzz import mutated
 from .util import edifact, x12

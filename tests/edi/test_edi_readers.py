@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from edi.edifact_reader import EdifactReader
-from edi.errors import EdiError
-from edi.x12_reader import X12Reader
+from waybill.edi.edifact_reader import EdifactReader
+from waybill.edi.errors import EdiError
+from waybill.edi.x12_reader import X12Reader
 
 from .util import ISA, edifact, x12
 
@@ -83,9 +83,9 @@ def test_x12_components_become_tuples():
 def test_ebcdic_is_an_error_unless_asked_for():
     data = x12().encode("cp037")
     with pytest.raises(EdiError, match="EBCDIC"):
-        from edi.envelope import read_interchanges
+        from waybill.edi.envelope import read_interchanges
         list(read_interchanges(data))
-    from edi.envelope import read_interchanges
+    from waybill.edi.envelope import read_interchanges
     [interchange] = list(read_interchanges(data, encoding="cp037"))
     assert interchange.accepted and interchange.messages[0].type == "850"
 

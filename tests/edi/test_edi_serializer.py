@@ -6,10 +6,10 @@ import datetime as dt
 
 import pytest
 
-from edi.errors import EdiError
-from edi.hooks import MemoryControlNumbers
-from edi.model import EDIFACT_DEFAULT, Separators
-from edi.serializer import OutboundMessage, Party, build_interchange, write_interchange
+from waybill.edi.errors import EdiError
+from waybill.edi.hooks import MemoryControlNumbers
+from waybill.edi.model import EDIFACT_DEFAULT, Separators
+from waybill.edi.serializer import OutboundMessage, Party, build_interchange, write_interchange
 
 from .util import read
 
@@ -78,7 +78,7 @@ def test_edifact_values_are_escaped_and_read_back():
 
 
 def test_text_encoding_follows_the_syntax_identifier():
-    from edi.serializer import text_encoding
+    from waybill.edi.serializer import text_encoding
 
     from .util import edifact, x12
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from edi import definitions
-from edi.errors import Level
-from edi.validator import compile_definition
+from waybill.edi import definitions
+from waybill.edi.errors import Level
+from waybill.edi.validator import compile_definition
 
 from .util import PO_BODY, codes, read, x12
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from edi.envelope import read_interchanges
-from edi.model import Interchange
-from edi.validator import validate
+from waybill.edi.envelope import read_interchanges
+from waybill.edi.model import Interchange
+from waybill.edi.validator import validate
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "edi"
 CORPUS = DATA / "corpus"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from hub import model
+from waybill.canonical import model
 
 
 def customer(ext: str = "1", system: str = "erp", version: int = 1, **kw) -> model.Customer:

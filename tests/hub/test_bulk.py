@@ -9,9 +9,9 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from hub import bulk
-from hub.schema import cursor, order_line
-from hub.store import collector_paused
+from waybill.store import bulk
+from waybill.store.schema import cursor, order_line
+from waybill.store.store import collector_paused
 
 
 @pytest.mark.parametrize("n", [1, 2, 7, 64, 1000, bulk.SQLITE_MAX_PARAMS // 2 + 3])

@@ -11,12 +11,12 @@ import sys
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from hub.logs import get_logger, mask
-from hub.schema import metadata
+from waybill.core.logs import get_logger, mask
+from waybill.store.schema import metadata
 
 
 def waybill(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "hub.cli", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "waybill.ops.cli", *args], capture_output=True, text=True,
                           env=os.environ.copy(), timeout=120)
 
 
@@ -25,8 +25,8 @@ def test_db_upgrade_status_messages_and_replay_from_the_command_line(waybill_env
     up = waybill("db", "upgrade")
     assert up.returncode == 0, up.stderr
     assert (waybill_env / "secret.key").stat().st_mode & 0o777 == 0o600
-    from hub import model
-    from hub.store import Store
+    from waybill.canonical import model
+    from waybill.store.store import Store
     from tests.hub.factories import batch, customer, order
 
     Store.open().apply(batch(customer("1"), order("SO1", "1"), order("SO2", "ghost")))

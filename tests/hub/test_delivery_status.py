@@ -6,8 +6,8 @@ import datetime as dt
 
 from sqlalchemy import select
 
-from hub import model
-from hub.schema import delivery_event, shipment
+from waybill.canonical import model
+from waybill.store.schema import delivery_event, shipment
 from tests.hub.factories import batch, customer
 
 T0 = dt.datetime(2026, 5, 4, 8, 0)

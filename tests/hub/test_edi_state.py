@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from edi.hooks import AckStatus, OutboundKey
-from hub.edi_state import StoreControlNumbers, StoreLedger, StoreRegistry
+from waybill.edi.hooks import AckStatus, OutboundKey
+from waybill.store.edi_state import StoreControlNumbers, StoreLedger, StoreRegistry
 
 
 def test_the_same_interchange_is_seen_once(store):

@@ -7,8 +7,8 @@ from decimal import Decimal as D
 
 from sqlalchemy import select
 
-from hub import model
-from hub.schema import customer, invoice, invoice_line, payment, stock_level
+from waybill.canonical import model
+from waybill.store.schema import customer, invoice, invoice_line, payment, stock_level
 from tests.hub.factories import batch, customer as cust, order
 
 

@@ -1,4 +1,4 @@
-"""Customer insights against hand-computed expectations (hub.insights is pure)."""
+"""Customer insights against hand-computed expectations (waybill.canonical.insights is pure)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from decimal import Decimal as D
 
 import pytest
 
-from hub import insights
-from hub.insights import History
+from waybill.canonical import insights
+from waybill.canonical.insights import History
 
 AS_OF = dt.date(2026, 6, 30)
 

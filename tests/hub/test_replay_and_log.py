@@ -6,8 +6,12 @@ import json
 
 import pytest
 
-from hub import message_log, model, replay
-from hub.schema import orders
+from waybill.store import message_log
+
+from waybill.canonical import model
+
+from waybill.flows import replay
+from waybill.store.schema import orders
 from tests.hub.factories import batch, customer, order
 from tests.hub.test_store_apply import count
 

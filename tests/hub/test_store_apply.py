@@ -8,8 +8,10 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from hub import message_log, model
-from hub.schema import customer, customer_identity, message, order_line, orders, outbox
+from waybill.store import message_log
+
+from waybill.canonical import model
+from waybill.store.schema import customer, customer_identity, message, order_line, orders, outbox
 from tests.hub.factories import batch, customer as cust, order
 
 
@@ -92,7 +94,7 @@ def test_impossible_values_are_rejected_with_the_field_path(store, bad, path):
 
 
 def test_failed_batch_leaves_nothing_behind(store, monkeypatch):
-    from hub import outbox as outbox_module
+    from waybill.store import outbox as outbox_module
 
     def boom(*_a, **_k):
         raise RuntimeError("crash between upserts and outbox")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from hub.model import Batch, Customer, InboundMessage, Ref
+from waybill.canonical.model import Batch, Customer, InboundMessage, Ref
 from tests.sshd import Sshd
 
 

@@ -13,17 +13,17 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from edi.acks import acknowledge
-from edi.envelope import read_interchanges
-from edi.hooks import MemoryControlNumbers, OutboundKey
-from edi.model import component, element
-from edi.serializer import write_interchange
-from edi.validator import validate
-from hub import message_log
-from hub.edi_state import StoreLedger
-from hub.flows import edi_inbound, edi_outbound
-from hub.model import Batch, InboundMessage, Invoice, InvoiceLine, Ref, Shipment
-from hub.schema import customer, order_line, orders
+from waybill.edi.acks import acknowledge
+from waybill.edi.envelope import read_interchanges
+from waybill.edi.hooks import MemoryControlNumbers, OutboundKey
+from waybill.edi.model import component, element
+from waybill.edi.serializer import write_interchange
+from waybill.edi.validator import validate
+from waybill.store import message_log
+from waybill.store.edi_state import StoreLedger
+from waybill.flows import edi_inbound, edi_outbound
+from waybill.canonical.model import Batch, InboundMessage, Invoice, InvoiceLine, Ref, Shipment
+from waybill.store.schema import customer, order_line, orders
 
 pytestmark = [pytest.mark.sftp, pytest.mark.e2e]
 

@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from edi.envelope import read_interchanges
-from edi.model import element
-from edi.validator import validate
-from hub import message_log
-from hub.flows import edi_inbound
-from hub.schema import order_line, orders
+from waybill.edi.envelope import read_interchanges
+from waybill.edi.model import element
+from waybill.edi.validator import validate
+from waybill.store import message_log
+from waybill.flows import edi_inbound
+from waybill.store.schema import order_line, orders
 
 pytestmark = pytest.mark.sftp
 
@@ -117,7 +117,7 @@ def test_unknown_customer_is_dead_lettered_with_field_path(store, partners: Path
 
 def test_crash_before_archiving_processes_the_file_exactly_once(store, partners: Path, monkeypatch) -> None:
     (partners / "inbox" / "po.x12").write_bytes((DATA / X12_850).read_bytes())
-    from connectors.sftp import SftpClient
+    from waybill.connectors.sftp import SftpClient
 
     real = SftpClient.done_with
 
@@ -194,8 +194,8 @@ def test_crash_after_the_ack_went_out_stores_once_and_acks_once(store, partners:
 
 
 def test_ta1_only_interchange_updates_the_ledger_and_is_not_acknowledged(store, partners: Path) -> None:
-    from edi.hooks import OutboundKey
-    from hub.edi_state import StoreLedger
+    from waybill.edi.hooks import OutboundKey
+    from waybill.store.edi_state import StoreLedger
 
     key = OutboundKey("X12", "test22222", "AAAAAAAAAA", "interchange", "000000042")
     StoreLedger(store).expect(key, ["0001"])

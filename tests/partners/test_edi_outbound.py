@@ -10,14 +10,15 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from connectors.sftp import SftpClient
-from hub import message_log, replay
-from hub.flows import edi_inbound, edi_outbound
-from edi.envelope import read_interchanges
-from edi.validator import validate
-from hub.model import Batch, DeliveryEvent, InboundMessage, Invoice, Ref, Shipment
-from hub.schema import orders
-from hub.schema import outbox as outbox_table
+from waybill.connectors.sftp import SftpClient
+from waybill.store import message_log
+from waybill.flows import replay
+from waybill.flows import edi_inbound, edi_outbound
+from waybill.edi.envelope import read_interchanges
+from waybill.edi.validator import validate
+from waybill.canonical.model import Batch, DeliveryEvent, InboundMessage, Invoice, Ref, Shipment
+from waybill.store.schema import orders
+from waybill.store.schema import outbox as outbox_table
 
 pytestmark = pytest.mark.sftp
 

@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from edi.hooks import MemoryControlNumbers
-from edi.serializer import OutboundMessage, build_interchange, write_interchange
-from hub.errors import ConfigError
-from hub.flows.edi_inbound import load_partner, read_file
-from hub.model import Batch, Customer, DeliveryEvent, InboundMessage, Order, Ref, Shipment, StockLevel
-from hub.schema import shipment, stock_level
+from waybill.edi.hooks import MemoryControlNumbers
+from waybill.edi.serializer import OutboundMessage, build_interchange, write_interchange
+from waybill.core.errors import ConfigError
+from waybill.flows.edi_inbound import load_partner, read_file
+from waybill.canonical.model import Batch, Customer, DeliveryEvent, InboundMessage, Order, Ref, Shipment, StockLevel
+from waybill.store.schema import shipment, stock_level
 
 
 def x12(set_id: str, functional_id: str, segments: list[list]) -> bytes:

@@ -8,14 +8,14 @@ from decimal import Decimal
 
 import pytest
 
-from edi.envelope import read_interchanges
-from edi.hooks import MemoryControlNumbers
-from edi.serializer import build_interchange, write_interchange
-from edi.validator import validate
-from hub.errors import RecordRejected
-from hub.flows.edi_inbound import load_partner
-from hub.model import Address, Invoice, InvoiceLine, Order, OrderLine, Ref, Shipment
-from mappings import edi_outbound
+from waybill.edi.envelope import read_interchanges
+from waybill.edi.hooks import MemoryControlNumbers
+from waybill.edi.serializer import build_interchange, write_interchange
+from waybill.edi.validator import validate
+from waybill.core.errors import RecordRejected
+from waybill.flows.edi_inbound import load_partner
+from waybill.canonical.model import Address, Invoice, InvoiceLine, Order, OrderLine, Ref, Shipment
+from waybill.mappings import edi_outbound
 
 NOW = dt.datetime(2026, 11, 20, 16, 45)
 ORDER = Order(Ref("edi:eurotrade", "ORDERS/123"), Ref("erp", "res.partner/2"), "1", dt.date(2026, 11, 1), "EUR",

@@ -9,8 +9,8 @@ from pathlib import Path
 import paramiko
 import pytest
 
-from connectors.connection import parse
-from connectors.sftp import (
+from waybill.connectors.connection import parse
+from waybill.connectors.sftp import (
     HostKeyRefused,
     RemoteFileExists,
     RemoteNameRefused,

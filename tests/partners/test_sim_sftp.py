@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from connectors.connection import parse
-from connectors.sftp import HostKeyRefused, RemoteFileExists, SftpClient, SftpSettings
-from hub.flows import edi_inbound
-from hub.model import Batch, Customer, InboundMessage, Ref
-from hub.schema import orders
+from waybill.connectors.connection import parse
+from waybill.connectors.sftp import HostKeyRefused, RemoteFileExists, SftpClient, SftpSettings
+from waybill.flows import edi_inbound
+from waybill.canonical.model import Batch, Customer, InboundMessage, Ref
+from waybill.store.schema import orders
 from sim import sftp as sim
 
 

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from connectors.http import HttpPolicy
-from hub import model
-from hub.store import Store
+from waybill.connectors.http import HttpPolicy
+from waybill.canonical import model
+from waybill.store.store import Store
 from sim import carrier as carrier_sim
 from sim import crm as crm_sim
 

@@ -6,12 +6,13 @@ import pytest
 from lxml import etree
 from sqlalchemy import select
 
-from connectors.carrier import CarrierFault, CarrierTracker, HttpTransport
-from hub import message_log, replay
-from hub.errors import ConfigError
-from hub.flows import carrier_tracking
-from hub.schema import delivery_event, shipment
-from mappings import fedex as fedex_map
+from waybill.connectors.carrier import CarrierFault, CarrierTracker, HttpTransport
+from waybill.store import message_log
+from waybill.flows import replay
+from waybill.core.errors import ConfigError
+from waybill.flows import carrier_tracking
+from waybill.store.schema import delivery_event, shipment
+from waybill.mappings import fedex as fedex_map
 from sim.carrier import NS, schema
 from sim.faults import FaultRates, Faults
 
@@ -169,7 +170,7 @@ def test_another_carrier_is_configuration_only(store, fedex, monkeypatch):
     """A second carrier served by the same kind of service: a Connection naming its mapping module."""
     host, port = fedex.server.httpd.server_address[:2]
     set_conn(monkeypatch, "waybill_carrier_acme", conn_type="http", host=host, port=port, login="key",
-             password="secret", extra={"mapping": "mappings.fedex", "batch_size": 2,
+             password="secret", extra={"mapping": "waybill.mappings.fedex", "batch_size": 2,
                                        "credentials": {"account": "1", "meter": "2"}})
     numbers = sorted(fedex.parcels)[:5]
     load(store, customer("C1"), *[make_shipment(f"A{i}", n, carrier="acme") for i, n in enumerate(numbers)],
@@ -184,6 +185,6 @@ def test_another_carrier_is_configuration_only(store, fedex, monkeypatch):
 def test_a_wsdl_outside_the_package_folder_is_refused(fedex, monkeypatch):
     host, port = fedex.server.httpd.server_address[:2]
     set_conn(monkeypatch, "waybill_carrier_fedex", conn_type="http", host=host, port=port,
-             extra={"wsdl": "../../hub/schema.py"})
+             extra={"wsdl": "../../waybill/store/schema.py"})
     with pytest.raises(ConfigError, match="packaged WSDL"):
         CarrierTracker("fedex", policy=FAST)

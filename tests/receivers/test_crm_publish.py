@@ -9,11 +9,12 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from connectors.crm import CrmClient, Record
-from hub import model, outbox
-from hub.flows import crm_publish, customer_insights
-from hub.schema import customer_fact, customer_identity, orders, shipment
-from hub.schema import outbox as outbox_table
+from waybill.connectors.crm import CrmClient, Record
+from waybill.canonical import model
+from waybill.store import outbox
+from waybill.flows import crm_publish, customer_insights
+from waybill.store.schema import customer_fact, customer_identity, orders, shipment
+from waybill.store.schema import outbox as outbox_table
 from sim.faults import FaultRates, Faults
 
 from .conftest import FAST, customer, invoice, load, shipment as make_shipment

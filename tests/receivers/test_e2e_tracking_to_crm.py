@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from connectors.carrier import CarrierTracker
-from connectors.crm import CrmClient
-from hub.flows import carrier_tracking, crm_publish
-from hub.schema import shipment
+from waybill.connectors.carrier import CarrierTracker
+from waybill.connectors.crm import CrmClient
+from waybill.flows import carrier_tracking, crm_publish
+from waybill.store.schema import shipment
 
 from .conftest import FAST, customer, load, shipment as make_shipment
 

@@ -11,10 +11,11 @@ from decimal import Decimal
 
 import pytest
 
-from connectors.finance import FeedConflict, FolderTarget, target
-from hub import model, receivables
-from hub.flows import finance_receivables
-from mappings.finance import feed, money
+from waybill.connectors.finance import FeedConflict, FolderTarget, target
+from waybill.canonical import model
+from waybill.store import receivables
+from waybill.flows import finance_receivables
+from waybill.mappings.finance import feed, money
 
 from .conftest import customer, invoice, load, set_conn
 

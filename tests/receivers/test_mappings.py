@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from mappings import crm, fedex
+from waybill.mappings import crm
+
+from waybill.mappings import fedex
 from sim.carrier import generate
 
 ENVELOPE = """<?xml version="1.0" encoding="UTF-8"?>

@@ -1,0 +1,1 @@
+"""The canonical customer model: types, validation, the Ref format, routes and insight maths. Pure."""

@@ -1,0 +1,287 @@
+"""The canonical customer model: what every source is mapped into and every target is fed from.
+
+Entities are plain frozen dataclasses, produced by the pure functions in `mappings/` and written by
+`waybill.store.store.Store.apply`. Each entity names the system that sent it and that system's own id; the
+hub keeps its own ids and a crosswalk (`CustomerIdentity`) to every system's ids.
+
+`version` is the source's own notion of recency, made sortable as a string by `version_of`; an
+update whose version is older than the stored one never overwrites it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Literal, NamedTuple, Union
+
+#: Canonical delivery statuses, in the order a parcel normally moves through them.
+DELIVERY_STATUSES: tuple[str, ...] = (
+    "created",
+    "picked_up",
+    "in_transit",
+    "out_for_delivery",
+    "delivered",
+    "exception",
+    "returned",
+    "cancelled",
+)
+#: Statuses that end a shipment's life: a late scan of an earlier event never undoes them.
+TERMINAL_STATUSES: frozenset[str] = frozenset({"delivered", "returned", "cancelled"})
+
+ORDER_KINDS: tuple[str, ...] = ("sale", "return", "fulfilment")
+ORDER_STATUSES: tuple[str, ...] = (
+    "draft",
+    "confirmed",
+    "partially_shipped",
+    "shipped",
+    "delivered",
+    "invoiced",
+    "cancelled",
+)
+CUSTOMER_STATUSES: tuple[str, ...] = ("active", "blocked", "inactive", "prospect")
+INVOICE_KINDS: tuple[str, ...] = ("invoice", "credit_note")
+
+#: Aging buckets of the receivable view, by days overdue (inclusive upper bounds; None = open end).
+AGING_BUCKETS: tuple[tuple[str, int | None], ...] = (
+    ("current", 0),
+    ("1-30", 30),
+    ("31-60", 60),
+    ("61-90", 90),
+    ("over_90", None),
+)
+
+
+def aging_bucket(days_overdue: int) -> str:
+    """The aging bucket of an open item `days_overdue` days past its due date (<= 0: current)."""
+    for name, upper in AGING_BUCKETS:
+        if upper is None or days_overdue <= upper:
+            return name
+    raise AssertionError("the last bucket is open-ended")
+
+
+def version_of(value: dt.datetime | dt.date | int | str) -> str:
+    """Turn a source's version (timestamp, sequence number or ready string) into a sortable string.
+
+    Timestamps become ISO-8601 in UTC with microseconds; integers are zero-padded to 20 digits so
+    that string order is numeric order.
+    """
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        return value.strftime("%Y-%m-%dT%H:%M:%S.%f")
+    if isinstance(value, dt.date):
+        return value.isoformat() + "T00:00:00.000000"
+    if isinstance(value, int):
+        return f"{value:020d}"
+    return value
+
+
+class Ref(NamedTuple):
+    """A record's id in one system, e.g. Ref("erp", "res.partner/42").
+
+    A NamedTuple: refs are hashed and compared for every record of every sync, in C this way."""
+
+    system: str
+    external_id: str
+
+    def __str__(self) -> str:
+        return f"{self.system}:{self.external_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    """A person at a customer. Phone and e-mail are personal data: stored encrypted, masked in logs."""
+
+    name: str
+    email: str | None = None
+    phone: str | None = None
+    role: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Address:
+    kind: str  # billing, shipping, ...
+    street: str | None = None
+    city: str | None = None
+    postal_code: str | None = None
+    country: str | None = None  # ISO 3166-1 alpha-2
+    name: str | None = None
+    gln: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Customer:
+    ref: Ref
+    name: str
+    version: str
+    tax_id: str | None = None
+    gln: str | None = None
+    industry: str | None = None
+    credit_limit: Decimal | None = None
+    currency: str | None = None
+    payment_terms: str | None = None
+    status: str = "active"
+    contacts: tuple[Contact, ...] = ()
+    addresses: tuple[Address, ...] = ()
+    #: Ids of the same customer in other systems that this source knows (an explicit crosswalk).
+    aliases: tuple[Ref, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class OrderLine:
+    line_no: int
+    quantity: Decimal
+    sku: str | None = None
+    gtin: str | None = None
+    description: str | None = None
+    uom: str = "EA"
+    unit_price: Decimal | None = None
+    quantity_shipped: Decimal = Decimal(0)
+
+
+@dataclass(frozen=True, slots=True)
+class Order:
+    ref: Ref
+    customer: Ref
+    version: str
+    order_date: dt.date
+    currency: str
+    kind: str = "sale"
+    status: str = "confirmed"
+    po_number: str | None = None
+    requested_date: dt.date | None = None
+    amount_untaxed: Decimal | None = None
+    amount_total: Decimal | None = None
+    ship_to: Address | None = None
+    lines: tuple[OrderLine, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class StockLevel:
+    ref: Ref  # external id: "<item>@<location>"
+    item: str
+    location: str
+    on_hand: Decimal
+    allocated: Decimal
+    as_of: dt.datetime
+    version: str
+    gtin: str | None = None
+
+    @property
+    def available(self) -> Decimal:
+        return self.on_hand - self.allocated
+
+
+@dataclass(frozen=True, slots=True)
+class Shipment:
+    ref: Ref
+    version: str
+    carrier: str
+    tracking_number: str | None = None
+    sscc: str | None = None
+    order_refs: tuple[Ref, ...] = ()
+    customer: Ref | None = None
+    ship_date: dt.date | None = None
+    eta: dt.datetime | None = None
+    packages: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryEvent:
+    """One scan or status message about a shipment, found by shipment ref or tracking number."""
+
+    event_id: str  # unique per source, used to recognise the same event twice
+    status: str  # one of DELIVERY_STATUSES
+    raw_code: str
+    occurred_at: dt.datetime
+    source: str
+    shipment: Ref | None = None
+    tracking_number: str | None = None
+    place: str | None = None
+    #: An estimate-only status (X12 214 AT7 with only an ETA) updates the ETA, never the status.
+    estimate_only: bool = False
+    eta: dt.datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceLine:
+    line_no: int
+    quantity: Decimal
+    unit_price: Decimal
+    amount: Decimal
+    sku: str | None = None
+    description: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Invoice:
+    ref: Ref
+    customer: Ref
+    version: str
+    number: str
+    invoice_date: dt.date
+    due_date: dt.date
+    currency: str
+    amount_total: Decimal
+    amount_open: Decimal
+    kind: str = "invoice"
+    order: Ref | None = None
+    status: str = "posted"
+    lines: tuple[InvoiceLine, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Payment:
+    ref: Ref
+    customer: Ref
+    version: str
+    payment_date: dt.date
+    amount: Decimal
+    currency: str
+    invoice: Ref | None = None
+
+
+Entity = Union[Customer, Order, StockLevel, Shipment, DeliveryEvent, Invoice, Payment]
+
+MessageState = Literal["received", "processed", "rejected", "dead", "duplicate", "replayed"]
+
+
+@dataclass(slots=True)
+class Reject:
+    """A record that could not be mapped or failed validation: dead-lettered, replayable."""
+
+    key: str
+    reason: str
+    field_path: str | None = None
+    raw: bytes = b""
+
+
+@dataclass(slots=True)
+class InboundMessage:
+    """One inbound message (API page, EDI file, SOAP reply) and what it was mapped into.
+
+    `raw` is kept in the message log before anything is acted on; `entities` and `rejects` are the
+    mapping's outcome. A message whose content (sha256) was already processed for the same system
+    and stream is recognised as a duplicate and its entities are skipped.
+    """
+
+    raw: bytes
+    key: str = ""
+    entities: list[Entity] = field(default_factory=list)
+    rejects: list[Reject] = field(default_factory=list)
+    #: Set when the whole message is refused (e.g. an EDI interchange that fails validation).
+    rejected_reason: str | None = None
+    #: Set when the message was logged earlier with Store.receive (e.g. a downloaded file).
+    message_id: int | None = None
+
+
+@dataclass(slots=True)
+class Batch:
+    """What one fetch of one stream produced, applied by the store in one transaction."""
+
+    system: str
+    stream: str
+    messages: list[InboundMessage] = field(default_factory=list)
+    #: The stream's next cursor, committed with the data it describes (None: leave unchanged).
+    cursor: str | None = None

@@ -1,0 +1,1 @@
+"""Core: errors, structured logging and configuration. Imports nothing else of Waybill."""

@@ -1,0 +1,361 @@
+"""Flow edi_inbound: pick up a partner's EDI files over SFTP, acknowledge them, store what they say.
+
+Per complete file in the partner's inbox (waybill.connectors.sftp decides what is complete):
+1. download to WAYBILL_HOME/landing/<partner>/ and log the bytes as 'received' (committed), so a
+   crash after this point cannot lose the file; a rerun finds the same logged message again;
+2. read and validate every interchange with the EDI engine (duplicates through the hub's registry),
+   map each message with the mapping of its set (mappings/), and apply 997/999/TA1/CONTRL that
+   acknowledge our own interchanges to the outbound ledger;
+3. send our 997/999/CONTRL (as the profile asks) under a name derived from the file's content, so
+   a rerun never sends it twice;
+4. apply the orders, events and stock levels in one transaction (waybill.store.store.apply); messages that
+   fail validation or mapping are dead-lettered with their field path, the rest goes on;
+5. quarantine a file that was refused as a whole (a local copy and an error note), then archive or
+   delete the remote file.
+The same content dropped again is recognised by its sha256 and only archived.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import tomllib
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from sqlalchemy import select
+
+from waybill.connectors.sftp import RemoteFile, SftpClient, SftpError
+from waybill.edi.acks import acknowledge, apply_acknowledgments
+from waybill.edi.envelope import read_interchanges
+from waybill.edi.errors import EdiError, Issue, Level
+from waybill.edi.hooks import InterchangeRegistry
+from waybill.edi.model import Interchange, Message, component, element
+from waybill.edi.profiles import PartnerProfile, load_profile
+from waybill.edi.serializer import write_interchange
+from waybill.edi.validator import validate
+from waybill.store import message_log
+from waybill.canonical import model
+from waybill.flows import replay
+from waybill.store.edi_state import StoreControlNumbers, StoreLedger, StoreRegistry
+from waybill.core.errors import ConfigError, RecordRejected
+from waybill.core.logs import event, get_logger
+from waybill.canonical.model import Ref
+from waybill.store.schema import customer, customer_identity
+from waybill.store.store import Store
+from waybill.mappings import edi_status
+from waybill.mappings import edi_stock
+from waybill.mappings import edifact_orders
+from waybill.mappings import x12_orders
+from waybill.mappings.edi_fields import PartnerContext, ref_of
+
+log = get_logger("flows.edi_inbound")
+
+STREAM = "edi"
+ACK_TYPES = frozenset({"997", "999", "CONTRL"})
+#: AK502 / UCM code for a message we could not use: X12 5 (segments in error), EDIFACT 18 (unspecified).
+_MAPPING_CODE = {"X12": "5", "EDIFACT": "18"}
+#: AK502 / UCM code for a set the partner did not agree to send us.
+_UNSUPPORTED_CODE = {"X12": "1", "EDIFACT": "18"}
+
+#: A mapping of one message: an entity, or a list of entities and Rejects (records refused alone).
+Mapper = Callable[[Message, Interchange, PartnerContext], "model.Entity | list[model.Entity | model.Reject]"]
+
+#: (standard, set) -> mapping of one message to canonical entities.
+MAPPERS: dict[tuple[str, str], Mapper] = {
+    ("X12", "850"): x12_orders.order_850,
+    ("X12", "940"): x12_orders.order_940,
+    ("X12", "214"): edi_status.events_214,
+    ("X12", "846"): edi_stock.stock_846,
+    ("EDIFACT", "ORDERS"): edifact_orders.order_orders,
+    ("EDIFACT", "INVRPT"): edi_stock.stock_invrpt,
+    ("EDIFACT", "IFTSTA"): edi_status.events_iftsta,
+}
+
+
+@dataclass(frozen=True)
+class Partner:
+    """A trading partner: the EDI engine's profile plus whose documents these are in the hub."""
+
+    profile: PartnerProfile
+    context: PartnerContext
+
+    @property
+    def id(self) -> str:
+        return self.profile.id
+
+    @property
+    def conn_id(self) -> str:
+        return f"waybill_partner_{self.profile.id}"
+
+
+def partners_dir() -> Path:
+    """WAYBILL_PARTNERS, or the partners/ folder of the project."""
+    return Path(os.environ.get("WAYBILL_PARTNERS") or Path(__file__).resolve().parents[2] / "partners")
+
+
+def load_partner(partner_id: str, folder: Path | None = None) -> Partner:
+    """The partner's profile file <folder>/<id>.toml with its [hub] section."""
+    path = (folder or partners_dir()) / f"{partner_id}.toml"
+    if not path.is_file():
+        raise ConfigError(f"partner {partner_id!r}: no profile at {path}")
+    profile = load_profile(path)
+    hub = tomllib.loads(path.read_text()).get("hub", {})
+    try:
+        context = PartnerContext(
+            system=f"edi:{profile.id}", customer=ref_of(hub["customer"]) if hub.get("customer") else None,
+            parties={k: ref_of(v) for k, v in hub.get("parties", {}).items()},
+            currency=hub.get("currency", "USD"), status_codes=_status_codes(hub.get("status_codes", {})))
+    except ValueError as err:
+        raise ConfigError(f"{path}: [hub] {err}") from None
+    return Partner(profile, context)
+
+
+def _status_codes(table: dict[str, str]) -> dict[str, str]:
+    bad = {k: v for k, v in table.items() if v not in model.DELIVERY_STATUSES}
+    if bad:
+        raise ValueError(f"status_codes {bad} must map to one of {', '.join(model.DELIVERY_STATUSES)}")
+    return dict(table)
+
+
+@dataclass
+class FileOutcome:
+    """What reading one file gave: the message for the store, and acknowledgments to send."""
+
+    inbound: model.InboundMessage
+    acks: list[bytes] = field(default_factory=list)
+    acknowledged: int = 0  # our interchanges/groups acknowledged by this file
+
+
+def read_file(raw: bytes, partner: Partner, registry: InterchangeRegistry | None = None,
+              store: Store | None = None, customers: Store | None = None) -> FileOutcome:
+    """Read, validate and map one file; build its acknowledgments (nothing is sent or stored here).
+
+    With a `store`, acknowledgments found in the file are applied to its outbound ledger and
+    control numbers for our acknowledgments come from it. With `customers`, parties named by a GLN
+    that the profile does not list are looked up among the hub's customers."""
+    profile = partner.profile
+    encoding = profile.encoding if profile.encoding == "cp037" else None
+    out = FileOutcome(model.InboundMessage(raw))
+    try:
+        interchanges = list(read_interchanges(io.BytesIO(raw), encoding=encoding, registry=registry,
+                                              on_message=validate))
+    except EdiError as err:
+        out.inbound.rejected_reason = f"not readable as EDI: {err}"
+        return out
+    if not interchanges:
+        out.inbound.rejected_reason = "the file holds no interchange"
+        return out
+    if customers is not None:
+        partner = _with_hub_glns(customers, partner, interchanges)
+    refused = []
+    for ic in interchanges:
+        who = f"interchange {ic.control_number} from {ic.sender}"
+        if ic.sender != profile.partner.id or ic.receiver != profile.us.id:
+            ic.issues.append(Issue(Level.INTERCHANGE, "006" if ic.standard == "X12" else "23",
+                                   f"{ic.sender} -> {ic.receiver} is not partner {profile.id} to us"))
+        if ic.issues or any(not g.accepted for g in ic.groups):
+            refused.append(f"{who}: " + "; ".join(i.message for i in ic.issues + [
+                i for g in ic.groups for i in g.issues]))
+        for m in ic.messages:
+            _map_message(m, ic, partner, out.inbound, envelope_ok=not ic.issues)
+        if store is not None:
+            out.acknowledged += _apply_acks(ic, store)
+        ack = _acknowledgment(ic, profile, store)
+        if ack is not None:
+            out.acks.append(ack)
+    if len(refused) == len(interchanges):
+        out.inbound.rejected_reason = " | ".join(refused)[:2000]
+    return out
+
+
+def _with_hub_glns(store: Store, partner: Partner, interchanges: list[Interchange]) -> Partner:
+    """The partner with hub customers added for the GLNs its documents name (profile entries win)."""
+    glns = {pid for ic in interchanges for m in ic.messages for seg in m.segments if seg[0] in ("N1", "NAD")
+            for pid in [str(element(seg, 4)).strip() if seg[0] == "N1" else component(seg, 2)]
+            if len(pid) == 13 and pid.isdigit()} - set(partner.context.parties)
+    if not glns:
+        return partner
+    c, ident = customer.c, customer_identity.c
+    with store.engine.connect() as conn:
+        rows = conn.execute(select(c.gln, ident.system, ident.external_id)
+                            .join(customer_identity, ident.customer_id == c.id)
+                            .where(c.gln.in_(sorted(glns))).order_by(ident.system, ident.external_id)).all()
+    found: dict[str, Ref] = {}
+    for gln, system, external_id in rows:
+        found.setdefault(gln, Ref(system, external_id))
+    return replace(partner, context=replace(partner.context, parties={**found, **partner.context.parties}))
+
+
+def _map_message(m: Message, ic: Interchange, partner: Partner, inbound: model.InboundMessage,
+                 envelope_ok: bool) -> None:
+    """Map one message into `inbound`, or dead-letter it with the reason (and mark it for the ack)."""
+    key = f"{ic.sender}/{ic.control_number}/{m.type}/{m.control_number}"
+    if m.type in ACK_TYPES:
+        return
+    reason, path = None, None
+    mapper = MAPPERS.get((ic.standard, m.type))
+    if not envelope_ok:
+        reason = "the interchange envelope was refused"
+    elif m.issues:
+        first = m.issues[0]
+        reason = f"{first.qualified_code(ic.standard)} {first.message}"
+        path = f"{m.type}/{m.control_number}/{first.segment_id or ''}[{first.segment_position}]"
+    elif mapper is None or m.type not in partner.profile.inbound_sets:
+        reason = (f"{ic.standard} {m.type} is not a set partner {partner.id} sends us" if mapper
+                  else f"no mapping for {ic.standard} {m.type}")
+        m.issues.append(Issue(Level.MESSAGE, _UNSUPPORTED_CODE[ic.standard], reason))
+    else:
+        try:
+            result = mapper(m, ic, partner.context)
+        except RecordRejected as err:
+            reason, path = err.reason, err.field_path
+        except (ValueError, ArithmeticError, LookupError) as err:  # a case the mapping did not foresee
+            reason, path = f"mapping failed: {type(err).__name__}: {err}", f"{m.type}/{m.control_number}"
+        else:
+            for r in result if isinstance(result, list) else [result]:
+                (inbound.rejects if isinstance(r, model.Reject) else inbound.entities).append(r)
+            return
+        m.issues.append(Issue(Level.MESSAGE, _MAPPING_CODE[ic.standard], reason))
+    inbound.rejects.append(model.Reject(key, reason, path, _message_text(m, ic)))
+
+
+def _message_text(m: Message, ic: Interchange) -> bytes:
+    """The message's own segments as text, for its dead-letter record."""
+    seps = ic.separators
+    return "".join(
+        seps.element.join(v if isinstance(v, str) else seps.component.join(v) for v in seg) + seps.segment
+        for seg in m.segments).encode("latin-1", "replace")
+
+
+def _apply_acks(ic: Interchange, store: Store) -> int:
+    """Apply acknowledgments of our interchanges; unknown ones are logged, not fatal."""
+    if not ic.ta1 and not any(m.type in ACK_TYPES for m in ic.messages):
+        return 0
+    unknown = apply_acknowledgments(ic, StoreLedger(store))
+    for key in unknown:
+        event(log, "ack-unknown", sender=ic.sender, level=key.level, control=key.control_number)
+    total = len(ic.ta1) + sum(1 for m in ic.messages if m.type in ACK_TYPES)
+    return total - len(unknown)
+
+
+def _acknowledgment(ic: Interchange, profile: PartnerProfile, store: Store | None) -> bytes | None:
+    """Our 997/999/CONTRL (+TA1) for `ic`, as the profile asks; none for acknowledgments themselves."""
+    if profile.sends_ack == "none" or store is None:
+        return None
+    if all(m.type in ACK_TYPES for m in ic.messages) and not ic.issues:  # also a TA1-only interchange
+        return None
+    kind = profile.sends_ack if ic.standard == "X12" else None
+    ack = acknowledge(ic, control_numbers=StoreControlNumbers(store), partner_id=profile.id,
+                      separators=profile.separators, kind=kind)
+    return write_interchange(ack, line_end=profile.line_end).encode(profile.encoding, "replace")
+
+
+# --- the flow ----------------------------------------------------------------------------------
+
+
+def run(store: Store | None = None, partner: str = "", files: list[str] | None = None,
+        client: SftpClient | None = None, **_options: object) -> dict[str, int]:
+    """Pick up and process the partner's complete files (only `files`, when given).
+
+    Counts: received (files), stored (rows written), unchanged (rows and duplicate files that
+    changed nothing), rejected (files refused as a whole), dead (records dead-lettered), published
+    (acknowledgments sent to the partner). A file whose download fails is left for the next run."""
+    store = store or Store.open()
+    p = load_partner(partner)
+    counts = Counter(dict.fromkeys(("received", "stored", "unchanged", "rejected", "dead", "published"), 0))
+    own = client is None
+    client = client or SftpClient.from_conn_id(p.conn_id, p.context.system)
+    try:
+        for f in client.ready_files():
+            if files is not None and f.name not in files:
+                continue
+            try:
+                counts.update(process_file(store, p, client, f))
+            except SftpError as err:  # still being written, or the server went away: next run
+                event(log, "edi-file-skipped", partner=p.id, name=f.name, reason=str(err))
+    finally:
+        if own:
+            client.close()
+    event(log, "edi-inbound", partner=p.id, **counts)
+    return dict(counts)
+
+
+def ready(partner: str) -> list[str]:
+    """Names of the partner's complete inbox files: a DAG maps one `run(partner=, files=[name])` over them."""
+    p = load_partner(partner)
+    with SftpClient.from_conn_id(p.conn_id, p.context.system) as client:
+        return [f.name for f in client.ready_files()]
+
+
+def process_file(store: Store, partner: Partner, client: SftpClient, f: RemoteFile) -> dict[str, int]:
+    """Steps 1-5 of the module docstring for one remote file; safe to repeat after a crash."""
+    system = partner.context.system
+    landing = store.cfg.home / "landing" / partner.id
+    raw = client.download(f, landing)
+    digest = message_log.sha256(raw)
+    with store.engine.connect() as conn:
+        earlier = message_log.received_copy(conn, system, STREAM, digest)
+    mid = earlier or store.receive(system, STREAM, raw, key=f.name)
+    counts = {"received": 1}
+    if _processed_copy(store, system, digest, mid) is not None:
+        store.apply(model.Batch(system, STREAM, [model.InboundMessage(raw, key=f.name, message_id=mid)]))
+        counts["unchanged"] = 1
+        event(log, "edi-duplicate-file", partner=partner.id, name=f.name, sha256=digest)
+    else:
+        outcome = read_file(raw, partner, StoreRegistry(store, mid), store, customers=store)
+        counts["published"] = _send_acks(client, partner, digest, outcome.acks)
+        inbound = outcome.inbound
+        inbound.key, inbound.message_id = f.name, mid
+        result = store.apply(model.Batch(system, STREAM, [inbound]))
+        counts.update(stored=result.inserted + result.updated, unchanged=result.unchanged,
+                      dead=result.dead, rejected=result.rejected)
+        event(log, "edi-file", partner=partner.id, name=f.name, sha256=digest, acks_sent=counts["published"],
+              acknowledged_ours=outcome.acknowledged, **result.counts())
+        if inbound.rejected_reason:
+            _quarantine(store, partner, f.name, raw, inbound.rejected_reason)
+    client.done_with(f.name)
+    (landing / f.name).unlink(missing_ok=True)
+    return counts
+
+
+def _send_acks(client: SftpClient, partner: Partner, digest: str, acks: list[bytes]) -> int:
+    """Upload acknowledgments under names made from the file's content: a rerun sends none twice."""
+    sent = 0
+    for i, ack in enumerate(acks, 1):
+        name = f"ack_{digest[:16]}_{i}.{'x12' if partner.profile.standard == 'X12' else 'edi'}"
+        if not client.exists(name):
+            client.upload(name, ack)
+            sent += 1
+    return sent
+
+
+def _processed_copy(store: Store, system: str, digest: str, mid: int) -> int | None:
+    with store.engine.connect() as conn:
+        earlier = message_log.processed_copy(conn, system, STREAM, digest)
+    return earlier if earlier != mid else None
+
+
+def _quarantine(store: Store, partner: Partner, name: str, raw: bytes, reason: str) -> None:
+    """Keep a refused file with a note saying why, for the integration engineer."""
+    folder = store.cfg.home / "quarantine" / partner.id
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_bytes(raw)
+    (folder / f"{name}.error.txt").write_text(f"partner {partner.id}, file {name}\n{reason}\n")
+    event(log, "edi-quarantined", partner=partner.id, name=name, reason=reason[:300])
+
+
+def remap(system: str, raw: bytes) -> model.InboundMessage:
+    """Replay mapper: the same reading and mapping as the flow, without registry or acknowledgments.
+
+    Replay hands mappers no store, so GLNs are looked up in the store the environment configures."""
+    store = Store.open()
+    try:
+        return read_file(raw, load_partner(system.split(":", 1)[1]), customers=store).inbound
+    finally:
+        store.engine.dispose()
+
+
+replay.register("edi", STREAM, "waybill.flows.edi_inbound:remap")

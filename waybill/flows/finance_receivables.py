@@ -1,0 +1,38 @@
+"""Flow finance_receivables: the AR open-items feed for a cut-off day, written to finance.
+
+Reads the receivable view (waybill.store.receivables) as of the cut-off, renders the CSV and its control file
+(waybill.mappings.finance) and delivers both, data first (waybill.connectors.finance). Finance gets one snapshot per
+cut-off rather than a change stream, so this flow does not use the outbox: once a cut-off's control
+file is delivered, later runs for it (an hourly or asset-triggered schedule, a retried task) send
+nothing. A run that stopped between the two files completes the feed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from waybill.connectors import finance
+from waybill.store import receivables
+from waybill.core.logs import event, get_logger
+from waybill.store.store import Store, utcnow
+from waybill.mappings.finance import feed, feed_names
+
+log = get_logger("flows.finance_receivables")
+
+
+def run(store: Store | None = None, cutoff: dt.date | None = None, target: finance.FeedTarget | None = None,
+        **_options: object) -> dict[str, int]:
+    """Deliver the feed as of `cutoff` (default: yesterday, UTC, the last complete day)."""
+    store = store or Store.open()
+    cutoff = cutoff or utcnow().date() - dt.timedelta(days=1)
+    target = target or finance.target()
+    if target.exists(feed_names(cutoff)[1]):
+        event(log, "feed-already-delivered", system=finance.SYSTEM, cutoff=cutoff.isoformat())
+        return {"received": 0, "published": 0, "unchanged": 2}
+    with store.engine.connect() as conn:
+        items = receivables.open_items(conn, cutoff)
+    files = feed(items, cutoff)
+    outcomes = [target.put(files.data_name, files.data), target.put(files.control_name, files.control)]
+    counts = {"received": len(items), "published": outcomes.count("written"), "unchanged": outcomes.count("unchanged")}
+    event(log, "feed", system=finance.SYSTEM, cutoff=cutoff.isoformat(), file=files.data_name, **counts)
+    return counts

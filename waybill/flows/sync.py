@@ -1,0 +1,154 @@
+"""The generic pull loop of the back-office flows: cursor -> fetch pages -> map -> apply.
+
+For one (system, stream): read the stream's cursor from the store, fetch pages after it, map each
+page with a pure mapping into an InboundMessage (entities, plus a Reject for every record that
+cannot be mapped) and apply it with the cursor after that page, so data, cursor and outbox rows
+commit together and a crash resumes from the last applied page. Empty pages write nothing but a
+cursor that moved (records read and found not to concern the stream). The
+next page is fetched and mapped while the current one is stored (read_ahead).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from queue import Full, Queue
+from typing import Any, TypeVar
+
+from waybill.connectors.pages import Page
+from waybill.canonical import model
+from waybill.core.errors import RecordRejected
+from waybill.core.logs import event, get_logger
+from waybill.store.store import Store, collector_paused
+
+log = get_logger("flows.sync")
+T = TypeVar("T")
+
+Fetch = Callable[[str | None], Iterable[Page]]
+#: page -> (entities, rejects): a pure mapping of every record of the page
+MapPage = Callable[[Page], tuple[list[model.Entity], list[model.Reject]]]
+
+COUNT_KEYS = ("pages", "received", "stored", "unchanged", "duplicates", "dead", "rejected", "published")
+
+
+def pull(store: Store, system: str, stream: str, fetch: Fetch, map_page: MapPage) -> dict[str, int]:
+    """One incremental pass over a stream; returns its counts (COUNT_KEYS)."""
+    counts: Counter[str] = Counter({k: 0 for k in COUNT_KEYS})
+    current = store.get_cursor(system, stream)
+    # Mapping runs in the read-ahead thread too: it overlaps the store's writes, which release the GIL.
+    pages = ((page, to_message(page, map_page) if page.records else None) for page in fetch(current))
+    with collector_paused():
+        for page, message in read_ahead(pages):
+            counts["pages"] += 1
+            if message is None:  # nothing to store; a cursor that moved all the same is kept
+                if page.cursor is not None and page.cursor != current:
+                    store.apply(model.Batch(system, stream, [], cursor=page.cursor))
+                    current = page.cursor
+                continue
+            result = store.apply(model.Batch(system, stream, [message], cursor=page.cursor))
+            current = page.cursor
+            counts["received"] += len(page.records)
+            counts["stored"] += result.inserted + result.updated
+            counts["unchanged"] += result.unchanged + result.stale
+            counts["duplicates"] += result.duplicates
+            counts["dead"] += result.dead
+            counts["rejected"] += result.rejected
+            counts["published"] += result.outbox
+    event(log, "pulled", system=system, stream=stream, **counts)
+    return dict(counts)
+
+
+
+
+def read_ahead(pages: Iterable[T]) -> Iterator[T]:
+    """Iterate `pages` with the next one fetched in a thread meanwhile, so that the source's
+    serving time and our mapping and storing overlap. Order is kept; an error of the fetch is
+    raised where its page would have been; stopping early stops the fetching."""
+    queue: Queue[tuple[str, Any]] = Queue(maxsize=1)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for page in pages:
+                while not stop.is_set():
+                    try:
+                        queue.put(("page", page), timeout=0.1)
+                        break
+                    except Full:
+                        continue
+                if stop.is_set():
+                    return
+            queue.put(("end", None))
+        except BaseException as err:  # noqa: BLE001 - handed over to the consumer as is
+            queue.put(("error", err))
+
+    worker = threading.Thread(target=produce, name="read-ahead", daemon=True)
+    worker.start()
+    try:
+        while True:
+            kind, item = queue.get()
+            if kind == "end":
+                return
+            if kind == "error":
+                raise item
+            yield item
+    finally:
+        stop.set()
+        worker.join(timeout=5)
+
+
+def to_message(page: Page, map_page: MapPage) -> model.InboundMessage:
+    entities, rejects = map_page(page)
+    return model.InboundMessage(raw=page.raw, key=page.key, entities=entities, rejects=rejects)
+
+
+def replayer(stream: str, page_from_raw: Callable[[str, bytes], Page],
+             map_page: Callable[[str, str, Page], tuple[list[model.Entity], list[model.Reject]]]
+             ) -> Callable[[str, bytes], model.InboundMessage]:
+    """The replay mapper of a stream (waybill.flows.replay): a logged page's raw bytes -> InboundMessage."""
+    def replay_page(system: str, raw: bytes) -> model.InboundMessage:
+        return to_message(page_from_raw(stream, raw), lambda page: map_page(system, stream, page))
+
+    replay_page.__name__ = f"replay_{stream}"
+    return replay_page
+
+
+def collect(records: Iterable[T], map_one: Callable[[T], Any], key_of: Callable[[T], str],
+            context: str = "") -> tuple[list[model.Entity], list[model.Reject]]:
+    """Map each record; one that raises RecordRejected becomes a Reject with its raw JSON.
+
+    `map_one` may return one entity or a sequence of them (e.g. a shipment and its events).
+    """
+    entities: list[model.Entity] = []
+    rejects: list[model.Reject] = []
+    for rec in records:
+        try:
+            out = map_one(rec)
+        except (RecordRejected, KeyError, TypeError, ValueError) as err:
+            reason, path = (err.reason, err.field_path) if isinstance(err, RecordRejected) else (
+                f"malformed record: {type(err).__name__}: {err}", None)
+            rejects.append(model.Reject(_safe_key(key_of, rec), f"{context}: {reason}" if context else reason, path,
+                                        json.dumps(rec, sort_keys=True, default=str).encode()))
+            continue
+        if isinstance(out, Sequence) and not isinstance(out, (str, bytes)):
+            entities.extend(out)
+        else:
+            entities.append(out)
+    return entities, rejects
+
+
+def _safe_key(key_of: Callable[[Any], str], rec: Any) -> str:
+    try:
+        return key_of(rec)
+    except (KeyError, TypeError, AttributeError):
+        return "?"
+
+
+def total(results: Iterable[dict[str, int]]) -> dict[str, int]:
+    """Sum the counts of several passes."""
+    out: Counter[str] = Counter()
+    for r in results:
+        out.update(r)
+    return dict(out)

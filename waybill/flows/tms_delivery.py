@@ -1,0 +1,38 @@
+"""Flow tms_delivery: pull delivery status events from the TMS and move shipments' status.
+
+The event feed goes through the generic loop (waybill.flows.sync) with the TMS connector and the pure
+mapping of mappings/tms.py; the store keeps each event once and applies the status rules (no
+regression, terminal statuses stay). Events find their shipment by WMS id or tracking number, so
+this flow runs after wms_stock; an event for a shipment not known yet is dead-lettered, replayable.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+from waybill.connectors import tms as connector
+from waybill.connectors.pages import Page
+from waybill.canonical import model
+from waybill.flows import replay
+from waybill.flows import sync
+from waybill.store.store import Store
+from waybill.mappings import tms as mapping
+
+SYSTEM = "tms"
+STREAM = "events"
+
+
+def map_page(system: str, stream: str, page: Page) -> tuple[list[model.Entity], list[model.Reject]]:
+    """Map one page of TMS events (pure)."""
+    return sync.collect(page.records, partial(mapping.to_event, system), mapping.event_key)
+
+
+replay_events = sync.replayer(STREAM, connector.page_from_raw, map_page)
+replay.register(SYSTEM, STREAM, f"{__name__}:replay_events")
+
+
+def run(store: Store | None = None, conn_id: str = "waybill_tms", **_options: object) -> dict[str, int]:
+    """Pull the event feed once; returns its counts."""
+    store = store or Store.open()
+    tms = connector.TmsConnector.from_connection(conn_id)
+    return sync.pull(store, SYSTEM, STREAM, partial(tms.fetch, STREAM), partial(map_page, SYSTEM, STREAM))

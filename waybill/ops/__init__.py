@@ -1,0 +1,1 @@
+"""Operations: the command line, the Airflow home, task callbacks and the demo."""

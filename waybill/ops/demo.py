@@ -1,0 +1,299 @@
+"""`waybill demo`: the whole integration on one machine, through Airflow, in one command.
+
+Starts the simulators (ERP, WMS, TMS, carrier SOAP, CRM, finance, partner SFTP) with their seeded
+data, points the AIRFLOW_CONN_WAYBILL_* Connections at them, prepares a SQLite Airflow home under
+the working folder (WAYBILL_HOME/airflow), runs every DAG once for real with `dag.test()` (inbound
+flows first, then insights, then the publishing flows) and prints what each flow moved.
+`--json` prints the same summary machine-readable. `--serve` instead keeps the simulators running
+under `airflow standalone` with the DAGs unpaused, to watch the flows in the Airflow UI.
+
+STARTERS below says how each simulator is started and which Airflow Connections it backs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import importlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, TextIO
+
+from sqlalchemy import select
+
+from waybill.core.config import settings
+from waybill.core.errors import ConfigError
+from waybill.ops import airflow_home
+from waybill.store.schema import flow_run
+from waybill.store.store import Store
+
+#: the DAGs in the order the demo runs them: inbound, then insights, then publishing
+FLOWS = ("erp_sync", "wms_stock", "tms_delivery", "carrier_tracking", "edi_inbound",
+         "customer_insights", "crm_publish", "finance_receivables", "edi_outbound")
+SEED = 7
+STOP_WAIT_S = 60
+COUNTS = ("received", "stored", "published", "rejected", "dead", "unchanged")
+
+# Each entry starts one simulator (or prepares a local target), registers its shutdown on the stack,
+# and returns where it serves and the Connections it backs ({conn_id: Airflow JSON form}). The
+# credentials are the simulators' documented defaults.
+Starter = Callable[[contextlib.ExitStack, Path, int], tuple[str, dict[str, dict[str, Any]]]]
+
+
+def simulator(name: str) -> Any:
+    """The simulator module `sim.<name>` from the source checkout: simulators are not installed."""
+    if (airflow_home.REPO / "sim" / "__init__.py").is_file() and str(airflow_home.REPO) not in sys.path:
+        sys.path.insert(0, str(airflow_home.REPO))
+    try:
+        return importlib.import_module(f"sim.{name}")
+    except ModuleNotFoundError as e:
+        raise ConfigError(f"the demo needs Waybill's simulators (sim/), found only in a source checkout: {e}") from e
+
+
+def _http(server: Any, **fields: Any) -> dict[str, Any]:
+    return {"conn_type": "http", "host": "127.0.0.1", "port": server.port, **fields}
+
+
+def _erp(stack: contextlib.ExitStack, folder: Path, seed: int) -> tuple[str, dict[str, dict[str, Any]]]:
+    server = stack.enter_context(simulator("erp").start(folder, seed))
+    return server.url, {"waybill_erp": _http(server, login="admin", password="admin", extra={"db": "waybill"})}
+
+
+def _token_api(name: str) -> Starter:
+    """WMS and TMS: REST APIs with a bearer token."""
+    def start(stack: contextlib.ExitStack, folder: Path, seed: int) -> tuple[str, dict[str, dict[str, Any]]]:
+        server = stack.enter_context(simulator(name).start(folder, seed))
+        return server.url, {f"waybill_{name}": _http(server, password="wb-token")}
+    return start
+
+
+def _carrier(stack: contextlib.ExitStack, folder: Path, seed: int) -> tuple[str, dict[str, dict[str, Any]]]:
+    carrier, dataset = simulator("carrier"), simulator("dataset")
+    # The carrier knows the parcels the warehouse handed to it: the FedEx shipments of the same data.
+    numbers = [s["tracking_number"] for s in dataset.generate(seed).shipments if s["carrier"] == "FEDEX"]
+    server, state = carrier.start(folder, seed=seed, numbers=numbers)
+    stack.callback(server.shutdown)
+    return server.url, {"waybill_carrier_fedex": _http(
+        server, schema="web-services/track", login=state.key, password=state.password,
+        extra={"credentials": {"account": "510087020", "meter": "119009727"}})}
+
+
+def _crm(stack: contextlib.ExitStack, folder: Path, seed: int) -> tuple[str, dict[str, dict[str, Any]]]:
+    server, state = simulator("crm").start(folder, seed=seed)
+    stack.callback(server.shutdown)
+    return server.url, {"waybill_crm": _http(server, login=state.client_id, password=state.client_secret)}
+
+
+def _finance(_stack: contextlib.ExitStack, folder: Path, _seed: int) -> tuple[str, dict[str, dict[str, Any]]]:
+    """Finance receives its feed in a local folder (no server needed)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    return str(folder), {"waybill_finance": {"conn_type": "fs", "extra": {"path": str(folder)}}}
+
+
+def _sftp(stack: contextlib.ExitStack, folder: Path, seed: int) -> tuple[str, dict[str, dict[str, Any]]]:
+    """One partner SFTP server per partner profile; X12 partners find seeded 850s in their inbox."""
+    from waybill.edi.profiles import load_profile
+    from waybill.flows.edi_inbound import partners_dir
+    sftp = simulator("sftp")
+
+    connections, urls = {}, []
+    for path in sorted(partners_dir().glob("*.toml")):
+        profile = load_profile(path)
+        orders = SFTP_ORDERS if profile.standard == "X12" else 0
+        server = sftp.start(folder / profile.id, password=SFTP_PASSWORD, seed=seed, orders=orders)
+        stack.callback(server.shutdown)
+        connections[f"waybill_partner_{profile.id}"] = {
+            "conn_type": "sftp", "host": "127.0.0.1", "port": server.port, "login": profile.id,
+            "password": SFTP_PASSWORD, "extra": {"host_key": server.host_key_line}}
+        urls.append(f"{profile.id}=sftp://127.0.0.1:{server.port}")
+    return " ".join(urls), connections
+
+
+SFTP_PASSWORD = "partner"
+SFTP_ORDERS = 5
+
+#: what the demo starts, in order
+STARTERS: dict[str, Starter] = {
+    "erp": _erp,
+    "wms": _token_api("wms"),
+    "tms": _token_api("tms"),
+    "carrier": _carrier,
+    "crm": _crm,
+    "finance": _finance,
+    "sftp": _sftp,
+}
+
+
+def register(subparsers: Any) -> None:
+    """Add `waybill demo` to the `waybill` command."""
+    p = subparsers.add_parser("demo", help="start the simulators and run every DAG once through Airflow")
+    p.add_argument("--json", action="store_true", help="machine-readable summary")
+    p.add_argument("--seed", type=int, default=SEED, help="seed of the simulators' data")
+    p.add_argument("--serve", action="store_true",
+                   help="instead: keep the simulators running under `airflow standalone` (UI on 127.0.0.1:PORT)")
+    p.add_argument("--port", type=int, default=8080, help="with --serve: port of the Airflow UI and API")
+    p.set_defaults(func=cmd_demo)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    if args.serve:
+        return serve(seed=args.seed, port=args.port, progress=sys.stderr)
+    summary = run(seed=args.seed, progress=sys.stderr)
+    print(json.dumps(summary, indent=2) if args.json else render(summary))
+    return 0 if all(f["state"] == "success" for f in summary["flows"].values()) else 1
+
+
+def run(seed: int = SEED, progress: TextIO = sys.stderr) -> dict[str, Any]:
+    """Run the demo in this process and return its summary (see `render`)."""
+    started = time.monotonic()
+    home = settings().home
+    store = Store.open(create_key=True)
+    store.upgrade()
+    af_home = home / "airflow"
+    log = af_home / "demo.log"
+    summary: dict[str, Any] = {"store": store.engine.url.render_as_string(hide_password=True),
+                               "airflow_home": str(af_home), "airflow_log": str(log)}
+    with contextlib.ExitStack() as stack:
+        summary["simulators"] = start_simulators(stack, home / "sim", seed, progress)
+        _say(progress, f"preparing the Airflow home {af_home} (airflow db migrate)")
+        airflow_home.prepare(af_home, log)
+        summary["flows"] = run_dags(store, log, progress)
+    summary["seconds"] = round(time.monotonic() - started, 1)
+    return summary
+
+
+def serve(seed: int = SEED, port: int = 8080, progress: TextIO = sys.stderr) -> int:
+    """Start the simulators and `airflow standalone` on the same home, with every DAG unpaused, so
+    the flows run on their schedules; runs until Ctrl-C, which stops everything."""
+    home = settings().home
+    Store.open(create_key=True).upgrade()
+    af_home = home / "airflow"
+    with contextlib.ExitStack() as stack:
+        start_simulators(stack, home / "sim", seed, progress)
+        _say(progress, f"preparing the Airflow home {af_home} (airflow db migrate)")
+        airflow_home.prepare(af_home, af_home / "standalone.log")
+        env = {**os.environ, "WAYBILL_HOME": str(home), "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
+               # tasks reach the Execution API on the api-server: the two must move together
+               "AIRFLOW__API__PORT": str(port),
+               "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
+               # standalone starts its components as `airflow` from PATH: this venv's
+               "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+        _say(progress, f"starting airflow standalone: UI on http://127.0.0.1:{port}, user admin, password in "
+                       f"{af_home / 'simple_auth_manager_passwords.json.generated'}; Ctrl-C stops everything")
+        airflow_home.unpause(FLOWS)  # DAGs an earlier demo created stay paused otherwise
+        # its own process group, so that one SIGINT reaches all its components and nothing outlives us
+        proc = subprocess.Popen([airflow_home.airflow_bin(), "standalone"], env=env, start_new_session=True)
+        try:
+            return proc.wait()
+        except KeyboardInterrupt:
+            _say(progress, "stopping airflow standalone and the simulators")
+            _signal_group(proc.pid, signal.SIGINT)  # standalone shuts down cleanly only on SIGINT
+            try:
+                return proc.wait(STOP_WAIT_S)
+            except subprocess.TimeoutExpired:
+                return 1
+        finally:
+            _signal_group(proc.pid, signal.SIGKILL)  # a component that ignored the SIGINT
+
+
+def _signal_group(pgid: int, sig: signal.Signals) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pgid, sig)
+
+
+def start_simulators(stack: contextlib.ExitStack, folder: Path, seed: int, progress: TextIO) -> dict[str, str]:
+    """Start every simulator, set the Connections they back; stopped when `stack` closes."""
+    urls = {}
+    for name, starter in STARTERS.items():
+        urls[name], connections = starter(stack, folder / name, seed)
+        os.environ.update({f"AIRFLOW_CONN_{cid.upper()}": json.dumps(value) for cid, value in connections.items()})
+        _say(progress, f"{name} at {urls[name]}")
+    return urls
+
+
+def run_dags(store: Store, log: Path, progress: TextIO) -> dict[str, dict[str, Any]]:
+    """Run each DAG once with dag.test(); Airflow's own output goes to `log`."""
+    with _output_to(log):
+        from airflow.dag_processing.dagbag import BundleDagBag
+
+        bag = BundleDagBag(str(airflow_home.DAGS_FOLDER), bundle_path=airflow_home.DAGS_FOLDER)
+    flows: dict[str, dict[str, Any]] = {}
+    for flow in FLOWS:
+        dag = bag.dags[flow]
+        for t in dag.tasks:  # the demo shows a failure at once instead of waiting for retries
+            t.retries = 0
+        _say(progress, f"{flow:<20} running")
+        t0 = time.monotonic()
+        with _output_to(log):
+            dag_run = dag.test()
+        flows[flow] = {"state": str(dag_run.state), **outcome(store, flow, dag_run.run_id),
+                       "seconds": round(time.monotonic() - t0, 1)}
+        _say(progress, f"{flow:<20} {flows[flow]['state']}")
+    return flows
+
+
+def outcome(store: Store, flow: str, run_id: str) -> dict[str, Any]:
+    """Counts summed over the run's task outcomes recorded in the hub, and the failures' details."""
+    totals = dict.fromkeys(COUNTS, 0)
+    errors = []
+    with store.engine.connect() as conn:
+        rows = conn.execute(select(flow_run.c.state, flow_run.c.detail, flow_run.c.counts)
+                            .where(flow_run.c.flow == flow, flow_run.c.run_id == run_id))
+        for state, detail, counts in rows:
+            if state == "failed":
+                errors.append(detail)
+            for k, v in json.loads(counts or "{}").items():
+                if k in totals:
+                    totals[k] += int(v)
+    return {**totals, "errors": errors} if errors else totals
+
+
+def render(summary: dict[str, Any]) -> str:
+    """The summary as a table per flow plus where to look next."""
+    lines = [f"{'flow':<20} {'state':<14} " + " ".join(f"{c:>9}" for c in COUNTS)]
+    for flow, r in summary["flows"].items():
+        counts = " ".join(f"{r[c]:>9}" if c in r else f"{'-':>9}" for c in COUNTS)
+        lines.append(f"{flow:<20} {r['state']:<14} {counts}")
+        lines += [f"  error: {e}" for e in r.get("errors", [])]
+    lines.append("")
+    lines.append("simulators: " + ", ".join(f"{n} {u}" for n, u in summary["simulators"].items()))
+    lines += [
+        f"done in {summary['seconds']} s (dead = dead-lettered records)",
+        "",
+        "where to look next:",
+        f"  waybill status                   entities, messages, outbox and the runs above ({summary['store']})",
+        "  waybill messages --state dead    what was dead-lettered and why; `waybill replay ID` after a fix",
+        f"  Airflow output of this run:      {summary['airflow_log']}",
+        "  the Airflow UI:                  waybill demo --serve (README.md, 'Running in Airflow')",
+    ]
+    return "\n".join(lines)
+
+
+@contextlib.contextmanager
+def _output_to(log: Path) -> Iterator[None]:
+    """Send this process's stdout and stderr (file descriptors 1 and 2) to `log` meanwhile."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = os.dup(1), os.dup(2)
+    with log.open("ab") as out:
+        os.dup2(out.fileno(), 1)
+        os.dup2(out.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            os.close(saved[0])
+            os.close(saved[1])
+
+
+def _say(progress: TextIO, text: str) -> None:
+    print(f"waybill demo: {text}", file=progress, flush=True)

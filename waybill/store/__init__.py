@@ -1,0 +1,1 @@
+"""The store: schema, migrations, apply(), every SQL statement, outbox, message log, crypto."""

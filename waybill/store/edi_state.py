@@ -1,0 +1,97 @@
+"""The EDI engine's state on the hub's database (the protocols of waybill.edi.hooks).
+
+- StoreRegistry: inbound interchanges by (standard, sender, receiver, control number), so the same
+  interchange is processed once; a retry of the same logged message is not its own duplicate.
+- StoreControlNumbers: per-partner counters, incremented and committed before a number is handed
+  out, so a number is never used twice, also after a crash (a crash may leave a gap, never a reuse).
+- StoreLedger: our outbound interchanges and groups awaiting acknowledgment, and what the partner's
+  997/999/TA1/CONTRL said about them.
+"""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from waybill.edi.hooks import AckStatus, OutboundKey
+from waybill.store.schema import control_number, interchange
+from waybill.store.store import Store, utcnow
+
+
+class StoreRegistry:
+    """InterchangeRegistry for inbound interchanges carried by message `message_id`."""
+
+    def __init__(self, store: Store, message_id: int | None = None) -> None:
+        self.store = store
+        self.message_id = message_id
+
+    def seen(self, standard: str, sender: str, receiver: str, control_number: str) -> bool:
+        key = dict(direction="in", level="interchange", standard=standard, sender=sender.strip(),
+                   receiver=receiver.strip(), control_number=control_number.strip())
+        now = utcnow()
+        try:
+            with self.store.begin() as conn:
+                conn.execute(interchange.insert().values(**key, message_id=self.message_id, state="received",
+                                                         created_at=now, updated_at=now))
+            return False
+        except IntegrityError:
+            with self.store.engine.connect() as conn:
+                earlier = conn.execute(select(interchange.c.message_id).where(
+                    *(interchange.c[k] == v for k, v in key.items()))).scalar()
+            return self.message_id is None or earlier != self.message_id
+
+
+class StoreControlNumbers:
+    """ControlNumbers as rows of the control_number table."""
+
+    def __init__(self, store: Store, start: int = 1) -> None:
+        self.store = store
+        self.start = start
+
+    def next(self, partner_id: str, kind: str) -> int:
+        where = (control_number.c.partner == partner_id, control_number.c.kind == kind)
+        with self.store.begin() as conn:  # committed before the number is used
+            bumped = conn.execute(
+                update(control_number).where(*where).values(last_value=control_number.c.last_value + 1)
+                .returning(control_number.c.last_value)
+            ).scalar()
+            if bumped is not None:
+                return int(bumped)
+            conn.execute(control_number.insert().values(partner=partner_id, kind=kind, last_value=self.start))
+            return self.start
+
+
+class StoreLedger:
+    """OutboundLedger on the interchange table (direction "out")."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def expect(self, key: OutboundKey, message_control_numbers: list[str]) -> None:
+        now = utcnow()
+        with self.store.begin() as conn:
+            conn.execute(interchange.insert().values(
+                direction="out", level=key.level, standard=key.standard, sender=key.sender,
+                receiver=key.receiver, control_number=key.control_number,
+                messages=json.dumps(message_control_numbers), state="sent", created_at=now, updated_at=now))
+
+    def acknowledge(self, key: OutboundKey, status: AckStatus) -> bool:
+        with self.store.begin() as conn:
+            done = conn.execute(
+                update(interchange).where(*_match(key))
+                .values(state=status.status, ack=json.dumps(status.messages), updated_at=utcnow())
+            ).rowcount
+        return bool(done)
+
+    def state(self, key: OutboundKey) -> str | None:
+        """sent (awaiting acknowledgment), A, E, P or R; None if unknown."""
+        with self.store.engine.connect() as conn:
+            return conn.execute(select(interchange.c.state).where(*_match(key))).scalar()
+
+
+def _match(key: OutboundKey) -> tuple:
+    return (interchange.c.direction == "out", interchange.c.level == key.level,
+            interchange.c.standard == key.standard, interchange.c.sender == key.sender,
+            interchange.c.receiver == key.receiver, interchange.c.control_number == key.control_number)

@@ -1,0 +1,99 @@
+"""The outbox: one row per canonical change and target, written in the same transaction as the
+change. Publishers deliver rows at least once with the row's idempotency key, then mark them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, func, select, update
+
+from waybill.store import bulk
+
+from waybill.canonical import routes
+from waybill.store.schema import outbox
+
+
+@dataclass(frozen=True)
+class Change:
+    """A canonical row that was inserted or changed; `system` is where the change came from."""
+
+    entity: str
+    entity_id: int
+    system: str
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    id: int
+    target: str
+    entity: str
+    entity_id: int
+    idempotency_key: str
+    attempts: int
+
+
+_COLUMNS = ("id", "target", "entity", "entity_id", "idempotency_key", "state", "attempts", "created_at")
+
+
+def enqueue(conn: Connection, changes: list[Change], now: dt.datetime) -> int:
+    """Write the outbox rows for `changes` (per routes.targets); returns how many."""
+    pending = [(target, c.entity, c.entity_id) for c in changes for target in routes.targets(c.entity, c.system)]
+    if not pending:
+        return 0
+    # The key names the outbox row itself: unique per change, and the same on every redelivery.
+    ids = bulk.allocate_ids(conn, outbox, len(pending))
+    rows = [(i, t, e, eid, f"{t}/{e}/{eid}/{i}", "pending", 0, now) for i, (t, e, eid) in zip(ids, pending)]
+    bulk.insert_rows(conn, outbox, _COLUMNS, rows)
+    return len(rows)
+
+
+def pending(conn: Connection, target: str, limit: int = 1000, after: int = 0) -> list[OutboxItem]:
+    """The oldest undelivered rows for `target` with an id above `after` (to page through them)."""
+    q = (
+        select(outbox.c.id, outbox.c.target, outbox.c.entity, outbox.c.entity_id,
+               outbox.c.idempotency_key, outbox.c.attempts)
+        .where(outbox.c.target == target, outbox.c.state == "pending", outbox.c.id > after)
+        .order_by(outbox.c.id)
+        .limit(limit)
+    )
+    return [OutboxItem(*r) for r in conn.execute(q)]
+
+
+def delivered_before(conn: Connection, item: OutboxItem) -> bool:
+    """True when an earlier row for the same target and entity row was already delivered."""
+    o = outbox.c
+    return conn.execute(
+        select(o.id).where(o.target == item.target, o.entity == item.entity, o.entity_id == item.entity_id,
+                           o.state == "delivered", o.id < item.id).limit(1)
+    ).first() is not None
+
+
+def mark_delivered(conn: Connection, ids: list[int], now: dt.datetime) -> None:
+    for chunk in _chunks(ids):
+        conn.execute(
+            update(outbox).where(outbox.c.id.in_(chunk))
+            .values(state="delivered", delivered_at=now, attempts=outbox.c.attempts + 1)
+        )
+
+
+def mark_failed(conn: Connection, item_id: int, reason: str, dead: bool) -> None:
+    """Count a failed attempt; a permanent failure (dead) takes the row out of the queue."""
+    conn.execute(
+        update(outbox).where(outbox.c.id == item_id)
+        .values(state="dead" if dead else "pending", reason=reason, attempts=outbox.c.attempts + 1)
+    )
+
+
+def counts(conn: Connection) -> dict[str, dict[str, int]]:
+    """target -> state -> rows."""
+    out: dict[str, dict[str, int]] = {}
+    for target, state, n in conn.execute(
+        select(outbox.c.target, outbox.c.state, func.count()).group_by(outbox.c.target, outbox.c.state)
+    ):
+        out.setdefault(target, {})[state] = n
+    return out
+
+
+def _chunks(ids: list[int], size: int = 500) -> list[list[int]]:
+    return [ids[i:i + size] for i in range(0, len(ids), size)]

@@ -1,0 +1,241 @@
+"""The hub store: one `apply` per fetched batch, in one transaction.
+
+apply() writes the message-log rows, the canonical upserts (waybill.store.writers), the outbox rows for every
+changed entity and the stream's cursor together, so a crash at any point leaves either all of it or
+none of it, and a rerun from the old cursor gives the same final state.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gc
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from decimal import Decimal
+
+from sqlalchemy import Connection, Engine, func, select
+
+from waybill.store import db
+
+from waybill.store import message_log
+
+from waybill.canonical import model
+
+from waybill.store import outbox
+
+from waybill.canonical import validate
+
+from waybill.store import writers
+from waybill.core.config import Settings, settings
+from waybill.store.crypto import Cipher, load_key
+from waybill.core.errors import RecordRejected
+from waybill.core.logs import event, get_logger
+from waybill.store.schema import cursor, flow_run, metadata
+
+log = get_logger("store")
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while batches are mapped and applied.
+
+    Decoded pages, entities and row tuples are many small containers that live for a batch's time,
+    so CPython's full collections ran about once a page, each walking every live object (a fifth
+    of a pull's time). They hold no reference cycles: reference counting frees them all the same,
+    and the collector, restored as it was, picks up anything cyclic afterwards.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+@dataclass
+class ApplyResult:
+    """Counts of one apply; `messages` are the ids logged, in batch order."""
+
+    received: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    dead: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    stale: int = 0
+    outbox: int = 0
+    messages: list[int] = field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        return {k: v for k, v in asdict(self).items() if k != "messages"}
+
+
+class Store:
+    """The hub's database: canonical model, message log, outbox, cursors, counters."""
+
+    def __init__(self, engine: Engine, cipher: Cipher, cfg: Settings) -> None:
+        self.engine = engine
+        self.cipher = cipher
+        self.cfg = cfg
+
+    @classmethod
+    def open(cls, url: str | None = None, create_key: bool = False) -> Store:
+        """The store configured by the environment (waybill.core.config), or at `url`."""
+        cfg = settings()
+        return cls(db.make_engine(url or cfg.db_url), Cipher(load_key(cfg, create=create_key)), cfg)
+
+    def upgrade(self) -> None:
+        db.upgrade(self.engine)
+
+    @contextmanager
+    def begin(self) -> Iterator[Connection]:
+        with self.engine.begin() as conn:
+            yield conn
+
+    # --- inbound ---------------------------------------------------------------------------------
+
+    def receive(self, system: str, stream: str, raw: bytes, key: str = "") -> int:
+        """Log a message as received, committed now, before anything acts on it (e.g. a file
+        that will be deleted from the partner's server). apply() later moves it on."""
+        with self.begin() as conn:
+            return message_log.log(conn, self.archive, system, stream, raw, key, "received", utcnow())
+
+    def apply(self, batch: model.Batch, replay_of: int | None = None) -> ApplyResult:
+        """Log, validate, store and enqueue a batch and move its cursor, all in one transaction.
+
+        `replay_of` re-applies a message already in the log (its content is not a duplicate of itself).
+        """
+        now = utcnow()
+        result = ApplyResult()
+        with collector_paused(), self.begin() as conn:
+            items: list[writers.Item] = []
+            for m in batch.messages:
+                mid = self._log_inbound(conn, batch, m, now, result, replay_of)
+                if mid is None:
+                    continue
+                for r in m.rejects:
+                    self._dead(conn, batch, mid, r.key, r.raw, r.reason, r.field_path, now)
+                    result.dead += 1
+                for e in m.entities:
+                    try:
+                        validate.check(e)
+                    except RecordRejected as err:
+                        self._dead(conn, batch, mid, _key_of(e), _raw_of(e), err.reason, err.field_path, now)
+                        result.dead += 1
+                        continue
+                    items.append((mid, e))
+            outcome = writers.write_all(writers.Context(conn, self.cipher, now), items)
+            for mid, err, e in outcome.rejects:
+                self._dead(conn, batch, mid, err.key or _key_of(e), _raw_of(e), err.reason, err.field_path, now)
+                result.dead += 1
+            result.inserted, result.updated = outcome.inserted, outcome.updated
+            result.unchanged, result.stale = outcome.unchanged, outcome.stale
+            result.outbox = outbox.enqueue(conn, _unique(outcome.changes), now)
+            if batch.cursor is not None:
+                self._set_cursor(conn, batch.system, batch.stream, batch.cursor, now)
+        event(log, "applied", system=batch.system, stream=batch.stream, **result.counts())
+        return result
+
+    def _log_inbound(self, conn: Connection, batch: model.Batch, m: model.InboundMessage, now: dt.datetime,
+                     result: ApplyResult, replay_of: int | None) -> int | None:
+        """Log one inbound message; None when it is not to be acted on (duplicate or rejected)."""
+        result.received += 1
+        if replay_of is not None:
+            message_log.set_state(conn, replay_of, "processed", now)
+            result.messages.append(replay_of)
+            return replay_of
+        digest = message_log.sha256(m.raw)
+        earlier = message_log.processed_copy(conn, batch.system, batch.stream, digest)
+        state, reason = "processed", None
+        if earlier is not None and earlier != m.message_id:
+            state, reason = "duplicate", f"same content as message {earlier}"
+            result.duplicates += 1
+        elif m.rejected_reason:
+            state, reason = "rejected", m.rejected_reason
+            result.rejected += 1
+        if m.message_id is not None:
+            message_log.set_state(conn, m.message_id, state, now, reason)
+            mid = m.message_id
+        else:
+            mid = message_log.log(conn, self.archive, batch.system, batch.stream, m.raw, m.key, state, now, reason,
+                                  digest=digest)
+        result.messages.append(mid)
+        return mid if state == "processed" else None
+
+    def _dead(self, conn: Connection, batch: model.Batch, parent: int, key: str, raw: bytes, reason: str,
+              field_path: str | None, now: dt.datetime) -> None:
+        message_log.log(conn, self.archive, batch.system, batch.stream, raw, key, "dead", now,
+                        reason=reason, field_path=field_path, parent_id=parent)
+        event(log, "dead-lettered", system=batch.system, stream=batch.stream, record=key, field=field_path,
+              reason=reason)
+
+    @property
+    def archive(self):  # type: ignore[no-untyped-def]
+        return self.cfg.home / "archive"
+
+    # --- cursors ---------------------------------------------------------------------------------
+
+    def get_cursor(self, system: str, stream: str) -> str | None:
+        with self.engine.connect() as conn:
+            return conn.execute(
+                select(cursor.c.value).where(cursor.c.system == system, cursor.c.stream == stream)
+            ).scalar()
+
+    def _set_cursor(self, conn: Connection, system: str, stream: str, value: str, now: dt.datetime) -> None:
+        updated = conn.execute(
+            cursor.update().where(cursor.c.system == system, cursor.c.stream == stream)
+            .values(value=value, updated_at=now)
+        ).rowcount
+        if not updated:
+            conn.execute(cursor.insert().values(system=system, stream=stream, value=value, updated_at=now))
+
+    # --- operations ------------------------------------------------------------------------------
+
+    def record_flow_run(self, flow: str, run_id: str, state: str, detail: str | None = None,
+                        counts: dict | None = None) -> None:
+        """Remember a flow run's outcome (Airflow callbacks call this) for `waybill status`."""
+        with self.begin() as conn:
+            conn.execute(flow_run.insert().values(
+                flow=flow, run_id=run_id, state=state, detail=detail,
+                counts=json.dumps(counts) if counts else None, at=utcnow()))
+
+    def status(self) -> dict:
+        """Counts per entity table, per message state, per outbox target/state, last flow runs."""
+        entities = ("customer", "customer_identity", "orders", "order_line", "stock_level", "shipment",
+                    "delivery_event", "invoice", "payment", "customer_fact")
+        with self.engine.connect() as conn:
+            tables = {n: conn.execute(select(func.count()).select_from(metadata.tables[n])).scalar_one()
+                      for n in entities}
+            runs = [
+                {"flow": r.flow, "run_id": r.run_id, "state": r.state, "detail": r.detail, "at": r.at.isoformat()}
+                for r in conn.execute(select(flow_run).order_by(flow_run.c.id.desc()).limit(20))
+            ]
+            return {"entities": tables, "messages": message_log.counts_by_state(conn),
+                    "outbox": outbox.counts(conn), "flow_runs": runs}
+
+
+def _unique(changes: list[outbox.Change]) -> list[outbox.Change]:
+    """One change per entity row per apply (the last one wins)."""
+    return list({(c.entity, c.entity_id): c for c in changes}.values())
+
+
+def _key_of(e: model.Entity) -> str:
+    ref = getattr(e, "ref", None)
+    return str(ref) if ref is not None else f"{e.source}:{e.event_id}"  # type: ignore[union-attr]
+
+
+def _raw_of(e: model.Entity) -> bytes:
+    """A readable copy of an entity that failed, for the dead-letter record."""
+    return json.dumps(asdict(e), default=_jsonable, sort_keys=True).encode()
+
+
+def _jsonable(v: object) -> str:
+    return str(v) if isinstance(v, (Decimal, dt.date)) else repr(v)
