@@ -29,11 +29,11 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from waybill.connectors.crm import CrmClient  # noqa: E402
-from waybill.canonical import model  # noqa: E402
-from waybill.flows import crm_publish  # noqa: E402
-from waybill.store.store import Store  # noqa: E402
-from sim import crm as crm_sim  # noqa: E402
+from sim import crm as crm_sim
+from waybill.canonical import model
+from waybill.connectors.crm import CrmClient
+from waybill.flows import crm_publish
+from waybill.store.store import Store
 
 PAGE = 1000
 

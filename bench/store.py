@@ -34,11 +34,10 @@ from sqlalchemy import create_engine, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from waybill.store import bulk  # noqa: E402
-
-from waybill.canonical import model  # noqa: E402
-from waybill.store.schema import order_line, orders  # noqa: E402
-from waybill.store.store import Store, utcnow  # noqa: E402
+from waybill.canonical import model
+from waybill.store import bulk
+from waybill.store.schema import order_line, orders
+from waybill.store.store import Store, utcnow
 
 PG_ADMIN = os.environ.get("WAYBILL_BENCH_PG", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
 LINES_PER_ORDER = 4

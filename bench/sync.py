@@ -33,9 +33,9 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from waybill.connectors import erp  # noqa: E402
-from waybill.flows import erp_sync, sync  # noqa: E402
-from waybill.store.store import Store  # noqa: E402
+from waybill.connectors import erp
+from waybill.flows import erp_sync, sync
+from waybill.store.store import Store
 
 TARGET = 0.5
 

@@ -90,7 +90,7 @@ def retry_after_seconds(value: str | None) -> float | None:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None
-    return max(0.0, (when - dt.datetime.now(dt.timezone.utc)).total_seconds())
+    return max(0.0, (when - dt.datetime.now(dt.UTC)).total_seconds())
 
 
 class HttpClient:

@@ -15,7 +15,7 @@ from airflow.sdk import Asset, ExceptionRetryPolicy, RetryAction, RetryRule
 from waybill.ops.callbacks import on_failure, on_success
 
 OWNER = "integration"
-START = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+START = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 
 # Assets: the hub's data sets. Each successful inbound run updates the ones it writes, and the
 # flows that feed on them (publish, insights) are scheduled by them.

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from airflow.sdk import AssetAny, dag, task
-
 from _wiring import CUSTOMER_FACTS, INVOICES, ORDERS, dag_args
+from airflow.sdk import AssetAny, dag, task
 
 DOC = """
 ### Customer insights

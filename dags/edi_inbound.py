@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from airflow.sdk import dag, get_current_context, task
-
 from _wiring import ORDERS, SHIPMENTS, dag_args
+from airflow.sdk import dag, get_current_context, task
 
 DOC = """
 ### EDI inbound

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from airflow.sdk import AssetAny, dag, task
-
 from _wiring import INVOICES, ORDERS, SHIPMENTS, dag_args
+from airflow.sdk import AssetAny, dag, task
 
 DOC = """
 ### EDI outbound

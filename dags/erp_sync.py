@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from airflow.sdk import dag, task
-
 from _wiring import CUSTOMERS, INVOICES, ORDERS, dag_args
+from airflow.sdk import dag, task
 
 DOC = """
 ### ERP sync

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from airflow.sdk import dag, task
-
 from _wiring import SHIPMENTS, STOCK, dag_args
+from airflow.sdk import dag, task
 
 DOC = """
 ### WMS stock

@@ -92,7 +92,7 @@ def x12_functional_acks(interchange: Interchange, kind: str = "997",
             body.extend(segments)
             accepted += status == "A"
         group_codes = [i.code for i in group.issues]
-        if group_codes or accepted == 0 and members:
+        if group_codes or (accepted == 0 and members):
             status = "R"
         elif accepted == len(members):
             status = "A"

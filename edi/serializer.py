@@ -127,7 +127,7 @@ def build_interchange(standard: str, sender: Party, receiver: Party,
 
     ``interchange_version`` is ISA12 (default "00401") or the EDIFACT syntax id ("UNOC:3").
     """
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.UTC)
     if standard == "X12":
         return _build_x12(sender, receiver, messages, partner_id, control_numbers, separators,
                           interchange_version or "00401", test, ack_requested, now)

@@ -38,7 +38,7 @@ def open_binary(source: Source) -> BinaryIO:
     if isinstance(source, bytes | bytearray | memoryview):
         return io.BytesIO(bytes(source))
     if isinstance(source, str | os.PathLike):
-        return open(source, "rb")  # noqa: SIM115 - the reader closes it when done
+        return open(source, "rb")
     return source
 
 

@@ -150,7 +150,7 @@ def compile_definition(data: dict) -> MessageDefinition:
 
 # --- checking --------------------------------------------------------------------------
 class _Frame:
-    __slots__ = ("loop", "index", "counts")
+    __slots__ = ("counts", "index", "loop")
 
     def __init__(self, loop: LoopDef) -> None:
         self.loop = loop

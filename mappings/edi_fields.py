@@ -11,9 +11,9 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
-from waybill.edi.model import Interchange, Message, Segment, component, element
-from waybill.core.errors import RecordRejected
 from waybill.canonical.model import Ref, version_of
+from waybill.core.errors import RecordRejected
+from waybill.edi.model import Interchange, Message, Segment, component, element
 
 
 @dataclass(frozen=True)

@@ -17,9 +17,9 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from waybill.edi.serializer import OutboundMessage
-from waybill.core.errors import RecordRejected
 from waybill.canonical.model import DeliveryEvent, Invoice, Order, OrderLine, Shipment
+from waybill.core.errors import RecordRejected
+from waybill.edi.serializer import OutboundMessage
 
 X12_VERSION = "004010"
 #: UN/ECE Recommendation 20 units (the canonical model's) -> X12 unit codes (element 355).

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from waybill.edi.model import Interchange, Message, Segment, component
 from waybill.canonical.model import DeliveryEvent, Reject
+from waybill.edi.model import Interchange, Message, Segment, component
 from waybill.mappings.edi_fields import PartnerContext, Where, first, text
 
 #: AT701 (X12 element 1650) -> canonical status.

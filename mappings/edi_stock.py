@@ -12,8 +12,8 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from waybill.canonical.model import Ref, StockLevel, version_of
 from waybill.edi.model import Interchange, Message, Segment, component
-from waybill.canonical.model import StockLevel, Ref, version_of
 from waybill.mappings.edi_fields import PartnerContext, Where, date, decimal, first, text
 from waybill.mappings.x12_orders import GTIN_QUALIFIERS, SKU_QUALIFIERS
 

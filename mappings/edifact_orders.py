@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from decimal import Decimal
 
-from waybill.edi.model import Interchange, Message, Segment, component
 from waybill.canonical.model import Address, Order, OrderLine, Ref
+from waybill.edi.model import Interchange, Message, Segment, component
 from waybill.mappings.edi_fields import PartnerContext, Where, date, decimal, first, interchange_version, text
 
 GTIN_TYPES = frozenset({"EN", "SRV", "UP"})

@@ -23,8 +23,8 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from waybill.canonical import model
-from waybill.core.errors import RecordRejected
 from waybill.canonical.model import Ref
+from waybill.core.errors import RecordRejected
 
 _CODE = re.compile(r"^\[([^\]]+)\]")
 UOM = {"Units": "EA", "Unit": "EA", "kg": "KGM", "g": "GRM", "L": "LTR", "m": "MTR", "Dozens": "DZN"}

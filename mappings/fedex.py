@@ -165,7 +165,7 @@ def _utc(text: str) -> dt.datetime | None:
     except ValueError:
         return None
     if value.tzinfo is not None:
-        value = value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        value = value.astimezone(dt.UTC).replace(tzinfo=None)
     return value
 
 

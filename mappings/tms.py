@@ -12,8 +12,8 @@ import datetime as dt
 from typing import Any
 
 from waybill.canonical import model
-from waybill.core.errors import RecordRejected
 from waybill.canonical.model import Ref
+from waybill.core.errors import RecordRejected
 
 #: TMS status code -> canonical delivery status.
 STATUS: dict[str, str] = {

@@ -15,8 +15,8 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from waybill.canonical import model
-from waybill.core.errors import RecordRejected
 from waybill.canonical.model import Ref
+from waybill.core.errors import RecordRejected
 from waybill.mappings.erp import customer_ref, order_ref
 
 

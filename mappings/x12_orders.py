@@ -15,8 +15,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from decimal import Decimal
 
-from waybill.edi.model import Interchange, Message, Segment
 from waybill.canonical.model import Address, Order, OrderLine, Ref
+from waybill.edi.model import Interchange, Message, Segment
 from waybill.mappings.edi_fields import (
     PartnerContext,
     Where,

@@ -23,9 +23,9 @@ from typing import Any
 import zeep
 from lxml import etree
 
-from waybill.connectors.carrier import SETTINGS, WSDL_DIR
 from sim.faults import Faults
 from sim.http_server import Request, Response, SimServer, cli_parser, faults_from_args
+from waybill.connectors.carrier import SETTINGS, WSDL_DIR
 
 WSDL = WSDL_DIR / "fedex" / "TrackService_v16.wsdl"
 SOAP = "http://schemas.xmlsoap.org/soap/envelope/"

@@ -111,7 +111,7 @@ class CrmSim:
         """Create a second record with the same external id value (data the org already has)."""
         with self.lock:
             for _ in range(2):
-                self._insert(obj, {ext_field: value, **{f: "x" for f in OBJECTS[obj].required}})
+                self._insert(obj, {ext_field: value, **dict.fromkeys(OBJECTS[obj].required, "x")})
             self._save()
 
     # --- HTTP ----------------------------------------------------------------------------------------

@@ -31,7 +31,6 @@ from urllib.parse import parse_qsl, urlsplit
 
 from sim.faults import Faults
 
-
 _UNSET = object()
 
 
@@ -199,7 +198,7 @@ def _make_request_handler(server: SimServer) -> type[BaseHTTPRequestHandler]:
             except OSError:
                 pass  # the connection was dropped on purpose or by the client
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        def log_message(self, format: str, *args: Any) -> None:
             pass  # quiet: the client logs every request it makes
 
     return _Handler

@@ -13,7 +13,7 @@ import pytest
 os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="waybill-airflow-"))
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 
-from waybill.ops.airflow_home import DAGS_FOLDER  # noqa: E402
+from waybill.ops.airflow_home import DAGS_FOLDER
 
 
 @pytest.fixture(scope="session")

@@ -11,9 +11,9 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
+from tests.airflow.test_dag_integrity import EXPECTED
 from waybill.connectors.connection import parse
 from waybill.ops.airflow_home import REPO
-from tests.airflow.test_dag_integrity import EXPECTED
 
 DOCKER = REPO / "docker"
 AIRFLOW_SERVICES = {"airflow-init": None, "airflow-apiserver": "api-server", "airflow-scheduler": "scheduler",

@@ -9,14 +9,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from waybill.store import message_log
-from waybill.flows import erp_sync
-from waybill.canonical.model import Batch, InboundMessage, Order, OrderLine, Ref
-from waybill.store.schema import customer, customer_identity, invoice, message, order_line, orders, outbox, payment
-from waybill.store.store import Store
 from sim import erp as erp_sim
 from sim.faults import FaultRates, Faults
 from tests.backoffice.conftest import connect
+from waybill.canonical.model import Batch, InboundMessage, Order, OrderLine, Ref
+from waybill.flows import erp_sync
+from waybill.store import message_log
+from waybill.store.schema import customer, customer_identity, invoice, message, order_line, orders, outbox, payment
+from waybill.store.store import Store
 
 pytestmark = pytest.mark.e2e
 

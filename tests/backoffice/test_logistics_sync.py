@@ -9,13 +9,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from waybill.store import message_log
-
-from waybill.flows import replay
-from waybill.flows import erp_sync, tms_delivery, wms_stock
-from waybill.store.schema import customer_identity, delivery_event, shipment, stock_level
-from waybill.store.store import Store
-from waybill.mappings.tms import STATUS
 from sim import dataset as gen
 from sim import erp as erp_sim
 from sim import tms as tms_sim
@@ -23,6 +16,11 @@ from sim import wms as wms_sim
 from sim.faults import FaultRates, Faults
 from sim.http_server import SimServer
 from tests.backoffice.conftest import connect
+from waybill.flows import erp_sync, replay, tms_delivery, wms_stock
+from waybill.mappings.tms import STATUS
+from waybill.store import message_log
+from waybill.store.schema import customer_identity, delivery_event, shipment, stock_level
+from waybill.store.store import Store
 
 pytestmark = pytest.mark.e2e
 

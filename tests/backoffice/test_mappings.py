@@ -8,13 +8,11 @@ from decimal import Decimal
 
 import pytest
 
+from waybill.canonical.model import Ref
 from waybill.connectors.erp import Cursor
 from waybill.core.errors import RecordRejected
 from waybill.flows import sync
-from waybill.canonical.model import Ref
-from waybill.mappings import erp
-from waybill.mappings import tms
-from waybill.mappings import wms
+from waybill.mappings import erp, tms, wms
 
 ORDER = {"id": 7, "name": "S00007", "partner_id": [3, "Acme"], "partner_shipping_id": [9, "Acme Depot"],
          "client_order_ref": "PO-1", "date_order": "2026-02-01 10:00:00", "commitment_date": False, "state": "sale",

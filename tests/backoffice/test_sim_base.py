@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 import requests
 
-from waybill.connectors.http import HttpClient, HttpPolicy, PermanentHTTPError, TransientHTTPError
 from sim.faults import FaultRates, Faults
 from sim.http_server import HttpError, Request, Response, SimServer, json_response
+from waybill.connectors.http import HttpClient, HttpPolicy, PermanentHTTPError, TransientHTTPError
 
 
 def echo(request: Request) -> Response:

@@ -10,7 +10,7 @@ from waybill.edi.serializer import write_interchange
 
 from .util import ISA, PO_BODY, edifact, read, x12
 
-NOW = dt.datetime(2026, 1, 2, 3, 4, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 1, 2, 3, 4, tzinfo=dt.UTC)
 
 
 def bodies(ack):

@@ -13,7 +13,7 @@ from waybill.edi.serializer import OutboundMessage, Party, build_interchange, wr
 
 from .util import read
 
-NOW = dt.datetime(2026, 1, 2, 3, 4, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 1, 2, 3, 4, tzinfo=dt.UTC)
 US, THEM = Party("WAYBILL", "ZZ"), Party("ACME", "08")
 SHIP_NOTICE = OutboundMessage("856", "004010", [
     ["BSN", "00", "SH1", "20260102", "0304"], ["HL", "1", "", "S"], ["TD1", "CTN", "1"],

@@ -7,12 +7,11 @@ from decimal import Decimal as D
 
 from sqlalchemy import select
 
-from waybill.canonical import model
-
-from waybill.store import outbox
-from waybill.flows import customer_insights
-from waybill.store.schema import customer_fact
 from tests.hub.factories import batch, customer, order
+from waybill.canonical import model
+from waybill.flows import customer_insights
+from waybill.store import outbox
+from waybill.store.schema import customer_fact
 
 AS_OF = dt.date(2026, 6, 30)
 

@@ -6,9 +6,9 @@ import datetime as dt
 
 from sqlalchemy import select
 
+from tests.hub.factories import batch, customer
 from waybill.canonical import model
 from waybill.store.schema import delivery_event, shipment
-from tests.hub.factories import batch, customer
 
 T0 = dt.datetime(2026, 5, 4, 8, 0)
 

@@ -7,9 +7,10 @@ from decimal import Decimal as D
 
 from sqlalchemy import select
 
+from tests.hub.factories import batch, order
+from tests.hub.factories import customer as cust
 from waybill.canonical import model
 from waybill.store.schema import customer, invoice, invoice_line, payment, stock_level
-from tests.hub.factories import batch, customer as cust, order
 
 
 def test_stock_level_keeps_available_and_ignores_older_snapshots(store):

@@ -6,14 +6,12 @@ import json
 
 import pytest
 
-from waybill.store import message_log
-
-from waybill.canonical import model
-
-from waybill.flows import replay
-from waybill.store.schema import orders
 from tests.hub.factories import batch, customer, order
 from tests.hub.test_store_apply import count
+from waybill.canonical import model
+from waybill.flows import replay
+from waybill.store import message_log
+from waybill.store.schema import orders
 
 
 def map_orders_page(system: str, raw: bytes) -> model.InboundMessage:

@@ -8,11 +8,11 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from waybill.store import message_log
-
+from tests.hub.factories import batch, order
+from tests.hub.factories import customer as cust
 from waybill.canonical import model
+from waybill.store import message_log
 from waybill.store.schema import customer, customer_identity, message, order_line, orders, outbox
-from tests.hub.factories import batch, customer as cust, order
 
 
 def count(store, table) -> int:

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from waybill.canonical.model import Batch, Customer, InboundMessage, Ref
 from tests.sshd import Sshd
+from waybill.canonical.model import Batch, Customer, InboundMessage, Ref
 
 
 @pytest.fixture

@@ -13,16 +13,16 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from waybill.canonical.model import Batch, InboundMessage, Invoice, InvoiceLine, Ref, Shipment
 from waybill.edi.acks import acknowledge
 from waybill.edi.envelope import read_interchanges
 from waybill.edi.hooks import MemoryControlNumbers, OutboundKey
 from waybill.edi.model import component, element
 from waybill.edi.serializer import write_interchange
 from waybill.edi.validator import validate
+from waybill.flows import edi_inbound, edi_outbound
 from waybill.store import message_log
 from waybill.store.edi_state import StoreLedger
-from waybill.flows import edi_inbound, edi_outbound
-from waybill.canonical.model import Batch, InboundMessage, Invoice, InvoiceLine, Ref, Shipment
 from waybill.store.schema import customer, order_line, orders
 
 pytestmark = [pytest.mark.sftp, pytest.mark.e2e]

@@ -13,8 +13,8 @@ from sqlalchemy import func, select
 from waybill.edi.envelope import read_interchanges
 from waybill.edi.model import element
 from waybill.edi.validator import validate
-from waybill.store import message_log
 from waybill.flows import edi_inbound
+from waybill.store import message_log
 from waybill.store.schema import order_line, orders
 
 pytestmark = pytest.mark.sftp

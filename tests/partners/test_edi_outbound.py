@@ -10,13 +10,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from waybill.canonical.model import Batch, DeliveryEvent, InboundMessage, Invoice, Ref, Shipment
 from waybill.connectors.sftp import SftpClient
-from waybill.store import message_log
-from waybill.flows import replay
-from waybill.flows import edi_inbound, edi_outbound
 from waybill.edi.envelope import read_interchanges
 from waybill.edi.validator import validate
-from waybill.canonical.model import Batch, DeliveryEvent, InboundMessage, Invoice, Ref, Shipment
+from waybill.flows import edi_inbound, edi_outbound, replay
+from waybill.store import message_log
 from waybill.store.schema import orders
 from waybill.store.schema import outbox as outbox_table
 

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from waybill.canonical.model import Batch, Customer, DeliveryEvent, InboundMessage, Order, Ref, Shipment, StockLevel
+from waybill.core.errors import ConfigError
 from waybill.edi.hooks import MemoryControlNumbers
 from waybill.edi.serializer import OutboundMessage, build_interchange, write_interchange
-from waybill.core.errors import ConfigError
 from waybill.flows.edi_inbound import load_partner, read_file
-from waybill.canonical.model import Batch, Customer, DeliveryEvent, InboundMessage, Order, Ref, Shipment, StockLevel
 from waybill.store.schema import shipment, stock_level
 
 

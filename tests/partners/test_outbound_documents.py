@@ -8,13 +8,13 @@ from decimal import Decimal
 
 import pytest
 
+from waybill.canonical.model import Address, Invoice, InvoiceLine, Order, OrderLine, Ref, Shipment
+from waybill.core.errors import RecordRejected
 from waybill.edi.envelope import read_interchanges
 from waybill.edi.hooks import MemoryControlNumbers
 from waybill.edi.serializer import build_interchange, write_interchange
 from waybill.edi.validator import validate
-from waybill.core.errors import RecordRejected
 from waybill.flows.edi_inbound import load_partner
-from waybill.canonical.model import Address, Invoice, InvoiceLine, Order, OrderLine, Ref, Shipment
 from waybill.mappings import edi_outbound
 
 NOW = dt.datetime(2026, 11, 20, 16, 45)

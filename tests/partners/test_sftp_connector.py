@@ -78,14 +78,12 @@ def test_delete_after_pickup_when_no_archive(sshd, partner_root: Path) -> None:
 def test_unknown_and_changed_host_keys_are_refused(sshd, partner_root: Path, tmp_path: Path) -> None:
     known = tmp_path / "known_hosts"
     known.write_text("")
-    with pytest.raises(HostKeyRefused, match="unknown"):
-        with client(sshd, host_key=None, known_hosts=str(known)) as c:
-            c.listing()
+    with pytest.raises(HostKeyRefused, match="unknown"), client(sshd, host_key=None, known_hosts=str(known)) as c:
+        c.listing()
     old = sshd.host_key_line
     sshd.new_host_key()
-    with pytest.raises(HostKeyRefused, match="changed"):
-        with client(sshd, host_key=old) as c:
-            c.listing()
+    with pytest.raises(HostKeyRefused, match="changed"), client(sshd, host_key=old) as c:
+        c.listing()
     known.write_text(f"[127.0.0.1]:{sshd.port} {sshd.host_key_line}\n")
     with client(sshd, host_key=None, known_hosts=str(known)) as c:
         assert c.listing() == {}

@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from sim import sftp as sim
+from waybill.canonical.model import Batch, Customer, InboundMessage, Ref
 from waybill.connectors.connection import parse
 from waybill.connectors.sftp import HostKeyRefused, RemoteFileExists, SftpClient, SftpSettings
 from waybill.flows import edi_inbound
-from waybill.canonical.model import Batch, Customer, InboundMessage, Ref
 from waybill.store.schema import orders
-from sim import sftp as sim
 
 
 def conn_json(server: sim.SftpSim, **extra: object) -> str:

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from waybill.connectors.http import HttpPolicy
-from waybill.canonical import model
-from waybill.store.store import Store
 from sim import carrier as carrier_sim
 from sim import crm as crm_sim
+from waybill.canonical import model
+from waybill.connectors.http import HttpPolicy
+from waybill.store.store import Store
 
 #: Short backoff so retried faults do not slow the suite down.
 FAST = HttpPolicy(connect_timeout=2, read_timeout=2, backoff_initial=0.01, backoff_max=0.05, max_total_seconds=20)

@@ -6,17 +6,17 @@ import pytest
 from lxml import etree
 from sqlalchemy import select
 
-from waybill.connectors.carrier import CarrierFault, CarrierTracker, HttpTransport
-from waybill.store import message_log
-from waybill.flows import replay
-from waybill.core.errors import ConfigError
-from waybill.flows import carrier_tracking
-from waybill.store.schema import delivery_event, shipment
-from waybill.mappings import fedex as fedex_map
 from sim.carrier import NS, schema
 from sim.faults import FaultRates, Faults
+from waybill.connectors.carrier import CarrierFault, CarrierTracker, HttpTransport
+from waybill.core.errors import ConfigError
+from waybill.flows import carrier_tracking, replay
+from waybill.mappings import fedex as fedex_map
+from waybill.store import message_log
+from waybill.store.schema import delivery_event, shipment
 
-from .conftest import FAST, customer, load, set_conn, shipment as make_shipment
+from .conftest import FAST, customer, load, set_conn
+from .conftest import shipment as make_shipment
 
 UNKNOWN = "999999999999"
 

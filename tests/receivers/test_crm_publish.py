@@ -9,15 +9,16 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from waybill.connectors.crm import CrmClient, Record
+from sim.faults import FaultRates, Faults
 from waybill.canonical import model
-from waybill.store import outbox
+from waybill.connectors.crm import CrmClient, Record
 from waybill.flows import crm_publish, customer_insights
+from waybill.store import outbox
 from waybill.store.schema import customer_fact, customer_identity, orders, shipment
 from waybill.store.schema import outbox as outbox_table
-from sim.faults import FaultRates, Faults
 
-from .conftest import FAST, customer, invoice, load, shipment as make_shipment
+from .conftest import FAST, customer, invoice, load
+from .conftest import shipment as make_shipment
 
 AS_OF = dt.date(2026, 3, 31)
 

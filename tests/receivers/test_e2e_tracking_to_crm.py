@@ -10,7 +10,8 @@ from waybill.connectors.crm import CrmClient
 from waybill.flows import carrier_tracking, crm_publish
 from waybill.store.schema import shipment
 
-from .conftest import FAST, customer, load, shipment as make_shipment
+from .conftest import FAST, customer, load
+from .conftest import shipment as make_shipment
 
 
 @pytest.mark.e2e

@@ -11,11 +11,11 @@ from decimal import Decimal
 
 import pytest
 
-from waybill.connectors.finance import FeedConflict, FolderTarget, target
 from waybill.canonical import model
-from waybill.store import receivables
+from waybill.connectors.finance import FeedConflict, FolderTarget, target
 from waybill.flows import finance_receivables
 from waybill.mappings.finance import feed, money
+from waybill.store import receivables
 
 from .conftest import customer, invoice, load, set_conn
 

@@ -5,10 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from waybill.mappings import crm
-
-from waybill.mappings import fedex
 from sim.carrier import generate
+from waybill.mappings import crm, fedex
 
 ENVELOPE = """<?xml version="1.0" encoding="UTF-8"?>
 <SOAP-ENV:Envelope xmlns:SOAP-ENV="http://schemas.xmlsoap.org/soap/envelope/"><SOAP-ENV:Body>

@@ -68,7 +68,7 @@ def version_of(value: dt.datetime | dt.date | int | str) -> str:
     """
     if isinstance(value, dt.datetime):
         if value.tzinfo is not None:
-            value = value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+            value = value.astimezone(dt.UTC).replace(tzinfo=None)
         return value.strftime("%Y-%m-%dT%H:%M:%S.%f")
     if isinstance(value, dt.date):
         return value.isoformat() + "T00:00:00.000000"

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from waybill.connectors.carrier import CarrierTracker, Exchange, mapping_module
-from waybill.store import message_log
 from waybill.canonical import model
-from waybill.flows import replay
+from waybill.connectors.carrier import CarrierTracker, Exchange, mapping_module
 from waybill.core.logs import event, get_logger
+from waybill.flows import replay
+from waybill.store import message_log
 from waybill.store.schema import shipment
 from waybill.store.store import Store, utcnow
 

@@ -17,12 +17,12 @@ from typing import Any
 from sqlalchemy import Connection, func, select
 
 from waybill.connectors.crm import CrmClient, CrmLimitReached, Record
-from waybill.store import outbox
 from waybill.core.logs import event, get_logger
+from waybill.mappings import crm as crm_map
+from waybill.store import outbox
 from waybill.store.outbox import OutboxItem
 from waybill.store.schema import customer, customer_fact, customer_identity, orders, shipment
 from waybill.store.store import Store, utcnow
-from waybill.mappings import crm as crm_map
 
 log = get_logger("flows.crm_publish")
 TARGET = "crm"

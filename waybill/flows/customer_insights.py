@@ -14,7 +14,6 @@ from decimal import Decimal
 from sqlalchemy import Connection, select
 
 from waybill.canonical import insights
-
 from waybill.store import outbox
 from waybill.store.schema import customer, customer_fact, invoice, orders
 from waybill.store.store import Store, utcnow

@@ -27,7 +27,11 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from waybill.canonical import model
+from waybill.canonical.model import Ref
 from waybill.connectors.sftp import RemoteFile, SftpClient, SftpError
+from waybill.core.errors import ConfigError, RecordRejected
+from waybill.core.logs import event, get_logger
 from waybill.edi.acks import acknowledge, apply_acknowledgments
 from waybill.edi.envelope import read_interchanges
 from waybill.edi.errors import EdiError, Issue, Level
@@ -36,20 +40,13 @@ from waybill.edi.model import Interchange, Message, component, element
 from waybill.edi.profiles import PartnerProfile, load_profile
 from waybill.edi.serializer import write_interchange
 from waybill.edi.validator import validate
-from waybill.store import message_log
-from waybill.canonical import model
 from waybill.flows import replay
+from waybill.mappings import edi_status, edi_stock, edifact_orders, x12_orders
+from waybill.mappings.edi_fields import PartnerContext, ref_of
+from waybill.store import message_log
 from waybill.store.edi_state import StoreControlNumbers, StoreLedger, StoreRegistry
-from waybill.core.errors import ConfigError, RecordRejected
-from waybill.core.logs import event, get_logger
-from waybill.canonical.model import Ref
 from waybill.store.schema import customer, customer_identity
 from waybill.store.store import Store
-from waybill.mappings import edi_status
-from waybill.mappings import edi_stock
-from waybill.mappings import edifact_orders
-from waybill.mappings import x12_orders
-from waybill.mappings.edi_fields import PartnerContext, ref_of
 
 log = get_logger("flows.edi_inbound")
 

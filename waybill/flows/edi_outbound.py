@@ -19,19 +19,19 @@ from decimal import Decimal
 import paramiko
 from sqlalchemy import Connection, select
 
+from waybill.canonical import model
 from waybill.connectors.sftp import SftpClient, SftpError
+from waybill.core.errors import RecordRejected
+from waybill.core.logs import event, get_logger
 from waybill.edi.hooks import OutboundKey
 from waybill.edi.model import Interchange
 from waybill.edi.serializer import OutboundMessage, build_interchange, write_interchange
-from waybill.canonical import model
+from waybill.flows.edi_inbound import Partner, load_partner
+from waybill.mappings import edi_outbound
 from waybill.store import outbox
 from waybill.store.edi_state import StoreControlNumbers, StoreLedger
-from waybill.core.errors import RecordRejected
-from waybill.flows.edi_inbound import Partner, load_partner
-from waybill.core.logs import event, get_logger
 from waybill.store.schema import invoice, invoice_line, order_line, orders, shipment
 from waybill.store.store import Store, utcnow
-from waybill.mappings import edi_outbound
 
 log = get_logger("flows.edi_outbound")
 

@@ -16,18 +16,17 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
+from waybill.canonical import model
 from waybill.connectors import erp as connector
 from waybill.connectors.http import TransientHTTPError
 from waybill.connectors.pages import Page
-from waybill.canonical import model
-from waybill.store import outbox
-from waybill.flows import replay
 from waybill.core.errors import RecordRejected
-from waybill.flows import sync
 from waybill.core.logs import event, get_logger
+from waybill.flows import replay, sync
+from waybill.mappings import erp as mapping
+from waybill.store import outbox
 from waybill.store.schema import customer_identity, order_line, orders
 from waybill.store.store import Store, utcnow
-from waybill.mappings import erp as mapping
 
 log = get_logger("flows.erp_sync")
 SYSTEM = "erp"

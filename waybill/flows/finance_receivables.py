@@ -12,10 +12,10 @@ from __future__ import annotations
 import datetime as dt
 
 from waybill.connectors import finance
-from waybill.store import receivables
 from waybill.core.logs import event, get_logger
-from waybill.store.store import Store, utcnow
 from waybill.mappings.finance import feed, feed_names
+from waybill.store import receivables
+from waybill.store.store import Store, utcnow
 
 log = get_logger("flows.finance_receivables")
 

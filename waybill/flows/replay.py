@@ -14,10 +14,9 @@ from collections.abc import Callable
 
 from sqlalchemy import func, select, update
 
-from waybill.store import message_log
-
 from waybill.canonical import model
 from waybill.core.errors import WaybillError
+from waybill.store import message_log
 from waybill.store.schema import message
 from waybill.store.store import ApplyResult, Store, utcnow
 

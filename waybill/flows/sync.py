@@ -17,8 +17,8 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from queue import Full, Queue
 from typing import Any, TypeVar
 
-from waybill.connectors.pages import Page
 from waybill.canonical import model
+from waybill.connectors.pages import Page
 from waybill.core.errors import RecordRejected
 from waybill.core.logs import event, get_logger
 from waybill.store.store import Store, collector_paused
@@ -35,7 +35,7 @@ COUNT_KEYS = ("pages", "received", "stored", "unchanged", "duplicates", "dead", 
 
 def pull(store: Store, system: str, stream: str, fetch: Fetch, map_page: MapPage) -> dict[str, int]:
     """One incremental pass over a stream; returns its counts (COUNT_KEYS)."""
-    counts: Counter[str] = Counter({k: 0 for k in COUNT_KEYS})
+    counts: Counter[str] = Counter(dict.fromkeys(COUNT_KEYS, 0))
     current = store.get_cursor(system, stream)
     # Mapping runs in the read-ahead thread too: it overlaps the store's writes, which release the GIL.
     pages = ((page, to_message(page, map_page) if page.records else None) for page in fetch(current))
@@ -81,7 +81,7 @@ def read_ahead(pages: Iterable[T]) -> Iterator[T]:
                 if stop.is_set():
                     return
             queue.put(("end", None))
-        except BaseException as err:  # noqa: BLE001 - handed over to the consumer as is
+        except BaseException as err:
             queue.put(("error", err))
 
     worker = threading.Thread(target=produce, name="read-ahead", daemon=True)

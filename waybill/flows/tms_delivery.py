@@ -10,13 +10,12 @@ from __future__ import annotations
 
 from functools import partial
 
+from waybill.canonical import model
 from waybill.connectors import tms as connector
 from waybill.connectors.pages import Page
-from waybill.canonical import model
-from waybill.flows import replay
-from waybill.flows import sync
-from waybill.store.store import Store
+from waybill.flows import replay, sync
 from waybill.mappings import tms as mapping
+from waybill.store.store import Store
 
 SYSTEM = "tms"
 STREAM = "events"

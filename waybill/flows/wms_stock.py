@@ -9,13 +9,12 @@ from __future__ import annotations
 
 from functools import partial
 
+from waybill.canonical import model
 from waybill.connectors import wms as connector
 from waybill.connectors.pages import Page
-from waybill.canonical import model
-from waybill.flows import replay
-from waybill.flows import sync
-from waybill.store.store import Store
+from waybill.flows import replay, sync
 from waybill.mappings import wms as mapping
+from waybill.store.store import Store
 
 SYSTEM = "wms"
 STREAMS: tuple[str, ...] = ("stock", "shipments")

@@ -8,9 +8,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, func, select, update
 
-from waybill.store import bulk
-
 from waybill.canonical import routes
+from waybill.store import bulk
 from waybill.store.schema import outbox
 
 

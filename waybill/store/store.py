@@ -17,21 +17,12 @@ from decimal import Decimal
 
 from sqlalchemy import Connection, Engine, func, select
 
-from waybill.store import db
-
-from waybill.store import message_log
-
-from waybill.canonical import model
-
-from waybill.store import outbox
-
-from waybill.canonical import validate
-
-from waybill.store import writers
+from waybill.canonical import model, validate
 from waybill.core.config import Settings, settings
-from waybill.store.crypto import Cipher, load_key
 from waybill.core.errors import RecordRejected
 from waybill.core.logs import event, get_logger
+from waybill.store import db, message_log, outbox, writers
+from waybill.store.crypto import Cipher, load_key
 from waybill.store.schema import cursor, flow_run, metadata
 
 log = get_logger("store")
@@ -56,7 +47,7 @@ def collector_paused() -> Iterator[None]:
 
 
 def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 @dataclass

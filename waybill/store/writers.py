@@ -19,11 +19,10 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Table, bindparam, delete, select, tuple_, update
 
-from waybill.store import bulk
-
 from waybill.canonical import model
-from waybill.store.crypto import Cipher
 from waybill.core.errors import RecordRejected
+from waybill.store import bulk
+from waybill.store.crypto import Cipher
 from waybill.store.outbox import Change
 from waybill.store.schema import (
     customer,
