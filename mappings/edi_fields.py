@@ -38,14 +38,6 @@ class PartnerContext:
         return self.customer
 
 
-def ref_of(text: str) -> Ref:
-    """Ref from "system:external_id" (the first ':' splits; systems such as edi:X contain none)."""
-    system, sep, ext = text.partition(":")
-    if not sep or not ext:
-        raise ValueError(f"customer ref {text!r} must look like 'system:external_id'")
-    return Ref(system, ext)
-
-
 class Where:
     """Field paths for one message: Where(msg).at(seg, 2) -> "850/4567/PO1[3]/PO102"."""
 

@@ -42,7 +42,7 @@ from waybill.edi.serializer import write_interchange
 from waybill.edi.validator import validate
 from waybill.flows import replay
 from waybill.mappings import edi_status, edi_stock, edifact_orders, x12_orders
-from waybill.mappings.edi_fields import PartnerContext, ref_of
+from waybill.mappings.edi_fields import PartnerContext
 from waybill.store import message_log
 from waybill.store.edi_state import StoreControlNumbers, StoreLedger, StoreRegistry
 from waybill.store.schema import customer, customer_identity
@@ -102,8 +102,8 @@ def load_partner(partner_id: str, folder: Path | None = None) -> Partner:
     hub = tomllib.loads(path.read_text()).get("hub", {})
     try:
         context = PartnerContext(
-            system=f"edi:{profile.id}", customer=ref_of(hub["customer"]) if hub.get("customer") else None,
-            parties={k: ref_of(v) for k, v in hub.get("parties", {}).items()},
+            system=f"edi:{profile.id}", customer=Ref.parse(hub["customer"]) if hub.get("customer") else None,
+            parties={k: Ref.parse(v) for k, v in hub.get("parties", {}).items()},
             currency=hub.get("currency", "USD"), status_codes=_status_codes(hub.get("status_codes", {})))
     except ValueError as err:
         raise ConfigError(f"{path}: [hub] {err}") from None
