@@ -24,9 +24,9 @@ def edi_inbound() -> None:
     def list_files() -> list[dict[str, str]]:
         """One small reference per picked-up file: {"partner": id, "file": remote name}."""
         from waybill.flows import edi_inbound as flow
+        from waybill.flows.partners import partner_ids
 
-        partners = sorted(path.stem for path in flow.partners_dir().glob("*.toml"))
-        return [{"partner": p, "file": name} for p in partners for name in flow.ready(p)]
+        return [{"partner": p, "file": name} for p in partner_ids() for name in flow.ready(p)]
 
     @task(pool="waybill_sftp", outlets=[ORDERS, SHIPMENTS], map_index_template="{{ partner }}/{{ file }}")
     def process_file(partner: str, file: str) -> dict[str, int]:

@@ -14,6 +14,7 @@ from waybill.edi.envelope import read_interchanges
 from waybill.edi.model import element
 from waybill.edi.validator import validate
 from waybill.flows import edi_inbound
+from waybill.flows.partners import partners_dir
 from waybill.store import message_log
 from waybill.store.schema import order_line, orders
 
@@ -103,7 +104,7 @@ def test_unknown_customer_is_dead_lettered_with_field_path(store, partners: Path
                                                          monkeypatch) -> None:
     profiles = tmp_path / "profiles"
     profiles.mkdir()
-    text = (edi_inbound.partners_dir() / "acme.toml").read_text()
+    text = (partners_dir() / "acme.toml").read_text()
     (profiles / "acme.toml").write_text(text.replace('customer = "erp:res.partner/1"\n', ""))  # no default
     monkeypatch.setenv("WAYBILL_PARTNERS", str(profiles))
     raw = (DATA / X12_850).read_bytes().replace(b"N1*BY**92*33333", b"N1*BY**92*99999")

@@ -15,6 +15,7 @@ from waybill.connectors.sftp import SftpClient
 from waybill.edi.envelope import read_interchanges
 from waybill.edi.validator import validate
 from waybill.flows import edi_inbound, edi_outbound, replay
+from waybill.flows.partners import partners_dir
 from waybill.store import message_log
 from waybill.store.schema import orders
 from waybill.store.schema import outbox as outbox_table
@@ -83,7 +84,7 @@ def test_dead_record_replays_after_the_profile_is_fixed(store, partners: Path, t
                                                         monkeypatch) -> None:
     profiles = tmp_path / "profiles"
     profiles.mkdir()
-    text = (edi_inbound.partners_dir() / "acme.toml").read_text()
+    text = (partners_dir() / "acme.toml").read_text()
     (profiles / "acme.toml").write_text(text.replace('customer = "erp:res.partner/1"\n', "").replace(
         '"33333" = "erp:res.partner/1"', '"44444" = "erp:res.partner/1"'))
     monkeypatch.setenv("WAYBILL_PARTNERS", str(profiles))

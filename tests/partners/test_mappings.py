@@ -12,8 +12,10 @@ from sqlalchemy import select
 from waybill.canonical.model import Batch, Customer, DeliveryEvent, InboundMessage, Order, Ref, Shipment, StockLevel
 from waybill.core.errors import ConfigError
 from waybill.edi.hooks import MemoryControlNumbers
+from waybill.edi.profiles import ProfileError
 from waybill.edi.serializer import OutboundMessage, build_interchange, write_interchange
-from waybill.flows.edi_inbound import load_partner, read_file
+from waybill.flows.edi_inbound import read_file
+from waybill.flows.partners import load_partner
 from waybill.store.schema import shipment, stock_level
 
 
@@ -157,3 +159,26 @@ def test_cancellation_purpose_cancels_the_order() -> None:
            "bots_x12_850_fixed_x12_850tofixed_850_850-004010-01.x12").read_bytes()
     [order] = read_file(raw.replace(b"BEG*00*SA", b"BEG*01*SA"), load_partner("acme")).inbound.entities
     assert order.status == "cancelled"
+
+
+@pytest.mark.parametrize("change, message", [
+    (('customer = "erp:res.partner/1"', 'customer = "erp"'), r"acme\.toml: hub\.customer: ref 'erp'"),
+    (('"33333" = "erp:res.partner/1"', '"33333" = "edi:acme"'), r"acme\.toml: hub\.parties\.33333: ref"),
+    (('currency = "USD"', 'currency = "dollars"'), r"acme\.toml: hub\.currency must be an ISO 4217 code"),
+    (('currency = "USD"', 'currency = "USD"\nsender = "x"'), r"acme\.toml: hub\.sender is not a key of \[hub\]"),
+    (('id = "acme"', 'id = "acme2"'), r"acme\.toml: id must be the file's name 'acme'"),
+    (('send = "997"', 'send = "CONTRL"'), r"acme\.toml: acks\.send"),
+])
+def test_bad_profiles_name_the_file_and_the_key(change, message, tmp_path, monkeypatch) -> None:
+    text = (Path(__file__).resolve().parents[2] / "partners" / "acme.toml").read_text()
+    old, new = change
+    (tmp_path / "acme.toml").write_text(text.replace(old, new, 1))
+    monkeypatch.setenv("WAYBILL_PARTNERS", str(tmp_path))
+    with pytest.raises(ProfileError, match=message):
+        load_partner("acme")
+
+
+def test_a_partner_without_a_profile_is_a_configuration_error(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("WAYBILL_PARTNERS", str(tmp_path))
+    with pytest.raises(ConfigError, match="no profile at"):
+        load_partner("nobody")

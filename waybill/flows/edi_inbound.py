@@ -18,29 +18,27 @@ The same content dropped again is recognised by its sha256 and only archived.
 from __future__ import annotations
 
 import io
-import os
-import tomllib
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 
 from sqlalchemy import select
 
 from waybill.canonical import model
 from waybill.canonical.model import Ref
 from waybill.connectors.sftp import RemoteFile, SftpClient, SftpError
-from waybill.core.errors import ConfigError, RecordRejected
+from waybill.core.errors import RecordRejected
 from waybill.core.logs import event, get_logger
 from waybill.edi.acks import acknowledge, apply_acknowledgments
 from waybill.edi.envelope import read_interchanges
 from waybill.edi.errors import EdiError, Issue, Level
 from waybill.edi.hooks import InterchangeRegistry
 from waybill.edi.model import Interchange, Message, component, element
-from waybill.edi.profiles import PartnerProfile, load_profile
+from waybill.edi.profiles import PartnerProfile
 from waybill.edi.serializer import write_interchange
 from waybill.edi.validator import validate
 from waybill.flows import replay
+from waybill.flows.partners import Partner, load_partner, partner_of
 from waybill.mappings import edi_status, edi_stock, edifact_orders, x12_orders
 from waybill.mappings.edi_fields import PartnerContext
 from waybill.store import message_log
@@ -70,51 +68,6 @@ MAPPERS: dict[tuple[str, str], Mapper] = {
     ("EDIFACT", "INVRPT"): edi_stock.stock_invrpt,
     ("EDIFACT", "IFTSTA"): edi_status.events_iftsta,
 }
-
-
-@dataclass(frozen=True)
-class Partner:
-    """A trading partner: the EDI engine's profile plus whose documents these are in the hub."""
-
-    profile: PartnerProfile
-    context: PartnerContext
-
-    @property
-    def id(self) -> str:
-        return self.profile.id
-
-    @property
-    def conn_id(self) -> str:
-        return f"waybill_partner_{self.profile.id}"
-
-
-def partners_dir() -> Path:
-    """WAYBILL_PARTNERS, or the partners/ folder of the project."""
-    return Path(os.environ.get("WAYBILL_PARTNERS") or Path(__file__).resolve().parents[2] / "partners")
-
-
-def load_partner(partner_id: str, folder: Path | None = None) -> Partner:
-    """The partner's profile file <folder>/<id>.toml with its [hub] section."""
-    path = (folder or partners_dir()) / f"{partner_id}.toml"
-    if not path.is_file():
-        raise ConfigError(f"partner {partner_id!r}: no profile at {path}")
-    profile = load_profile(path)
-    hub = tomllib.loads(path.read_text()).get("hub", {})
-    try:
-        context = PartnerContext(
-            system=f"edi:{profile.id}", customer=Ref.parse(hub["customer"]) if hub.get("customer") else None,
-            parties={k: Ref.parse(v) for k, v in hub.get("parties", {}).items()},
-            currency=hub.get("currency", "USD"), status_codes=_status_codes(hub.get("status_codes", {})))
-    except ValueError as err:
-        raise ConfigError(f"{path}: [hub] {err}") from None
-    return Partner(profile, context)
-
-
-def _status_codes(table: dict[str, str]) -> dict[str, str]:
-    bad = {k: v for k, v in table.items() if v not in model.DELIVERY_STATUSES}
-    if bad:
-        raise ValueError(f"status_codes {bad} must map to one of {', '.join(model.DELIVERY_STATUSES)}")
-    return dict(table)
 
 
 @dataclass
@@ -350,7 +303,7 @@ def remap(system: str, raw: bytes) -> model.InboundMessage:
     Replay hands mappers no store, so GLNs are looked up in the store the environment configures."""
     store = Store.open()
     try:
-        return read_file(raw, load_partner(system.split(":", 1)[1]), customers=store).inbound
+        return read_file(raw, partner_of(system), customers=store).inbound
     finally:
         store.engine.dispose()
 

@@ -26,7 +26,7 @@ from waybill.core.logs import event, get_logger
 from waybill.edi.hooks import OutboundKey
 from waybill.edi.model import Interchange
 from waybill.edi.serializer import OutboundMessage, build_interchange, write_interchange
-from waybill.flows.edi_inbound import Partner, load_partner
+from waybill.flows.partners import Partner, is_partner_system, partner_of
 from waybill.mappings import edi_outbound
 from waybill.store import outbox
 from waybill.store.edi_state import StoreControlNumbers, StoreLedger
@@ -221,10 +221,7 @@ _LOADERS = {"shipment": _load_shipment, "invoice": _load_invoice, "order": _load
 
 
 def _partner_of(found: list[model.Order]) -> Partner | None:
-    for o in found:
-        if o.ref.system.startswith("edi:"):
-            return load_partner(o.ref.system.split(":", 1)[1])
-    return None
+    return next((partner_of(o.ref.system) for o in found if is_partner_system(o.ref.system)), None)
 
 
 def _order(conn: Connection, ref: model.Ref) -> model.Order | None:
