@@ -17,7 +17,8 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from waybill.canonical.model import DeliveryEvent, Invoice, Order, OrderLine, Shipment
+from waybill.canonical.documents import ShipmentStatus
+from waybill.canonical.model import Invoice, Order, OrderLine, Shipment
 from waybill.core.errors import RecordRejected
 from waybill.edi.serializer import OutboundMessage
 
@@ -123,14 +124,15 @@ AT7_CODES = {"created": "XB", "picked_up": "AF", "in_transit": "X6", "out_for_de
              "delivered": "D1", "exception": "SD", "returned": "A3", "cancelled": "CA"}
 
 
-def status_214(shipment: Shipment, status: DeliveryEvent) -> OutboundMessage:
-    """The 214 telling a partner where its shipment is now (AT7 with reason NS, MS1 when known)."""
+def status_214(shipment: Shipment, status: ShipmentStatus, now: dt.datetime) -> OutboundMessage:
+    """The 214 telling a partner where its shipment is now (AT7 with reason NS, MS1 when known); a
+    status nobody reported a time for is dated `now`."""
+    at = status.at or now
     scac = shipment.carrier.upper()[:4].ljust(2, "X")  # B10 03 takes 2-4 characters
     segs: list[list] = [["B10", (shipment.tracking_number or shipment.ref.external_id)[:30],
                          shipment.ref.external_id[:30], scac]]
     segs += [["L11", ref.external_id.split("/", 1)[-1][:30], "PO"] for ref in shipment.order_refs]
-    segs += [["LX", "1"], ["AT7", AT7_CODES[status.status], "NS", "", "", status.occurred_at.strftime("%Y%m%d"),
-                           status.occurred_at.strftime("%H%M")]]
+    segs += [["LX", "1"], ["AT7", AT7_CODES[status.status], "NS", "", "", at.strftime("%Y%m%d"), at.strftime("%H%M")]]
     place = [p.strip() for p in (status.place or "").split(",")]
     if len(place) == 3 and len(place[1]) == 2 and 2 <= len(place[0]) <= 30:
         segs.append(["MS1", *place])

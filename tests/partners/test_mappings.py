@@ -7,7 +7,6 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
 
 from waybill.canonical.model import Batch, Customer, DeliveryEvent, InboundMessage, Order, Ref, Shipment, StockLevel
 from waybill.core.errors import ConfigError
@@ -16,7 +15,7 @@ from waybill.edi.profiles import ProfileError
 from waybill.edi.serializer import OutboundMessage, build_interchange, write_interchange
 from waybill.flows.edi_inbound import read_file
 from waybill.flows.partners import load_partner
-from waybill.store.schema import shipment, stock_level
+from waybill.store.reads import edi as reads
 
 
 def x12(set_id: str, functional_id: str, segments: list[list]) -> bytes:
@@ -57,8 +56,9 @@ def test_214_moves_the_shipment_and_a_resent_file_changes_nothing(store) -> None
     again.raw += b"\n"  # another file (other bytes) carrying the same statuses
     second = store.apply(Batch("edi:acme", "edi", [again]))
     with store.engine.connect() as conn:
-        row = conn.execute(select(shipment.c.status, shipment.c.eta, shipment.c.last_place)).one()
-    assert row.status == "delivered" and row.last_place == "Boston, MA, US"
+        ref = Ref("wms", "SHP-77")
+        row = reads.shipment_view(conn, reads.shipment_ids(conn, [ref])[ref]).status
+    assert row.status == "delivered" and row.place == "Boston, MA, US"
     assert first.inserted == 3 and first.dead == 1
     assert second.inserted == 0 and second.unchanged == 3
 
@@ -88,7 +88,7 @@ def test_846_stock_levels(store) -> None:
         ("SKU-1", "DC-EAST", 120, 20, 100), ("SKU-2", "DC-EAST", 7, 0, 7)]
     store.apply(Batch("edi:acme", "edi", [out]))
     with store.engine.connect() as conn:
-        assert conn.execute(select(stock_level.c.available).where(stock_level.c.item == "SKU-1")).scalar_one() == 100
+        assert [s.available for s in reads.stock_levels_from(conn, "edi:acme") if s.item == "SKU-1"] == [100]
 
 
 def test_invrpt_stock_levels() -> None:
