@@ -73,11 +73,18 @@ def segments(message: Message, tag: str, **where: str) -> Iterator[Segment]:
             yield seg
 
 
-def decimal(w: Where, seg: Segment, position: int, comp: int = 1, required: bool = True) -> Decimal | None:
+def decimal(w: Where, seg: Segment, position: int, comp: int = 1) -> Decimal:
+    """A number that must be there (a decimal comma is read as a point)."""
+    value = decimal_or_none(w, seg, position, comp)
+    if value is None:
+        raise w.reject("value is missing", seg, position)
+    return value
+
+
+def decimal_or_none(w: Where, seg: Segment, position: int, comp: int = 1) -> Decimal | None:
+    """A number, or None when the element is empty."""
     raw = text(seg, position, comp).replace(",", ".")
     if not raw:
-        if required:
-            raise w.reject("value is missing", seg, position)
         return None
     try:
         return Decimal(raw)
@@ -85,7 +92,7 @@ def decimal(w: Where, seg: Segment, position: int, comp: int = 1, required: bool
         raise w.reject(f"{raw!r} is not a number", seg, position) from None
 
 
-def date(w: Where, seg: Segment, position: int, comp: int = 1, fmt: str = "102") -> dt.date:
+def date(w: Where, seg: Segment, position: int, comp: int = 1, *, fmt: str = "102") -> dt.date:
     """CCYYMMDD (EDIFACT format 102, X12 DT) or YYMMDD; CCYYMMDDHHMM (203) keeps the date."""
     raw = text(seg, position, comp)
     try:

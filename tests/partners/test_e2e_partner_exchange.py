@@ -94,7 +94,8 @@ def test_partner_exchange_end_to_end(store, partners: Path, sshd, monkeypatch) -
     euro_ship = Shipment(Ref("wms", "SHP-78"), "2026-11-20", "DHL", tracking_number="JD0146000033",
                          sscc="387123450000000014", order_refs=(euro_ref,), ship_date=dt.date(2026, 11, 20))
     euro_inv = Invoice(Ref("erp", "INV-502"), Ref("erp", "res.partner/2"), "2026-11-21", "INV-502",
-                       dt.date(2026, 11, 21), dt.date(2026, 12, 21), "EUR", Decimal("130.00"), Decimal("130.00"), order=euro_ref,
+                       dt.date(2026, 11, 21), dt.date(2026, 12, 21), "EUR", Decimal("130.00"), Decimal("130.00"),
+                       order=euro_ref,
                        lines=(InvoiceLine(1, Decimal(65), Decimal(2), Decimal(130), sku="8712345004002"),))
     store.apply(Batch("wms", "shipments", [InboundMessage(b"shipments", entities=[ship, euro_ship])]))
     store.apply(Batch("erp", "invoices", [InboundMessage(b"invoices", entities=[inv, euro_inv])]))
