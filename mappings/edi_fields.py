@@ -13,7 +13,7 @@ from decimal import Decimal, InvalidOperation
 
 from waybill.canonical.model import Ref, version_of
 from waybill.core.errors import RecordRejected
-from waybill.edi.model import Interchange, Message, Segment, component, element
+from waybill.edi.model import Interchange, Message, Segment, component, element, segment_id
 
 
 @dataclass(frozen=True)
@@ -46,11 +46,12 @@ class Where:
         self._occurrence: dict[int, int] = {}
         counts: dict[str, int] = {}
         for seg in message.segments:
-            counts[seg[0]] = counts.get(seg[0], 0) + 1
-            self._occurrence[id(seg)] = counts[seg[0]]
+            tag = segment_id(seg)
+            counts[tag] = counts.get(tag, 0) + 1
+            self._occurrence[id(seg)] = counts[tag]
 
     def at(self, seg: Segment, position: int | None = None) -> str:
-        tag = seg[0]
+        tag = segment_id(seg)
         path = f"{self.prefix}/{tag}[{self._occurrence.get(id(seg), 1)}]"
         return f"{path}/{tag}{position:02d}" if position else path
 

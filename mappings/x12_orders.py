@@ -108,7 +108,8 @@ def _ship_to(parties: dict[str, list[Segment]]) -> Address | None:
     if not loop:
         return None
     n1 = loop[0]
-    n3 = next((s for s in loop if s[0] == "N3"), ["N3"])
+    no_street: Segment = ["N3"]
+    n3 = next((s for s in loop if s[0] == "N3"), no_street)
     n4 = next((s for s in loop if s[0] == "N4"), None)
     city, postal, country = (text(n4, 1), text(n4, 3), text(n4, 4) or "US") if n4 else ("", "", None)
     return Address(
