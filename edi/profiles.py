@@ -148,11 +148,17 @@ def _is_message_type(name: object, x12: bool) -> bool:
     return len(name) == 3 and name.isdigit() if x12 else len(name) == 6 and name.isalpha()
 
 
-def load_profile(path: str | os.PathLike[str]) -> PartnerProfile:
-    """Read and validate one partner profile file."""
+def read_profile(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """The parsed TOML of a profile file, every section of it (validated by whoever uses it)."""
     try:
         with open(path, "rb") as file:
-            data = tomllib.load(file)
+            return tomllib.load(file)
+    except FileNotFoundError:
+        raise ProfileError(f"{path}: no such profile") from None
     except tomllib.TOMLDecodeError as exc:
         raise ProfileError(f"{path}: not valid TOML: {exc}") from None
-    return parse_profile(data, str(path))
+
+
+def load_profile(path: str | os.PathLike[str]) -> PartnerProfile:
+    """Read and validate one partner profile file."""
+    return parse_profile(read_profile(path), str(path))

@@ -13,6 +13,7 @@ from waybill.edi.envelope import read_interchanges
 from waybill.edi.model import element
 from waybill.edi.validator import validate
 from waybill.flows import edi_inbound
+from waybill.flows.counts import FlowCounts
 from waybill.flows.partners import partners_dir
 from waybill.store import message_log
 from waybill.store.reads import edi as reads
@@ -51,6 +52,19 @@ def test_850_becomes_an_order_and_a_997_goes_back(store, partners: Path) -> None
     assert m.type == "997" and m.validated and element(ak9, 1) == "A"
     assert [p.name for p in (partners / "inbox").iterdir()] == ["po2.x12.part"]  # still being written
     assert (partners / "archive" / "po1.x12").exists()
+
+
+def test_a_listed_file_is_processed_as_listed_and_only_once(store, partners: Path) -> None:
+    """The DAG's mapped task gets the listing's FileRef: it processes exactly that file, lists no
+    other, and a retry after the file was archived finds nothing to do."""
+    raw = (DATA / X12_850).read_bytes()
+    (partners / "inbox" / "po.x12").write_bytes(raw)
+    [ref] = edi_inbound.ready("acme")
+    (partners / "inbox" / "late.x12").write_bytes(raw)  # arrived after the listing: another task's file
+    counts = edi_inbound.run(store, partner="acme", files=[ref])
+    assert counts.received == 1 and counts.stored == 1
+    assert [p.name for p in (partners / "inbox").iterdir()] == ["late.x12"]
+    assert edi_inbound.run(store, partner="acme", files=[ref]) == FlowCounts()
 
 
 def test_same_content_twice_is_a_duplicate(store, partners: Path) -> None:

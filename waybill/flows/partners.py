@@ -25,13 +25,12 @@ Both parts fail with waybill.edi.profiles.ProfileError (a ConfigError) naming th
 from __future__ import annotations
 
 import os
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from waybill.canonical.model import DELIVERY_STATUSES, Ref
-from waybill.edi.profiles import PartnerProfile, ProfileError, parse_profile
+from waybill.edi.profiles import PartnerProfile, ProfileError, parse_profile, read_profile
 from waybill.mappings.edi_fields import PartnerContext
 
 #: the family of partner systems: a partner's documents come from system "edi:<partner id>"
@@ -74,13 +73,9 @@ def partner_ids(folder: Path | None = None) -> list[str]:
 def load_partner(partner_id: str, folder: Path | None = None) -> Partner:
     """The partner whose profile is <folder>/<id>.toml, validated."""
     path = (folder or partners_dir()) / f"{partner_id}.toml"
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ProfileError(f"partner {partner_id!r}: no profile at {path}") from None
-    except tomllib.TOMLDecodeError as err:
-        raise ProfileError(f"{path}: not valid TOML: {err}") from None
-    partner = parse_partner(data, str(path))
+    if not path.is_file():
+        raise ProfileError(f"partner {partner_id!r}: no profile at {path}")
+    partner = parse_partner(read_profile(path), str(path))
     if partner.id != partner_id:
         raise ProfileError(f"{path}: id must be the file's name {partner_id!r}, found {partner.id!r}")
     return partner
