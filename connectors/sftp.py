@@ -138,7 +138,8 @@ def local_path(folder: Path, name: str) -> Path:
     return target
 
 
-class _Refuse(paramiko.MissingHostKeyPolicy):
+# paramiko ships no type information: to mypy its classes are Any, which a class may not subclass.
+class _Refuse(paramiko.MissingHostKeyPolicy):  # type: ignore[misc]
     """Like paramiko's RejectPolicy, with our error: an unknown host key is never accepted."""
 
     def __init__(self, system: str) -> None:
@@ -278,7 +279,7 @@ class SftpClient:
         def run(sftp: paramiko.SFTPClient) -> bytes:
             with sftp.open(posixpath.join(self.s.inbox, f.name), "rb") as remote:
                 remote.prefetch(f.size)
-                data = remote.read()
+                data: bytes = remote.read()
             return data
 
         data = self._call("get", run)
@@ -337,7 +338,8 @@ class SftpClient:
             except OSError:
                 sftp.remove(tmp)
                 if _exists(sftp, target):
-                    raise RemoteFileExists(f"{self.s.system}: {target} appeared during upload; not overwriting")
+                    raise RemoteFileExists(
+                        f"{self.s.system}: {target} appeared during upload; not overwriting") from None
                 raise
 
         self._call("put", run)

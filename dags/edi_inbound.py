@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any, cast
+
 from _wiring import ORDERS, SHIPMENTS, dag_args
 from airflow.sdk import dag, get_current_context, task
+
+if TYPE_CHECKING:
+    from waybill.flows.edi_inbound import FileRef
 
 DOC = """
 ### EDI inbound
@@ -21,19 +26,21 @@ and skipped; a rejected one gets a negative acknowledgment and a dead-letter rec
 @dag(schedule="*/5 * * * *", **dag_args(DOC, ["edi", "sftp", "inbound"]))
 def edi_inbound() -> None:
     @task(pool="waybill_sftp")
-    def list_files() -> list[dict[str, str]]:
-        """One small reference per picked-up file: {"partner": id, "file": remote name}."""
+    def list_files() -> list[dict[str, Any]]:
+        """One small reference per complete file, through XCom: {"partner": id, "file": FileRef}."""
         from waybill.flows import edi_inbound as flow
+        from waybill.flows.partners import partner_ids
 
-        partners = sorted(path.stem for path in flow.partners_dir().glob("*.toml"))
-        return [{"partner": p, "file": name} for p in partners for name in flow.ready(p)]
+        return [{"partner": p, "file": ref} for p in partner_ids() for ref in flow.ready(p)]
 
     @task(pool="waybill_sftp", outlets=[ORDERS, SHIPMENTS], map_index_template="{{ partner }}/{{ file }}")
-    def process_file(partner: str, file: str) -> dict[str, int]:
+    def process_file(partner: str, file: FileRef) -> dict[str, int]:
+        """Exactly the file the listing saw (name, size, mtime); the inbox is not listed again."""
         from waybill.flows import edi_inbound as flow
 
-        get_current_context().update(partner=partner, file=file)  # names the mapped task in the UI
-        return flow.run(partner=partner, files=[file])
+        # names the mapped task in the UI; the context is a TypedDict that does not declare our keys
+        cast("dict[str, object]", get_current_context()).update(partner=partner, file=file["name"])
+        return flow.run(partner=partner, files=[file]).as_dict()
 
     process_file.expand_kwargs(list_files())
 

@@ -23,7 +23,7 @@ def edi_outbound() -> None:
     def send() -> dict[str, int]:
         from waybill.flows import edi_outbound as flow
 
-        return flow.run()
+        return flow.run().as_dict()
 
     send()
 

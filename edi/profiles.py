@@ -27,6 +27,9 @@ Example (``partners/acme.toml``)::
     [acks]
     expect = true                   # they acknowledge our interchanges
     send = "997"                    # 997, 999 (X12), CONTRL (EDIFACT) or none
+
+Other keys are not the engine's: the hub keeps its [hub] section in the same file and reads it
+with waybill.flows.partners, from the same parsed dict.
 """
 
 from __future__ import annotations
@@ -35,15 +38,18 @@ import os
 import string
 import tomllib
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
+from waybill.core.errors import ConfigError
 from waybill.edi.model import EDIFACT_DEFAULT, X12_DEFAULT, Separators
 from waybill.edi.serializer import Party
 
 _ACKS = {"X12": {"997", "999", "none"}, "EDIFACT": {"CONTRL", "none"}}
 _ID_MAX = {"X12": 15, "EDIFACT": 35}
+T = TypeVar("T")
 
 
-class ProfileError(ValueError):
+class ProfileError(ConfigError):
     """A partner profile that cannot be used; the message names the file and the field."""
 
 
@@ -63,7 +69,8 @@ class PartnerProfile:
     sends_ack: str
 
 
-def _field(data: dict, path: str, key: str, kind: type, default=None):
+def _field(data: dict[str, Any], path: str, key: str, kind: type[T], *, default: T | None = None) -> T:
+    """data[key] (or `default`), which must be a `kind`."""
     value = data.get(key, default)
     if value is None:
         raise ProfileError(f"{path}: {key} is required")
@@ -72,13 +79,13 @@ def _field(data: dict, path: str, key: str, kind: type, default=None):
     return value
 
 
-def parse_profile(data: dict, path: str = "<profile>") -> PartnerProfile:
+def parse_profile(data: dict[str, Any], path: str = "<profile>") -> PartnerProfile:
     """Validate parsed TOML and return the profile."""
     standard = _field(data, path, "standard", str)
     if standard not in _ACKS:
         raise ProfileError(f"{path}: standard must be X12 or EDIFACT, found {standard!r}")
     x12 = standard == "X12"
-    version = _field(data, path, "version", str, "00401" if x12 else "UNOC:3")
+    version = _field(data, path, "version", str, default="00401" if x12 else "UNOC:3")
     if x12 and not (len(version) == 5 and version.isdigit()):
         raise ProfileError(f"{path}: version must be a 5-digit ISA12 value, found {version!r}")
     if not x12 and (len(version.split(":")) != 2 or not version.startswith("UNO")):
@@ -86,7 +93,7 @@ def parse_profile(data: dict, path: str = "<profile>") -> PartnerProfile:
     inter = _field(data, path, "interchange", dict)
     parties = []
     for prefix in ("", "our_"):
-        qualifier = _field(inter, path, prefix + "qualifier", str, "" if not x12 else None)
+        qualifier = _field(inter, path, prefix + "qualifier", str, default="" if not x12 else None)
         ident = _field(inter, path, prefix + "id", str)
         if x12 and len(qualifier) != 2:
             raise ProfileError(f"{path}: interchange.{prefix}qualifier must be 2 characters")
@@ -94,7 +101,7 @@ def parse_profile(data: dict, path: str = "<profile>") -> PartnerProfile:
             raise ProfileError(f"{path}: interchange.{prefix}id must be 1-{_ID_MAX[standard]} "
                                f"characters, found {ident!r}")
         parties.append(Party(ident, qualifier))
-    seps_data = _field(data, path, "separators", dict, {})
+    seps_data = _field(data, path, "separators", dict, default={})
     default = X12_DEFAULT if x12 else EDIFACT_DEFAULT
     seps = Separators(
         element=seps_data.get("element", default.element),
@@ -109,21 +116,20 @@ def parse_profile(data: dict, path: str = "<profile>") -> PartnerProfile:
             len(c) != 1 or c in string.ascii_letters + string.digits + " " for c in chars):
         raise ProfileError(f"{path}: separators must be distinct single non-alphanumeric "
                            f"characters, found {chars!r}")
-    sets = _field(data, path, "sets", dict, {})
-    shape = (lambda s: len(s) == 3 and s.isdigit()) if x12 else (lambda s: len(s) == 6 and s.isalpha())
+    sets = _field(data, path, "sets", dict, default={})
     directions = []
     for direction in ("inbound", "outbound"):
         names = sets.get(direction, [])
-        bad = [s for s in names if not isinstance(s, str) or not shape(s)]
+        bad = [s for s in names if not _is_message_type(s, x12)]
         if bad:
             raise ProfileError(f"{path}: sets.{direction} has invalid message types {bad!r}")
         directions.append(frozenset(names))
-    acks = _field(data, path, "acks", dict, {})
+    acks = _field(data, path, "acks", dict, default={})
     send = acks.get("send", "997" if x12 else "CONTRL")
     if send not in _ACKS[standard]:
         raise ProfileError(f"{path}: acks.send must be one of {sorted(_ACKS[standard])}, "
                            f"found {send!r}")
-    encoding = _field(data, path, "encoding", str, "latin-1")
+    encoding = _field(data, path, "encoding", str, default="latin-1")
     try:
         "".encode(encoding)
     except LookupError:
@@ -135,11 +141,24 @@ def parse_profile(data: dict, path: str = "<profile>") -> PartnerProfile:
         outbound_sets=directions[1], expects_acks=bool(acks.get("expect", False)), sends_ack=send)
 
 
-def load_profile(path: str | os.PathLike) -> PartnerProfile:
-    """Read and validate one partner profile file."""
+def _is_message_type(name: object, x12: bool) -> bool:
+    """An X12 set id ("850") or an EDIFACT message type ("ORDERS")."""
+    if not isinstance(name, str):
+        return False
+    return len(name) == 3 and name.isdigit() if x12 else len(name) == 6 and name.isalpha()
+
+
+def read_profile(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """The parsed TOML of a profile file, every section of it (validated by whoever uses it)."""
     try:
         with open(path, "rb") as file:
-            data = tomllib.load(file)
+            return tomllib.load(file)
+    except FileNotFoundError:
+        raise ProfileError(f"{path}: no such profile") from None
     except tomllib.TOMLDecodeError as exc:
         raise ProfileError(f"{path}: not valid TOML: {exc}") from None
-    return parse_profile(data, str(path))
+
+
+def load_profile(path: str | os.PathLike[str]) -> PartnerProfile:
+    """Read and validate one partner profile file."""
+    return parse_profile(read_profile(path), str(path))

@@ -13,7 +13,7 @@ from decimal import Decimal, InvalidOperation
 
 from waybill.canonical.model import Ref, version_of
 from waybill.core.errors import RecordRejected
-from waybill.edi.model import Interchange, Message, Segment, component, element
+from waybill.edi.model import Interchange, Message, Segment, component, element, segment_id
 
 
 @dataclass(frozen=True)
@@ -38,14 +38,6 @@ class PartnerContext:
         return self.customer
 
 
-def ref_of(text: str) -> Ref:
-    """Ref from "system:external_id" (the first ':' splits; systems such as edi:X contain none)."""
-    system, sep, ext = text.partition(":")
-    if not sep or not ext:
-        raise ValueError(f"customer ref {text!r} must look like 'system:external_id'")
-    return Ref(system, ext)
-
-
 class Where:
     """Field paths for one message: Where(msg).at(seg, 2) -> "850/4567/PO1[3]/PO102"."""
 
@@ -54,11 +46,12 @@ class Where:
         self._occurrence: dict[int, int] = {}
         counts: dict[str, int] = {}
         for seg in message.segments:
-            counts[seg[0]] = counts.get(seg[0], 0) + 1
-            self._occurrence[id(seg)] = counts[seg[0]]
+            tag = segment_id(seg)
+            counts[tag] = counts.get(tag, 0) + 1
+            self._occurrence[id(seg)] = counts[tag]
 
     def at(self, seg: Segment, position: int | None = None) -> str:
-        tag = seg[0]
+        tag = segment_id(seg)
         path = f"{self.prefix}/{tag}[{self._occurrence.get(id(seg), 1)}]"
         return f"{path}/{tag}{position:02d}" if position else path
 
@@ -81,11 +74,18 @@ def segments(message: Message, tag: str, **where: str) -> Iterator[Segment]:
             yield seg
 
 
-def decimal(w: Where, seg: Segment, position: int, comp: int = 1, required: bool = True) -> Decimal | None:
+def decimal(w: Where, seg: Segment, position: int, comp: int = 1) -> Decimal:
+    """A number that must be there (a decimal comma is read as a point)."""
+    value = decimal_or_none(w, seg, position, comp)
+    if value is None:
+        raise w.reject("value is missing", seg, position)
+    return value
+
+
+def decimal_or_none(w: Where, seg: Segment, position: int, comp: int = 1) -> Decimal | None:
+    """A number, or None when the element is empty."""
     raw = text(seg, position, comp).replace(",", ".")
     if not raw:
-        if required:
-            raise w.reject("value is missing", seg, position)
         return None
     try:
         return Decimal(raw)
@@ -93,7 +93,7 @@ def decimal(w: Where, seg: Segment, position: int, comp: int = 1, required: bool
         raise w.reject(f"{raw!r} is not a number", seg, position) from None
 
 
-def date(w: Where, seg: Segment, position: int, comp: int = 1, fmt: str = "102") -> dt.date:
+def date(w: Where, seg: Segment, position: int, comp: int = 1, *, fmt: str = "102") -> dt.date:
     """CCYYMMDD (EDIFACT format 102, X12 DT) or YYMMDD; CCYYMMDDHHMM (203) keeps the date."""
     raw = text(seg, position, comp)
     try:

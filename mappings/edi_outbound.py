@@ -1,4 +1,4 @@
-"""Canonical shipments and invoices -> outbound EDI message bodies for partners.
+"""Canonical shipments, invoices and orders (as the hub holds them now) -> outbound EDI message bodies.
 
 Pure functions returning waybill.edi.serializer.OutboundMessage (segments between ST/SE or UNH/UNT); the
 flow wraps them in an envelope with the partner's separators and control numbers.
@@ -17,8 +17,10 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from waybill.canonical.model import DeliveryEvent, Invoice, Order, OrderLine, Shipment
+from waybill.canonical.documents import ShipmentStatus
+from waybill.canonical.model import Invoice, Order, OrderLine, Shipment
 from waybill.core.errors import RecordRejected
+from waybill.edi.model import Segment
 from waybill.edi.serializer import OutboundMessage
 
 X12_VERSION = "004010"
@@ -32,7 +34,7 @@ def ship_notice_856(shipment: Shipment, orders: list[Order], now: dt.datetime) -
     """The 856 for `shipment`, one order level per order and one pack level with the SSCC."""
     if not orders:
         raise RecordRejected("the shipment has no order to notify", "shipment.order_refs", str(shipment.ref))
-    segs: list[list] = [
+    segs: list[Segment] = [
         ["BSN", "00", shipment.ref.external_id[:30], now.strftime("%Y%m%d"), now.strftime("%H%M"), "0001"],
         ["HL", "1", "", "S"],
         ["TD1", "CTN25", str(shipment.packages)],
@@ -72,7 +74,7 @@ def shipping_advice_945(shipment: Shipment, orders: list[Order], now: dt.datetim
     order = orders[0]
     number = order.ref.external_id.split("/", 1)[-1]
     shipped = shipment.ship_date or now.date()
-    segs: list[list] = [["W06", "F", number[:22], shipped.strftime("%Y%m%d"), shipment.ref.external_id[:30],
+    segs: list[Segment] = [["W06", "F", number[:22], shipped.strftime("%Y%m%d"), shipment.ref.external_id[:30],
                          "", (order.po_number or "")[:22]]]
     if order.ship_to and (order.ship_to.gln or order.ship_to.name):
         segs.append(_n1_ship_to(order))
@@ -81,7 +83,7 @@ def shipping_advice_945(shipment: Shipment, orders: list[Order], now: dt.datetim
     for n, line in enumerate(order.lines, 1):
         qty = _shipped(line)
         total += qty
-        w12 = ["W12", "CC" if qty >= line.quantity else "PR", _num(line.quantity), _num(qty),
+        w12: Segment = ["W12", "CC" if qty >= line.quantity else "PR", _num(line.quantity), _num(qty),
                _num(line.quantity - qty) if qty < line.quantity else "", X12_UNITS.get(line.uom, line.uom[:2]), "",
                (line.sku or "")[:48]]
         if line.gtin:
@@ -94,11 +96,11 @@ def shipping_advice_945(shipment: Shipment, orders: list[Order], now: dt.datetim
 def order_ack_855(order: Order, now: dt.datetime) -> OutboundMessage:
     """The 855 for an order: BAK AD (accepted with detail) or RJ (cancelled), PO1 + ACK per line."""
     rejected = order.status == "cancelled"
-    segs: list[list] = [["BAK", "00", "RJ" if rejected else "AD", (order.po_number or order.ref.external_id)[:22],
+    segs: list[Segment] = [["BAK", "00", "RJ" if rejected else "AD", (order.po_number or order.ref.external_id)[:22],
                          order.order_date.strftime("%Y%m%d"), "", "", "", "", now.strftime("%Y%m%d")],
                         ["CUR", "SE", order.currency]]
     for line in order.lines:
-        po1 = ["PO1", str(line.line_no), _num(line.quantity), X12_UNITS.get(line.uom, line.uom[:2]),
+        po1: Segment = ["PO1", str(line.line_no), _num(line.quantity), X12_UNITS.get(line.uom, line.uom[:2]),
                _num(line.unit_price) if line.unit_price is not None else "", "", *_x12_item(line)]
         segs += [po1, ["ACK", "IR" if rejected else "IA", _num(line.quantity), X12_UNITS.get(line.uom, line.uom[:2])]]
     segs.append(["CTT", str(len(order.lines))])
@@ -107,7 +109,7 @@ def order_ack_855(order: Order, now: dt.datetime) -> OutboundMessage:
 
 def ordrsp(order: Order, now: dt.datetime) -> OutboundMessage:
     """EDIFACT ORDRSP: BGM 231 with 29 (accepted without amendment) or 27 (not accepted)."""
-    segs: list[list] = [["BGM", "231", now.strftime("%Y%m%d%H%M"), "27" if order.status == "cancelled" else "29"],
+    segs: list[Segment] = [["BGM", "231", now.strftime("%Y%m%d%H%M"), "27" if order.status == "cancelled" else "29"],
                         ["DTM", ("137", now.strftime("%Y%m%d"), "102")],
                         ["RFF", ("ON", order.po_number or order.ref.external_id)]]
     for line in order.lines:
@@ -123,14 +125,15 @@ AT7_CODES = {"created": "XB", "picked_up": "AF", "in_transit": "X6", "out_for_de
              "delivered": "D1", "exception": "SD", "returned": "A3", "cancelled": "CA"}
 
 
-def status_214(shipment: Shipment, status: DeliveryEvent) -> OutboundMessage:
-    """The 214 telling a partner where its shipment is now (AT7 with reason NS, MS1 when known)."""
+def status_214(shipment: Shipment, status: ShipmentStatus, now: dt.datetime) -> OutboundMessage:
+    """The 214 telling a partner where its shipment is now (AT7 with reason NS, MS1 when known); a
+    status nobody reported a time for is dated `now`."""
+    at = status.at or now
     scac = shipment.carrier.upper()[:4].ljust(2, "X")  # B10 03 takes 2-4 characters
-    segs: list[list] = [["B10", (shipment.tracking_number or shipment.ref.external_id)[:30],
+    segs: list[Segment] = [["B10", (shipment.tracking_number or shipment.ref.external_id)[:30],
                          shipment.ref.external_id[:30], scac]]
     segs += [["L11", ref.external_id.split("/", 1)[-1][:30], "PO"] for ref in shipment.order_refs]
-    segs += [["LX", "1"], ["AT7", AT7_CODES[status.status], "NS", "", "", status.occurred_at.strftime("%Y%m%d"),
-                           status.occurred_at.strftime("%H%M")]]
+    segs += [["LX", "1"], ["AT7", AT7_CODES[status.status], "NS", "", "", at.strftime("%Y%m%d"), at.strftime("%H%M")]]
     place = [p.strip() for p in (status.place or "").split(",")]
     if len(place) == 3 and len(place[1]) == 2 and 2 <= len(place[0]) <= 30:
         segs.append(["MS1", *place])
@@ -142,13 +145,13 @@ def invoice_810(invoice: Invoice, order: Order | None) -> OutboundMessage:
     if not invoice.lines:
         raise RecordRejected("the invoice has no lines", "invoice.lines", str(invoice.ref))
     po = order.po_number[:22] if order is not None and order.po_number else ""
-    big = ["BIG", invoice.invoice_date.strftime("%Y%m%d"), invoice.number[:22], "", po, "", "",
+    big: Segment = ["BIG", invoice.invoice_date.strftime("%Y%m%d"), invoice.number[:22], "", po, "", "",
            "CR" if invoice.kind == "credit_note" else ""]
     while big[-1] == "":
         big.pop()
-    segs: list[list] = [big, ["CUR", "SE", invoice.currency]]
+    segs: list[Segment] = [big, ["CUR", "SE", invoice.currency]]
     for line in invoice.lines:
-        it1 = ["IT1", str(line.line_no), _num(line.quantity), "EA", _num(line.unit_price)]
+        it1: Segment = ["IT1", str(line.line_no), _num(line.quantity), "EA", _num(line.unit_price)]
         if line.sku:
             it1 += ["", "SK", line.sku[:48]]
         segs.append(it1)
@@ -163,7 +166,7 @@ def desadv(shipment: Shipment, orders: list[Order], now: dt.datetime) -> Outboun
     """EDIFACT DESADV: BGM 351, dates, order references, CPS pack with the SSCC, LIN/QTY 12 items."""
     if not orders:
         raise RecordRejected("the shipment has no order to notify", "shipment.order_refs", str(shipment.ref))
-    segs: list[list] = [["BGM", "351", shipment.ref.external_id[:35], "9"],
+    segs: list[Segment] = [["BGM", "351", shipment.ref.external_id[:35], "9"],
                         ["DTM", ("137", now.strftime("%Y%m%d"), "102")]]
     if shipment.ship_date:
         segs.append(["DTM", ("11", shipment.ship_date.strftime("%Y%m%d"), "102")])
@@ -186,7 +189,7 @@ def invoic(invoice: Invoice, order: Order | None) -> OutboundMessage:
     """EDIFACT INVOIC: BGM 380 (381 credit note), DTM 137, RFF ON, CUX, LIN/QTY 47/PRI AAA/MOA 203, MOA 77."""
     if not invoice.lines:
         raise RecordRejected("the invoice has no lines", "invoice.lines", str(invoice.ref))
-    segs: list[list] = [["BGM", "381" if invoice.kind == "credit_note" else "380", invoice.number[:35], "9"],
+    segs: list[Segment] = [["BGM", "381" if invoice.kind == "credit_note" else "380", invoice.number[:35], "9"],
                         ["DTM", ("137", invoice.invoice_date.strftime("%Y%m%d"), "102")]]
     if order is not None and order.po_number:
         segs.append(["RFF", ("ON", order.po_number)])
@@ -218,10 +221,10 @@ def _edifact_item(line: OrderLine) -> tuple[str, str] | str:
     return (line.sku, "SA") if line.sku else ""
 
 
-def _n1_ship_to(order: Order) -> list[str]:
+def _n1_ship_to(order: Order) -> Segment:
     st = order.ship_to
     assert st is not None
-    n1 = ["N1", "ST", (st.name or "")[:60]]
+    n1: Segment = ["N1", "ST", (st.name or "")[:60]]
     if st.gln:
         n1 += ["UL", st.gln]
     return n1

@@ -56,7 +56,7 @@ def events_214(message: Message, interchange: Interchange, ctx: PartnerContext) 
         tracking = _tracking(segs, None) or header_tracking
         place = next((s for s in segs if s[0] == "MS1"), None)
         for at7 in (s for s in segs if s[0] == "AT7"):
-            out.append(_event(w, at7, tracking, place, ctx))
+            out.append(_event(w, at7, tracking, place=place, ctx=ctx))
     if not out:
         raise w.reject("the status message has no AT7 segment")
     return out
@@ -70,7 +70,7 @@ def _tracking(segs: list[Segment], b10: Segment | None) -> str | None:
     return (text(b10, 1) or text(b10, 2) or None) if b10 is not None else None
 
 
-def _event(w: Where, at7: Segment, tracking: str | None, place: Segment | None,
+def _event(w: Where, at7: Segment, tracking: str | None, *, place: Segment | None,
            ctx: PartnerContext) -> DeliveryEvent | Reject:
     code, appointment = text(at7, 1), text(at7, 3)
     when = _when(at7)
@@ -100,7 +100,7 @@ def events_iftsta(message: Message, interchange: Interchange, ctx: PartnerContex
 
     def close() -> None:
         if sts is not None:
-            out.append(_iftsta_event(w, sts, found, consignment, ctx))
+            out.append(_iftsta_event(w, sts, found, consignment=consignment, ctx=ctx))
 
     for seg in message.segments:
         tag = seg[0]
@@ -125,7 +125,7 @@ def events_iftsta(message: Message, interchange: Interchange, ctx: PartnerContex
     return out
 
 
-def _iftsta_event(w: Where, sts: Segment, found: dict[str, Segment], consignment: str | None,
+def _iftsta_event(w: Where, sts: Segment, found: dict[str, Segment], *, consignment: str | None,
                   ctx: PartnerContext) -> DeliveryEvent | Reject:
     code = text(sts, 2)
     tracking = text(found["RFF"], 1, 2) if "RFF" in found else consignment

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 from waybill.canonical.model import Ref, StockLevel, version_of
 from waybill.edi.model import Interchange, Message, Segment, component
@@ -39,7 +40,8 @@ def stock_846(message: Message, interchange: Interchange, ctx: PartnerContext) -
         pairs = {text(lin, p): text(lin, p + 1) for p in range(2, len(lin), 2) if text(lin, p)}
         gtin = next((pairs[q].zfill(14) for q in GTIN_QUALIFIERS if pairs.get(q, "").isdigit()), None)
         sku = next((pairs[q] for q in SKU_QUALIFIERS if pairs.get(q)), None)
-        out.append(_level(w, lin, ctx, sku or gtin, gtin, location, qty.get("17"), qty.get("33"), as_of))
+        out.append(_level(w, lin, ctx, item=sku or gtin, gtin=gtin, location=location, on_hand=qty.get("17"),
+                          available=qty.get("33"), as_of=as_of))
     return out
 
 
@@ -50,16 +52,17 @@ def stock_invrpt(message: Message, interchange: Interchange, ctx: PartnerContext
     dtm = next((s for s in message.segments if s[0] == "DTM" and component(s, 1) in ("366", "137")), None)
     if dtm is None:
         raise w.reject("the inventory report has no date (DTM 366 or 137)")
-    as_of = dt.datetime.combine(date(w, dtm, 1, 2, text(dtm, 1, 3)), _clock(text(dtm, 1, 2)[8:12]))
+    as_of = dt.datetime.combine(date(w, dtm, 1, 2, fmt=text(dtm, 1, 3)), _clock(text(dtm, 1, 2)[8:12]))
     nad = next((s for s in message.segments if s[0] == "NAD" and text(s, 1) in ("WH", "SN")), None)
     default_location = text(nad, 2) if nad is not None else ctx.system.split(":", 1)[1]
-    items: list[dict] = []
+    items: list[dict[str, Any]] = []
     for seg in message.segments:
         tag = seg[0]
         if tag == "LIN":
             code, kind = text(seg, 3, 1), text(seg, 3, 2)
             gtin = code.zfill(14) if kind in ("EN", "SRV") and code.isdigit() else None
-            items.append(dict(seg=seg, gtin=gtin, sku=None if gtin else code or None, levels={}, at=default_location))
+            items.append({"seg": seg, "gtin": gtin, "sku": None if gtin else code or None, "levels": {},
+                          "at": default_location})
         elif not items:
             continue
         elif tag == "PIA" and not items[-1]["sku"]:
@@ -70,19 +73,22 @@ def stock_invrpt(message: Message, interchange: Interchange, ctx: PartnerContext
             items[-1]["levels"].setdefault(items[-1]["at"], {}).setdefault(text(seg, 1, 1), decimal(w, seg, 1, 2))
     if not items:
         raise w.reject("the inventory report has no LIN items")
-    return [_level(w, i["seg"], ctx, i["sku"] or i["gtin"], i["gtin"], location, qty.get("145"),
-                   qty.get("1", qty.get("33")), as_of)
+    return [_level(w, i["seg"], ctx, item=i["sku"] or i["gtin"], gtin=i["gtin"], location=location,
+                   on_hand=qty.get("145"), available=qty.get("1", qty.get("33")), as_of=as_of)
             for i in items for location, qty in (i["levels"] or {default_location: {}}).items()]
 
 
-def _level(w: Where, lin: Segment, ctx: PartnerContext, item: str | None, gtin: str | None, location: str,
+def _level(w: Where, lin: Segment, ctx: PartnerContext, *, item: str | None, gtin: str | None, location: str,
            on_hand: Decimal | None, available: Decimal | None, as_of: dt.datetime) -> StockLevel:
+    """The level of one item at one location; with only one of on hand and available, nothing is allocated."""
     if not item:
         raise w.reject("the item has no product id", lin)
-    if on_hand is None and available is None:
+    if on_hand is not None:
+        held, allocated = on_hand, on_hand - available if available is not None else Decimal(0)
+    elif available is not None:
+        held, allocated = available, Decimal(0)
+    else:
         raise w.reject("the item has no stock quantity", lin)
-    held = on_hand if on_hand is not None else available
-    allocated = held - available if on_hand is not None and available is not None else Decimal(0)
     return StockLevel(ref=Ref(ctx.system, f"{item}@{location}"), item=item, location=location,
                       on_hand=held, allocated=max(allocated, Decimal(0)), as_of=as_of, version=version_of(as_of),
                       gtin=gtin)

@@ -1,7 +1,7 @@
 """UN/EDIFACT ORDERS (D96A and later, EANCOM) -> canonical Order.
 
-BGM 1004 document number (the order's key and PO number; 1225 function 1 = cancellation), DTM 137 order date, DTM 2/64/69
-requested delivery, CUX currency, NAD BY/DP/ST/IV parties (C082 party id, agency 9 = GLN) with
+BGM 1004 document number (the order's key and PO number; 1225 function 1 = cancellation), DTM 137
+order date, DTM 2/64/69 requested delivery, CUX currency, NAD BY/DP/ST/IV parties (C082 party id, agency 9 = GLN) with
 name and address, LIN lines (C212 item id: EN/SRV are GTINs, else a SKU; PIA SA/IN/BP add SKUs),
 QTY 21 ordered quantity, PRI AAA/AAB price, IMD description.
 """
@@ -10,10 +10,20 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from decimal import Decimal
+from typing import Any
 
 from waybill.canonical.model import Address, Order, OrderLine, Ref
 from waybill.edi.model import Interchange, Message, Segment, component
-from waybill.mappings.edi_fields import PartnerContext, Where, date, decimal, first, interchange_version, text
+from waybill.mappings.edi_fields import (
+    PartnerContext,
+    Where,
+    date,
+    decimal,
+    decimal_or_none,
+    first,
+    interchange_version,
+    text,
+)
 
 GTIN_TYPES = frozenset({"EN", "SRV", "UP"})
 
@@ -42,10 +52,10 @@ def order_orders(message: Message, interchange: Interchange, ctx: PartnerContext
         (x.quantity * x.unit_price for x in lines), Decimal(0))  # type: ignore[operator]
     return Order(
         ref=Ref(ctx.system, f"ORDERS/{number}"), customer=customer,
-        version=interchange_version(interchange, message), order_date=date(w, ordered, 1, 2, text(ordered, 1, 3)),
+        version=interchange_version(interchange, message), order_date=date(w, ordered, 1, 2, fmt=text(ordered, 1, 3)),
         currency=(text(cux, 1, 2) if cux else "") or ctx.currency, kind="sale",
         status="cancelled" if text(bgm, 3) == "1" else "confirmed",
-        po_number=number, requested_date=date(w, requested, 1, 2, text(requested, 1, 3)) if requested else None,
+        po_number=number, requested_date=date(w, requested, 1, 2, fmt=text(requested, 1, 3)) if requested else None,
         amount_untaxed=total, ship_to=_address(parties.get("DP") or parties.get("ST")), lines=lines,
     )
 
@@ -65,7 +75,7 @@ def _address(nad: Segment | None) -> Address | None:
 
 
 def _lines(w: Where, message: Message) -> Iterable[OrderLine]:
-    line: dict | None = None
+    line: dict[str, Any] | None = None
     count = 0
     for seg in message.segments:
         tag = seg[0]
@@ -75,9 +85,10 @@ def _lines(w: Where, message: Message) -> Iterable[OrderLine]:
             count += 1
             item, kind = text(seg, 3, 1), text(seg, 3, 2)
             number = text(seg, 1)
-            line = dict(seg=seg, line_no=int(number) if number.isdigit() else count, quantity=None, uom="EA",
-                        gtin=item.zfill(14) if kind in GTIN_TYPES and item.isdigit() else None,
-                        sku=item if item and kind not in GTIN_TYPES else None, unit_price=None, description=None)
+            line = {"seg": seg, "line_no": int(number) if number.isdigit() else count, "quantity": None,
+                    "uom": "EA", "gtin": item.zfill(14) if kind in GTIN_TYPES and item.isdigit() else None,
+                    "sku": item if item and kind not in GTIN_TYPES else None, "unit_price": None,
+                    "description": None}
         elif line is None:
             continue
         elif tag == "PIA" and not line["sku"]:
@@ -86,7 +97,7 @@ def _lines(w: Where, message: Message) -> Iterable[OrderLine]:
             line["quantity"] = decimal(w, seg, 1, 2)
             line["uom"] = text(seg, 1, 3) or "EA"
         elif tag == "PRI" and line["unit_price"] is None:
-            line["unit_price"] = decimal(w, seg, 1, 2, required=False)
+            line["unit_price"] = decimal_or_none(w, seg, 1, 2)
         elif tag == "IMD" and not line["description"]:
             line["description"] = text(seg, 3, 4) or text(seg, 3, 5) or None
         elif tag == "UNS":
@@ -97,7 +108,7 @@ def _lines(w: Where, message: Message) -> Iterable[OrderLine]:
         raise w.reject("the order has no LIN lines")
 
 
-def _line(w: Where, fields: dict) -> OrderLine:
+def _line(w: Where, fields: dict[str, Any]) -> OrderLine:
     seg = fields.pop("seg")
     if not (fields["gtin"] or fields["sku"]):
         raise w.reject("the line names no item (LIN C212 or PIA)", seg, 3)

@@ -3,9 +3,9 @@
 Pure functions of a parsed, validated transaction set. Field paths in errors follow the set:
 "850/4567/PO1[2]/PO102".
 
-850: BEG03 PO number, BEG05 order date, BEG01 01 (cancellation) cancels, CUR02 currency, DTM 002/010 requested date, N1 loops for
-the buyer (BY) and ship-to (ST) with N3/N4, PO1 lines (qty, unit, price, product id pairs: UP/EN/UK
-are GTINs, VN/VA/SK/BP/IN are SKUs) with PID descriptions.
+850: BEG03 PO number, BEG05 order date, BEG01 01 (cancellation) cancels, CUR02 currency, DTM 002/010
+requested date, N1 loops for the buyer (BY) and ship-to (ST) with N3/N4, PO1 lines (qty, unit, price,
+product id pairs: UP/EN/UK are GTINs, VN/VA/SK/BP/IN are SKUs) with PID descriptions.
 940: W05 02 depositor order number (the order's key), W05 03 PO number, G62 10 requested ship date,
 N1 loops as above, W01 lines (qty, unit, UPC, product id pairs).
 """
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from decimal import Decimal
+from typing import Any
 
 from waybill.canonical.model import Address, Order, OrderLine, Ref
 from waybill.edi.model import Interchange, Message, Segment
@@ -22,6 +23,7 @@ from waybill.mappings.edi_fields import (
     Where,
     date,
     decimal,
+    decimal_or_none,
     first,
     interchange_date,
     interchange_version,
@@ -50,7 +52,8 @@ def order_850(message: Message, interchange: Interchange, ctx: PartnerContext) -
     return Order(
         ref=Ref(ctx.system, f"850/{po}"), customer=customer, version=interchange_version(interchange, message),
         order_date=date(w, beg, 5), currency=(text(cur, 2) if cur else "") or ctx.currency, kind="sale",
-        status="cancelled" if text(beg, 1) == "01" else "confirmed", po_number=po, requested_date=date(w, requested, 2) if requested else None,
+        status="cancelled" if text(beg, 1) == "01" else "confirmed", po_number=po,
+        requested_date=date(w, requested, 2) if requested else None,
         amount_untaxed=_total(lines), ship_to=_ship_to(parties), lines=lines,
     )
 
@@ -66,12 +69,12 @@ def order_940(message: Message, interchange: Interchange, ctx: PartnerContext) -
         raise w.reject("depositor order number is missing", w05, 2)
     parties = _parties(message)
     ship = first(message, "G62", e1="10") or first(message, "G62", e1="02")
-    order_date = first(message, "G62", e1="04")
+    dated = first(message, "G62", e1="04") or ship
     lines = tuple(_w01_lines(w, message))
     return Order(
         ref=Ref(ctx.system, f"940/{number}"), customer=_customer(w, ctx, parties),
         version=interchange_version(interchange, message),
-        order_date=date(w, order_date or ship, 2) if (order_date or ship) else interchange_date(interchange),
+        order_date=date(w, dated, 2) if dated else interchange_date(interchange),
         currency=ctx.currency, kind="fulfilment", status="confirmed", po_number=text(w05, 3) or None,
         requested_date=date(w, ship, 2) if ship else None, ship_to=_ship_to(parties), lines=lines,
     )
@@ -105,7 +108,8 @@ def _ship_to(parties: dict[str, list[Segment]]) -> Address | None:
     if not loop:
         return None
     n1 = loop[0]
-    n3 = next((s for s in loop if s[0] == "N3"), ["N3"])
+    no_street: Segment = ["N3"]
+    n3 = next((s for s in loop if s[0] == "N3"), no_street)
     n4 = next((s for s in loop if s[0] == "N4"), None)
     city, postal, country = (text(n4, 1), text(n4, 3), text(n4, 4) or "US") if n4 else ("", "", None)
     return Address(
@@ -118,7 +122,7 @@ def _ship_to(parties: dict[str, list[Segment]]) -> Address | None:
 def _product_ids(seg: Segment, start: int) -> tuple[str | None, str | None]:
     """(GTIN, SKU) from qualifier/id pairs starting at element `start`."""
     gtin = sku = None
-    found = {}
+    found: dict[str, str] = {}
     for pos in range(start, len(seg), 2):
         qualifier, value = text(seg, pos), text(seg, pos + 1)
         if qualifier and value:
@@ -132,7 +136,7 @@ def _product_ids(seg: Segment, start: int) -> tuple[str | None, str | None]:
 
 
 def _po1_lines(w: Where, message: Message) -> Iterable[OrderLine]:
-    line: dict | None = None
+    line: dict[str, Any] | None = None
     count = 0
     for seg in message.segments:
         if seg[0] == "PO1":
@@ -143,9 +147,8 @@ def _po1_lines(w: Where, message: Message) -> Iterable[OrderLine]:
             if not (gtin or sku):
                 raise w.reject("the line names no product (PO106/PO107 pairs)", seg, 6)
             line_no = text(seg, 1)
-            line = dict(line_no=int(line_no) if line_no.isdigit() else count,
-                        quantity=decimal(w, seg, 2), uom=text(seg, 3) or "EA",
-                        unit_price=decimal(w, seg, 4, required=False), gtin=gtin, sku=sku)
+            line = {"line_no": int(line_no) if line_no.isdigit() else count, "quantity": decimal(w, seg, 2),
+                    "uom": text(seg, 3) or "EA", "unit_price": decimal_or_none(w, seg, 4), "gtin": gtin, "sku": sku}
         elif seg[0] == "PID" and line is not None and not line.get("description"):
             line["description"] = text(seg, 5) or None
     if line:

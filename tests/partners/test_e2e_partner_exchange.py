@@ -11,7 +11,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
 
 from waybill.canonical.model import Batch, InboundMessage, Invoice, InvoiceLine, Ref, Shipment
 from waybill.edi.acks import acknowledge
@@ -23,7 +22,7 @@ from waybill.edi.validator import validate
 from waybill.flows import edi_inbound, edi_outbound
 from waybill.store import message_log
 from waybill.store.edi_state import StoreLedger
-from waybill.store.schema import customer, order_line, orders
+from waybill.store.reads import edi as reads
 
 pytestmark = [pytest.mark.sftp, pytest.mark.e2e]
 
@@ -36,11 +35,17 @@ def read_folder(folder: Path) -> dict[str, list]:
     return {p.name: list(read_interchanges(p.read_bytes(), on_message=validate)) for p in sorted(folder.iterdir())}
 
 
-def customer_name(store, system: str, external_id: str) -> str:
+def order_of(store, system: str, external_id: str):
+    """The order `external_id` that `system` sent, as the hub holds it."""
     with store.engine.connect() as conn:
-        return conn.execute(
-            select(customer.c.name).join(orders, orders.c.customer_id == customer.c.id)
-            .where(orders.c.system == system, orders.c.external_id == external_id)).scalar_one()
+        [order] = [o for o in reads.orders_from(conn, system) if o.ref.external_id == external_id]
+    return order
+
+
+def customer_name(store, system: str, external_id: str) -> str:
+    order = order_of(store, system, external_id)
+    with store.engine.connect() as conn:
+        return reads.customer_names(conn, [order.customer])[order.customer]
 
 
 def test_partner_exchange_end_to_end(store, partners: Path, sshd, monkeypatch) -> None:
@@ -58,18 +63,15 @@ def test_partner_exchange_end_to_end(store, partners: Path, sshd, monkeypatch) -
     raw = (DATA / ORDERS).read_text()
     numbers = set(re.findall(r"BGM\+[^+']*\+([^+']+)", raw)) - {"12345678901"}  # its only order has no lines
     with store.engine.connect() as conn:
-        stored = set(conn.execute(select(orders.c.po_number).where(orders.c.system == "edi:eurotrade")).scalars())
+        stored = {o.po_number for o in reads.orders_from(conn, "edi:eurotrade")}
         dead = {m.reason: m.field_path for m in message_log.find(conn, state="dead")}
     # two real-world faults in the corpus file are dead-lettered with their reason, the rest is stored
     assert dead == {"the order has no LIN lines": "ORDERS/I1L0401100000T", "unknown currency 'NLG'": "order.currency"}
-    assert acme["stored"] == 1 and euro["dead"] == 2
-    assert stored == numbers and euro["stored"] == len(numbers)
+    assert acme.stored == 1 and euro.dead == 2
+    assert stored == numbers and euro.stored == len(numbers)
     assert customer_name(store, "edi:acme", "850/91393058") == "ACME Retail"
     assert customer_name(store, "edi:eurotrade", "ORDERS/123") == "Eurotrade GmbH"
-    with store.engine.connect() as conn:
-        lines = conn.execute(
-            select(order_line.c.gtin, order_line.c.quantity).join(orders, orders.c.id == order_line.c.order_id)
-            .where(orders.c.external_id == "ORDERS/123").order_by(order_line.c.line_no)).all()
+    lines = [(line.gtin, line.quantity) for line in order_of(store, "edi:eurotrade", "ORDERS/123").lines]
     assert [(g, int(q)) for g, q in lines] == [("08712345004002", 50), ("08712345005009", 10), ("08712345006006", 5)]
 
     # acknowledgments in the partners' folders: a 997 for acme, one CONTRL per interchange for eurotrade
@@ -91,14 +93,15 @@ def test_partner_exchange_end_to_end(store, partners: Path, sshd, monkeypatch) -
     euro_ref = Ref("edi:eurotrade", "ORDERS/123")
     euro_ship = Shipment(Ref("wms", "SHP-78"), "2026-11-20", "DHL", tracking_number="JD0146000033",
                          sscc="387123450000000014", order_refs=(euro_ref,), ship_date=dt.date(2026, 11, 20))
-    euro_inv = Invoice(Ref("erp", "INV-502"), Ref("erp", "res.partner/2"), "2026-11-21", "INV-502", dt.date(2026, 11, 21),
-                       dt.date(2026, 12, 21), "EUR", Decimal("130.00"), Decimal("130.00"), order=euro_ref,
+    euro_inv = Invoice(Ref("erp", "INV-502"), Ref("erp", "res.partner/2"), "2026-11-21", "INV-502",
+                       dt.date(2026, 11, 21), dt.date(2026, 12, 21), "EUR", Decimal("130.00"), Decimal("130.00"),
+                       order=euro_ref,
                        lines=(InvoiceLine(1, Decimal(65), Decimal(2), Decimal(130), sku="8712345004002"),))
     store.apply(Batch("wms", "shipments", [InboundMessage(b"shipments", entities=[ship, euro_ship])]))
     store.apply(Batch("erp", "invoices", [InboundMessage(b"invoices", entities=[inv, euro_inv])]))
     out = edi_outbound.run(store)
-    assert out["published"] == 5 and out["dead"] == 0  # acme also gets an 855 for its order
-    assert edi_outbound.run(store)["received"] == 0  # delivered rows are not sent again
+    assert out.published == 5 and out.dead == 0  # acme also gets an 855 for its order
+    assert edi_outbound.run(store).received == 0  # delivered rows are not sent again
     euro_docs = [ic for n, ics in read_folder(eurotrade_root / "outbox").items() if not n.startswith("ack_")
                  for ic in ics]
     assert sorted(ic.messages[0].type for ic in euro_docs) == ["DESADV", "INVOIC"]
@@ -121,5 +124,5 @@ def test_partner_exchange_end_to_end(store, partners: Path, sshd, monkeypatch) -
     assert StoreLedger(store).state(key) == "sent"
     theirs = acknowledge(ic856, control_numbers=MemoryControlNumbers(start=500), partner_id="acme-side")
     (partners / "inbox" / "ack_from_acme.x12").write_text(write_interchange(theirs))
-    assert edi_inbound.run(store, partner="acme")["published"] == 0
+    assert edi_inbound.run(store, partner="acme").acks == 0
     assert StoreLedger(store).state(key) == "A"

@@ -8,14 +8,15 @@ import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
 
 from waybill.edi.envelope import read_interchanges
 from waybill.edi.model import element
 from waybill.edi.validator import validate
 from waybill.flows import edi_inbound
+from waybill.flows.counts import FlowCounts
+from waybill.flows.partners import partners_dir
 from waybill.store import message_log
-from waybill.store.schema import order_line, orders
+from waybill.store.reads import edi as reads
 
 pytestmark = pytest.mark.sftp
 
@@ -29,22 +30,20 @@ def acks(outbox: Path) -> list:
 
 
 def order_rows(store) -> list:
+    """The partner's orders in the hub, by external id."""
     with store.engine.connect() as conn:
-        return conn.execute(select(orders.c.external_id, orders.c.customer_id, orders.c.po_number)
-                            .order_by(orders.c.external_id)).all()
+        return reads.orders_from(conn, "edi:acme")
 
 
 def test_850_becomes_an_order_and_a_997_goes_back(store, partners: Path) -> None:
     (partners / "inbox" / "po1.x12").write_bytes((DATA / X12_850).read_bytes())
     (partners / "inbox" / "po2.x12.part").write_bytes(b"ISA")
-    assert edi_inbound.ready("acme") == ["po1.x12"]
+    assert [f["name"] for f in edi_inbound.ready("acme")] == ["po1.x12"]
     counts = edi_inbound.run(store, partner="acme", files=edi_inbound.ready("acme"))
-    assert counts["received"] == 1 and counts["stored"] == 1 and counts["published"] == 1
+    assert counts.received == 1 and counts.stored == 1 and counts.acks == 1
     rows = order_rows(store)
-    assert [r.external_id for r in rows] == ["850/91393058"]
-    with store.engine.connect() as conn:
-        lines = conn.execute(select(order_line.c.sku, order_line.c.quantity, order_line.c.unit_price)
-                             .order_by(order_line.c.line_no)).all()
+    assert [r.ref.external_id for r in rows] == ["850/91393058"]
+    lines = rows[0].lines
     assert len(lines) == 8 and lines[0].sku == "17920108" and lines[0].unit_price == 12
     [ack] = acks(partners / "outbox")
     assert ack.accepted and ack.receiver == "AAAAAAAAAA" and ack.sender == "test22222"
@@ -55,13 +54,26 @@ def test_850_becomes_an_order_and_a_997_goes_back(store, partners: Path) -> None
     assert (partners / "archive" / "po1.x12").exists()
 
 
+def test_a_listed_file_is_processed_as_listed_and_only_once(store, partners: Path) -> None:
+    """The DAG's mapped task gets the listing's FileRef: it processes exactly that file, lists no
+    other, and a retry after the file was archived finds nothing to do."""
+    raw = (DATA / X12_850).read_bytes()
+    (partners / "inbox" / "po.x12").write_bytes(raw)
+    [ref] = edi_inbound.ready("acme")
+    (partners / "inbox" / "late.x12").write_bytes(raw)  # arrived after the listing: another task's file
+    counts = edi_inbound.run(store, partner="acme", files=[ref])
+    assert counts.received == 1 and counts.stored == 1
+    assert [p.name for p in (partners / "inbox").iterdir()] == ["late.x12"]
+    assert edi_inbound.run(store, partner="acme", files=[ref]) == FlowCounts()
+
+
 def test_same_content_twice_is_a_duplicate(store, partners: Path) -> None:
     raw = (DATA / X12_850).read_bytes()
     (partners / "inbox" / "a.x12").write_bytes(raw)
     edi_inbound.run(store, partner="acme")
     (partners / "inbox" / "again.x12").write_bytes(raw)
     counts = edi_inbound.run(store, partner="acme")
-    assert counts["unchanged"] == 1 and counts["published"] == 0
+    assert counts.unchanged == 1 and counts.acks == 0
     assert len(order_rows(store)) == 1 and len(list((partners / "outbox").iterdir())) == 1
     with store.engine.connect() as conn:
         states = message_log.counts_by_state(conn)
@@ -74,7 +86,7 @@ def test_resent_interchange_with_new_bytes_is_refused_as_duplicate(store, partne
     edi_inbound.run(store, partner="acme")
     (partners / "inbox" / "b.x12").write_bytes(raw.replace(b"KAK PRINT PANT", b"KAK PRINT PANTS"))
     counts = edi_inbound.run(store, partner="acme")
-    assert counts["rejected"] == 1
+    assert counts.rejected == 1
     ta1 = [s for ic in acks(partners / "outbox") for s in ic.ta1]
     # ISA14=1 asks for a TA1: accepted for the first interchange, refused as a duplicate after
     assert [(element(s, 4), element(s, 5)) for s in ta1] == [("A", "000"), ("R", "025")]
@@ -85,7 +97,7 @@ def test_corrupt_file_is_quarantined_and_the_run_goes_on(store, partners: Path, 
     (partners / "inbox" / "a_bad.x12").write_bytes(b"this is not EDI at all\n")
     (partners / "inbox" / "b_count.x12").write_bytes(raw.replace(b"SE*39*4567", b"SE*38*4567"))
     counts = edi_inbound.run(store, partner="acme")
-    assert counts["received"] == 2 and counts["rejected"] == 1 and counts["dead"] == 1
+    assert counts.received == 2 and counts.rejected == 1 and counts.dead == 1
     note = (waybill_env / "quarantine" / "acme" / "a_bad.x12.error.txt").read_text()
     assert "not readable as EDI" in note
     with store.engine.connect() as conn:
@@ -103,13 +115,13 @@ def test_unknown_customer_is_dead_lettered_with_field_path(store, partners: Path
                                                          monkeypatch) -> None:
     profiles = tmp_path / "profiles"
     profiles.mkdir()
-    text = (edi_inbound.partners_dir() / "acme.toml").read_text()
+    text = (partners_dir() / "acme.toml").read_text()
     (profiles / "acme.toml").write_text(text.replace('customer = "erp:res.partner/1"\n', ""))  # no default
     monkeypatch.setenv("WAYBILL_PARTNERS", str(profiles))
     raw = (DATA / X12_850).read_bytes().replace(b"N1*BY**92*33333", b"N1*BY**92*99999")
     (partners / "inbox" / "a.x12").write_bytes(raw)
     counts = edi_inbound.run(store, partner="acme")
-    assert counts["dead"] == 1 and counts["stored"] == 0
+    assert counts.dead == 1 and counts.stored == 0
     with store.engine.connect() as conn:
         [dead] = message_log.find(conn, state="dead")
     assert dead.field_path == "850/4567/N1[2]" and "99999" in dead.reason
@@ -129,7 +141,7 @@ def test_crash_before_archiving_processes_the_file_exactly_once(store, partners:
         edi_inbound.run(store, partner="acme")
     monkeypatch.setattr(SftpClient, "done_with", real)
     counts = edi_inbound.run(store, partner="acme")
-    assert counts["unchanged"] == 1 and counts["published"] == 0
+    assert counts.unchanged == 1 and counts.acks == 0
     assert len(order_rows(store)) == 1 and len(list((partners / "outbox").iterdir())) == 1
     assert (partners / "archive" / "po.x12").exists()
 
@@ -146,10 +158,10 @@ def test_crash_after_receive_reuses_the_logged_message(store, partners: Path, mo
         edi_inbound.run(store, partner="acme")
     monkeypatch.setattr(edi_inbound, "read_file", real)
     counts = edi_inbound.run(store, partner="acme")
-    assert counts["stored"] == 1
+    assert counts.stored == 1
     with store.engine.connect() as conn:
-        n = conn.execute(select(func.count()).select_from(message_log.message)).scalar_one()
         states = message_log.counts_by_state(conn)
+    n = sum(states.values())
     assert n == 2 and states == {"processed": 2}  # the customers' message and the file, once each
 
 
@@ -171,9 +183,9 @@ def test_slow_upload_is_picked_up_only_when_complete(store, partners: Path) -> N
     started.wait(5)
     during = edi_inbound.run(store, partner="acme")
     writer.join()
-    assert during["received"] == 0 and order_rows(store) == []
+    assert during.received == 0 and order_rows(store) == []
     after = edi_inbound.run(store, partner="acme")
-    assert after["received"] == 1 and after["stored"] == 1 and after["dead"] == 0
+    assert after.received == 1 and after.stored == 1 and after.dead == 0
 
 
 def test_crash_after_the_ack_went_out_stores_once_and_acks_once(store, partners: Path, monkeypatch) -> None:
@@ -189,7 +201,7 @@ def test_crash_after_the_ack_went_out_stores_once_and_acks_once(store, partners:
         edi_inbound.run(store, partner="acme")
     monkeypatch.setattr(edi_inbound, "_send_acks", real)
     counts = edi_inbound.run(store, partner="acme")
-    assert counts["stored"] == 1 and counts["published"] == 0
+    assert counts.stored == 1 and counts.acks == 0
     assert len(order_rows(store)) == 1 and len(list((partners / "outbox").iterdir())) == 1
 
 
@@ -203,5 +215,5 @@ def test_ta1_only_interchange_updates_the_ledger_and_is_not_acknowledged(store, 
         b"ISA*00*          *00*          *08*AAAAAAAAAA     *ZZ*test22222      *261120*0800*U*00401*"
         b"000000901*0*P*>~TA1*000000042*261120*0759*R*022~IEA*0*000000901~")
     counts = edi_inbound.run(store, partner="acme")
-    assert counts["received"] == 1 and counts["published"] == 0
+    assert counts.received == 1 and counts.acks == 0
     assert StoreLedger(store).state(key) == "R"

@@ -8,16 +8,16 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
 
 from waybill.canonical.model import Batch, DeliveryEvent, InboundMessage, Invoice, Ref, Shipment
 from waybill.connectors.sftp import SftpClient
 from waybill.edi.envelope import read_interchanges
 from waybill.edi.validator import validate
 from waybill.flows import edi_inbound, edi_outbound, replay
+from waybill.flows.counts import FlowCounts
+from waybill.flows.partners import partners_dir
 from waybill.store import message_log
-from waybill.store.schema import orders
-from waybill.store.schema import outbox as outbox_table
+from waybill.store.reads import edi as reads
 
 pytestmark = pytest.mark.sftp
 
@@ -30,7 +30,7 @@ ORDER = Ref("edi:acme", "850/91393058")
 def acme_order(store, partners: Path) -> Path:
     (partners / "inbox" / "po.x12").write_bytes((DATA / X12_850).read_bytes())
     edi_inbound.run(store, partner="acme")
-    assert edi_outbound.run(store)["published"] == 1  # the 855 answering the order
+    assert edi_outbound.run(store).published == 1  # the 855 answering the order
     for p in (partners / "outbox").iterdir():
         p.unlink()  # keep only what each test's outbound run sends
     return partners
@@ -44,8 +44,7 @@ def ship(store, ext: str, order_refs: tuple[Ref, ...]) -> None:
 
 def outbox_states(store) -> dict[str, str]:
     with store.engine.connect() as conn:
-        rows = conn.execute(select(outbox_table.c.entity, outbox_table.c.state, outbox_table.c.reason)
-                            .where(outbox_table.c.target == "edi")).all()
+        rows = reads.deliveries(conn)
     return {f"{r.entity}:{r.state}": r.reason for r in rows}
 
 
@@ -60,7 +59,7 @@ def test_redelivery_after_a_crash_sends_once(store, acme_order: Path, monkeypatc
     with pytest.raises(KeyboardInterrupt):
         edi_outbound.run(store)
     monkeypatch.setattr(edi_outbound, "_settle", real)
-    assert edi_outbound.run(store)["published"] == 1
+    assert edi_outbound.run(store).published == 1
     assert len(list((acme_order / "outbox").iterdir())) == 1
     assert outbox_states(store) == {"order:delivered": None, "shipment:delivered": None}
 
@@ -68,12 +67,12 @@ def test_redelivery_after_a_crash_sends_once(store, acme_order: Path, monkeypatc
 def test_rows_for_no_partner_are_settled_and_unmappable_rows_are_dead(store, acme_order: Path) -> None:
     ship(store, "S2", (Ref("erp", "SO-1"),))  # a shipment of an ERP order: nothing to tell partners
     with store.engine.connect() as conn:
-        order_id = conn.execute(select(orders.c.id)).scalar_one()
+        order_id = reads.order_ids(conn, [ORDER])[ORDER]
     inv = Invoice(Ref("erp", "INV-0"), Ref("erp", "res.partner/1"), "1", "INV-0", dt.date(2026, 11, 21),
                   dt.date(2026, 12, 21), "USD", Decimal(0), Decimal(0), order=ORDER)  # no lines
     store.apply(Batch("erp", "invoices", [InboundMessage(b"inv", entities=[inv])]))
     counts = edi_outbound.run(store)
-    assert counts == {"received": 2, "published": 0, "dead": 1, "unchanged": 1, "rejected": 0}
+    assert counts == FlowCounts(received=2, published=0, dead=1, unchanged=1, retry=0)
     states = outbox_states(store)
     assert "the invoice has no lines" in states["invoice:dead"] and "edi:acme" in states["invoice:dead"]
     assert order_id and not any((acme_order / "outbox").iterdir())
@@ -83,19 +82,19 @@ def test_dead_record_replays_after_the_profile_is_fixed(store, partners: Path, t
                                                         monkeypatch) -> None:
     profiles = tmp_path / "profiles"
     profiles.mkdir()
-    text = (edi_inbound.partners_dir() / "acme.toml").read_text()
+    text = (partners_dir() / "acme.toml").read_text()
     (profiles / "acme.toml").write_text(text.replace('customer = "erp:res.partner/1"\n', "").replace(
         '"33333" = "erp:res.partner/1"', '"44444" = "erp:res.partner/1"'))
     monkeypatch.setenv("WAYBILL_PARTNERS", str(profiles))
     (partners / "inbox" / "po.x12").write_bytes((DATA / X12_850).read_bytes())
-    assert edi_inbound.run(store, partner="acme")["dead"] == 1
+    assert edi_inbound.run(store, partner="acme").dead == 1
     with store.engine.connect() as conn:
         [dead] = message_log.find(conn, state="dead")
     (profiles / "acme.toml").write_text(text)  # the integration engineer adds the buyer's id
     result = replay.replay(store, dead.id)
     assert result.inserted == 1
     with store.engine.connect() as conn:
-        assert conn.execute(select(orders.c.external_id)).scalar_one() == "850/91393058"
+        assert [o.ref.external_id for o in reads.orders_from(conn, "edi:acme")] == ["850/91393058"]
         assert message_log.get(conn, dead.id).state == "replayed"
 
 
@@ -104,7 +103,7 @@ def test_outbound_uses_given_clients(store, acme_order: Path, sshd) -> None:
     ship(store, "S3", (ORDER,))
     client = SftpClient.from_conn_id("waybill_partner_acme", "edi:acme")
     with client:
-        assert edi_outbound.run(store, clients={"acme": client})["published"] == 1
+        assert edi_outbound.run(store, clients={"acme": client}).published == 1
     assert [p.name.split("_")[0] for p in (acme_order / "outbox").iterdir()] == ["856"]
 
 
@@ -114,22 +113,22 @@ def test_fulfilment_shipment_gets_a_945_and_orders_an_855_where_subscribed(store
                 b"W05*N*DO-9*PO-9~N1*ST*East*UL*0614141000005~G62*10*20261125~LX*1~W01*4*EA**VN*SKU-1~"
                 b"SE*7*0001~GE*1*77~IEA*1*000000777~")
     (acme_order / "inbox" / "so.x12").write_bytes(segs_940)
-    assert edi_inbound.run(store, partner="acme")["stored"] == 1
+    assert edi_inbound.run(store, partner="acme").stored == 1
     for p in (acme_order / "outbox").iterdir():
         p.unlink()
     ship(store, "S4", (Ref("edi:acme", "940/DO-9"),))
     counts = edi_outbound.run(store)
     sent = sorted(p.name.split("_")[0] for p in (acme_order / "outbox").iterdir())
-    assert sent == ["855", "945"] and counts["published"] == 2
+    assert sent == ["855", "945"] and counts.published == 2
 
 
 def test_status_change_after_the_856_goes_out_as_a_214(store, acme_order: Path) -> None:
     ship(store, "S5", (ORDER,))
-    assert edi_outbound.run(store)["published"] == 1  # first notice: the 856
+    assert edi_outbound.run(store).published == 1  # first notice: the 856
     scan = DeliveryEvent("tms-1", "delivered", "DEL", dt.datetime(2026, 11, 22, 14, 5), "tms",
                          tracking_number="1ZS5", place="Boston, MA, US")
     store.apply(Batch("tms", "events", [InboundMessage(b"scan", entities=[scan])]))
-    assert edi_outbound.run(store)["published"] == 1
+    assert edi_outbound.run(store).published == 1
     files = sorted((acme_order / "outbox").iterdir())
     assert [p.name.split("_")[0] for p in files] == ["214", "856"]
     [ic] = read_interchanges(files[0].read_bytes(), on_message=validate)
@@ -145,12 +144,10 @@ def test_refused_host_key_keeps_rows_pending(store, acme_order: Path, sshd, monk
     impostor = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBcx/0kYhFuwMJvE9eStFA2qo3ETTHvvc0nX2C0krP8c"
     monkeypatch.setenv("AIRFLOW_CONN_WAYBILL_PARTNER_ACME", sshd.connection(host_key=impostor))
     counts = edi_outbound.run(store)
-    assert counts == {"received": 2, "published": 0, "dead": 0, "unchanged": 0, "rejected": 2}
+    assert counts == FlowCounts(received=2, published=0, dead=0, unchanged=0, retry=2)
     with store.engine.connect() as conn:
-        rows = conn.execute(select(outbox_table.c.state, outbox_table.c.attempts, outbox_table.c.reason)
-                            .where(outbox_table.c.target == "edi", outbox_table.c.entity == "shipment")
-                            .order_by(outbox_table.c.id)).all()
+        rows = [r for r in reads.deliveries(conn) if r.entity == "shipment"]
     assert [r.state for r in rows] == ["pending", "pending"] and "host key" in rows[0].reason
     assert [r.attempts for r in rows] == [1, 0]  # the second row was not tried against a refused server
     monkeypatch.setenv("AIRFLOW_CONN_WAYBILL_PARTNER_ACME", sshd.connection())
-    assert edi_outbound.run(store)["published"] == 2
+    assert edi_outbound.run(store).published == 2

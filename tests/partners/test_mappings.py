@@ -7,14 +7,15 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
 
 from waybill.canonical.model import Batch, Customer, DeliveryEvent, InboundMessage, Order, Ref, Shipment, StockLevel
 from waybill.core.errors import ConfigError
 from waybill.edi.hooks import MemoryControlNumbers
+from waybill.edi.profiles import ProfileError
 from waybill.edi.serializer import OutboundMessage, build_interchange, write_interchange
-from waybill.flows.edi_inbound import load_partner, read_file
-from waybill.store.schema import shipment, stock_level
+from waybill.flows.edi_inbound import read_file
+from waybill.flows.partners import load_partner
+from waybill.store.reads import edi as reads
 
 
 def x12(set_id: str, functional_id: str, segments: list[list]) -> bytes:
@@ -55,8 +56,9 @@ def test_214_moves_the_shipment_and_a_resent_file_changes_nothing(store) -> None
     again.raw += b"\n"  # another file (other bytes) carrying the same statuses
     second = store.apply(Batch("edi:acme", "edi", [again]))
     with store.engine.connect() as conn:
-        row = conn.execute(select(shipment.c.status, shipment.c.eta, shipment.c.last_place)).one()
-    assert row.status == "delivered" and row.last_place == "Boston, MA, US"
+        ref = Ref("wms", "SHP-77")
+        row = reads.shipment_view(conn, reads.shipment_ids(conn, [ref])[ref]).status
+    assert row.status == "delivered" and row.place == "Boston, MA, US"
     assert first.inserted == 3 and first.dead == 1
     assert second.inserted == 0 and second.unchanged == 3
 
@@ -86,7 +88,7 @@ def test_846_stock_levels(store) -> None:
         ("SKU-1", "DC-EAST", 120, 20, 100), ("SKU-2", "DC-EAST", 7, 0, 7)]
     store.apply(Batch("edi:acme", "edi", [out]))
     with store.engine.connect() as conn:
-        assert conn.execute(select(stock_level.c.available).where(stock_level.c.item == "SKU-1")).scalar_one() == 100
+        assert [s.available for s in reads.stock_levels_from(conn, "edi:acme") if s.item == "SKU-1"] == [100]
 
 
 def test_invrpt_stock_levels() -> None:
@@ -157,3 +159,26 @@ def test_cancellation_purpose_cancels_the_order() -> None:
            "bots_x12_850_fixed_x12_850tofixed_850_850-004010-01.x12").read_bytes()
     [order] = read_file(raw.replace(b"BEG*00*SA", b"BEG*01*SA"), load_partner("acme")).inbound.entities
     assert order.status == "cancelled"
+
+
+@pytest.mark.parametrize("change, message", [
+    (('customer = "erp:res.partner/1"', 'customer = "erp"'), r"acme\.toml: hub\.customer: ref 'erp'"),
+    (('"33333" = "erp:res.partner/1"', '"33333" = "edi:acme"'), r"acme\.toml: hub\.parties\.33333: ref"),
+    (('currency = "USD"', 'currency = "dollars"'), r"acme\.toml: hub\.currency must be an ISO 4217 code"),
+    (('currency = "USD"', 'currency = "USD"\nsender = "x"'), r"acme\.toml: hub\.sender is not a key of \[hub\]"),
+    (('id = "acme"', 'id = "acme2"'), r"acme\.toml: id must be the file's name 'acme'"),
+    (('send = "997"', 'send = "CONTRL"'), r"acme\.toml: acks\.send"),
+])
+def test_bad_profiles_name_the_file_and_the_key(change, message, tmp_path, monkeypatch) -> None:
+    text = (Path(__file__).resolve().parents[2] / "partners" / "acme.toml").read_text()
+    old, new = change
+    (tmp_path / "acme.toml").write_text(text.replace(old, new, 1))
+    monkeypatch.setenv("WAYBILL_PARTNERS", str(tmp_path))
+    with pytest.raises(ProfileError, match=message):
+        load_partner("acme")
+
+
+def test_a_partner_without_a_profile_is_a_configuration_error(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("WAYBILL_PARTNERS", str(tmp_path))
+    with pytest.raises(ConfigError, match="no profile at"):
+        load_partner("nobody")

@@ -14,7 +14,7 @@ from waybill.edi.envelope import read_interchanges
 from waybill.edi.hooks import MemoryControlNumbers
 from waybill.edi.serializer import build_interchange, write_interchange
 from waybill.edi.validator import validate
-from waybill.flows.edi_inbound import load_partner
+from waybill.flows.partners import load_partner
 from waybill.mappings import edi_outbound
 
 NOW = dt.datetime(2026, 11, 20, 16, 45)

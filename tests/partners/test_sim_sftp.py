@@ -39,7 +39,7 @@ def test_inbound_flow_against_the_simulator(server: sim.SftpSim, store, monkeypa
     store.apply(Batch("erp", "customers", [InboundMessage(b"c", entities=[
         Customer(Ref("erp", "res.partner/1"), "ACME Retail", "2026-01-01")])]))
     counts = edi_inbound.run(store, partner="acme")
-    assert counts["received"] == 3 and counts["stored"] == 3 and counts["published"] == 3
+    assert counts.received == 3 and counts.stored == 3 and counts.acks == 3
     with store.engine.connect() as conn:
         pos = sorted(conn.execute(select(orders.c.po_number)).scalars())
     assert pos == sorted(name.removesuffix(".x12") for name, _ in sim.purchase_orders(7, 3))

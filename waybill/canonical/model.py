@@ -77,16 +77,39 @@ def version_of(value: dt.datetime | dt.date | int | str) -> str:
     return value
 
 
+#: System families that name one instance after a ':' ("carrier:fedex", "edi:acme"); the others
+#: ("erp", "crm", "wms", "tms", "hub") are one word.
+INSTANCE_FAMILIES: frozenset[str] = frozenset({"carrier", "edi"})
+
+
 class Ref(NamedTuple):
     """A record's id in one system, e.g. Ref("erp", "res.partner/42").
 
-    A NamedTuple: refs are hashed and compared for every record of every sync, in C this way."""
+    Written as "system:external_id" (`str`) and read back with `Ref.parse`, the one parser of that
+    format. A NamedTuple: refs are hashed and compared for every record of every sync, in C this way."""
 
     system: str
     external_id: str
 
     def __str__(self) -> str:
         return f"{self.system}:{self.external_id}"
+
+    @classmethod
+    def parse(cls, text: str) -> Ref:
+        """The Ref that `str` wrote: "erp:res.partner/42" -> Ref("erp", "res.partner/42"),
+        "edi:acme:850/1" -> Ref("edi:acme", "850/1").
+
+        The system is its family, plus the instance for INSTANCE_FAMILIES; everything after that
+        (':' and '/' included) is the external id. ValueError when a part is missing."""
+        family, _, rest = text.partition(":")
+        system = family
+        if family in INSTANCE_FAMILIES:
+            instance, _, rest = rest.partition(":")
+            system = f"{family}:{instance}" if instance else ""
+        if not system or not rest:
+            shape = f"'{family}:<instance>:<id>'" if family in INSTANCE_FAMILIES else "'system:external_id'"
+            raise ValueError(f"ref {text!r} must look like {shape}")
+        return cls(system, rest)
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,34 +18,30 @@ The same content dropped again is recognised by its sha256 and only archived.
 from __future__ import annotations
 
 import io
-import os
-import tomllib
-from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from pathlib import Path
-
-from sqlalchemy import select
+from typing import TypedDict
 
 from waybill.canonical import model
-from waybill.canonical.model import Ref
 from waybill.connectors.sftp import RemoteFile, SftpClient, SftpError
-from waybill.core.errors import ConfigError, RecordRejected
+from waybill.core.errors import RecordRejected
 from waybill.core.logs import event, get_logger
 from waybill.edi.acks import acknowledge, apply_acknowledgments
 from waybill.edi.envelope import read_interchanges
 from waybill.edi.errors import EdiError, Issue, Level
 from waybill.edi.hooks import InterchangeRegistry
 from waybill.edi.model import Interchange, Message, component, element
-from waybill.edi.profiles import PartnerProfile, load_profile
+from waybill.edi.profiles import PartnerProfile
 from waybill.edi.serializer import write_interchange
 from waybill.edi.validator import validate
 from waybill.flows import replay
+from waybill.flows.counts import FlowCounts
+from waybill.flows.partners import Partner, load_partner, partner_of
 from waybill.mappings import edi_status, edi_stock, edifact_orders, x12_orders
-from waybill.mappings.edi_fields import PartnerContext, ref_of
+from waybill.mappings.edi_fields import PartnerContext
 from waybill.store import message_log
 from waybill.store.edi_state import StoreControlNumbers, StoreLedger, StoreRegistry
-from waybill.store.schema import customer, customer_identity
+from waybill.store.reads import edi as reads
 from waybill.store.store import Store
 
 log = get_logger("flows.edi_inbound")
@@ -58,7 +54,7 @@ _MAPPING_CODE = {"X12": "5", "EDIFACT": "18"}
 _UNSUPPORTED_CODE = {"X12": "1", "EDIFACT": "18"}
 
 #: A mapping of one message: an entity, or a list of entities and Rejects (records refused alone).
-Mapper = Callable[[Message, Interchange, PartnerContext], "model.Entity | list[model.Entity | model.Reject]"]
+Mapper = Callable[[Message, Interchange, PartnerContext], "model.Entity | Sequence[model.Entity | model.Reject]"]
 
 #: (standard, set) -> mapping of one message to canonical entities.
 MAPPERS: dict[tuple[str, str], Mapper] = {
@@ -72,51 +68,6 @@ MAPPERS: dict[tuple[str, str], Mapper] = {
 }
 
 
-@dataclass(frozen=True)
-class Partner:
-    """A trading partner: the EDI engine's profile plus whose documents these are in the hub."""
-
-    profile: PartnerProfile
-    context: PartnerContext
-
-    @property
-    def id(self) -> str:
-        return self.profile.id
-
-    @property
-    def conn_id(self) -> str:
-        return f"waybill_partner_{self.profile.id}"
-
-
-def partners_dir() -> Path:
-    """WAYBILL_PARTNERS, or the partners/ folder of the project."""
-    return Path(os.environ.get("WAYBILL_PARTNERS") or Path(__file__).resolve().parents[2] / "partners")
-
-
-def load_partner(partner_id: str, folder: Path | None = None) -> Partner:
-    """The partner's profile file <folder>/<id>.toml with its [hub] section."""
-    path = (folder or partners_dir()) / f"{partner_id}.toml"
-    if not path.is_file():
-        raise ConfigError(f"partner {partner_id!r}: no profile at {path}")
-    profile = load_profile(path)
-    hub = tomllib.loads(path.read_text()).get("hub", {})
-    try:
-        context = PartnerContext(
-            system=f"edi:{profile.id}", customer=ref_of(hub["customer"]) if hub.get("customer") else None,
-            parties={k: ref_of(v) for k, v in hub.get("parties", {}).items()},
-            currency=hub.get("currency", "USD"), status_codes=_status_codes(hub.get("status_codes", {})))
-    except ValueError as err:
-        raise ConfigError(f"{path}: [hub] {err}") from None
-    return Partner(profile, context)
-
-
-def _status_codes(table: dict[str, str]) -> dict[str, str]:
-    bad = {k: v for k, v in table.items() if v not in model.DELIVERY_STATUSES}
-    if bad:
-        raise ValueError(f"status_codes {bad} must map to one of {', '.join(model.DELIVERY_STATUSES)}")
-    return dict(table)
-
-
 @dataclass
 class FileOutcome:
     """What reading one file gave: the message for the store, and acknowledgments to send."""
@@ -126,7 +77,7 @@ class FileOutcome:
     acknowledged: int = 0  # our interchanges/groups acknowledged by this file
 
 
-def read_file(raw: bytes, partner: Partner, registry: InterchangeRegistry | None = None,
+def read_file(raw: bytes, partner: Partner, *, registry: InterchangeRegistry | None = None,
               store: Store | None = None, customers: Store | None = None) -> FileOutcome:
     """Read, validate and map one file; build its acknowledgments (nothing is sent or stored here).
 
@@ -175,18 +126,12 @@ def _with_hub_glns(store: Store, partner: Partner, interchanges: list[Interchang
             if len(pid) == 13 and pid.isdigit()} - set(partner.context.parties)
     if not glns:
         return partner
-    c, ident = customer.c, customer_identity.c
     with store.engine.connect() as conn:
-        rows = conn.execute(select(c.gln, ident.system, ident.external_id)
-                            .join(customer_identity, ident.customer_id == c.id)
-                            .where(c.gln.in_(sorted(glns))).order_by(ident.system, ident.external_id)).all()
-    found: dict[str, Ref] = {}
-    for gln, system, external_id in rows:
-        found.setdefault(gln, Ref(system, external_id))
+        found = reads.customers_by_gln(conn, glns)
     return replace(partner, context=replace(partner.context, parties={**found, **partner.context.parties}))
 
 
-def _map_message(m: Message, ic: Interchange, partner: Partner, inbound: model.InboundMessage,
+def _map_message(m: Message, ic: Interchange, partner: Partner, inbound: model.InboundMessage, *,
                  envelope_ok: bool) -> None:
     """Map one message into `inbound`, or dead-letter it with the reason (and mark it for the ack)."""
     key = f"{ic.sender}/{ic.control_number}/{m.type}/{m.control_number}"
@@ -212,8 +157,11 @@ def _map_message(m: Message, ic: Interchange, partner: Partner, inbound: model.I
         except (ValueError, ArithmeticError, LookupError) as err:  # a case the mapping did not foresee
             reason, path = f"mapping failed: {type(err).__name__}: {err}", f"{m.type}/{m.control_number}"
         else:
-            for r in result if isinstance(result, list) else [result]:
-                (inbound.rejects if isinstance(r, model.Reject) else inbound.entities).append(r)
+            for r in result if isinstance(result, Sequence) else [result]:
+                if isinstance(r, model.Reject):
+                    inbound.rejects.append(r)
+                else:
+                    inbound.entities.append(r)
             return
         m.issues.append(Issue(Level.MESSAGE, _MAPPING_CODE[ic.standard], reason))
     inbound.rejects.append(model.Reject(key, reason, path, _message_text(m, ic)))
@@ -253,66 +201,78 @@ def _acknowledgment(ic: Interchange, profile: PartnerProfile, store: Store | Non
 # --- the flow ----------------------------------------------------------------------------------
 
 
-def run(store: Store | None = None, partner: str = "", files: list[str] | None = None,
-        client: SftpClient | None = None, **_options: object) -> dict[str, int]:
-    """Pick up and process the partner's complete files (only `files`, when given).
+class FileRef(TypedDict):
+    """One complete inbox file as the listing saw it; small enough for XCom."""
 
-    Counts: received (files), stored (rows written), unchanged (rows and duplicate files that
-    changed nothing), rejected (files refused as a whole), dead (records dead-lettered), published
-    (acknowledgments sent to the partner). A file whose download fails is left for the next run."""
+    name: str
+    size: int
+    mtime: int
+
+
+def ready(partner: str) -> list[FileRef]:
+    """The partner's complete inbox files: a DAG maps one `run(partner=, files=[ref])` over them."""
+    p = load_partner(partner)
+    with SftpClient.from_conn_id(p.conn_id, p.system) as client:
+        return [FileRef(name=f.name, size=f.size, mtime=f.mtime) for f in client.ready_files()]
+
+
+def run(store: Store | None = None, *, partner: str, files: list[FileRef] | None = None,
+        client: SftpClient | None = None) -> FlowCounts:
+    """Process the partner's complete files: exactly `files` when given (as `ready` listed them, the
+    inbox is not listed again), else every complete file in the inbox.
+
+    Counts: received (files), stored (rows written), unchanged (rows and duplicate files that changed
+    nothing), rejected (files refused as a whole), dead (records dead-lettered), queued (outbox rows
+    for the targets), acks (acknowledgments sent to the partner). A file whose download fails, that
+    changed since it was listed or that is gone is left for the next run."""
     store = store or Store.open()
     p = load_partner(partner)
-    counts = Counter(dict.fromkeys(("received", "stored", "unchanged", "rejected", "dead", "published"), 0))
+    counts = FlowCounts()
     own = client is None
-    client = client or SftpClient.from_conn_id(p.conn_id, p.context.system)
+    client = client or SftpClient.from_conn_id(p.conn_id, p.system)
     try:
-        for f in client.ready_files():
-            if files is not None and f.name not in files:
-                continue
+        listed = [RemoteFile(**ref) for ref in files] if files is not None else client.ready_files()
+        for f in listed:
             try:
-                counts.update(process_file(store, p, client, f))
+                counts += process_file(store, p, client, f)
             except SftpError as err:  # still being written, or the server went away: next run
                 event(log, "edi-file-skipped", partner=p.id, name=f.name, reason=str(err))
     finally:
         if own:
             client.close()
-    event(log, "edi-inbound", partner=p.id, **counts)
-    return dict(counts)
+    event(log, "edi-inbound", partner=p.id, **counts.as_dict())
+    return counts
 
 
-def ready(partner: str) -> list[str]:
-    """Names of the partner's complete inbox files: a DAG maps one `run(partner=, files=[name])` over them."""
-    p = load_partner(partner)
-    with SftpClient.from_conn_id(p.conn_id, p.context.system) as client:
-        return [f.name for f in client.ready_files()]
-
-
-def process_file(store: Store, partner: Partner, client: SftpClient, f: RemoteFile) -> dict[str, int]:
+def process_file(store: Store, partner: Partner, client: SftpClient, f: RemoteFile) -> FlowCounts:
     """Steps 1-5 of the module docstring for one remote file; safe to repeat after a crash."""
-    system = partner.context.system
+    system = partner.system
     landing = store.cfg.home / "landing" / partner.id
-    raw = client.download(f, landing)
+    try:
+        raw = client.download(f, landing)
+    except FileNotFoundError:  # picked up since it was listed (e.g. by an earlier try of the same task)
+        event(log, "edi-file-gone", partner=partner.id, name=f.name)
+        return FlowCounts()
     digest = message_log.sha256(raw)
     with store.engine.connect() as conn:
         earlier = message_log.received_copy(conn, system, STREAM, digest)
     mid = earlier or store.receive(system, STREAM, raw, key=f.name)
-    counts = {"received": 1}
     if _processed_copy(store, system, digest, mid) is not None:
         store.apply(model.Batch(system, STREAM, [model.InboundMessage(raw, key=f.name, message_id=mid)]))
-        counts["unchanged"] = 1
+        counts = FlowCounts(received=1, unchanged=1)
         event(log, "edi-duplicate-file", partner=partner.id, name=f.name, sha256=digest)
     else:
-        outcome = read_file(raw, partner, StoreRegistry(store, mid), store, customers=store)
-        counts["published"] = _send_acks(client, partner, digest, outcome.acks)
+        outcome = read_file(raw, partner, registry=StoreRegistry(store, mid), store=store, customers=store)
+        acks = _send_acks(client, partner, digest, outcome.acks)
         inbound = outcome.inbound
         inbound.key, inbound.message_id = f.name, mid
         result = store.apply(model.Batch(system, STREAM, [inbound]))
-        counts.update(stored=result.inserted + result.updated, unchanged=result.unchanged,
-                      dead=result.dead, rejected=result.rejected)
-        event(log, "edi-file", partner=partner.id, name=f.name, sha256=digest, acks_sent=counts["published"],
+        counts = FlowCounts(received=1, stored=result.inserted + result.updated, unchanged=result.unchanged,
+                            rejected=result.rejected, dead=result.dead, queued=result.outbox, acks=acks)
+        event(log, "edi-file", partner=partner.id, name=f.name, sha256=digest, acks_sent=acks,
               acknowledged_ours=outcome.acknowledged, **result.counts())
         if inbound.rejected_reason:
-            _quarantine(store, partner, f.name, raw, inbound.rejected_reason)
+            _quarantine(store, partner, f.name, raw, reason=inbound.rejected_reason)
     client.done_with(f.name)
     (landing / f.name).unlink(missing_ok=True)
     return counts
@@ -335,7 +295,7 @@ def _processed_copy(store: Store, system: str, digest: str, mid: int) -> int | N
     return earlier if earlier != mid else None
 
 
-def _quarantine(store: Store, partner: Partner, name: str, raw: bytes, reason: str) -> None:
+def _quarantine(store: Store, partner: Partner, name: str, raw: bytes, *, reason: str) -> None:
     """Keep a refused file with a note saying why, for the integration engineer."""
     folder = store.cfg.home / "quarantine" / partner.id
     folder.mkdir(parents=True, exist_ok=True)
@@ -350,7 +310,7 @@ def remap(system: str, raw: bytes) -> model.InboundMessage:
     Replay hands mappers no store, so GLNs are looked up in the store the environment configures."""
     store = Store.open()
     try:
-        return read_file(raw, load_partner(system.split(":", 1)[1]), customers=store).inbound
+        return read_file(raw, partner_of(system), customers=store).inbound
     finally:
         store.engine.dispose()
 

@@ -1,76 +1,115 @@
 """Flow edi_outbound: deliver the outbox rows of target "edi" to trading partners over SFTP.
 
 For each pending row (a shipment, an ERP invoice, or an order when routes send orders to "edi") the
-flow reads the current canonical row, finds the partner through the order it belongs to (an order
-that came from edi:<partner>), maps it (see `document`; only documents in the profile's outbound
-sets are sent, the others are settled as not wanted), wraps it in an
-interchange with the hub's control numbers, records it in the outbound ledger (its 997/CONTRL will
-come back) and uploads it under a name made from the row's idempotency key. A redelivery after a
-crash finds that name already on the server and does not send twice. Rows that concern no partner
-are settled without sending; rows that cannot be mapped are marked dead with the reason.
+flow reads what the hub holds now (waybill.store.reads.edi: canonical entities and read models),
+finds the partner through the order it belongs to (an order that came from edi:<partner>), maps it
+(see `document`; only documents in the profile's outbound sets are sent, the others are settled as
+not wanted), wraps it in an interchange with the hub's control numbers, records it in the outbound
+ledger (its 997/CONTRL will come back) and uploads it under a name made from the row's idempotency
+key. A redelivery after a crash finds that name already on the server and does not send twice.
+Rows that concern no partner are settled without sending; rows that cannot be mapped are marked
+dead with the reason; rows for a partner that cannot be reached stay pending for the next run.
 """
 
 from __future__ import annotations
 
-import json
+import datetime as dt
 import re
-from decimal import Decimal
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Literal
 
 import paramiko
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
-from waybill.canonical import model
+from waybill.canonical.documents import InvoiceView, ShipmentView
+from waybill.canonical.model import Order
 from waybill.connectors.sftp import SftpClient, SftpError
 from waybill.core.errors import RecordRejected
 from waybill.core.logs import event, get_logger
 from waybill.edi.hooks import OutboundKey
 from waybill.edi.model import Interchange
 from waybill.edi.serializer import OutboundMessage, build_interchange, write_interchange
-from waybill.flows.edi_inbound import Partner, load_partner
+from waybill.flows.counts import FlowCounts
+from waybill.flows.partners import Partner, is_partner_system, partner_of
 from waybill.mappings import edi_outbound
 from waybill.store import outbox
 from waybill.store.edi_state import StoreControlNumbers, StoreLedger
-from waybill.store.schema import invoice, invoice_line, order_line, orders, shipment
+from waybill.store.reads import edi as reads
 from waybill.store.store import Store, utcnow
 
 log = get_logger("flows.edi_outbound")
 
-TARGET = "edi"
+TARGET = reads.TARGET
+
+#: what delivering one row adds to (see `run`)
+Outcome = Literal["published", "unchanged", "dead", "retry"]
 
 
+@dataclass(frozen=True)
+class Outgoing:
+    """What an outbox row tells one partner: the read model its document is written from."""
 
-def document(partner: Partner, entity_kind: str, entity: object, related: object) -> OutboundMessage:
-    """The message body for a row: 856/945/DESADV when a shipment is first notified (945 when every
-    order is a fulfilment order a client sent), a 214 for its later status changes, 810/INVOIC for
-    invoices, 855/ORDRSP for orders."""
-    x12 = partner.profile.standard == "X12"
-    now = utcnow()
-    if entity_kind == "status":
+    partner: Partner
+    subject: ShipmentView | InvoiceView | Order
+    #: a shipment notified before: what goes out now is its status
+    notified: bool = False
+
+
+def document(out: Outgoing, now: dt.datetime) -> OutboundMessage:
+    """The message body: 856/945/DESADV when a shipment is first notified (945 when every order is a
+    fulfilment order a client sent), a 214 for its later status changes, 810/INVOIC for invoices,
+    855/ORDRSP for orders."""
+    x12 = out.partner.profile.standard == "X12"
+    subject = out.subject
+    if isinstance(subject, InvoiceView):
+        return (edi_outbound.invoice_810 if x12 else edi_outbound.invoic)(subject.invoice, subject.order)
+    if isinstance(subject, Order):
+        return (edi_outbound.order_ack_855 if x12 else edi_outbound.ordrsp)(subject, now)
+    if out.notified:
         if not x12:
             raise RecordRejected("status messages to EDIFACT partners (IFTSTA) are not written yet", "shipment")
-        return edi_outbound.status_214(related, entity)
-    if entity_kind == "invoice":
-        return (edi_outbound.invoice_810 if x12 else edi_outbound.invoic)(entity, related)
-    if entity_kind == "order":
-        return (edi_outbound.order_ack_855 if x12 else edi_outbound.ordrsp)(entity, now)
-    if x12 and related and all(o.kind == "fulfilment" for o in related):
-        return edi_outbound.shipping_advice_945(entity, related, now)
-    return (edi_outbound.ship_notice_856 if x12 else edi_outbound.desadv)(entity, related, now)
+        return edi_outbound.status_214(subject.shipment, subject.status, now)
+    orders = [o for o in subject.orders if o.ref.system == out.partner.system]
+    if x12 and orders and all(o.kind == "fulfilment" for o in orders):
+        return edi_outbound.shipping_advice_945(subject.shipment, orders, now)
+    return (edi_outbound.ship_notice_856 if x12 else edi_outbound.desadv)(subject.shipment, orders, now)
 
 
-def run(store: Store | None = None, clients: dict[str, SftpClient] | None = None,
-        page: int = 1000, **_options: object) -> dict[str, int]:
+class Sessions:
+    """One SFTP client per partner for a run, and the partners found unreachable in it.
+
+    Clients handed in (partner id -> client) are used as they are and left open; the others are
+    opened from the partners' Connections when first needed and closed by `close`."""
+
+    def __init__(self, given: Mapping[str, SftpClient] | None = None) -> None:
+        self.clients = dict(given or {})
+        self.opened: list[SftpClient] = []
+        self.down: set[str] = set()
+
+    def client(self, partner: Partner) -> SftpClient:
+        if partner.id not in self.clients:
+            self.clients[partner.id] = SftpClient.from_conn_id(partner.conn_id, partner.system)
+            self.opened.append(self.clients[partner.id])
+        return self.clients[partner.id]
+
+    def close(self) -> None:
+        for client in self.opened:
+            client.close()
+
+
+def run(store: Store | None = None, *, clients: Mapping[str, SftpClient] | None = None,
+        page: int = 1000) -> FlowCounts:
     """Deliver every pending "edi" outbox row, `page` rows at a time; `clients` (partner id ->
     client) replaces the Connections.
 
-    Counts: received (rows), published (sent), unchanged (nothing for a partner), dead (cannot be
-    mapped), rejected (partner unreachable or its host key refused: the rows stay pending, and the
-    partner's other rows wait for the next run)."""
+    Counts: received (rows read), published (documents sent), unchanged (nothing for a partner, or a
+    document it does not take), dead (cannot be mapped, or its entity is gone), retry (partner
+    unreachable or its host key refused: the rows stay pending, and the partner's other rows wait for
+    the next run)."""
     store = store or Store.open()
-    clients = dict(clients or {})
-    opened: list[SftpClient] = []
-    down: set[str] = set()
-    counts = dict(received=0, published=0, dead=0, unchanged=0, rejected=0)
+    sessions = Sessions(clients)
+    counts = FlowCounts()
     last = 0
     try:
         while True:
@@ -79,51 +118,50 @@ def run(store: Store | None = None, clients: dict[str, SftpClient] | None = None
             if not items:
                 break
             for item in items:
-                counts["received"] += 1
-                counts[deliver(store, item, clients, opened, down)] += 1
+                counts += _one(deliver(store, item, sessions))
             last = items[-1].id
     finally:
-        for c in opened:
-            c.close()
-    event(log, "edi-outbound", **counts)
+        sessions.close()
+    event(log, "edi-outbound", **counts.as_dict())
     return counts
 
 
-def deliver(store: Store, item: outbox.OutboxItem, clients: dict[str, SftpClient],
-            opened: list[SftpClient], down: set[str]) -> str:
+def _one(outcome: Outcome) -> FlowCounts:
+    """The counts of one row read and delivered with `outcome`."""
+    return FlowCounts(received=1, **{outcome: 1})
+
+
+def deliver(store: Store, item: outbox.OutboxItem, sessions: Sessions) -> Outcome:
     """Deliver one row; returns the count it adds to (see `run`)."""
     with store.engine.connect() as conn:
         try:
-            found = load(conn, item)
+            out = outgoing(conn, item)
         except RecordRejected as err:
             return _settle(store, item, "dead", str(err))
-    if found is None:
+    if out is None:
         return _settle(store, item, "unchanged")
-    kind, partner, entity, related = found
+    partner = out.partner
     try:
-        body = document(partner, kind, entity, related)
+        body = document(out, utcnow())
     except RecordRejected as err:
-        return _settle(store, item, "dead", f"{partner.context.system}: {err}")
+        return _settle(store, item, "dead", f"{partner.system}: {err}")
     if body.type not in partner.profile.outbound_sets:  # the partner does not take this document
         return _settle(store, item, "unchanged")
-    if partner.id in down:
-        return "rejected"
-    client = clients.get(partner.id)
-    if client is None:
-        client = clients[partner.id] = SftpClient.from_conn_id(partner.conn_id, partner.context.system)
-        opened.append(client)
+    if partner.id in sessions.down:
+        return "retry"
     name = f"{body.type}_{re.sub(r'[^A-Za-z0-9]+', '-', item.idempotency_key)}.{_ext(partner)}"
+    client = sessions.client(partner)
     try:
         if not client.exists(name):  # a redelivery of a file already sent does not send it again
             interchange = envelope(store, partner, body)
             client.upload(name, write_interchange(interchange, line_end=partner.profile.line_end)
                           .encode(partner.profile.encoding, "replace"))
     except (SftpError, paramiko.SSHException, OSError) as err:
-        down.add(partner.id)
+        sessions.down.add(partner.id)
         with store.begin() as conn:
-            outbox.mark_failed(conn, item.id, f"{partner.context.system}: {err}", dead=False)
+            outbox.mark_failed(conn, item.id, f"{partner.system}: {err}", dead=False)
         event(log, "edi-partner-unreachable", partner=partner.id, error=str(err)[:300])
-        return "rejected"
+        return "retry"
     return _settle(store, item, "published")
 
 
@@ -147,7 +185,7 @@ def _ext(partner: Partner) -> str:
     return "x12" if partner.profile.standard == "X12" else "edi"
 
 
-def _settle(store: Store, item: outbox.OutboxItem, outcome: str, reason: str | None = None) -> str:
+def _settle(store: Store, item: outbox.OutboxItem, outcome: Outcome, reason: str | None = None) -> Outcome:
     with store.begin() as conn:
         if outcome == "dead":
             outbox.mark_failed(conn, item.id, reason or "", dead=True)
@@ -157,101 +195,33 @@ def _settle(store: Store, item: outbox.OutboxItem, outcome: str, reason: str | N
     return outcome
 
 
-# --- canonical rows back into model objects -------------------------------------------------------
+# --- what a row tells which partner --------------------------------------------------------------
 
 
-Found = tuple[str, Partner, object, object]
-
-
-def load(conn: Connection, item: outbox.OutboxItem) -> Found | None:
-    """(document kind, partner, entity, related) for a row, or None when no partner's order is
-    involved; RecordRejected when the row's entity is gone."""
-    loader = _LOADERS.get(item.entity)
-    return loader(conn, item) if loader else None
-
-
-def _load_shipment(conn: Connection, item: outbox.OutboxItem) -> Found | None:
-    """A shipment with its partner's orders; once notified, kind "status" with its current status
-    as a DeliveryEvent and the shipment as related."""
-    row = conn.execute(select(shipment).where(shipment.c.id == item.entity_id)).one_or_none()
-    if row is None:
-        raise RecordRejected(f"shipment {item.entity_id} no longer exists")
-    refs = [_ref(r) for r in json.loads(row.order_refs or "[]")]
-    found = [o for o in (_order(conn, r) for r in refs) if o is not None]
-    partner = _partner_of(found)
-    if partner is None:
-        return None
-    ship = model.Shipment(model.Ref(row.system, row.external_id), "", row.carrier, row.tracking_number,
-                          row.sscc, tuple(refs), None, row.ship_date, row.eta, row.packages)
-    if outbox.delivered_before(conn, item):
-        status = model.DeliveryEvent(f"{row.external_id}/{row.status}", row.status, row.status_code or "",
-                                     row.status_at or utcnow(), row.system, ship.ref, row.tracking_number,
-                                     row.last_place)
-        return "status", partner, status, ship
-    return "shipment", partner, ship, [o for o in found if o.ref.system == partner.context.system]
-
-
-def _load_invoice(conn: Connection, item: outbox.OutboxItem) -> Found | None:
-    row = conn.execute(select(invoice).where(invoice.c.id == item.entity_id)).one_or_none()
-    if row is None:
-        raise RecordRejected(f"invoice {item.entity_id} no longer exists")
-    order = _order_by_id(conn, row.order_id) if row.order_id else None
-    partner = _partner_of([order] if order else [])
-    if partner is None:
-        return None
-    lines = tuple(model.InvoiceLine(r.line_no, Decimal(r.quantity), Decimal(r.unit_price), Decimal(r.amount),
-                                    r.sku, r.description)
-                  for r in conn.execute(select(invoice_line).where(invoice_line.c.invoice_id == row.id)
-                                        .order_by(invoice_line.c.line_no)))
-    inv = model.Invoice(model.Ref(row.system, row.external_id), model.Ref("hub", str(row.customer_id)), "",
-                        row.number, row.invoice_date, row.due_date, row.currency, Decimal(row.amount_total),
-                        Decimal(row.amount_open), row.kind, None, row.status, lines)
-    return "invoice", partner, inv, order
-
-
-def _load_order(conn: Connection, item: outbox.OutboxItem) -> Found | None:
-    order = _order_by_id(conn, item.entity_id)
-    if order is None:
-        raise RecordRejected(f"order {item.entity_id} no longer exists")
-    partner = _partner_of([order])
-    return ("order", partner, order, None) if partner else None
-
-
-_LOADERS = {"shipment": _load_shipment, "invoice": _load_invoice, "order": _load_order}
-
-
-def _ref(text: str) -> model.Ref:
-    """ "edi:acme:850/1" -> Ref("edi:acme", "850/1"): partner systems contain one ':' themselves."""
-    family, rest = text.split(":", 1)
-    if family == "edi":
-        partner, ext = rest.split(":", 1)
-        return model.Ref(f"edi:{partner}", ext)
-    return model.Ref(family, rest)
-
-
-def _partner_of(found: list[model.Order]) -> Partner | None:
-    for o in found:
-        if o.ref.system.startswith("edi:"):
-            return load_partner(o.ref.system.split(":", 1)[1])
+def outgoing(conn: Connection, item: outbox.OutboxItem) -> Outgoing | None:
+    """What the row tells which partner, or None when no partner's order is involved;
+    RecordRejected when the row's entity is gone."""
+    if item.entity == "shipment":
+        ship = reads.shipment_view(conn, item.entity_id)
+        if ship is None:
+            raise RecordRejected(f"shipment {item.entity_id} no longer exists")
+        partner = _partner_of(ship.orders)
+        return Outgoing(partner, ship, outbox.delivered_before(conn, item)) if partner else None
+    if item.entity == "invoice":
+        inv = reads.invoice_view(conn, item.entity_id)
+        if inv is None:
+            raise RecordRejected(f"invoice {item.entity_id} no longer exists")
+        partner = _partner_of([inv.order] if inv.order else [])
+        return Outgoing(partner, inv) if partner else None
+    if item.entity == "order":
+        order = reads.order_by_id(conn, item.entity_id)
+        if order is None:
+            raise RecordRejected(f"order {item.entity_id} no longer exists")
+        partner = _partner_of([order])
+        return Outgoing(partner, order) if partner else None
     return None
 
 
-def _order(conn: Connection, ref: model.Ref) -> model.Order | None:
-    oid = conn.execute(select(orders.c.id).where(orders.c.system == ref.system,
-                                                 orders.c.external_id == ref.external_id)).scalar()
-    return _order_by_id(conn, oid) if oid is not None else None
-
-
-def _order_by_id(conn: Connection, order_id: int) -> model.Order | None:
-    row = conn.execute(select(orders).where(orders.c.id == order_id)).one_or_none()
-    if row is None:
-        return None
-    lines = tuple(
-        model.OrderLine(r.line_no, Decimal(r.quantity), r.sku, r.gtin, r.description, r.uom,
-                        Decimal(r.unit_price) if r.unit_price is not None else None, Decimal(r.quantity_shipped))
-        for r in conn.execute(select(order_line).where(order_line.c.order_id == order_id)
-                              .order_by(order_line.c.line_no)))
-    ship_to = model.Address(**json.loads(row.ship_to)) if row.ship_to else None
-    return model.Order(model.Ref(row.system, row.external_id), model.Ref("hub", str(row.customer_id)), "",
-                       row.order_date, row.currency, row.kind, row.status, row.po_number, row.requested_date,
-                       ship_to=ship_to, lines=lines)
+def _partner_of(orders: Iterable[Order]) -> Partner | None:
+    """The partner of the first of `orders` that a partner sent."""
+    return next((partner_of(o.ref.system) for o in orders if is_partner_system(o.ref.system)), None)

@@ -99,7 +99,7 @@ def _finance(_stack: contextlib.ExitStack, folder: Path, _seed: int) -> tuple[st
 def _sftp(stack: contextlib.ExitStack, folder: Path, seed: int) -> tuple[str, dict[str, dict[str, Any]]]:
     """One partner SFTP server per partner profile; X12 partners find seeded 850s in their inbox."""
     from waybill.edi.profiles import load_profile
-    from waybill.flows.edi_inbound import partners_dir
+    from waybill.flows.partners import partners_dir
     sftp = simulator("sftp")
 
     connections, urls = {}, []

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.exc import IntegrityError
 
 from waybill.edi.hooks import AckStatus, OutboundKey
@@ -28,8 +28,8 @@ class StoreRegistry:
         self.message_id = message_id
 
     def seen(self, standard: str, sender: str, receiver: str, control_number: str) -> bool:
-        key = dict(direction="in", level="interchange", standard=standard, sender=sender.strip(),
-                   receiver=receiver.strip(), control_number=control_number.strip())
+        key = {"direction": "in", "level": "interchange", "standard": standard, "sender": sender.strip(),
+               "receiver": receiver.strip(), "control_number": control_number.strip()}
         now = utcnow()
         try:
             with self.store.begin() as conn:
@@ -91,7 +91,7 @@ class StoreLedger:
             return conn.execute(select(interchange.c.state).where(*_match(key))).scalar()
 
 
-def _match(key: OutboundKey) -> tuple:
+def _match(key: OutboundKey) -> tuple[ColumnElement[bool], ...]:
     return (interchange.c.direction == "out", interchange.c.level == key.level,
             interchange.c.standard == key.standard, interchange.c.sender == key.sender,
             interchange.c.receiver == key.receiver, interchange.c.control_number == key.control_number)
