@@ -17,6 +17,7 @@ from sim.faults import FaultRates, Faults
 from sim.http_server import SimServer
 from tests.backoffice.conftest import connect
 from waybill.flows import erp_sync, replay, tms_delivery, wms_stock
+from waybill.flows.counts import FlowCounts
 from waybill.mappings.tms import STATUS
 from waybill.store import message_log
 from waybill.store.schema import customer_identity, delivery_event, shipment, stock_level
@@ -82,18 +83,18 @@ def hub_state(store: Store) -> dict[str, dict]:
         }
 
 
-def sync_all(store: Store) -> list[dict[str, int]]:
+def sync_all(store: Store) -> list[FlowCounts]:
     return [wms_stock.run(store), tms_delivery.run(store)]
 
 
-def test_full_then_incremental_sync_lands_exactly_the_wms_and_tms(store: Store, systems: Callable) -> None:
+def test_full_then_incremental_sync_lands_exactly_the_wms_and_tms(store: Store, systems: Callable, pages) -> None:
     wms, tms = systems()
     wms_counts, tms_counts = sync_all(store)
     assert hub_state(store) == truth(wms, tms)
-    assert wms_counts["received"] == len(wms.feeds["stock"].rows) + len(wms.feeds["shipments"].rows)
-    assert wms_counts["dead"] == 0
+    assert wms_counts.received == len(wms.feeds["stock"].rows) + len(wms.feeds["shipments"].rows)
+    assert wms_counts.dead == 0
     # the one event with an undocumented code is dead-lettered with its reason; all others landed
-    assert tms_counts["dead"] == 1
+    assert tms_counts.dead == 1
     with store.engine.connect() as c:
         [dead] = message_log.find(c, state="dead", system="tms")
         assert json.loads(message_log.raw_of(c, dead.id))["code"] == "X9"
@@ -111,8 +112,8 @@ def test_full_then_incremental_sync_lands_exactly_the_wms_and_tms(store: Store, 
         tms.scan(code, f"2026-04-0{1 + i // 3} 1{i}:00:00", shipment_ref="SHP900001", location="Venlo")
     tms.scan("DLV", "2026-04-03 09:30:00", tracking_number="09999999999991", location="Utrecht")
     wms_counts, tms_counts = sync_all(store)
-    assert (wms_counts["received"], wms_counts["stored"]) == (2, 2)
-    assert (tms_counts["received"], tms_counts["stored"], tms_counts["dead"]) == (6, 7, 0)  # 6 events + 1 shipment
+    assert (wms_counts.received, wms_counts.stored) == (2, 2)
+    assert (tms_counts.received, tms_counts.stored, tms_counts.dead) == (6, 7, 0)  # 6 events + 1 shipment
     assert hub_state(store) == truth(wms, tms)
     assert hub_state(store)["status"]["09999999999991"] == "delivered"
 
@@ -122,9 +123,11 @@ def test_full_then_incremental_sync_lands_exactly_the_wms_and_tms(store: Store, 
     assert hub_state(store)["status"]["09999999999991"] == "delivered"
 
     # nothing changed: one empty page per stream, nothing written
-    wms_counts, tms_counts = sync_all(store)
-    assert (wms_counts["pages"], wms_counts["received"]) == (2, 0)
-    assert (tms_counts["pages"], tms_counts["received"]) == (1, 0)
+    pages()
+    wms_counts = wms_stock.run(store)
+    assert (pages(), wms_counts.received) == (2, 0)
+    tms_counts = tms_delivery.run(store)
+    assert (pages(), tms_counts.received) == (1, 0)
 
 
 @pytest.mark.reliability

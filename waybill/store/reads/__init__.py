@@ -1,0 +1,1 @@
+"""Read models: what each target needs, read from the hub as typed objects."""
