@@ -206,7 +206,7 @@ def _order_status(state: Any, lines: tuple[model.OrderLine, ...]) -> str:
 def to_invoice(system: str, rec: dict[str, Any]) -> model.Invoice:
     """account.move (out_invoice or out_refund) -> Invoice; the order is found by invoice_origin."""
     partner_id, _ = _m2o(rec.get("partner_id"), "invoice.partner_id")
-    kind = {"out_invoice": "invoice", "out_refund": "credit_note"}.get(rec.get("move_type"))
+    kind = {"out_invoice": "invoice", "out_refund": "credit_note"}.get(rec.get("move_type", ""))
     if kind is None:
         raise RecordRejected(f"not a customer invoice or credit note: {rec.get('move_type')!r}", "invoice.move_type")
     origin = _s(rec.get("invoice_origin"))
@@ -219,7 +219,8 @@ def to_invoice(system: str, rec: dict[str, Any]) -> model.Invoice:
         amount_total=_dec(rec.get("amount_total"), "invoice.amount_total"),
         amount_open=_dec(rec.get("amount_residual"), "invoice.amount_residual"),
         kind=kind, order=order_ref(system, origin) if origin else None,
-        status="cancelled" if rec.get("state") == "cancel" else INVOICE_STATUS.get(rec.get("payment_state"), "posted"),
+        status=("cancelled" if rec.get("state") == "cancel"
+                else INVOICE_STATUS.get(rec.get("payment_state", ""), "posted")),
     )
 
 
