@@ -7,7 +7,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
 
 from sim import erp as erp_sim
 from sim.faults import FaultRates, Faults
@@ -15,8 +14,9 @@ from tests.backoffice.conftest import connect
 from waybill.canonical.model import Batch, InboundMessage, Order, OrderLine, Ref
 from waybill.flows import erp_sync
 from waybill.flows.counts import FlowCounts
-from waybill.store import message_log
-from waybill.store.schema import customer, customer_identity, invoice, message, order_line, orders, outbox, payment
+from waybill.store import identity, message_log, outbox
+from waybill.store.reads import crm as crm_reads
+from waybill.store.reads import erp as erp_reads
 from waybill.store.store import Store
 
 pytestmark = pytest.mark.e2e
@@ -41,26 +41,22 @@ def erp_truth(sim: erp_sim.ErpSim) -> dict[str, dict]:
 
 def hub_state(store: Store) -> dict[str, dict]:
     with store.engine.connect() as c:
-        names = dict(c.execute(select(customer_identity.c.external_id, customer.c.name)
-                               .join(customer, customer.c.id == customer_identity.c.customer_id)
-                               .where(customer_identity.c.system == "erp")).all())
-        lines = dict(c.execute(select(order_line.c.order_id, func.count()).group_by(order_line.c.order_id)).all())
-        shipped = dict(c.execute(select(order_line.c.order_id, func.sum(order_line.c.quantity_shipped))
-                                 .group_by(order_line.c.order_id)).all())
+        partners = identity.customers_of(c, "erp")
+        accounts = crm_reads.accounts(c, sorted(set(partners.values())))
+        orders = [erp_reads.order(c, o.id) for o in crm_reads.orders(c).values() if o.ref.system == "erp"]
         return {
-            "customers": names,
-            "orders": {r.external_id: (round(float(r.amount_total), 2), lines.get(r.id, 0),
-                                       round(float(shipped.get(r.id) or 0), 3))
-                       for r in c.execute(select(orders).where(orders.c.system == "erp"))},
-            "invoices": {r.external_id: (round(float(r.amount_total), 2), round(float(r.amount_open), 2))
-                         for r in c.execute(select(invoice))},
-            "payments": {r.external_id: round(float(r.amount), 2) for r in c.execute(select(payment))},
+            "customers": {ext: accounts[cid].name for ext, cid in partners.items()},
+            "orders": {o.order.ref.external_id: (round(float(o.order.amount_total), 2), len(o.lines),
+                                                 round(float(sum(ln.quantity_shipped for ln in o.lines)), 3))
+                       for o in orders},
+            "invoices": {i.ref.external_id: (round(float(i.amount_total), 2), round(float(i.amount_open), 2))
+                         for i in erp_reads.invoices(c)},
+            "payments": {p.ref.external_id: round(float(p.amount), 2) for p in erp_reads.payments(c)},
         }
 
 
 def message_count(store: Store) -> int:
-    with store.engine.connect() as c:
-        return c.execute(select(func.count()).select_from(message)).scalar_one()
+    return sum(store.status()["messages"].values())
 
 
 def test_full_then_incremental_sync_lands_exactly_the_erp(store: Store, data, serve, sim_folder: Path,
@@ -176,12 +172,13 @@ def test_write_back_of_edi_orders_is_idempotent_and_dead_letters_refusals(
     created = [o for o in sim.models["sale.order"].rows.values() if o["client_order_ref"] == "PO-OK"]
     assert len(created) == 1 and len(sim.models["sale.order"].rows) == orders_before + 1
     with store.engine.connect() as c:
-        rows = {r.state: r.reason for r in c.execute(select(outbox).where(outbox.c.target == "erp"))}
+        rows = {r.state: r.reason for r in outbox.rows(c, "erp")}
     assert rows["dead"] == "erp refused order PO-BAD: SKU 'NOPE-1' is not a product in the ERP at order.lines[0].sku"
 
     # a redelivery (e.g. the task ran twice) finds the order by its client_order_ref
     with store.begin() as c:
-        c.execute(outbox.update().where(outbox.c.target == "erp").values(state="pending"))
+        for r in outbox.rows(c, "erp"):
+            outbox.mark_failed(c, r.item.id, "delivered again", dead=False)  # back to pending
     again = erp_sync.push_orders(store, erp_sync.connector.ErpConnector.from_connection())
     assert again == FlowCounts(unchanged=1, dead=1)
     assert len(sim.models["sale.order"].rows) == orders_before + 1

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 from lxml import etree
-from sqlalchemy import select
 
 from sim.carrier import NS, schema
 from sim.faults import FaultRates, Faults
@@ -13,7 +12,8 @@ from waybill.core.errors import ConfigError
 from waybill.flows import carrier_tracking, replay
 from waybill.mappings import fedex as fedex_map
 from waybill.store import message_log
-from waybill.store.schema import delivery_event, shipment
+from waybill.store.reads import crm as crm_reads
+from waybill.store.reads import logistics
 
 from .conftest import FAST, customer, load, set_conn
 from .conftest import shipment as make_shipment
@@ -49,8 +49,8 @@ def test_open_shipments_come_back_as_events(store, fedex):
     assert counts.stored == sum(len(fedex.parcels[n]) for n in numbers)
     assert counts.dead == 1
     with store.engine.connect() as conn:
-        rows = {r.tracking_number: r for r in conn.execute(select(shipment))}
-        events = conn.execute(select(delivery_event.c.raw_code)).all()
+        rows = {s.tracking_number: s for s in crm_reads.shipments(conn).values()}
+        events = logistics.delivery_events(conn)
         dead = message_log.find(conn, state="dead", system="carrier:fedex")
         requests = [message_log.raw_of(conn, r.id)
                     for r in message_log.find(conn, system="carrier:fedex", stream="track-request")]
@@ -162,8 +162,8 @@ def test_number_the_carrier_learns_later_is_tracked_on_the_next_run(store, fedex
     counts = carrier_tracking.run(store, tracker=carrier_tracking.tracker_for("fedex", policy=FAST))
     assert (counts.stored, counts.dead) == (1, 0)
     with store.engine.connect() as conn:
-        q = select(shipment.c.status).where(shipment.c.tracking_number == UNKNOWN)
-        assert conn.execute(q).scalar_one() == "picked_up"
+        (tracked,) = [s for s in crm_reads.shipments(conn).values() if s.tracking_number == UNKNOWN]
+        assert tracked.status == "picked_up"
 
 
 def test_another_carrier_is_configuration_only(store, fedex, monkeypatch):

@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select
 
 from sim.faults import FaultRates, Faults
 from waybill.canonical import model
 from waybill.connectors.crm import CrmClient, Record
 from waybill.flows import crm_publish, customer_insights
 from waybill.flows.counts import FlowCounts
-from waybill.store import outbox
-from waybill.store.schema import customer_fact, customer_identity, orders, shipment
-from waybill.store.schema import outbox as outbox_table
+from waybill.store import identity, outbox
+from waybill.store.reads import crm as crm_reads
 
 from .conftest import FAST, customer, invoice, load
 from .conftest import shipment as make_shipment
@@ -54,10 +51,11 @@ def test_crm_holds_exactly_the_hub_after_publish_and_a_second_publish_sends_noth
     _seed(store)
     counts = crm_publish.run(store, client=_client())
     with store.engine.connect() as conn:
-        hub_orders = {r.id: r for r in conn.execute(select(orders))}
-        hub_shipments = {r.id: r for r in conn.execute(select(shipment))}
-        erp = {r.customer_id: r.external_id for r in conn.execute(select(customer_identity))}
-        facts = {r.customer_id: r for r in conn.execute(select(customer_fact))}
+        hub_orders = crm_reads.orders(conn)
+        hub_shipments = crm_reads.shipments(conn)
+        hub_accounts = crm_reads.accounts(conn)
+        erp = {cid: a.erp_id for cid, a in hub_accounts.items()}
+        facts = {cid: a.facts.facts for cid, a in hub_accounts.items() if a.facts is not None}
         assert not outbox.pending(conn, "crm")
     accounts, crm_orders, crm_ships = (crm.records(o) for o in ("Account", "Order", "Shipment__c"))
 
@@ -69,8 +67,7 @@ def test_crm_holds_exactly_the_hub_after_publish_and_a_second_publish_sends_noth
         assert acc["Credit_Limit__c"] == 5000.0 and acc["CurrencyIsoCode"] == "EUR"
         assert acc["Tier__c"] == fact.tier and Decimal(str(acc["Lifetime_Value__c"])) == fact.lifetime_value
         assert Decimal(str(acc["Overdue_Amount__c"])) == fact.overdue_total
-        aging = json.loads(fact.aging)
-        assert Decimal(str(acc["Aging_31_60__c"])) == Decimal(aging["31-60"])
+        assert Decimal(str(acc["Aging_31_60__c"])) == fact.aging["31-60"]
     by_crm_id = {crm.index["Account"][k][0]: k for k in accounts}
     assert set(crm_orders) == {str(i) for i in hub_orders}
     for oid, row in hub_orders.items():
@@ -79,7 +76,7 @@ def test_crm_holds_exactly_the_hub_after_publish_and_a_second_publish_sends_noth
         assert (rec["EffectiveDate"], rec["PoNumber"], rec["Waybill_Status__c"]) == \
             (row.order_date.isoformat(), row.po_number, row.status)
         assert Decimal(str(rec["Amount_Total__c"])) == row.amount_total
-        assert rec["Source_Id__c"] == row.external_id and rec["Status"] == "Activated"
+        assert rec["Source_Id__c"] == row.ref.external_id and rec["Status"] == "Activated"
     assert set(crm_ships) == {str(i) for i in hub_shipments}
     for sid, row in hub_shipments.items():
         rec = crm_ships[str(sid)]
@@ -106,13 +103,11 @@ def test_records_are_sent_in_collections_of_200(store, crm):
 def test_a_record_the_crm_rejects_is_dead_lettered_and_the_rest_goes_on(store, crm):
     _seed(store)
     with store.engine.connect() as conn:
-        bad = conn.execute(select(customer_identity.c.customer_id).where(
-            customer_identity.c.external_id == "C1")).scalar_one()
+        bad = identity.customers_of(conn, "erp")["C1"]
     crm.add_duplicate("Account", "Waybill_Id__c", str(bad))  # the org holds two Accounts with that id
     counts = crm_publish.run(store, client=_client())
     with store.engine.connect() as conn:
-        dead = conn.execute(select(outbox_table.c.entity, outbox_table.c.entity_id, outbox_table.c.reason)
-                            .where(outbox_table.c.state == "dead")).all()
+        dead = [(r.item.entity, r.item.entity_id, r.reason) for r in outbox.rows(conn, "crm") if r.state == "dead"]
         pending = outbox.pending(conn, "crm")
     # The Account (customer + facts rows), and its two orders and its shipment that point at it.
     assert sorted(e for e, _, _ in dead) == ["customer", "customer_fact", "order", "order", "shipment"]
@@ -199,7 +194,7 @@ def test_crash_after_the_crm_accepted_a_batch_redelivers_it_to_the_same_state(st
     assert counts == FlowCounts(received=450, published=450)
     assert len(accounts) == 450 and len(crm.state["records"]["Account"]) == 450  # no duplicates
     with store.engine.connect() as conn:
-        keys = dict(conn.execute(select(outbox_table.c.entity_id, outbox_table.c.idempotency_key)).all())
+        keys = {r.item.entity_id: r.item.idempotency_key for r in outbox.rows(conn, "crm")}
     assert all(accounts[str(cid)]["Waybill_Change_Key__c"] == key for cid, key in keys.items())
 
 

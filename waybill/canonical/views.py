@@ -79,6 +79,9 @@ class ShipmentView:
     customer_id: int | None
     carrier: str
     tracking_number: str | None
+    sscc: str | None
+    #: the orders it carries, as their refs' "system:id" text (a system may hold a colon itself)
+    order_refs: tuple[str, ...]
     ship_date: dt.date | None
     packages: int
     eta: dt.datetime | None
@@ -87,6 +90,36 @@ class ShipmentView:
     status_at: dt.datetime | None
     last_place: str | None
     delivered_at: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class InvoiceView:
+    """A hub invoice or credit note: the canonical invoice's header and its customer's hub id."""
+
+    id: int
+    ref: Ref
+    customer_id: int
+    number: str
+    kind: str
+    status: str
+    invoice_date: dt.date
+    due_date: dt.date
+    currency: str
+    amount_total: Decimal
+    amount_open: Decimal
+
+
+@dataclass(frozen=True)
+class PaymentView:
+    """A hub payment, its customer's and (when it settles one) its invoice's hub ids."""
+
+    id: int
+    ref: Ref
+    customer_id: int
+    invoice_id: int | None
+    payment_date: dt.date
+    amount: Decimal
+    currency: str
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ from waybill.core.logs import event, get_logger
 from waybill.flows import replay, sync
 from waybill.flows.counts import FlowCounts
 from waybill.store import message_log
-from waybill.store.reads import carrier as carrier_reads
+from waybill.store.reads import logistics
 from waybill.store.store import Store, utcnow
 
 log = get_logger("flows.carrier_tracking")
@@ -91,7 +91,7 @@ def run(store: Store | None = None, *, carrier: str = "fedex", tracker: CarrierT
     tracker = tracker or tracker_for(carrier)
     mapping = mapping_module(tracker.carrier)
     with store.engine.connect() as conn:
-        numbers = carrier_reads.open_numbers(conn, carrier)
+        numbers = logistics.open_numbers(conn, carrier)
     counts = FlowCounts()
     for exchange in tracker.track(numbers):
         with store.begin() as conn:

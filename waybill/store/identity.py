@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, ScalarSelect, func, select
+from sqlalchemy import ColumnElement, Connection, ScalarSelect, func, select
 
 from waybill.store.schema import customer_identity
 
@@ -16,3 +16,10 @@ def external_id(customer_id: ColumnElement[int], system: str) -> ScalarSelect[st
     return (select(func.min(customer_identity.c.external_id))
             .where(customer_identity.c.customer_id == customer_id, customer_identity.c.system == system)
             .scalar_subquery())
+
+
+def customers_of(conn: Connection, system: str) -> dict[str, int]:
+    """Every id the crosswalk holds for `system`, with the hub customer it names."""
+    q = select(customer_identity.c.external_id, customer_identity.c.customer_id).where(
+        customer_identity.c.system == system)
+    return dict(conn.execute(q).tuples().all())

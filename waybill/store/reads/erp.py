@@ -1,4 +1,5 @@
-"""What the ERP write-back needs from the hub: an order with its lines and its customer's ERP id."""
+"""What the ERP side needs from the hub: the write-back's orders (with their lines and the customer's
+ERP id), and the hub's copy of the ERP's invoices and payments, to reconcile it with the ERP."""
 
 from __future__ import annotations
 
@@ -6,10 +7,10 @@ from sqlalchemy import Connection, select
 
 from waybill.canonical import model
 from waybill.canonical.model import Ref
-from waybill.canonical.views import ErpOrderView
+from waybill.canonical.views import ErpOrderView, InvoiceView, PaymentView
 from waybill.store import identity
 from waybill.store.reads import crm
-from waybill.store.schema import order_line, orders
+from waybill.store.schema import invoice, order_line, orders, payment
 
 
 def order(conn: Connection, order_id: int, system: str = "erp") -> ErpOrderView:
@@ -26,3 +27,18 @@ def order(conn: Connection, order_id: int, system: str = "erp") -> ErpOrderView:
                   for r in conn.execute(select(order_line).where(order_line.c.order_id == order_id)
                                         .order_by(order_line.c.line_no)))
     return ErpOrderView(header, lines, Ref(system, erp_id) if erp_id is not None else None)
+
+
+def invoices(conn: Connection, system: str = "erp") -> list[InvoiceView]:
+    """Every invoice and credit note the hub holds from `system`."""
+    return [InvoiceView(id=r.id, ref=Ref(r.system, r.external_id), customer_id=r.customer_id, number=r.number,
+                        kind=r.kind, status=r.status, invoice_date=r.invoice_date, due_date=r.due_date,
+                        currency=r.currency, amount_total=r.amount_total, amount_open=r.amount_open)
+            for r in conn.execute(select(invoice).where(invoice.c.system == system).order_by(invoice.c.id))]
+
+
+def payments(conn: Connection, system: str = "erp") -> list[PaymentView]:
+    """Every payment the hub holds from `system`."""
+    return [PaymentView(id=r.id, ref=Ref(r.system, r.external_id), customer_id=r.customer_id,
+                        invoice_id=r.invoice_id, payment_date=r.payment_date, amount=r.amount, currency=r.currency)
+            for r in conn.execute(select(payment).where(payment.c.system == system).order_by(payment.c.id))]
