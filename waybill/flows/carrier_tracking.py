@@ -68,11 +68,14 @@ def mapping_module(carrier: str) -> CarrierMapping:
     return cast(CarrierMapping, module)
 
 
+def service(mapping: CarrierMapping) -> connector.Service:
+    """The carrier's service as the connector calls it, from the carrier's mapping module."""
+    return connector.Service(mapping.WSDL, mapping.OPERATION, mapping.BATCH_SIZE, mapping.build_request)
+
+
 def tracker_for(carrier: str, *, policy: HttpPolicy | None = None) -> CarrierTracker:
-    """The tracker of `carrier`, with the Service its mapping module describes."""
-    mapping = mapping_module(carrier)
-    service = connector.Service(mapping.WSDL, mapping.OPERATION, mapping.BATCH_SIZE, mapping.build_request)
-    return CarrierTracker(carrier, service, policy=policy)
+    """The tracker of `carrier`, with the service its mapping module describes."""
+    return CarrierTracker(carrier, service(mapping_module(carrier)), policy=policy)
 
 
 def map_reply(system: str, raw: bytes) -> model.InboundMessage:
@@ -88,8 +91,8 @@ def run(store: Store | None = None, *, carrier: str = "fedex", tracker: CarrierT
     events (stored), events and replies already held (unchanged), numbers dead-lettered (dead),
     replies refused (rejected) and outbox rows for the shipments' changes (queued)."""
     store = store or Store.open()
-    tracker = tracker or tracker_for(carrier)
-    mapping = mapping_module(tracker.carrier)
+    mapping = mapping_module(tracker.carrier if tracker else carrier)
+    tracker = tracker or CarrierTracker(carrier, service(mapping))
     with store.engine.connect() as conn:
         numbers = logistics.open_numbers(conn, carrier)
     counts = FlowCounts()
