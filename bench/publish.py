@@ -93,15 +93,15 @@ def main() -> int:
             rates = {"keep-alive": raw_rate(server.url, True), "new connection": raw_rate(server.url, False)}
         finally:
             server.shutdown()
-    per_record = publish_requests / counts["published"]
+    per_record = publish_requests / counts.published
     print(f"records: {records} (customers {args.customers}, orders {2 * args.customers}, "
-          f"shipments {args.customers}); published {counts['published']}, dead {counts['dead']}")
-    print(f"publish: {elapsed:.2f} s, {counts['published'] / elapsed:,.0f} records/s, "
+          f"shipments {args.customers}); published {counts.published}, dead {counts.dead}")
+    print(f"publish: {elapsed:.2f} s, {counts.published / elapsed:,.0f} records/s, "
           f"{publish_requests} CRM requests ({per_record:.4f} per record, 1/{1 / per_record:.0f})")
     for how, rate in rates.items():
         print(f"simulator raw rate ({how}): {rate:,.0f} requests/s; records/s is "
-              f"{counts['published'] / elapsed / rate:.1f}x that (one record per request could not exceed 1x)")
-    ok = per_record <= 0.01 and counts["published"] == records
+              f"{counts.published / elapsed / rate:.1f}x that (one record per request could not exceed 1x)")
+    ok = per_record <= 0.01 and counts.published == records
     print(f"target requests/record <= 1/100: {'PASS' if ok else 'FAIL'}")
     return 0 if ok else 1
 

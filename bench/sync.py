@@ -107,8 +107,8 @@ class TimedMap:
             self.seconds += time.perf_counter() - started
 
 
-def sync_run(db: Path) -> tuple[dict[str, int], float, float, float]:
-    """Customers, then the timed orders pull into a fresh store: (counts, seconds, map s, apply s)."""
+def sync_run(db: Path) -> tuple[sync.Pulled, float, float, float]:
+    """Customers, then the timed orders pull into a fresh store: (pull, seconds, map s, apply s)."""
     store = TimedStore.open(f"sqlite:///{db}", create_key=True)
     store.upgrade()
     erp_sync.run(store, streams=("customers",), push=False)
@@ -116,10 +116,10 @@ def sync_run(db: Path) -> tuple[dict[str, int], float, float, float]:
     connector = erp.ErpConnector.from_connection()
     mapper = TimedMap()
     started = time.perf_counter()
-    counts = sync.pull(store, "erp", "orders", partial(connector.fetch, "orders"), mapper)
+    pulled = sync.pull(store, "erp", "orders", fetch=partial(connector.fetch, "orders"), map_page=mapper)
     seconds = time.perf_counter() - started
     store.engine.dispose()
-    return counts, seconds, mapper.seconds, store.apply_s
+    return pulled, seconds, mapper.seconds, store.apply_s
 
 
 def main() -> int:
@@ -131,7 +131,7 @@ def main() -> int:
     args = parser.parse_args()
 
     raw_times: list[float] = []
-    syncs: list[tuple[dict[str, int], float, float, float]] = []
+    syncs: list[tuple[sync.Pulled, float, float, float]] = []
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp)
         os.environ["WAYBILL_HOME"] = str(home / "waybill")
@@ -148,8 +148,8 @@ def main() -> int:
                 n_raw = raw_read(url, args.page_size)
                 raw_times.append(time.perf_counter() - started)
                 syncs.append(sync_run(home / f"hub-{run}.db"))
-                counts, seconds, map_s, apply_s = syncs[-1]
-                landed = counts["stored"] + counts["dead"]
+                pulled, seconds, map_s, apply_s = syncs[-1]
+                landed = pulled.counts.stored + pulled.counts.dead
                 print(f"run {run}: raw pages {n_raw / raw_times[-1]:>8,.0f} orders/s   "
                       f"erp_sync {landed / seconds:>8,.0f} orders/s "
                       f"({seconds:.1f} s: map {map_s:.1f} s, store.apply {apply_s:.1f} s)")
@@ -161,14 +161,14 @@ def main() -> int:
             proc.wait(timeout=10)
 
     raw_s = min(raw_times)
-    counts, sync_s, map_s, apply_s = min(syncs, key=lambda r: r[1])
-    landed = counts["stored"] + counts["dead"]
+    pulled, sync_s, map_s, apply_s = min(syncs, key=lambda r: r[1])
+    landed = pulled.counts.stored + pulled.counts.dead
     raw_rate, sync_rate = n_raw / raw_s, landed / sync_s
     ratio = sync_rate / raw_rate
     print(f"best of {args.runs}:")
     print(f"raw pages   {n_raw:>9,} orders in {raw_s:6.1f} s  {raw_rate:>8,.0f} orders/s  (the limit)")
     print(f"erp_sync    {landed:>9,} orders in {sync_s:6.1f} s  {sync_rate:>8,.0f} orders/s  "
-          f"({counts['dead']} dead-lettered, {counts['pages']} pages)")
+          f"({pulled.counts.dead} dead-lettered, {pulled.pages} pages)")
     print(f"  of which: map {map_s:.1f} s (in the read-ahead thread, beside fetching), "
           f"store.apply {apply_s:.1f} s ({landed / apply_s:,.0f} orders/s)")
     print(f"ratio {ratio:.2f} (target >= {TARGET})")

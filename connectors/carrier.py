@@ -2,11 +2,12 @@
 
 A carrier is configured by the Connection `waybill_carrier_<name>`: host/port/schema give the
 endpoint (default: the address in the WSDL), login and password the web-service credential, extra
-`credentials` any further account fields, and extra `mapping` the mapping module (default
-`mappings.<name>`). The mapping module names its packaged WSDL (`WSDL`, relative to
-connectors/wsdl), the `OPERATION`, the `BATCH_SIZE` the service allows, and the pure functions
-`build_request(numbers, credentials)` and `map_reply(system, raw)`. Extra `wsdl`, `operation` and
-`batch_size` override those. Adding a carrier therefore needs no change here.
+`credentials` any further account fields. What the connector must know of the carrier's service
+comes with the tracker (Service): its packaged WSDL (relative to connectors/wsdl), the operation,
+the batch size the service allows and the pure builder of a call's arguments. The flow takes it
+from the carrier's mapping module (waybill.flows.carrier_tracking), which also reads the replies.
+Extra `wsdl`, `operation` and `batch_size` override the Service's. Adding a carrier therefore needs
+no change here.
 
 zeep runs on the shared HTTP policy (waybill.connectors.http): every POST goes through HttpClient, so
 timeouts, retries and the transient/permanent split are the same as for REST. The WSDL is read
@@ -18,11 +19,9 @@ Fault (authentication, an outage) concerns the whole call and raises CarrierFaul
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -46,7 +45,8 @@ class HttpTransport(Transport):
     """zeep's transport, with POSTs through HttpClient and loading restricted to local files."""
 
     def __init__(self, http: HttpClient, stream: str) -> None:
-        super().__init__(session=http.session, timeout=http.policy.read_timeout,
+        # zeep ships py.typed without annotating its functions: its calls are untyped (here and below).
+        super().__init__(session=http.session, timeout=http.policy.read_timeout,  # type: ignore[no-untyped-call]
                          operation_timeout=http.policy.read_timeout)
         self.http = http
         self.stream = stream
@@ -58,6 +58,10 @@ class HttpTransport(Transport):
     def _keep(self, response: requests.Response, *_args: Any, **_kwargs: Any) -> None:
         self._last_response = response
 
+    def _kept(self) -> requests.Response | None:
+        """The last response the session's hook kept (set during a request, behind the type checker's back)."""
+        return self._last_response
+
     def post(self, address: str, message: bytes | str, headers: dict[str, str]) -> requests.Response:
         self.last_sent = message.encode() if isinstance(message, str) else message
         self.last_received = b""
@@ -66,20 +70,34 @@ class HttpTransport(Transport):
             resp = self.http.request("POST", address, stream=self.stream, data=self.last_sent, headers=headers)
         except PermanentHTTPError as err:
             # SOAP 1.1 sends a Fault as HTTP 500: give zeep the whole reply so it raises the Fault.
-            if err.status != 500 or self._last_response is None:
+            kept = self._kept()
+            if err.status != 500 or kept is None:
                 raise
-            resp = self._last_response
+            resp = kept
         self.last_received = resp.content
         return resp
 
     def load(self, url: str) -> bytes:
         if urlsplit(url).scheme in ("http", "https", "ftp"):
             raise ConfigError(f"refusing to load {url}: WSDLs and schemas come from the package only")
-        return super().load(url)
+        content: bytes = super().load(url)  # type: ignore[no-untyped-call]
+        return content
 
 
 class CarrierFault(WaybillError):
     """The carrier refused a whole call for a reason that is not about the numbers in it."""
+
+
+@dataclass(frozen=True)
+class Service:
+    """A carrier's tracking service as the connector calls it: the packaged WSDL (relative to
+    WSDL_DIR), the operation, how many numbers one call may carry, and the pure builder of a
+    call's keyword arguments from the numbers and the credentials."""
+
+    wsdl: str
+    operation: str
+    batch_size: int
+    build_request: Callable[[Sequence[str], Mapping[str, str]], dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -95,22 +113,24 @@ class Exchange:
 class CarrierTracker:
     """Tracks numbers with one carrier's SOAP service, `batch_size` numbers per call."""
 
-    def __init__(self, carrier: str, conn: ConnectionInfo | None = None, policy: HttpPolicy | None = None) -> None:
-        conn = conn or get_connection(f"waybill_carrier_{carrier}")
+    def __init__(self, carrier: str, service: Service, *, conn: ConnectionInfo | None = None,
+                 policy: HttpPolicy | None = None) -> None:
+        conn = conn or connection(carrier)
         extra = conn.extra
         self.carrier = carrier
         self.system = f"carrier:{carrier}"
-        self.mapping = mapping_module(carrier, conn)
-        self.operation: str = extra.get("operation", self.mapping.OPERATION)
-        self.batch_size = int(extra.get("batch_size", self.mapping.BATCH_SIZE))
+        self.build_request = service.build_request
+        self.operation: str = extra.get("operation", service.operation)
+        self.batch_size = int(extra.get("batch_size", service.batch_size))
         self.credentials = {**{k: str(v) for k, v in (extra.get("credentials") or {}).items()},
                             "key": conn.login or "", "password": conn.password or ""}
-        wsdl = (WSDL_DIR / extra.get("wsdl", self.mapping.WSDL)).resolve()
+        wsdl = (WSDL_DIR / extra.get("wsdl", service.wsdl)).resolve()
         if not wsdl.is_relative_to(WSDL_DIR.resolve()) or not wsdl.is_file():
             raise ConfigError(f"{self.system}: packaged WSDL {wsdl.name} not found under {WSDL_DIR}")
         self.http = client_for(conn, self.system, policy=policy)
         self.transport = HttpTransport(self.http, self.operation)
-        self.client = zeep.Client(str(wsdl), transport=self.transport, settings=SETTINGS)
+        self.client = zeep.Client(str(wsdl), transport=self.transport,  # type: ignore[no-untyped-call]
+                                  settings=SETTINGS)
         self.service = self._service(conn)
 
     def _service(self, conn: ConnectionInfo) -> Any:
@@ -118,7 +138,7 @@ class CarrierTracker:
         if not conn.host:
             return self.client.service
         port = next(iter(next(iter(self.client.wsdl.services.values())).ports.values()))
-        return self.client.create_service(str(port.binding.name), conn.base_url())
+        return self.client.create_service(str(port.binding.name), conn.base_url())  # type: ignore[no-untyped-call]
 
     def track(self, numbers: Sequence[str]) -> Iterator[Exchange]:
         """One Exchange per successful call or per faulting number, in batches of batch_size."""
@@ -126,7 +146,7 @@ class CarrierTracker:
             yield from self._call(tuple(numbers[i:i + self.batch_size]))
 
     def _call(self, numbers: tuple[str, ...]) -> Iterator[Exchange]:
-        request = self.mapping.build_request(numbers, self.credentials)
+        request = self.build_request(numbers, self.credentials)
         try:
             self.service[self.operation](**request)
         except zeep.exceptions.Fault as fault:
@@ -150,17 +170,6 @@ def _client_fault(code: str | None) -> bool:
     return local in ("Client", "Sender")
 
 
-def mapping_module(carrier: str, conn: ConnectionInfo | None = None) -> ModuleType:
-    """The mapping module of `carrier`: its Connection's extra `mapping`, else mappings.<carrier>.
-
-    Without `conn` the Connection is looked up if configured (replay runs without one, too)."""
-    if conn is None:
-        try:
-            conn = get_connection(f"waybill_carrier_{carrier}")
-        except ConfigError:
-            conn = None
-    module = (conn.extra.get("mapping") if conn else None) or f"mappings.{carrier}"
-    try:
-        return importlib.import_module(module)
-    except ModuleNotFoundError:
-        raise ConfigError(f"carrier {carrier!r}: mapping module {module} not found") from None
+def connection(carrier: str) -> ConnectionInfo:
+    """The Connection of `carrier` (waybill_carrier_<name>); ConfigError when it is not configured."""
+    return get_connection(f"waybill_carrier_{carrier}")

@@ -132,7 +132,7 @@ class CrmClient:
                 body = {"allOrNone": False, "records": [
                     {"attributes": {"type": obj}, ext_field: r.key, **r.fields} for r in todo]}
                 resp = self._call("PATCH", f"/composite/sobjects/{obj}/{ext_field}", obj, body)
-                for r, res in zip(todo, resp.json()):
+                for r, res in zip(todo, resp.json(), strict=False):
                     results[r.key] = _result(r.key, res)
             todo = [r for r in todo if results[r.key].transient]
             if not todo:

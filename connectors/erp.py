@@ -40,7 +40,7 @@ MAX_SEEN = 20_000
 class Stream:
     model: str
     fields: tuple[str, ...]
-    domain: tuple = ()
+    domain: tuple[tuple[str, str, Any], ...] = ()
 
 
 STREAMS: dict[str, Stream] = {
@@ -98,7 +98,7 @@ class Cursor:
     def dump(self) -> str:
         return json.dumps(self.to_dict(), separators=(",", ":"))
 
-    def domain(self, overlap: int) -> list:
+    def domain(self, overlap: int) -> list[Any]:
         """Rows after the cursor, or inside the overlap window and not taken yet."""
         if not self.write_date:
             return []
@@ -145,13 +145,13 @@ class ErpConnector:
 
     # --- calls -----------------------------------------------------------------------------------
 
-    def call(self, model: str, method: str, args: list | None = None, kwargs: dict | None = None,
+    def call(self, model: str, method: str, args: list[Any] | None = None, kwargs: dict[str, Any] | None = None, *,
              stream: str = "-") -> tuple[Any, bytes]:
         """Run a model method; returns (result, raw response body)."""
         if self.protocol == "json2":
             params = dict(kwargs or {})
             if args:
-                params.update(dict(zip(_POSITIONAL[method], args)))
+                params.update(dict(zip(_POSITIONAL[method], args, strict=False)))
             try:
                 resp = self.http.request("POST", f"/json/2/{model}/{method}", stream=stream, json=params)
             except PermanentHTTPError as err:
@@ -172,7 +172,7 @@ class ErpConnector:
             self._uid = int(uid)
         return self._uid
 
-    def _rpc(self, service: str, method: str, args: list, stream: str) -> bytes:
+    def _rpc(self, service: str, method: str, args: list[Any], stream: str) -> bytes:
         payload = {"jsonrpc": "2.0", "method": "call", "id": 1,
                    "params": {"service": service, "method": method, "args": args}}
         return self.http.request("POST", "/jsonrpc", stream=stream, json=payload).content
@@ -187,13 +187,13 @@ class ErpConnector:
         return self._read(stream, cur, cur.dump)
 
     def _read(self, stream: str, cur: Cursor, dump: Callable[[], str],
-              seen_rows: Callable[[list[dict], list[dict]], None] | None = None) -> Iterator[Page]:
+              seen_rows: Callable[[list[dict[str, Any]], list[dict[str, Any]]], None] | None = None) -> Iterator[Page]:
         """Keyset pages of a stream's model after `cur` (orders come with their lines)."""
         spec = STREAMS[stream]
         while True:
             domain = [*spec.domain, *cur.domain(self.overlap)]
             rows, body = self.call(spec.model, "search_read", [domain, list(spec.fields)],
-                                   {"limit": self.page_size, "order": ORDER}, stream)
+                                   {"limit": self.page_size, "order": ORDER}, stream=stream)
             key = spec.model
             if rows:
                 key += f" {rows[0]['write_date']}/{rows[0]['id']}..{rows[-1]['write_date']}/{rows[-1]['id']}"
@@ -208,13 +208,13 @@ class ErpConnector:
             if len(rows) < self.page_size:
                 return
 
-    def _with_lines(self, key: str, rows: list[dict], body: bytes, dump: Callable[[], str]) -> Page:
+    def _with_lines(self, key: str, rows: list[dict[str, Any]], body: bytes, dump: Callable[[], str]) -> Page:
         """A page of orders with their sale.order.line rows; raw holds both answers."""
         if not rows:
             return Page(b'{"records":' + body + b"}", key, rows, dump())
         lines, lines_body = self.call("sale.order.line", "search_read",
                                       [[("order_id", "in", [r["id"] for r in rows])], list(LINE_FIELDS)],
-                                      {"order": "id asc"}, "orders")
+                                      {"order": "id asc"}, stream="orders")
         return Page(b'{"records":' + body + b',"lines":' + lines_body + b"}", key, rows, dump(), {"lines": lines})
 
     def _fetch_orders(self, cursor: str | None) -> Iterator[Page]:
@@ -228,7 +228,7 @@ class ErpConnector:
         def dump() -> str:
             return json.dumps({"orders": orders.to_dict(), "lines": lines.to_dict()}, separators=(",", ":"))
 
-        def seen(rows: list[dict], order_lines: list[dict]) -> None:
+        def seen(rows: list[dict[str, Any]], order_lines: list[dict[str, Any]]) -> None:
             taken.update(r["id"] for r in rows)
             if full:  # a full read saw every line: the lines cursor starts after them
                 lines.advance(order_lines, self.overlap)
@@ -237,11 +237,11 @@ class ErpConnector:
         while True:
             changed, _ = self.call("sale.order.line", "search_read",
                                    [lines.domain(self.overlap), ["order_id", "write_date"]],
-                                   {"limit": self.page_size, "order": ORDER}, "orders")
+                                   {"limit": self.page_size, "order": ORDER}, stream="orders")
             ids = sorted({ln["order_id"][0] for ln in changed} - taken)
             lines.advance(changed, self.overlap)
             rows, body = self.call("sale.order", "search_read", [[("id", "in", ids)], list(STREAMS["orders"].fields)],
-                                   {"order": ORDER}, "orders") if ids else ([], b"[]")
+                                   {"order": ORDER}, stream="orders") if ids else ([], b"[]")
             taken.update(ids)
             yield self._with_lines(f"sale.order by changed lines {ids[:3]}..", rows, body, dump)
             if len(changed) < self.page_size:
@@ -254,7 +254,7 @@ class ErpConnector:
         if not skus:
             return {}
         rows, _ = self.call("product.product", "search_read",
-                            [[("default_code", "in", sorted(set(skus)))], ["default_code"]], {}, "orders-out")
+                            [[("default_code", "in", sorted(set(skus)))], ["default_code"]], {}, stream="orders-out")
         return {r["default_code"]: r["id"] for r in rows}
 
     def create_order(self, values: dict[str, Any]) -> tuple[str, int]:
@@ -263,10 +263,11 @@ class ErpConnector:
         Returns ("ok", new id) or ("duplicate", existing id); raises ErpError if Odoo refuses it.
         """
         ref = values["client_order_ref"]
-        found, _ = self.call("sale.order", "search", [[("client_order_ref", "=", ref)]], {"limit": 1}, "orders-out")
+        found, _ = self.call("sale.order", "search", [[("client_order_ref", "=", ref)]], {"limit": 1},
+                             stream="orders-out")
         if found:
             return "duplicate", int(found[0])
-        new_id, _ = self.call("sale.order", "create", [values], {}, "orders-out")
+        new_id, _ = self.call("sale.order", "create", [values], {}, stream="orders-out")
         return "ok", int(new_id)
 
 
@@ -301,8 +302,9 @@ def page_from_raw(stream: str, raw: bytes) -> Page:
     """A logged page back into records (for replay): the bodies of its JSON-RPC or JSON-2 calls."""
     data = json.loads(raw)
 
-    def unwrap(body: Any) -> list[dict]:
-        return body["result"] if isinstance(body, dict) else body
+    def unwrap(body: Any) -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]] = body["result"] if isinstance(body, dict) else body
+        return rows
 
     related = {"lines": unwrap(data["lines"])} if "lines" in data else {}
     return Page(raw, "", unwrap(data["records"]), None, related)

@@ -96,7 +96,7 @@ def retry_after_seconds(value: str | None) -> float | None:
 class HttpClient:
     """A requests session bound to one system, with the policy above."""
 
-    def __init__(self, system: str, base_url: str = "", policy: HttpPolicy | None = None,
+    def __init__(self, system: str, base_url: str = "", policy: HttpPolicy | None = None, *,
                  verify: bool | str = True, headers: dict[str, str] | None = None,
                  session: requests.Session | None = None) -> None:
         self.system = system
@@ -119,10 +119,11 @@ class HttpClient:
         )
         for attempt in retrying:
             with attempt:
-                return self._send_once(method, url, stream, attempt.retry_state.attempt_number, kwargs)
+                return self._send_once(method, url, stream, attempt=attempt.retry_state.attempt_number, kwargs=kwargs)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _send_once(self, method: str, url: str, stream: str, attempt: int, kwargs: dict) -> requests.Response:
+    def _send_once(self, method: str, url: str, stream: str, *, attempt: int,
+                   kwargs: dict[str, Any]) -> requests.Response:
         path = urlsplit(url).path
         started = time.monotonic()
         try:

@@ -35,7 +35,7 @@ class Feed:
     cursor_param: str = "cursor"
 
 
-def read_feed(http: HttpClient, stream: str, feed: Feed, cursor: str | None, page_size: int) -> Iterator[Page]:
+def read_feed(http: HttpClient, stream: str, feed: Feed, cursor: str | None, *, page_size: int) -> Iterator[Page]:
     """Pages of a feed after `cursor`, until the feed says there is no more; the first page is
     fetched even when the cursor is current, so an idle feed gives exactly one empty page."""
     while True:

@@ -31,7 +31,7 @@ class TmsConnector:
         """Pages of events recorded after event id `cursor` (stream: events)."""
         if stream != "events":
             raise ValueError(f"tms has no stream {stream!r}; it has: events")
-        return read_feed(self.http, stream, EVENTS, cursor, self.page_size)
+        return read_feed(self.http, stream, EVENTS, cursor, page_size=self.page_size)
 
 
 def page_from_raw(stream: str, raw: bytes) -> Page:

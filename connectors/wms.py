@@ -32,7 +32,7 @@ class WmsConnector:
 
     def fetch(self, stream: str, cursor: str | None) -> Iterator[Page]:
         """Pages of `stream` (stock or shipments) changed after `cursor`."""
-        return read_feed(self.http, stream, FEEDS[stream], cursor, self.page_size)
+        return read_feed(self.http, stream, FEEDS[stream], cursor, page_size=self.page_size)
 
 
 def page_from_raw(stream: str, raw: bytes) -> Page:

@@ -1,4 +1,4 @@
-"""Hub rows -> Salesforce records (Account, Order, Shipment__c). Pure: no I/O.
+"""Hub views -> Salesforce records (Account, Order, Shipment__c). Pure: no I/O.
 
 Every record is keyed by the external id field Waybill_Id__c, the hub's own id, so an upsert is
 idempotent and a redelivery changes nothing. Relationships use the parent's external id
@@ -10,10 +10,10 @@ without a value are sent as null so a cleared value is cleared in the CRM as wel
 from __future__ import annotations
 
 import datetime as dt
-import json
-from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
+
+from waybill.canonical.views import AccountView, OrderView, ShipmentView
 
 EXTERNAL_ID = "Waybill_Id__c"
 ACCOUNT, ORDER, SHIPMENT = "Account", "Order", "Shipment__c"
@@ -22,71 +22,69 @@ ACCOUNT, ORDER, SHIPMENT = "Account", "Order", "Shipment__c"
 AGING_FIELDS = {"current": "Aging_Current__c", "1-30": "Aging_1_30__c", "31-60": "Aging_31_60__c",
                 "61-90": "Aging_61_90__c", "over_90": "Aging_Over_90__c"}
 
-Row = Mapping[str, Any]
 
-
-def account(customer: Row, erp_id: str | None, fact: Row | None) -> dict[str, Any]:
-    """The Account of a hub customer row, with its value facts (customer_fact row) when computed."""
+def account(view: AccountView) -> dict[str, Any]:
+    """The Account of a hub customer, with its value facts when computed."""
     rec: dict[str, Any] = {
-        "Name": customer["name"],
-        "AccountNumber": erp_id,
-        "Industry": customer["industry"],
-        "CurrencyIsoCode": customer["currency"],
-        "Credit_Limit__c": _number(customer["credit_limit"]),
-        "Payment_Terms__c": customer["payment_terms"],
-        "Waybill_Status__c": customer["status"],
-        "Tax_Id__c": customer["tax_id"],
+        "Name": view.name,
+        "AccountNumber": view.erp_id,
+        "Industry": view.industry,
+        "CurrencyIsoCode": view.currency,
+        "Credit_Limit__c": _number(view.credit_limit),
+        "Payment_Terms__c": view.payment_terms,
+        "Waybill_Status__c": view.status,
+        "Tax_Id__c": view.tax_id,
     }
-    if fact is not None:
-        aging = json.loads(fact["aging"]) if isinstance(fact["aging"], str) else dict(fact["aging"])
+    if view.facts is not None:
+        facts = view.facts.facts
         rec.update({
-            "Tier__c": fact["tier"],
-            "Revenue_12m__c": _number(fact["revenue_12m"]),
-            "Lifetime_Value__c": _number(fact["lifetime_value"]),
-            "Churn_Warning__c": bool(fact["churn_warning"]),
-            "Overdue_Amount__c": _number(fact["overdue_total"]),
-            "Facts_As_Of__c": _date(fact["as_of"]),
-            **{f: _number(Decimal(str(aging.get(bucket, 0)))) for bucket, f in AGING_FIELDS.items()},
+            "Tier__c": facts.tier,
+            "Revenue_12m__c": _number(facts.revenue_12m),
+            "Lifetime_Value__c": _number(facts.lifetime_value),
+            "Churn_Warning__c": facts.churn_warning,
+            "Overdue_Amount__c": _number(facts.overdue_total),
+            "Facts_As_Of__c": _date(view.facts.as_of),
+            **{f: _number(facts.aging.get(bucket, Decimal(0))) for bucket, f in AGING_FIELDS.items()},
         })
     return rec
 
 
-def order(row: Row) -> dict[str, Any]:
-    """The Order of a hub order row (its customer's Account by external id)."""
+def order(view: OrderView) -> dict[str, Any]:
+    """The Order of a hub order (its customer's Account by external id)."""
     return {
-        "Account": {EXTERNAL_ID: str(row["customer_id"])},
+        "Account": {EXTERNAL_ID: str(view.customer_id)},
         # Salesforce's own Status only knows Draft/Activated; the hub's status goes alongside.
-        "Status": "Draft" if row["status"] == "draft" else "Activated",
-        "Waybill_Status__c": row["status"],
-        "Order_Kind__c": row["kind"],
-        "EffectiveDate": _date(row["order_date"]),
-        "Requested_Date__c": _date(row["requested_date"]),
-        "PoNumber": row["po_number"],
-        "CurrencyIsoCode": row["currency"],
-        "Amount_Untaxed__c": _number(row["amount_untaxed"]),
-        "Amount_Total__c": _number(row["amount_total"]),
-        "Source_System__c": row["system"],
-        "Source_Id__c": row["external_id"],
+        "Status": "Draft" if view.status == "draft" else "Activated",
+        "Waybill_Status__c": view.status,
+        "Order_Kind__c": view.kind,
+        "EffectiveDate": _date(view.order_date),
+        "Requested_Date__c": _date(view.requested_date),
+        "PoNumber": view.po_number,
+        "CurrencyIsoCode": view.currency,
+        "Amount_Untaxed__c": _number(view.amount_untaxed),
+        "Amount_Total__c": _number(view.amount_total),
+        "Source_System__c": view.ref.system,
+        "Source_Id__c": view.ref.external_id,
     }
 
 
-def shipment(row: Row) -> dict[str, Any]:
-    """The Shipment__c of a hub shipment row: tracking, canonical status, ETA, last event."""
+def shipment(view: ShipmentView) -> dict[str, Any]:
+    """The Shipment__c of a hub shipment: tracking, canonical status, ETA, last event."""
     rec: dict[str, Any] = {
-        "Name": f"{row['system']}:{row['external_id']}"[:80],
-        "Carrier__c": row["carrier"],
-        "Tracking_Number__c": row["tracking_number"],
-        "Status__c": row["status"],
-        "Status_Code__c": row["status_code"],
-        "ETA__c": _time(row["eta"]),
-        "Last_Event__c": _time(row["status_at"]),
-        "Last_Place__c": row["last_place"],
-        "Delivered_At__c": _time(row["delivered_at"]),
-        "Ship_Date__c": _date(row["ship_date"]),
-        "Packages__c": row["packages"],
+        "Name": str(view.ref)[:80],
+        "Carrier__c": view.carrier,
+        "Tracking_Number__c": view.tracking_number,
+        "Status__c": view.status,
+        "Status_Code__c": view.status_code,
+        "ETA__c": _time(view.eta),
+        "Last_Event__c": _time(view.status_at),
+        "Last_Place__c": view.last_place,
+        "Delivered_At__c": _time(view.delivered_at),
+        "Ship_Date__c": _date(view.ship_date),
+        "Packages__c": view.packages,
     }
-    if row["customer_id"] is not None:
-        rec["Account__r"] = {EXTERNAL_ID: str(row["customer_id"])}
+    if view.customer_id is not None:
+        rec["Account__r"] = {EXTERNAL_ID: str(view.customer_id)}
     return rec
 
 

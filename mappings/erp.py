@@ -24,6 +24,7 @@ from typing import Any
 
 from waybill.canonical import model
 from waybill.canonical.model import Ref
+from waybill.canonical.views import ErpOrderView
 from waybill.core.errors import RecordRejected
 
 _CODE = re.compile(r"^\[([^\]]+)\]")
@@ -151,7 +152,7 @@ class _Memo(dict):  # type: ignore[type-arg]
 
 
 # Keyed by the value's repr: 1, 1.0 and True hash alike but are not the same Decimal.
-_DECIMAL = _Memo(lambda text: Decimal(text))
+_DECIMAL = _Memo(Decimal)
 
 
 def _sku(display_name: str) -> str | None:
@@ -205,7 +206,7 @@ def _order_status(state: Any, lines: tuple[model.OrderLine, ...]) -> str:
 def to_invoice(system: str, rec: dict[str, Any]) -> model.Invoice:
     """account.move (out_invoice or out_refund) -> Invoice; the order is found by invoice_origin."""
     partner_id, _ = _m2o(rec.get("partner_id"), "invoice.partner_id")
-    kind = {"out_invoice": "invoice", "out_refund": "credit_note"}.get(rec.get("move_type"))
+    kind = {"out_invoice": "invoice", "out_refund": "credit_note"}.get(rec.get("move_type", ""))
     if kind is None:
         raise RecordRejected(f"not a customer invoice or credit note: {rec.get('move_type')!r}", "invoice.move_type")
     origin = _s(rec.get("invoice_origin"))
@@ -218,7 +219,8 @@ def to_invoice(system: str, rec: dict[str, Any]) -> model.Invoice:
         amount_total=_dec(rec.get("amount_total"), "invoice.amount_total"),
         amount_open=_dec(rec.get("amount_residual"), "invoice.amount_residual"),
         kind=kind, order=order_ref(system, origin) if origin else None,
-        status="cancelled" if rec.get("state") == "cancel" else INVOICE_STATUS.get(rec.get("payment_state"), "posted"),
+        status=("cancelled" if rec.get("state") == "cancel"
+                else INVOICE_STATUS.get(rec.get("payment_state", ""), "posted")),
     )
 
 
@@ -238,25 +240,37 @@ def to_payment(system: str, rec: dict[str, Any]) -> model.Payment:
 # --- outbound ------------------------------------------------------------------------------------
 
 
-def to_sale_order(order: dict[str, Any], lines: Sequence[dict[str, Any]], partner_id: int,
-                  product_ids: dict[str, int]) -> dict[str, Any]:
-    """A hub order (row values: po_number, order_date, requested_date, external_id; lines: sku,
-    quantity, unit_price) -> sale.order create values. An unknown SKU rejects the order."""
+def partner_id(ref: Ref | None) -> int:
+    """The res.partner id of a customer's ERP id (customer_ref's inverse): "res.partner/42" -> 42.
+
+    RecordRejected when the customer has no ERP id or it is not a partner's."""
+    if ref is None:
+        raise RecordRejected("the customer has no ERP account (res.partner) in the crosswalk", "order.customer")
+    model_name, _, record_id = ref.external_id.partition("/")
+    if model_name != "res.partner" or not record_id.isdigit():
+        raise RecordRejected(f"the customer's ERP id {ref.external_id!r} is not a res.partner", "order.customer")
+    return int(record_id)
+
+
+def to_sale_order(view: ErpOrderView, partner: int, product_ids: dict[str, int]) -> dict[str, Any]:
+    """A hub order -> sale.order create values for res.partner `partner`; `product_ids` maps its
+    lines' SKUs to product ids. An unknown SKU rejects the order."""
     commands = []
-    for i, ln in enumerate(lines):
-        product = product_ids.get(ln.get("sku") or "")
+    for i, ln in enumerate(view.lines):
+        product = product_ids.get(ln.sku or "")
         if product is None:
-            raise RecordRejected(f"SKU {ln.get('sku')!r} is not a product in the ERP", f"order.lines[{i}].sku")
-        values: dict[str, Any] = {"product_id": product, "product_uom_qty": float(ln["quantity"])}
-        if ln.get("unit_price") is not None:
-            values["price_unit"] = float(ln["unit_price"])
+            raise RecordRejected(f"SKU {ln.sku!r} is not a product in the ERP", f"order.lines[{i}].sku")
+        values: dict[str, Any] = {"product_id": product, "product_uom_qty": float(ln.quantity)}
+        if ln.unit_price is not None:
+            values["price_unit"] = float(ln.unit_price)
         commands.append([0, 0, values])
     if not commands:
         raise RecordRejected("an order needs at least one line", "order.lines")
+    order = view.order
     return {
-        "partner_id": partner_id,
-        "client_order_ref": order.get("po_number") or f"WB-{order['external_id']}",
-        "date_order": f"{order['order_date'].isoformat()} 00:00:00",
-        "commitment_date": f"{order['requested_date'].isoformat()} 00:00:00" if order.get("requested_date") else False,
+        "partner_id": partner,
+        "client_order_ref": order.po_number or f"WB-{order.ref.external_id}",
+        "date_order": f"{order.order_date.isoformat()} 00:00:00",
+        "commitment_date": f"{order.requested_date.isoformat()} 00:00:00" if order.requested_date else False,
         "order_line": commands,
     }

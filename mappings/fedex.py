@@ -98,7 +98,7 @@ def map_reply(system: str, raw: bytes) -> model.InboundMessage:
     except etree.XMLSyntaxError as err:
         msg.rejected_reason = f"{system}: reply is not well-formed XML: {err}"
         return msg
-    if root.getroottree().docinfo.doctype:
+    if root.getroottree().docinfo.doctype:  # type: ignore[union-attr]  # lxml-stubs 0.5 lack DocInfo.doctype
         msg.rejected_reason = f"{system}: reply carries a DOCTYPE; refused"
         return msg
     reply = root.find("soap:Body/t:TrackReply", NS)
@@ -111,15 +111,14 @@ def map_reply(system: str, raw: bytes) -> model.InboundMessage:
             path = f"CompletedTrackDetails[{c}].TrackDetails[{d}]"
             number = detail.findtext("t:TrackingNumber", "", NS)
             numbers.append(number)
-            _map_detail(system, detail, number, path, msg)
+            _map_detail(system, detail, number, path=path, msg=msg)
     msg.key = f"track:{','.join(numbers)}"[:300]
     return msg
 
 
-def _map_detail(system: str, detail: etree._Element, number: str, path: str, msg: model.InboundMessage) -> None:
+def _map_detail(system: str, detail: etree._Element, number: str, *, path: str, msg: model.InboundMessage) -> None:
     note = detail.find("t:Notification", NS)
-    severity = note.findtext("t:Severity", "", NS) if note is not None else "SUCCESS"
-    if severity in ("ERROR", "FAILURE"):
+    if note is not None and note.findtext("t:Severity", "", NS) in ("ERROR", "FAILURE"):
         code = note.findtext("t:Code", "", NS)
         text = note.findtext("t:Message", "", NS)
         reason = ("carrier does not know this tracking number" if code in UNKNOWN_NUMBER_CODES
@@ -129,7 +128,7 @@ def _map_detail(system: str, detail: etree._Element, number: str, path: str, msg
         return
     eta = _eta(detail)
     events = list(detail.iterfind("t:Events", NS))
-    latest = max((_when(e) for e in events), default=None)
+    latest = max((when for e in events if (when := _when(e)) is not None), default=None)
     for i, ev in enumerate(events):
         where = f"{path}.Events[{i}]"
         code = ev.findtext("t:EventType", "", NS)

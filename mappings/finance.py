@@ -17,7 +17,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from waybill.store.receivables import OpenItem
+from waybill.canonical.views import OpenItem
 
 COLUMNS = ("hub_customer_id", "erp_customer_id", "crm_customer_id", "customer_name", "invoice_number",
            "invoice_date", "due_date", "currency", "original_amount", "open_amount", "days_overdue",

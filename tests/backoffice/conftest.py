@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
@@ -55,3 +56,16 @@ def serve() -> Iterator[Callable[..., SimServer]]:
     yield start
     for server in running:
         server.shutdown()
+
+
+@pytest.fixture
+def pages(caplog: pytest.LogCaptureFixture) -> Callable[[], int]:
+    """Pages the pull loop read since the last call, as its "pulled" events report them."""
+    caplog.set_level(logging.INFO, logger="waybill.flows.sync")
+
+    def read() -> int:
+        lines = [r.getMessage() for r in caplog.records if r.name == "waybill.flows.sync"]
+        caplog.clear()
+        return sum(json.loads(line.split(" ", 1)[1])["pages"] for line in lines if line.startswith("pulled "))
+
+    return read

@@ -7,15 +7,16 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
 
 from sim import erp as erp_sim
 from sim.faults import FaultRates, Faults
 from tests.backoffice.conftest import connect
 from waybill.canonical.model import Batch, InboundMessage, Order, OrderLine, Ref
 from waybill.flows import erp_sync
-from waybill.store import message_log
-from waybill.store.schema import customer, customer_identity, invoice, message, order_line, orders, outbox, payment
+from waybill.flows.counts import FlowCounts
+from waybill.store import identity, message_log, outbox
+from waybill.store.reads import crm as crm_reads
+from waybill.store.reads import erp as erp_reads
 from waybill.store.store import Store
 
 pytestmark = pytest.mark.e2e
@@ -40,40 +41,36 @@ def erp_truth(sim: erp_sim.ErpSim) -> dict[str, dict]:
 
 def hub_state(store: Store) -> dict[str, dict]:
     with store.engine.connect() as c:
-        names = dict(c.execute(select(customer_identity.c.external_id, customer.c.name)
-                               .join(customer, customer.c.id == customer_identity.c.customer_id)
-                               .where(customer_identity.c.system == "erp")).all())
-        lines = dict(c.execute(select(order_line.c.order_id, func.count()).group_by(order_line.c.order_id)).all())
-        shipped = dict(c.execute(select(order_line.c.order_id, func.sum(order_line.c.quantity_shipped))
-                                 .group_by(order_line.c.order_id)).all())
+        partners = identity.customers_of(c, "erp")
+        accounts = crm_reads.accounts(c, sorted(set(partners.values())))
+        orders = [erp_reads.order(c, o.id) for o in crm_reads.orders(c).values() if o.ref.system == "erp"]
         return {
-            "customers": names,
-            "orders": {r.external_id: (round(float(r.amount_total), 2), lines.get(r.id, 0),
-                                       round(float(shipped.get(r.id) or 0), 3))
-                       for r in c.execute(select(orders).where(orders.c.system == "erp"))},
-            "invoices": {r.external_id: (round(float(r.amount_total), 2), round(float(r.amount_open), 2))
-                         for r in c.execute(select(invoice))},
-            "payments": {r.external_id: round(float(r.amount), 2) for r in c.execute(select(payment))},
+            "customers": {ext: accounts[cid].name for ext, cid in partners.items()},
+            "orders": {o.order.ref.external_id: (round(float(o.order.amount_total), 2), len(o.lines),
+                                                 round(float(sum(ln.quantity_shipped for ln in o.lines)), 3))
+                       for o in orders},
+            "invoices": {i.ref.external_id: (round(float(i.amount_total), 2), round(float(i.amount_open), 2))
+                         for i in erp_reads.invoices(c)},
+            "payments": {p.ref.external_id: round(float(p.amount), 2) for p in erp_reads.payments(c)},
         }
 
 
 def message_count(store: Store) -> int:
-    with store.engine.connect() as c:
-        return c.execute(select(func.count()).select_from(message)).scalar_one()
+    return sum(store.status()["messages"].values())
 
 
 def test_full_then_incremental_sync_lands_exactly_the_erp(store: Store, data, serve, sim_folder: Path,
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+                                                          monkeypatch: pytest.MonkeyPatch, pages) -> None:
     server = serve(erp_sim, sim_folder, data)
     connect(monkeypatch, "waybill_erp", server, page_size=50)
     sim: erp_sim.ErpSim = server.handler
 
     first = erp_sync.run(store, push=False)
     assert hub_state(store) == erp_truth(sim)
-    assert first["received"] == sum(len(sim.models[m].rows) for m in
+    assert first.received == sum(len(sim.models[m].rows) for m in
                                     ("res.partner", "sale.order", "account.move", "account.payment"))
     # the one order in an unknown currency is dead-lettered with its reason; everything else landed
-    assert first["dead"] == 1
+    assert first.dead == 1
     with store.engine.connect() as c:
         [dead] = message_log.find(c, state="dead", system="erp")
     assert dead.stream == "orders" and "unknown currency 'XXX'" in dead.reason and dead.field_path == "order.currency"
@@ -89,26 +86,27 @@ def test_full_then_incremental_sync_lands_exactly_the_erp(store: Store, data, se
                                           "order_line": [[0, 0, {"product_id": 4, "product_uom_qty": 3}]]}], {})
     second = erp_sync.run(store, push=False)
     assert hub_state(store) == erp_truth(sim)
-    assert second["received"] == 4 and second["stored"] == 4 and second["dead"] == 0
+    assert second.received == 4 and second.stored == 4 and second.dead == 0
 
     # nothing changed: every stream answers one empty page (orders two: orders, then lines), nothing is written
     before = message_count(store)
+    pages()
     third = erp_sync.run(store, push=False)
-    assert third["pages"] == len(erp_sync.STREAMS) + 1 and third["received"] == 0 and third["published"] == 0
+    assert pages() == len(erp_sync.STREAMS) + 1 and third.received == 0 and third.queued == 0
     assert message_count(store) == before
 
 
 @pytest.mark.parametrize("store", ["sqlite"], indirect=True)  # many small pages: the database is not the point
 def test_rows_sharing_a_write_date_across_pages_and_late_commits(store: Store, data, serve, sim_folder: Path,
-                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+                                                                  monkeypatch: pytest.MonkeyPatch, pages) -> None:
     server = serve(erp_sim, sim_folder, data)
     connect(monkeypatch, "waybill_erp", server, page_size=7)  # the 25-order burst spans four pages
     sim: erp_sim.ErpSim = server.handler
     stamps = [o["write_date"] for o in sim.models["sale.order"].rows.values()]
     assert max(stamps.count(s) for s in stamps) >= 25
 
-    counts = erp_sync.run(store, streams=("customers", "orders"), push=False)
-    assert counts["pages"] > 60
+    erp_sync.run(store, streams=("customers", "orders"), push=False)
+    assert pages() > 60
     assert hub_state(store)["orders"] == erp_truth(sim)["orders"]
 
     # a transaction that started earlier commits now: its write_date is behind the cursor
@@ -117,9 +115,9 @@ def test_rows_sharing_a_write_date_across_pages_and_late_commits(store: Store, d
     late = sim.models["sale.order"].rows[11]
     sim.write("sale.order", 11, {"amount_total": late["amount_total"] + 1}, write_date=sim.clock[:-2] + "00")
     again = erp_sync.run(store, streams=("orders",), push=False)
-    assert again["received"] == 1 and again["stored"] == 1
+    assert again.received == 1 and again.stored == 1
     assert hub_state(store)["orders"] == erp_truth(sim)["orders"]
-    assert erp_sync.run(store, streams=("orders",), push=False)["received"] == 0
+    assert erp_sync.run(store, streams=("orders",), push=False).received == 0
 
 
 @pytest.mark.reliability
@@ -170,16 +168,17 @@ def test_write_back_of_edi_orders_is_idempotent_and_dead_letters_refusals(
                                                                                  edi_order("PO-BAD", "NOPE-1")])]))
     orders_before = len(sim.models["sale.order"].rows)
     pushed = erp_sync.push_orders(store, erp_sync.connector.ErpConnector.from_connection())
-    assert pushed == {"delivered": 1, "dead": 1}
+    assert pushed == FlowCounts(published=1, dead=1)
     created = [o for o in sim.models["sale.order"].rows.values() if o["client_order_ref"] == "PO-OK"]
     assert len(created) == 1 and len(sim.models["sale.order"].rows) == orders_before + 1
     with store.engine.connect() as c:
-        rows = {r.state: r.reason for r in c.execute(select(outbox).where(outbox.c.target == "erp"))}
+        rows = {r.state: r.reason for r in outbox.rows(c, "erp")}
     assert rows["dead"] == "erp refused order PO-BAD: SKU 'NOPE-1' is not a product in the ERP at order.lines[0].sku"
 
     # a redelivery (e.g. the task ran twice) finds the order by its client_order_ref
     with store.begin() as c:
-        c.execute(outbox.update().where(outbox.c.target == "erp").values(state="pending"))
+        for r in outbox.rows(c, "erp"):
+            outbox.mark_failed(c, r.item.id, "delivered again", dead=False)  # back to pending
     again = erp_sync.push_orders(store, erp_sync.connector.ErpConnector.from_connection())
-    assert again == {"duplicates": 1, "dead": 1}
+    assert again == FlowCounts(unchanged=1, dead=1)
     assert len(sim.models["sale.order"].rows) == orders_before + 1

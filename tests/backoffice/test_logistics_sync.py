@@ -7,7 +7,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
 
 from sim import dataset as gen
 from sim import erp as erp_sim
@@ -17,9 +16,11 @@ from sim.faults import FaultRates, Faults
 from sim.http_server import SimServer
 from tests.backoffice.conftest import connect
 from waybill.flows import erp_sync, replay, tms_delivery, wms_stock
+from waybill.flows.counts import FlowCounts
 from waybill.mappings.tms import STATUS
-from waybill.store import message_log
-from waybill.store.schema import customer_identity, delivery_event, shipment, stock_level
+from waybill.store import identity, message_log
+from waybill.store.reads import crm as crm_reads
+from waybill.store.reads import logistics
 from waybill.store.store import Store
 
 pytestmark = pytest.mark.e2e
@@ -60,7 +61,7 @@ def truth(wms: wms_sim.WmsSim, tms: tms_sim.TmsSim) -> dict[str, dict]:
                   for r in wms.feeds["stock"].rows.values()},
         "shipments": {r["id"]: (r["carrier"], r["tracking_number"], r["packages"][0]["sscc"], len(r["packages"]),
                                 f"res.partner/{r['customer_ref']}",
-                                json.dumps([f"erp:sale.order/{o}" for o in r["order_refs"]]))
+                                tuple(f"erp:sale.order/{o}" for o in r["order_refs"]))
                       for r in wms.feeds["shipments"].rows.values()},
         "status": expected_status(tms.events,
                                   {r["id"]: r["tracking_number"] for r in wms.feeds["shipments"].rows.values()}),
@@ -70,30 +71,29 @@ def truth(wms: wms_sim.WmsSim, tms: tms_sim.TmsSim) -> dict[str, dict]:
 
 def hub_state(store: Store) -> dict[str, dict]:
     with store.engine.connect() as c:
-        partner = dict(c.execute(select(customer_identity.c.customer_id, customer_identity.c.external_id)
-                                 .where(customer_identity.c.system == "erp")).all())
-        ships = list(c.execute(select(shipment)))
+        partner = {cid: ext for ext, cid in identity.customers_of(c, "erp").items()}
+        ships = list(crm_reads.shipments(c).values())
         return {
-            "stock": {r.external_id: (float(r.on_hand), float(r.allocated)) for r in c.execute(select(stock_level))},
-            "shipments": {r.external_id: (r.carrier, r.tracking_number, r.sscc, r.packages, partner[r.customer_id],
-                                          r.order_refs) for r in ships},
-            "status": {r.tracking_number: r.status for r in ships if r.status_at is not None},
-            "events": {r.event_id for r in c.execute(select(delivery_event.c.event_id))},
+            "stock": {s.ref.external_id: (float(s.on_hand), float(s.allocated)) for s in logistics.stock_levels(c)},
+            "shipments": {s.ref.external_id: (s.carrier, s.tracking_number, s.sscc, s.packages,
+                                              partner[s.customer_id], s.order_refs) for s in ships},
+            "status": {s.tracking_number: s.status for s in ships if s.status_at is not None},
+            "events": {e.event_id for e in logistics.delivery_events(c)},
         }
 
 
-def sync_all(store: Store) -> list[dict[str, int]]:
+def sync_all(store: Store) -> list[FlowCounts]:
     return [wms_stock.run(store), tms_delivery.run(store)]
 
 
-def test_full_then_incremental_sync_lands_exactly_the_wms_and_tms(store: Store, systems: Callable) -> None:
+def test_full_then_incremental_sync_lands_exactly_the_wms_and_tms(store: Store, systems: Callable, pages) -> None:
     wms, tms = systems()
     wms_counts, tms_counts = sync_all(store)
     assert hub_state(store) == truth(wms, tms)
-    assert wms_counts["received"] == len(wms.feeds["stock"].rows) + len(wms.feeds["shipments"].rows)
-    assert wms_counts["dead"] == 0
+    assert wms_counts.received == len(wms.feeds["stock"].rows) + len(wms.feeds["shipments"].rows)
+    assert wms_counts.dead == 0
     # the one event with an undocumented code is dead-lettered with its reason; all others landed
-    assert tms_counts["dead"] == 1
+    assert tms_counts.dead == 1
     with store.engine.connect() as c:
         [dead] = message_log.find(c, state="dead", system="tms")
         assert json.loads(message_log.raw_of(c, dead.id))["code"] == "X9"
@@ -111,8 +111,8 @@ def test_full_then_incremental_sync_lands_exactly_the_wms_and_tms(store: Store, 
         tms.scan(code, f"2026-04-0{1 + i // 3} 1{i}:00:00", shipment_ref="SHP900001", location="Venlo")
     tms.scan("DLV", "2026-04-03 09:30:00", tracking_number="09999999999991", location="Utrecht")
     wms_counts, tms_counts = sync_all(store)
-    assert (wms_counts["received"], wms_counts["stored"]) == (2, 2)
-    assert (tms_counts["received"], tms_counts["stored"], tms_counts["dead"]) == (6, 7, 0)  # 6 events + 1 shipment
+    assert (wms_counts.received, wms_counts.stored) == (2, 2)
+    assert (tms_counts.received, tms_counts.stored, tms_counts.dead) == (6, 7, 0)  # 6 events + 1 shipment
     assert hub_state(store) == truth(wms, tms)
     assert hub_state(store)["status"]["09999999999991"] == "delivered"
 
@@ -122,9 +122,11 @@ def test_full_then_incremental_sync_lands_exactly_the_wms_and_tms(store: Store, 
     assert hub_state(store)["status"]["09999999999991"] == "delivered"
 
     # nothing changed: one empty page per stream, nothing written
-    wms_counts, tms_counts = sync_all(store)
-    assert (wms_counts["pages"], wms_counts["received"]) == (2, 0)
-    assert (tms_counts["pages"], tms_counts["received"]) == (1, 0)
+    pages()
+    wms_counts = wms_stock.run(store)
+    assert (pages(), wms_counts.received) == (2, 0)
+    tms_counts = tms_delivery.run(store)
+    assert (pages(), tms_counts.received) == (1, 0)
 
 
 @pytest.mark.reliability
@@ -140,7 +142,7 @@ def test_thirty_percent_transient_faults_give_the_same_hub(store: Store, systems
 
 def test_replay_after_the_mapping_learns_a_code(store: Store, systems: Callable,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    wms, tms = systems()
+    _, tms = systems()
     sync_all(store)
     with store.engine.connect() as c:
         [dead] = message_log.find(c, state="dead", system="tms")

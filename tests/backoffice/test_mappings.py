@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
 
-from waybill.canonical.model import Ref
+from waybill.canonical.model import OrderLine, Ref
+from waybill.canonical.views import ErpOrderView, OrderView
 from waybill.connectors.erp import Cursor
 from waybill.core.errors import RecordRejected
 from waybill.flows import sync
@@ -85,13 +87,16 @@ def test_customer_from_partner() -> None:
 
 
 def test_write_back_values_and_unknown_sku() -> None:
-    order = {"external_id": "PO-9", "po_number": "PO-9", "order_date": dt.date(2026, 3, 1), "requested_date": None}
-    lines = [{"sku": "SKU-1", "quantity": Decimal(2), "unit_price": Decimal("1.5")}]
-    values = erp.to_sale_order(order, lines, 3, {"SKU-1": 11})
+    order = OrderView(id=1, ref=Ref("edi:ACME", "PO-9"), customer_id=1, kind="sale", status="confirmed",
+                      po_number="PO-9", order_date=dt.date(2026, 3, 1), requested_date=None, currency="EUR",
+                      amount_untaxed=None, amount_total=None)
+    lines = (OrderLine(1, Decimal(2), sku="SKU-1", unit_price=Decimal("1.5")),)
+    view = ErpOrderView(order, lines, Ref("erp", "res.partner/3"))
+    values = erp.to_sale_order(view, erp.partner_id(view.customer_erp_ref), {"SKU-1": 11})
     assert values["order_line"] == [[0, 0, {"product_id": 11, "product_uom_qty": 2.0, "price_unit": 1.5}]]
     assert values["client_order_ref"] == "PO-9" and values["partner_id"] == 3
     with pytest.raises(RecordRejected) as err:
-        erp.to_sale_order(order, lines + [{"sku": "X", "quantity": 1, "unit_price": None}], 3, {"SKU-1": 11})
+        erp.to_sale_order(replace(view, lines=(*lines, OrderLine(2, Decimal(1), sku="X"))), 3, {"SKU-1": 11})
     assert err.value.field_path == "order.lines[1].sku"
 
 

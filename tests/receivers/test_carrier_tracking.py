@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import pytest
 from lxml import etree
-from sqlalchemy import select
 
 from sim.carrier import NS, schema
 from sim.faults import FaultRates, Faults
-from waybill.connectors.carrier import CarrierFault, CarrierTracker, HttpTransport
+from waybill.connectors.carrier import CarrierFault, HttpTransport
 from waybill.core.errors import ConfigError
 from waybill.flows import carrier_tracking, replay
 from waybill.mappings import fedex as fedex_map
 from waybill.store import message_log
-from waybill.store.schema import delivery_event, shipment
+from waybill.store.reads import crm as crm_reads
+from waybill.store.reads import logistics
 
 from .conftest import FAST, customer, load, set_conn
 from .conftest import shipment as make_shipment
@@ -40,17 +40,17 @@ def _expected_status(events):
 def test_open_shipments_come_back_as_events(store, fedex):
     numbers = sorted(fedex.parcels)[:12]
     _seed_hub(store, [*numbers, UNKNOWN])
-    tracker = CarrierTracker("fedex", policy=FAST)
+    tracker = carrier_tracking.tracker_for("fedex", policy=FAST)
     tracker.batch_size = 5  # 13 numbers -> 3 calls, plus the split of the faulting batch
 
     counts = carrier_tracking.run(store, tracker=tracker)
 
-    assert counts["received"] == 13
-    assert counts["stored"] == sum(len(fedex.parcels[n]) for n in numbers)
-    assert counts["dead"] == 1
+    assert counts.received == 13
+    assert counts.stored == sum(len(fedex.parcels[n]) for n in numbers)
+    assert counts.dead == 1
     with store.engine.connect() as conn:
-        rows = {r.tracking_number: r for r in conn.execute(select(shipment))}
-        events = conn.execute(select(delivery_event.c.raw_code)).all()
+        rows = {s.tracking_number: s for s in crm_reads.shipments(conn).values()}
+        events = logistics.delivery_events(conn)
         dead = message_log.find(conn, state="dead", system="carrier:fedex")
         requests = [message_log.raw_of(conn, r.id)
                     for r in message_log.find(conn, system="carrier:fedex", stream="track-request")]
@@ -58,7 +58,7 @@ def test_open_shipments_come_back_as_events(store, fedex):
         assert rows[n].status == _expected_status(fedex.parcels[n]), n
         assert rows[n].status_code == fedex.parcels[n][-1]["code"]
     assert rows["1Z999"].status == "created"  # another carrier's parcel is not asked for
-    assert len(events) == counts["stored"]
+    assert len(events) == counts.stored
     assert [d.key for d in dead] == [f"carrier:fedex:{UNKNOWN}"]
     assert "Tracking number cannot be found" in dead[0].reason
     # 5 + 5 + 3 numbers; the faulting 3 split into 1 + (1 + 1): five exchanges logged
@@ -69,18 +69,18 @@ def test_open_shipments_come_back_as_events(store, fedex):
 def test_second_run_tracks_only_open_parcels_and_stores_nothing_new(store, fedex):
     numbers = sorted(fedex.parcels)[:10]
     _seed_hub(store, numbers)
-    first = carrier_tracking.run(store, tracker=CarrierTracker("fedex", policy=FAST))
+    first = carrier_tracking.run(store, tracker=carrier_tracking.tracker_for("fedex", policy=FAST))
     calls = fedex.state["calls"]
-    second = carrier_tracking.run(store, tracker=CarrierTracker("fedex", policy=FAST))
+    second = carrier_tracking.run(store, tracker=carrier_tracking.tracker_for("fedex", policy=FAST))
     still_open = [n for n in numbers if _expected_status(fedex.parcels[n]) not in ("delivered", "returned")]
-    assert first["stored"] > 0
-    assert second["received"] == len(still_open)
-    assert second["stored"] == 0 and second["published"] == 0
+    assert first.stored > 0
+    assert second.received == len(still_open)
+    assert second.stored == 0 and second.queued == 0
     assert fedex.state["calls"] == calls + (1 if still_open else 0)
 
 
 def test_reply_is_valid_against_the_wsdl_schema(fedex):
-    tracker = CarrierTracker("fedex", policy=FAST)
+    tracker = carrier_tracking.tracker_for("fedex", policy=FAST)
     exchange = next(tracker.track(sorted(fedex.parcels)[:3]))
     reply = etree.fromstring(exchange.reply).find("soap:Body/t:TrackReply", NS)
     xsd = schema()
@@ -91,7 +91,7 @@ def test_reply_is_valid_against_the_wsdl_schema(fedex):
 
 def test_unknown_number_as_notification_is_rejected_alone(fedex):
     fedex.unknown = "notification"
-    tracker = CarrierTracker("fedex", policy=FAST)
+    tracker = carrier_tracking.tracker_for("fedex", policy=FAST)
     known = sorted(fedex.parcels)[:2]
     (exchange,) = list(tracker.track([*known, UNKNOWN]))
     assert exchange.fault is None
@@ -106,19 +106,19 @@ def test_5xx_and_throttling_are_retried_to_the_same_outcome(store, fedex, tmp_pa
     numbers = sorted(fedex.parcels)[:8]
     _seed_hub(store, numbers)
     fedex.server.faults = Faults({"*": FaultRates(error=0.3, throttle=0.2, retry_after=0)}, seed=3)
-    tracker = CarrierTracker("fedex", policy=FAST)
+    tracker = carrier_tracking.tracker_for("fedex", policy=FAST)
     tracker.batch_size = 2
     counts = carrier_tracking.run(store, tracker=tracker)
     assert fedex.server.faults.total() > 0
-    assert counts["stored"] == sum(len(fedex.parcels[n]) for n in numbers)
-    assert counts["dead"] == 0
+    assert counts.stored == sum(len(fedex.parcels[n]) for n in numbers)
+    assert counts.dead == 0
 
 
 @pytest.mark.reliability
 def test_slow_replies_time_out_and_are_retried(fedex):
     fedex.server.faults = Faults({"*": FaultRates(slow=0.5, slow_seconds=0.6)}, seed=1)
     policy = FAST.__class__(connect_timeout=1, read_timeout=0.3, backoff_initial=0.01, backoff_max=0.02)
-    tracker = CarrierTracker("fedex", policy=policy)
+    tracker = carrier_tracking.tracker_for("fedex", policy=policy)
     tracker.batch_size = 3
     exchanges = list(tracker.track(sorted(fedex.parcels)[:9]))
     assert fedex.server.faults.injected  # some calls really were slow
@@ -127,7 +127,7 @@ def test_slow_replies_time_out_and_are_retried(fedex):
 
 def test_wrong_credentials_fail_the_run_without_dead_lettering_the_numbers(store, fedex):
     _seed_hub(store, sorted(fedex.parcels)[:4])
-    tracker = CarrierTracker("fedex", policy=FAST)
+    tracker = carrier_tracking.tracker_for("fedex", policy=FAST)
     tracker.credentials["password"] = "wrong"
     with pytest.raises(CarrierFault, match="Authentication Failed"):
         carrier_tracking.run(store, tracker=tracker)
@@ -137,7 +137,7 @@ def test_wrong_credentials_fail_the_run_without_dead_lettering_the_numbers(store
 
 
 def test_wsdl_and_schemas_are_never_fetched_from_the_network(fedex):
-    tracker = CarrierTracker("fedex", policy=FAST)
+    tracker = carrier_tracking.tracker_for("fedex", policy=FAST)
     with pytest.raises(ConfigError, match="package only"):
         tracker.transport.load("http://127.0.0.1:1/evil.xsd")
     assert isinstance(tracker.transport, HttpTransport)
@@ -147,23 +147,23 @@ def test_wsdl_and_schemas_are_never_fetched_from_the_network(fedex):
 def test_a_logged_reply_replays_to_the_same_events(store, fedex):
     numbers = sorted(fedex.parcels)[:3]
     _seed_hub(store, numbers)
-    counts = carrier_tracking.run(store, tracker=CarrierTracker("fedex", policy=FAST))
+    counts = carrier_tracking.run(store, tracker=carrier_tracking.tracker_for("fedex", policy=FAST))
     with store.engine.connect() as conn:
         (logged,) = message_log.find(conn, state="processed", system="carrier:fedex", stream="track")
     result = replay.replay(store, logged.id)
-    assert result.inserted == 0 and result.unchanged == counts["stored"]
+    assert result.inserted == 0 and result.unchanged == counts.stored
 
 
 def test_number_the_carrier_learns_later_is_tracked_on_the_next_run(store, fedex):
     _seed_hub(store, [UNKNOWN])
-    assert carrier_tracking.run(store, tracker=CarrierTracker("fedex", policy=FAST))["dead"] == 1
+    assert carrier_tracking.run(store, tracker=carrier_tracking.tracker_for("fedex", policy=FAST)).dead == 1
     fedex.parcels[UNKNOWN] = [{"code": "PU", "at": "2026-03-02T09:00:00-05:00", "city": "MEMPHIS", "state": "TN",
                                "country": "US"}]
-    counts = carrier_tracking.run(store, tracker=CarrierTracker("fedex", policy=FAST))
-    assert (counts["stored"], counts["dead"]) == (1, 0)
+    counts = carrier_tracking.run(store, tracker=carrier_tracking.tracker_for("fedex", policy=FAST))
+    assert (counts.stored, counts.dead) == (1, 0)
     with store.engine.connect() as conn:
-        q = select(shipment.c.status).where(shipment.c.tracking_number == UNKNOWN)
-        assert conn.execute(q).scalar_one() == "picked_up"
+        (tracked,) = [s for s in crm_reads.shipments(conn).values() if s.tracking_number == UNKNOWN]
+        assert tracked.status == "picked_up"
 
 
 def test_another_carrier_is_configuration_only(store, fedex, monkeypatch):
@@ -175,8 +175,8 @@ def test_another_carrier_is_configuration_only(store, fedex, monkeypatch):
     numbers = sorted(fedex.parcels)[:5]
     load(store, customer("C1"), *[make_shipment(f"A{i}", n, carrier="acme") for i, n in enumerate(numbers)],
          system="tms")
-    counts = carrier_tracking.run(store, carrier="acme", tracker=CarrierTracker("acme", policy=FAST))
-    assert counts["received"] == 5 and fedex.requests == 3
+    counts = carrier_tracking.run(store, carrier="acme", tracker=carrier_tracking.tracker_for("acme", policy=FAST))
+    assert counts.received == 5 and fedex.requests == 3
     with store.engine.connect() as conn:
         (logged, *_) = message_log.find(conn, state="processed", system="carrier:acme", stream="track")
     assert replay.replay(store, logged.id).unchanged > 0  # replay finds the configured mapping too
@@ -187,4 +187,4 @@ def test_a_wsdl_outside_the_package_folder_is_refused(fedex, monkeypatch):
     set_conn(monkeypatch, "waybill_carrier_fedex", conn_type="http", host=host, port=port,
              extra={"wsdl": "../../waybill/store/schema.py"})
     with pytest.raises(ConfigError, match="packaged WSDL"):
-        CarrierTracker("fedex", policy=FAST)
+        carrier_tracking.tracker_for("fedex", policy=FAST)

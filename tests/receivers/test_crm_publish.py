@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select
 
 from sim.faults import FaultRates, Faults
 from waybill.canonical import model
 from waybill.connectors.crm import CrmClient, Record
 from waybill.flows import crm_publish, customer_insights
-from waybill.store import outbox
-from waybill.store.schema import customer_fact, customer_identity, orders, shipment
-from waybill.store.schema import outbox as outbox_table
+from waybill.flows.counts import FlowCounts
+from waybill.store import identity, outbox
+from waybill.store.reads import crm as crm_reads
 
 from .conftest import FAST, customer, invoice, load
 from .conftest import shipment as make_shipment
@@ -53,14 +51,15 @@ def test_crm_holds_exactly_the_hub_after_publish_and_a_second_publish_sends_noth
     _seed(store)
     counts = crm_publish.run(store, client=_client())
     with store.engine.connect() as conn:
-        hub_orders = {r.id: r for r in conn.execute(select(orders))}
-        hub_shipments = {r.id: r for r in conn.execute(select(shipment))}
-        erp = {r.customer_id: r.external_id for r in conn.execute(select(customer_identity))}
-        facts = {r.customer_id: r for r in conn.execute(select(customer_fact))}
+        hub_orders = crm_reads.orders(conn)
+        hub_shipments = crm_reads.shipments(conn)
+        hub_accounts = crm_reads.accounts(conn)
+        erp = {cid: a.erp_id for cid, a in hub_accounts.items()}
+        facts = {cid: a.facts.facts for cid, a in hub_accounts.items() if a.facts is not None}
         assert not outbox.pending(conn, "crm")
     accounts, crm_orders, crm_ships = (crm.records(o) for o in ("Account", "Order", "Shipment__c"))
 
-    assert counts["dead"] == 0 and counts["published"] == counts["received"]
+    assert counts.dead == 0 and counts.published == counts.received
     assert set(accounts) == {str(c) for c in erp} and len(accounts) == 3
     for cid, ext in erp.items():
         acc, fact = accounts[str(cid)], facts[cid]
@@ -68,8 +67,7 @@ def test_crm_holds_exactly_the_hub_after_publish_and_a_second_publish_sends_noth
         assert acc["Credit_Limit__c"] == 5000.0 and acc["CurrencyIsoCode"] == "EUR"
         assert acc["Tier__c"] == fact.tier and Decimal(str(acc["Lifetime_Value__c"])) == fact.lifetime_value
         assert Decimal(str(acc["Overdue_Amount__c"])) == fact.overdue_total
-        aging = json.loads(fact.aging)
-        assert Decimal(str(acc["Aging_31_60__c"])) == Decimal(aging["31-60"])
+        assert Decimal(str(acc["Aging_31_60__c"])) == fact.aging["31-60"]
     by_crm_id = {crm.index["Account"][k][0]: k for k in accounts}
     assert set(crm_orders) == {str(i) for i in hub_orders}
     for oid, row in hub_orders.items():
@@ -78,7 +76,7 @@ def test_crm_holds_exactly_the_hub_after_publish_and_a_second_publish_sends_noth
         assert (rec["EffectiveDate"], rec["PoNumber"], rec["Waybill_Status__c"]) == \
             (row.order_date.isoformat(), row.po_number, row.status)
         assert Decimal(str(rec["Amount_Total__c"])) == row.amount_total
-        assert rec["Source_Id__c"] == row.external_id and rec["Status"] == "Activated"
+        assert rec["Source_Id__c"] == row.ref.external_id and rec["Status"] == "Activated"
     assert set(crm_ships) == {str(i) for i in hub_shipments}
     for sid, row in hub_shipments.items():
         rec = crm_ships[str(sid)]
@@ -89,7 +87,7 @@ def test_crm_holds_exactly_the_hub_after_publish_and_a_second_publish_sends_noth
     assert (delivered["Delivered_At__c"], delivered["Status_Code__c"]) == ("2026-03-20T14:05:00.000Z", "DL")
 
     before = crm.requests
-    assert crm_publish.run(store, client=_client()) == {"received": 0, "published": 0, "dead": 0}
+    assert crm_publish.run(store, client=_client()) == FlowCounts()
     assert crm.requests == before
 
 
@@ -97,7 +95,7 @@ def test_records_are_sent_in_collections_of_200(store, crm):
     load(store, *[customer(f"K{i}") for i in range(450)])
     client = _client()
     counts = crm_publish.run(store, client=client)
-    assert counts["published"] == 450 and len(crm.records("Account")) == 450
+    assert counts.published == 450 and len(crm.records("Account")) == 450
     assert crm.requests == 1 + 3  # one token, 200 + 200 + 50
     assert client.usage == (3, 15000)
 
@@ -105,20 +103,18 @@ def test_records_are_sent_in_collections_of_200(store, crm):
 def test_a_record_the_crm_rejects_is_dead_lettered_and_the_rest_goes_on(store, crm):
     _seed(store)
     with store.engine.connect() as conn:
-        bad = conn.execute(select(customer_identity.c.customer_id).where(
-            customer_identity.c.external_id == "C1")).scalar_one()
+        bad = identity.customers_of(conn, "erp")["C1"]
     crm.add_duplicate("Account", "Waybill_Id__c", str(bad))  # the org holds two Accounts with that id
     counts = crm_publish.run(store, client=_client())
     with store.engine.connect() as conn:
-        dead = conn.execute(select(outbox_table.c.entity, outbox_table.c.entity_id, outbox_table.c.reason)
-                            .where(outbox_table.c.state == "dead")).all()
+        dead = [(r.item.entity, r.item.entity_id, r.reason) for r in outbox.rows(conn, "crm") if r.state == "dead"]
         pending = outbox.pending(conn, "crm")
     # The Account (customer + facts rows), and its two orders and its shipment that point at it.
     assert sorted(e for e, _, _ in dead) == ["customer", "customer_fact", "order", "order", "shipment"]
     assert all("DUPLICATE_EXTERNAL_ID" in r for e, i, r in dead if e.startswith("customer"))
     assert all("Foreign key external ID" in r and f"Waybill_Id__c={i}" in r for e, i, r in dead if e == "order")
-    assert not pending and counts["dead"] == 5
-    assert len(crm.records("Order")) == 4 and counts["published"] == counts["received"] - 5
+    assert not pending and counts.dead == 5
+    assert len(crm.records("Order")) == 4 and counts.published == counts.received - 5
 
 
 def test_single_record_upsert_reports_created_updated_and_several_matches(crm):
@@ -140,7 +136,7 @@ def test_expired_token_is_refreshed_once(store, crm):
     crm_publish.run(store, client=client)
     crm.expire_tokens()
     load(store, customer("B"), key="more")
-    assert crm_publish.run(store, client=client)["published"] == 1
+    assert crm_publish.run(store, client=client).published == 1
     assert crm.requests == 1 + 1 + 1 + 1 + 1  # token, upsert, refused upsert, new token, upsert
 
 
@@ -153,7 +149,7 @@ def test_locked_rows_throttling_and_5xx_end_in_the_same_state(store, crm):
     client.lock_retries = 8
     counts = crm_publish.run(store, client=client)
     assert crm.server.faults.total() > 0
-    assert counts == {"received": 300, "published": 300, "dead": 0}
+    assert counts == FlowCounts(received=300, published=300)
     assert len(crm.records("Account")) == 300
 
 
@@ -162,10 +158,10 @@ def test_api_limit_stops_the_run_and_the_rest_waits(store, crm):
     crm.api_limit = 2
     load(store, *[customer(f"L{i}") for i in range(500)])
     first = crm_publish.run(store, client=_client())
-    assert first["published"] == 400 and first["dead"] == 0  # two collections, then 403
+    assert first.published == 400 and first.dead == 0  # two collections, then 403
     crm.api_limit = 100
     second = crm_publish.run(store, client=_client())
-    assert second == {"received": 100, "published": 100, "dead": 0}
+    assert second == FlowCounts(received=100, published=100)
     assert len(crm.records("Account")) == 500
 
 
@@ -174,7 +170,7 @@ def test_usage_past_the_allowed_share_stops_before_the_next_request(store, crm):
     crm.state["api_used"] = 8
     load(store, *[customer(f"U{i}") for i in range(450)])
     counts = crm_publish.run(store, client=_client())
-    assert counts["published"] == 200  # 9/10 after the first collection: 90% reached, stop
+    assert counts.published == 200  # 9/10 after the first collection: 90% reached, stop
     assert crm.state["api_used"] == 9
 
 
@@ -195,10 +191,10 @@ def test_crash_after_the_crm_accepted_a_batch_redelivers_it_to_the_same_state(st
         assert len(outbox.pending(conn, "crm")) == 450  # nothing was marked
     counts = crm_publish.run(store, client=_client())
     accounts = crm.records("Account")
-    assert counts == {"received": 450, "published": 450, "dead": 0}
+    assert counts == FlowCounts(received=450, published=450)
     assert len(accounts) == 450 and len(crm.state["records"]["Account"]) == 450  # no duplicates
     with store.engine.connect() as conn:
-        keys = dict(conn.execute(select(outbox_table.c.entity_id, outbox_table.c.idempotency_key)).all())
+        keys = {r.item.entity_id: r.item.idempotency_key for r in outbox.rows(conn, "crm")}
     assert all(accounts[str(cid)]["Waybill_Change_Key__c"] == key for cid, key in keys.items())
 
 
@@ -212,5 +208,5 @@ def test_outage_mid_run_leaves_the_rest_pending_for_the_next_run(store, crm):
     with pytest.raises(Exception, match="503"):
         crm_publish.run(store, client=client)
     crm.server.faults = Faults()
-    assert crm_publish.run(store, client=client) == {"received": 450, "published": 450, "dead": 0}
+    assert crm_publish.run(store, client=client) == FlowCounts(received=450, published=450)
     assert {a["Name"] for a in crm.records("Account").values()} == {f"Renamed {i}" for i in range(450)}

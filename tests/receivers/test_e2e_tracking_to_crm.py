@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
 
-from waybill.connectors.carrier import CarrierTracker
 from waybill.connectors.crm import CrmClient
 from waybill.flows import carrier_tracking, crm_publish
-from waybill.store.schema import shipment
+from waybill.store.reads import crm as crm_reads
 
 from .conftest import FAST, customer, load
 from .conftest import shipment as make_shipment
@@ -21,13 +19,13 @@ def test_scans_from_the_carrier_show_on_the_crm_shipments(store, fedex, crm):
     crm_publish.run(store, client=CrmClient(policy=FAST))
     assert {r["Status__c"] for r in crm.records("Shipment__c").values()} == {"created"}
 
-    tracked = carrier_tracking.run(store, tracker=CarrierTracker("fedex", policy=FAST))
+    tracked = carrier_tracking.run(store, tracker=carrier_tracking.tracker_for("fedex", policy=FAST))
     published = crm_publish.run(store, client=CrmClient(policy=FAST))
 
     with store.engine.connect() as conn:
-        rows = {str(r.id): r for r in conn.execute(select(shipment))}
+        rows = {str(hub_id): s for hub_id, s in crm_reads.shipments(conn).items()}
     scanned = [r for r in rows.values() if r.status_at is not None]  # even an OC scan adds time and place
-    assert tracked["stored"] > 0 and published["published"] == len(scanned) > 0
+    assert tracked.stored > 0 and published.published == len(scanned) > 0
     assert any(r.status != "created" for r in scanned)
     for key, rec in crm.records("Shipment__c").items():
         row = rows[key]

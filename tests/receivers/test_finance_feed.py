@@ -14,6 +14,7 @@ import pytest
 from waybill.canonical import model
 from waybill.connectors.finance import FeedConflict, FolderTarget, target
 from waybill.flows import finance_receivables
+from waybill.flows.counts import FlowCounts
 from waybill.mappings.finance import feed, money
 from waybill.store import receivables
 
@@ -61,8 +62,8 @@ def test_feed_totals_equal_open_receivables_and_rerun_duplicates_nothing(store, 
     files = {p.name: p.read_bytes() for p in drop.iterdir()}
     second = finance_receivables.run(store, cutoff=CUTOFF)
 
-    assert first == {"received": 4, "published": 2, "unchanged": 0}
-    assert second == {"received": 0, "published": 0, "unchanged": 2}
+    assert first == FlowCounts(received=4, published=2)
+    assert second == FlowCounts(unchanged=2)
     assert {p.name: p.read_bytes() for p in drop.iterdir()} == files  # no temporary or extra files
     data, control = files["ar_open_items_20260331.csv"], json.loads(files["ar_open_items_20260331.ctl.json"])
     rows = list(csv.DictReader(io.StringIO(data.decode("utf-8"))))
@@ -92,8 +93,8 @@ def test_same_cutoff_gives_identical_files_and_a_half_delivered_feed_is_complete
     assert feed(list(items), CUTOFF) == files
     drop = FolderTarget(tmp_path / "drop")
     drop.put(files.data_name, files.data)  # the run stopped here last time
-    assert finance_receivables.run(store, cutoff=CUTOFF, target=drop) == {"received": 4, "published": 1,
-                                                                          "unchanged": 1}
+    assert finance_receivables.run(store, cutoff=CUTOFF, target=drop) == FlowCounts(received=4, published=1,
+                                                                                  unchanged=1)
     assert (tmp_path / "drop" / files.control_name).read_bytes() == files.control
 
 
@@ -103,10 +104,10 @@ def test_a_delivered_cutoff_is_not_sent_again_after_the_hub_changes(store, tmp_p
     finance_receivables.run(store, cutoff=CUTOFF, target=drop)
     before = {p.name: p.read_bytes() for p in (tmp_path / "drop").iterdir()}
     load(store, invoice("INV-9", "C1", "10.00", "10.00", CUTOFF - dt.timedelta(days=3)), key="late")
-    assert finance_receivables.run(store, cutoff=CUTOFF, target=drop)["published"] == 0
+    assert finance_receivables.run(store, cutoff=CUTOFF, target=drop).published == 0
     assert {p.name: p.read_bytes() for p in (tmp_path / "drop").iterdir()} == before
     # The next cut-off has the late INV-9 and INV-6, dated the day after CUTOFF.
-    assert finance_receivables.run(store, cutoff=CUTOFF + dt.timedelta(days=1), target=drop)["received"] == 6
+    assert finance_receivables.run(store, cutoff=CUTOFF + dt.timedelta(days=1), target=drop).received == 6
 
 
 def test_changed_content_under_a_delivered_name_is_a_conflict(tmp_path):
@@ -138,7 +139,7 @@ def test_feed_goes_to_finance_sftp_once(store, sshd, tmp_path, monkeypatch):
     monkeypatch.setenv("AIRFLOW_CONN_WAYBILL_FINANCE", sshd.connection(outbox=str(drop)))
     first = finance_receivables.run(store, cutoff=CUTOFF)
     second = finance_receivables.run(store, cutoff=CUTOFF)
-    assert (first["published"], second["published"], second["unchanged"]) == (2, 0, 2)
+    assert (first.published, second.published, second.unchanged) == (2, 0, 2)
     assert sorted(p.name for p in drop.iterdir()) == ["ar_open_items_20260331.csv", "ar_open_items_20260331.ctl.json"]
     control = json.loads((drop / "ar_open_items_20260331.ctl.json").read_text())
     assert control["sha256"] == hashlib.sha256((drop / "ar_open_items_20260331.csv").read_bytes()).hexdigest()

@@ -5,22 +5,77 @@ tracked in the batches the service allows; each reply is logged with its raw XML
 under stream "track-request") and applied as one message, so its events, the shipments' new status
 and the CRM's outbox rows commit together. A number the carrier faults on or does not know is
 dead-lettered with the carrier's reason; the other numbers of its batch go on.
+
+The carrier's mapping module (the Connection's extra `mapping`, default waybill.mappings.<name>)
+gives the connector its Service (WSDL, OPERATION, BATCH_SIZE, build_request) and reads the
+replies (map_reply).
 """
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+import dataclasses
+import importlib
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol, cast
 
 from waybill.canonical import model
-from waybill.connectors.carrier import CarrierTracker, Exchange, mapping_module
+from waybill.connectors import carrier as connector
+from waybill.connectors.carrier import CarrierTracker, Exchange
+from waybill.connectors.http import HttpPolicy
+from waybill.core.errors import ConfigError
 from waybill.core.logs import event, get_logger
-from waybill.flows import replay
+from waybill.flows import replay, sync
+from waybill.flows.counts import FlowCounts
 from waybill.store import message_log
-from waybill.store.schema import shipment
+from waybill.store.reads import logistics
 from waybill.store.store import Store, utcnow
 
 log = get_logger("flows.carrier_tracking")
 STREAM = "track"
+
+
+class CarrierMapping(Protocol):
+    """What a carrier's mapping module provides (waybill.mappings.fedex is one)."""
+
+    WSDL: str
+    OPERATION: str
+    BATCH_SIZE: int
+
+    def build_request(self, numbers: Sequence[str], creds: Mapping[str, str]) -> dict[str, Any]: ...
+
+    def map_reply(self, system: str, raw: bytes) -> model.InboundMessage: ...
+
+
+_MAPPING_NAMES = ("WSDL", "OPERATION", "BATCH_SIZE", "build_request", "map_reply")
+
+
+def mapping_module(carrier: str) -> CarrierMapping:
+    """The mapping module of `carrier`: its Connection's extra `mapping`, else waybill.mappings.<carrier>.
+
+    The Connection is read if configured: replay runs without one, too."""
+    try:
+        extra = connector.connection(carrier).extra
+    except ConfigError:
+        extra = {}
+    name = extra.get("mapping") or f"waybill.mappings.{carrier}"
+    try:
+        module = importlib.import_module(name)
+    except ModuleNotFoundError:
+        raise ConfigError(f"carrier {carrier!r}: mapping module {name} not found") from None
+    missing = [n for n in _MAPPING_NAMES if not hasattr(module, n)]
+    if missing:
+        raise ConfigError(f"carrier {carrier!r}: mapping module {name} lacks {', '.join(missing)}")
+    return cast(CarrierMapping, module)
+
+
+def service(mapping: CarrierMapping) -> connector.Service:
+    """The carrier's service as the connector calls it, from the carrier's mapping module."""
+    return connector.Service(mapping.WSDL, mapping.OPERATION, mapping.BATCH_SIZE, mapping.build_request)
+
+
+def tracker_for(carrier: str, *, policy: HttpPolicy | None = None) -> CarrierTracker:
+    """The tracker of `carrier`, with the service its mapping module describes."""
+    return CarrierTracker(carrier, service(mapping_module(carrier)), policy=policy)
 
 
 def map_reply(system: str, raw: bytes) -> model.InboundMessage:
@@ -31,41 +86,31 @@ def map_reply(system: str, raw: bytes) -> model.InboundMessage:
 replay.register("carrier", STREAM, f"{__name__}:map_reply")
 
 
-def open_numbers(store: Store, carrier: str) -> list[str]:
-    """Tracking numbers of the carrier's shipments that are not yet delivered, returned or cancelled."""
-    q = (select(shipment.c.tracking_number).distinct()
-         .where(func.lower(shipment.c.carrier) == carrier.lower(), shipment.c.tracking_number.is_not(None),
-                shipment.c.status.not_in(model.TERMINAL_STATUSES))
-         .order_by(shipment.c.tracking_number))
-    with store.engine.connect() as conn:
-        return [n for (n,) in conn.execute(q)]
-
-
-def run(store: Store | None = None, carrier: str = "fedex", tracker: CarrierTracker | None = None,
-        **_options: object) -> dict[str, int]:
-    """Track every open shipment of `carrier` once; counts of numbers, events and dead letters."""
+def run(store: Store | None = None, *, carrier: str = "fedex", tracker: CarrierTracker | None = None) -> FlowCounts:
+    """Track every open shipment of `carrier` once: tracking numbers asked for (received), new
+    events (stored), events and replies already held (unchanged), numbers dead-lettered (dead),
+    replies refused (rejected) and outbox rows for the shipments' changes (queued)."""
     store = store or Store.open()
-    tracker = tracker or CarrierTracker(carrier)
-    numbers = open_numbers(store, carrier)
-    counts = {"received": 0, "stored": 0, "unchanged": 0, "dead": 0, "rejected": 0, "published": 0}
+    mapping = mapping_module(tracker.carrier if tracker else carrier)
+    tracker = tracker or CarrierTracker(carrier, service(mapping))
+    with store.engine.connect() as conn:
+        numbers = logistics.open_numbers(conn, carrier)
+    counts = FlowCounts()
     for exchange in tracker.track(numbers):
-        counts["received"] += len(exchange.numbers)
         with store.begin() as conn:
             message_log.log(conn, store.archive, tracker.system, f"{STREAM}-request", exchange.request,
                             _key(exchange), "processed", utcnow())
-        result = store.apply(model.Batch(tracker.system, STREAM, [_inbound(tracker, exchange)]))
-        counts["stored"] += result.inserted
-        counts["unchanged"] += result.unchanged + result.duplicates
-        counts["dead"] += result.dead
-        counts["rejected"] += result.rejected
-        counts["published"] += result.outbox
-    event(log, "tracked", system=tracker.system, open=len(numbers), **counts)
+        result = store.apply(model.Batch(tracker.system, STREAM, [_inbound(tracker, mapping, exchange)]))
+        # A reply's stored rows are its new events; the shipments' status moves they cause are not
+        # counted again.
+        counts += dataclasses.replace(sync.counts_of(result, len(exchange.numbers)), stored=result.inserted)
+    event(log, "tracked", system=tracker.system, open=len(numbers), **counts.as_dict())
     return counts
 
 
-def _inbound(tracker: CarrierTracker, exchange: Exchange) -> model.InboundMessage:
+def _inbound(tracker: CarrierTracker, mapping: CarrierMapping, exchange: Exchange) -> model.InboundMessage:
     if exchange.fault is None:
-        return tracker.mapping.map_reply(tracker.system, exchange.reply)
+        return mapping.map_reply(tracker.system, exchange.reply)
     number = exchange.numbers[0]
     reject = model.Reject(f"{tracker.system}:{number}", f"SOAP fault from {tracker.system}: {exchange.fault}",
                           "Envelope.Body.Fault", exchange.reply)

@@ -13,6 +13,7 @@ import datetime as dt
 
 from waybill.connectors import finance
 from waybill.core.logs import event, get_logger
+from waybill.flows.counts import FlowCounts
 from waybill.mappings.finance import feed, feed_names
 from waybill.store import receivables
 from waybill.store.store import Store, utcnow
@@ -20,19 +21,21 @@ from waybill.store.store import Store, utcnow
 log = get_logger("flows.finance_receivables")
 
 
-def run(store: Store | None = None, cutoff: dt.date | None = None, target: finance.FeedTarget | None = None,
-        **_options: object) -> dict[str, int]:
-    """Deliver the feed as of `cutoff` (default: yesterday, UTC, the last complete day)."""
+def run(store: Store | None = None, *, cutoff: dt.date | None = None,
+        target: finance.FeedTarget | None = None) -> FlowCounts:
+    """Deliver the feed as of `cutoff` (default: yesterday, UTC, the last complete day): open items
+    read (received), files written (published) and files already there (unchanged)."""
     store = store or Store.open()
     cutoff = cutoff or utcnow().date() - dt.timedelta(days=1)
     target = target or finance.target()
     if target.exists(feed_names(cutoff)[1]):
         event(log, "feed-already-delivered", system=finance.SYSTEM, cutoff=cutoff.isoformat())
-        return {"received": 0, "published": 0, "unchanged": 2}
+        return FlowCounts(unchanged=2)
     with store.engine.connect() as conn:
         items = receivables.open_items(conn, cutoff)
     files = feed(items, cutoff)
     outcomes = [target.put(files.data_name, files.data), target.put(files.control_name, files.control)]
-    counts = {"received": len(items), "published": outcomes.count("written"), "unchanged": outcomes.count("unchanged")}
-    event(log, "feed", system=finance.SYSTEM, cutoff=cutoff.isoformat(), file=files.data_name, **counts)
+    counts = FlowCounts(received=len(items), published=outcomes.count("written"),
+                        unchanged=outcomes.count("unchanged"))
+    event(log, "feed", system=finance.SYSTEM, cutoff=cutoff.isoformat(), file=files.data_name, **counts.as_dict())
     return counts

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import json
 import threading
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from functools import partial
 from queue import Full, Queue
 from typing import Any, TypeVar
 
@@ -21,7 +22,8 @@ from waybill.canonical import model
 from waybill.connectors.pages import Page
 from waybill.core.errors import RecordRejected
 from waybill.core.logs import event, get_logger
-from waybill.store.store import Store, collector_paused
+from waybill.flows.counts import FlowCounts
+from waybill.store.store import ApplyResult, Store, collector_paused
 
 log = get_logger("flows.sync")
 T = TypeVar("T")
@@ -30,18 +32,24 @@ Fetch = Callable[[str | None], Iterable[Page]]
 #: page -> (entities, rejects): a pure mapping of every record of the page
 MapPage = Callable[[Page], tuple[list[model.Entity], list[model.Reject]]]
 
-COUNT_KEYS = ("pages", "received", "stored", "unchanged", "duplicates", "dead", "rejected", "published")
+
+@dataclass(frozen=True)
+class Pulled:
+    """One pass over a stream: its counts, and how many pages the source answered (empty ones too)."""
+
+    counts: FlowCounts
+    pages: int
 
 
-def pull(store: Store, system: str, stream: str, fetch: Fetch, map_page: MapPage) -> dict[str, int]:
-    """One incremental pass over a stream; returns its counts (COUNT_KEYS)."""
-    counts: Counter[str] = Counter(dict.fromkeys(COUNT_KEYS, 0))
+def pull(store: Store, system: str, stream: str, *, fetch: Fetch, map_page: MapPage) -> Pulled:
+    """One incremental pass over a stream."""
+    counts, pages = FlowCounts(), 0
     current = store.get_cursor(system, stream)
     # Mapping runs in the read-ahead thread too: it overlaps the store's writes, which release the GIL.
-    pages = ((page, to_message(page, map_page) if page.records else None) for page in fetch(current))
+    pending = ((page, to_message(page, map_page) if page.records else None) for page in fetch(current))
     with collector_paused():
-        for page, message in read_ahead(pages):
-            counts["pages"] += 1
+        for page, message in read_ahead(pending):
+            pages += 1
             if message is None:  # nothing to store; a cursor that moved all the same is kept
                 if page.cursor is not None and page.cursor != current:
                     store.apply(model.Batch(system, stream, [], cursor=page.cursor))
@@ -49,17 +57,27 @@ def pull(store: Store, system: str, stream: str, fetch: Fetch, map_page: MapPage
                 continue
             result = store.apply(model.Batch(system, stream, [message], cursor=page.cursor))
             current = page.cursor
-            counts["received"] += len(page.records)
-            counts["stored"] += result.inserted + result.updated
-            counts["unchanged"] += result.unchanged + result.stale
-            counts["duplicates"] += result.duplicates
-            counts["dead"] += result.dead
-            counts["rejected"] += result.rejected
-            counts["published"] += result.outbox
-    event(log, "pulled", system=system, stream=stream, **counts)
-    return dict(counts)
+            counts += counts_of(result, len(page.records))
+    event(log, "pulled", system=system, stream=stream, pages=pages, **counts.as_dict())
+    return Pulled(counts, pages)
 
 
+def pull_streams(store: Store, system: str, streams: Iterable[str], *,
+                 fetch: Callable[[str, str | None], Iterable[Page]],
+                 map_page: Callable[[str, str, Page], tuple[list[model.Entity], list[model.Reject]]]) -> FlowCounts:
+    """One pass over each of `streams` in turn, with a connector's fetch(stream, cursor) and a flow's
+    map_page(system, stream, page); returns the summed counts."""
+    return sum((pull(store, system, s, fetch=partial(fetch, s), map_page=partial(map_page, system, s)).counts
+                for s in streams), FlowCounts())
+
+
+def counts_of(result: ApplyResult, received: int) -> FlowCounts:
+    """The counts of one apply of `received` source records: rows inserted or changed are stored;
+    records the hub holds as they are, older versions and messages it processed before (same
+    content) are unchanged; the outbox rows created are queued."""
+    return FlowCounts(received=received, stored=result.inserted + result.updated,
+                      unchanged=result.unchanged + result.stale + result.duplicates, rejected=result.rejected,
+                      dead=result.dead, queued=result.outbox)
 
 
 def read_ahead(pages: Iterable[T]) -> Iterator[T]:
@@ -144,11 +162,3 @@ def _safe_key(key_of: Callable[[Any], str], rec: Any) -> str:
         return key_of(rec)
     except (KeyError, TypeError, AttributeError):
         return "?"
-
-
-def total(results: Iterable[dict[str, int]]) -> dict[str, int]:
-    """Sum the counts of several passes."""
-    out: Counter[str] = Counter()
-    for r in results:
-        out.update(r)
-    return dict(out)

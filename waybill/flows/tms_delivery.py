@@ -14,6 +14,7 @@ from waybill.canonical import model
 from waybill.connectors import tms as connector
 from waybill.connectors.pages import Page
 from waybill.flows import replay, sync
+from waybill.flows.counts import FlowCounts
 from waybill.mappings import tms as mapping
 from waybill.store.store import Store
 
@@ -30,8 +31,8 @@ replay_events = sync.replayer(STREAM, connector.page_from_raw, map_page)
 replay.register(SYSTEM, STREAM, f"{__name__}:replay_events")
 
 
-def run(store: Store | None = None, conn_id: str = "waybill_tms", **_options: object) -> dict[str, int]:
+def run(store: Store | None = None, *, conn_id: str = "waybill_tms") -> FlowCounts:
     """Pull the event feed once; returns its counts."""
     store = store or Store.open()
     tms = connector.TmsConnector.from_connection(conn_id)
-    return sync.pull(store, SYSTEM, STREAM, partial(tms.fetch, STREAM), partial(map_page, SYSTEM, STREAM))
+    return sync.pull_streams(store, SYSTEM, (STREAM,), fetch=tms.fetch, map_page=map_page)

@@ -13,6 +13,7 @@ from waybill.canonical import model
 from waybill.connectors import wms as connector
 from waybill.connectors.pages import Page
 from waybill.flows import replay, sync
+from waybill.flows.counts import FlowCounts
 from waybill.mappings import wms as mapping
 from waybill.store.store import Store
 
@@ -33,10 +34,9 @@ for _stream in STREAMS:
     replay.register(SYSTEM, _stream, f"{__name__}:replay_{_stream}")
 
 
-def run(store: Store | None = None, conn_id: str = "waybill_wms", streams: tuple[str, ...] = STREAMS,
-        **_options: object) -> dict[str, int]:
+def run(store: Store | None = None, *, conn_id: str = "waybill_wms",
+        streams: tuple[str, ...] = STREAMS) -> FlowCounts:
     """Pull every WMS stream once; returns the summed counts."""
     store = store or Store.open()
     wms = connector.WmsConnector.from_connection(conn_id)
-    return sync.total(sync.pull(store, SYSTEM, s, partial(wms.fetch, s), partial(map_page, SYSTEM, s))
-                      for s in streams)
+    return sync.pull_streams(store, SYSTEM, streams, fetch=wms.fetch, map_page=map_page)

@@ -59,6 +59,23 @@ def pending(conn: Connection, target: str, limit: int = 1000, after: int = 0) ->
     return [OutboxItem(*r) for r in conn.execute(q)]
 
 
+@dataclass(frozen=True)
+class OutboxRow:
+    """An outbox row whatever its state, with the reason of its last failure."""
+
+    item: OutboxItem
+    state: str
+    reason: str | None
+
+
+def rows(conn: Connection, target: str) -> list[OutboxRow]:
+    """Every row for `target`, oldest first: pending, delivered and dead."""
+    o = outbox.c
+    q = (select(o.id, o.target, o.entity, o.entity_id, o.idempotency_key, o.attempts, o.state, o.reason)
+         .where(o.target == target).order_by(o.id))
+    return [OutboxRow(OutboxItem(*r[:6]), r.state, r.reason) for r in conn.execute(q)]
+
+
 def delivered_before(conn: Connection, item: OutboxItem) -> bool:
     """True when an earlier row for the same target and entity row was already delivered."""
     o = outbox.c

@@ -11,45 +11,25 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy import Connection, func, select
 
 from waybill.canonical.model import aging_bucket
-from waybill.store.schema import customer, customer_identity, invoice, payment
-
-
-@dataclass(frozen=True)
-class OpenItem:
-    customer_id: int
-    erp_id: str | None
-    crm_id: str | None
-    customer_name: str
-    invoice_number: str
-    invoice_date: dt.date
-    due_date: dt.date
-    currency: str
-    amount_total: Decimal
-    amount_open: Decimal
-    days_overdue: int
-    aging_bucket: str
-    last_payment_date: dt.date | None
+from waybill.canonical.views import OpenItem
+from waybill.store import identity
+from waybill.store.schema import customer, invoice, payment
 
 
 def open_items(conn: Connection, as_of: dt.date) -> list[OpenItem]:
     """Every open item as of `as_of`, ordered by customer, due date and invoice number."""
-    ids: dict[tuple[int, str], str] = {}
-    q = select(customer_identity.c.customer_id, customer_identity.c.system, func.min(customer_identity.c.external_id)
-               ).where(customer_identity.c.system.in_(("erp", "crm"))).group_by(
-                   customer_identity.c.customer_id, customer_identity.c.system)
-    for cid, system, ext in conn.execute(q):
-        ids[(cid, system)] = ext
     last_paid = select(payment.c.invoice_id, func.max(payment.c.payment_date).label("last")).where(
         payment.c.payment_date <= as_of, payment.c.invoice_id.is_not(None)).group_by(payment.c.invoice_id).subquery()
     q = (
-        select(invoice.c.customer_id, customer.c.name, invoice.c.number, invoice.c.invoice_date, invoice.c.due_date,
-               invoice.c.currency, invoice.c.amount_total, invoice.c.amount_open, last_paid.c.last)
+        select(invoice.c.customer_id, identity.external_id(invoice.c.customer_id, "erp").label("erp_id"),
+               identity.external_id(invoice.c.customer_id, "crm").label("crm_id"), customer.c.name, invoice.c.number,
+               invoice.c.invoice_date, invoice.c.due_date, invoice.c.currency, invoice.c.amount_total,
+               invoice.c.amount_open, last_paid.c.last)
         .join(customer, customer.c.id == invoice.c.customer_id)
         .outerjoin(last_paid, last_paid.c.invoice_id == invoice.c.id)
         .where(invoice.c.kind == "invoice", invoice.c.status != "cancelled", invoice.c.invoice_date <= as_of,
@@ -57,10 +37,13 @@ def open_items(conn: Connection, as_of: dt.date) -> list[OpenItem]:
         .order_by(invoice.c.customer_id, invoice.c.due_date, invoice.c.number)
     )
     items = []
-    for cid, name, number, day, due, currency, total, open_amount, last in conn.execute(q):
-        overdue = max((as_of - due).days, 0)
-        items.append(OpenItem(cid, ids.get((cid, "erp")), ids.get((cid, "crm")), name, number, day, due, currency,
-                              Decimal(total), Decimal(open_amount), overdue, aging_bucket(overdue), last))
+    for r in conn.execute(q):
+        overdue = max((as_of - r.due_date).days, 0)
+        items.append(OpenItem(
+            customer_id=r.customer_id, erp_id=r.erp_id, crm_id=r.crm_id, customer_name=r.name,
+            invoice_number=r.number, invoice_date=r.invoice_date, due_date=r.due_date, currency=r.currency,
+            amount_total=Decimal(r.amount_total), amount_open=Decimal(r.amount_open), days_overdue=overdue,
+            aging_bucket=aging_bucket(overdue), last_payment_date=r.last))
     return items
 
 
