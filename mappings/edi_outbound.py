@@ -17,8 +17,8 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from waybill.canonical.documents import ShipmentStatus
 from waybill.canonical.model import Invoice, Order, OrderLine, Shipment
+from waybill.canonical.views import ShipmentStatus
 from waybill.core.errors import RecordRejected
 from waybill.edi.model import Segment
 from waybill.edi.serializer import OutboundMessage

@@ -3,7 +3,8 @@
 The store builds these from its tables (waybill.store.reads, waybill.store.receivables); the
 outbound mappings turn them into the targets' records. They are the canonical entities as stored:
 with the hub's own ids, the stored state (status, facts) and the crosswalk ids a target needs, so a
-mapping never sees a table row. Pure: no I/O.
+mapping never sees a table row. What a partner's EDI document needs (ShipmentDocument,
+InvoiceDocument) carries the canonical entities themselves, with their version. Pure: no I/O.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from waybill.canonical import insights, model
-from waybill.canonical.model import Ref
+from waybill.canonical.model import Invoice, Order, Ref, Shipment
 
 
 @dataclass(frozen=True)
@@ -140,3 +141,32 @@ class OpenItem:
     days_overdue: int
     aging_bucket: str
     last_payment_date: dt.date | None
+
+
+# --- partner documents (EDI outbound) ---------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class ShipmentStatus:
+    """Where the hub says a shipment is now: the status its events moved it to (not any one event)."""
+
+    status: str  # one of model.DELIVERY_STATUSES
+    code: str  # the reporting source's own code ("" when none)
+    at: dt.datetime | None  # when it happened; None while nobody reported a status
+    place: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ShipmentDocument:
+    """A shipment with its current status and the orders of its `order_refs` that the hub holds."""
+
+    shipment: Shipment
+    status: ShipmentStatus
+    orders: tuple[Order, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceDocument:
+    """An invoice with the order it bills, when the hub holds that order."""
+
+    invoice: Invoice
+    order: Order | None = None

@@ -22,8 +22,8 @@ from typing import Literal
 import paramiko
 from sqlalchemy import Connection
 
-from waybill.canonical.documents import InvoiceView, ShipmentView
 from waybill.canonical.model import Order
+from waybill.canonical.views import InvoiceDocument, ShipmentDocument
 from waybill.connectors.sftp import SftpClient, SftpError
 from waybill.core.errors import RecordRejected
 from waybill.core.logs import event, get_logger
@@ -51,7 +51,7 @@ class Outgoing:
     """What an outbox row tells one partner: the read model its document is written from."""
 
     partner: Partner
-    subject: ShipmentView | InvoiceView | Order
+    subject: ShipmentDocument | InvoiceDocument | Order
     #: a shipment notified before: what goes out now is its status
     notified: bool = False
 
@@ -62,7 +62,7 @@ def document(out: Outgoing, now: dt.datetime) -> OutboundMessage:
     855/ORDRSP for orders."""
     x12 = out.partner.profile.standard == "X12"
     subject = out.subject
-    if isinstance(subject, InvoiceView):
+    if isinstance(subject, InvoiceDocument):
         return (edi_outbound.invoice_810 if x12 else edi_outbound.invoic)(subject.invoice, subject.order)
     if isinstance(subject, Order):
         return (edi_outbound.order_ack_855 if x12 else edi_outbound.ordrsp)(subject, now)

@@ -1,7 +1,7 @@
 """What the EDI flows read from the hub, as canonical entities and read models.
 
 Outbound: the shipment, invoice or order an "edi" outbox row names, with its true version, its lines
-and what its partner document needs (waybill.canonical.documents). Inbound: hub customers by the GLN
+and what its partner document needs (waybill.canonical.views). Inbound: hub customers by the GLN
 a partner's document names. Also what partners' documents became in the hub (their orders and stock
 levels) and how the "edi" outbox rows fared. The EDI engine's own state (registry, control numbers,
 ledger) is in waybill.store.edi_state.
@@ -19,8 +19,8 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Row, Table, select
 
-from waybill.canonical.documents import InvoiceView, ShipmentStatus, ShipmentView
 from waybill.canonical.model import Address, Invoice, InvoiceLine, Order, OrderLine, Ref, Shipment, StockLevel
+from waybill.canonical.views import InvoiceDocument, ShipmentDocument, ShipmentStatus
 from waybill.store.schema import (
     customer,
     customer_identity,
@@ -80,7 +80,7 @@ def order_refs_of(conn: Connection, shipment_ids: Iterable[int]) -> dict[int, li
     return {sid: [Ref.parse(text) for text in json.loads(refs or "[]")] for sid, refs in rows}
 
 
-def shipment_view(conn: Connection, shipment_id: int) -> ShipmentView | None:
+def shipment_view(conn: Connection, shipment_id: int) -> ShipmentDocument | None:
     """The shipment with its current status and the orders it names that the hub holds."""
     row = conn.execute(select(shipment).where(shipment.c.id == shipment_id)).one_or_none()
     if row is None:
@@ -90,10 +90,10 @@ def shipment_view(conn: Connection, shipment_id: int) -> ShipmentView | None:
     ship = Shipment(Ref(row.system, row.external_id), row.version, row.carrier, row.tracking_number, row.sscc,
                     tuple(refs), _hub_ref(row.customer_id), row.ship_date, row.eta, row.packages)
     status = ShipmentStatus(row.status, row.status_code or "", row.status_at, row.last_place)
-    return ShipmentView(ship, status, tuple(orders_by_id(conn, [ids[r] for r in refs if r in ids])))
+    return ShipmentDocument(ship, status, tuple(orders_by_id(conn, [ids[r] for r in refs if r in ids])))
 
 
-def invoice_view(conn: Connection, invoice_id: int) -> InvoiceView | None:
+def invoice_view(conn: Connection, invoice_id: int) -> InvoiceDocument | None:
     """The invoice with its lines and the order it bills (when the hub holds it)."""
     row = conn.execute(select(invoice).where(invoice.c.id == invoice_id)).one_or_none()
     if row is None:
@@ -105,7 +105,7 @@ def invoice_view(conn: Connection, invoice_id: int) -> InvoiceView | None:
     inv = Invoice(Ref(row.system, row.external_id), Ref(HUB, str(row.customer_id)), row.version, row.number,
                   row.invoice_date, row.due_date, row.currency, row.amount_total, row.amount_open, row.kind,
                   order.ref if order else None, row.status, lines)
-    return InvoiceView(inv, order)
+    return InvoiceDocument(inv, order)
 
 
 def order_ids(conn: Connection, refs: Iterable[Ref]) -> dict[Ref, int]:
