@@ -59,7 +59,7 @@ def raw_rate(url: str, keep_alive: bool, seconds: float = 2.0) -> float:
     """Authenticated single-record GETs per second one client gets from the simulator, on one
     keep-alive connection or on a new connection per request."""
     token = requests.post(f"{url}/services/oauth2/token", data={
-        "grant_type": "client_credentials", "client_id": "waybill", "client_secret": "s3cret"}).json()
+        "grant_type": "client_credentials", "client_id": "waybill", "client_secret": "s3cret"}, timeout=10).json()
     headers = {"Authorization": f"Bearer {token['access_token']}"}
     with requests.Session() as session:
         get = session.get if keep_alive else requests.get

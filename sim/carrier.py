@@ -137,7 +137,8 @@ class CarrierSim:
         return {
             "Notification": _note("SUCCESS", "0", "Request was successfully processed."),
             "TrackingNumber": number,
-            "StatusDetail": {"CreationTime": last["at"], "Code": last["code"], "Description": DESCRIPTIONS[last["code"]]},
+            "StatusDetail": {"CreationTime": last["at"], "Code": last["code"],
+                             "Description": DESCRIPTIONS[last["code"]]},
             "CarrierCode": "FDXE",
             "DatesOrTimes": [{"Type": "ACTUAL_DELIVERY" if delivered else "ESTIMATED_DELIVERY",
                               "DateOrTimestamp": last["at"] if delivered else eta.isoformat()}],

@@ -287,7 +287,7 @@ class ErpSim:
         raise OdooError("builtins.KeyError", f"unknown service method {service}.{method}")
 
     def _json2(self, request: Request) -> Response:
-        _, _, model, method = (request.path.rstrip("/").split("/") + ["", ""])[1:5]
+        _, _, model, method = [*request.path.rstrip("/").split("/"), "", ""][1:5]
         if request.bearer() != self.api_key:
             return _json2_error(401, _denied())
         db = request.headers.get("X-Odoo-Database")

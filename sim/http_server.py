@@ -17,6 +17,7 @@ JSON-RPC model and method) and injects the fault it draws (see sim.faults).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import socket
 import threading
@@ -175,10 +176,8 @@ def _make_request_handler(server: SimServer) -> type[BaseHTTPRequestHandler]:
             response = server.dispatch(request)
             if response is None:
                 self.close_connection = True
-                try:
+                with contextlib.suppress(OSError):
                     self.connection.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
                 return
             try:
                 self.send_response(response.status)
@@ -193,10 +192,8 @@ def _make_request_handler(server: SimServer) -> type[BaseHTTPRequestHandler]:
         do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle
 
         def finish(self) -> None:
-            try:
+            with contextlib.suppress(OSError):  # the connection was dropped on purpose or by the client
                 super().finish()
-            except OSError:
-                pass  # the connection was dropped on purpose or by the client
 
         def log_message(self, format: str, *args: Any) -> None:
             pass  # quiet: the client logs every request it makes

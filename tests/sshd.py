@@ -29,8 +29,10 @@ def ensure_sshd() -> None:
         return
     if os.geteuid() != 0:
         pytest.skip("/usr/sbin/sshd is missing and installing openssh-server needs root")
-    subprocess.run("apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssh-server",
-                   shell=True, check=True, capture_output=True, timeout=600)
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.run(["apt-get", "update", "-qq"], check=True, capture_output=True, timeout=600)
+    subprocess.run(["apt-get", "install", "-y", "-qq", "openssh-server"], env=env, check=True, capture_output=True,
+                   timeout=600)
 
 
 def free_port() -> int:
@@ -59,8 +61,9 @@ class Sshd:
     process: subprocess.Popen | None = None
 
     def start(self) -> None:
-        self.process = subprocess.Popen([str(SSHD), "-D", "-e", "-f", str(self.folder / "sshd_config")],
-                                        stdout=subprocess.DEVNULL, stderr=open(self.folder / "sshd.log", "ab"))
+        with open(self.folder / "sshd.log", "ab") as log:  # the child keeps its own copy of the descriptor
+            self.process = subprocess.Popen([str(SSHD), "-D", "-e", "-f", str(self.folder / "sshd_config")],
+                                            stdout=subprocess.DEVNULL, stderr=log)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             try:
