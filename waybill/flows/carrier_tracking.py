@@ -51,8 +51,8 @@ def run(store: Store | None = None, carrier: str = "fedex", tracker: CarrierTrac
     for exchange in tracker.track(numbers):
         counts["received"] += len(exchange.numbers)
         with store.begin() as conn:
-            message_log.log(conn, store.archive, tracker.system, f"{STREAM}-request", exchange.request,
-                            _key(exchange), "processed", utcnow())
+            message_log.log(conn, store.archive, system=tracker.system, stream=f"{STREAM}-request",
+                            raw=exchange.request, key=_key(exchange), state="processed", now=utcnow())
         result = store.apply(model.Batch(tracker.system, STREAM, [_inbound(tracker, exchange)]))
         counts["stored"] += result.inserted
         counts["unchanged"] += result.unchanged + result.duplicates

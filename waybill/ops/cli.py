@@ -93,7 +93,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 def cmd_messages(args: argparse.Namespace) -> int:
     store = Store.open()
     with store.engine.connect() as conn:
-        rows = message_log.find(conn, args.state, args.system, args.stream, args.limit)
+        rows = message_log.find(conn, state=args.state, system=args.system, stream=args.stream, limit=args.limit)
     if args.json:
         print(json.dumps([{**r.__dict__, "received_at": r.received_at.isoformat()} for r in rows], indent=2))
         return 0
