@@ -24,7 +24,7 @@ def customer_insights() -> None:
     def compute() -> dict[str, int]:
         from waybill.flows import customer_insights as flow
 
-        return flow.run()
+        return flow.run().as_dict()
 
     compute()
 

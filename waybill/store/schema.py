@@ -7,6 +7,8 @@ unchanged replay writes nothing) and `last_message_id`, the message that last ch
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -39,7 +41,7 @@ MONEY = Numeric(18, 4)
 QTY = Numeric(18, 4)
 
 
-def _audit() -> list[Column]:
+def _audit() -> list[Column[Any]]:
     return [
         Column("version", String(40), nullable=False),
         Column("row_hash", String(32), nullable=False),
@@ -247,8 +249,7 @@ customer_fact = Table(
     Column("overdue_total", MONEY, nullable=False),
     Column("aging", Text, nullable=False),  # JSON bucket -> amount
     Column("as_of", Date, nullable=False),
-    Column("row_hash", String(32), nullable=False),
-    Column("updated_at", DateTime, nullable=False),
+    *_audit(),
 )
 
 cursor = Table(

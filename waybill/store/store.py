@@ -231,8 +231,12 @@ def _reject(e: model.Entity, err: RecordRejected) -> model.Reject:
 
 
 def _key_of(e: model.Entity) -> str:
-    ref = getattr(e, "ref", None)
-    return str(ref) if ref is not None else f"{e.source}:{e.event_id}"  # type: ignore[union-attr]
+    """The record key a dead-letter row names: the entity's ref, or what identifies it instead."""
+    if isinstance(e, model.DeliveryEvent):
+        return f"{e.source}:{e.event_id}"
+    if isinstance(e, model.CustomerFacts):
+        return f"customer:{e.customer_id}"
+    return str(e.ref)
 
 
 def _raw_of(e: model.Entity) -> bytes:

@@ -7,7 +7,7 @@ and writes only what is new or changed, in bulk:
 - a reference that cannot be resolved (unknown customer, unknown shipment) rejects that record.
 Each inserted or changed row becomes an outbox.Change.
 
-One module per entity family (customers, orders, invoices, stock, shipments); `common` holds what
+One module per entity family (customers, orders, invoices, stock, shipments, facts); `common` holds what
 they share and `keyed` the writer of every entity keyed by (system, external id).
 """
 
@@ -16,6 +16,7 @@ from __future__ import annotations
 from waybill.canonical import model
 from waybill.store.writers.common import Context, Item, Outcome, Rejected
 from waybill.store.writers.customers import write_customers
+from waybill.store.writers.facts import write_facts
 from waybill.store.writers.invoices import INVOICE, PAYMENT
 from waybill.store.writers.keyed import write_keyed
 from waybill.store.writers.orders import ORDER
@@ -35,4 +36,5 @@ def write_all(ctx: Context, items: list[Item]) -> Outcome:
     for spec in (STOCK, SHIPMENT, ORDER, INVOICE, PAYMENT):
         out.add(write_keyed(ctx, spec, by_type.get(spec.type, [])))
     out.add(write_events(ctx, by_type.get(model.DeliveryEvent, [])))
+    out.add(write_facts(ctx, by_type.get(model.CustomerFacts, [])))
     return out

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import Column, Connection, Row, Table, select
@@ -75,14 +76,14 @@ def chunks(seq: Sequence[E], size: int = CHUNK) -> Iterable[Sequence[E]]:
         yield seq[i:i + size]
 
 
-def latest(items: list[Item]) -> list[Item]:
-    """One item per ref: the highest version, the later one on a tie."""
-    best: dict[model.Ref, Item] = {}
+def latest(items: list[Item], key: Callable[[Any], Hashable] = attrgetter("ref")) -> list[Item]:
+    """One item per key of its entity (default: its ref): the highest version, the later one on a tie."""
+    best: dict[Hashable, Item] = {}
     for item in items:
-        ref = item.entity.ref
-        held = best.get(ref)
+        k = key(item.entity)
+        held = best.get(k)
         if held is None or item.entity.version >= held.entity.version:
-            best[ref] = item
+            best[k] = item
     return list(best.values())
 
 
