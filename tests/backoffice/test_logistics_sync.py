@@ -18,7 +18,7 @@ from sim.http_server import SimServer
 from tests.backoffice.conftest import connect
 from waybill.flows import erp_sync, replay, tms_delivery, wms_stock
 from waybill.mappings.tms import STATUS
-from waybill.store import message_log
+from waybill.store import message_log, shipments
 from waybill.store.schema import customer_identity, delivery_event, shipment, stock_level
 from waybill.store.store import Store
 
@@ -73,10 +73,11 @@ def hub_state(store: Store) -> dict[str, dict]:
         partner = dict(c.execute(select(customer_identity.c.customer_id, customer_identity.c.external_id)
                                  .where(customer_identity.c.system == "erp")).all())
         ships = list(c.execute(select(shipment)))
+        refs = shipments.order_refs(c, [r.id for r in ships])
         return {
             "stock": {r.external_id: (float(r.on_hand), float(r.allocated)) for r in c.execute(select(stock_level))},
             "shipments": {r.external_id: (r.carrier, r.tracking_number, r.sscc, r.packages, partner[r.customer_id],
-                                          r.order_refs) for r in ships},
+                                          json.dumps([str(o) for o in refs[r.id]])) for r in ships},
             "status": {r.tracking_number: r.status for r in ships if r.status_at is not None},
             "events": {r.event_id for r in c.execute(select(delivery_event.c.event_id))},
         }

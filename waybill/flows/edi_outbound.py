@@ -28,7 +28,7 @@ from waybill.edi.model import Interchange
 from waybill.edi.serializer import OutboundMessage, build_interchange, write_interchange
 from waybill.flows.edi_inbound import Partner, load_partner
 from waybill.mappings import edi_outbound
-from waybill.store import outbox
+from waybill.store import outbox, shipments
 from waybill.store.edi_state import StoreControlNumbers, StoreLedger
 from waybill.store.schema import invoice, invoice_line, order_line, orders, shipment
 from waybill.store.store import Store, utcnow
@@ -176,7 +176,7 @@ def _load_shipment(conn: Connection, item: outbox.OutboxItem) -> Found | None:
     row = conn.execute(select(shipment).where(shipment.c.id == item.entity_id)).one_or_none()
     if row is None:
         raise RecordRejected(f"shipment {item.entity_id} no longer exists")
-    refs = [_ref(r) for r in json.loads(row.order_refs or "[]")]
+    refs = shipments.order_refs(conn, [row.id])[row.id]
     found = [o for o in (_order(conn, r) for r in refs) if o is not None]
     partner = _partner_of(found)
     if partner is None:
@@ -218,15 +218,6 @@ def _load_order(conn: Connection, item: outbox.OutboxItem) -> Found | None:
 
 
 _LOADERS = {"shipment": _load_shipment, "invoice": _load_invoice, "order": _load_order}
-
-
-def _ref(text: str) -> model.Ref:
-    """ "edi:acme:850/1" -> Ref("edi:acme", "850/1"): partner systems contain one ':' themselves."""
-    family, rest = text.split(":", 1)
-    if family == "edi":
-        partner, ext = rest.split(":", 1)
-        return model.Ref(f"edi:{partner}", ext)
-    return model.Ref(family, rest)
 
 
 def _partner_of(found: list[model.Order]) -> Partner | None:

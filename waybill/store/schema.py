@@ -161,7 +161,6 @@ shipment = Table(
     Column("carrier", String(40), nullable=False),
     Column("tracking_number", String(60), nullable=True, index=True),
     Column("sscc", String(18), nullable=True),
-    Column("order_refs", Text, nullable=True),  # JSON list of "system:id"
     Column("ship_date", Date, nullable=True),
     Column("packages", Integer, nullable=False),
     Column("eta", DateTime, nullable=True),
@@ -172,6 +171,16 @@ shipment = Table(
     Column("delivered_at", DateTime, nullable=True),
     *_audit(),
     UniqueConstraint("system", "external_id", name="uq_shipment_ref"),
+)
+
+shipment_order_ref = Table(
+    "shipment_order_ref",
+    metadata,
+    Column("shipment_id", ID, ForeignKey("shipment.id"), primary_key=True),
+    Column("position", Integer, primary_key=True),  # the order refs' order in the shipment
+    Column("system", String(40), nullable=False),
+    Column("external_id", String(120), nullable=False),
+    Index("ix_shipment_order_ref_order", "system", "external_id"),  # an order's shipments
 )
 
 delivery_event = Table(

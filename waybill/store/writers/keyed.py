@@ -46,6 +46,8 @@ class KeyedSpec:
     child_columns: tuple[str, ...] = ()
     #: entity -> its child rows, each in `child_columns` order without the parent id
     child_rows: Callable[[Any], list[tuple[Any, ...]]] | None = None
+    #: entity, values, child rows -> what its row hash covers, when not (values, child rows)
+    hashed: Callable[[Any, tuple[Any, ...], list[tuple[Any, ...]]], tuple[Any, ...]] | None = None
     #: values for columns that only an insert sets (derived later, e.g. a shipment's status)
     insert_only: dict[str, Any] = field(default_factory=dict)
 
@@ -102,7 +104,8 @@ def write_keyed(ctx: Context, spec: KeyedSpec, items: list[Item]) -> Outcome:
             out.rejects.append(Rejected(message_id, err, e))
             continue
         children = spec.child_rows(e) if spec.child_rows else []
-        prepared.append(Prepared(message_id, e, values, children, ctx.cipher.row_hash(repr((values, children)))))
+        content = spec.hashed(e, values, children) if spec.hashed else (values, children)
+        prepared.append(Prepared(message_id, e, values, children, ctx.cipher.row_hash(repr(content))))
 
     t = spec.table
     stored = by_ref(conn, t, (p.entity.ref for p in prepared), t.c.id, t.c.version, t.c.row_hash)

@@ -11,20 +11,38 @@ from waybill.canonical import model
 from waybill.core.errors import RecordRejected
 from waybill.store import bulk
 from waybill.store.outbox import Change
-from waybill.store.schema import delivery_event, shipment
+from waybill.store.schema import delivery_event, shipment, shipment_order_ref
 from waybill.store.writers.common import Context, Item, Outcome, Rejected, by_ref, chunks, json_text
 from waybill.store.writers.keyed import KeyedSpec, need
 
+_COLUMNS = ("customer_id", "carrier", "tracking_number", "sscc", "ship_date", "packages", "eta")
+#: What a shipment's row hash covers: its columns and its order refs as the JSON text they were
+#: stored as before they became rows of shipment_order_ref, so that the hashes stored then stay
+#: valid (otherwise every shipment would count as changed, and be published again, once).
+_HASHED = ("customer_id", "carrier", "tracking_number", "sscc", "order_refs", "ship_date", "packages", "eta")
+
+
+def _hashed(s: model.Shipment, values: tuple[Any, ...], _children: list[tuple[Any, ...]]) -> tuple[Any, ...]:
+    named = dict(zip(_COLUMNS, values, strict=True))
+    named["order_refs"] = json_text([str(o) for o in s.order_refs])
+    return tuple(named[c] for c in _HASHED), []
+
+
 SHIPMENT = KeyedSpec(
     entity="shipment", type=model.Shipment, table=shipment,
-    columns=("customer_id", "carrier", "tracking_number", "sscc", "order_refs", "ship_date", "packages", "eta"),
+    columns=_COLUMNS,
     values=lambda s, r: (
-        need(r, "customer", s.customer, "shipment.customer"), s.carrier, s.tracking_number, s.sscc,
-        json_text([str(o) for o in s.order_refs]), s.ship_date, s.packages, s.eta,
+        need(r, "customer", s.customer, "shipment.customer"), s.carrier, s.tracking_number, s.sscc, s.ship_date,
+        s.packages, s.eta,
     ),
     refs={"customer": lambda s: s.customer},
+    child=shipment_order_ref,
+    child_columns=("shipment_id", "position", "system", "external_id"),
+    child_rows=lambda s: [(i, ref.system, ref.external_id) for i, ref in enumerate(s.order_refs)],
+    hashed=_hashed,
     insert_only={"status": "created"},
 )
+
 
 _EVENT_COLUMNS = ("id", "shipment_id", "source", "event_id", "status", "raw_code", "occurred_at", "place",
                   "estimate_only", "eta", "last_message_id")
