@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Connection, Engine, func, select
 
@@ -22,9 +23,9 @@ from waybill.canonical import model, validate
 from waybill.core.config import Settings, settings
 from waybill.core.errors import RecordRejected
 from waybill.core.logs import event, get_logger
-from waybill.store import db, message_log, outbox, writers
+from waybill.store import db, flow_runs, message_log, outbox, writers
 from waybill.store.crypto import Cipher, load_key
-from waybill.store.schema import cursor, flow_run, metadata
+from waybill.store.schema import cursor, metadata
 
 log = get_logger("store")
 
@@ -68,6 +69,11 @@ class ApplyResult:
 
     def counts(self) -> dict[str, int]:
         return {k: v for k, v in asdict(self).items() if k != "messages"}
+
+
+#: the tables `waybill status` counts the rows of
+STATUS_TABLES = ("customer", "customer_identity", "orders", "order_line", "stock_level", "shipment",
+                 "shipment_order_ref", "delivery_event", "invoice", "payment", "customer_fact")
 
 
 class Store:
@@ -197,25 +203,20 @@ class Store:
 
     # --- operations ------------------------------------------------------------------------------
 
-    def record_flow_run(self, flow: str, run_id: str, state: str, detail: str | None = None,
-                        counts: dict | None = None) -> None:
+    def record_flow_run(self, flow: str, run_id: str, state: str, *, detail: str | None = None,
+                        counts: dict[str, int] | None = None) -> None:
         """Remember a flow run's outcome (Airflow callbacks call this) for `waybill status`."""
         with self.begin() as conn:
-            conn.execute(flow_run.insert().values(
-                flow=flow, run_id=run_id, state=state, detail=detail,
-                counts=json.dumps(counts) if counts else None, at=utcnow()))
+            flow_runs.record(conn, flow_runs.FlowRun(flow, run_id, state, detail, counts, utcnow()))
 
-    def status(self) -> dict:
-        """Counts per entity table, per message state, per outbox target/state, last flow runs."""
-        entities = ("customer", "customer_identity", "orders", "order_line", "stock_level", "shipment",
-                    "delivery_event", "invoice", "payment", "customer_fact")
+    def status(self) -> dict[str, Any]:
+        """Counts per entity table, per message state, per outbox target/state; the last flow runs
+        with the counts their tasks returned."""
         with self.engine.connect() as conn:
             tables = {n: conn.execute(select(func.count()).select_from(metadata.tables[n])).scalar_one()
-                      for n in entities}
-            runs = [
-                {"flow": r.flow, "run_id": r.run_id, "state": r.state, "detail": r.detail, "at": r.at.isoformat()}
-                for r in conn.execute(select(flow_run).order_by(flow_run.c.id.desc()).limit(20))
-            ]
+                      for n in STATUS_TABLES}
+            runs = [{"flow": r.flow, "run_id": r.run_id, "state": r.state, "detail": r.detail, "counts": r.counts,
+                     "at": r.at.isoformat()} for r in flow_runs.recent(conn)]
             return {"entities": tables, "messages": message_log.counts_by_state(conn),
                     "outbox": outbox.counts(conn), "flow_runs": runs}
 
