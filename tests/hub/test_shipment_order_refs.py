@@ -9,13 +9,12 @@ import uuid
 import pytest
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import create_engine, text
 
 from tests.conftest import PG_ADMIN_URL
 from tests.hub.factories import batch, customer
 from waybill.canonical import model
-from waybill.store import db, shipments
-from waybill.store.schema import shipment
+from waybill.store import db, shipments, tables
 
 SO7, PO1 = model.Ref("erp", "sale.order/7"), model.Ref("edi:acme", "850/PO-1")
 
@@ -28,7 +27,7 @@ def ship(*refs: model.Ref, version: int = 1) -> model.Shipment:
 def test_order_refs_are_stored_in_order_and_replaced_on_change(store):
     store.apply(batch(customer("1"), ship(PO1, SO7), raw=b"1"))
     with store.engine.connect() as conn:
-        sid = conn.execute(select(shipment.c.id)).scalar_one()
+        [sid] = [s.id for s in tables.rows(conn, "shipment")]
         assert shipments.order_refs(conn, [sid, sid + 1]) == {sid: [PO1, SO7], sid + 1: []}
     assert store.apply(batch(ship(PO1, SO7, version=2), raw=b"2")).unchanged == 1
     assert store.apply(batch(ship(SO7, version=3), raw=b"3")).updated == 1

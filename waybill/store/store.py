@@ -17,15 +17,15 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy import Connection, Engine, select
 
 from waybill.canonical import model, validate
 from waybill.core.config import Settings, settings
 from waybill.core.errors import RecordRejected
 from waybill.core.logs import event, get_logger
-from waybill.store import db, flow_runs, message_log, outbox, writers
+from waybill.store import db, flow_runs, message_log, outbox, tables, writers
 from waybill.store.crypto import Cipher, load_key
-from waybill.store.schema import cursor, metadata
+from waybill.store.schema import cursor
 
 log = get_logger("store")
 
@@ -213,11 +213,10 @@ class Store:
         """Counts per entity table, per message state, per outbox target/state; the last flow runs
         with the counts their tasks returned."""
         with self.engine.connect() as conn:
-            tables = {n: conn.execute(select(func.count()).select_from(metadata.tables[n])).scalar_one()
-                      for n in STATUS_TABLES}
+            counts = {n: tables.count(conn, n) for n in STATUS_TABLES}
             runs = [{"flow": r.flow, "run_id": r.run_id, "state": r.state, "detail": r.detail, "counts": r.counts,
                      "at": r.at.isoformat()} for r in flow_runs.recent(conn)]
-            return {"entities": tables, "messages": message_log.counts_by_state(conn),
+            return {"entities": counts, "messages": message_log.counts_by_state(conn),
                     "outbox": outbox.counts(conn), "flow_runs": runs}
 
 
