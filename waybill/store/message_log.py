@@ -111,6 +111,20 @@ def set_state(conn: Connection, message_id: int, state: str, now: dt.datetime, *
     )
 
 
+def last_id(conn: Connection) -> int:
+    """The id of the latest logged message (0 for none)."""
+    return int(conn.execute(select(func.max(message.c.id))).scalar() or 0)
+
+
+def settle_dead(conn: Connection, parent_id: int, *, up_to: int, now: dt.datetime) -> None:
+    """Mark the dead records of message `parent_id` logged up to id `up_to` as replayed."""
+    conn.execute(
+        update(message)
+        .where(message.c.parent_id == parent_id, message.c.state == "dead", message.c.id <= up_to)
+        .values(state="replayed", processed_at=now)
+    )
+
+
 def raw_of(conn: Connection, message_id: int) -> bytes:
     """The message's raw bytes, from the row or its archived copy (checked against the sha256)."""
     row = conn.execute(
