@@ -1,4 +1,4 @@
-"""The hub's database schema (SQLAlchemy Core), the single source for migrations in hub/migrations.
+"""The hub's database schema (SQLAlchemy Core), the single source for the migrations in waybill/store/migrations.
 
 Every canonical table keeps the source's `version`, a keyed `row_hash` of its content (so an
 unchanged replay writes nothing) and `last_message_id`, the message that last changed the row
