@@ -1,6 +1,6 @@
 """What every Waybill DAG shares: the hub Assets, default task
-arguments (owner, retries, callbacks, retry policy) and the common DAG settings. The pools
-the tasks name are defined in waybill.ops.airflow_home.POOLS.
+arguments (owner, retries, callbacks, retry policy), the common DAG settings and how a flow's
+counts go to XCom. The pools the tasks name are defined in waybill.ops.airflow_home.POOLS.
 
 Not a DAG file (listed in .airflowignore); the DAG files import it from the dags folder.
 """
@@ -8,11 +8,15 @@ Not a DAG file (listed in .airflowignore); the DAG files import it from the dags
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import Asset, ExceptionRetryPolicy, RetryAction, RetryRule
 
 from waybill.ops.callbacks import on_failure, on_success
+
+if TYPE_CHECKING:
+    from waybill.flows.counts import FlowCounts
 
 OWNER = "integration"
 START = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
@@ -58,3 +62,13 @@ def dag_args(doc_md: str, tags: list[str]) -> dict[str, Any]:
         "max_active_runs": 1,  # a flow's cursor moves in one run at a time
         "default_args": DEFAULT_ARGS,
     }
+
+
+def xcom_counts(result: FlowCounts | Mapping[str, int]) -> dict[str, int]:
+    """A flow run's counts as its task returns them to XCom (and the success callback records them
+    in the hub): every FlowCounts name in order. A flow that still returns a plain dict gives the
+    counts of it that FlowCounts knows."""
+    from waybill.flows.counts import FlowCounts  # here: DAG files parse without loading flow modules
+
+    counts = result if isinstance(result, FlowCounts) else FlowCounts.from_dict(dict(result))
+    return counts.as_dict()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from _wiring import SHIPMENTS, dag_args
+from _wiring import SHIPMENTS, dag_args, xcom_counts
 from airflow.sdk import dag, task
 
 DOC = """
@@ -21,7 +21,7 @@ def carrier_tracking() -> None:
     def track() -> dict[str, int]:
         from waybill.flows import carrier_tracking as flow
 
-        return flow.run()
+        return xcom_counts(flow.run())
 
     track()
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from _wiring import CUSTOMER_FACTS, CUSTOMERS, ORDERS, SHIPMENTS, dag_args
+from _wiring import CUSTOMER_FACTS, CUSTOMERS, ORDERS, SHIPMENTS, dag_args, xcom_counts
 from airflow.sdk import AssetAny, dag, task
 
 DOC = """
@@ -23,7 +23,7 @@ def crm_publish() -> None:
     def publish() -> dict[str, int]:
         from waybill.flows import crm_publish as flow
 
-        return flow.run()
+        return xcom_counts(flow.run())
 
     publish()
 

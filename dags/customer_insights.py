@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from _wiring import CUSTOMER_FACTS, INVOICES, ORDERS, dag_args
+from _wiring import CUSTOMER_FACTS, INVOICES, ORDERS, dag_args, xcom_counts
 from airflow.sdk import AssetAny, dag, task
 
 DOC = """
@@ -24,7 +24,7 @@ def customer_insights() -> None:
     def compute() -> dict[str, int]:
         from waybill.flows import customer_insights as flow
 
-        return flow.run()
+        return xcom_counts(flow.run())
 
     compute()
 

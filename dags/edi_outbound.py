@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from _wiring import INVOICES, ORDERS, SHIPMENTS, dag_args
+from _wiring import INVOICES, ORDERS, SHIPMENTS, dag_args, xcom_counts
 from airflow.sdk import AssetAny, dag, task
 
 DOC = """
@@ -23,7 +23,7 @@ def edi_outbound() -> None:
     def send() -> dict[str, int]:
         from waybill.flows import edi_outbound as flow
 
-        return flow.run().as_dict()
+        return xcom_counts(flow.run())
 
     send()
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from _wiring import CUSTOMERS, INVOICES, ORDERS, dag_args
+from _wiring import CUSTOMERS, INVOICES, ORDERS, dag_args, xcom_counts
 from airflow.sdk import dag, task
 
 DOC = """
@@ -24,7 +24,7 @@ def erp_sync() -> None:
     def sync() -> dict[str, int]:
         from waybill.flows import erp_sync as flow
 
-        return flow.run()
+        return xcom_counts(flow.run())
 
     sync()
 

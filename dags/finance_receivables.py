@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from _wiring import INVOICES, dag_args
+from _wiring import INVOICES, dag_args, xcom_counts
 from airflow.sdk import dag, task
 
 DOC = """
@@ -26,7 +26,7 @@ def finance_receivables() -> None:
     def publish() -> dict[str, int]:
         from waybill.flows import finance_receivables as flow
 
-        return flow.run()
+        return xcom_counts(flow.run())
 
     publish()
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from _wiring import SHIPMENTS, dag_args
+from _wiring import SHIPMENTS, dag_args, xcom_counts
 from airflow.sdk import dag, task
 
 DOC = """
@@ -22,7 +22,7 @@ def tms_delivery() -> None:
     def sync() -> dict[str, int]:
         from waybill.flows import tms_delivery as flow
 
-        return flow.run()
+        return xcom_counts(flow.run())
 
     sync()
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from _wiring import SHIPMENTS, STOCK, dag_args
+from _wiring import SHIPMENTS, STOCK, dag_args, xcom_counts
 from airflow.sdk import dag, task
 
 DOC = """
@@ -23,7 +23,7 @@ def wms_stock() -> None:
     def sync() -> dict[str, int]:
         from waybill.flows import wms_stock as flow
 
-        return flow.run()
+        return xcom_counts(flow.run())
 
     sync()
 

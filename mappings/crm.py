@@ -36,14 +36,14 @@ def account(view: AccountView) -> dict[str, Any]:
         "Tax_Id__c": view.tax_id,
     }
     if view.facts is not None:
-        facts = view.facts.facts
+        facts = view.facts
         rec.update({
             "Tier__c": facts.tier,
             "Revenue_12m__c": _number(facts.revenue_12m),
             "Lifetime_Value__c": _number(facts.lifetime_value),
             "Churn_Warning__c": facts.churn_warning,
             "Overdue_Amount__c": _number(facts.overdue_total),
-            "Facts_As_Of__c": _date(view.facts.as_of),
+            "Facts_As_Of__c": _date(facts.as_of),
             **{f: _number(facts.aging.get(bucket, Decimal(0))) for bucket, f in AGING_FIELDS.items()},
         })
     return rec

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from waybill.store.schema import metadata
+from waybill.store import tables
 from waybill.store.store import Store
 
 pytest_plugins = ["tests.sshd"]  # the `sshd` fixture, shared by partner and finance tests
@@ -61,8 +61,7 @@ def store(request: pytest.FixtureRequest, waybill_env: Path) -> Iterator[Store]:
     else:
         url = request.getfixturevalue("pg_url")
         s = Store.open(url)
-        names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
         with s.engine.begin() as conn:
-            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            tables.clear(conn)
     yield s
     s.engine.dispose()

@@ -1,4 +1,4 @@
-"""The failure callback records into the hub what `waybill status` shows, and never raises."""
+"""The callbacks record into the hub what `waybill status` shows, and never raise."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from waybill.ops.callbacks import DETAIL_MAX, on_failure
+from waybill.flows.counts import FlowCounts
+from waybill.ops.callbacks import DETAIL_MAX, on_failure, on_success
 from waybill.store.store import Store
 
 
@@ -20,6 +21,10 @@ class TaskInstance:
     task_id: str = "sync"
     map_index: int = -1
     try_number: int = 3
+    returned: object = None  # the task's XCom return value
+
+    def xcom_pull(self, task_ids: str, map_indexes: int | None) -> object:
+        return self.returned
 
 
 def test_failure_is_recorded_with_task_try_and_error() -> None:
@@ -30,6 +35,15 @@ def test_failure_is_recorded_with_task_try_and_error() -> None:
     [run] = store.status()["flow_runs"]
     assert (run["flow"], run["run_id"], run["state"]) == ("erp_sync", "manual__1", "failed")
     assert run["detail"] == "sync[4] try 3: ValueError: orders page 3: bad date at /order_date"
+
+
+def test_success_is_recorded_with_the_counts_the_task_returned() -> None:
+    store = Store.open()
+    store.upgrade()
+    counts = FlowCounts(received=3, stored=2, queued=2).as_dict()
+    on_success({"ti": TaskInstance(returned=counts), "run_id": "scheduled__1"})
+    [run] = store.status()["flow_runs"]
+    assert (run["state"], run["detail"], run["counts"]) == ("success", "sync try 3", counts)
 
 
 def test_long_errors_are_cut_and_the_full_text_stays_in_the_task_log() -> None:

@@ -90,7 +90,8 @@ def test_the_image_holds_the_dag_folder_and_the_airflow_we_test_with(compose: di
     assert env["AIRFLOW__CORE__DAGS_FOLDER"] == f"{workdir}/dags" and copied.get("dags") == "dags"
     assert f"AIRFLOW__CORE__DAGS_FOLDER={workdir}/dags" in dockerfile
     assert env["WAYBILL_PARTNERS"] == f"{workdir}/partners" and copied.get("partners") == "partners"
-    for package in ("waybill", "connectors", "edi", "mappings", "sim"):  # the namespace, its linked folders, the simulators
+    # the namespace, its linked folders, the simulators
+    for package in ("waybill", "connectors", "edi", "mappings", "sim"):
         assert copied.get(package) == package, f"the image lacks {package}/"
     assert f"ARG AIRFLOW_VERSION={version('apache-airflow')}" in dockerfile
 

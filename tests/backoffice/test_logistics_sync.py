@@ -76,7 +76,7 @@ def hub_state(store: Store) -> dict[str, dict]:
         return {
             "stock": {s.ref.external_id: (float(s.on_hand), float(s.allocated)) for s in logistics.stock_levels(c)},
             "shipments": {s.ref.external_id: (s.carrier, s.tracking_number, s.sscc, s.packages,
-                                              partner[s.customer_id], s.order_refs) for s in ships},
+                                              partner[s.customer_id], tuple(map(str, s.order_refs))) for s in ships},
             "status": {s.tracking_number: s.status for s in ships if s.status_at is not None},
             "events": {e.event_id for e in logistics.delivery_events(c)},
         }

@@ -7,10 +7,9 @@ import gc
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select
 
-from waybill.store import bulk
-from waybill.store.schema import cursor, order_line
+from waybill.store import bulk, tables
+from waybill.store.schema import cursor
 from waybill.store.store import collector_paused
 
 
@@ -21,8 +20,7 @@ def test_insert_rows_writes_every_row_and_value(store, n):
     with store.begin() as conn:
         bulk.insert_rows(conn, cursor, ("system", "stream", "value", "updated_at"), rows)
     with store.engine.connect() as conn:
-        stored = conn.execute(select(cursor.c.system, cursor.c.stream, cursor.c.value, cursor.c.updated_at)
-                              .order_by(cursor.c.system)).all()
+        stored = tables.rows(conn, "cursor", order_by=("system",))
     assert sorted(tuple(r) for r in stored) == sorted(rows)
 
 
@@ -31,7 +29,7 @@ def test_decimals_and_dates_read_back_as_written(store):
 
     store.apply(batch(customer("1"), order(lines=3)))
     with store.engine.connect() as conn:
-        qty = [r.quantity for r in conn.execute(select(order_line.c.quantity).order_by(order_line.c.line_no))]
+        qty = [r.quantity for r in tables.rows(conn, "order_line", order_by=("line_no",))]
     assert qty == [Decimal(2), Decimal(3), Decimal(4)]
 
 

@@ -12,12 +12,13 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from waybill.core.logs import get_logger, mask
+from waybill.flows.counts import NAMES
 from waybill.store.schema import metadata
 
 
 def waybill(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "waybill.ops.cli", *args], capture_output=True, text=True,
-                          env=os.environ.copy(), timeout=120)
+                          env=os.environ.copy(), timeout=120, check=False)
 
 
 def test_db_upgrade_status_messages_and_replay_from_the_command_line(waybill_env, monkeypatch):
@@ -39,6 +40,23 @@ def test_db_upgrade_status_messages_and_replay_from_the_command_line(waybill_env
     assert replayed.returncode == 1 and "no mapper registered" in replayed.stderr
     assert waybill("replay").returncode == 2  # usage error
     assert isinstance(model.Ref("a", "b"), tuple)
+
+
+def test_status_shows_the_counts_of_recent_flow_runs_in_the_flow_counts_order(waybill_env):
+    assert waybill("db", "upgrade").returncode == 0
+    from waybill.store.store import Store
+
+    store = Store.open()
+    store.record_flow_run("erp_sync", "r1", "success", detail="sync try 1", counts={"received": 7, "stored": 5})
+    store.record_flow_run("wms_stock", "r1", "failed", detail="sync try 1: OSError: down")
+    assert store.status()["flow_runs"][1]["counts"] == {"received": 7, "stored": 5}
+    lines = waybill("status").stdout.splitlines()
+    header = lines.index("recent flow runs:") + 1
+    assert lines[header].split() == ["at", "flow", "state", *NAMES]
+    failed, succeeded = lines[header + 1].split(), lines[header + 3].split()
+    assert failed[1:3] == ["wms_stock", "failed"] and set(failed[3:]) == {"-"}
+    assert lines[header + 2].strip() == "sync try 1: OSError: down"
+    assert succeeded[1:] == ["erp_sync", "success", "7", "5", *["-"] * (len(NAMES) - 2)]
 
 
 def test_migrations_create_exactly_the_schema(store):

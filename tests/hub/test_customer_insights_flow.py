@@ -5,13 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal as D
 
-from sqlalchemy import select
-
 from tests.hub.factories import batch, customer, order
 from waybill.canonical import model
 from waybill.flows import customer_insights
+from waybill.flows.counts import FlowCounts
 from waybill.store import outbox
-from waybill.store.schema import customer_fact
+from waybill.store.reads import insights as reads_insights
 
 AS_OF = dt.date(2026, 6, 30)
 
@@ -30,12 +29,12 @@ def test_facts_are_stored_and_published_once(store):
         invoice("INV2", "2", "100", "0", dt.date(2026, 6, 1)),
     ))
     first = customer_insights.run(store, as_of=AS_OF)
-    assert first == {"received": 2, "stored": 2, "unchanged": 0, "published": 2}
+    assert first == FlowCounts(received=2, stored=2, unchanged=0, queued=2)
     with store.engine.connect() as conn:
-        facts = {r.customer_id: r for r in conn.execute(select(customer_fact))}
+        facts = reads_insights.stored_facts(conn)
         pending = outbox.pending(conn, "crm")
     assert facts[1].overdue_total == D(400) and facts[2].overdue_total == 0
     assert '"31-60": "400' in facts[1].aging
     assert sum(1 for p in pending if p.entity == "customer_fact") == 2
     again = customer_insights.run(store, as_of=AS_OF)
-    assert again["stored"] == 0 and again["published"] == 0
+    assert again.stored == 0 and again.queued == 0

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select
-
 from tests.hub.factories import batch, customer
 from waybill.canonical import model
-from waybill.store.schema import delivery_event, shipment
+from waybill.store import tables
 
 T0 = dt.datetime(2026, 5, 4, 8, 0)
 
@@ -27,8 +25,8 @@ def ev(eid: str, status: str, hours: int, code: str = "XX", estimate: bool = Fal
 
 def current(store):
     with store.engine.connect() as conn:
-        return conn.execute(select(shipment.c.status, shipment.c.status_code, shipment.c.eta,
-                                   shipment.c.delivered_at)).one()
+        [row] = tables.rows(conn, "shipment")
+    return row.status, row.status_code, row.eta, row.delivered_at
 
 
 def test_status_follows_events_in_time_order_and_delivered_is_final(store):
@@ -62,4 +60,4 @@ def test_same_event_twice_is_stored_once_and_unknown_shipment_is_dead_lettered(s
                                 tracking_number="NOPE")
     assert store.apply(batch(stray, raw=b"c")).dead == 1
     with store.engine.connect() as conn:
-        assert len(conn.execute(select(delivery_event)).all()) == 1
+        assert tables.count(conn, "delivery_event") == 1

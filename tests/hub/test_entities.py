@@ -5,12 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal as D
 
-from sqlalchemy import select
-
 from tests.hub.factories import batch, order
 from tests.hub.factories import customer as cust
 from waybill.canonical import model
-from waybill.store.schema import customer, invoice, invoice_line, payment, stock_level
+from waybill.store import tables
 
 
 def test_stock_level_keeps_available_and_ignores_older_snapshots(store):
@@ -23,8 +21,8 @@ def test_stock_level_keeps_available_and_ignores_older_snapshots(store):
     stale = store.apply(batch(level(5, 0, 9), system="wms", raw=b"9h"))
     assert stale.stale == 1
     with store.engine.connect() as conn:
-        row = conn.execute(select(stock_level.c.on_hand, stock_level.c.available)).one()
-    assert row == (D(100), D(70))
+        [row] = tables.rows(conn, "stock_level")
+    assert (row.on_hand, row.available) == (D(100), D(70))
 
 
 def test_invoice_with_lines_and_payment_resolve_customer_order_and_invoice(store):
@@ -40,10 +38,10 @@ def test_invoice_with_lines_and_payment_resolve_customer_order_and_invoice(store
     result = store.apply(batch(inv, pay, raw=b"b"))
     assert result.inserted == 2 and result.dead == 0
     with store.engine.connect() as conn:
-        inv_row = conn.execute(select(invoice)).one()
+        [inv_row] = tables.rows(conn, "invoice")
         assert inv_row.order_id is not None and inv_row.amount_open == D("19.00")
-        assert conn.execute(select(payment.c.invoice_id)).scalar_one() == inv_row.id
-        assert conn.execute(select(invoice_line.c.amount)).scalar_one() == D("100.00")
+        assert [p.invoice_id for p in tables.rows(conn, "payment")] == [inv_row.id]
+        assert [line.amount for line in tables.rows(conn, "invoice_line")] == [D("100.00")]
 
 
 def test_open_amount_above_total_is_rejected(store):
@@ -59,7 +57,7 @@ def test_second_system_fills_missing_fields_without_erasing_known_ones(store):
     result = store.apply(batch(crm, system="crm", raw=b"crm"))
     assert result.updated == 1 and result.outbox == 1
     with store.engine.connect() as conn:
-        row = conn.execute(select(customer)).one()
+        [row] = tables.rows(conn, "customer")
     assert (row.industry, row.credit_limit, row.payment_terms) == ("retail", D(5000), "30 days")
     older = cust("1", tax_id="DE1", industry="wholesale", version=0)
     assert store.apply(batch(older, raw=b"old")).stale == 1

@@ -11,7 +11,6 @@ from tests.hub.test_store_apply import count
 from waybill.canonical import model
 from waybill.flows import replay
 from waybill.store import message_log
-from waybill.store.schema import orders
 
 
 def map_orders_page(system: str, raw: bytes) -> model.InboundMessage:
@@ -36,7 +35,7 @@ def test_dead_record_is_replayed_after_its_customer_arrives(store, registered):
     store.apply(batch(customer("2"), raw=b"more customers"))
     result = replay.replay(store, dead.id)
     assert (result.inserted, result.unchanged, result.dead) == (1, 1, 0)
-    assert count(store, orders) == 2
+    assert count(store, "orders") == 2
     with store.engine.connect() as conn:
         assert message_log.get(conn, dead.id).state == "replayed"
         assert message_log.find(conn, state="dead") == []

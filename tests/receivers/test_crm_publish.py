@@ -55,7 +55,7 @@ def test_crm_holds_exactly_the_hub_after_publish_and_a_second_publish_sends_noth
         hub_shipments = crm_reads.shipments(conn)
         hub_accounts = crm_reads.accounts(conn)
         erp = {cid: a.erp_id for cid, a in hub_accounts.items()}
-        facts = {cid: a.facts.facts for cid, a in hub_accounts.items() if a.facts is not None}
+        facts = {cid: a.facts for cid, a in hub_accounts.items() if a.facts is not None}
         assert not outbox.pending(conn, "crm")
     accounts, crm_orders, crm_ships = (crm.records(o) for o in ("Account", "Order", "Shipment__c"))
 

@@ -7,8 +7,8 @@ from dataclasses import replace
 from decimal import Decimal
 
 from sim.carrier import generate
-from waybill.canonical.insights import Facts
-from waybill.canonical.views import AccountView, DatedFacts
+from waybill.canonical.model import CustomerFacts, version_of
+from waybill.canonical.views import AccountView
 from waybill.mappings import crm, fedex
 
 ENVELOPE = """<?xml version="1.0" encoding="UTF-8"?>
@@ -57,9 +57,10 @@ def test_fedex_request_carries_every_number_and_the_credential():
 def test_crm_account_carries_value_facts_only_when_computed():
     plain = AccountView(id=1, name="Acme", tax_id="DE1", industry=None, credit_limit=Decimal("100.5000"),
                         currency="EUR", payment_terms="30 days", status="active", erp_id="C1", facts=None)
-    facts = Facts(customer_id=1, tier="A", revenue_12m=Decimal("10"), lifetime_value=Decimal("360.0000"),
-                  churn_warning=True, overdue_total=Decimal("5"), aging={"1-30": Decimal("5.00")})
-    plain, full = crm.account(plain), crm.account(replace(plain, facts=DatedFacts(facts, dt.date(2026, 3, 31))))
+    facts = CustomerFacts(customer_id=1, version=version_of(dt.date(2026, 3, 31)), as_of=dt.date(2026, 3, 31),
+                          tier="A", revenue_12m=Decimal("10"), lifetime_value=Decimal("360.0000"),
+                          churn_warning=True, overdue_total=Decimal("5"), aging={"1-30": Decimal("5.00")})
+    plain, full = crm.account(plain), crm.account(replace(plain, facts=facts))
     assert plain["Credit_Limit__c"] == 100.5 and "Tier__c" not in plain and plain["AccountNumber"] == "C1"
     assert (full["Tier__c"], full["Churn_Warning__c"], full["Aging_1_30__c"], full["Aging_Over_90__c"]) == \
         ("A", True, 5.0, 0.0)

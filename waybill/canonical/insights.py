@@ -11,8 +11,10 @@ Definitions (as of a cut-off day `as_of`):
   month to as_of, at least 1, at most 12), so a new customer is not diluted by months before it.
 - churn_warning: the order rate over the last 90 days (orders/day) is below half of the rate over
   the 365 days before them; never for a customer with no orders in that earlier year.
-- aging: open invoice amounts by bucket of days overdue (waybill.canonical.model.AGING_BUCKETS); overdue_total is
-  the open amount of every item past its due date.
+- aging: open invoice amounts by bucket of days overdue (waybill.canonical.model.AGING_BUCKETS);
+  overdue_total is the open amount of every item past its due date.
+
+The facts are canonical entities (waybill.canonical.model.CustomerFacts), stored like any other.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import math
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from waybill.canonical.model import AGING_BUCKETS, aging_bucket
+from waybill.canonical.model import AGING_BUCKETS, CustomerFacts, aging_bucket, version_of
 
 YEAR_DAYS = 365
 RECENT_DAYS = 90
@@ -42,24 +44,15 @@ class History:
     open_items: list[tuple[dt.date, Decimal]] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
-class Facts:
-    customer_id: int
-    tier: str
-    revenue_12m: Decimal
-    lifetime_value: Decimal
-    churn_warning: bool
-    overdue_total: Decimal
-    aging: dict[str, Decimal]
-
-
-def compute(histories: list[History], as_of: dt.date, expected_years: Decimal) -> list[Facts]:
+def compute(histories: list[History], as_of: dt.date, expected_years: Decimal) -> list[CustomerFacts]:
     """The facts of every customer in `histories`, as of `as_of`."""
     revenue = {h.customer_id: revenue_12m(h, as_of) for h in histories}
     tiers = value_tiers(revenue)
     return [
-        Facts(
+        CustomerFacts(
             customer_id=h.customer_id,
+            version=version_of(as_of),
+            as_of=as_of,
             tier=tiers[h.customer_id],
             revenue_12m=revenue[h.customer_id],
             lifetime_value=lifetime_value(h, as_of, revenue[h.customer_id], expected_years),
@@ -86,7 +79,7 @@ def value_tiers(revenue: dict[int, Decimal]) -> dict[int, str]:
     a_slots = math.ceil(n * TIER_A_SHARE)
     b_slots = math.ceil(n * TIER_B_SHARE)
     ordered = sorted(revenue.values(), reverse=True)
-    tiers = {}
+    tiers: dict[int, str] = {}
     for cid, r in revenue.items():
         better = _count_greater(ordered, r)
         if r <= 0:

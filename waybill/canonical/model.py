@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Literal, NamedTuple, Union
+from typing import Literal, NamedTuple
 
 #: Canonical delivery statuses, in the order a parcel normally moves through them.
 DELIVERY_STATUSES: tuple[str, ...] = (
@@ -40,6 +40,8 @@ ORDER_STATUSES: tuple[str, ...] = (
     "cancelled",
 )
 CUSTOMER_STATUSES: tuple[str, ...] = ("active", "blocked", "inactive", "prospect")
+#: Value tiers of customers (waybill.canonical.insights), best first.
+VALUE_TIERS: tuple[str, ...] = ("A", "B", "C")
 INVOICE_KINDS: tuple[str, ...] = ("invoice", "credit_note")
 
 #: Aging buckets of the receivable view, by days overdue (inclusive upper bounds; None = open end).
@@ -265,7 +267,27 @@ class Payment:
     invoice: Ref | None = None
 
 
-Entity = Union[Customer, Order, StockLevel, Shipment, DeliveryEvent, Invoice, Payment]
+@dataclass(frozen=True, slots=True)
+class CustomerFacts:
+    """A hub customer's value facts for the CRM, computed by the hub (waybill.canonical.insights).
+
+    The hub is their source, so they are keyed by the hub's own customer id rather than a Ref;
+    `version` is version_of(as_of): facts as of an earlier day never overwrite later ones.
+    """
+
+    customer_id: int
+    version: str
+    as_of: dt.date
+    tier: str  # one of VALUE_TIERS
+    revenue_12m: Decimal
+    lifetime_value: Decimal
+    churn_warning: bool
+    overdue_total: Decimal
+    #: open amount per aging bucket (AGING_BUCKETS' names, in their order)
+    aging: dict[str, Decimal]
+
+
+Entity = Customer | Order | StockLevel | Shipment | DeliveryEvent | Invoice | Payment | CustomerFacts
 
 MessageState = Literal["received", "processed", "rejected", "dead", "duplicate", "replayed"]
 

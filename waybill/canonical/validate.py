@@ -7,15 +7,20 @@ store dead-letters that record and goes on with the rest, so nothing is stored h
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from decimal import Decimal
+from typing import Any
 
 from waybill.canonical import model
 from waybill.core.errors import RecordRejected
 
 #: ISO 4217 codes accepted as currencies (active codes in trade use).
-CURRENCIES: frozenset[str] = frozenset(
-    ["AED", "ARS", "AUD", "BGN", "BRL", "CAD", "CHF", "CLP", "CNY", "COP", "CZK", "DKK", "EGP", "EUR", "GBP", "HKD", "HUF", "IDR", "ILS", "INR", "ISK", "JPY", "KRW", "KWD", "MAD", "MXN", "MYR", "NGN", "NOK", "NZD", "PEN", "PHP", "PKR", "PLN", "QAR", "RON", "RSD", "RUB", "SAR", "SEK", "SGD", "THB", "TND", "TRY", "TWD", "UAH", "USD", "VND", "ZAR"]
-)
+CURRENCIES: frozenset[str] = frozenset({
+    "AED", "ARS", "AUD", "BGN", "BRL", "CAD", "CHF", "CLP", "CNY", "COP", "CZK", "DKK", "EGP", "EUR", "GBP",
+    "HKD", "HUF", "IDR", "ILS", "INR", "ISK", "JPY", "KRW", "KWD", "MAD", "MXN", "MYR", "NGN", "NOK", "NZD",
+    "PEN", "PHP", "PKR", "PLN", "QAR", "RON", "RSD", "RUB", "SAR", "SEK", "SGD", "THB", "TND", "TRY", "TWD",
+    "UAH", "USD", "VND", "ZAR",
+})
 EARLIEST = dt.date(1990, 1, 1)
 LATEST = dt.date(2100, 12, 31)
 
@@ -164,7 +169,20 @@ def _payment(p: model.Payment) -> None:
     _non_negative(p.amount, "payment.amount")
 
 
-_CHECKS = {
+def _facts(f: model.CustomerFacts) -> None:
+    _required(f.version, "customer_fact.version")
+    _date(f.as_of, "customer_fact.as_of")
+    if f.tier not in model.VALUE_TIERS:
+        raise RecordRejected(f"unknown tier {f.tier!r}", "customer_fact.tier")
+    _non_negative(f.overdue_total, "customer_fact.overdue_total")
+    buckets = tuple(name for name, _ in model.AGING_BUCKETS)
+    if tuple(f.aging) != buckets:
+        raise RecordRejected(f"aging buckets {tuple(f.aging)} instead of {buckets}", "customer_fact.aging")
+    for name, amount in f.aging.items():
+        _non_negative(amount, f"customer_fact.aging[{name}]")
+
+
+_CHECKS: dict[type, Callable[[Any], None]] = {
     model.Customer: _customer,
     model.Order: _order,
     model.StockLevel: _stock,
@@ -172,4 +190,5 @@ _CHECKS = {
     model.DeliveryEvent: _event,
     model.Invoice: _invoice,
     model.Payment: _payment,
+    model.CustomerFacts: _facts,
 }

@@ -13,16 +13,8 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from waybill.canonical import insights, model
+from waybill.canonical import model
 from waybill.canonical.model import Invoice, Order, Ref, Shipment
-
-
-@dataclass(frozen=True)
-class DatedFacts:
-    """A customer's value facts and the cut-off day they were computed as of."""
-
-    facts: insights.Facts
-    as_of: dt.date
 
 
 @dataclass(frozen=True)
@@ -40,7 +32,7 @@ class AccountView:
     status: str
     #: the customer's id in the ERP (the crosswalk's ERP external id), if it has one
     erp_id: str | None
-    facts: DatedFacts | None
+    facts: model.CustomerFacts | None
 
 
 @dataclass(frozen=True)
@@ -81,8 +73,8 @@ class ShipmentView:
     carrier: str
     tracking_number: str | None
     sscc: str | None
-    #: the orders it carries, as their refs' "system:id" text (a system may hold a colon itself)
-    order_refs: tuple[str, ...]
+    #: the orders it carries, in the order the source listed them
+    order_refs: tuple[Ref, ...]
     ship_date: dt.date | None
     packages: int
     eta: dt.datetime | None

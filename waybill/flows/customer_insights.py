@@ -1,74 +1,59 @@
 """Flow customer_insights: compute every customer's value facts and publish the changed ones.
 
-Reads invoices, orders and open items from the store, computes waybill.canonical.insights.Facts, and writes the
-customer_fact rows and their outbox rows (target crm) in one transaction. Facts whose content did
-not change since the last run write nothing and publish nothing.
+Reads invoices, orders and open items from the store (waybill.store.reads.insights), computes
+the facts (waybill.canonical.insights) and applies them like any inbound batch: one message of
+system `hub`, stream `customer_facts` in the message log, the customer_fact rows and their outbox
+rows (target crm) in one transaction. Facts whose content did not change since the last run write
+nothing and publish nothing.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
-from decimal import Decimal
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
-from waybill.canonical import insights
-from waybill.store import outbox
-from waybill.store.schema import customer, customer_fact, invoice, orders
+from waybill.canonical import insights, model
+from waybill.flows.counts import FlowCounts
+from waybill.store.reads import insights as reads_insights
 from waybill.store.store import Store, utcnow
 
+SYSTEM = "hub"
+STREAM = "customer_facts"
 
-def run(store: Store | None = None, as_of: dt.date | None = None, **_options: object) -> dict[str, int]:
+
+def run(store: Store | None = None, *, as_of: dt.date | None = None) -> FlowCounts:
     """Compute and store the facts as of `as_of` (default: today, UTC)."""
     store = store or Store.open()
     as_of = as_of or utcnow().date()
-    now = utcnow()
-    with store.begin() as conn:
+    with store.engine.connect() as conn:
         facts = insights.compute(load_histories(conn, as_of), as_of, store.cfg.expected_years)
-        changes = write_facts(conn, store, facts, as_of, now)
-        published = outbox.enqueue(conn, changes, now)
-    return {"received": len(facts), "stored": len(changes), "unchanged": len(facts) - len(changes),
-            "published": published}
+    result = store.apply(model.Batch(SYSTEM, STREAM, [message(facts, as_of, utcnow())]))
+    return FlowCounts(received=len(facts), stored=result.inserted + result.updated,
+                      unchanged=result.unchanged + result.stale, dead=result.dead, queued=result.outbox)
 
 
 def load_histories(conn: Connection, as_of: dt.date) -> list[insights.History]:
     """Every customer's revenue, order dates and open items up to `as_of`."""
     since = as_of - dt.timedelta(days=insights.YEAR_DAYS + insights.RECENT_DAYS)
-    histories = {cid: insights.History(cid) for (cid,) in conn.execute(select(customer.c.id))}
-    q = select(invoice.c.customer_id, invoice.c.kind, invoice.c.invoice_date, invoice.c.due_date,
-               invoice.c.amount_total, invoice.c.amount_open).where(invoice.c.status != "cancelled")
-    for cid, kind, day, due, total, open_amount in conn.execute(q):
-        h = histories[cid]
-        sign = -1 if kind == "credit_note" else 1
-        if since <= day <= as_of:
-            h.revenue.append((day, sign * Decimal(total)))
-        if kind == "invoice" and open_amount and Decimal(open_amount) > 0:
-            h.open_items.append((due, Decimal(open_amount)))
-    q = select(orders.c.customer_id, orders.c.order_date).where(
-        orders.c.kind == "sale", orders.c.status != "cancelled", orders.c.order_date >= since,
-        orders.c.order_date <= as_of)
-    for cid, day in conn.execute(q):
-        histories[cid].order_dates.append(day)
+    histories = {cid: insights.History(cid) for cid in reads_insights.customer_ids(conn)}
+    for i in reads_insights.invoice_amounts(conn):
+        h = histories[i.customer_id]
+        sign = -1 if i.kind == "credit_note" else 1
+        if since <= i.invoice_date <= as_of:
+            h.revenue.append((i.invoice_date, sign * i.amount_total))
+        if i.kind == "invoice" and i.amount_open > 0:
+            h.open_items.append((i.due_date, i.amount_open))
+    for o in reads_insights.sale_order_days(conn, since, as_of):
+        histories[o.customer_id].order_dates.append(o.order_date)
     return list(histories.values())
 
 
-def write_facts(conn: Connection, store: Store, facts: list[insights.Facts], as_of: dt.date,
-                now: dt.datetime) -> list[outbox.Change]:
-    """Upsert the facts whose content changed; return them as changes for the outbox."""
-    stored = {cid: h for cid, h in conn.execute(select(customer_fact.c.customer_id, customer_fact.c.row_hash))}
-    changes = []
-    for f in facts:
-        aging = json.dumps({k: str(v) for k, v in f.aging.items()})
-        values = dict(tier=f.tier, revenue_12m=f.revenue_12m, lifetime_value=f.lifetime_value,
-                      churn_warning=f.churn_warning, overdue_total=f.overdue_total, aging=aging)
-        digest = store.cipher.row_hash(repr(sorted((k, str(v)) for k, v in values.items())))
-        if stored.get(f.customer_id) == digest:
-            continue
-        values.update(as_of=as_of, row_hash=digest, updated_at=now)
-        if f.customer_id in stored:
-            conn.execute(customer_fact.update().where(customer_fact.c.customer_id == f.customer_id).values(**values))
-        else:
-            conn.execute(customer_fact.insert().values(customer_id=f.customer_id, **values))
-        changes.append(outbox.Change("customer_fact", f.customer_id, "hub"))
-    return changes
+def message(facts: list[model.CustomerFacts], as_of: dt.date, computed_at: dt.datetime) -> model.InboundMessage:
+    """The facts of one run as an inbound message: its raw bytes (the message log's record of the
+    run) name the computation's time, so a later run is never taken for a duplicate of this one."""
+    raw = json.dumps({"as_of": as_of, "computed_at": computed_at, "facts": [dataclasses.asdict(f) for f in facts]},
+                     default=str, sort_keys=True).encode()
+    return model.InboundMessage(raw, key=f"as_of {as_of.isoformat()}", entities=list(facts))

@@ -12,12 +12,9 @@ import importlib
 import pkgutil
 from collections.abc import Callable
 
-from sqlalchemy import func, select, update
-
 from waybill.canonical import model
 from waybill.core.errors import WaybillError
 from waybill.store import message_log
-from waybill.store.schema import message
 from waybill.store.store import ApplyResult, Store, utcnow
 
 Mapper = Callable[[str, bytes], model.InboundMessage]
@@ -42,8 +39,9 @@ def mapper_for(system: str, stream: str) -> Mapper:
     target = MAPPERS.get(key)
     if target is None:
         raise ReplayError(f"no mapper registered for {system}/{stream}")
-    module, func = target.split(":")
-    return getattr(importlib.import_module(module), func)
+    module, name = target.split(":")
+    mapper: Mapper = getattr(importlib.import_module(module), name)
+    return mapper
 
 
 def _import_flows() -> None:
@@ -66,15 +64,11 @@ def replay(store: Store, message_id: int) -> ApplyResult:
         source = message_log.get(conn, source_id)
         assert source is not None
         raw = message_log.raw_of(conn, source_id)
-        last_before = conn.execute(select(func.max(message.c.id))).scalar_one()
+        last_before = message_log.last_id(conn)
     inbound = mapper_for(source.system, source.stream)(source.system, raw)
     inbound.raw, inbound.key = raw, source.key
     result = store.apply(model.Batch(source.system, source.stream, [inbound]), replay_of=source_id)
     with store.begin() as conn:
         # Dead records of the earlier attempts are settled; this attempt logged its own if any.
-        conn.execute(
-            update(message)
-            .where(message.c.parent_id == source_id, message.c.state == "dead", message.c.id <= last_before)
-            .values(state="replayed", processed_at=utcnow())
-        )
+        message_log.settle_dead(conn, source_id, up_to=last_before, now=utcnow())
     return result

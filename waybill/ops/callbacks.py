@@ -26,7 +26,8 @@ def on_failure(context: Mapping[str, Any]) -> None:
 
 
 def on_success(context: Mapping[str, Any]) -> None:
-    """Record a successful task with the counts it returned (its XCom return value)."""
+    """Record a successful task with the counts it returned (its XCom return value: the
+    FlowCounts names, see dags/_wiring.xcom_counts)."""
     ti = context["ti"]
     counts = ti.xcom_pull(task_ids=ti.task_id, map_indexes=ti.map_index if ti.map_index >= 0 else None)
     _record(context, "success", _task_label(context), counts if isinstance(counts, dict) else None)
@@ -38,12 +39,12 @@ def _task_label(context: Mapping[str, Any]) -> str:
     return f"{ti.task_id}{index} try {ti.try_number}"
 
 
-def _record(context: Mapping[str, Any], state: str, detail: str, counts: dict | None) -> None:
+def _record(context: Mapping[str, Any], state: str, detail: str, counts: dict[str, int] | None) -> None:
     from waybill.store.store import Store  # here, not at the top: DAG files import this module and must parse fast
 
     ti = context["ti"]
     try:
-        Store.open().record_flow_run(ti.dag_id, context["run_id"], state, detail, counts)
+        Store.open().record_flow_run(ti.dag_id, context["run_id"], state, detail=detail, counts=counts)
     except Exception as err:  # the task's own outcome stands; the gap is visible in the log
         event(log, "flow_run_not_recorded", dag=ti.dag_id, run_id=context["run_id"], state=state,
               error=type(err).__name__)

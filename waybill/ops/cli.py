@@ -9,6 +9,7 @@ import json
 import sys
 from collections.abc import Sequence
 
+from waybill.ops import count_columns
 from waybill.store import message_log
 from waybill.store.store import Store
 
@@ -34,7 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     p_up = db_sub.add_parser("upgrade", help="create or migrate the store's schema (and the data key)")
     p_up.set_defaults(func=cmd_db_upgrade)
 
-    p_status = sub.add_parser("status", help="counts per entity, message state and outbox target")
+    p_status = sub.add_parser("status", help="counts per entity, message state and outbox target; recent flow runs")
     p_status.add_argument("--json", action="store_true", help="machine-readable output")
     p_status.set_defaults(func=cmd_status)
 
@@ -84,16 +85,18 @@ def cmd_status(args: argparse.Namespace) -> int:
         print(f"  {target:<20} " + ", ".join(f"{s} {n}" for s, n in sorted(states.items())))
     if status["flow_runs"]:
         print("recent flow runs:")
+        print(f"  {'at':<26}  {'flow':<22} {'state':<8} {count_columns.header()}")
         for r in status["flow_runs"]:
-            detail = f"  ({r['detail']})" if r["detail"] else ""
-            print(f"  {r['at']}  {r['flow']:<22} {r['state']}{detail}")
+            print(f"  {r['at']:<26}  {r['flow']:<22} {r['state']:<8} {count_columns.cells(r['counts'])}")
+            if r["detail"]:
+                print(f"    {r['detail']}")
     return 0
 
 
 def cmd_messages(args: argparse.Namespace) -> int:
     store = Store.open()
     with store.engine.connect() as conn:
-        rows = message_log.find(conn, args.state, args.system, args.stream, args.limit)
+        rows = message_log.find(conn, state=args.state, system=args.system, stream=args.stream, limit=args.limit)
     if args.json:
         print(json.dumps([{**r.__dict__, "received_at": r.received_at.isoformat()} for r in rows], indent=2))
         return 0

@@ -17,6 +17,7 @@ import contextlib
 import importlib
 import json
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -25,12 +26,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
-from sqlalchemy import select
-
 from waybill.core.config import settings
 from waybill.core.errors import ConfigError
-from waybill.ops import airflow_home
-from waybill.store.schema import flow_run
+from waybill.flows.counts import NAMES
+from waybill.ops import airflow_home, count_columns
+from waybill.store import flow_runs
 from waybill.store.store import Store
 
 #: the DAGs in the order the demo runs them: inbound, then insights, then publishing
@@ -38,11 +38,10 @@ FLOWS = ("erp_sync", "wms_stock", "tms_delivery", "carrier_tracking", "edi_inbou
          "customer_insights", "crm_publish", "finance_receivables", "edi_outbound")
 SEED = 7
 STOP_WAIT_S = 60
-COUNTS = ("received", "stored", "published", "rejected", "dead", "unchanged")
 
 # Each entry starts one simulator (or prepares a local target), registers its shutdown on the stack,
-# and returns where it serves and the Connections it backs ({conn_id: Airflow JSON form}). The
-# credentials are the simulators' documented defaults.
+# and returns where it serves and the Connections it backs ({conn_id: Airflow JSON form}), with
+# the credentials the simulator was started with.
 Starter = Callable[[contextlib.ExitStack, Path, int], tuple[str, dict[str, dict[str, Any]]]]
 
 
@@ -62,14 +61,15 @@ def _http(server: Any, **fields: Any) -> dict[str, Any]:
 
 def _erp(stack: contextlib.ExitStack, folder: Path, seed: int) -> tuple[str, dict[str, dict[str, Any]]]:
     server = stack.enter_context(simulator("erp").start(folder, seed))
-    return server.url, {"waybill_erp": _http(server, login="admin", password="admin", extra={"db": "waybill"})}
+    erp = server.handler
+    return server.url, {"waybill_erp": _http(server, login=erp.login, password=erp.password, extra={"db": erp.db})}
 
 
 def _token_api(name: str) -> Starter:
     """WMS and TMS: REST APIs with a bearer token."""
     def start(stack: contextlib.ExitStack, folder: Path, seed: int) -> tuple[str, dict[str, dict[str, Any]]]:
         server = stack.enter_context(simulator(name).start(folder, seed))
-        return server.url, {f"waybill_{name}": _http(server, password="wb-token")}
+        return server.url, {f"waybill_{name}": _http(server, password=server.handler.token)}
     return start
 
 
@@ -103,19 +103,19 @@ def _sftp(stack: contextlib.ExitStack, folder: Path, seed: int) -> tuple[str, di
     sftp = simulator("sftp")
 
     connections, urls = {}, []
+    password = secrets.token_urlsafe(12)  # the demo's own: it starts the servers and sets the Connections
     for path in sorted(partners_dir().glob("*.toml")):
         profile = load_profile(path)
         orders = SFTP_ORDERS if profile.standard == "X12" else 0
-        server = sftp.start(folder / profile.id, password=SFTP_PASSWORD, seed=seed, orders=orders)
+        server = sftp.start(folder / profile.id, password=password, seed=seed, orders=orders)
         stack.callback(server.shutdown)
         connections[f"waybill_partner_{profile.id}"] = {
             "conn_type": "sftp", "host": "127.0.0.1", "port": server.port, "login": profile.id,
-            "password": SFTP_PASSWORD, "extra": {"host_key": server.host_key_line}}
+            "password": password, "extra": {"host_key": server.host_key_line}}
         urls.append(f"{profile.id}=sftp://127.0.0.1:{server.port}")
     return " ".join(urls), connections
 
 
-SFTP_PASSWORD = "partner"
 SFTP_ORDERS = 5
 
 #: what the demo starts, in order
@@ -240,26 +240,24 @@ def run_dags(store: Store, log: Path, progress: TextIO) -> dict[str, dict[str, A
 
 def outcome(store: Store, flow: str, run_id: str) -> dict[str, Any]:
     """Counts summed over the run's task outcomes recorded in the hub, and the failures' details."""
-    totals = dict.fromkeys(COUNTS, 0)
+    totals = dict.fromkeys(NAMES, 0)
     errors = []
     with store.engine.connect() as conn:
-        rows = conn.execute(select(flow_run.c.state, flow_run.c.detail, flow_run.c.counts)
-                            .where(flow_run.c.flow == flow, flow_run.c.run_id == run_id))
-        for state, detail, counts in rows:
-            if state == "failed":
-                errors.append(detail)
-            for k, v in json.loads(counts or "{}").items():
-                if k in totals:
-                    totals[k] += int(v)
+        runs = flow_runs.of_run(conn, flow, run_id)
+    for run in runs:
+        if run.state == "failed":
+            errors.append(run.detail)
+        for k, v in (run.counts or {}).items():
+            if k in totals:
+                totals[k] += int(v)
     return {**totals, "errors": errors} if errors else totals
 
 
 def render(summary: dict[str, Any]) -> str:
     """The summary as a table per flow plus where to look next."""
-    lines = [f"{'flow':<20} {'state':<14} " + " ".join(f"{c:>9}" for c in COUNTS)]
+    lines = [f"{'flow':<20} {'state':<14} {count_columns.header()}"]
     for flow, r in summary["flows"].items():
-        counts = " ".join(f"{r[c]:>9}" if c in r else f"{'-':>9}" for c in COUNTS)
-        lines.append(f"{flow:<20} {r['state']:<14} {counts}")
+        lines.append(f"{flow:<20} {r['state']:<14} {count_columns.cells(r)}")
         lines += [f"  error: {e}" for e in r.get("errors", [])]
     lines.append("")
     lines.append("simulators: " + ", ".join(f"{n} {u}" for n, u in summary["simulators"].items()))

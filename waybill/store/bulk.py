@@ -19,17 +19,24 @@ from collections.abc import Sequence
 from decimal import Decimal
 from functools import lru_cache
 from itertools import chain
+from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
     Connection,
+    Select,
     String,
     Table,
     bindparam,
+    column,
     func,
+    insert,
     literal_column,
     select,
 )
+from sqlalchemy import Sequence as DbSequence
+from sqlalchemy import table as sql_table
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.dialects.postgresql import ARRAY
 
 # Adapters run in the driver, per value, without a Python loop of ours; they match what
@@ -53,24 +60,24 @@ def allocate_ids(conn: Connection, table: Table, n: int) -> list[int]:
     if n == 0:
         return []
     if conn.dialect.name == "postgresql":
-        seq = f"{table.name}_id_seq"
-        rows = conn.exec_driver_sql(f"SELECT nextval('{seq}') FROM generate_series(1, {int(n)})")
-        return [r[0] for r in rows]
+        seq = DbSequence(f"{table.name}_id_seq")
+        return list(conn.execute(select(seq.next_value()).select_from(func.generate_series(1, n))).scalars())
     # SQLite: every store transaction holds the write lock (BEGIN IMMEDIATE), so max(id) is ours.
     start = (conn.execute(select(func.max(table.c.id))).scalar() or 0) + 1
     return list(range(start, start + n))
 
 
-def in_list(conn: Connection, column: ColumnElement, values: Sequence[str]) -> ColumnElement[bool]:
+def in_list(conn: Connection, column: ColumnElement[Any], values: Sequence[str]) -> ColumnElement[bool]:
     """`column IN values` with the whole list as ONE bound parameter (a JSON array on SQLite, an
     array on PostgreSQL): the statement stays cached instead of being re-rendered for every list."""
     if conn.dialect.name == "postgresql":
         return column == func.any(bindparam("keys", list(values), type_=ARRAY(String)))
-    listed = select(literal_column("value")).select_from(func.json_each(bindparam("keys", json.dumps(list(values)))))
+    listed: Select[Any] = select(literal_column("value")).select_from(
+        func.json_each(bindparam("keys", json.dumps(list(values)))))
     return column.in_(listed.scalar_subquery())
 
 
-def insert_rows(conn: Connection, table: Table, columns: Sequence[str], rows: list[tuple]) -> None:
+def insert_rows(conn: Connection, table: Table, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
     """Insert `rows` (tuples in `columns` order) into `table`."""
     if not rows:
         return
@@ -84,25 +91,34 @@ def insert_rows(conn: Connection, table: Table, columns: Sequence[str], rows: li
 SQLITE_MAX_PARAMS = 32766
 
 
-def _sqlite_insert(conn: Connection, table: Table, columns: Sequence[str], rows: list[tuple]) -> None:
+def _sqlite_insert(conn: Connection, table: Table, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
     """Many rows per INSERT: executemany steps the statement once per row, and every step releases
     and re-takes the GIL, which starves the writing thread beside a busy one (a page being read and
     decoded). Chunks are powers of two, so a handful of statement texts per table stay cached."""
     width = len(columns)
-    head = f'INSERT INTO "{table.name}" ({", ".join(columns)}) VALUES '
-    one = f'({", ".join("?" * width)})'
+    first, more = _sqlite_statement(table.name, tuple(columns))
     most = 1 << ((SQLITE_MAX_PARAMS // width).bit_length() - 1)
     at = 0
     while at < len(rows):
         n = min(most, 1 << ((len(rows) - at).bit_length() - 1))
-        conn.exec_driver_sql(head + ",".join([one] * n), tuple(chain.from_iterable(rows[at:at + n])))
+        conn.exec_driver_sql(first + more * (n - 1), tuple(chain.from_iterable(rows[at:at + n])))
         at += n
 
 
-def _copy(conn: Connection, table: Table, columns: Sequence[str], rows: list[tuple]) -> None:
+@lru_cache(maxsize=256)
+def _sqlite_statement(table: str, columns: tuple[str, ...]) -> tuple[str, str]:
+    """The INSERT of one row into `columns` of `table` (columns in this order) and the text that
+    adds one more row to it."""
+    one_row = insert(sql_table(table, *(column(c) for c in columns)))
+    first = str(one_row.compile(dialect=sqlite.dialect()))
+    return first, ", " + first[first.rindex("("):]
+
+
+def _copy(conn: Connection, table: Table, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
     buf = io.StringIO()
     csv.writer(buf, lineterminator="\n").writerows(rows)
     buf.seek(0)
     raw = conn.connection.driver_connection
+    # psycopg2's connection, typed by SQLAlchemy as possibly absent (it is there inside a transaction)
     with raw.cursor() as cur:  # type: ignore[union-attr]
         cur.copy_expert(f'COPY "{table.name}" ({", ".join(columns)}) FROM STDIN WITH (FORMAT csv)', buf)

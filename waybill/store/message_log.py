@@ -43,6 +43,7 @@ def sha256(raw: bytes) -> str:
 def log(
     conn: Connection,
     archive: Path,
+    *,
     system: str,
     stream: str,
     raw: bytes,
@@ -68,26 +69,26 @@ def log(
             tmp.write_bytes(raw)
             tmp.replace(target)
         body, path = None, str(target)
-    values = dict(
-        system=system, stream=stream, key=key[:300], sha256=digest, raw=body, archive_path=path,
-        size=len(raw), state=state, reason=reason, field_path=field_path, parent_id=parent_id,
-        received_at=now, processed_at=now if state != "received" else None, attempts=1,
-    )
-    return conn.execute(insert(message).returning(message.c.id), values).scalar_one()
+    values = {
+        "system": system, "stream": stream, "key": key[:300], "sha256": digest, "raw": body, "archive_path": path,
+        "size": len(raw), "state": state, "reason": reason, "field_path": field_path, "parent_id": parent_id,
+        "received_at": now, "processed_at": now if state != "received" else None, "attempts": 1,
+    }
+    return int(conn.execute(insert(message).returning(message.c.id), values).scalar_one())
 
 
 def processed_copy(conn: Connection, system: str, stream: str, digest: str) -> int | None:
     """The id of an earlier processed (or refused) message with the same content, if any."""
-    return _copy(conn, system, stream, digest, ("processed", "rejected"))
+    return _copy(conn, system, stream, digest, states=("processed", "rejected"))
 
 
 def received_copy(conn: Connection, system: str, stream: str, digest: str) -> int | None:
     """The id of a message with this content logged as received but never applied (a crash in
     between), so that a rerun carries on with it instead of logging the bytes again."""
-    return _copy(conn, system, stream, digest, ("received",))
+    return _copy(conn, system, stream, digest, states=("received",))
 
 
-def _copy(conn: Connection, system: str, stream: str, digest: str, states: tuple[str, ...]) -> int | None:
+def _copy(conn: Connection, system: str, stream: str, digest: str, *, states: tuple[str, ...]) -> int | None:
     return conn.execute(
         select(message.c.id)
         .where(
@@ -102,11 +103,25 @@ def _copy(conn: Connection, system: str, stream: str, digest: str, states: tuple
     ).scalar()
 
 
-def set_state(conn: Connection, message_id: int, state: str, now: dt.datetime, reason: str | None = None) -> None:
+def set_state(conn: Connection, message_id: int, state: str, now: dt.datetime, *, reason: str | None = None) -> None:
     conn.execute(
         update(message)
         .where(message.c.id == message_id)
         .values(state=state, reason=reason, processed_at=now, attempts=message.c.attempts + 1)
+    )
+
+
+def last_id(conn: Connection) -> int:
+    """The id of the latest logged message (0 for none)."""
+    return int(conn.execute(select(func.max(message.c.id))).scalar() or 0)
+
+
+def settle_dead(conn: Connection, parent_id: int, *, up_to: int, now: dt.datetime) -> None:
+    """Mark the dead records of message `parent_id` logged up to id `up_to` as replayed."""
+    conn.execute(
+        update(message)
+        .where(message.c.parent_id == parent_id, message.c.state == "dead", message.c.id <= up_to)
+        .values(state="replayed", processed_at=now)
     )
 
 
@@ -123,11 +138,12 @@ def raw_of(conn: Connection, message_id: int) -> bytes:
 
 def get(conn: Connection, message_id: int) -> LoggedMessage | None:
     row = conn.execute(select(*_COLUMNS).where(message.c.id == message_id)).one_or_none()
-    return LoggedMessage(*row) if row else None
+    return LoggedMessage(**row._mapping) if row else None
 
 
 def find(
     conn: Connection,
+    *,
     state: str | None = None,
     system: str | None = None,
     stream: str | None = None,
@@ -140,12 +156,12 @@ def find(
         message.c.stream == stream if stream else None,
     ) if c is not None]
     q = select(*_COLUMNS).where(and_(True, *conds)).order_by(message.c.id.desc()).limit(limit)
-    return [LoggedMessage(*r) for r in conn.execute(q)]
+    return [LoggedMessage(**r._mapping) for r in conn.execute(q)]
 
 
 def counts_by_state(conn: Connection) -> dict[str, int]:
     q = select(message.c.state, func.count()).group_by(message.c.state)
-    return {state: n for state, n in conn.execute(q)}
+    return dict(conn.execute(q).tuples().all())
 
 
 _COLUMNS = (

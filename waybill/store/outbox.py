@@ -42,7 +42,8 @@ def enqueue(conn: Connection, changes: list[Change], now: dt.datetime) -> int:
         return 0
     # The key names the outbox row itself: unique per change, and the same on every redelivery.
     ids = bulk.allocate_ids(conn, outbox, len(pending))
-    rows = [(i, t, e, eid, f"{t}/{e}/{eid}/{i}", "pending", 0, now) for i, (t, e, eid) in zip(ids, pending)]
+    rows = [(i, t, e, eid, f"{t}/{e}/{eid}/{i}", "pending", 0, now)
+            for i, (t, e, eid) in zip(ids, pending, strict=True)]
     bulk.insert_rows(conn, outbox, _COLUMNS, rows)
     return len(rows)
 

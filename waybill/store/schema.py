@@ -1,4 +1,4 @@
-"""The hub's database schema (SQLAlchemy Core), the single source for migrations in hub/migrations.
+"""The hub's database schema (SQLAlchemy Core), the single source for the migrations in waybill/store/migrations.
 
 Every canonical table keeps the source's `version`, a keyed `row_hash` of its content (so an
 unchanged replay writes nothing) and `last_message_id`, the message that last changed the row
@@ -6,6 +6,8 @@ unchanged replay writes nothing) and `last_message_id`, the message that last ch
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -39,7 +41,7 @@ MONEY = Numeric(18, 4)
 QTY = Numeric(18, 4)
 
 
-def _audit() -> list[Column]:
+def _audit() -> list[Column[Any]]:
     return [
         Column("version", String(40), nullable=False),
         Column("row_hash", String(32), nullable=False),
@@ -159,7 +161,6 @@ shipment = Table(
     Column("carrier", String(40), nullable=False),
     Column("tracking_number", String(60), nullable=True, index=True),
     Column("sscc", String(18), nullable=True),
-    Column("order_refs", Text, nullable=True),  # JSON list of "system:id"
     Column("ship_date", Date, nullable=True),
     Column("packages", Integer, nullable=False),
     Column("eta", DateTime, nullable=True),
@@ -170,6 +171,16 @@ shipment = Table(
     Column("delivered_at", DateTime, nullable=True),
     *_audit(),
     UniqueConstraint("system", "external_id", name="uq_shipment_ref"),
+)
+
+shipment_order_ref = Table(
+    "shipment_order_ref",
+    metadata,
+    Column("shipment_id", ID, ForeignKey("shipment.id"), primary_key=True),
+    Column("position", Integer, primary_key=True),  # the order refs' order in the shipment
+    Column("system", String(40), nullable=False),
+    Column("external_id", String(120), nullable=False),
+    Index("ix_shipment_order_ref_order", "system", "external_id"),  # an order's shipments
 )
 
 delivery_event = Table(
@@ -247,8 +258,7 @@ customer_fact = Table(
     Column("overdue_total", MONEY, nullable=False),
     Column("aging", Text, nullable=False),  # JSON bucket -> amount
     Column("as_of", Date, nullable=False),
-    Column("row_hash", String(32), nullable=False),
-    Column("updated_at", DateTime, nullable=False),
+    *_audit(),
 )
 
 cursor = Table(

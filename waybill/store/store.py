@@ -14,16 +14,18 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
+from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy import Connection, Engine, select
 
 from waybill.canonical import model, validate
 from waybill.core.config import Settings, settings
 from waybill.core.errors import RecordRejected
 from waybill.core.logs import event, get_logger
-from waybill.store import db, message_log, outbox, writers
+from waybill.store import db, flow_runs, message_log, outbox, tables, writers
 from waybill.store.crypto import Cipher, load_key
-from waybill.store.schema import cursor, flow_run, metadata
+from waybill.store.schema import cursor
 
 log = get_logger("store")
 
@@ -69,6 +71,11 @@ class ApplyResult:
         return {k: v for k, v in asdict(self).items() if k != "messages"}
 
 
+#: the tables `waybill status` counts the rows of
+STATUS_TABLES = ("customer", "customer_identity", "orders", "order_line", "stock_level", "shipment",
+                 "shipment_order_ref", "delivery_event", "invoice", "payment", "customer_fact")
+
+
 class Store:
     """The hub's database: canonical model, message log, outbox, cursors, counters."""
 
@@ -97,7 +104,8 @@ class Store:
         """Log a message as received, committed now, before anything acts on it (e.g. a file
         that will be deleted from the partner's server). apply() later moves it on."""
         with self.begin() as conn:
-            return message_log.log(conn, self.archive, system, stream, raw, key, "received", utcnow())
+            return message_log.log(conn, self.archive, system=system, stream=stream, raw=raw, key=key,
+                                   state="received", now=utcnow())
 
     def apply(self, batch: model.Batch, replay_of: int | None = None) -> ApplyResult:
         """Log, validate, store and enqueue a batch and move its cursor, all in one transaction.
@@ -109,33 +117,36 @@ class Store:
         with collector_paused(), self.begin() as conn:
             items: list[writers.Item] = []
             for m in batch.messages:
-                mid = self._log_inbound(conn, batch, m, now, result, replay_of)
+                mid = self._log_inbound(conn, batch, m, now=now, result=result, replay_of=replay_of)
                 if mid is None:
                     continue
                 for r in m.rejects:
-                    self._dead(conn, batch, mid, r.key, r.raw, r.reason, r.field_path, now)
+                    self._dead(conn, batch, parent=mid, reject=r, now=now)
                     result.dead += 1
                 for e in m.entities:
                     try:
                         validate.check(e)
                     except RecordRejected as err:
-                        self._dead(conn, batch, mid, _key_of(e), _raw_of(e), err.reason, err.field_path, now)
+                        self._dead(conn, batch, parent=mid, reject=_reject(e, err), now=now)
                         result.dead += 1
                         continue
-                    items.append((mid, e))
+                    items.append(writers.Item(mid, e))
             outcome = writers.write_all(writers.Context(conn, self.cipher, now), items)
-            for mid, err, e in outcome.rejects:
-                self._dead(conn, batch, mid, err.key or _key_of(e), _raw_of(e), err.reason, err.field_path, now)
+            for rejected in outcome.rejects:
+                # a writer's rejects always belong to a logged message: only those reach the writers
+                assert rejected.message_id is not None
+                self._dead(conn, batch, parent=rejected.message_id, reject=_reject(rejected.entity, rejected.error),
+                           now=now)
                 result.dead += 1
             result.inserted, result.updated = outcome.inserted, outcome.updated
             result.unchanged, result.stale = outcome.unchanged, outcome.stale
             result.outbox = outbox.enqueue(conn, _unique(outcome.changes), now)
             if batch.cursor is not None:
-                self._set_cursor(conn, batch.system, batch.stream, batch.cursor, now)
+                self._set_cursor(conn, batch.system, batch.stream, value=batch.cursor, now=now)
         event(log, "applied", system=batch.system, stream=batch.stream, **result.counts())
         return result
 
-    def _log_inbound(self, conn: Connection, batch: model.Batch, m: model.InboundMessage, now: dt.datetime,
+    def _log_inbound(self, conn: Connection, batch: model.Batch, m: model.InboundMessage, *, now: dt.datetime,
                      result: ApplyResult, replay_of: int | None) -> int | None:
         """Log one inbound message; None when it is not to be acted on (duplicate or rejected)."""
         result.received += 1
@@ -153,23 +164,25 @@ class Store:
             state, reason = "rejected", m.rejected_reason
             result.rejected += 1
         if m.message_id is not None:
-            message_log.set_state(conn, m.message_id, state, now, reason)
+            message_log.set_state(conn, m.message_id, state, now, reason=reason)
             mid = m.message_id
         else:
-            mid = message_log.log(conn, self.archive, batch.system, batch.stream, m.raw, m.key, state, now, reason,
-                                  digest=digest)
+            mid = message_log.log(conn, self.archive, system=batch.system, stream=batch.stream, raw=m.raw, key=m.key,
+                                  state=state, now=now, reason=reason, digest=digest)
         result.messages.append(mid)
         return mid if state == "processed" else None
 
-    def _dead(self, conn: Connection, batch: model.Batch, parent: int, key: str, raw: bytes, reason: str,
-              field_path: str | None, now: dt.datetime) -> None:
-        message_log.log(conn, self.archive, batch.system, batch.stream, raw, key, "dead", now,
-                        reason=reason, field_path=field_path, parent_id=parent)
-        event(log, "dead-lettered", system=batch.system, stream=batch.stream, record=key, field=field_path,
-              reason=reason)
+    def _dead(self, conn: Connection, batch: model.Batch, *, parent: int, reject: model.Reject,
+              now: dt.datetime) -> None:
+        """Dead-letter one record of message `parent`, with its raw bytes and the reason."""
+        message_log.log(conn, self.archive, system=batch.system, stream=batch.stream, raw=reject.raw, key=reject.key,
+                        state="dead", now=now, reason=reject.reason, field_path=reject.field_path, parent_id=parent)
+        event(log, "dead-lettered", system=batch.system, stream=batch.stream, record=reject.key,
+              field=reject.field_path, reason=reject.reason)
 
     @property
-    def archive(self):  # type: ignore[no-untyped-def]
+    def archive(self) -> Path:
+        """Where message bodies too large for the log's rows are kept."""
         return self.cfg.home / "archive"
 
     # --- cursors ---------------------------------------------------------------------------------
@@ -180,7 +193,7 @@ class Store:
                 select(cursor.c.value).where(cursor.c.system == system, cursor.c.stream == stream)
             ).scalar()
 
-    def _set_cursor(self, conn: Connection, system: str, stream: str, value: str, now: dt.datetime) -> None:
+    def _set_cursor(self, conn: Connection, system: str, stream: str, *, value: str, now: dt.datetime) -> None:
         updated = conn.execute(
             cursor.update().where(cursor.c.system == system, cursor.c.stream == stream)
             .values(value=value, updated_at=now)
@@ -190,26 +203,20 @@ class Store:
 
     # --- operations ------------------------------------------------------------------------------
 
-    def record_flow_run(self, flow: str, run_id: str, state: str, detail: str | None = None,
-                        counts: dict | None = None) -> None:
+    def record_flow_run(self, flow: str, run_id: str, state: str, *, detail: str | None = None,
+                        counts: dict[str, int] | None = None) -> None:
         """Remember a flow run's outcome (Airflow callbacks call this) for `waybill status`."""
         with self.begin() as conn:
-            conn.execute(flow_run.insert().values(
-                flow=flow, run_id=run_id, state=state, detail=detail,
-                counts=json.dumps(counts) if counts else None, at=utcnow()))
+            flow_runs.record(conn, flow_runs.FlowRun(flow, run_id, state, detail, counts, utcnow()))
 
-    def status(self) -> dict:
-        """Counts per entity table, per message state, per outbox target/state, last flow runs."""
-        entities = ("customer", "customer_identity", "orders", "order_line", "stock_level", "shipment",
-                    "delivery_event", "invoice", "payment", "customer_fact")
+    def status(self) -> dict[str, Any]:
+        """Counts per entity table, per message state, per outbox target/state; the last flow runs
+        with the counts their tasks returned."""
         with self.engine.connect() as conn:
-            tables = {n: conn.execute(select(func.count()).select_from(metadata.tables[n])).scalar_one()
-                      for n in entities}
-            runs = [
-                {"flow": r.flow, "run_id": r.run_id, "state": r.state, "detail": r.detail, "at": r.at.isoformat()}
-                for r in conn.execute(select(flow_run).order_by(flow_run.c.id.desc()).limit(20))
-            ]
-            return {"entities": tables, "messages": message_log.counts_by_state(conn),
+            counts = {n: tables.count(conn, n) for n in STATUS_TABLES}
+            runs = [{"flow": r.flow, "run_id": r.run_id, "state": r.state, "detail": r.detail, "counts": r.counts,
+                     "at": r.at.isoformat()} for r in flow_runs.recent(conn)]
+            return {"entities": counts, "messages": message_log.counts_by_state(conn),
                     "outbox": outbox.counts(conn), "flow_runs": runs}
 
 
@@ -218,9 +225,18 @@ def _unique(changes: list[outbox.Change]) -> list[outbox.Change]:
     return list({(c.entity, c.entity_id): c for c in changes}.values())
 
 
+def _reject(e: model.Entity, err: RecordRejected) -> model.Reject:
+    """The dead-letter record of an entity that failed validation or could not be stored."""
+    return model.Reject(err.key or _key_of(e), err.reason, err.field_path, _raw_of(e))
+
+
 def _key_of(e: model.Entity) -> str:
-    ref = getattr(e, "ref", None)
-    return str(ref) if ref is not None else f"{e.source}:{e.event_id}"  # type: ignore[union-attr]
+    """The record key a dead-letter row names: the entity's ref, or what identifies it instead."""
+    if isinstance(e, model.DeliveryEvent):
+        return f"{e.source}:{e.event_id}"
+    if isinstance(e, model.CustomerFacts):
+        return f"customer:{e.customer_id}"
+    return str(e.ref)
 
 
 def _raw_of(e: model.Entity) -> bytes:

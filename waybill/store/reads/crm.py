@@ -14,12 +14,13 @@ from typing import Any
 
 from sqlalchemy import Column, Connection, Row, Select, select
 
-from waybill.canonical import insights
+from waybill.canonical import model
 from waybill.canonical.model import Ref
-from waybill.canonical.views import AccountView, DatedFacts, OrderView, ShipmentView
+from waybill.canonical.views import AccountView, OrderView, ShipmentView
 from waybill.store import identity
 from waybill.store.schema import customer, customer_fact, shipment
 from waybill.store.schema import orders as order_table
+from waybill.store.shipments import order_refs
 
 CHUNK = 500
 
@@ -31,7 +32,7 @@ def accounts(conn: Connection, ids: Sequence[int] | None = None) -> dict[int, Ac
                 identity.external_id(customer.c.id, "erp").label("erp_id"),
                 customer_fact.c.tier, customer_fact.c.revenue_12m, customer_fact.c.lifetime_value,
                 customer_fact.c.churn_warning, customer_fact.c.overdue_total, customer_fact.c.aging,
-                customer_fact.c.as_of)
+                customer_fact.c.as_of, customer_fact.c.version.label("facts_version"))
          .outerjoin(customer_fact, customer_fact.c.customer_id == customer.c.id))
     return {r.id: AccountView(id=r.id, name=r.name, tax_id=r.tax_id, industry=r.industry,
                               credit_limit=r.credit_limit, currency=r.currency, payment_terms=r.payment_terms,
@@ -50,23 +51,25 @@ def orders(conn: Connection, ids: Sequence[int] | None = None) -> dict[int, Orde
 
 def shipments(conn: Connection, ids: Sequence[int] | None = None) -> dict[int, ShipmentView]:
     """The shipments `ids` with their tracking state."""
+    rows = list(_by_ids(conn, select(shipment), shipment.c.id, ids))
+    refs = order_refs(conn, [r.id for r in rows])
     return {r.id: ShipmentView(id=r.id, ref=Ref(r.system, r.external_id), customer_id=r.customer_id,
                                carrier=r.carrier, tracking_number=r.tracking_number, sscc=r.sscc,
-                               order_refs=tuple(json.loads(r.order_refs)) if r.order_refs else (),
+                               order_refs=tuple(refs[r.id]),
                                ship_date=r.ship_date,
                                packages=r.packages, eta=r.eta, status=r.status, status_code=r.status_code,
                                status_at=r.status_at, last_place=r.last_place, delivered_at=r.delivered_at)
-            for r in _by_ids(conn, select(shipment), shipment.c.id, ids)}
+            for r in rows}
 
 
-def _facts(r: Row[Any]) -> DatedFacts | None:
+def _facts(r: Row[Any]) -> model.CustomerFacts | None:
     """The value facts of an account row (None when not computed yet); aging is stored as JSON."""
     if r.as_of is None:
         return None
     aging = {bucket: Decimal(str(amount)) for bucket, amount in json.loads(r.aging).items()}
-    return DatedFacts(insights.Facts(customer_id=r.id, tier=r.tier, revenue_12m=r.revenue_12m,
-                                     lifetime_value=r.lifetime_value, churn_warning=bool(r.churn_warning),
-                                     overdue_total=r.overdue_total, aging=aging), r.as_of)
+    return model.CustomerFacts(customer_id=r.id, version=r.facts_version, as_of=r.as_of, tier=r.tier,
+                               revenue_12m=r.revenue_12m, lifetime_value=r.lifetime_value,
+                               churn_warning=bool(r.churn_warning), overdue_total=r.overdue_total, aging=aging)
 
 
 def _by_ids(conn: Connection, q: Select[Any], key: Column[Any], ids: Sequence[int] | None) -> Iterator[Row[Any]]:

@@ -6,7 +6,7 @@ a partner's document names. Also what partners' documents became in the hub (the
 levels) and how the "edi" outbox rows fared. The EDI engine's own state (registry, control numbers,
 ledger) is in waybill.store.edi_state.
 
-Shipments name their orders by ref; `order_refs_of` is the one reader of how that is stored.
+Shipments name their orders by ref (read with waybill.store.shipments.order_refs).
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from waybill.store.schema import (
     shipment,
     stock_level,
 )
+from waybill.store.shipments import order_refs
 
 #: the system of the hub's own ids (a hub customer is Ref("hub", "<customer id>"))
 HUB = "hub"
@@ -71,21 +72,12 @@ def customers_by_gln(conn: Connection, glns: Iterable[str]) -> dict[str, Ref]:
 # --- outbound read models ------------------------------------------------------------------------
 
 
-def order_refs_of(conn: Connection, shipment_ids: Iterable[int]) -> dict[int, list[Ref]]:
-    """The orders each shipment names, by shipment id, in the order the source gave them."""
-    ids = sorted(set(shipment_ids))
-    if not ids:
-        return {}
-    rows = conn.execute(select(shipment.c.id, shipment.c.order_refs).where(shipment.c.id.in_(ids)))
-    return {sid: [Ref.parse(text) for text in json.loads(refs or "[]")] for sid, refs in rows}
-
-
 def shipment_view(conn: Connection, shipment_id: int) -> ShipmentDocument | None:
     """The shipment with its current status and the orders it names that the hub holds."""
     row = conn.execute(select(shipment).where(shipment.c.id == shipment_id)).one_or_none()
     if row is None:
         return None
-    refs = order_refs_of(conn, [shipment_id])[shipment_id]
+    refs = order_refs(conn, [shipment_id])[shipment_id]
     ids = order_ids(conn, refs)
     ship = Shipment(Ref(row.system, row.external_id), row.version, row.carrier, row.tracking_number, row.sscc,
                     tuple(refs), _hub_ref(row.customer_id), row.ship_date, row.eta, row.packages)
