@@ -6,14 +6,13 @@ import json
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
 
 from sim import sftp as sim
 from waybill.canonical.model import Batch, Customer, InboundMessage, Ref
 from waybill.connectors.connection import parse
 from waybill.connectors.sftp import HostKeyRefused, RemoteFileExists, SftpClient, SftpSettings
 from waybill.flows import edi_inbound
-from waybill.store.schema import orders
+from waybill.store.reads import edi as reads
 
 
 def conn_json(server: sim.SftpSim, **extra: object) -> str:
@@ -41,7 +40,7 @@ def test_inbound_flow_against_the_simulator(server: sim.SftpSim, store, monkeypa
     counts = edi_inbound.run(store, partner="acme")
     assert counts.received == 3 and counts.stored == 3 and counts.acks == 3
     with store.engine.connect() as conn:
-        pos = sorted(conn.execute(select(orders.c.po_number)).scalars())
+        pos = sorted(o.po_number for o in reads.orders_from(conn, "edi:acme"))
     assert pos == sorted(name.removesuffix(".x12") for name, _ in sim.purchase_orders(7, 3))
     assert sorted(p.name for p in (server.root / "archive").iterdir()) == [f"{po}.x12" for po in pos]
 
