@@ -19,7 +19,8 @@ from sqlalchemy import create_engine, text
 from waybill.store import tables
 from waybill.store.store import Store
 
-pytest_plugins = ["tests.sshd"]  # the `sshd` fixture, shared by partner and finance tests
+# Fixtures of the simulated sources (ERP, WMS, TMS), targets (carrier, CRM) and partners (SFTP).
+pytest_plugins = ["tests.fixtures.sshd", "tests.fixtures.sources", "tests.fixtures.targets", "tests.fixtures.partners"]
 
 PG_ADMIN_URL = os.environ.get("WAYBILL_TEST_PG_ADMIN", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
 

@@ -11,14 +11,13 @@ from decimal import Decimal
 
 import pytest
 
+from tests.fixtures.targets import customer, invoice, load, set_conn
 from waybill.canonical import model
 from waybill.connectors.finance import FeedConflict, FolderTarget, target
 from waybill.flows import finance_receivables
 from waybill.flows.counts import FlowCounts
 from waybill.mappings.finance import feed, money
 from waybill.store import receivables
-
-from .conftest import customer, invoice, load, set_conn
 
 CUTOFF = dt.date(2026, 3, 31)
 

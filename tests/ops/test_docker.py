@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
-from tests.airflow.test_dag_integrity import EXPECTED
+from tests.ops.test_dag_integrity import EXPECTED
 from waybill.connectors.connection import parse
 from waybill.ops.airflow_home import REPO
 

@@ -7,6 +7,8 @@ from lxml import etree
 
 from sim.carrier import NS, schema
 from sim.faults import FaultRates, Faults
+from tests.fixtures.targets import FAST, customer, load, set_conn
+from tests.fixtures.targets import shipment as make_shipment
 from waybill.connectors.carrier import CarrierFault, HttpTransport
 from waybill.core.errors import ConfigError
 from waybill.flows import carrier_tracking, replay
@@ -14,9 +16,6 @@ from waybill.mappings import fedex as fedex_map
 from waybill.store import message_log
 from waybill.store.reads import crm as crm_reads
 from waybill.store.reads import logistics
-
-from .conftest import FAST, customer, load, set_conn
-from .conftest import shipment as make_shipment
 
 UNKNOWN = "999999999999"
 

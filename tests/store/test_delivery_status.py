@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from tests.hub.factories import batch, customer
+from tests.fixtures.factories import batch, customer
 from waybill.canonical import model
 from waybill.store import tables
 

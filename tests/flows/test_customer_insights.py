@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal as D
 
-from tests.hub.factories import batch, customer, order
+from tests.fixtures.factories import batch, customer, order
 from waybill.canonical import model
 from waybill.flows import customer_insights
 from waybill.flows.counts import FlowCounts

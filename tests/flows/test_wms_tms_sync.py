@@ -14,7 +14,7 @@ from sim import tms as tms_sim
 from sim import wms as wms_sim
 from sim.faults import FaultRates, Faults
 from sim.http_server import SimServer
-from tests.backoffice.conftest import connect
+from tests.fixtures.sources import connect
 from waybill.flows import erp_sync, replay, tms_delivery, wms_stock
 from waybill.flows.counts import FlowCounts
 from waybill.mappings.tms import STATUS

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.airflow.test_celery import free_port
+from tests.ops.test_celery import free_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 DAG_ID = "customer_insights"

@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from tests.hub.factories import batch, order
-from tests.hub.factories import customer as cust
+from tests.fixtures.factories import batch, order
+from tests.fixtures.factories import customer as cust
 from waybill.canonical import model
 from waybill.store import message_log, tables
 

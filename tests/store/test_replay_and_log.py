@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from tests.hub.factories import batch, customer, order
-from tests.hub.test_store_apply import count
+from tests.fixtures.factories import batch, customer, order
+from tests.store.test_store_apply import count
 from waybill.canonical import model
 from waybill.flows import replay
 from waybill.store import message_log
@@ -20,7 +20,7 @@ def map_orders_page(system: str, raw: bytes) -> model.InboundMessage:
 
 @pytest.fixture
 def registered():
-    replay.register("erp", "test", "tests.hub.test_replay_and_log:map_orders_page")
+    replay.register("erp", "test", "tests.store.test_replay_and_log:map_orders_page")
     yield
     replay.MAPPERS.pop(("erp", "test"))
 

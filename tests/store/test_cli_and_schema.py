@@ -26,7 +26,7 @@ def test_db_upgrade_status_messages_and_replay_from_the_command_line(waybill_env
     up = waybill("db", "upgrade")
     assert up.returncode == 0, up.stderr
     assert (waybill_env / "secret.key").stat().st_mode & 0o777 == 0o600
-    from tests.hub.factories import batch, customer, order
+    from tests.fixtures.factories import batch, customer, order
     from waybill.canonical import model
     from waybill.store.store import Store
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal as D
 
-from tests.hub.factories import batch, order
-from tests.hub.factories import customer as cust
+from tests.fixtures.factories import batch, order
+from tests.fixtures.factories import customer as cust
 from waybill.canonical import model
 from waybill.store import tables
 

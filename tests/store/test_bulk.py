@@ -25,7 +25,7 @@ def test_insert_rows_writes_every_row_and_value(store, n):
 
 
 def test_decimals_and_dates_read_back_as_written(store):
-    from tests.hub.factories import batch, customer, order
+    from tests.fixtures.factories import batch, customer, order
 
     store.apply(batch(customer("1"), order(lines=3)))
     with store.engine.connect() as conn:

@@ -12,7 +12,7 @@ from alembic.config import Config
 from sqlalchemy import create_engine, text
 
 from tests.conftest import PG_ADMIN_URL
-from tests.hub.factories import batch, customer
+from tests.fixtures.factories import batch, customer
 from waybill.canonical import model
 from waybill.store import db, shipments, tables
 

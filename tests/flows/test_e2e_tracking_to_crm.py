@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from tests.fixtures.targets import FAST, customer, load
+from tests.fixtures.targets import shipment as make_shipment
 from waybill.connectors.crm import CrmClient
 from waybill.flows import carrier_tracking, crm_publish
 from waybill.store.reads import crm as crm_reads
-
-from .conftest import FAST, customer, load
-from .conftest import shipment as make_shipment
 
 
 @pytest.mark.e2e

@@ -10,7 +10,7 @@ import pytest
 
 from sim import erp as erp_sim
 from sim.faults import FaultRates, Faults
-from tests.backoffice.conftest import connect
+from tests.fixtures.sources import connect
 from waybill.canonical.model import Batch, InboundMessage, Order, OrderLine, Ref
 from waybill.flows import erp_sync
 from waybill.flows.counts import FlowCounts

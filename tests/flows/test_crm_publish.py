@@ -8,15 +8,14 @@ from decimal import Decimal
 import pytest
 
 from sim.faults import FaultRates, Faults
+from tests.fixtures.targets import FAST, customer, invoice, load
+from tests.fixtures.targets import shipment as make_shipment
 from waybill.canonical import model
 from waybill.connectors.crm import CrmClient, Record
 from waybill.flows import crm_publish, customer_insights
 from waybill.flows.counts import FlowCounts
 from waybill.store import identity, outbox
 from waybill.store.reads import crm as crm_reads
-
-from .conftest import FAST, customer, invoice, load
-from .conftest import shipment as make_shipment
 
 AS_OF = dt.date(2026, 3, 31)
 
