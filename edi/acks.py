@@ -17,11 +17,11 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 
-from waybill.edi.envelope import charset
 from waybill.edi.errors import Issue, Level
 from waybill.edi.hooks import AckStatus, ControlNumbers, OutboundKey, OutboundLedger
 from waybill.edi.model import Interchange, Message, Segment, Separators, component, element
 from waybill.edi.serializer import OutboundMessage, Party, build_interchange
+from waybill.edi.syntax import charset
 
 _MAX_AK4 = 99
 

@@ -12,7 +12,7 @@ only for the segments someone sees. Segments holding release characters are fini
 
 The UNB syntax identifier (UNOA..UNOY) is read by the envelope layer; bytes are decoded as latin-1
 here (lossless; every separator is ASCII, so UTF-8 text splits correctly) and re-decoded for the
-other character sets (UNOD..UNOK, UNOW, UNOY) by :func:`waybill.edi.envelope.recode`.
+other character sets (UNOD..UNOK, UNOW, UNOY) by :func:`waybill.edi.syntax.recode`.
 """
 
 from __future__ import annotations

@@ -13,10 +13,10 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from waybill.edi.envelope import charset
 from waybill.edi.errors import EdiError
 from waybill.edi.hooks import ControlNumbers
 from waybill.edi.model import Element, Group, Interchange, Message, Segment, Separators
+from waybill.edi.syntax import charset
 
 
 def _escaper(seps: Separators):

@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from functools import cache
 
 from waybill.edi import definitions
-from waybill.edi.envelope import valid_date, valid_time
 from waybill.edi.errors import Issue, Level
 from waybill.edi.model import Interchange, Message, Segment, segment_id
+from waybill.edi.syntax import valid_date, valid_time
 
 # issue kind -> code, per standard
 _SEGMENT_CODES = {
