@@ -66,7 +66,8 @@ def _x12_message_acks(message: Message, kind: str, avoid: str) -> tuple[list[Seg
     if any(i.level in (Level.SEGMENT, Level.ELEMENT) for i in message.issues):
         message_codes.append("5")
     status = "R" if message.issues else "A"
-    body.append([end_tag, status, *dict.fromkeys(message_codes)][:7])
+    end: Segment = [end_tag, status, *dict.fromkeys(message_codes)]
+    body.append(end[:7])
     return body, status
 
 
@@ -82,7 +83,7 @@ def x12_functional_acks(interchange: Interchange, kind: str = "997",
     acks = []
     for index, group in enumerate(interchange.groups):
         members = [m for m in interchange.messages if m.group_index == index]
-        ak1 = ["AK1", group.functional_id, group.control_number]
+        ak1: Segment = ["AK1", group.functional_id, group.control_number]
         if kind == "999":
             ak1.append(group.version)
         body: list[Segment] = [ak1]

@@ -10,42 +10,52 @@ segments, header fields and codes) are in :mod:`waybill.edi.x12_envelope` and
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
+from typing import ClassVar, Generic, NamedTuple
 
 from waybill.edi.errors import EdiError, Issue, Level
 from waybill.edi.hooks import InterchangeRegistry
-from waybill.edi.model import Group, Interchange, Message, Segment, element, segment_id
+from waybill.edi.model import Element, Group, Interchange, Message, element, segment_id
 from waybill.edi.syntax import recode
-from waybill.edi.tokenizer import ChunkedReader
+from waybill.edi.tokenizer import ChunkedReader, RawT
 
 MessageHook = Callable[[Message, Interchange], None]
 
 
-def _trailer_mismatches(trailer: Segment, count: int, control: str, counted: str) -> list[tuple[str, int, str]]:
-    """(kind, element position, sentence) for a trailer whose count or control number is wrong."""
+class Mismatch(NamedTuple):
+    """A trailer's count or control number that does not match: ``kind`` is "count" or "control"."""
+
+    kind: str
+    element_position: int
+    text: str
+
+
+def _trailer_mismatches(trailer: Sequence[Element], count: int, control: str, counted: str) -> list[Mismatch]:
+    """What is wrong with a trailer's count or control number (nothing, usually)."""
     if len(trailer) > 2 and trailer[2] == control and trailer[1] == str(count):
         return []  # the usual case, without parsing
     found, reference = element(trailer, 1), element(trailer, 2)
     out = []
     if not (isinstance(found, str) and found.isdigit() and int(found) == count):
-        out.append(("count", 1, f"the {segment_id(trailer)} trailer counts {found or 'no'} "
-                                f"{counted} but there are {count}"))
+        out.append(Mismatch("count", 1, f"the {segment_id(trailer)} trailer counts {found or 'no'} "
+                                        f"{counted} but there are {count}"))
     if reference != control:
-        out.append(("control", 2, f"the {segment_id(trailer)} control number {reference!r} does "
-                                  f"not match the header's {control!r}"))
+        out.append(Mismatch("control", 2, f"the {segment_id(trailer)} control number {reference!r} does "
+                                          f"not match the header's {control!r}"))
     return out
 
 
-class EnvelopeBuilder:
-    """Consumes segment batches and assembles interchanges; standard rules in the subclasses."""
+class EnvelopeBuilder(Generic[RawT]):
+    """Consumes the raw segment batches of ``reader`` and assembles interchanges; the standards'
+    rules are in the subclasses. The open message's segments stay raw (``raw``) until it closes."""
 
-    standard = ""
-    ENVELOPE: frozenset[str] = frozenset()
-    CODES: dict[str, str] = {}  # kind of finding -> the standard's code
-    CONTROL_ELEMENT = 0  # header element holding the interchange control number
+    standard: ClassVar[str] = ""
+    ENVELOPE: ClassVar[frozenset[str]] = frozenset()
+    CODES: ClassVar[dict[str, str]] = {}  # kind of finding -> the standard's code
+    CONTROL_ELEMENT: ClassVar[int] = 0  # header element holding the interchange control number
     encoding: str | None = None  # set when values must be re-decoded (EDIFACT UNOD..UNOY)
 
-    def __init__(self, reader: ChunkedReader, registry: InterchangeRegistry | None,
+    def __init__(self, reader: ChunkedReader[RawT], registry: InterchangeRegistry | None,
                  on_message: MessageHook | None, keep_messages: bool) -> None:
         self.reader = reader
         self.registry = registry
@@ -54,12 +64,19 @@ class EnvelopeBuilder:
         self.interchange: Interchange | None = None
         self.group: Group | None = None
         self.message: Message | None = None
+        self.raw: list[RawT] = []  # the open message's segments, header first, as read
         self.position = 0  # envelope segment position within the interchange
         self.done: list[Interchange] = []
         self._group_controls: set[str] = set()
         self._message_controls: set[str] = set()
 
-    def feed(self, batch: list[Segment]) -> list[Interchange]:
+    def interchanges(self) -> Iterator[Interchange]:
+        """Every interchange of the reader's input, as each ends."""
+        for batch in self.reader.raw_batches():
+            yield from self.feed(batch)
+        yield from self.finish()
+
+    def feed(self, batch: list[RawT]) -> list[Interchange]:
         """Process one batch of raw segments; return the interchanges it completed."""
         envelope = self.ENVELOPE
         # message content is moved in slices (inline while a message is open: this runs per
@@ -68,7 +85,7 @@ class EnvelopeBuilder:
         for i in [i for i, seg in enumerate(batch) if seg[0] in envelope]:
             if i > previous:
                 if self.message is not None:
-                    self.message.segments += batch[previous:i]  # raw until the message closes
+                    self.raw += batch[previous:i]
                 else:
                     self._content(batch[previous:i])
             self._envelope_segment(batch[i])
@@ -78,9 +95,9 @@ class EnvelopeBuilder:
         done, self.done = self.done, []
         return done
 
-    def _content(self, segments: list[Segment]) -> None:
+    def _content(self, segments: list[RawT]) -> None:
         if self.message is not None:
-            self.message.segments += segments  # raw until the message closes
+            self.raw += segments
             return
         for seg in self.reader.finish(segments, self.reader.separators):
             if self.interchange is not None and seg[0] == "TA1" and self.group is None:
@@ -100,7 +117,7 @@ class EnvelopeBuilder:
     def _code(self, what: str) -> str:
         return self.CODES[what]
 
-    def _interchange_issue(self, code: str, text: str, seg: Segment | None = None,
+    def _interchange_issue(self, code: str, text: str, seg: Sequence[Element] | None = None,
                            element_position: int | None = None) -> None:
         assert self.interchange is not None
         self.interchange.issues.append(Issue(
@@ -112,13 +129,14 @@ class EnvelopeBuilder:
         assert group is not None
         group.issues.append(Issue(Level.GROUP, code, text, self.position, None))
 
-    def _message_issue(self, message: Message, code: str, text: str, seg: Segment | None = None,
+    def _message_issue(self, message: Message, code: str, text: str, seg: Sequence[Element] | None = None,
                        element_position: int | None = None) -> None:
-        position = len(message.segments) if seg is not None else None
+        """An issue of ``message``; ``seg`` is the segment just read into it (its header or trailer)."""
+        position = len(self.raw) if seg is not None else None
         message.issues.append(Issue(Level.MESSAGE, code, text, position,
                                     segment_id(seg) if seg is not None else None, element_position))
 
-    def _outside(self, seg: Segment) -> None:
+    def _outside(self, seg: Sequence[Element]) -> None:
         if self.interchange is None:
             raise EdiError(f"segment {segment_id(seg)[:10]!r} appears outside any interchange",
                            offset=self.reader.consumed)
@@ -156,13 +174,14 @@ class EnvelopeBuilder:
                               f"group control number {group.control_number} is repeated")
         self._group_controls.add(group.control_number)
 
-    def _open_message(self, message: Message) -> None:
+    def _open_message(self, message: Message, header: RawT) -> None:
         assert self.interchange is not None
         if self.message is not None:
             self._message_issue(self.message, self._code("message_trailer"),
                                 f"message {self.message.control_number} has no trailer")
             self._close_message()
         self.message = message
+        self.raw = [header]
         self.interchange.message_count += 1
         if self.group is not None:
             self.group.message_count += 1
@@ -174,25 +193,28 @@ class EnvelopeBuilder:
                                 f"message control number {message.control_number} is repeated")
         self._message_controls.add(message.control_number)
 
-    def _close_message(self, trailer: Segment | None = None) -> None:
+    def _close_message(self, trailer: Sequence[Element] | None = None) -> None:
+        """Close the open message; ``trailer`` is its trailer, already appended to ``raw``."""
         message = self.message
         assert message is not None and self.interchange is not None
         self.message = None
-        self.position = message.position + len(message.segments) - 1
+        self.position = message.position + len(self.raw) - 1
         if trailer is not None:
             for kind, position, text in _trailer_mismatches(
-                    trailer, len(message.segments), message.control_number, "segments"):
+                    trailer, len(self.raw), message.control_number, "segments"):
                 self._message_issue(message, self._code("message_" + kind), text, trailer, position)
         if self.on_message is not None or self.keep:  # envelope validation needs the count alone
-            message.segments = self.reader.finish(message.segments, self.interchange.separators)
+            message.segments = self.reader.finish(self.raw, self.interchange.separators)
             if self.encoding:
                 message.segments = [recode(s, self.encoding) for s in message.segments]
         if self.on_message is not None:
             self.on_message(message, self.interchange)
         if self.keep:
             self.interchange.messages.append(message)
+        # freed now, as a dropped message's are, not once they have lived through a collection
+        self.raw.clear()
 
-    def _close_group(self, trailer: Segment | None = None) -> None:
+    def _close_group(self, trailer: Sequence[Element] | None = None) -> None:
         group = self.group
         assert group is not None
         if self.message is not None:
@@ -205,7 +227,7 @@ class EnvelopeBuilder:
                                                      group.control_number, "messages"):
                 self._group_issue(self._code("group_" + kind), text, group)
 
-    def _close_interchange(self, trailer: Segment | None = None) -> None:
+    def _close_interchange(self, trailer: Sequence[Element] | None = None) -> None:
         interchange = self.interchange
         assert interchange is not None
         if self.group is not None:
@@ -224,5 +246,5 @@ class EnvelopeBuilder:
         self.interchange = None
         self.done.append(interchange)
 
-    def _envelope_segment(self, seg: Segment) -> None:
+    def _envelope_segment(self, seg: RawT) -> None:
         raise NotImplementedError

@@ -8,13 +8,18 @@ than ASCII or latin-1 are re-decoded when their messages close. See
 
 from __future__ import annotations
 
-from waybill.edi.builder import EnvelopeBuilder
+from waybill.edi.builder import EnvelopeBuilder, MessageHook
+from waybill.edi.edifact_reader import EdifactReader
+from waybill.edi.hooks import InterchangeRegistry
 from waybill.edi.model import Group, Interchange, Message, Segment, component
 from waybill.edi.syntax import charset, valid_date, valid_time
+from waybill.edi.tokenizer import RawSegment
 
 
-class EdifactBuilder(EnvelopeBuilder):
+class EdifactBuilder(EnvelopeBuilder[RawSegment]):
     """Assembles EDIFACT interchanges; the envelope rules read finished segments."""
+
+    reader: EdifactReader  # the UNB keeps the reader's UNA
 
     standard = "EDIFACT"
     ENVELOPE = frozenset({"UNB", "UNG", "UNH", "UNT", "UNE", "UNZ"})
@@ -26,7 +31,11 @@ class EdifactBuilder(EnvelopeBuilder):
         "message_control": "28", "message_unique": "26",
     }
 
-    def _envelope_segment(self, raw: Segment) -> None:
+    def __init__(self, reader: EdifactReader, registry: InterchangeRegistry | None,
+                 on_message: MessageHook | None, keep_messages: bool) -> None:
+        super().__init__(reader, registry, on_message, keep_messages)
+
+    def _envelope_segment(self, raw: RawSegment) -> None:
         # the rules read components; the message keeps the raw segment until it closes
         seg = self.reader.finish([raw], self.reader.separators)[0]
         tag = seg[0]
@@ -41,19 +50,20 @@ class EdifactBuilder(EnvelopeBuilder):
                 receiver=component(seg, 3), control_number=str(component(seg, 5)),
                 version=component(seg, 7, 1) + component(seg, 7, 2), header=seg))
         elif tag == "UNH":
-            self._open_message(Message(
+            message = Message(
                 type=component(seg, 2, 1), control_number=component(seg, 1),
-                version=component(seg, 2, 2) + component(seg, 2, 3), segments=[raw],
-                position=self.position + 1))
+                version=component(seg, 2, 2) + component(seg, 2, 3), segments=[],
+                position=self.position + 1)
+            self._open_message(message, raw)
             if not component(seg, 1) or not component(seg, 2, 1):
-                self._message_issue(self.message, "13",
+                self._message_issue(message, "13",
                                     "UNH needs a message reference and a message type", seg,
                                     1 if not component(seg, 1) else 2)
         elif tag == "UNT":
             if self.message is None:
                 self._outside(seg)
                 return
-            self.message.segments.append(raw)
+            self.raw.append(raw)
             self._close_message(seg)
         elif tag == "UNE":
             self.position += 1
@@ -73,7 +83,7 @@ class EdifactBuilder(EnvelopeBuilder):
             separators=self.reader.separators, header=seg,
             sender_qualifier=component(seg, 2, 2), receiver_qualifier=component(seg, 3, 2),
             ack_requested=component(seg, 9) == "1", test=component(seg, 11) == "1",
-            una=getattr(self.reader, "una", ""))
+            una=self.reader.una)
         self._open_interchange(interchange)
         codec = charset(syntax)
         self.encoding = None if codec in (None, "ascii", "latin-1") else codec

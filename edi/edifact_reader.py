@@ -22,7 +22,7 @@ from functools import cache
 
 from waybill.edi.errors import EdiError
 from waybill.edi.model import EDIFACT_DEFAULT, Segment, Separators
-from waybill.edi.tokenizer import ChunkedReader
+from waybill.edi.tokenizer import ChunkedReader, RawSegment
 
 
 def split_escaped(text: str, sep: str, release: str) -> list[str]:
@@ -69,7 +69,7 @@ def _escaped_fields(seg: str, seps: Separators) -> Segment:
     return fields
 
 
-class EdifactReader(ChunkedReader):
+class EdifactReader(ChunkedReader[RawSegment]):
     """Iterate EDIFACT segments (``[tag, element, ...]``) from bytes, a path or a binary file.
 
     ``una`` holds the UNA text of the current interchange ("" when absent).
@@ -79,7 +79,7 @@ class EdifactReader(ChunkedReader):
 
     una = ""
 
-    def _detect(self) -> list[Segment]:
+    def _detect(self) -> list[RawSegment]:
         while len(self._buf) < 12 and self._more():
             pass
         buf = self._buf
@@ -117,7 +117,7 @@ class EdifactReader(ChunkedReader):
     def _pieces(self, text: str) -> list[str]:
         return split_escaped(text, self.separators.segment, self.separators.release)
 
-    def _split_pieces(self, pieces: list[str]) -> list[Segment]:
+    def _split_pieces(self, pieces: list[str]) -> list[RawSegment]:
         # raw: elements as written, components split by ``finish``; a segment holding release
         # characters is finished at once and marked by being a tuple
         seps = self.separators
@@ -149,7 +149,7 @@ class EdifactReader(ChunkedReader):
             cut = text.rfind(self.separators.segment, start, cut)
         return cut
 
-    def _continue(self, text: str, pos: int) -> tuple[list[Segment], int] | None:
+    def _continue(self, text: str, pos: int) -> tuple[list[RawSegment], int] | None:
         # in place only when the next interchange keeps these separators: a UNA restating them,
         # or no UNA while they are the defaults
         seps = self.separators

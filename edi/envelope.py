@@ -24,7 +24,7 @@ from waybill.edi.edifact_reader import EdifactReader
 from waybill.edi.hooks import InterchangeRegistry
 from waybill.edi.model import Interchange
 from waybill.edi.syntax import charset, valid_date, valid_time
-from waybill.edi.tokenizer import Source, open_binary, sniff
+from waybill.edi.tokenizer import BinaryInput, Source, open_binary, sniff
 from waybill.edi.x12_envelope import X12Builder
 from waybill.edi.x12_reader import X12Reader
 
@@ -46,14 +46,14 @@ def read_interchanges(source: Source, *, encoding: str | None = None,
     head = file.read(64)
     standard, chunk_encoding = sniff(head, encoding)
     stream = _Prepend(head, file)
-    reader_cls, builder_cls = ((X12Reader, X12Builder) if standard == "X12"
-                               else (EdifactReader, EdifactBuilder))
-    reader = reader_cls(stream, encoding=chunk_encoding)
-    builder = builder_cls(reader, registry, on_message, keep_messages)
+    builder: X12Builder | EdifactBuilder
+    if standard == "X12":
+        builder = X12Builder(X12Reader(stream, encoding=chunk_encoding), registry, on_message, keep_messages)
+    else:
+        builder = EdifactBuilder(EdifactReader(stream, encoding=chunk_encoding), registry, on_message,
+                                 keep_messages)
     try:
-        for batch in reader.raw_batches():
-            yield from builder.feed(batch)
-        yield from builder.finish()
+        yield from builder.interchanges()
     finally:
         if file is not source:
             file.close()
@@ -62,7 +62,7 @@ def read_interchanges(source: Source, *, encoding: str | None = None,
 class _Prepend:
     """A binary file whose first bytes were already read for sniffing."""
 
-    def __init__(self, head: bytes, file) -> None:
+    def __init__(self, head: bytes, file: BinaryInput) -> None:
         self._head = head
         self._file = file
 
@@ -71,3 +71,6 @@ class _Prepend:
             head, self._head = self._head, b""
             return head + self._file.read(max(size - len(head), 0)) if size > 0 else head + self._file.read()
         return self._file.read(size)
+
+    def close(self) -> None:
+        self._file.close()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from waybill.edi.errors import EdiError
@@ -18,8 +19,10 @@ from waybill.edi.hooks import ControlNumbers
 from waybill.edi.model import Element, Group, Interchange, Message, Segment, Separators
 from waybill.edi.syntax import charset
 
+Escape = Callable[[str], str]
 
-def _escaper(seps: Separators):
+
+def _escaper(seps: Separators) -> Escape:
     """Function escaping one value for ``seps``; X12 has no escape, so a separator is an error."""
     specials = seps.element + seps.component + seps.segment + seps.release + seps.repetition
     if seps.release:
@@ -36,14 +39,14 @@ def _escaper(seps: Separators):
     return check
 
 
-def format_segment(segment: Segment, seps: Separators, escape=None) -> str:
+def format_segment(segment: Sequence[Element], seps: Separators, escape: Escape | None = None) -> str:
     """One segment as text, without the terminator."""
-    escape = escape or _escaper(seps)
+    escape_value = escape or _escaper(seps)
 
     def element(value: Element) -> str:
         if isinstance(value, tuple):
-            return seps.component.join(escape(c) for c in value)
-        return escape(value)
+            return seps.component.join(escape_value(c) for c in value)
+        return escape_value(value)
 
     return "".join([element(segment[0]), *(seps.element + element(v) for v in segment[1:])])
 
@@ -135,12 +138,14 @@ def build_interchange(standard: str, sender: Party, receiver: Party,
                           interchange_version or "UNOC:3", test, ack_requested, now)
 
 
-def _build_x12(sender, receiver, messages, partner_id, numbers, seps, version, test, ack, now):
+def _build_x12(sender: Party, receiver: Party, messages: list[OutboundMessage], partner_id: str,
+               numbers: ControlNumbers, seps: Separators, version: str, test: bool, ack: bool,
+               now: dt.datetime) -> Interchange:
     control = str(numbers.next(partner_id, "ISA")).zfill(9)
     if len(control) > 9:
         raise EdiError(f"ISA control number {control} has more than 9 digits")
     repetition = seps.repetition if version >= "00402" and seps.repetition else "U"
-    isa = ["ISA", "00", " " * 10, "00", " " * 10, sender.qualifier.ljust(2), sender.id.ljust(15),
+    isa: Segment = ["ISA", "00", " " * 10, "00", " " * 10, sender.qualifier.ljust(2), sender.id.ljust(15),
            receiver.qualifier.ljust(2), receiver.id.ljust(15), now.strftime("%y%m%d"),
            now.strftime("%H%M"), repetition, version, control, "1" if ack else "0",
            "T" if test else "P", seps.component]
@@ -154,7 +159,7 @@ def _build_x12(sender, receiver, messages, partner_id, numbers, seps, version, t
             keys.append((m.functional_id, m.version))
     for functional_id, gs_version in keys:
         gs_control = str(numbers.next(partner_id, "GS"))
-        header = ["GS", functional_id, sender.id, receiver.id, now.strftime("%Y%m%d"),
+        header: Segment = ["GS", functional_id, sender.id, receiver.id, now.strftime("%Y%m%d"),
                   now.strftime("%H%M"), gs_control, "X", gs_version]
         interchange.groups.append(Group(functional_id, sender.id, receiver.id, gs_control,
                                         gs_version, header))
@@ -163,7 +168,7 @@ def _build_x12(sender, receiver, messages, partner_id, numbers, seps, version, t
             if (m.functional_id, m.version) != (functional_id, gs_version):
                 continue
             st_control = str(numbers.next(partner_id, "ST")).zfill(4)
-            st = ["ST", m.type, st_control]
+            st: Segment = ["ST", m.type, st_control]
             if len(gs_version) > 6:  # 005010 and later name the implementation guide in ST03
                 st.append(gs_version)
             segments = [st, *m.segments]
@@ -175,10 +180,12 @@ def _build_x12(sender, receiver, messages, partner_id, numbers, seps, version, t
     return interchange
 
 
-def _build_edifact(sender, receiver, messages, partner_id, numbers, seps, version, test, ack, now):
+def _build_edifact(sender: Party, receiver: Party, messages: list[OutboundMessage], partner_id: str,
+                   numbers: ControlNumbers, seps: Separators, version: str, test: bool, ack: bool,
+                   now: dt.datetime) -> Interchange:
     control = str(numbers.next(partner_id, "UNB"))
     syntax = tuple(version.split(":"))
-    unb = ["UNB", syntax, (sender.id, sender.qualifier) if sender.qualifier else sender.id,
+    unb: Segment = ["UNB", syntax, (sender.id, sender.qualifier) if sender.qualifier else sender.id,
            (receiver.id, receiver.qualifier) if receiver.qualifier else receiver.id,
            (now.strftime("%y%m%d"), now.strftime("%H%M")), control]
     if ack or test:
@@ -193,7 +200,7 @@ def _build_edifact(sender, receiver, messages, partner_id, numbers, seps, versio
     for m in messages:
         ref = str(numbers.next(partner_id, "UNH"))
         directory, release = m.version[:1], m.version[1:]
-        segments = [["UNH", ref, (m.type, directory, release, "UN")], *m.segments]
+        segments: list[Segment] = [["UNH", ref, (m.type, directory, release, "UN")], *m.segments]
         segments.append(["UNT", str(len(segments) + 1), ref])
         interchange.messages.append(Message(m.type, ref, m.version, segments, 0))
     interchange.message_count = len(interchange.messages)

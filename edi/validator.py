@@ -13,10 +13,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import cache
+from typing import Any, NamedTuple
 
 from waybill.edi import definitions
 from waybill.edi.errors import Issue, Level
-from waybill.edi.model import Interchange, Message, Segment, segment_id
+from waybill.edi.model import Element, Interchange, Message, Segment, segment_id
 from waybill.edi.syntax import valid_date, valid_time
 
 # issue kind -> code, per standard
@@ -63,10 +64,13 @@ class LoopDef:
     required: bool
     max: int
     children: list[SegmentEntry | LoopDef] = field(default_factory=list)
+    #: the segment that starts an occurrence: the first child (loops start with a segment)
+    trigger: str = field(init=False, repr=False, compare=False, default="")
 
-    @property
-    def trigger(self) -> str:
-        return self.children[0].tag
+    def __post_init__(self) -> None:
+        first = self.children[0] if self.children else None
+        if isinstance(first, SegmentEntry):
+            self.trigger = first.tag
 
 
 @dataclass
@@ -84,11 +88,21 @@ class MessageDefinition:
 
 
 # --- compiling -------------------------------------------------------------------------
+class _Dictionaries(NamedTuple):
+    """A standard's data dictionaries (see :mod:`waybill.edi.definitions`): ref -> its text."""
+
+    elements: dict[str, str]  # element ref -> format
+    codes: dict[str, list[str]]  # element ref -> allowed values
+    composites: dict[str, str]  # composite ref -> its components' refs
+    segments: dict[str, str]  # segment tag -> its elements' refs, "?" when not described
+
+
 @cache
-def _dictionaries(standard: str) -> tuple[dict, dict, dict, dict]:
+def _dictionaries(standard: str) -> _Dictionaries:
     prefix = standard.lower()
-    return (definitions.load(f"{prefix}_elements.json"), definitions.load(f"{prefix}_codes.json"),
-            definitions.load(f"{prefix}_composites.json"), definitions.load(f"{prefix}_segments.json"))
+    return _Dictionaries(
+        definitions.load(f"{prefix}_elements.json"), definitions.load(f"{prefix}_codes.json"),
+        definitions.load(f"{prefix}_composites.json"), definitions.load(f"{prefix}_segments.json"))
 
 
 def _element_format(text: str) -> tuple[str, int, int]:
@@ -115,7 +129,7 @@ def _element(standard: str, ref: str, required: bool) -> ElementDef:
     return ElementDef(ref, required, kind, low, high, code_list)
 
 
-def _entry(standard: str, item: str | dict) -> SegmentEntry | LoopDef:
+def _entry(standard: str, item: str | dict[str, Any]) -> SegmentEntry | LoopDef:
     if isinstance(item, dict):
         children = [_entry(standard, i) for i in item["segments"]]
         if not isinstance(children[0], SegmentEntry):
@@ -134,11 +148,11 @@ def _tags(loop: LoopDef) -> set[str]:
     return tags
 
 
-def compile_definition(data: dict) -> MessageDefinition:
+def compile_definition(data: dict[str, Any]) -> MessageDefinition:
     """Turn one parsed definition file into lookup-ready tables."""
     standard = data["standard"]
     structure = LoopDef(data["id"], True, 1, [_entry(standard, i) for i in data["structure"]])
-    layouts = _dictionaries(standard)[3]
+    layouts = _dictionaries(standard).segments
     segments = {
         tag: None if layouts[tag] == "?" else
         tuple(_element(standard, r.rstrip("!"), r.endswith("!")) for r in layouts[tag].split())
@@ -199,8 +213,10 @@ class _Checker:
             # a loop's trigger segment starts a new occurrence, found in the parent frame
             for j in range(max(frame.index, 1 if depth else 0), len(children)):
                 child = children[j]
-                is_segment = isinstance(child, SegmentEntry)
-                if (child.tag if is_segment else child.trigger) != tag:
+                if isinstance(child, SegmentEntry):
+                    if child.tag != tag:
+                        continue
+                elif child.trigger != tag:
                     continue
                 for inner in reversed(stack[depth + 1:]):
                     self._missing(inner, None, position)
@@ -209,10 +225,11 @@ class _Checker:
                 frame.counts[j] += 1
                 frame.index = j
                 if frame.counts[j] > child.max:
+                    is_segment = isinstance(child, SegmentEntry)
                     kind = "max_use" if is_segment else "loop_max"
                     self.segment_issue(kind, position, tag, f"{'segment' if is_segment else 'loop'} "
                                        f"{tag} occurs more than {child.max} times")
-                if not is_segment:
+                if isinstance(child, LoopDef):
                     inner = _Frame(child)
                     inner.counts[0] = 1  # the trigger segment just seen
                     stack.append(inner)
@@ -220,7 +237,7 @@ class _Checker:
         if tag in self.definition.segments:
             self.segment_issue("sequence", position, tag,
                                f"segment {tag} is not in its proper place (position {position})")
-        elif tag in _dictionaries(self.standard)[3]:
+        elif tag in _dictionaries(self.standard).segments:
             self.segment_issue("not_in_set", position, tag,
                                f"segment {tag} is not used in {self.definition.id}")
         else:
@@ -296,7 +313,7 @@ class _Checker:
             else:
                 self.check_value(value, spec, position, tag, i, None)
 
-    def check_hierarchy(self, seg: Segment, position: int, ids: set[str]) -> None:
+    def check_hierarchy(self, seg: Segment, position: int, ids: set[Element]) -> None:
         """HL01 must be new and HL02 must name an earlier HL01."""
         own = seg[1] if len(seg) > 1 else ""
         parent = seg[2] if len(seg) > 2 else ""
@@ -309,7 +326,7 @@ class _Checker:
 
     def run(self) -> list[Issue]:
         stack = [_Frame(self.definition.structure)]
-        hl_ids: set[str] = set()
+        hl_ids: set[Element] = set()
         for position, seg in enumerate(self.message.segments, 1):
             tag = segment_id(seg)
             self.place(stack, tag, position)

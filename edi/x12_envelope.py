@@ -7,9 +7,12 @@ and values; see :class:`~waybill.edi.builder.EnvelopeBuilder` for what both stan
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from waybill.edi.builder import EnvelopeBuilder
-from waybill.edi.model import Group, Interchange, Message, Segment, element
+from waybill.edi.model import Group, Interchange, Message, element
 from waybill.edi.syntax import valid_date, valid_time
+from waybill.edi.x12_reader import X12Raw
 
 # ISA element: (width, TA105 code when wrong)
 _ISA_FIELDS = {
@@ -20,17 +23,13 @@ _ISA_FIELDS = {
 _ISA_WIDTHS = tuple(width for width, _ in _ISA_FIELDS.values())
 
 
-def texts(segment: Segment, count: int) -> list[str]:
-    """Items 0..count of ``segment`` as strings, padded with "" (components joined by ":")."""
-    values = segment[: count + 1]
-    if len(values) <= count:
-        values = values + [""] * (count + 1 - len(values))
-    if tuple in map(type, values):
-        return [v if v.__class__ is str else ":".join(v) for v in values]
-    return values
+def texts(segment: Sequence[str], count: int) -> list[str]:
+    """Items 0..count of a raw ``segment``, padded with ""."""
+    values = list(segment[: count + 1])
+    return values + [""] * (count + 1 - len(values))
 
 
-class X12Builder(EnvelopeBuilder):
+class X12Builder(EnvelopeBuilder[X12Raw]):
     """Assembles X12 interchanges; the envelope rules read raw segments."""
 
     standard = "X12"
@@ -43,16 +42,16 @@ class X12Builder(EnvelopeBuilder):
         "message_control": "3", "message_unique": "23",
     }
 
-    def _envelope_segment(self, seg: Segment) -> None:
+    def _envelope_segment(self, seg: X12Raw) -> None:
         # the rules read the raw segment: X12 has no release character, so its values are the
         # text as written (a component separator inside one stays in it)
         tag = seg[0]
         # a message is open only inside an interchange: the commonest case is tested first
         if tag == "SE" and self.message is not None:
-            self.message.segments.append(seg)
+            self.raw.append(seg)
             self._close_message(seg)
         elif tag == "ISA":
-            self._isa(list(seg))
+            self._isa(seg)
         elif self.interchange is None:
             self._outside(seg)
         elif tag == "ST":
@@ -64,9 +63,11 @@ class X12Builder(EnvelopeBuilder):
             f = seg if len(seg) > 8 else texts(seg, 8)  # raw X12 values are text
             seps = self.reader.separators
             if seps.component and seps.component in seps.element.join(seg):  # seldom
-                seg = self.reader.finish([seg], seps)[0]
+                header = self.reader.finish([seg], seps)[0]
+            else:
+                header = list(seg)
             self._open_group(Group(functional_id=f[1], sender=f[2], receiver=f[3],
-                                   control_number=f[6], version=f[8], header=seg))
+                                   control_number=f[6], version=f[8], header=header))
             if not f[6].isdigit() or len(seg) < 9:
                 self._group_issue("6", "the GS segment needs 8 elements and a numeric GS06")
         elif tag == "GE":
@@ -79,25 +80,25 @@ class X12Builder(EnvelopeBuilder):
             self.position += 1
             self._close_interchange(seg)
 
-    def _st(self, seg: Segment) -> None:
+    def _st(self, seg: X12Raw) -> None:
         f = seg if len(seg) > 3 else texts(seg, 3)  # raw X12 values are text
         group = self.group
         if group is None:
             self._interchange_issue("024", "transaction set outside a functional group", seg)
         message = Message(type=f[1], control_number=f[2], version=f[3] or (group.version if group else ""),
-                          segments=[seg], position=self.position + 1)
-        self._open_message(message)
+                          segments=[], position=self.position + 1)
+        self._open_message(message, seg)
         if not (4 <= len(f[2]) <= 9) or not f[1].isdigit():
             self._message_issue(message, "7" if f[1] else "6",
                                 "ST needs a 3-digit set id and a 4-9 character control number",
                                 seg, 2 if f[1] else 1)
 
-    def _isa(self, seg: Segment) -> None:
+    def _isa(self, seg: Sequence[str]) -> None:
         seps = self.reader.separators
         interchange = Interchange(
             standard="X12", sender=str(element(seg, 6)).strip(), receiver=str(element(seg, 8)).strip(),
             control_number=str(element(seg, 13)), version=str(element(seg, 12)), separators=seps,
-            header=seg, sender_qualifier=str(element(seg, 5)),
+            header=list(seg), sender_qualifier=str(element(seg, 5)),
             receiver_qualifier=str(element(seg, 7)), ack_requested=element(seg, 14) == "1",
             test=element(seg, 15) == "T")
         self._open_interchange(interchange)
@@ -114,7 +115,7 @@ class X12Builder(EnvelopeBuilder):
                 and seg[14] in ("0", "1") and seg[15] in ("P", "T", "I") and seg[12].isdigit()):
             self._isa_values(seg)
 
-    def _isa_values(self, seg: Segment) -> None:
+    def _isa_values(self, seg: Sequence[str]) -> None:
         checks = (
             (9, "014", valid_date(seg[9]), "ISA09 is not a valid YYMMDD date"),
             (10, "015", valid_time(seg[10]), "ISA10 is not a valid HHMM time"),
