@@ -58,8 +58,8 @@ def _x12_message_acks(message: Message, kind: str, avoid: str) -> tuple[list[Seg
     for (position, seg_id), issues in sorted(_by_segment(message.issues).items()):
         codes = [i.code for i in issues if i.level == Level.SEGMENT]
         elements = [i for i in issues if i.level == Level.ELEMENT]
-        seg_id = "".join(c for c in seg_id if c not in avoid)[:3]
-        body.append([seg_tag, seg_id, str(position), "", codes[0] if codes else "8"])
+        shown_id = "".join(c for c in seg_id if c not in avoid)[:3]
+        body.append([seg_tag, shown_id, str(position), "", codes[0] if codes else "8"])
         for issue in elements[:_MAX_AK4]:
             body.append([el_tag, _where(issue), "", issue.code, _copy_of_bad(message, issue, avoid)])
     message_codes = [i.code for i in message.issues if i.level == Level.MESSAGE]

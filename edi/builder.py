@@ -117,7 +117,7 @@ class EnvelopeBuilder(Generic[RawT]):
     def _code(self, what: str) -> str:
         return self.CODES[what]
 
-    def _interchange_issue(self, code: str, text: str, seg: Sequence[Element] | None = None,
+    def _interchange_issue(self, code: str, text: str, *, seg: Sequence[Element] | None = None,
                            element_position: int | None = None) -> None:
         assert self.interchange is not None
         self.interchange.issues.append(Issue(
@@ -129,8 +129,8 @@ class EnvelopeBuilder(Generic[RawT]):
         assert group is not None
         group.issues.append(Issue(Level.GROUP, code, text, self.position, None))
 
-    def _message_issue(self, message: Message, code: str, text: str, seg: Sequence[Element] | None = None,
-                       element_position: int | None = None) -> None:
+    def _message_issue(self, message: Message, code: str, text: str, *,
+                       seg: Sequence[Element] | None = None, element_position: int | None = None) -> None:
         """An issue of ``message``; ``seg`` is the segment just read into it (its header or trailer)."""
         position = len(self.raw) if seg is not None else None
         message.issues.append(Issue(Level.MESSAGE, code, text, position,
@@ -142,7 +142,7 @@ class EnvelopeBuilder(Generic[RawT]):
                            offset=self.reader.consumed)
         self.position += 1
         self._interchange_issue(self._code("content"),
-                                f"segment {segment_id(seg)} appears outside a message", seg)
+                                f"segment {segment_id(seg)} appears outside a message", seg=seg)
 
     def _open_interchange(self, interchange: Interchange) -> None:
         if self.interchange is not None:
@@ -159,7 +159,7 @@ class EnvelopeBuilder(Generic[RawT]):
             self._interchange_issue(self._code("duplicate"),
                                     f"interchange {interchange.control_number} from "
                                     f"{interchange.sender} was already received",
-                                    interchange.header, self.CONTROL_ELEMENT)
+                                    seg=interchange.header, element_position=self.CONTROL_ELEMENT)
 
     def _open_group(self, group: Group) -> None:
         assert self.interchange is not None
@@ -202,7 +202,8 @@ class EnvelopeBuilder(Generic[RawT]):
         if trailer is not None:
             for kind, position, text in _trailer_mismatches(
                     trailer, len(self.raw), message.control_number, "segments"):
-                self._message_issue(message, self._code("message_" + kind), text, trailer, position)
+                self._message_issue(message, self._code("message_" + kind), text, seg=trailer,
+                                    element_position=position)
         if self.on_message is not None or self.keep:  # envelope validation needs the count alone
             message.segments = self.reader.finish(self.raw, self.interchange.separators)
             if self.encoding:
@@ -242,7 +243,8 @@ class EnvelopeBuilder(Generic[RawT]):
             for kind, position, text in _trailer_mismatches(
                     trailer, len(interchange.groups) or interchange.message_count,
                     interchange.control_number, counted):
-                self._interchange_issue(self._code("interchange_" + kind), text, trailer, position)
+                self._interchange_issue(self._code("interchange_" + kind), text, seg=trailer,
+                                        element_position=position)
         self.interchange = None
         self.done.append(interchange)
 

@@ -8,6 +8,8 @@ than ASCII or latin-1 are re-decoded when their messages close. See
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from waybill.edi.builder import EnvelopeBuilder, MessageHook
 from waybill.edi.edifact_reader import EdifactReader
 from waybill.edi.hooks import InterchangeRegistry
@@ -24,7 +26,7 @@ class EdifactBuilder(EnvelopeBuilder[RawSegment]):
     standard = "EDIFACT"
     ENVELOPE = frozenset({"UNB", "UNG", "UNH", "UNT", "UNE", "UNZ"})
     CONTROL_ELEMENT = 5
-    CODES = {  # CONTRL code list 0085
+    CODES: ClassVar[dict[str, str]] = {  # CONTRL code list 0085
         "eof": "13", "content": "33", "duplicate": "26", "interchange_count": "29",
         "interchange_control": "28", "group_trailer": "13", "group_count": "29",
         "group_control": "28", "group_unique": "26", "message_trailer": "13", "message_count": "29",
@@ -57,8 +59,8 @@ class EdifactBuilder(EnvelopeBuilder[RawSegment]):
             self._open_message(message, raw)
             if not component(seg, 1) or not component(seg, 2, 1):
                 self._message_issue(message, "13",
-                                    "UNH needs a message reference and a message type", seg,
-                                    1 if not component(seg, 1) else 2)
+                                    "UNH needs a message reference and a message type", seg=seg,
+                                    element_position=1 if not component(seg, 1) else 2)
         elif tag == "UNT":
             if self.message is None:
                 self._outside(seg)
@@ -68,7 +70,7 @@ class EdifactBuilder(EnvelopeBuilder[RawSegment]):
         elif tag == "UNE":
             self.position += 1
             if self.group is None:
-                self._interchange_issue("33", "UNE without a UNG", seg)
+                self._interchange_issue("33", "UNE without a UNG", seg=seg)
                 return
             self._close_group(seg)
         else:  # UNZ
@@ -89,11 +91,13 @@ class EdifactBuilder(EnvelopeBuilder[RawSegment]):
         self.encoding = None if codec in (None, "ascii", "latin-1") else codec
         if codec is None or version not in ("1", "2", "3", "4"):
             self._interchange_issue("2", f"syntax identifier {syntax}:{version} is not supported",
-                                    seg, 1)
+                                    seg=seg, element_position=1)
         for pos, name in ((2, "sender"), (3, "recipient"), (4, "date and time"),
                           (5, "control reference")):
             if not component(seg, pos):
-                self._interchange_issue("13", f"UNB is missing the interchange {name}", seg, pos)
+                self._interchange_issue("13", f"UNB is missing the interchange {name}", seg=seg,
+                                        element_position=pos)
         date, time = component(seg, 4, 1), component(seg, 4, 2)
         if date and not (valid_date(date) and valid_time(time)):
-            self._interchange_issue("12", f"UNB date/time {date}:{time} is not valid", seg, 4)
+            self._interchange_issue("12", f"UNB date/time {date}:{time} is not valid", seg=seg,
+                                    element_position=4)

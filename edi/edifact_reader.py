@@ -33,13 +33,12 @@ def split_escaped(text: str, sep: str, release: str) -> list[str]:
     out: list[str] = []
     carry: str | None = None
     for piece in pieces:
-        if carry is not None:
-            piece = carry + sep + piece
-            carry = None
-        if piece.endswith(release) and (len(piece) - len(piece.rstrip(release))) % 2:
-            carry = piece
+        whole = piece if carry is None else carry + sep + piece
+        if whole.endswith(release) and (len(whole) - len(whole.rstrip(release))) % 2:
+            carry = whole  # the separator after it is escaped
         else:
-            out.append(piece)
+            carry = None
+            out.append(whole)
     if carry is not None:
         out.append(carry)
     return out

@@ -8,6 +8,7 @@ and values; see :class:`~waybill.edi.builder.EnvelopeBuilder` for what both stan
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import ClassVar
 
 from waybill.edi.builder import EnvelopeBuilder
 from waybill.edi.model import Group, Interchange, Message, element
@@ -35,7 +36,7 @@ class X12Builder(EnvelopeBuilder[X12Raw]):
     standard = "X12"
     ENVELOPE = frozenset({"ISA", "GS", "ST", "SE", "GE", "IEA"})
     CONTROL_ELEMENT = 13
-    CODES = {  # TA105, AK905, AK502
+    CODES: ClassVar[dict[str, str]] = {  # TA105, AK905, AK502
         "eof": "023", "content": "024", "duplicate": "025", "interchange_count": "021",
         "interchange_control": "001", "group_trailer": "3", "group_count": "5",
         "group_control": "4", "group_unique": "6", "message_trailer": "2", "message_count": "4",
@@ -73,7 +74,7 @@ class X12Builder(EnvelopeBuilder[X12Raw]):
         elif tag == "GE":
             self.position += 1
             if self.group is None:
-                self._interchange_issue("024", "GE without a GS", seg)
+                self._interchange_issue("024", "GE without a GS", seg=seg)
                 return
             self._close_group(seg)
         else:  # IEA
@@ -84,14 +85,14 @@ class X12Builder(EnvelopeBuilder[X12Raw]):
         f = seg if len(seg) > 3 else texts(seg, 3)  # raw X12 values are text
         group = self.group
         if group is None:
-            self._interchange_issue("024", "transaction set outside a functional group", seg)
+            self._interchange_issue("024", "transaction set outside a functional group", seg=seg)
         message = Message(type=f[1], control_number=f[2], version=f[3] or (group.version if group else ""),
                           segments=[], position=self.position + 1)
         self._open_message(message, seg)
         if not (4 <= len(f[2]) <= 9) or not f[1].isdigit():
             self._message_issue(message, "7" if f[1] else "6",
                                 "ST needs a 3-digit set id and a 4-9 character control number",
-                                seg, 2 if f[1] else 1)
+                                seg=seg, element_position=2 if f[1] else 1)
 
     def _isa(self, seg: Sequence[str]) -> None:
         seps = self.reader.separators
@@ -104,13 +105,14 @@ class X12Builder(EnvelopeBuilder[X12Raw]):
         self._open_interchange(interchange)
         self.position = 1
         if len(seg) != 17:
-            self._interchange_issue("022", f"ISA has {len(seg) - 1} elements instead of 16", seg)
+            self._interchange_issue("022", f"ISA has {len(seg) - 1} elements instead of 16", seg=seg)
             return
         if tuple(map(len, seg[1:])) != _ISA_WIDTHS:
             for pos, (width, code) in _ISA_FIELDS.items():
                 if len(seg[pos]) != width:
                     self._interchange_issue(code, f"ISA{pos:02d} must be {width} characters wide, "
-                                            f"found {len(seg[pos])} ({seg[pos]!r})", seg, pos)
+                                            f"found {len(seg[pos])} ({seg[pos]!r})", seg=seg,
+                                            element_position=pos)
         if not (valid_date(seg[9]) and valid_time(seg[10]) and seg[13].isdigit()
                 and seg[14] in ("0", "1") and seg[15] in ("P", "T", "I") and seg[12].isdigit()):
             self._isa_values(seg)
@@ -126,4 +128,4 @@ class X12Builder(EnvelopeBuilder[X12Raw]):
         )
         for pos, code, ok, text in checks:
             if not ok and len(seg[pos]) == _ISA_FIELDS[pos][0]:
-                self._interchange_issue(code, text + f", found {seg[pos]!r}", seg, pos)
+                self._interchange_issue(code, text + f", found {seg[pos]!r}", seg=seg, element_position=pos)

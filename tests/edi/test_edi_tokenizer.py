@@ -15,7 +15,7 @@ from .util import edifact, segments, x12
 def test_chunk_boundaries_do_not_matter(chunk_size):
     data = x12() + "\n" + x12().replace("*", "|")
     assert segments(X12Reader, data, chunk_size) == segments(X12Reader, data)
-    text = edifact(["FTX+AAI+++a?'b?+c?:d??"] + ["BGM+220+X+9"])
+    text = edifact(["FTX+AAI+++a?'b?+c?:d??", "BGM+220+X+9"])
     assert segments(EdifactReader, text, chunk_size) == segments(EdifactReader, text)
 
 
