@@ -22,7 +22,7 @@ from waybill.edi.tokenizer import ChunkedReader, RawT
 MessageHook = Callable[[Message, Interchange], None]
 
 
-class Mismatch(NamedTuple):
+class _Mismatch(NamedTuple):
     """A trailer's count or control number that does not match: ``kind`` is "count" or "control"."""
 
     kind: str
@@ -30,17 +30,17 @@ class Mismatch(NamedTuple):
     text: str
 
 
-def _trailer_mismatches(trailer: Sequence[Element], count: int, control: str, counted: str) -> list[Mismatch]:
+def _trailer_mismatches(trailer: Sequence[Element], count: int, control: str, counted: str) -> list[_Mismatch]:
     """What is wrong with a trailer's count or control number (nothing, usually)."""
     if len(trailer) > 2 and trailer[2] == control and trailer[1] == str(count):
         return []  # the usual case, without parsing
     found, reference = element(trailer, 1), element(trailer, 2)
     out = []
     if not (isinstance(found, str) and found.isdigit() and int(found) == count):
-        out.append(Mismatch("count", 1, f"the {segment_id(trailer)} trailer counts {found or 'no'} "
+        out.append(_Mismatch("count", 1, f"the {segment_id(trailer)} trailer counts {found or 'no'} "
                                         f"{counted} but there are {count}"))
     if reference != control:
-        out.append(Mismatch("control", 2, f"the {segment_id(trailer)} control number {reference!r} does "
+        out.append(_Mismatch("control", 2, f"the {segment_id(trailer)} control number {reference!r} does "
                                           f"not match the header's {control!r}"))
     return out
 

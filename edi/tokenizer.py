@@ -194,10 +194,10 @@ class ChunkedReader(Generic[RawT]):
         # a raw list without components is kept as the segment: a list of texts is a list of
         # elements, and nothing holds the raw list any more (hence the casts)
         if not comp:
-            return cast(list[Segment], [s if s.__class__ is list else list(s) for s in batch])
+            return cast("list[Segment]", [s if s.__class__ is list else list(s) for s in batch])
         # written out inline: a call per segment would cost a third more; a segment without
         # components (most X12 ones) is found by one search of its joined text and kept as is
-        return cast(list[Segment], [
+        return cast("list[Segment]", [
             ([tuple(f.split(comp)) if comp in f else f for f in s] if comp in elem.join(s) else s)
             if s.__class__ is list else list(s) for s in batch])
 
