@@ -1,9 +1,12 @@
 """EDI engine: X12 and UN/EDIFACT reading, envelope and message validation, writing, acknowledging.
 
-Modules, one job each: ``tokenizer`` (chunked input), ``x12_reader`` / ``edifact_reader``
-(segments), ``envelope`` (interchanges, groups, messages, control numbers), ``validator`` with the
-data in ``definitions/``, ``serializer`` (writing), ``acks`` (997/999/TA1/CONTRL), ``profiles``
-(partner files), ``hooks`` (state injected from the hub store), ``cli`` (``waybill edi``).
+Modules, one job each: ``model`` (the parsed shape), ``tokenizer`` (chunked input),
+``x12_reader`` / ``edifact_reader`` (segments), ``envelope`` (reading interchanges: the driver),
+``builder`` (interchanges, groups, messages, counts and control numbers, for both standards) with
+the standards' envelope rules in ``x12_envelope`` / ``edifact_envelope``, ``syntax`` (dates, times,
+character sets), ``validator`` with the data in ``definitions/``, ``serializer`` (writing), ``acks``
+(997/999/TA1/CONTRL), ``profiles`` (partner files), ``hooks`` (state injected from the hub store),
+``errors``, ``cli`` (``waybill edi``).
 
 Typical use::
 

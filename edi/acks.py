@@ -17,11 +17,11 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 
-from waybill.edi.envelope import charset
 from waybill.edi.errors import Issue, Level
 from waybill.edi.hooks import AckStatus, ControlNumbers, OutboundKey, OutboundLedger
 from waybill.edi.model import Interchange, Message, Segment, Separators, component, element
 from waybill.edi.serializer import OutboundMessage, Party, build_interchange
+from waybill.edi.syntax import charset
 
 _MAX_AK4 = 99
 
@@ -58,15 +58,16 @@ def _x12_message_acks(message: Message, kind: str, avoid: str) -> tuple[list[Seg
     for (position, seg_id), issues in sorted(_by_segment(message.issues).items()):
         codes = [i.code for i in issues if i.level == Level.SEGMENT]
         elements = [i for i in issues if i.level == Level.ELEMENT]
-        seg_id = "".join(c for c in seg_id if c not in avoid)[:3]
-        body.append([seg_tag, seg_id, str(position), "", codes[0] if codes else "8"])
+        shown_id = "".join(c for c in seg_id if c not in avoid)[:3]
+        body.append([seg_tag, shown_id, str(position), "", codes[0] if codes else "8"])
         for issue in elements[:_MAX_AK4]:
             body.append([el_tag, _where(issue), "", issue.code, _copy_of_bad(message, issue, avoid)])
     message_codes = [i.code for i in message.issues if i.level == Level.MESSAGE]
     if any(i.level in (Level.SEGMENT, Level.ELEMENT) for i in message.issues):
         message_codes.append("5")
     status = "R" if message.issues else "A"
-    body.append([end_tag, status, *dict.fromkeys(message_codes)][:7])
+    end: Segment = [end_tag, status, *dict.fromkeys(message_codes)]
+    body.append(end[:7])
     return body, status
 
 
@@ -82,7 +83,7 @@ def x12_functional_acks(interchange: Interchange, kind: str = "997",
     acks = []
     for index, group in enumerate(interchange.groups):
         members = [m for m in interchange.messages if m.group_index == index]
-        ak1 = ["AK1", group.functional_id, group.control_number]
+        ak1: Segment = ["AK1", group.functional_id, group.control_number]
         if kind == "999":
             ak1.append(group.version)
         body: list[Segment] = [ak1]

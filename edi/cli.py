@@ -24,15 +24,46 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Iterator
+from typing import NotRequired, TypedDict
 
 from waybill.edi.acks import acknowledge
 from waybill.edi.envelope import read_interchanges
-from waybill.edi.errors import EdiError
+from waybill.edi.errors import EdiError, Issue
 from waybill.edi.hooks import InterchangeRegistry, MemoryControlNumbers, MemoryRegistry
 from waybill.edi.model import Interchange, segment_id
 from waybill.edi.profiles import ProfileError, load_profile
 from waybill.edi.serializer import write_interchange
 from waybill.edi.validator import validate
+
+Command = Callable[[argparse.Namespace], int]
+
+
+class MessageReport(TypedDict):
+    type: str
+    control_number: str
+    version: str
+    accepted: bool
+    validated: bool
+    errors: list[dict[str, object]]
+
+
+class InterchangeReport(TypedDict):
+    standard: str
+    sender: str
+    receiver: str
+    control_number: str
+    accepted: bool
+    errors: list[dict[str, object]]
+    messages: list[MessageReport]
+
+
+class FileReport(TypedDict):
+    """One file's entry of ``validate --json``."""
+
+    file: str
+    accepted: bool
+    error: NotRequired[str]  # only when the file could not be read as EDI
+    interchanges: list[InterchangeReport]
 
 
 def _interchanges(path: str, encoding: str | None,
@@ -40,15 +71,15 @@ def _interchanges(path: str, encoding: str | None,
     yield from read_interchanges(path, encoding=encoding, registry=registry, on_message=validate)
 
 
-def _issues(issues, standard: str) -> list[dict]:
+def _issues(issues: list[Issue], standard: str) -> list[dict[str, object]]:
     return [i.to_dict(standard) for i in issues]
 
 
 def file_report(path: str, encoding: str | None = None,
-                registry: InterchangeRegistry | None = None) -> dict:
+                registry: InterchangeRegistry | None = None) -> FileReport:
     """The JSON entry for one file (shape in the module docstring)."""
     registry = registry or MemoryRegistry()
-    entries = []
+    entries: list[InterchangeReport] = []
     try:
         for ic in _interchanges(path, encoding, registry):
             envelope = ic.issues + [i for g in ic.groups for i in g.issues]
@@ -70,7 +101,8 @@ def file_report(path: str, encoding: str | None = None,
 def _encoding(args: argparse.Namespace) -> str | None:
     if args.profile:
         return load_profile(args.profile).encoding
-    return args.encoding
+    encoding: str | None = args.encoding
+    return encoding
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -86,7 +118,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 0 if all(r["accepted"] for r in reports) else 1
 
 
-def _print_report(report: dict) -> None:
+def _print_report(report: FileReport) -> None:
     print(f"{report['file']}: {'accepted' if report['accepted'] else 'REJECTED'}")
     if "error" in report:
         print(f"  error: {report['error']}")
@@ -138,7 +170,7 @@ def cmd_ack(args: argparse.Namespace) -> int:
     return 0 if ok else 1
 
 
-def _guarded(func: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+def _guarded(func: Command) -> Command:
     """Errors become exit codes, also when the hub's CLI dispatches: a bad partner profile is a
     usage error (2), a file that cannot be read as EDI is rejected (1)."""
 
@@ -175,7 +207,7 @@ def _add_commands(parser: argparse.ArgumentParser) -> None:
         sub.set_defaults(func=_guarded(func))
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the ``edi`` command to the hub's top-level sub-parsers."""
     parser = subparsers.add_parser("edi", help="read, validate and acknowledge X12/EDIFACT files")
     _add_commands(parser)
@@ -185,4 +217,5 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="waybill edi", description=__doc__.splitlines()[0])
     _add_commands(parser)
     args = parser.parse_args(argv)
-    return args.func(args)
+    command: Command = args.func
+    return command(args)

@@ -12,7 +12,7 @@ only for the segments someone sees. Segments holding release characters are fini
 
 The UNB syntax identifier (UNOA..UNOY) is read by the envelope layer; bytes are decoded as latin-1
 here (lossless; every separator is ASCII, so UTF-8 text splits correctly) and re-decoded for the
-other character sets (UNOD..UNOK, UNOW, UNOY) by :func:`waybill.edi.envelope.recode`.
+other character sets (UNOD..UNOK, UNOW, UNOY) by :func:`waybill.edi.syntax.recode`.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from functools import cache
 
 from waybill.edi.errors import EdiError
 from waybill.edi.model import EDIFACT_DEFAULT, Segment, Separators
-from waybill.edi.tokenizer import ChunkedReader
+from waybill.edi.tokenizer import ChunkedReader, RawSegment
 
 
 def split_escaped(text: str, sep: str, release: str) -> list[str]:
@@ -33,13 +33,12 @@ def split_escaped(text: str, sep: str, release: str) -> list[str]:
     out: list[str] = []
     carry: str | None = None
     for piece in pieces:
-        if carry is not None:
-            piece = carry + sep + piece
-            carry = None
-        if piece.endswith(release) and (len(piece) - len(piece.rstrip(release))) % 2:
-            carry = piece
+        whole = piece if carry is None else carry + sep + piece
+        if whole.endswith(release) and (len(whole) - len(whole.rstrip(release))) % 2:
+            carry = whole  # the separator after it is escaped
         else:
-            out.append(piece)
+            carry = None
+            out.append(whole)
     if carry is not None:
         out.append(carry)
     return out
@@ -69,7 +68,7 @@ def _escaped_fields(seg: str, seps: Separators) -> Segment:
     return fields
 
 
-class EdifactReader(ChunkedReader):
+class EdifactReader(ChunkedReader[RawSegment]):
     """Iterate EDIFACT segments (``[tag, element, ...]``) from bytes, a path or a binary file.
 
     ``una`` holds the UNA text of the current interchange ("" when absent).
@@ -79,7 +78,7 @@ class EdifactReader(ChunkedReader):
 
     una = ""
 
-    def _detect(self) -> list[Segment]:
+    def _detect(self) -> list[RawSegment]:
         while len(self._buf) < 12 and self._more():
             pass
         buf = self._buf
@@ -117,7 +116,7 @@ class EdifactReader(ChunkedReader):
     def _pieces(self, text: str) -> list[str]:
         return split_escaped(text, self.separators.segment, self.separators.release)
 
-    def _split_pieces(self, pieces: list[str]) -> list[Segment]:
+    def _split_pieces(self, pieces: list[str]) -> list[RawSegment]:
         # raw: elements as written, components split by ``finish``; a segment holding release
         # characters is finished at once and marked by being a tuple
         seps = self.separators
@@ -149,7 +148,7 @@ class EdifactReader(ChunkedReader):
             cut = text.rfind(self.separators.segment, start, cut)
         return cut
 
-    def _continue(self, text: str, pos: int) -> tuple[list[Segment], int] | None:
+    def _continue(self, text: str, pos: int) -> tuple[list[RawSegment], int] | None:
         # in place only when the next interchange keeps these separators: a UNA restating them,
         # or no UNA while they are the defaults
         seps = self.separators

@@ -15,10 +15,10 @@ Every issue carries its ``level`` (which acknowledgment segment reports it), the
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 
-class Level(str, Enum):
+class Level(StrEnum):
     """Where an issue is reported in an acknowledgment."""
 
     INTERCHANGE = "interchange"  # X12 TA1 (TA105), EDIFACT UCI

@@ -4,16 +4,19 @@ A segment is a list whose item 0 is the segment id and whose items 1.. are the e
 is a ``str`` when simple and a ``tuple[str, ...]`` of components when it holds component
 separators. Values are unescaped (EDIFACT release characters removed). Repetition separators (X12
 00402+, EDIFACT syntax 4) are kept inside values: none of the defined messages repeats elements.
+The helpers read any sequence of elements, so they also serve segments as the readers deliver them
+raw (see :data:`waybill.edi.tokenizer.RawSegment`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from waybill.edi.errors import Issue
 
 Element = str | tuple[str, ...]
-Segment = list  # [segment id, element 1, element 2, ...]; list[str | tuple[str, ...]] at run time
+Segment = list[Element]  # [segment id, element 1, element 2, ...]
 
 
 @dataclass(frozen=True)
@@ -32,18 +35,18 @@ X12_DEFAULT = Separators(element="*", component=">", segment="~", repetition="^"
 EDIFACT_DEFAULT = Separators(element="+", component=":", segment="'", repetition="*", release="?")
 
 
-def segment_id(segment: Segment) -> str:
+def segment_id(segment: Sequence[Element]) -> str:
     """The segment id as text (a garbled id holding component separators is joined with ":")."""
     tag = segment[0]
     return tag if isinstance(tag, str) else ":".join(tag)
 
 
-def element(segment: Segment, position: int) -> Element:
+def element(segment: Sequence[Element], position: int) -> Element:
     """Element ``position`` (1-based) of ``segment``, or "" when absent."""
     return segment[position] if position < len(segment) else ""
 
 
-def component(segment: Segment, position: int, comp: int = 1) -> str:
+def component(segment: Sequence[Element], position: int, comp: int = 1) -> str:
     """Component ``comp`` (1-based) of element ``position``, or "" when absent."""
     value = element(segment, position)
     if isinstance(value, tuple):

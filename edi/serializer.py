@@ -11,15 +11,18 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from waybill.edi.envelope import charset
 from waybill.edi.errors import EdiError
 from waybill.edi.hooks import ControlNumbers
 from waybill.edi.model import Element, Group, Interchange, Message, Segment, Separators
+from waybill.edi.syntax import charset
+
+Escape = Callable[[str], str]
 
 
-def _escaper(seps: Separators):
+def _escaper(seps: Separators) -> Escape:
     """Function escaping one value for ``seps``; X12 has no escape, so a separator is an error."""
     specials = seps.element + seps.component + seps.segment + seps.release + seps.repetition
     if seps.release:
@@ -36,14 +39,14 @@ def _escaper(seps: Separators):
     return check
 
 
-def format_segment(segment: Segment, seps: Separators, escape=None) -> str:
+def format_segment(segment: Sequence[Element], seps: Separators, escape: Escape | None = None) -> str:
     """One segment as text, without the terminator."""
-    escape = escape or _escaper(seps)
+    escape_value = escape or _escaper(seps)
 
     def element(value: Element) -> str:
         if isinstance(value, tuple):
-            return seps.component.join(escape(c) for c in value)
-        return escape(value)
+            return seps.component.join(escape_value(c) for c in value)
+        return escape_value(value)
 
     return "".join([element(segment[0]), *(seps.element + element(v) for v in segment[1:])])
 
@@ -127,24 +130,45 @@ def build_interchange(standard: str, sender: Party, receiver: Party,
 
     ``interchange_version`` is ISA12 (default "00401") or the EDIFACT syntax id ("UNOC:3").
     """
-    now = now or dt.datetime.now(dt.UTC)
-    if standard == "X12":
-        return _build_x12(sender, receiver, messages, partner_id, control_numbers, separators,
-                          interchange_version or "00401", test, ack_requested, now)
-    return _build_edifact(sender, receiver, messages, partner_id, control_numbers, separators,
-                          interchange_version or "UNOC:3", test, ack_requested, now)
+    x12 = standard == "X12"
+    envelope = _Envelope(
+        sender=sender, receiver=receiver, partner_id=partner_id, numbers=control_numbers,
+        separators=separators, version=interchange_version or ("00401" if x12 else "UNOC:3"),
+        test=test, ack_requested=ack_requested, now=now or dt.datetime.now(dt.UTC))
+    return _build_x12(envelope, messages) if x12 else _build_edifact(envelope, messages)
 
 
-def _build_x12(sender, receiver, messages, partner_id, numbers, seps, version, test, ack, now):
-    control = str(numbers.next(partner_id, "ISA")).zfill(9)
+@dataclass(frozen=True)
+class _Envelope:
+    """What a new interchange's envelope is made of, besides its messages."""
+
+    sender: Party
+    receiver: Party
+    partner_id: str
+    numbers: ControlNumbers
+    separators: Separators
+    version: str  # ISA12, or the EDIFACT syntax identifier
+    test: bool
+    ack_requested: bool
+    now: dt.datetime
+
+    def control(self, kind: str) -> str:
+        """The partner's next control number of ``kind`` ("ISA", "GS", "ST", "UNB", "UNH")."""
+        return str(self.numbers.next(self.partner_id, kind))
+
+
+def _build_x12(envelope: _Envelope, messages: list[OutboundMessage]) -> Interchange:
+    sender, receiver, seps, now = envelope.sender, envelope.receiver, envelope.separators, envelope.now
+    version, ack, test = envelope.version, envelope.ack_requested, envelope.test
+    control = envelope.control("ISA").zfill(9)
     if len(control) > 9:
         raise EdiError(f"ISA control number {control} has more than 9 digits")
     repetition = seps.repetition if version >= "00402" and seps.repetition else "U"
-    isa = ["ISA", "00", " " * 10, "00", " " * 10, sender.qualifier.ljust(2), sender.id.ljust(15),
-           receiver.qualifier.ljust(2), receiver.id.ljust(15), now.strftime("%y%m%d"),
-           now.strftime("%H%M"), repetition, version, control, "1" if ack else "0",
-           "T" if test else "P", seps.component]
-    if any(len(f) != w for f, w in zip(isa[5:9], (2, 15, 2, 15))):
+    isa: Segment = ["ISA", "00", " " * 10, "00", " " * 10, sender.qualifier.ljust(2), sender.id.ljust(15),
+                    receiver.qualifier.ljust(2), receiver.id.ljust(15), now.strftime("%y%m%d"),
+                    now.strftime("%H%M"), repetition, version, control, "1" if ack else "0",
+                    "T" if test else "P", seps.component]
+    if any(len(f) != w for f, w in zip(isa[5:9], (2, 15, 2, 15), strict=True)):
         raise EdiError(f"sender or receiver id too long for the ISA: {sender}, {receiver}")
     interchange = Interchange("X12", sender.id, receiver.id, control, version, seps, isa,
                               sender.qualifier, receiver.qualifier, ack, test)
@@ -153,17 +177,17 @@ def _build_x12(sender, receiver, messages, partner_id, numbers, seps, version, t
         if (m.functional_id, m.version) not in keys:
             keys.append((m.functional_id, m.version))
     for functional_id, gs_version in keys:
-        gs_control = str(numbers.next(partner_id, "GS"))
-        header = ["GS", functional_id, sender.id, receiver.id, now.strftime("%Y%m%d"),
-                  now.strftime("%H%M"), gs_control, "X", gs_version]
+        gs_control = envelope.control("GS")
+        header: Segment = ["GS", functional_id, sender.id, receiver.id, now.strftime("%Y%m%d"),
+                           now.strftime("%H%M"), gs_control, "X", gs_version]
         interchange.groups.append(Group(functional_id, sender.id, receiver.id, gs_control,
                                         gs_version, header))
         index = len(interchange.groups) - 1
         for m in messages:
             if (m.functional_id, m.version) != (functional_id, gs_version):
                 continue
-            st_control = str(numbers.next(partner_id, "ST")).zfill(4)
-            st = ["ST", m.type, st_control]
+            st_control = envelope.control("ST").zfill(4)
+            st: Segment = ["ST", m.type, st_control]
             if len(gs_version) > 6:  # 005010 and later name the implementation guide in ST03
                 st.append(gs_version)
             segments = [st, *m.segments]
@@ -175,12 +199,14 @@ def _build_x12(sender, receiver, messages, partner_id, numbers, seps, version, t
     return interchange
 
 
-def _build_edifact(sender, receiver, messages, partner_id, numbers, seps, version, test, ack, now):
-    control = str(numbers.next(partner_id, "UNB"))
+def _build_edifact(envelope: _Envelope, messages: list[OutboundMessage]) -> Interchange:
+    sender, receiver, seps, now = envelope.sender, envelope.receiver, envelope.separators, envelope.now
+    version, ack, test = envelope.version, envelope.ack_requested, envelope.test
+    control = envelope.control("UNB")
     syntax = tuple(version.split(":"))
-    unb = ["UNB", syntax, (sender.id, sender.qualifier) if sender.qualifier else sender.id,
-           (receiver.id, receiver.qualifier) if receiver.qualifier else receiver.id,
-           (now.strftime("%y%m%d"), now.strftime("%H%M")), control]
+    unb: Segment = ["UNB", syntax, (sender.id, sender.qualifier) if sender.qualifier else sender.id,
+                    (receiver.id, receiver.qualifier) if receiver.qualifier else receiver.id,
+                    (now.strftime("%y%m%d"), now.strftime("%H%M")), control]
     if ack or test:
         unb += ["", "", "", "1" if ack else "", "", "1" if test else ""]
         while unb[-1] == "":
@@ -191,9 +217,9 @@ def _build_edifact(sender, receiver, messages, partner_id, numbers, seps, versio
     interchange = Interchange("EDIFACT", sender.id, receiver.id, control, version, seps, unb,
                               sender.qualifier, receiver.qualifier, ack, test, una=una)
     for m in messages:
-        ref = str(numbers.next(partner_id, "UNH"))
+        ref = envelope.control("UNH")
         directory, release = m.version[:1], m.version[1:]
-        segments = [["UNH", ref, (m.type, directory, release, "UN")], *m.segments]
+        segments: list[Segment] = [["UNH", ref, (m.type, directory, release, "UN")], *m.segments]
         segments.append(["UNT", str(len(segments) + 1), ref])
         interchange.messages.append(Message(m.type, ref, m.version, segments, 0))
     interchange.message_count = len(interchange.messages)

@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import io
 import os
-from collections.abc import Iterator
-from typing import BinaryIO
+from collections.abc import Iterator, Sequence
+from typing import Generic, Protocol, TypeVar, cast
 
 from waybill.edi.errors import EdiError
-from waybill.edi.model import Segment, Separators
+from waybill.edi.model import Element, Segment, Separators
 
 CHUNK_SIZE = 1 << 20
 BATCH_SEGMENTS = 256
@@ -30,10 +30,25 @@ _WHITESPACE = " \t\r\n\f\v\x00\x1a"  # \x1a: DOS end-of-file padding
 _EBCDIC_STARTS = (b"\xc9\xe2\xc1", b"\xe4\xd5\xc1", b"\xe4\xd5\xc2")
 EBCDIC = "cp037"
 
-Source = bytes | str | os.PathLike | BinaryIO
+
+class BinaryInput(Protocol):
+    """What the readers need of a binary file."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
+
+    def close(self) -> None: ...
 
 
-def open_binary(source: Source) -> BinaryIO:
+Source = bytes | str | os.PathLike[str] | BinaryInput
+
+#: A segment as the readers deliver it: its elements as written (components not yet split), or a
+#: tuple of elements when the reader has finished it already (see :meth:`ChunkedReader.finish`).
+RawSegment = list[str] | tuple[Element, ...]
+#: The raw segments of one reader (X12 needs no finished ones but its ISA).
+RawT = TypeVar("RawT", bound=RawSegment)
+
+
+def open_binary(source: Source) -> BinaryInput:
     """A binary file object for ``source``: raw bytes, a path, or an already open binary file."""
     if isinstance(source, bytes | bytearray | memoryview):
         return io.BytesIO(bytes(source))
@@ -72,16 +87,19 @@ def _after(text: str, term: str, count: int) -> int:
     return offset
 
 
-class ChunkedReader:
+class ChunkedReader(Generic[RawT]):
     """Base of the readers: chunk reading, CR/LF cleaning and interchange-boundary handling.
 
     Subclasses implement ``_detect`` (parse an interchange header from ``_buf``, set
-    ``separators``), ``_pieces``, ``_split_pieces`` and ``_continue``.
+    ``separators``), ``_pieces``, ``_split_pieces`` and ``_continue``; ``RawT`` is the type of their
+    raw segments.
     """
 
     TRAILER = ""
+    #: the separators of the interchange being read, set when its header is read
+    separators: Separators
 
-    def __init__(self, source: Source, *, encoding: str = "latin-1", chunk_size: int = CHUNK_SIZE):
+    def __init__(self, source: Source, *, encoding: str = "latin-1", chunk_size: int = CHUNK_SIZE) -> None:
         self._file = open_binary(source)
         self._owns_file = isinstance(source, str | os.PathLike)
         self._encoding = encoding
@@ -90,7 +108,6 @@ class ChunkedReader:
         self._eof = False
         self._first = True
         self.consumed = 0  # characters read so far, for error offsets
-        self.separators: Separators | None = None
         self._strip = ""  # characters dropped from chunks: CR/LF unless they are separators
         self._pending: list[tuple[str, int]] = []  # pushed-back text and where it resumes
 
@@ -148,7 +165,7 @@ class ChunkedReader:
             if not self._more():
                 return False
 
-    def raw_batches(self) -> Iterator[list[Segment]]:
+    def raw_batches(self) -> Iterator[list[RawT]]:
         """Raw segments in batches; each batch belongs to one interchange (see ``separators``).
 
         A raw segment is split into elements, not components; :meth:`finish` gives it the
@@ -167,20 +184,22 @@ class ChunkedReader:
             yield self.finish(batch, self.separators)
 
     @staticmethod
-    def finish(batch: list[Segment], separators: Separators) -> list[Segment]:
+    def finish(batch: Sequence[RawSegment], separators: Separators) -> list[Segment]:
         """``batch`` of raw segments read with ``separators``, in the shape of :mod:`waybill.edi.model`.
 
         A raw segment is a list of elements as written, components not yet split, or a tuple
         when the reader has finished it already (EDIFACT segments holding release characters).
         """
         comp, elem = separators.component, separators.element
+        # a raw list without components is kept as the segment: a list of texts is a list of
+        # elements, and nothing holds the raw list any more (hence the casts)
         if not comp:
-            return [list(s) if s.__class__ is tuple else s for s in batch]
+            return cast("list[Segment]", [s if s.__class__ is list else list(s) for s in batch])
         # written out inline: a call per segment would cost a third more; a segment without
         # components (most X12 ones) is found by one search of its joined text and kept as is
-        return [list(s) if s.__class__ is tuple
-                else [tuple(f.split(comp)) if comp in f else f for f in s]
-                if comp in elem.join(s) else s for s in batch]
+        return cast("list[Segment]", [
+            ([tuple(f.split(comp)) if comp in f else f for f in s] if comp in elem.join(s) else s)
+            if s.__class__ is list else list(s) for s in batch])
 
     def __iter__(self) -> Iterator[Segment]:
         for batch in self.batches():
@@ -188,18 +207,17 @@ class ChunkedReader:
 
     def _separator_chars(self) -> str:
         seps = self.separators
-        assert seps is not None
         return seps.element + seps.component + seps.segment + seps.repetition + seps.release
 
-    def _detect(self) -> list[Segment]:
+    def _detect(self) -> list[RawT]:
         raise NotImplementedError
 
-    def _continue(self, text: str, pos: int) -> tuple[list[Segment], int] | None:
+    def _continue(self, text: str, pos: int) -> tuple[list[RawT], int] | None:
         """When ``text`` at ``pos`` starts an interchange that can be tokenized in place (same
         segment and element separators): its header segments and the position after them."""
         raise NotImplementedError
 
-    def _split_batch(self, text: str) -> Iterator[list[Segment]]:
+    def _split_batch(self, text: str) -> Iterator[list[RawT]]:
         """Raw segments of ``text`` (whole segments without the last terminator), in batches."""
         pieces = self._pieces(text)
         for start in range(0, len(pieces), BATCH_SEGMENTS):
@@ -211,7 +229,7 @@ class ChunkedReader:
         """``text`` cut into segment texts (empty ones may remain: they are no segments)."""
         raise NotImplementedError
 
-    def _split_pieces(self, pieces: list[str]) -> list[Segment]:
+    def _split_pieces(self, pieces: list[str]) -> list[RawT]:
         """Raw segments of ``pieces`` (empty pieces are no segments)."""
         raise NotImplementedError
 
@@ -223,7 +241,7 @@ class ChunkedReader:
         """Index of ``marker`` (a terminator followed by a segment id) at or after ``start``."""
         return text.find(marker, start)
 
-    def _body(self) -> Iterator[list[Segment]]:
+    def _body(self) -> Iterator[list[RawT]]:
         """Tokenize one interchange body (and any that follow with the same separators).
 
         Whole stretches of segments are cut out with ``str.find`` on "terminator + trailer id"

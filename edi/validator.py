@@ -13,11 +13,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import cache
+from typing import Any, NamedTuple
 
 from waybill.edi import definitions
-from waybill.edi.envelope import valid_date, valid_time
 from waybill.edi.errors import Issue, Level
-from waybill.edi.model import Interchange, Message, Segment, segment_id
+from waybill.edi.model import Element, Interchange, Message, Segment, segment_id
+from waybill.edi.syntax import valid_date, valid_time
 
 # issue kind -> code, per standard
 _SEGMENT_CODES = {
@@ -63,10 +64,13 @@ class LoopDef:
     required: bool
     max: int
     children: list[SegmentEntry | LoopDef] = field(default_factory=list)
+    #: the segment that starts an occurrence: the first child (loops start with a segment)
+    trigger: str = field(init=False, repr=False, compare=False, default="")
 
-    @property
-    def trigger(self) -> str:
-        return self.children[0].tag
+    def __post_init__(self) -> None:
+        first = self.children[0] if self.children else None
+        if isinstance(first, SegmentEntry):
+            self.trigger = first.tag
 
 
 @dataclass
@@ -84,11 +88,21 @@ class MessageDefinition:
 
 
 # --- compiling -------------------------------------------------------------------------
+class _Dictionaries(NamedTuple):
+    """A standard's data dictionaries (see :mod:`waybill.edi.definitions`): ref -> its text."""
+
+    elements: dict[str, str]  # element ref -> format
+    codes: dict[str, list[str]]  # element ref -> allowed values
+    composites: dict[str, str]  # composite ref -> its components' refs
+    segments: dict[str, str]  # segment tag -> its elements' refs, "?" when not described
+
+
 @cache
-def _dictionaries(standard: str) -> tuple[dict, dict, dict, dict]:
+def _dictionaries(standard: str) -> _Dictionaries:
     prefix = standard.lower()
-    return (definitions.load(f"{prefix}_elements.json"), definitions.load(f"{prefix}_codes.json"),
-            definitions.load(f"{prefix}_composites.json"), definitions.load(f"{prefix}_segments.json"))
+    return _Dictionaries(
+        definitions.load(f"{prefix}_elements.json"), definitions.load(f"{prefix}_codes.json"),
+        definitions.load(f"{prefix}_composites.json"), definitions.load(f"{prefix}_segments.json"))
 
 
 def _element_format(text: str) -> tuple[str, int, int]:
@@ -115,7 +129,7 @@ def _element(standard: str, ref: str, required: bool) -> ElementDef:
     return ElementDef(ref, required, kind, low, high, code_list)
 
 
-def _entry(standard: str, item: str | dict) -> SegmentEntry | LoopDef:
+def _entry(standard: str, item: str | dict[str, Any]) -> SegmentEntry | LoopDef:
     if isinstance(item, dict):
         children = [_entry(standard, i) for i in item["segments"]]
         if not isinstance(children[0], SegmentEntry):
@@ -134,11 +148,11 @@ def _tags(loop: LoopDef) -> set[str]:
     return tags
 
 
-def compile_definition(data: dict) -> MessageDefinition:
+def compile_definition(data: dict[str, Any]) -> MessageDefinition:
     """Turn one parsed definition file into lookup-ready tables."""
     standard = data["standard"]
     structure = LoopDef(data["id"], True, 1, [_entry(standard, i) for i in data["structure"]])
-    layouts = _dictionaries(standard)[3]
+    layouts = _dictionaries(standard).segments
     segments = {
         tag: None if layouts[tag] == "?" else
         tuple(_element(standard, r.rstrip("!"), r.endswith("!")) for r in layouts[tag].split())
@@ -159,6 +173,8 @@ class _Frame:
 
 
 class _Checker:
+    """Checks one message; ``position`` and ``tag`` are those of the segment being checked."""
+
     def __init__(self, definition: MessageDefinition, message: Message) -> None:
         self.definition = definition
         self.standard = definition.standard
@@ -166,13 +182,16 @@ class _Checker:
         self.el_codes = _ELEMENT_CODES[self.standard]
         self.issues: list[Issue] = []
         self.message = message
+        self.position = 0
+        self.tag = ""
 
     def segment_issue(self, kind: str, position: int, tag: str, text: str) -> None:
         self.issues.append(Issue(Level.SEGMENT, self.seg_codes[kind], text, position, tag))
 
-    def element_issue(self, kind: str, position: int, tag: str, element: int, text: str,
-                      comp: int | None = None) -> None:
-        self.issues.append(Issue(Level.ELEMENT, self.el_codes[kind], text, position, tag, element, comp))
+    def element_issue(self, kind: str, element: int, text: str, comp: int | None = None) -> None:
+        """An issue with element ``element`` (component ``comp``) of the segment being checked."""
+        self.issues.append(Issue(Level.ELEMENT, self.el_codes[kind], text, self.position, self.tag,
+                                 element, comp))
 
     # structure -------------------------------------------------------------------------
     @staticmethod
@@ -199,8 +218,10 @@ class _Checker:
             # a loop's trigger segment starts a new occurrence, found in the parent frame
             for j in range(max(frame.index, 1 if depth else 0), len(children)):
                 child = children[j]
-                is_segment = isinstance(child, SegmentEntry)
-                if (child.tag if is_segment else child.trigger) != tag:
+                if isinstance(child, SegmentEntry):
+                    if child.tag != tag:
+                        continue
+                elif child.trigger != tag:
                     continue
                 for inner in reversed(stack[depth + 1:]):
                     self._missing(inner, None, position)
@@ -209,10 +230,11 @@ class _Checker:
                 frame.counts[j] += 1
                 frame.index = j
                 if frame.counts[j] > child.max:
+                    is_segment = isinstance(child, SegmentEntry)
                     kind = "max_use" if is_segment else "loop_max"
                     self.segment_issue(kind, position, tag, f"{'segment' if is_segment else 'loop'} "
                                        f"{tag} occurs more than {child.max} times")
-                if not is_segment:
+                if isinstance(child, LoopDef):
                     inner = _Frame(child)
                     inner.counts[0] = 1  # the trigger segment just seen
                     stack.append(inner)
@@ -220,16 +242,15 @@ class _Checker:
         if tag in self.definition.segments:
             self.segment_issue("sequence", position, tag,
                                f"segment {tag} is not in its proper place (position {position})")
-        elif tag in _dictionaries(self.standard)[3]:
+        elif tag in _dictionaries(self.standard).segments:
             self.segment_issue("not_in_set", position, tag,
                                f"segment {tag} is not used in {self.definition.id}")
         else:
             self.segment_issue("unknown", position, tag, f"segment id {tag!r} is not recognised")
 
     # elements --------------------------------------------------------------------------
-    def check_value(self, value: str, spec: ElementDef, position: int, tag: str, element: int,
-                    comp: int | None) -> None:
-        label = f"{tag}{element:02d}" + (f"-{comp}" if comp else "")
+    def check_value(self, value: str, spec: ElementDef, element: int, comp: int | None) -> None:
+        label = f"{self.tag}{element:02d}" + (f"-{comp}" if comp else "")
         kind = spec.kind
         if kind in ("R", "n"):
             ok = bool(_DECIMAL.fullmatch(value))
@@ -241,81 +262,74 @@ class _Checker:
             ok = True
             length = len(value)
         if not ok:
-            self.element_issue("chars", position, tag, element,
-                               f"{label} must be numeric ({spec.kind}), found {value!r}", comp)
+            self.element_issue("chars", element, f"{label} must be numeric ({spec.kind}), found {value!r}", comp)
             return
         if length < spec.min:
-            self.element_issue("short", position, tag, element,
-                               f"{label} is shorter than {spec.min} characters: {value!r}", comp)
+            self.element_issue("short", element, f"{label} is shorter than {spec.min} characters: {value!r}", comp)
         elif length > spec.max:
-            self.element_issue("long", position, tag, element,
-                               f"{label} is longer than {spec.max} characters: {value!r}", comp)
+            self.element_issue("long", element, f"{label} is longer than {spec.max} characters: {value!r}", comp)
         elif kind == "DT" and not valid_date(value):
-            self.element_issue("date", position, tag, element, f"{label} is not a valid date: {value!r}", comp)
+            self.element_issue("date", element, f"{label} is not a valid date: {value!r}", comp)
         elif kind == "TM" and not valid_time(value):
-            self.element_issue("time", position, tag, element, f"{label} is not a valid time: {value!r}", comp)
+            self.element_issue("time", element, f"{label} is not a valid time: {value!r}", comp)
         elif spec.codes is not None and value not in spec.codes:
-            self.element_issue("code", position, tag, element,
-                               f"{label} code {value!r} is not valid for element {spec.ref}", comp)
+            self.element_issue("code", element, f"{label} code {value!r} is not valid for element {spec.ref}",
+                               comp)
 
-    def check_elements(self, seg: Segment, position: int) -> None:
-        tag = segment_id(seg)
+    def check_elements(self, seg: Segment) -> None:
+        tag = self.tag
         specs = self.definition.segments.get(tag)
         if specs is None:
             return
         if len(seg) - 1 > len(specs):
             extra = seg[len(specs) + 1:]
             if any(extra):
-                self.element_issue("too_many", position, tag, len(specs) + 1,
+                self.element_issue("too_many", len(specs) + 1,
                                    f"{tag} has {len(seg) - 1} elements, at most {len(specs)} are defined")
         for i, spec in enumerate(specs, 1):
             value = seg[i] if i < len(seg) else ""
             if value == "" or value == ("",) * len(value):
                 if spec.required:
-                    self.element_issue("missing", position, tag, i,
-                                       f"mandatory element {tag}{i:02d} ({spec.ref}) is missing")
+                    self.element_issue("missing", i, f"mandatory element {tag}{i:02d} ({spec.ref}) is missing")
                 continue
             if spec.components:
                 parts = value if isinstance(value, tuple) else (value,)
                 if len(parts) > len(spec.components):
-                    self.element_issue("components", position, tag, i,
-                                       f"{tag}{i:02d} has {len(parts)} components, at most "
+                    self.element_issue("components", i, f"{tag}{i:02d} has {len(parts)} components, at most "
                                        f"{len(spec.components)} are defined")
                 for c, cspec in enumerate(spec.components, 1):
                     part = parts[c - 1] if c <= len(parts) else ""
                     if part == "":
                         if cspec.required:
-                            self.element_issue("missing", position, tag, i,
-                                               f"mandatory component {tag}{i:02d}-{c} ({cspec.ref}) "
+                            self.element_issue("missing", i, f"mandatory component {tag}{i:02d}-{c} ({cspec.ref}) "
                                                "is missing", c)
                         continue
-                    self.check_value(part, cspec, position, tag, i, c)
+                    self.check_value(part, cspec, i, c)
             elif isinstance(value, tuple):
-                self.element_issue("components", position, tag, i,
-                                   f"{tag}{i:02d} is a simple element but has components")
+                self.element_issue("components", i, f"{tag}{i:02d} is a simple element but has components")
             else:
-                self.check_value(value, spec, position, tag, i, None)
+                self.check_value(value, spec, i, None)
 
-    def check_hierarchy(self, seg: Segment, position: int, ids: set[str]) -> None:
+    def check_hierarchy(self, seg: Segment, ids: set[Element]) -> None:
         """HL01 must be new and HL02 must name an earlier HL01."""
         own = seg[1] if len(seg) > 1 else ""
         parent = seg[2] if len(seg) > 2 else ""
         if own in ids:
-            self.element_issue("code", position, "HL", 1, f"HL01 id {own!r} is used twice")
+            self.element_issue("code", 1, f"HL01 id {own!r} is used twice")
         if parent and parent not in ids:
-            self.element_issue("code", position, "HL", 2,
-                               f"HL02 parent {parent!r} does not refer to an earlier HL01")
+            self.element_issue("code", 2, f"HL02 parent {parent!r} does not refer to an earlier HL01")
         ids.add(own)
 
     def run(self) -> list[Issue]:
         stack = [_Frame(self.definition.structure)]
-        hl_ids: set[str] = set()
+        hl_ids: set[Element] = set()
         for position, seg in enumerate(self.message.segments, 1):
             tag = segment_id(seg)
+            self.position, self.tag = position, tag
             self.place(stack, tag, position)
-            self.check_elements(seg, position)
+            self.check_elements(seg)
             if tag == "HL" and self.definition.hierarchy:
-                self.check_hierarchy(seg, position, hl_ids)
+                self.check_hierarchy(seg, hl_ids)
         end = len(self.message.segments)
         for frame in reversed(stack):
             self._missing(frame, None, end)

@@ -18,8 +18,11 @@ from __future__ import annotations
 import string
 
 from waybill.edi.errors import EdiError
-from waybill.edi.model import Segment, Separators
+from waybill.edi.model import Separators
 from waybill.edi.tokenizer import ChunkedReader
+
+#: An X12 raw segment: its elements as written, or the ISA as a tuple (ISA16 is no composite).
+X12Raw = list[str] | tuple[str, ...]
 
 _ALNUM = frozenset(string.ascii_letters + string.digits)
 _ISA_MAX = 200  # an ISA is 106 characters; allow for sloppy widths but stop on garbage
@@ -39,12 +42,12 @@ def isa_separators(isa: list[str], element: str, segment: str) -> Separators:
     )
 
 
-class X12Reader(ChunkedReader):
+class X12Reader(ChunkedReader[X12Raw]):
     """Iterate X12 segments (``[id, element, ...]``) from bytes, a path or a binary file."""
 
     TRAILER = "IEA"
 
-    def _detect(self) -> list[Segment]:
+    def _detect(self) -> list[X12Raw]:
         buf = self._buf
         chars: list[str] = []
         elem = ""
@@ -104,7 +107,7 @@ class X12Reader(ChunkedReader):
     def _pieces(self, text: str) -> list[str]:
         return text.split(self.separators.segment)
 
-    def _split_pieces(self, pieces: list[str]) -> list[Segment]:
+    def _split_pieces(self, pieces: list[str]) -> list[X12Raw]:
         # spaces after a terminator are layout, and empty pieces (doubled terminators) are no
         # segments; both sort before any segment id, so one C-speed min() tells they are absent
         if min(pieces) < "!":
@@ -112,7 +115,7 @@ class X12Reader(ChunkedReader):
         elem = self.separators.element
         return [p.split(elem) for p in pieces]
 
-    def _continue(self, text: str, pos: int) -> tuple[list[Segment], int] | None:
+    def _continue(self, text: str, pos: int) -> tuple[list[X12Raw], int] | None:
         seps = self.separators
         if not text.startswith("ISA" + seps.element, pos):
             return None

@@ -21,11 +21,14 @@ from __future__ import annotations
 import json
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the validator compiles definitions and imports this module
+    from waybill.edi.validator import MessageDefinition
 
 
 def load(name: str) -> Any:
-    """Parse one JSON file of this package."""
+    """Parse one JSON file of this package (any JSON: the callers know each file's shape)."""
     return json.loads(resources.files(__name__).joinpath(name).read_text("utf-8"))
 
 
@@ -39,18 +42,18 @@ def names() -> list[str]:
 
 
 @cache
-def catalog() -> dict[tuple[str, str], list]:
+def catalog() -> dict[tuple[str, str], list[MessageDefinition]]:
     """(standard, message type) -> compiled definitions of every version."""
     from waybill.edi.validator import compile_definition  # the compiler needs the dictionaries below
 
-    out: dict[tuple[str, str], list] = {}
+    out: dict[tuple[str, str], list[MessageDefinition]] = {}
     for name in names():
         definition = compile_definition(load(name))
         out.setdefault((definition.standard, definition.id), []).append(definition)
     return out
 
 
-def find(standard: str, message_type: str, version: str):
+def find(standard: str, message_type: str, version: str) -> MessageDefinition | None:
     """The definition covering ``version`` of ``message_type``, or None."""
     for definition in catalog().get((standard, message_type), []):
         if definition.covers(version):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -56,10 +58,8 @@ def exercise(data: bytes, chunk: bool) -> None:
         for ic in read_interchanges(data, registry=registry, on_message=validate):
             ack = acknowledge(ic, control_numbers=MemoryControlNumbers(), partner_id="p")
             write_interchange(ack)
-            try:
+            with contextlib.suppress(EdiError):
                 write_interchange(ic)
-            except EdiError:
-                pass
             if chunk:
                 assert ic.standard in ("X12", "EDIFACT")
     except EdiError:

@@ -70,7 +70,7 @@ def test_streaming_without_a_hook_still_checks_counts_and_references():
     first, second = read_interchanges(data, keep_messages=False)
     assert first.accepted and not second.accepted  # the first is wrong only in a message
     assert [i.code for i in second.issues] == ["28"]
-    [seen] = [ic for ic in read_interchanges(edifact(unt_count=7).encode())]
+    [seen] = list(read_interchanges(edifact(unt_count=7).encode()))
     assert [i.code for m in seen.messages for i in m.issues] == ["29"]
 
 

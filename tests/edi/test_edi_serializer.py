@@ -21,7 +21,10 @@ SHIP_NOTICE = OutboundMessage("856", "004010", [
     ["SN1", "", "5", "EA"], ["MEA", "PD", "G", "1.5", ("LB",)], ["CTT", "3"]], "SH")
 
 
-def build(messages, numbers, seps=Separators("|", "}", "\n", "^"), version="00501"):
+PIPES = Separators("|", "}", "\n", "^")
+
+
+def build(messages, numbers, seps=PIPES, version="00501"):
     return build_interchange("X12", US, THEM, messages, partner_id="acme", control_numbers=numbers,
                              separators=seps, interchange_version=version, now=NOW)
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from waybill.edi.envelope import read_interchanges
-from waybill.edi.model import Interchange
+from waybill.edi.model import Interchange, Segment
+from waybill.edi.tokenizer import ChunkedReader
 from waybill.edi.validator import validate
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "edi"
@@ -68,3 +69,15 @@ def codes(interchange: Interchange) -> list[str]:
     issues = interchange.issues + [i for g in interchange.groups for i in g.issues]
     issues += [i for m in interchange.messages for i in m.issues]
     return [i.qualified_code(interchange.standard) for i in issues]
+
+
+def only(data: str, **kwargs) -> Interchange:
+    """The one interchange of ``data``, validated."""
+    [interchange] = read(data, **kwargs)
+    return interchange
+
+
+def segments(reader_cls: type[ChunkedReader], data: str, chunk_size: int = 1 << 20,
+             encoding: str = "latin-1") -> list[Segment]:
+    """Every segment a reader of ``reader_cls`` delivers for ``data``."""
+    return list(reader_cls(data.encode(encoding), chunk_size=chunk_size))

@@ -1,18 +1,13 @@
-"""Tokenizing: separators, terminators, wrapping, whitespace, chunk boundaries, EBCDIC."""
+"""X12 tokenizing: separators from the ISA, terminators, wrapping, several interchanges."""
 
 from __future__ import annotations
 
 import pytest
 
-from waybill.edi.edifact_reader import EdifactReader
 from waybill.edi.errors import EdiError
 from waybill.edi.x12_reader import X12Reader
 
-from .util import ISA, edifact, x12
-
-
-def segments(reader_cls, data: str, chunk_size: int = 1 << 20, encoding: str = "latin-1"):
-    return list(reader_cls(data.encode(encoding), chunk_size=chunk_size))
+from .util import ISA, segments, x12
 
 
 def test_x12_separators_come_from_the_isa():
@@ -49,20 +44,6 @@ def test_x12_hard_wrapped_anywhere_reads_the_same(width):
     assert segments(X12Reader, wrapped) == segments(X12Reader, flat)
 
 
-@pytest.mark.parametrize("chunk_size", [1, 2, 3, 5, 64])
-def test_chunk_boundaries_do_not_matter(chunk_size):
-    data = x12() + "\n" + x12().replace("*", "|")
-    assert segments(X12Reader, data, chunk_size) == segments(X12Reader, data)
-    text = edifact(["FTX+AAI+++a?'b?+c?:d??"] + ["BGM+220+X+9"])
-    assert segments(EdifactReader, text, chunk_size) == segments(EdifactReader, text)
-
-
-def test_bom_whitespace_and_dos_eof_are_ignored():
-    plain = segments(X12Reader, x12())
-    decorated = b"\xef\xbb\xbf \r\n" + x12().encode() + b"\r\n  \x1a"
-    assert list(X12Reader(decorated)) == plain
-
-
 def test_spaces_after_the_terminator_are_layout():
     assert segments(X12Reader, x12().replace("~", "~  ")) == segments(X12Reader, x12())
 
@@ -80,38 +61,9 @@ def test_x12_components_become_tuples():
     assert segs[4][4] == ("LB", "2")
 
 
-def test_ebcdic_is_an_error_unless_asked_for():
-    data = x12().encode("cp037")
-    with pytest.raises(EdiError, match="EBCDIC"):
-        from waybill.edi.envelope import read_interchanges
-        list(read_interchanges(data))
-    from waybill.edi.envelope import read_interchanges
-    [interchange] = list(read_interchanges(data, encoding="cp037"))
-    assert interchange.accepted and interchange.messages[0].type == "850"
-
-
 def test_truncated_isa_is_an_edi_error():
     with pytest.raises(EdiError, match="truncated"):
         list(X12Reader(b"ISA*00*    *00"))
-
-
-def test_edifact_una_and_release_character():
-    text = edifact(["FTX+AAI+++Price?: 5?+3 ?'each?'??"], una="UNA:+,? '")
-    segs = segments(EdifactReader, text)
-    ftx = segs[2]
-    assert ftx == ["FTX", "AAI", "", "", "Price: 5+3 'each'?"]
-
-
-def test_edifact_defaults_without_una_and_custom_separators():
-    assert segments(EdifactReader, edifact(una=""))[0][0] == "UNB"
-    custom = edifact(una="").replace("+", "*").replace(":", "^").replace("'", "~")
-    custom = "UNA^*.? ~" + custom
-    assert segments(EdifactReader, custom) == segments(EdifactReader, edifact(una=""))
-
-
-def test_edifact_composites_are_tuples():
-    segs = segments(EdifactReader, edifact())
-    assert segs[1] == ["UNH", "1", ("ORDERS", "D", "96A", "UN")]
 
 
 @pytest.mark.parametrize("chunk_size", [3, 50, 1 << 20])
