@@ -344,8 +344,26 @@ def validate(message: Message, interchange: Interchange | None = None) -> None:
     """
     standard = interchange.standard if interchange else (
         "X12" if segment_id(message.segments[0]) == "ST" else "EDIFACT")
-    definition = definitions.find(standard, message.type, message.version)
+    definition = find_definition(standard, message.type, message.version)
     if definition is None:
         return
     message.issues.extend(_Checker(definition, message).run())
     message.validated = True
+
+
+@cache
+def catalog() -> dict[tuple[str, str], list[MessageDefinition]]:
+    """(standard, message type) -> compiled definitions of every version, compiled once."""
+    out: dict[tuple[str, str], list[MessageDefinition]] = {}
+    for name in definitions.names():
+        definition = compile_definition(definitions.load(name))
+        out.setdefault((definition.standard, definition.id), []).append(definition)
+    return out
+
+
+def find_definition(standard: str, message_type: str, version: str) -> MessageDefinition | None:
+    """The definition covering ``version`` of ``message_type``, or None."""
+    for definition in catalog().get((standard, message_type), []):
+        if definition.covers(version):
+            return definition
+    return None

@@ -13,18 +13,14 @@ Files (all plain data, readable beside an implementation guide):
   a list of segment entries ``"TAG"`` (``!`` mandatory, ``*N`` max use, ``*>1`` unbounded) and loops
   ``{"loop": id, "max": N, "required": bool, "segments": [...]}`` whose first entry triggers them.
 
-:func:`find` returns the compiled :class:`~waybill.edi.validator.MessageDefinition` for a message.
+The validator compiles them (:func:`waybill.edi.validator.find_definition`).
 """
 
 from __future__ import annotations
 
 import json
-from functools import cache
 from importlib import resources
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:  # the validator compiles definitions and imports this module
-    from waybill.edi.validator import MessageDefinition
+from typing import Any
 
 
 def load(name: str) -> Any:
@@ -39,23 +35,3 @@ def names() -> list[str]:
         p.name for p in resources.files(__name__).iterdir()
         if p.name.endswith(".json") and not p.name.endswith(skip)
     )
-
-
-@cache
-def catalog() -> dict[tuple[str, str], list[MessageDefinition]]:
-    """(standard, message type) -> compiled definitions of every version."""
-    from waybill.edi.validator import compile_definition  # the compiler needs the dictionaries below
-
-    out: dict[tuple[str, str], list[MessageDefinition]] = {}
-    for name in names():
-        definition = compile_definition(load(name))
-        out.setdefault((definition.standard, definition.id), []).append(definition)
-    return out
-
-
-def find(standard: str, message_type: str, version: str) -> MessageDefinition | None:
-    """The definition covering ``version`` of ``message_type``, or None."""
-    for definition in catalog().get((standard, message_type), []):
-        if definition.covers(version):
-            return definition
-    return None
