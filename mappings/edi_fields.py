@@ -68,6 +68,20 @@ def first(message: Message, tag: str, **where: str) -> Segment | None:
     return next(segments(message, tag, **where), None)
 
 
+def document_number(w: Where, message: Message, tag: str, position: int, *, document: str,
+                    number_name: str) -> tuple[Segment, str]:
+    """The message's heading segment `tag` and the document number at its element `position`; a
+    record without either is rejected ("the <document> has no <tag> segment", "<number_name> is
+    missing")."""
+    seg = first(message, tag)
+    if seg is None:
+        raise w.reject(f"the {document} has no {tag} segment")
+    number = text(seg, position)
+    if not number:
+        raise w.reject(f"{number_name} is missing", seg, position)
+    return seg, number
+
+
 def segments(message: Message, tag: str, **where: str) -> Iterator[Segment]:
     for seg in message.segments:
         if seg[0] == tag and all(text(seg, int(k[1:])) == v for k, v in where.items()):

@@ -20,8 +20,10 @@ from waybill.mappings.edi_fields import (
     date,
     decimal,
     decimal_or_none,
+    document_number,
     first,
     interchange_version,
+    segments,
     text,
 )
 
@@ -31,13 +33,8 @@ GTIN_TYPES = frozenset({"EN", "SRV", "UP"})
 def order_orders(message: Message, interchange: Interchange, ctx: PartnerContext) -> Order:
     """The ORDERS message as a sale Order of the customer named by its parties."""
     w = Where(message)
-    bgm = first(message, "BGM")
-    if bgm is None:
-        raise w.reject("the order has no BGM segment")
-    number = text(bgm, 2)
-    if not number:
-        raise w.reject("document number is missing", bgm, 2)
-    parties = {text(s, 1): s for s in message.segments if s[0] == "NAD"}
+    bgm, number = document_number(w, message, "BGM", 2, document="order", number_name="document number")
+    parties = {text(s, 1): s for s in segments(message, "NAD")}
     ids = [text(parties[q], 2) for q in ("BY", "DP", "ST", "IV") if q in parties]
     customer = ctx.customer_for(*ids)
     if customer is None:

@@ -24,6 +24,7 @@ from waybill.mappings.edi_fields import (
     date,
     decimal,
     decimal_or_none,
+    document_number,
     first,
     interchange_date,
     interchange_version,
@@ -38,12 +39,8 @@ SKU_QUALIFIERS = ("SK", "VN", "BP", "CB", "IN", "VP", "MG", "VA")
 def order_850(message: Message, interchange: Interchange, ctx: PartnerContext) -> Order:
     """The purchase order as a sale Order of the partner's customer."""
     w = Where(message)
-    beg = first(message, "BEG")
-    if beg is None:
-        raise w.reject("the purchase order has no BEG segment")
-    po = text(beg, 3)
-    if not po:
-        raise w.reject("purchase order number is missing", beg, 3)
+    beg, po = document_number(w, message, "BEG", 3, document="purchase order",
+                              number_name="purchase order number")
     parties = _parties(message)
     customer = _customer(w, ctx, parties)
     lines = tuple(_po1_lines(w, message))
@@ -61,12 +58,8 @@ def order_850(message: Message, interchange: Interchange, ctx: PartnerContext) -
 def order_940(message: Message, interchange: Interchange, ctx: PartnerContext) -> Order:
     """The warehouse shipping order as a fulfilment Order for the depositor (the partner's client)."""
     w = Where(message)
-    w05 = first(message, "W05")
-    if w05 is None:
-        raise w.reject("the shipping order has no W05 segment")
-    number = text(w05, 2)
-    if not number:
-        raise w.reject("depositor order number is missing", w05, 2)
+    w05, number = document_number(w, message, "W05", 2, document="shipping order",
+                                  number_name="depositor order number")
     parties = _parties(message)
     ship = first(message, "G62", e1="10") or first(message, "G62", e1="02")
     dated = first(message, "G62", e1="04") or ship
