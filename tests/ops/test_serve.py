@@ -68,8 +68,14 @@ def test_serve_runs_dags_in_standalone_and_stops_on_ctrl_c(tmp_path: Path) -> No
         dag = wait_for(f"{DAG_ID} parsed", lambda: s.get(f"{api}/api/v2/dags/{DAG_ID}", timeout=5).json()
                        if s.get(f"{api}/api/v2/dags/{DAG_ID}", timeout=5).ok else None, 90)
         assert dag["is_paused"] is False
-        created = s.post(f"{api}/api/v2/dags/{DAG_ID}/dagRuns", json={"logical_date": None}, timeout=10)
-        run_id = created.json()["dag_run_id"]
+        def trigger() -> str | None:
+            # SQLite under airflow standalone answers 5xx ("database is locked") now and then under load
+            created = s.post(f"{api}/api/v2/dags/{DAG_ID}/dagRuns", json={"logical_date": None}, timeout=10)
+            if not created.ok:
+                print(f"triggering {DAG_ID}: HTTP {created.status_code} {created.text[:500]}")
+            return str(created.json()["dag_run_id"]) if created.ok else None
+
+        run_id = wait_for(f"a run of {DAG_ID} triggered", trigger, 60)
 
         def finished() -> str | None:
             state = s.get(f"{api}/api/v2/dags/{DAG_ID}/dagRuns/{run_id}", timeout=5).json()["state"]
