@@ -18,7 +18,7 @@ def test_scans_from_the_carrier_show_on_the_crm_shipments(store, fedex, crm):
     crm_publish.run(store, client=CrmClient(policy=FAST))
     assert {r["Status__c"] for r in crm.records("Shipment__c").values()} == {"created"}
 
-    tracked = carrier_tracking.run(store, tracker=carrier_tracking.tracker_for("fedex", policy=FAST))
+    tracked = carrier_tracking.run(store, tracker=carrier_tracking.tracker_for("fedex_soap", policy=FAST))
     published = crm_publish.run(store, client=CrmClient(policy=FAST))
 
     with store.engine.connect() as conn:

@@ -9,7 +9,8 @@ from decimal import Decimal
 from sim.carrier import generate
 from waybill.canonical.model import CustomerFacts, version_of
 from waybill.canonical.views import AccountView
-from waybill.mappings import crm, fedex
+from waybill.mappings import crm
+from waybill.mappings import fedex_soap as fedex
 
 ENVELOPE = """<?xml version="1.0" encoding="UTF-8"?>
 <SOAP-ENV:Envelope xmlns:SOAP-ENV="http://schemas.xmlsoap.org/soap/envelope/"><SOAP-ENV:Body>
