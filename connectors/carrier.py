@@ -112,10 +112,11 @@ class Exchange:
 
 
 class CarrierTracker:
-    """Tracks numbers with one carrier's SOAP service, `batch_size` numbers per call."""
+    """Tracks numbers with one carrier's SOAP service, `batch_size` numbers per call (`http_basic`:
+    the Connection's login and password go as HTTP Basic too)."""
 
     def __init__(self, carrier: str, service: Service, *, conn: ConnectionInfo | None = None,
-                 policy: HttpPolicy | None = None) -> None:
+                 policy: HttpPolicy | None = None, http_basic: bool = False) -> None:
         conn = conn or connection(carrier)
         extra = conn.extra
         self.carrier = carrier
@@ -129,6 +130,8 @@ class CarrierTracker:
         if not wsdl.is_file():
             raise ConfigError(f"{self.system}: WSDL {wsdl} not found")
         self.http = client_for(conn, self.system, policy=policy)
+        if http_basic:  # some carriers take the web-service key as HTTP Basic rather than in the envelope
+            self.http.session.auth = (conn.login or "", conn.password or "")
         self.transport = HttpTransport(self.http, self.operation)
         self.client = zeep.Client(str(wsdl), transport=self.transport,  # type: ignore[no-untyped-call]
                                   settings=SETTINGS)

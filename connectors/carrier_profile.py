@@ -12,7 +12,8 @@ A profile says how Waybill talks to one carrier's tracking service, as data:
     rate_per_second = 10               # the carrier's rate limit: one pool per carrier
     retired = ""                       # why the carrier no longer answers (never chosen by code then)
     [auth]
-    kind = "oauth2"                    # "oauth2" (client credentials), "api_key" or "soap" (in the request)
+    kind = "oauth2"                    # "oauth2" (client credentials), "api_key", "soap" (credentials in the
+                                       # request) or "http_basic" (SOAP with the Connection's login/password)
     token_path = "/security/v1/oauth/token"
     client_auth = "basic"              # "basic" (client id/secret as HTTP Basic) or "form" (in the body)
     header = "DHL-API-Key"             # api_key: the header carrying the key
@@ -38,7 +39,7 @@ from waybill.core.errors import ConfigError
 PACKAGED = Path(__file__).with_name("carriers")
 WSDL_DIR = Path(__file__).with_name("wsdl")
 PROTOCOLS = ("rest", "soap")
-AUTH_KINDS = ("oauth2", "api_key", "soap")
+AUTH_KINDS = ("oauth2", "api_key", "soap", "http_basic")
 
 
 @dataclass(frozen=True)

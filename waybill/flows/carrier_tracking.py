@@ -80,7 +80,8 @@ def tracker_for(carrier: str, *, policy: HttpPolicy | None = None) -> Tracker:
     if profile.protocol == "soap":
         assert profile.wsdl is not None  # a SOAP profile always has one (carrier_profile.parse)
         return CarrierTracker(profile.name, Service(profile.wsdl, profile.operation, profile.batch_size,
-                                                    mapping.build_request), policy=policy)
+                                                    mapping.build_request), policy=policy,
+                              http_basic=profile.auth.kind == "http_basic")
     build = mapping.build_request
     return RestTracker(profile, lambda numbers: Call(**build(numbers)), policy=policy)
 
