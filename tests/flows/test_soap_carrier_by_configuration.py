@@ -27,7 +27,8 @@ SOAP = "http://schemas.xmlsoap.org/soap/envelope/"
 #: PIN -> its scans (ScanType, date, time, depot), oldest first
 SCANS = {
     "329014521622": [("ProofOfPickUp", "2026-03-02", "091500", "Toronto"),
-                     ("Other", "2026-03-02", "213000", "Montreal"), ("OnDelivery", "2026-03-03", "073000", "Ottawa"), ("Delivery", "2026-03-03", "142200", "Ottawa")],
+                     ("Other", "2026-03-02", "213000", "Montreal"), ("OnDelivery", "2026-03-03", "073000", "Ottawa"),
+                     ("Delivery", "2026-03-03", "142200", "Ottawa")],
     "329014521633": [("ProofOfPickUp", "2026-03-02", "101000", "Toronto"),
                      ("Undeliverable", "2026-03-03", "160500", "Ottawa")],
 }
