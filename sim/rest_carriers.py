@@ -336,3 +336,26 @@ def start(carrier: str, numbers: Sequence[str], *, faults: Faults | None = None,
     """Serve the carrier's simulator on 127.0.0.1 in a thread: (server, simulator)."""
     api = APIS[carrier](numbers, **options)
     return SimServer(api.handle, faults=faults, port=port).start(), api
+
+
+def main() -> None:
+    """`python -m sim.rest_carriers --carrier ups --port 8444 --seed 7`: the carrier's parcels are
+    those the warehouse of the seeded dataset (sim.dataset) handed to it."""
+    from sim import dataset
+    from sim.http_server import cli_parser, faults_from_args
+
+    parser = cli_parser("REST carrier tracking simulator (FedEx, UPS, DHL)")
+    parser.add_argument("--carrier", choices=sorted(APIS), required=True)
+    parser.add_argument("--token-ttl", type=float, default=3600.0, help="OAuth2 token lifetime in seconds")
+    args = parser.parse_args()
+    numbers = [s["tracking_number"] for s in dataset.generate(args.seed).shipments
+               if s["carrier"] == args.carrier.upper()]
+    options = {} if args.carrier == "dhl" else {"token_ttl": args.token_ttl}
+    api = APIS[args.carrier](numbers, seed=args.seed, **options)
+    server = SimServer(api.handle, faults=faults_from_args(args), port=args.port, host=args.host)
+    print(f"{args.carrier} tracking simulator on {server.url} ({len(api.parcels)} parcels)", flush=True)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
