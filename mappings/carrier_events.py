@@ -1,16 +1,19 @@
 """What every carrier mapping shares: timestamps to naive UTC, and one scan to a DeliveryEvent.
 
-Pure: no I/O. A scan whose status code is not in the carrier's table, or that has no time, is a
-Reject of that scan only, with the field path; the carrier's other scans go on.
+Pure: no I/O. The scan's raw code is looked up in the carrier's table (waybill.canonical.tracking):
+a code the table lacks is kept as status unknown, flagged, with its raw code, never guessed and
+never dropped. Only a scan without a readable time is a Reject (of that scan only, with the field
+path and its bytes, so a replay after a fix stores it); the carrier's other scans go on.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Mapping
 from typing import Any
 
-from waybill.canonical import model
+from waybill.canonical import model, tracking
 
 
 def utc(text: str | None) -> dt.datetime | None:
@@ -32,19 +35,22 @@ def place(*parts: str | None) -> str | None:
 
 
 def add_scan(msg: model.InboundMessage, *, system: str, source: str, number: str, index: int, code: str,
-             status: str | None, occurred: dt.datetime | None, where: str, raw: Any,
+             table: Mapping[str, str], occurred: dt.datetime | None, where: str, raw: Any,
              place: str | None = None, eta: dt.datetime | None = None, detail: str = "") -> None:
-    """Append the scan to `msg`: a DeliveryEvent, or a Reject naming the field at `where` when the
-    code is not in the carrier's table (`status` None) or the scan has no readable time. `detail`
-    (a finer status than the code) becomes part of the event id."""
-    if status is None or occurred is None:
-        field = "status code" if status is None else "timestamp"
-        msg.rejects.append(model.Reject(f"{system}:{number}:{index}", f"unmapped or missing {field} {code!r}",
-                                        where, json.dumps(raw, sort_keys=True).encode()))
+    """Append the scan to `msg`: a DeliveryEvent with the status `table` gives `code` (unknown and
+    flagged when it has none), or a Reject naming the time's field at `where` when the scan has no
+    readable time. `detail` (a finer status than the code) becomes part of the event id; `raw` is
+    the scan as received (bytes, text or a JSON value)."""
+    if occurred is None:
+        blob = raw if isinstance(raw, bytes) else (raw.encode() if isinstance(raw, str) else
+                                                   json.dumps(raw, sort_keys=True).encode())
+        msg.rejects.append(model.Reject(f"{system}:{number}:{index}", f"scan {code!r} has no readable time",
+                                        where, blob))
         return
+    status, substatus = tracking.lookup(table, code)
     msg.entities.append(model.DeliveryEvent(
         event_id="/".join([number, occurred.isoformat(), code, *([detail] if detail else [])]),
-        status=status, raw_code=code, occurred_at=occurred,
+        status=status, substatus=substatus, raw_code=code, occurred_at=occurred,
         source=source, tracking_number=number, place=place, eta=eta))
 
 

@@ -22,19 +22,23 @@ from waybill.mappings.carrier_events import add_scan, place, reply_json, utc
 SOURCE = "carrier:dhl"
 PATH = "/track/shipments"
 
-#: Unified statusCode -> canonical status.
+#: Unified statusCode -> canonical "status[:substatus]".
 STATUS_CODES: dict[str, str] = {
-    "pre-transit": "created",
+    "pre-transit": "pre_transit",
     "transit": "in_transit",
     "delivered": "delivered",
     "failure": "exception",
+    "unknown": "unknown",  # the carrier's own "unknown": not a code missing from this table
 }
 #: Detailed statuses (upper case) finer than their statusCode.
 DETAILED: dict[str, str] = {
-    "PICKED UP": "picked_up",
+    "PICKED UP": "in_transit:picked_up",
     "OUT FOR DELIVERY": "out_for_delivery",
     "WITH DELIVERY COURIER": "out_for_delivery",
-    "RETURNED TO SENDER": "returned",
+    "READY FOR PICKUP": "available_for_pickup",
+    "DELIVERY ATTEMPT FAILED": "attempt_failed",
+    "CUSTOMS HOLD": "exception:customs_delay",
+    "RETURNED TO SENDER": "return_to_sender",
     "SHIPMENT CANCELLED": "cancelled",
 }
 
@@ -46,10 +50,12 @@ def build_request(numbers: Sequence[str]) -> dict[str, Any]:
             "headers": {"Accept": "application/json"}}
 
 
-def status_of(event: dict[str, Any]) -> tuple[str, str | None]:
-    """(raw statusCode, canonical status or None) of an event."""
+def status_of(event: dict[str, Any]) -> tuple[str, dict[str, str]]:
+    """(raw statusCode, the one-entry table giving it its canonical value: the detailed status's
+    when DETAILED names it, else the statusCode's; empty when neither is known) of an event."""
     code, detail = str(event.get("statusCode") or ""), str(event.get("status") or "")
-    return code, DETAILED.get(detail.upper()) or STATUS_CODES.get(code)
+    value = DETAILED.get(detail.upper()) or STATUS_CODES.get(code)
+    return code, ({code: value} if value else {})
 
 
 def map_reply(system: str, raw: bytes) -> model.InboundMessage:
@@ -64,11 +70,11 @@ def map_reply(system: str, raw: bytes) -> model.InboundMessage:
         numbers.append(number)
         eta = utc(shipment.get("estimatedTimeOfDelivery"))
         for i, event in enumerate(shipment.get("events") or []):
-            code, status = status_of(event)
+            code, table = status_of(event)
             addr = (event.get("location") or {}).get("address") or {}
-            add_scan(msg, system=system, source=SOURCE, number=number, index=i, code=code, status=status,
+            add_scan(msg, system=system, source=SOURCE, number=number, index=i, code=code, table=table,
                      detail=str(event.get("status") or ""),
-                     occurred=utc(event.get("timestamp")), where=f"shipments[{s}].events[{i}].statusCode", raw=event,
+                     occurred=utc(event.get("timestamp")), where=f"shipments[{s}].events[{i}].timestamp", raw=event,
                      place=place(addr.get("addressLocality"), addr.get("countryCode")), eta=eta if i == 0 else None)
     msg.key = f"track:{','.join(numbers)}"[:300]
     return msg

@@ -64,7 +64,7 @@ def _map_result(system: str, result: dict[str, Any], number: str, *, path: str, 
     for i, (ev, when) in enumerate(zip(events, times, strict=True)):
         code = str(ev.get("eventType") or "")
         loc = ev.get("scanLocation") or {}
-        add_scan(msg, system=system, source=SOURCE, number=number, index=i, code=code, status=STATUS.get(code),
-                 occurred=when, where=f"{path}.scanEvents[{i}].eventType", raw=ev,
+        add_scan(msg, system=system, source=SOURCE, number=number, index=i, code=code, table=STATUS,
+                 occurred=when, where=f"{path}.scanEvents[{i}].date", raw=ev,
                  place=place(loc.get("city"), loc.get("stateOrProvinceCode"), loc.get("countryCode")),
                  eta=eta if when == latest else None)

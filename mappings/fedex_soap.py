@@ -9,7 +9,7 @@ DeliveryEvent. A number FedEx does not know (notification 9040 and friends) is a
 number only.
 
 Status codes (TrackEvent.EventType, the same vocabulary as StatusDetail.Code) follow the FedEx Web
-Services Track guide. A code missing from STATUS is rejected with its field path, never guessed.
+Services Track guide. A code missing from STATUS is kept with status unknown, flagged, never guessed.
 """
 
 from __future__ import annotations
@@ -21,30 +21,36 @@ from typing import Any
 from lxml import etree
 
 from waybill.canonical import model
+from waybill.mappings.carrier_events import add_scan
 
 NS = {"soap": "http://schemas.xmlsoap.org/soap/envelope/", "t": "http://fedex.com/ws/track/v16"}
 SOURCE = "carrier:fedex"
 
-#: FedEx event/status code -> canonical delivery status.
+#: FedEx event/status code -> canonical "status[:substatus]" (FedEx tracking status codes; karrio's
+#: FedEx table agrees). A code missing here is kept as status unknown, flagged, with its raw code.
 STATUS: dict[str, str] = {
-    "OC": "created",  # shipment information sent to FedEx
-    "PU": "picked_up",
-    "PX": "picked_up",  # picked up (see details)
+    "OC": "pre_transit:info_received",  # shipment information sent to FedEx
+    "OX": "pre_transit:info_received",  # shipment information sent to USPS
+    "MD": "pre_transit:info_received",  # manifest data
+    "EP": "pre_transit:enroute_to_pickup",
+    "PU": "in_transit:picked_up",
+    "PX": "in_transit:picked_up",  # picked up (see details)
     "AA": "in_transit",  # at airport
     "AC": "in_transit",  # at Canada post facility
     "AF": "in_transit",  # at FedEx facility
-    "AP": "in_transit",  # at pickup
+    "AP": "in_transit:picked_up",  # at pickup
     "AR": "in_transit",  # arrived at FedEx location
     "AX": "in_transit",  # at USPS facility
-    "CC": "in_transit",  # cleared customs
-    "CP": "in_transit",  # clearance in progress
+    "CC": "in_transit:customs_cleared",
+    "CP": "in_transit:customs_clearance",  # clearance in progress
     "DP": "in_transit",  # departed FedEx location
     "DR": "in_transit",  # vehicle furnished but not used
     "EA": "in_transit",  # enroute to airport
-    "EP": "in_transit",  # enroute to pickup
+    "EO": "in_transit",  # enroute to origin airport
     "ES": "in_transit",  # enroute to origin airport
-    "HL": "in_transit",  # hold at location
+    "FD": "in_transit",  # at FedEx destination
     "IT": "in_transit",
+    "IX": "in_transit",  # in transit (see details)
     "LO": "in_transit",  # left origin
     "PF": "in_transit",  # plane in flight
     "PL": "in_transit",  # plane landed
@@ -53,16 +59,23 @@ STATUS: dict[str, str] = {
     "TR": "in_transit",  # transfer
     "OD": "out_for_delivery",
     "ED": "out_for_delivery",  # enroute to delivery
+    "AD": "out_for_delivery",  # at delivery
+    "HL": "available_for_pickup:hold_at_location",
+    "HP": "available_for_pickup",  # ready for recipient pickup
+    "DE": "attempt_failed",  # delivery exception: the delivery was attempted and failed
     "DL": "delivered",
-    "CD": "exception",  # clearance delay
-    "CH": "exception",  # location changed
-    "DE": "exception",  # delivery exception
-    "DY": "exception",  # delay
-    "PD": "exception",  # pickup delay
+    "CD": "exception:customs_delay",
+    "CH": "exception:location_changed",
+    "DY": "exception:delayed",
+    "DD": "exception:delayed",  # delivery delay
+    "PD": "exception:pickup_delayed",
+    "PY": "exception:pickup_delayed",
+    "HA": "exception:hold_requested",
     "SE": "exception",  # shipment exception
     "CA": "cancelled",
-    "RS": "returned",  # return to shipper
-    "RP": "returned",  # return label link emailed to return sender
+    "RS": "return_to_sender",  # return to shipper
+    "RT": "return_to_sender:requested",
+    "RP": "return_to_sender:return_label_sent",
 }
 
 #: Codes FedEx uses in a TrackDetails notification for a number it does not know or cannot show.
@@ -126,26 +139,11 @@ def _map_detail(system: str, detail: etree._Element, number: str, *, path: str, 
     events = list(detail.iterfind("t:Events", NS))
     latest = max((when for e in events if (when := _when(e)) is not None), default=None)
     for i, ev in enumerate(events):
-        where = f"{path}.Events[{i}]"
         code = ev.findtext("t:EventType", "", NS)
-        status = STATUS.get(code)
         occurred = _when(ev)
-        if status is None or occurred is None:
-            field = "EventType" if status is None else "Timestamp"
-            msg.rejects.append(model.Reject(f"{system}:{number}:{i}",
-                                            f"unmapped or missing {field} {code!r}", f"{where}.{field}",
-                                            etree.tostring(ev)))
-            continue
-        msg.entities.append(model.DeliveryEvent(
-            event_id=f"{number}/{occurred.isoformat()}/{code}",
-            status=status,
-            raw_code=code,
-            occurred_at=occurred,
-            source=SOURCE,
-            tracking_number=number,
-            place=_place(ev),
-            eta=eta if occurred == latest else None,
-        ))
+        add_scan(msg, system=system, source=SOURCE, number=number, index=i, code=code, table=STATUS,
+                 occurred=occurred, where=f"{path}.Events[{i}].Timestamp", raw=etree.tostring(ev),
+                 place=_place(ev), eta=eta if occurred == latest else None)
 
 
 def _when(ev: etree._Element) -> dt.datetime | None:

@@ -8,7 +8,8 @@ and no package (number not found) is a Reject of that number.
 
 Status: the activity's status `code` when CODES names it (finer: out for delivery, return to
 sender, ...), else its `type` (TYPES: M manifest, P pickup, I in progress, X exception, D
-delivered, RS returned, MV voided, ...). The raw code stored is "type/code".
+delivered, RS returned, MV voided, ...); neither known: unknown, flagged. The raw code stored is
+"type/code".
 """
 
 from __future__ import annotations
@@ -25,28 +26,30 @@ from waybill.mappings.carrier_events import add_scan, place, reply_json
 SOURCE = "carrier:ups"
 PATH = "/api/track/v1/details/{number}"
 
-#: UPS activity status type -> canonical status (UPS Tracking API appendix; karrio's table agrees).
+#: UPS activity status type -> canonical "status[:substatus]" (UPS Tracking API; karrio's table agrees).
 TYPES: dict[str, str] = {
-    "M": "created",  # manifest: shipment information received
-    "MV": "cancelled",  # manifest voided
-    "P": "picked_up",
+    "M": "pre_transit:info_received",  # manifest: shipment information received
+    "MV": "cancelled:manifest_voided",
+    "P": "in_transit:picked_up",
     "I": "in_transit",
-    "W": "in_transit",  # in a warehouse
+    "W": "in_transit:warehouse",
     "O": "out_for_delivery",
     "X": "exception",
     "D": "delivered",
-    "DO": "delivered",  # delivered to the origin's container freight station
-    "DD": "delivered",  # delivered to the destination's container freight station
-    "RS": "returned",
+    "DO": "delivered:origin_cfs",  # delivered to the origin's container freight station
+    "DD": "delivered:destination_cfs",
+    "RS": "return_to_sender",
 }
 #: Activity status codes whose meaning is finer than their type.
 CODES: dict[str, str] = {
-    "OR": "picked_up",  # origin scan
+    "OR": "in_transit:picked_up",  # origin scan
     "OT": "out_for_delivery",  # out for delivery today
     "OF": "out_for_delivery",
-    "RS": "returned",  # returned to sender
-    "RT": "returned",
-    "UR": "returned",  # undeliverable, returning
+    "KB": "delivered",
+    "FS": "delivered",
+    "RS": "return_to_sender",
+    "RT": "return_to_sender",
+    "UR": "return_to_sender:undeliverable",
     "VD": "cancelled",
 }
 
@@ -58,10 +61,13 @@ def build_request(numbers: Sequence[str]) -> dict[str, Any]:
             "headers": {"transId": uuid.uuid4().hex[:32], "transactionSrc": "waybill"}}
 
 
-def status_of(status: dict[str, Any]) -> tuple[str, str | None]:
-    """(raw code "type/code", canonical status or None) of an activity's status."""
+def status_of(status: dict[str, Any]) -> tuple[str, dict[str, str]]:
+    """(raw code "type/code", the one-entry table giving it its canonical value: the code's when
+    CODES names it, else the type's; empty when neither is known) of an activity's status."""
     kind, code = str(status.get("type") or ""), str(status.get("code") or "")
-    return f"{kind}/{code}", CODES.get(code) or TYPES.get(kind)
+    raw = f"{kind}/{code}"
+    value = CODES.get(code) or TYPES.get(kind)
+    return raw, ({raw: value} if value else {})
 
 
 def map_reply(system: str, raw: bytes) -> model.InboundMessage:
@@ -94,10 +100,10 @@ def _map_package(system: str, package: dict[str, Any], number: str, *, path: str
                  msg: model.InboundMessage) -> None:
     eta = _eta(package)
     for i, activity in enumerate(package.get("activity") or []):
-        code, status = status_of(activity.get("status") or {})
+        code, table = status_of(activity.get("status") or {})
         addr = (activity.get("location") or {}).get("address") or {}
-        add_scan(msg, system=system, source=SOURCE, number=number, index=i, code=code, status=status,
-                 occurred=_when(activity), where=f"{path}.activity[{i}].status", raw=activity,
+        add_scan(msg, system=system, source=SOURCE, number=number, index=i, code=code, table=table,
+                 occurred=_when(activity), where=f"{path}.activity[{i}].date", raw=activity,
                  place=place(addr.get("city"), addr.get("stateProvince"), addr.get("countryCode")),
                  eta=eta if i == 0 else None)
 

@@ -10,6 +10,8 @@ from sim.carrier import NS, schema
 from sim.faults import FaultRates, Faults
 from tests.fixtures.targets import FAST, customer, load, set_conn
 from tests.fixtures.targets import shipment as make_shipment
+from waybill.canonical import tracking
+from waybill.canonical.model import TERMINAL_STATUSES
 from waybill.connectors.carrier import CarrierFault, HttpTransport
 from waybill.core.errors import ConfigError
 from waybill.flows import carrier_tracking, replay
@@ -28,10 +30,10 @@ def _seed_hub(store, numbers):
 
 def _expected_status(events):
     """Canonical status after folding a parcel's scans in time order (terminal ones stick)."""
-    status = "created"
+    status = "pre_transit"
     for e in events:
-        s = fedex_map.STATUS[e["code"]]
-        if status not in ("delivered", "returned", "cancelled") or s in ("delivered", "returned", "cancelled"):
+        s = tracking.parse(fedex_map.STATUS[e["code"]])[0]
+        if status not in TERMINAL_STATUSES or s in TERMINAL_STATUSES:
             status = s
     return status
 
@@ -57,7 +59,7 @@ def test_open_shipments_come_back_as_events(store, fedex):
     for n in numbers:
         assert rows[n].status == _expected_status(fedex.parcels[n]), n
         assert rows[n].status_code == fedex.parcels[n][-1]["code"]
-    assert rows["1Z999"].status == "created"  # another carrier's parcel is not asked for
+    assert rows["1Z999"].status == "pre_transit"  # another carrier's parcel is not asked for
     assert len(events) == counts.stored
     assert [d.key for d in dead] == [f"carrier:fedex_soap:{UNKNOWN}"]
     assert "Tracking number cannot be found" in dead[0].reason
@@ -72,7 +74,7 @@ def test_second_run_tracks_only_open_parcels_and_stores_nothing_new(store, fedex
     first = carrier_tracking.run(store, tracker=carrier_tracking.tracker_for("fedex_soap", policy=FAST))
     calls = fedex.state["calls"]
     second = carrier_tracking.run(store, tracker=carrier_tracking.tracker_for("fedex_soap", policy=FAST))
-    still_open = [n for n in numbers if _expected_status(fedex.parcels[n]) not in ("delivered", "returned")]
+    still_open = [n for n in numbers if _expected_status(fedex.parcels[n]) not in TERMINAL_STATUSES]
     assert first.stored > 0
     assert second.received == len(still_open)
     assert second.stored == 0 and second.queued == 0
@@ -163,7 +165,7 @@ def test_number_the_carrier_learns_later_is_tracked_on_the_next_run(store, fedex
     assert (counts.stored, counts.dead) == (1, 0)
     with store.engine.connect() as conn:
         (tracked,) = [s for s in crm_reads.shipments(conn).values() if s.tracking_number == UNKNOWN]
-        assert tracked.status == "picked_up"
+        assert (tracked.status, tracked.substatus) == ("in_transit", "picked_up")
 
 
 def _profile(folder, name, **fields):

@@ -95,7 +95,7 @@ def test_a_soap_carrier_added_by_profile_and_mapping_is_tracked_end_to_end(store
         dead = message_log.find(conn, state="dead", system="carrier:purolator")
         (logged,) = message_log.find(conn, state="processed", system="carrier:purolator", stream="track")
     assert rows["329014521622"].status == "delivered" and rows["329014521622"].last_place == "Ottawa"
-    assert rows["329014521633"].status == "exception"
+    assert rows["329014521633"].status == "attempt_failed"
     assert [d.key for d in dead] == [f"carrier:purolator:{UNKNOWN}"]
     assert replay.replay(store, logged.id).unchanged == 6
 

@@ -15,19 +15,23 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Literal, NamedTuple
 
-#: Canonical delivery statuses, in the order a parcel normally moves through them.
+#: Canonical delivery statuses: the vocabulary of AfterShip, EasyPost and karrio, in the order a
+#: parcel normally moves through them. A finer meaning goes in the event's substatus (e.g.
+#: in_transit/picked_up), the carrier's own code in raw_code; waybill.canonical.tracking maps codes.
 DELIVERY_STATUSES: tuple[str, ...] = (
-    "created",
-    "picked_up",
+    "pre_transit",
     "in_transit",
     "out_for_delivery",
+    "available_for_pickup",
+    "attempt_failed",
     "delivered",
     "exception",
-    "returned",
+    "return_to_sender",
     "cancelled",
+    "unknown",
 )
 #: Statuses that end a shipment's life: a late scan of an earlier event never undoes them.
-TERMINAL_STATUSES: frozenset[str] = frozenset({"delivered", "returned", "cancelled"})
+TERMINAL_STATUSES: frozenset[str] = frozenset({"delivered", "return_to_sender", "cancelled"})
 
 ORDER_KINDS: tuple[str, ...] = ("sale", "return", "fulfilment")
 ORDER_STATUSES: tuple[str, ...] = (
@@ -217,7 +221,7 @@ class DeliveryEvent:
     """One scan or status message about a shipment, found by shipment ref or tracking number."""
 
     event_id: str  # unique per source, used to recognise the same event twice
-    status: str  # one of DELIVERY_STATUSES
+    status: str  # one of DELIVERY_STATUSES ("unknown" with substatus "unmapped_code": a code no table knows)
     raw_code: str
     occurred_at: dt.datetime
     source: str
@@ -227,6 +231,7 @@ class DeliveryEvent:
     #: An estimate-only status (X12 214 AT7 with only an ETA) updates the ETA, never the status.
     estimate_only: bool = False
     eta: dt.datetime | None = None
+    substatus: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -83,6 +83,7 @@ class ShipmentView:
     status_at: dt.datetime | None
     last_place: str | None
     delivered_at: dt.datetime | None
+    substatus: str | None = None
 
 
 @dataclass(frozen=True)

@@ -22,12 +22,12 @@ SOURCE = "carrier:purolator"
 
 #: Purolator ScanType -> canonical status.
 STATUS = {
-    "ProofOfPickUp": "picked_up",
+    "ProofOfPickUp": "in_transit:picked_up",
     "Other": "in_transit",
     "InternationalOutbound": "in_transit",
     "OnDelivery": "out_for_delivery",
     "Delivery": "delivered",
-    "Undeliverable": "exception",
+    "Undeliverable": "attempt_failed",
 }
 
 
@@ -57,8 +57,8 @@ def map_reply(system: str, raw: bytes) -> model.InboundMessage:
         pin = info.findtext("p:PIN/p:Value", "", NS)
         for i, scan in enumerate(info.iterfind("p:Scans/p:Scan", NS)):
             code = scan.findtext("p:ScanType", "", NS)
-            add_scan(msg, system=system, source=SOURCE, number=pin, index=i, code=code, status=STATUS.get(code),
-                     occurred=_when(scan), where=f"TrackingInformation[{t}].Scans[{i}].ScanType",
+            add_scan(msg, system=system, source=SOURCE, number=pin, index=i, code=code, table=STATUS,
+                     occurred=_when(scan), where=f"TrackingInformation[{t}].Scans[{i}].ScanDate",
                      raw=etree.tostring(scan).decode(), place=scan.findtext("p:Depot/p:Name", None, NS))
     return msg
 

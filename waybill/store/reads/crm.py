@@ -58,7 +58,8 @@ def shipments(conn: Connection, ids: Sequence[int] | None = None) -> dict[int, S
                                order_refs=tuple(refs[r.id]),
                                ship_date=r.ship_date,
                                packages=r.packages, eta=r.eta, status=r.status, status_code=r.status_code,
-                               status_at=r.status_at, last_place=r.last_place, delivered_at=r.delivered_at)
+                               status_at=r.status_at, last_place=r.last_place, delivered_at=r.delivered_at,
+                               substatus=r.substatus)
             for r in rows}
 
 

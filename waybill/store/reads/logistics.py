@@ -47,7 +47,8 @@ def delivery_events(conn: Connection) -> list[model.DeliveryEvent]:
     q = (select(delivery_event, shipment.c.system, shipment.c.external_id, shipment.c.tracking_number)
          .join(shipment, shipment.c.id == delivery_event.c.shipment_id)
          .order_by(delivery_event.c.occurred_at, delivery_event.c.id))
-    return [model.DeliveryEvent(event_id=r.event_id, status=r.status, raw_code=r.raw_code, occurred_at=r.occurred_at,
+    return [model.DeliveryEvent(event_id=r.event_id, status=r.status, substatus=r.substatus, raw_code=r.raw_code,
+                                occurred_at=r.occurred_at,
                                 source=r.source, shipment=Ref(r.system, r.external_id),
                                 tracking_number=r.tracking_number, place=r.place, estimate_only=r.estimate_only,
                                 eta=r.eta)
