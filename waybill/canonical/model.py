@@ -292,7 +292,34 @@ class CustomerFacts:
     aging: dict[str, Decimal]
 
 
-Entity = Customer | Order | StockLevel | Shipment | DeliveryEvent | Invoice | Payment | CustomerFacts
+#: Problems a delivery can have that the customer's account team is told of (waybill.canonical.exceptions).
+CASE_PROBLEMS: tuple[str, ...] = ("failed_delivery", "stalled", "late", "returning")
+CASE_STATES: tuple[str, ...] = ("open", "closed")
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryCase:
+    """One problem of one shipment, as the CRM's Case about it: opened when a rule first sees the
+    problem, updated when what is known of it changes, closed when the parcel is delivered.
+
+    Derived by the hub from hub rows, so it names them by hub id; its ref is
+    Ref("hub", "case/<shipment id>/<problem>"), one case per shipment and problem."""
+
+    ref: Ref
+    version: str
+    shipment_id: int
+    customer_id: int
+    problem: str  # one of CASE_PROBLEMS
+    state: str  # one of CASE_STATES
+    priority: str  # the CRM's Case priority: High, Medium, Low (from the customer's tier)
+    detail: str
+    opened_at: dt.datetime
+    order_id: int | None = None
+    closed_at: dt.datetime | None = None
+
+
+Entity = (Customer | Order | StockLevel | Shipment | DeliveryEvent | Invoice | Payment | CustomerFacts
+          | DeliveryCase)
 
 MessageState = Literal["received", "processed", "rejected", "dead", "duplicate", "replayed"]
 

@@ -35,7 +35,7 @@ from waybill.store.store import Store
 
 #: the DAGs in the order the demo runs them: inbound, then insights, then publishing
 FLOWS = ("erp_sync", "wms_stock", "tms_delivery", "carrier_tracking", "edi_inbound",
-         "customer_insights", "crm_publish", "finance_receivables", "edi_outbound")
+         "customer_insights", "delivery_exceptions", "crm_publish", "finance_receivables", "edi_outbound")
 SEED = 7
 STOP_WAIT_S = 60
 

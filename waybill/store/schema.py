@@ -202,6 +202,25 @@ delivery_event = Table(
     UniqueConstraint("source", "event_id", name="uq_delivery_event_ref"),
 )
 
+delivery_case = Table(
+    "delivery_case",
+    metadata,
+    Column("id", ID, primary_key=True, autoincrement=True),
+    Column("system", String(40), nullable=False),
+    Column("external_id", String(120), nullable=False),
+    Column("shipment_id", ID, ForeignKey("shipment.id"), nullable=False, index=True),
+    Column("customer_id", ID, ForeignKey("customer.id"), nullable=False),
+    Column("order_id", ID, nullable=True),
+    Column("problem", String(20), nullable=False),
+    Column("state", String(10), nullable=False),
+    Column("priority", String(10), nullable=False),
+    Column("detail", String(500), nullable=False),
+    Column("opened_at", DateTime, nullable=False),
+    Column("closed_at", DateTime, nullable=True),
+    *_audit(),
+    UniqueConstraint("system", "external_id", name="uq_delivery_case_ref"),
+)
+
 invoice = Table(
     "invoice",
     metadata,
