@@ -93,11 +93,13 @@ def load_all() -> dict[str, Profile]:
 
 
 def load(name: str) -> Profile:
-    """The profile called `name`; ConfigError naming the folders searched when there is none."""
-    profile = load_all().get(name)
-    if profile is None:
-        raise ConfigError(f"carrier {name!r}: no profile {name}.toml in {', '.join(map(str, folders()))}")
-    return profile
+    """The profile called `name` (the last folder's, as in load_all); ConfigError naming the
+    folders searched when there is none."""
+    for folder in reversed(folders()):
+        path = folder / f"{name}.toml"
+        if path.is_file():
+            return parse(path)
+    raise ConfigError(f"carrier {name!r}: no profile {name}.toml in {', '.join(map(str, folders()))}")
 
 
 def for_code(code: str, profiles: dict[str, Profile] | None = None) -> Profile | None:

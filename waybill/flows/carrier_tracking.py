@@ -5,7 +5,8 @@ carrier code (waybill.connectors.carrier_profile: one TOML file per carrier; a r
 used only when named). REST profiles go through waybill.connectors.carrier_rest, SOAP profiles
 through waybill.connectors.carrier (zeep, the WSDL shipped with the profile). Numbers are sent in
 the batches the carrier allows, in the carrier's rate-limit pool; a delivered, returned or
-cancelled parcel is never asked for again.
+cancelled parcel is never asked for again. Replies are stored in groups of APPLY_EVERY while the
+next group's calls are made.
 
 Each reply is logged with its raw bytes (the request too, under stream "track-request") and applied
 as one message, so its events, the shipments' new status and the CRM's outbox rows commit
@@ -21,7 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any, Protocol, cast
 
 from waybill.canonical import model
@@ -40,6 +41,8 @@ from waybill.store.store import Store, utcnow
 
 log = get_logger("flows.carrier_tracking")
 STREAM = "track"
+#: Replies stored per transaction (each its own message): one-number carriers answer many small replies.
+APPLY_EVERY = 50
 
 
 class CarrierMapping(Protocol):
@@ -58,7 +61,7 @@ class Tracker(Protocol):
     carrier: str
     system: str
 
-    def track(self, numbers: Sequence[str]) -> Any: ...
+    def track(self, numbers: Sequence[str]) -> Iterator[Exchange]: ...
 
 
 def mapping_module(profile: Profile) -> CarrierMapping:
@@ -130,16 +133,31 @@ def _track(store: Store, profile: Profile, tracker: Tracker | None) -> FlowCount
     with store.engine.connect() as conn:
         numbers = logistics.open_numbers(conn, profile.codes or (profile.name,))
     counts = FlowCounts()
-    for exchange in tracker.track(numbers):
+    # The next group's calls run while this one is stored (read_ahead); each reply stays its own message.
+    for group in sync.read_ahead(_groups(tracker.track(numbers), APPLY_EVERY)):
         with store.begin() as conn:
-            message_log.log(conn, store.archive, system=tracker.system, stream=f"{STREAM}-request",
-                            raw=exchange.request, key=_key(exchange), state="processed", now=utcnow())
-        result = store.apply(model.Batch(tracker.system, STREAM, [_inbound(tracker, mapping, exchange)]))
+            for exchange in group:
+                message_log.log(conn, store.archive, system=tracker.system, stream=f"{STREAM}-request",
+                                raw=exchange.request, key=_key(exchange), state="processed", now=utcnow())
+        result = store.apply(model.Batch(tracker.system, STREAM, [_inbound(tracker, mapping, e) for e in group]))
         # A reply's stored rows are its new events; the shipments' status moves they cause are not
         # counted again.
-        counts += dataclasses.replace(sync.counts_of(result, len(exchange.numbers)), stored=result.inserted)
+        received = sum(len(e.numbers) for e in group)
+        counts += dataclasses.replace(sync.counts_of(result, received), stored=result.inserted)
     event(log, "tracked", system=tracker.system, open=len(numbers), **counts.as_dict())
     return counts
+
+
+def _groups(exchanges: Iterator[Exchange], size: int) -> Iterator[list[Exchange]]:
+    """The exchanges in lists of up to `size`, as they come."""
+    group: list[Exchange] = []
+    for exchange in exchanges:
+        group.append(exchange)
+        if len(group) == size:
+            yield group
+            group = []
+    if group:
+        yield group
 
 
 def _inbound(tracker: Tracker, mapping: CarrierMapping, exchange: Exchange) -> model.InboundMessage:
