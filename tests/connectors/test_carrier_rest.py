@@ -60,5 +60,5 @@ def test_a_profile_with_a_mistake_names_the_file_and_field(tmp_path, monkeypatch
                                         '[auth]\nkind = "oauth2"\n')
     with pytest.raises(ConfigError, match="token_path is required"):
         carrier_profile.load("acme")
-    with pytest.raises(ConfigError, match="no profile nope.toml"):
+    with pytest.raises(ConfigError, match=r"no profile nope\.toml"):
         carrier_profile.load("nope")
