@@ -6,6 +6,7 @@ import pytest
 
 from waybill.connectors import carrier_profile, carrier_rest
 from waybill.connectors.carrier_rest import RateLimiter
+from waybill.connectors.connection import ConnectionInfo
 from waybill.core.errors import ConfigError
 
 
@@ -62,3 +63,16 @@ def test_a_profile_with_a_mistake_names_the_file_and_field(tmp_path, monkeypatch
         carrier_profile.load("acme")
     with pytest.raises(ConfigError, match=r"no profile nope\.toml"):
         carrier_profile.load("nope")
+
+
+def test_a_connection_without_a_host_uses_the_profile_s_base_url_and_needs_its_secret():
+    profile = carrier_profile.load("ups")
+    def build(_numbers):
+        return carrier_rest.Call("GET", "/x")
+
+    tracker = carrier_rest.RestTracker(profile, build, conn=ConnectionInfo("c", "http", login="id", password="s"))
+    assert tracker.http.base_url == "https://onlinetools.ups.com" and tracker.batch_size == 1
+    with pytest.raises(ConfigError, match="client id"):
+        carrier_rest.RestTracker(profile, build, conn=ConnectionInfo("c", "http"))
+    with pytest.raises(ConfigError, match="API key"):
+        carrier_rest.RestTracker(carrier_profile.load("dhl"), build, conn=ConnectionInfo("c", "http"))
