@@ -4,10 +4,11 @@ Each speaks its carrier's published contract:
 - FedEx: `POST /oauth/token` (form: grant_type, client_id, client_secret) and
   `POST /track/v1/trackingnumbers` (at most 30 numbers; more is a 400 as FedEx answers);
 - UPS: `POST /security/v1/oauth/token` (HTTP Basic, form grant_type) and
-  `GET /api/track/v1/details/{inquiryNumber}` (headers transId and transactionSrc required);
-  requests and answers are validated against the OpenAPI descriptions Tracking.yaml and
-  OAuthClientCredentials.yaml (tests/data/openapi/ups), strictly: a property the description does
-  not name is a failure (the simulator answers 500 and counts it in `contract_errors`);
+  `GET /api/track/v1/details/{inquiryNumber}`; requests are checked against the OpenAPI
+  descriptions Tracking.yaml and OAuthClientCredentials.yaml (tests/data/openapi/ups: the required
+  headers, the token call's form body), answers validated against their schemas strictly: a
+  property the description does not name is a failure (the simulator answers 500 and counts it in
+  `contract_errors`);
 - DHL: `GET /track/shipments?trackingNumber=...` with the `DHL-API-Key` header; unknown numbers 404.
 
 OAuth2 tokens expire after `token_ttl` seconds (the reply's expires_in says so); `expire_tokens()`
@@ -206,11 +207,16 @@ def _strict(schema: Any) -> Any:
     return schema
 
 
-def _validator(description: Path, name: str) -> jsonschema.Draft4Validator:
-    """A validator of components.schemas.<name> of an OpenAPI 3.0 description (JSON Schema draft 4 base)."""
+def _description(name: str) -> dict[str, Any]:
+    """An OpenAPI description of tests/data/openapi/ups, parsed."""
     # Tracking.yaml has a tab after a `default:` key, which YAML forbids there and PyYAML refuses;
     # tabs are only whitespace in these descriptions, so they are read as spaces.
-    spec = yaml.safe_load(description.read_text(encoding="utf-8").replace("\t", " "))
+    spec: dict[str, Any] = yaml.safe_load((CONTRACTS / name).read_text(encoding="utf-8").replace("\t", " "))
+    return spec
+
+
+def _validator(spec: dict[str, Any], name: str) -> jsonschema.Draft4Validator:
+    """A validator of components.schemas.<name> of an OpenAPI 3.0 description (JSON Schema draft 4 base)."""
     root = {"components": _strict(spec["components"]), "$ref": f"#/components/schemas/{name}"}
     return jsonschema.Draft4Validator(root)
 
@@ -218,15 +224,25 @@ def _validator(description: Path, name: str) -> jsonschema.Draft4Validator:
 class UpsApi(CarrierApi):
     """UPS Tracking API, checked against its OpenAPI description."""
 
+    TRACK = "/track/v1/details/{inquiryNumber}"
+    TOKEN = "/security/v1/oauth/token"
+
     def __init__(self, numbers: Sequence[str], **options: Any) -> None:
         super().__init__(numbers, **options)
-        self.track_schema = _validator(CONTRACTS / "Tracking.yaml", "TrackApiResponse")
-        self.error_schema = _validator(CONTRACTS / "Tracking.yaml", "Response")
-        self.token_schema = _validator(CONTRACTS / "OAuthClientCredentials.yaml", "tokenSuccessResponse")
+        tracking, oauth = _description("Tracking.yaml"), _description("OAuthClientCredentials.yaml")
+        self.track_schema = _validator(tracking, "TrackApiResponse")
+        self.error_schema = _validator(tracking, "Response")
+        self.token_schema = _validator(oauth, "tokenSuccessResponse")
+        # What the descriptions require of a request: the tracking call's required headers and the
+        # token call's form body.
+        params = tracking["paths"][self.TRACK]["get"]["parameters"]
+        self.required_headers = [p["name"] for p in params if p["in"] == "header" and p.get("required")]
+        form = oauth["paths"][self.TOKEN]["post"]["requestBody"]["content"]["application/x-www-form-urlencoded"]
+        self.token_form = jsonschema.Draft4Validator(form["schema"])
         self.contract_errors: list[str] = []
 
     def handle(self, request: Request) -> Response:
-        if request.method == "POST" and request.path == "/security/v1/oauth/token":
+        if request.method == "POST" and request.path == self.TOKEN:
             return self._checked(self.token_schema, self._token(request))
         prefix = "/api/track/v1/details/"
         if request.method == "GET" and request.path.startswith(prefix):
@@ -235,7 +251,7 @@ class UpsApi(CarrierApi):
                 self.unauthorized += 1
                 return self._error(401, "250002", "Invalid Authentication Information.")
             self._count()
-            missing = [h for h in ("transId", "transactionSrc") if not request.headers.get(h)]
+            missing = [h for h in self.required_headers if not request.headers.get(h)]
             if missing or not 7 <= len(number) <= 34:
                 return self._error(400, "TV0001", f"Invalid request: {', '.join(missing) or 'inquiryNumber'}")
             if number not in self.parcels:
@@ -248,8 +264,10 @@ class UpsApi(CarrierApi):
         if scheme.lower() != "basic":
             raise HttpError(401, "client credentials must come as HTTP Basic (client_secret_basic)")
         client_id, _, secret = base64.b64decode(value).decode().partition(":")
-        if dict(parse_qsl(request.body.decode())).get("grant_type") != "client_credentials":
-            raise HttpError(400, "grant_type is required")
+        form = dict(parse_qsl(request.body.decode()))
+        problems = [e.message for e in self.token_form.iter_errors(form)]
+        if problems or form["grant_type"] != "client_credentials":
+            raise HttpError(400, f"invalid token request: {'; '.join(problems) or 'grant_type'}")
         token = self.tokens.issue(client_id, secret)
         return {"token_type": "Bearer", "issued_at": str(int(time.time() * 1000)), "client_id": client_id,
                 "access_token": token, "scope": "", "expires_in": str(int(self.tokens.ttl)), "refresh_count": "0",

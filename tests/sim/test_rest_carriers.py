@@ -32,6 +32,10 @@ def test_ups_answers_validate_against_the_openapi_description_and_requests_are_c
                                     data={"grant_type": "client_credentials", "client_id": "waybill",
                                           "client_secret": "s3cret"})
         assert form_secret.status_code == 401  # UPS wants client_secret_basic
+        no_grant = requests.post(f"{server.url}/security/v1/oauth/token", data={}, auth=("waybill", "s3cret"),
+                                 timeout=5)
+        assert no_grant.status_code == 400 and "grant_type" in no_grant.text  # required by the description
+        assert api.required_headers == ["transId", "transactionSrc"]  # read from Tracking.yaml
         assert api.contract_errors == []
     finally:
         server.shutdown()
