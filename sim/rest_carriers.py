@@ -327,6 +327,8 @@ class DhlApi(CarrierApi):
                 return _problem(401, "Unauthorized", "Unauthorized for given resource.")
             self._count()
             number = request.query.get("trackingNumber", "")
+            if not number:
+                return _problem(400, "Bad request", "trackingNumber is required.")
             parcel = self.parcels.get(number)
             if parcel is None:
                 return _problem(404, "No result found", "No shipment with given tracking number found.")

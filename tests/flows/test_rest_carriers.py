@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from sim import rest_carriers
+from sim.faults import FaultRates, Faults
 from tests.fixtures.targets import FAST, customer, load, set_conn
 from tests.fixtures.targets import shipment as make_shipment
 from waybill.connectors.carrier import CarrierFault
@@ -181,3 +182,18 @@ def test_shipments_of_a_carrier_without_a_profile_or_connection_are_skipped(stor
         assert counts.received == 2 and api.requests == 2
     finally:
         api.server.shutdown()
+
+
+@pytest.mark.reliability
+def test_throttling_and_5xx_are_retried_to_the_same_outcome(store, carrier):
+    name, api = carrier
+    known = NUMBERS[name][1]
+    _seed(store, name, known)
+    api.server.faults = Faults({"*": FaultRates(error=0.3, throttle=0.2, retry_after=0)}, seed=3)
+    carrier_tracking.run(store, tracker=carrier_tracking.tracker_for(name, policy=FAST))
+    assert api.server.faults.total() > 0
+    with store.engine.connect() as conn:
+        rows = {s.tracking_number: s for s in crm_reads.shipments(conn).values()}
+        assert message_log.find(conn, state="dead", system=f"carrier:{name}") == []
+    final = FINAL_UPS if name == "ups" else FINAL
+    assert all(rows[n].status == final[api.parcels[n]["scans"][-1]["step"]] for n in known)
