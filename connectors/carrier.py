@@ -3,11 +3,11 @@
 A carrier is configured by the Connection `waybill_carrier_<name>`: host/port/schema give the
 endpoint (default: the address in the WSDL), login and password the web-service credential, extra
 `credentials` any further account fields. What the connector must know of the carrier's service
-comes with the tracker (Service): its packaged WSDL (relative to connectors/wsdl), the operation,
-the batch size the service allows and the pure builder of a call's arguments. The flow takes it
-from the carrier's mapping module (waybill.flows.carrier_tracking), which also reads the replies.
-Extra `wsdl`, `operation` and `batch_size` override the Service's. Adding a carrier therefore needs
-no change here.
+comes with the tracker (Service): its WSDL file (shipped with the carrier's profile, see
+waybill.connectors.carrier_profile), the operation, the batch size the service allows and the pure
+builder of a call's arguments. The flow builds it from the profile and the carrier's mapping module
+(waybill.flows.carrier_tracking), which also reads the replies. Extra `batch_size` overrides the
+Service's. Adding a carrier therefore needs no change here.
 
 zeep runs on the shared HTTP policy (waybill.connectors.http): every POST goes through HttpClient, so
 timeouts, retries and the transient/permanent split are the same as for REST. The WSDL is read
@@ -30,6 +30,7 @@ import zeep
 import zeep.exceptions
 from zeep.transports import Transport
 
+from waybill.connectors import carrier_profile
 from waybill.connectors.connection import ConnectionInfo, get_connection
 from waybill.connectors.http import HttpClient, HttpPolicy, PermanentHTTPError, client_for
 from waybill.core.errors import ConfigError, WaybillError
@@ -37,7 +38,7 @@ from waybill.core.logs import event, get_logger
 
 log = get_logger("carrier")
 
-WSDL_DIR = Path(__file__).with_name("wsdl")
+WSDL_DIR = carrier_profile.WSDL_DIR
 SETTINGS = zeep.Settings(strict=True, forbid_dtd=True, forbid_entities=True, forbid_external=True)
 
 
@@ -90,11 +91,11 @@ class CarrierFault(WaybillError):
 
 @dataclass(frozen=True)
 class Service:
-    """A carrier's tracking service as the connector calls it: the packaged WSDL (relative to
-    WSDL_DIR), the operation, how many numbers one call may carry, and the pure builder of a
-    call's keyword arguments from the numbers and the credentials."""
+    """A carrier's tracking service as the connector calls it: the WSDL file (read from disk,
+    never the network), the operation, how many numbers one call may carry, and the pure builder
+    of a call's keyword arguments from the numbers and the credentials."""
 
-    wsdl: str
+    wsdl: Path
     operation: str
     batch_size: int
     build_request: Callable[[Sequence[str], Mapping[str, str]], dict[str, Any]]
@@ -111,23 +112,26 @@ class Exchange:
 
 
 class CarrierTracker:
-    """Tracks numbers with one carrier's SOAP service, `batch_size` numbers per call."""
+    """Tracks numbers with one carrier's SOAP service, `batch_size` numbers per call (`http_basic`:
+    the Connection's login and password go as HTTP Basic too)."""
 
     def __init__(self, carrier: str, service: Service, *, conn: ConnectionInfo | None = None,
-                 policy: HttpPolicy | None = None) -> None:
+                 policy: HttpPolicy | None = None, http_basic: bool = False) -> None:
         conn = conn or connection(carrier)
         extra = conn.extra
         self.carrier = carrier
         self.system = f"carrier:{carrier}"
         self.build_request = service.build_request
-        self.operation: str = extra.get("operation", service.operation)
+        self.operation = service.operation
         self.batch_size = int(extra.get("batch_size", service.batch_size))
         self.credentials = {**{k: str(v) for k, v in (extra.get("credentials") or {}).items()},
                             "key": conn.login or "", "password": conn.password or ""}
-        wsdl = (WSDL_DIR / extra.get("wsdl", service.wsdl)).resolve()
-        if not wsdl.is_relative_to(WSDL_DIR.resolve()) or not wsdl.is_file():
-            raise ConfigError(f"{self.system}: packaged WSDL {wsdl.name} not found under {WSDL_DIR}")
+        wsdl = service.wsdl
+        if not wsdl.is_file():
+            raise ConfigError(f"{self.system}: WSDL {wsdl} not found")
         self.http = client_for(conn, self.system, policy=policy)
+        if http_basic:  # some carriers take the web-service key as HTTP Basic rather than in the envelope
+            self.http.session.auth = (conn.login or "", conn.password or "")
         self.transport = HttpTransport(self.http, self.operation)
         self.client = zeep.Client(str(wsdl), transport=self.transport,  # type: ignore[no-untyped-call]
                                   settings=SETTINGS)

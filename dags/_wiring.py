@@ -29,6 +29,7 @@ STOCK = Asset(name="hub_stock", uri="waybill://hub/stock")
 SHIPMENTS = Asset(name="hub_shipments", uri="waybill://hub/shipments")
 INVOICES = Asset(name="hub_invoices", uri="waybill://hub/invoices")
 CUSTOMER_FACTS = Asset(name="hub_customer_facts", uri="waybill://hub/customer_facts")
+DELIVERY_CASES = Asset(name="hub_delivery_cases", uri="waybill://hub/delivery_cases")
 
 # Connection problems and permanent HTTP rejections do not heal by retrying: fail at once.
 # Transient HTTP errors already spent the connector's own retries: wait longer before a new try.

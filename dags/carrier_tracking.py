@@ -1,4 +1,4 @@
-"""DAG carrier_tracking: tracking events from carrier SOAP services for open shipments."""
+"""DAG carrier_tracking: tracking events from the carriers' tracking services for open shipments."""
 
 from __future__ import annotations
 
@@ -7,15 +7,19 @@ from airflow.sdk import dag, task
 
 DOC = """
 ### Carrier tracking
-Asks the carriers' **SOAP tracking services** (FedEx TrackService v16 contract, WSDL loaded from the
-package) for the scans of every open shipment and stores them as delivery events in the hub.
+Asks each carrier's **tracking service** for the scans of every open shipment (chosen by the
+shipment's carrier code through the carrier's profile) and stores them as delivery events in the hub.
+REST: FedEx Track API, UPS Tracking API (OAuth2), DHL Unified Tracking (API key); SOAP through zeep
+with the WSDL shipped with the profile. Delivered parcels are never asked for again.
 
-- From: carrier SOAP service, Connection `waybill_carrier_fedex`. To: the hub store.
-- Updates the Asset `hub_shipments`. Pool `waybill_carrier` (bounds concurrent SOAP calls).
+- From: Connections `waybill_carrier_fedex`, `waybill_carrier_ups`, `waybill_carrier_dhl` (one per
+  profile; a carrier without a Connection is skipped). To: the hub store.
+- Updates the Asset `hub_shipments`. Pool `waybill_carrier`; each carrier's rate limit is its own pool
+  in the connector.
 """
 
 
-@dag(schedule="0 * * * *", **dag_args(DOC, ["carrier", "soap", "inbound"]))
+@dag(schedule="0 * * * *", **dag_args(DOC, ["carrier", "rest", "soap", "inbound"]))
 def carrier_tracking() -> None:
     @task(pool="waybill_carrier", outlets=[SHIPMENTS])
     def track() -> dict[str, int]:

@@ -1,4 +1,4 @@
-"""Hub views -> Salesforce records (Account, Order, Shipment__c). Pure: no I/O.
+"""Hub views -> Salesforce records (Account, Order, Shipment__c, Case). Pure: no I/O.
 
 Every record is keyed by the external id field Waybill_Id__c, the hub's own id, so an upsert is
 idempotent and a redelivery changes nothing. Relationships use the parent's external id
@@ -13,10 +13,14 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
+from waybill.canonical.model import DeliveryCase
 from waybill.canonical.views import AccountView, OrderView, ShipmentView
 
 EXTERNAL_ID = "Waybill_Id__c"
-ACCOUNT, ORDER, SHIPMENT = "Account", "Order", "Shipment__c"
+ACCOUNT, ORDER, SHIPMENT, CASE = "Account", "Order", "Shipment__c", "Case"
+#: problem (model.CASE_PROBLEMS) -> the Case's subject
+CASE_SUBJECTS = {"failed_delivery": "Delivery failed", "stalled": "Parcel stalled in transit",
+                 "late": "Delivery later than promised", "returning": "Parcel returning to sender"}
 
 #: aging bucket (waybill.canonical.model.AGING_BUCKETS) -> Account field
 AGING_FIELDS = {"current": "Aging_Current__c", "1-30": "Aging_1_30__c", "31-60": "Aging_31_60__c",
@@ -85,6 +89,28 @@ def shipment(view: ShipmentView) -> dict[str, Any]:
     }
     if view.customer_id is not None:
         rec["Account__r"] = {EXTERNAL_ID: str(view.customer_id)}
+    return rec
+
+
+def case(c: DeliveryCase) -> dict[str, Any]:
+    """The Case of a delivery problem, linked to its Account, Order (when known) and Shipment__c.
+    Status is New while open and Closed once delivered: the hub sends it only when the case's
+    content changes, so an agent's own status holds in between."""
+    rec: dict[str, Any] = {
+        "Subject": f"{CASE_SUBJECTS[c.problem]}: shipment {c.shipment_id}",
+        "Description": c.detail,
+        "Status": "Closed" if c.state == "closed" else "New",
+        "Priority": c.priority,
+        "Origin": "Waybill",
+        "Type": "Delivery Exception",
+        "Problem__c": c.problem,
+        "Opened_At__c": _time(c.opened_at),
+        "Closed_At__c": _time(c.closed_at),
+        "Account": {EXTERNAL_ID: str(c.customer_id)},
+        "Shipment__r": {EXTERNAL_ID: str(c.shipment_id)},
+    }
+    if c.order_id is not None:
+        rec["Order__r"] = {EXTERNAL_ID: str(c.order_id)}
     return rec
 
 

@@ -120,9 +120,11 @@ def ordrsp(order: Order, now: dt.datetime) -> OutboundMessage:
     return OutboundMessage("ORDRSP", EDIFACT_DIRECTORY, segs)
 
 
-#: Canonical status -> AT701 shipment status code (the inverse of waybill.mappings.edi_status, one code each).
-AT7_CODES = {"created": "XB", "picked_up": "AF", "in_transit": "X6", "out_for_delivery": "AV",
-             "delivered": "D1", "exception": "SD", "returned": "A3", "cancelled": "CA"}
+#: Canonical status -> AT701 shipment status code (the inverse of waybill.mappings.edi_status, one code
+#: each). "unknown" never becomes a shipment's status (such events do not move it), so it has no code.
+AT7_CODES = {"pre_transit": "XB", "in_transit": "X6", "out_for_delivery": "AV", "available_for_pickup": "X4",
+             "attempt_failed": "AP", "delivered": "D1", "exception": "SD", "return_to_sender": "A3",
+             "cancelled": "CA"}
 
 
 def status_214(shipment: Shipment, status: ShipmentStatus, now: dt.datetime) -> OutboundMessage:

@@ -18,19 +18,21 @@ from __future__ import annotations
 import datetime as dt
 
 from waybill.canonical.model import DeliveryEvent, Reject
+from waybill.canonical.tracking import parse as parse_status
 from waybill.edi.model import Interchange, Message, Segment, component
 from waybill.mappings.edi_fields import PartnerContext, Where, first, text
 
-#: AT701 (X12 element 1650) -> canonical status.
+#: AT701 (X12 element 1650) -> canonical "status[:substatus]".
 STATUS_CODES: dict[str, str] = {
-    "X3": "created", "AA": "created", "XB": "created",
-    "AF": "picked_up", "CP": "picked_up", "AM": "picked_up",
+    "X3": "pre_transit", "AA": "pre_transit", "XB": "pre_transit",
+    "AF": "in_transit:picked_up", "CP": "in_transit:picked_up", "AM": "in_transit:picked_up",
     "X6": "in_transit", "X4": "in_transit", "P1": "in_transit", "X2": "in_transit", "I1": "in_transit",
     "AR": "in_transit", "J1": "in_transit", "K1": "in_transit", "OA": "in_transit",
     "AV": "out_for_delivery", "X1": "out_for_delivery", "OO": "out_for_delivery",
     "D1": "delivered", "CD": "delivered",
-    "A7": "exception", "A9": "exception", "SD": "exception", "AP": "exception", "S1": "exception",
-    "A3": "returned", "RS": "returned",
+    "AP": "attempt_failed",  # delivery not completed
+    "A7": "exception", "A9": "exception", "SD": "exception:delayed", "S1": "exception",
+    "A3": "return_to_sender", "RS": "return_to_sender",
     "CA": "cancelled",
 }
 ESTIMATE_CODES = frozenset({"AG", "AB", "AH"})
@@ -81,11 +83,13 @@ def _event(w: Where, at7: Segment, tracking: str | None, *, place: Segment | Non
         return Reject(key, f"AT705/AT706 {text(at7, 5)!r} {text(at7, 6)!r} is not a date and time",
                       w.at(at7, 5), _raw(at7))
     estimate = (not code and bool(appointment)) or code in ESTIMATE_CODES
-    status = "in_transit" if estimate else ctx.status_codes.get(code, STATUS_CODES.get(code))
-    if status is None:
+    value = "in_transit" if estimate else ctx.status_codes.get(code, STATUS_CODES.get(code))
+    if value is None:
         return Reject(key, f"unknown shipment status code {code!r}", w.at(at7, 1), _raw(at7))
+    status, substatus = parse_status(value)
     where = ", ".join(p for p in (text(place, 1), text(place, 2), text(place, 3)) if p) if place else ""
-    return DeliveryEvent(event_id=key, status=status, raw_code=code or appointment, occurred_at=when,
+    return DeliveryEvent(event_id=key, status=status, substatus=substatus, raw_code=code or appointment,
+                         occurred_at=when,
                          source=ctx.system, tracking_number=tracking, place=where or None,
                          estimate_only=estimate, eta=when if estimate else None)
 
@@ -140,13 +144,15 @@ def _iftsta_event(w: Where, sts: Segment, found: dict[str, Segment], *, consignm
         return Reject(key, "no tracking number (RFF CN/BM/AAS/SRN or CNI)", w.at(sts), _raw(sts))
     if when is None:
         return Reject(key, f"DTM 334 {raw!r} is not a date and time", w.at(dtm) if dtm else w.at(sts), _raw(sts))
-    status = ctx.status_codes.get(code)
-    if status is None:
+    value = ctx.status_codes.get(code)
+    if value is None:
         return Reject(key, f"status code {code!r} is not in partner {ctx.system}'s status_codes",
                       w.at(sts, 2), _raw(sts))
+    status, substatus = parse_status(value)
     loc = found.get("LOC")
     place = (component(loc, 2, 4) or component(loc, 2, 1)) if loc is not None else ""
-    return DeliveryEvent(event_id=key[:120], status=status, raw_code=code, occurred_at=when, source=ctx.system,
+    return DeliveryEvent(event_id=key[:120], status=status, substatus=substatus, raw_code=code, occurred_at=when,
+                         source=ctx.system,
                          tracking_number=tracking, place=place or None)
 
 

@@ -1,187 +1,70 @@
-"""FedEx Track (TrackService v16) <-> canonical delivery events. Pure: no I/O.
+"""FedEx Track API (REST) <-> canonical delivery events. Pure: no I/O.
 
-The request side builds the keyword arguments of the `track` operation (zeep serialises them
-against the WSDL); the reply side reads the raw SOAP reply, so a logged reply can be replayed
-through the same function. One TrackDetails per tracking number; each of its Events becomes a
-DeliveryEvent. A number FedEx does not know (notification 9040 and friends) is a Reject of that
-number only.
+Request: `POST /track/v1/trackingnumbers` with up to 30 numbers, detailed scans included. Reply:
+`output.completeTrackResults[].trackResults[]`, each with its `scanEvents` (newest first), the
+latest status and the delivery dates; a number FedEx does not know has an `error` instead
+(TRACKING.TRACKINGNUMBER.NOTFOUND) and is a Reject of that number only.
 
-Status codes (TrackEvent.EventType, the same vocabulary as StatusDetail.Code) follow the FedEx Web
-Services Track guide. A code missing from STATUS is rejected with its field path, never guessed.
+Event codes (scanEvents[].eventType) are the FedEx tracking status codes, the same vocabulary as
+the SOAP Track service's; STATUS is shared with waybill.mappings.fedex_soap.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Mapping, Sequence
+import json
+from collections.abc import Sequence
 from typing import Any
 
-from lxml import etree
-
 from waybill.canonical import model
+from waybill.mappings.carrier_events import add_scan, place, reply_json, utc
+from waybill.mappings.fedex_soap import STATUS
 
-NS = {"soap": "http://schemas.xmlsoap.org/soap/envelope/", "t": "http://fedex.com/ws/track/v16"}
 SOURCE = "carrier:fedex"
-
-# What waybill.connectors.carrier needs to track with FedEx: the packaged WSDL (under connectors/wsdl), the
-# operation and how many numbers one request may carry (FedEx allows 30).
-WSDL = "fedex/TrackService_v16.wsdl"
-OPERATION = "track"
-BATCH_SIZE = 30
-
-#: FedEx event/status code -> canonical delivery status.
-STATUS: dict[str, str] = {
-    "OC": "created",  # shipment information sent to FedEx
-    "PU": "picked_up",
-    "PX": "picked_up",  # picked up (see details)
-    "AA": "in_transit",  # at airport
-    "AC": "in_transit",  # at Canada post facility
-    "AF": "in_transit",  # at FedEx facility
-    "AP": "in_transit",  # at pickup
-    "AR": "in_transit",  # arrived at FedEx location
-    "AX": "in_transit",  # at USPS facility
-    "CC": "in_transit",  # cleared customs
-    "CP": "in_transit",  # clearance in progress
-    "DP": "in_transit",  # departed FedEx location
-    "DR": "in_transit",  # vehicle furnished but not used
-    "EA": "in_transit",  # enroute to airport
-    "EP": "in_transit",  # enroute to pickup
-    "ES": "in_transit",  # enroute to origin airport
-    "HL": "in_transit",  # hold at location
-    "IT": "in_transit",
-    "LO": "in_transit",  # left origin
-    "PF": "in_transit",  # plane in flight
-    "PL": "in_transit",  # plane landed
-    "PM": "in_transit",  # in progress
-    "SF": "in_transit",  # at sort facility
-    "TR": "in_transit",  # transfer
-    "OD": "out_for_delivery",
-    "ED": "out_for_delivery",  # enroute to delivery
-    "DL": "delivered",
-    "CD": "exception",  # clearance delay
-    "CH": "exception",  # location changed
-    "DE": "exception",  # delivery exception
-    "DY": "exception",  # delay
-    "PD": "exception",  # pickup delay
-    "SE": "exception",  # shipment exception
-    "CA": "cancelled",
-    "RS": "returned",  # return to shipper
-    "RP": "returned",  # return label link emailed to return sender
-}
-
-#: Codes FedEx uses in a TrackDetails notification for a number it does not know or cannot show.
-UNKNOWN_NUMBER_CODES = frozenset({"9040", "9045", "9080", "9085"})
+PATH = "/track/v1/trackingnumbers"
+__all__ = ["STATUS", "build_request", "map_reply"]
 
 
-def build_request(numbers: Sequence[str], creds: Mapping[str, str]) -> dict[str, Any]:
-    """Keyword arguments of TrackService v16 `track` for up to 30 tracking numbers.
-
-    `creds`: key, password (the web service credential), account and meter numbers."""
-    return {
-        "WebAuthenticationDetail": {"UserCredential": {"Key": creds["key"], "Password": creds["password"]}},
-        "ClientDetail": {"AccountNumber": creds["account"], "MeterNumber": creds["meter"]},
-        "TransactionDetail": {"CustomerTransactionId": f"waybill-{numbers[0]}-{len(numbers)}"},
-        "Version": {"ServiceId": "trck", "Major": 16, "Intermediate": 0, "Minor": 0},
-        "SelectionDetails": [
-            {"CarrierCode": "FDXE", "PackageIdentifier": {"Type": "TRACKING_NUMBER_OR_DOORTAG", "Value": n}}
-            for n in numbers
-        ],
-        "ProcessingOptions": ["INCLUDE_DETAILED_SCANS"],
-    }
+def build_request(numbers: Sequence[str]) -> dict[str, Any]:
+    """The Track API call for up to 30 numbers (the connector adds the bearer token)."""
+    return {"method": "POST", "path": PATH, "headers": {"X-locale": "en_US"},
+            "json": {"includeDetailedScans": True,
+                     "trackingInfo": [{"trackingNumberInfo": {"trackingNumber": n}} for n in numbers]}}
 
 
 def map_reply(system: str, raw: bytes) -> model.InboundMessage:
-    """The delivery events of a raw TrackReply envelope (bytes as received); rejects per number."""
+    """The delivery events of a raw Track API reply (bytes as received); rejects per number."""
     msg = model.InboundMessage(raw, key="track")
-    try:
-        root = etree.fromstring(raw, _PARSER)
-    except etree.XMLSyntaxError as err:
-        msg.rejected_reason = f"{system}: reply is not well-formed XML: {err}"
-        return msg
-    if root.getroottree().docinfo.doctype:  # type: ignore[union-attr]  # lxml-stubs 0.5 lack DocInfo.doctype
-        msg.rejected_reason = f"{system}: reply carries a DOCTYPE; refused"
-        return msg
-    reply = root.find("soap:Body/t:TrackReply", NS)
-    if reply is None:
-        msg.rejected_reason = f"{system}: no TrackReply in the SOAP body"
+    body = reply_json(system, raw, msg)
+    if body is None:
         return msg
     numbers = []
-    for c, completed in enumerate(reply.iterfind("t:CompletedTrackDetails", NS)):
-        for d, detail in enumerate(completed.iterfind("t:TrackDetails", NS)):
-            path = f"CompletedTrackDetails[{c}].TrackDetails[{d}]"
-            number = detail.findtext("t:TrackingNumber", "", NS)
+    for c, complete in enumerate((body.get("output") or {}).get("completeTrackResults") or []):
+        for r, result in enumerate(complete.get("trackResults") or []):
+            path = f"output.completeTrackResults[{c}].trackResults[{r}]"
+            info = result.get("trackingNumberInfo") or {}
+            number = info.get("trackingNumber") or complete.get("trackingNumber", "")
             numbers.append(number)
-            _map_detail(system, detail, number, path=path, msg=msg)
+            _map_result(system, result, number, path=path, msg=msg)
     msg.key = f"track:{','.join(numbers)}"[:300]
     return msg
 
 
-def _map_detail(system: str, detail: etree._Element, number: str, *, path: str, msg: model.InboundMessage) -> None:
-    note = detail.find("t:Notification", NS)
-    if note is not None and note.findtext("t:Severity", "", NS) in ("ERROR", "FAILURE"):
-        code = note.findtext("t:Code", "", NS)
-        text = note.findtext("t:Message", "", NS)
-        reason = ("carrier does not know this tracking number" if code in UNKNOWN_NUMBER_CODES
-                  else "carrier reported an error for this tracking number")
-        msg.rejects.append(model.Reject(f"{system}:{number}", f"{reason} ({code}: {text})",
-                                        f"{path}.Notification", etree.tostring(detail)))
+def _map_result(system: str, result: dict[str, Any], number: str, *, path: str, msg: model.InboundMessage) -> None:
+    error = result.get("error")
+    if error:
+        msg.rejects.append(model.Reject(f"{system}:{number}", f"carrier reported an error for this tracking number "
+                                        f"({error.get('code')}: {error.get('message')})", f"{path}.error",
+                                        json.dumps(result, sort_keys=True).encode()))
         return
-    eta = _eta(detail)
-    events = list(detail.iterfind("t:Events", NS))
-    latest = max((when for e in events if (when := _when(e)) is not None), default=None)
-    for i, ev in enumerate(events):
-        where = f"{path}.Events[{i}]"
-        code = ev.findtext("t:EventType", "", NS)
-        status = STATUS.get(code)
-        occurred = _when(ev)
-        if status is None or occurred is None:
-            field = "EventType" if status is None else "Timestamp"
-            msg.rejects.append(model.Reject(f"{system}:{number}:{i}",
-                                            f"unmapped or missing {field} {code!r}", f"{where}.{field}",
-                                            etree.tostring(ev)))
-            continue
-        msg.entities.append(model.DeliveryEvent(
-            event_id=f"{number}/{occurred.isoformat()}/{code}",
-            status=status,
-            raw_code=code,
-            occurred_at=occurred,
-            source=SOURCE,
-            tracking_number=number,
-            place=_place(ev),
-            eta=eta if occurred == latest else None,
-        ))
-
-
-def _when(ev: etree._Element) -> dt.datetime | None:
-    """The event's timestamp in naive UTC (FedEx sends local time with an offset)."""
-    text = ev.findtext("t:Timestamp", "", NS)
-    return _utc(text) if text else None
-
-
-def _utc(text: str) -> dt.datetime | None:
-    try:
-        value = dt.datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    if value.tzinfo is not None:
-        value = value.astimezone(dt.UTC).replace(tzinfo=None)
-    return value
-
-
-def _eta(detail: etree._Element) -> dt.datetime | None:
-    for d in detail.iterfind("t:DatesOrTimes", NS):
-        if d.findtext("t:Type", "", NS) == "ESTIMATED_DELIVERY":
-            return _utc(d.findtext("t:DateOrTimestamp", "", NS))
-    return None
-
-
-def _place(ev: etree._Element) -> str | None:
-    addr = ev.find("t:Address", NS)
-    if addr is None:
-        return None
-    parts = [addr.findtext(f"t:{f}", "", NS) for f in ("City", "StateOrProvinceCode", "CountryCode")]
-    return ", ".join(p for p in parts if p) or None
-
-
-# Inbound XML: no DTD, no entities, no network (see NOTES: refuse any DOCTYPE).
-_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+    eta = next((utc(d.get("dateTime")) for d in result.get("dateAndTimes") or []
+                if d.get("type") == "ESTIMATED_DELIVERY"), None)
+    events = result.get("scanEvents") or []
+    times = [utc(e.get("date")) for e in events]
+    latest = max((t for t in times if t is not None), default=None)
+    for i, (ev, when) in enumerate(zip(events, times, strict=True)):
+        code = str(ev.get("eventType") or "")
+        loc = ev.get("scanLocation") or {}
+        add_scan(msg, system=system, source=SOURCE, number=number, index=i, code=code, table=STATUS,
+                 occurred=when, where=f"{path}.scanEvents[{i}].date", raw=ev,
+                 place=place(loc.get("city"), loc.get("stateOrProvinceCode"), loc.get("countryCode")),
+                 eta=eta if when == latest else None)

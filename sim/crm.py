@@ -10,7 +10,8 @@
 - every API answer carries `Sforce-Limit-Info: api-usage=N/M`; past the limit: 403
   REQUEST_LIMIT_EXCEEDED; a seeded share of records fail with the transient UNABLE_TO_LOCK_ROW.
 
-Objects: Account, Order and Shipment__c with the org's fields; an unknown field, a missing required
+Objects: Account, Order, Shipment__c and Case (linked to Account, Order and Shipment__c) with the
+org's fields; an unknown field, a missing required
 field or an unresolvable relationship (`Account: {"Waybill_Id__c": ...}`) is a per-record error.
 State lives in `<folder>/crm.json`.
 
@@ -54,6 +55,8 @@ _ORDER_FIELDS = ("AccountId", "Status", "EffectiveDate", "PoNumber", "CurrencyIs
                  "Source_Id__c")
 _SHIPMENT_FIELDS = ("Name", "Account__c", "Carrier__c", "Tracking_Number__c", "Status__c", "Status_Code__c",
                     "ETA__c", "Last_Event__c", "Last_Place__c", "Delivered_At__c", "Ship_Date__c", "Packages__c")
+_CASE_FIELDS = ("AccountId", "Order__c", "Shipment__c", "Subject", "Description", "Status", "Priority", "Origin",
+                "Type", "Problem__c", "Opened_At__c", "Closed_At__c")
 _COMMON = ("Waybill_Id__c", "Waybill_Change_Key__c")
 
 OBJECTS: dict[str, SObject] = {
@@ -62,6 +65,9 @@ OBJECTS: dict[str, SObject] = {
                      {"Account": ("AccountId", "Account")}),
     "Shipment__c": SObject("a0S", frozenset(_SHIPMENT_FIELDS + _COMMON), frozenset({"Name", "Carrier__c"}),
                            {"Account__r": ("Account__c", "Account")}),
+    "Case": SObject("500", frozenset(_CASE_FIELDS + _COMMON), frozenset({"Subject", "Status", "AccountId"}),
+                    {"Account": ("AccountId", "Account"), "Order__r": ("Order__c", "Order"),
+                     "Shipment__r": ("Shipment__c", "Shipment__c")}),
 }
 EXTERNAL_IDS = frozenset({"Waybill_Id__c"})
 MAX_COLLECTION = 200

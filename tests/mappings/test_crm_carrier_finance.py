@@ -9,7 +9,8 @@ from decimal import Decimal
 from sim.carrier import generate
 from waybill.canonical.model import CustomerFacts, version_of
 from waybill.canonical.views import AccountView
-from waybill.mappings import crm, fedex
+from waybill.mappings import crm
+from waybill.mappings import fedex_soap as fedex
 
 ENVELOPE = """<?xml version="1.0" encoding="UTF-8"?>
 <SOAP-ENV:Envelope xmlns:SOAP-ENV="http://schemas.xmlsoap.org/soap/envelope/"><SOAP-ENV:Body>
@@ -25,18 +26,19 @@ def _event(code: str, at: str) -> str:
             "<CountryCode>US</CountryCode></Address></Events>")
 
 
-def test_fedex_events_in_utc_with_eta_on_the_latest_and_unmapped_codes_rejected():
+def test_fedex_events_in_utc_with_eta_on_the_latest_and_unmapped_codes_kept_flagged():
     raw = ENVELOPE.format(events=_event("OD", "2026-03-04T08:10:00-05:00") + _event("ZZ", "2026-03-03T09:00:00-05:00")
-                          + _event("PU", "2026-03-02T23:30:00-05:00")).encode()
+                          + _event("PU", "2026-03-02T23:30:00-05:00") + _event("DL", "not a time")).encode()
     msg = fedex.map_reply("carrier:fedex", raw)
-    assert [(e.status, e.occurred_at, e.eta) for e in msg.entities] == [
-        ("out_for_delivery", dt.datetime(2026, 3, 4, 13, 10), dt.datetime(2026, 3, 5, 22, 0)),
-        ("picked_up", dt.datetime(2026, 3, 3, 4, 30), None),
+    assert [(e.status, e.substatus, e.raw_code, e.occurred_at, e.eta) for e in msg.entities] == [
+        ("out_for_delivery", None, "OD", dt.datetime(2026, 3, 4, 13, 10), dt.datetime(2026, 3, 5, 22, 0)),
+        ("unknown", "unmapped_code", "ZZ", dt.datetime(2026, 3, 3, 14, 0), None),
+        ("in_transit", "picked_up", "PU", dt.datetime(2026, 3, 3, 4, 30), None),
     ]
     assert msg.entities[0].place == "MEMPHIS, TN, US" and msg.entities[0].tracking_number == "123456789012"
-    (reject,) = msg.rejects
-    assert reject.field_path == "CompletedTrackDetails[0].TrackDetails[0].Events[1].EventType"
-    assert "'ZZ'" in reject.reason and b"ZZ" in reject.raw
+    (reject,) = msg.rejects  # only the scan without a readable time, with its bytes
+    assert reject.field_path == "CompletedTrackDetails[0].TrackDetails[0].Events[3].Timestamp"
+    assert "'DL'" in reject.reason and b"not a time" in reject.raw
 
 
 def test_fedex_reply_with_a_doctype_or_without_a_track_reply_is_refused():

@@ -39,8 +39,8 @@ def test_214_events_estimate_only_and_unknown_code() -> None:
     out = read_file(x12("214", "QM", STATUS_214), load_partner("acme")).inbound
     assert out.rejected_reason is None
     events = [e for e in out.entities if isinstance(e, DeliveryEvent)]
-    assert [(e.status, e.raw_code, e.estimate_only) for e in events] == [
-        ("picked_up", "AF", False), ("in_transit", "AB", True), ("delivered", "D1", False)]
+    assert [(e.status, e.substatus, e.raw_code, e.estimate_only) for e in events] == [
+        ("in_transit", "picked_up", "AF", False), ("in_transit", None, "AB", True), ("delivered", None, "D1", False)]
     assert events[0].tracking_number == "PRO123" and events[0].place == "Newark, NJ, US"
     assert events[1].eta == dt.datetime(2026, 11, 21, 17, 0)
     [reject] = out.rejects

@@ -16,12 +16,13 @@ EXPECTED = {
     "erp_sync": ["waybill_erp"],
     "wms_stock": ["waybill_wms"],
     "tms_delivery": ["waybill_tms"],
-    "carrier_tracking": ["waybill_carrier_fedex"],
+    "carrier_tracking": ["waybill_carrier_fedex", "waybill_carrier_ups", "waybill_carrier_dhl"],
     "edi_inbound": ["waybill_partner_<id>"],
     "edi_outbound": ["waybill_partner_<id>"],
     "crm_publish": ["waybill_crm"],
     "finance_receivables": ["waybill_finance"],
     "customer_insights": [],
+    "delivery_exceptions": [],
 }
 IMPORT_BUDGET_S = 0.5
 

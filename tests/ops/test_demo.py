@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from waybill.ops.demo import FLOWS, STARTERS
-from waybill.store import db, flow_runs
+from waybill.store import db, flow_runs, message_log, tables
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 BUDGET_S = 300
@@ -33,7 +33,8 @@ def test_demo_runs_every_flow_and_summarises_it(tmp_path: Path) -> None:
     failed = {f: r.get("errors") for f, r in summary["flows"].items() if r["state"] != "success"}
     assert failed == {} and done.returncode == 0
     assert set(summary["simulators"]) == set(STARTERS)
-    for flow in ("erp_sync", "wms_stock", "tms_delivery", "edi_inbound"):  # simulators' data reached the hub
+    # simulators' data reached the hub; delivery problems became cases
+    for flow in ("erp_sync", "wms_stock", "tms_delivery", "carrier_tracking", "edi_inbound", "delivery_exceptions"):
         assert summary["flows"][flow]["stored"] > 0, flow
     assert summary["flows"]["crm_publish"]["published"] > 0
 
@@ -41,7 +42,12 @@ def test_demo_runs_every_flow_and_summarises_it(tmp_path: Path) -> None:
     engine = db.make_engine(summary["store"])
     with engine.connect() as conn:
         runs = flow_runs.recent(conn, limit=None)
+        tracked = {c: len(message_log.find(conn, system=f"carrier:{c}", stream="track"))
+                   for c in ("fedex", "ups", "dhl")}
+        problems = {r.problem for r in tables.rows(conn, "delivery_case")}
     engine.dispose()
+    assert all(tracked.values()), tracked  # parcels of all three REST carriers
+    assert {"failed_delivery", "late"} <= problems
     assert {r.flow for r in runs} == set(FLOWS)
     for flow in FLOWS:
         recorded = [r.counts for r in runs if r.flow == flow and r.state == "success" and r.counts]

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import text
+
 from tests.fixtures.factories import batch, customer
 from waybill.canonical import model
-from waybill.store import tables
+from waybill.store import db, tables
 
 T0 = dt.datetime(2026, 5, 4, 8, 0)
 
@@ -31,7 +35,7 @@ def current(store):
 
 def test_status_follows_events_in_time_order_and_delivered_is_final(store):
     store.apply(batch(customer("1"), ship(), raw=b"s"))
-    store.apply(batch(ev("e1", "picked_up", 0, "PU"), ev("e3", "delivered", 10, "DL"), ev("e2", "in_transit", 5),
+    store.apply(batch(ev("e1", "in_transit", 0, "PU"), ev("e3", "delivered", 10, "DL"), ev("e2", "in_transit", 5),
                       raw=b"1"))
     assert current(store)[:2] == ("delivered", "DL")
     late = store.apply(batch(ev("e0", "out_for_delivery", 9, "OD", by_tracking=True), raw=b"2"))
@@ -39,8 +43,8 @@ def test_status_follows_events_in_time_order_and_delivered_is_final(store):
     assert current(store)[0] == "delivered" and current(store)[3] == T0 + dt.timedelta(hours=10)
     skew = store.apply(batch(ev("e9", "in_transit", 11), raw=b"3"))  # a later non-terminal scan
     assert current(store)[0] == "delivered" and skew.outbox == 0
-    returned = store.apply(batch(ev("e10", "returned", 30, "RS"), raw=b"4"))
-    assert current(store)[0] == "returned" and returned.outbox == 2  # crm and edi subscribers
+    returned = store.apply(batch(ev("e10", "return_to_sender", 30, "RS"), raw=b"4"))
+    assert current(store)[0] == "return_to_sender" and returned.outbox == 2  # crm and edi subscribers
 
 
 def test_estimate_only_event_moves_the_eta_not_the_status(store):
@@ -53,11 +57,55 @@ def test_estimate_only_event_moves_the_eta_not_the_status(store):
 
 def test_same_event_twice_is_stored_once_and_unknown_shipment_is_dead_lettered(store):
     store.apply(batch(customer("1"), ship(), raw=b"s"))
-    store.apply(batch(ev("e1", "picked_up", 0), raw=b"a"))
-    again = store.apply(batch(ev("e1", "picked_up", 0), raw=b"b"))
+    store.apply(batch(ev("e1", "in_transit", 0), raw=b"a"))
+    again = store.apply(batch(ev("e1", "in_transit", 0), raw=b"b"))
     assert (again.inserted, again.unchanged) == (0, 1)
     stray = model.DeliveryEvent(event_id="x", status="in_transit", raw_code="IT", occurred_at=T0, source="tms",
                                 tracking_number="NOPE")
     assert store.apply(batch(stray, raw=b"c")).dead == 1
     with store.engine.connect() as conn:
         assert tables.count(conn, "delivery_event") == 1
+
+
+def test_a_scan_with_an_unknown_code_is_stored_flagged_and_moves_nothing(store):
+    store.apply(batch(customer("1"), ship(), ev("e1", "out_for_delivery", 0, "OD"), raw=b"s"))
+    odd = model.DeliveryEvent(event_id="e2", status="unknown", substatus="unmapped_code", raw_code="ZZ",
+                              occurred_at=T0 + dt.timedelta(hours=1), source="tms", shipment=model.Ref("wms", "SH1"))
+    result = store.apply(batch(odd, raw=b"u"))
+    assert (result.inserted, result.dead, result.outbox) == (1, 0, 0)
+    assert current(store)[:2] == ("out_for_delivery", "OD")
+    with store.engine.connect() as conn:
+        rows = {r.event_id: r for r in tables.rows(conn, "delivery_event")}
+    assert (rows["e2"].status, rows["e2"].substatus, rows["e2"].raw_code) == ("unknown", "unmapped_code", "ZZ")
+
+
+def test_migration_0003_moves_stored_statuses_to_the_new_vocabulary_and_back(empty_url):
+    engine = db.make_engine(empty_url)
+    db.upgrade(engine, "0002")
+    now = dt.datetime(2026, 11, 30, 12)
+    with engine.begin() as conn:  # rows as revision 0002 stored them
+        conn.execute(text("INSERT INTO customer (id, name, status, version, row_hash, updated_at) "
+                          "VALUES (1, 'C', 'active', '1', 'h', :now)"), {"now": now})
+        for sid, status in ((1, "created"), (2, "picked_up"), (3, "returned"), (4, "delivered")):
+            conn.execute(text("INSERT INTO shipment (id, system, external_id, customer_id, carrier, packages, status, "
+                              "version, row_hash, updated_at) VALUES (:id, 'wms', :ext, 1, 'UPS', 1, :st, '1', 'h', "
+                              ":now)"), {"id": sid, "ext": f"S{sid}", "st": status, "now": now})
+            conn.execute(text("INSERT INTO delivery_event (id, shipment_id, source, event_id, status, raw_code, "
+                              "occurred_at, estimate_only) VALUES (:id, :id, 'tms', :ext, :st, 'X', :now, false)"),
+                         {"id": sid, "ext": f"E{sid}", "st": status, "now": now})
+    db.upgrade(engine)
+    query = "SELECT id, status, substatus FROM {} ORDER BY id"
+    expected = [(1, "pre_transit", "info_received"), (2, "in_transit", "picked_up"), (3, "return_to_sender", None),
+                (4, "delivered", None)]
+    with engine.connect() as conn:
+        for table in ("shipment", "delivery_event"):
+            assert [tuple(r) for r in conn.execute(text(query.format(table)))] == expected
+    cfg = Config()
+    cfg.set_main_option("script_location", str(db.MIGRATIONS))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0002")
+    with engine.connect() as conn:
+        assert [tuple(r) for r in conn.execute(text("SELECT id, status FROM shipment ORDER BY id"))] == [
+            (1, "created"), (2, "picked_up"), (3, "returned"), (4, "delivered")]
+    engine.dispose()

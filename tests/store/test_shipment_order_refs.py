@@ -4,14 +4,11 @@ waybill.store.shipments.order_refs, and moved there from the old JSON column by 
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 
-import pytest
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
-from tests.conftest import PG_ADMIN_URL
 from tests.fixtures.factories import batch, customer
 from waybill.canonical import model
 from waybill.store import db, shipments, tables
@@ -33,22 +30,6 @@ def test_order_refs_are_stored_in_order_and_replaced_on_change(store):
     assert store.apply(batch(ship(SO7, version=3), raw=b"3")).updated == 1
     with store.engine.connect() as conn:
         assert shipments.order_refs(conn, [sid]) == {sid: [SO7]}
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def empty_url(request, waybill_env):
-    """The URL of an empty database of each kind, dropped afterwards."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{waybill_env / 'migrate.db'}"
-        return
-    name = f"waybill_migrate_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
 
 
 def test_migration_0002_moves_the_json_order_refs_to_rows_and_back(empty_url):

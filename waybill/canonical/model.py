@@ -15,19 +15,23 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Literal, NamedTuple
 
-#: Canonical delivery statuses, in the order a parcel normally moves through them.
+#: Canonical delivery statuses: the vocabulary of AfterShip, EasyPost and karrio, in the order a
+#: parcel normally moves through them. A finer meaning goes in the event's substatus (e.g.
+#: in_transit/picked_up), the carrier's own code in raw_code; waybill.canonical.tracking maps codes.
 DELIVERY_STATUSES: tuple[str, ...] = (
-    "created",
-    "picked_up",
+    "pre_transit",
     "in_transit",
     "out_for_delivery",
+    "available_for_pickup",
+    "attempt_failed",
     "delivered",
     "exception",
-    "returned",
+    "return_to_sender",
     "cancelled",
+    "unknown",
 )
 #: Statuses that end a shipment's life: a late scan of an earlier event never undoes them.
-TERMINAL_STATUSES: frozenset[str] = frozenset({"delivered", "returned", "cancelled"})
+TERMINAL_STATUSES: frozenset[str] = frozenset({"delivered", "return_to_sender", "cancelled"})
 
 ORDER_KINDS: tuple[str, ...] = ("sale", "return", "fulfilment")
 ORDER_STATUSES: tuple[str, ...] = (
@@ -217,7 +221,7 @@ class DeliveryEvent:
     """One scan or status message about a shipment, found by shipment ref or tracking number."""
 
     event_id: str  # unique per source, used to recognise the same event twice
-    status: str  # one of DELIVERY_STATUSES
+    status: str  # one of DELIVERY_STATUSES ("unknown" with substatus "unmapped_code": a code no table knows)
     raw_code: str
     occurred_at: dt.datetime
     source: str
@@ -227,6 +231,7 @@ class DeliveryEvent:
     #: An estimate-only status (X12 214 AT7 with only an ETA) updates the ETA, never the status.
     estimate_only: bool = False
     eta: dt.datetime | None = None
+    substatus: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -287,7 +292,34 @@ class CustomerFacts:
     aging: dict[str, Decimal]
 
 
-Entity = Customer | Order | StockLevel | Shipment | DeliveryEvent | Invoice | Payment | CustomerFacts
+#: Problems a delivery can have that the customer's account team is told of (waybill.canonical.exceptions).
+CASE_PROBLEMS: tuple[str, ...] = ("failed_delivery", "stalled", "late", "returning")
+CASE_STATES: tuple[str, ...] = ("open", "closed")
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryCase:
+    """One problem of one shipment, as the CRM's Case about it: opened when a rule first sees the
+    problem, updated when what is known of it changes, closed when the parcel is delivered.
+
+    Derived by the hub from hub rows, so it names them by hub id; its ref is
+    Ref("hub", "case/<shipment id>/<problem>"), one case per shipment and problem."""
+
+    ref: Ref
+    version: str
+    shipment_id: int
+    customer_id: int
+    problem: str  # one of CASE_PROBLEMS
+    state: str  # one of CASE_STATES
+    priority: str  # the CRM's Case priority: High, Medium, Low (from the customer's tier)
+    detail: str
+    opened_at: dt.datetime
+    order_id: int | None = None
+    closed_at: dt.datetime | None = None
+
+
+Entity = (Customer | Order | StockLevel | Shipment | DeliveryEvent | Invoice | Payment | CustomerFacts
+          | DeliveryCase)
 
 MessageState = Literal["received", "processed", "rejected", "dead", "duplicate", "replayed"]
 

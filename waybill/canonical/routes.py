@@ -14,6 +14,8 @@ ROUTES: dict[str, tuple[tuple[str, frozenset[str] | None], ...]] = {
     "order": (("crm", None), ("erp", frozenset({"edi"})), ("edi", frozenset({"edi"}))),
     "shipment": (("crm", None), ("edi", None)),
     "invoice": (("edi", frozenset({"erp"})),),
+    # Delivery problems become the CRM's Cases (waybill.flows.delivery_exceptions).
+    "delivery_case": (("crm", None),),
 }
 
 

@@ -182,6 +182,17 @@ def _facts(f: model.CustomerFacts) -> None:
         _non_negative(amount, f"customer_fact.aging[{name}]")
 
 
+def _case(c: model.DeliveryCase) -> None:
+    _ref(c.ref, "case.ref")
+    if c.problem not in model.CASE_PROBLEMS:
+        raise RecordRejected(f"unknown problem {c.problem!r}", "case.problem")
+    if c.state not in model.CASE_STATES:
+        raise RecordRejected(f"unknown state {c.state!r}", "case.state")
+    if (c.state == "closed") != (c.closed_at is not None):
+        raise RecordRejected("a closed case needs closed_at, an open one none", "case.closed_at")
+    _required(c.detail, "case.detail")
+
+
 _CHECKS: dict[type, Callable[[Any], None]] = {
     model.Customer: _customer,
     model.Order: _order,
@@ -191,4 +202,5 @@ _CHECKS: dict[type, Callable[[Any], None]] = {
     model.Invoice: _invoice,
     model.Payment: _payment,
     model.CustomerFacts: _facts,
+    model.DeliveryCase: _case,
 }

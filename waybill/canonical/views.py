@@ -83,6 +83,7 @@ class ShipmentView:
     status_at: dt.datetime | None
     last_place: str | None
     delivered_at: dt.datetime | None
+    substatus: str | None = None
 
 
 @dataclass(frozen=True)
@@ -162,3 +163,24 @@ class InvoiceDocument:
 
     invoice: Invoice
     order: Order | None = None
+
+
+@dataclass(frozen=True)
+class ShipmentWatch:
+    """What the delivery-exception rules look at of one shipment: its tracking state, its
+    customer's value tier (None before facts are computed), its first order and what that order
+    promised (the requested date)."""
+
+    shipment_id: int
+    customer_id: int
+    tier: str | None
+    order_id: int | None
+    promised: dt.date | None
+    carrier: str
+    tracking_number: str | None
+    status: str
+    substatus: str | None
+    status_code: str | None
+    status_at: dt.datetime | None
+    eta: dt.datetime | None
+    delivered_at: dt.datetime | None

@@ -1,26 +1,35 @@
-"""Flow carrier_tracking: track the hub's open shipments with a carrier's SOAP service.
+"""Flow carrier_tracking: track the hub's open shipments with each carrier's tracking service.
 
-Open shipments are those of the carrier with a tracking number and no terminal status. They are
-tracked in the batches the service allows; each reply is logged with its raw XML (the request too,
-under stream "track-request") and applied as one message, so its events, the shipments' new status
-and the CRM's outbox rows commit together. A number the carrier faults on or does not know is
-dead-lettered with the carrier's reason; the other numbers of its batch go on.
+Each open shipment (a tracking number, no terminal status) is tracked by the profile of its
+carrier code (waybill.connectors.carrier_profile: one TOML file per carrier; a retired profile is
+used only when named). REST profiles go through waybill.connectors.carrier_rest, SOAP profiles
+through waybill.connectors.carrier (zeep, the WSDL shipped with the profile). Numbers are sent in
+the batches the carrier allows, in the carrier's rate-limit pool; a delivered, returned or
+cancelled parcel is never asked for again. Replies are stored in groups of APPLY_EVERY while the
+next group's calls are made.
 
-The carrier's mapping module (the Connection's extra `mapping`, default waybill.mappings.<name>)
-gives the connector its Service (WSDL, OPERATION, BATCH_SIZE, build_request) and reads the
-replies (map_reply).
+Each reply is logged with its raw bytes (the request too, under stream "track-request") and applied
+as one message, so its events, the shipments' new status and the CRM's outbox rows commit
+together. A number the carrier faults on or does not know is dead-lettered with the carrier's
+reason; the other numbers of its batch go on. Carrier codes without a profile, and carriers whose
+Connection is not configured, are skipped and logged.
+
+The carrier's mapping module (the profile's `mapping`) builds the requests (build_request) and
+reads the replies (map_reply): adding a carrier is a profile plus that one module.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import importlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any, Protocol, cast
 
 from waybill.canonical import model
-from waybill.connectors import carrier as connector
-from waybill.connectors.carrier import CarrierTracker, Exchange
+from waybill.connectors import carrier_profile
+from waybill.connectors.carrier import CarrierTracker, Exchange, Service
+from waybill.connectors.carrier_profile import Profile
+from waybill.connectors.carrier_rest import Call, RestTracker
 from waybill.connectors.http import HttpPolicy
 from waybill.core.errors import ConfigError
 from waybill.core.logs import event, get_logger
@@ -32,88 +41,131 @@ from waybill.store.store import Store, utcnow
 
 log = get_logger("flows.carrier_tracking")
 STREAM = "track"
+#: Replies stored per transaction (each its own message): one-number carriers answer many small replies.
+APPLY_EVERY = 50
 
 
 class CarrierMapping(Protocol):
-    """What a carrier's mapping module provides (waybill.mappings.fedex is one)."""
+    """What a carrier's mapping module provides (waybill.mappings.ups is one). build_request takes
+    the numbers (REST: returns a Call's fields) or the numbers and the credentials (SOAP: returns
+    the operation's keyword arguments)."""
 
-    WSDL: str
-    OPERATION: str
-    BATCH_SIZE: int
-
-    def build_request(self, numbers: Sequence[str], creds: Mapping[str, str]) -> dict[str, Any]: ...
+    build_request: Any
 
     def map_reply(self, system: str, raw: bytes) -> model.InboundMessage: ...
 
 
-_MAPPING_NAMES = ("WSDL", "OPERATION", "BATCH_SIZE", "build_request", "map_reply")
+class Tracker(Protocol):
+    """What the flow needs of a connector: CarrierTracker (SOAP) and RestTracker (REST) are two."""
+
+    carrier: str
+    system: str
+
+    def track(self, numbers: Sequence[str]) -> Iterator[Exchange]: ...
 
 
-def mapping_module(carrier: str) -> CarrierMapping:
-    """The mapping module of `carrier`: its Connection's extra `mapping`, else waybill.mappings.<carrier>.
-
-    The Connection is read if configured: replay runs without one, too."""
+def mapping_module(profile: Profile) -> CarrierMapping:
+    """The mapping module the profile names; ConfigError when it is missing or incomplete."""
     try:
-        extra = connector.connection(carrier).extra
-    except ConfigError:
-        extra = {}
-    name = extra.get("mapping") or f"waybill.mappings.{carrier}"
-    try:
-        module = importlib.import_module(name)
+        module = importlib.import_module(profile.mapping)
     except ModuleNotFoundError:
-        raise ConfigError(f"carrier {carrier!r}: mapping module {name} not found") from None
-    missing = [n for n in _MAPPING_NAMES if not hasattr(module, n)]
+        raise ConfigError(f"carrier {profile.name!r}: mapping module {profile.mapping} not found") from None
+    missing = [n for n in ("build_request", "map_reply") if not hasattr(module, n)]
     if missing:
-        raise ConfigError(f"carrier {carrier!r}: mapping module {name} lacks {', '.join(missing)}")
+        raise ConfigError(f"carrier {profile.name!r}: mapping module {profile.mapping} lacks {', '.join(missing)}")
     return cast(CarrierMapping, module)
 
 
-def service(mapping: CarrierMapping) -> connector.Service:
-    """The carrier's service as the connector calls it, from the carrier's mapping module."""
-    return connector.Service(mapping.WSDL, mapping.OPERATION, mapping.BATCH_SIZE, mapping.build_request)
-
-
-def tracker_for(carrier: str, *, policy: HttpPolicy | None = None) -> CarrierTracker:
-    """The tracker of `carrier`, with the service its mapping module describes."""
-    return CarrierTracker(carrier, service(mapping_module(carrier)), policy=policy)
+def tracker_for(carrier: str, *, policy: HttpPolicy | None = None) -> Tracker:
+    """The connector of the carrier's profile `carrier`, with its mapping module's request builder."""
+    profile = carrier_profile.load(carrier)
+    mapping = mapping_module(profile)
+    if profile.protocol == "soap":
+        assert profile.wsdl is not None  # a SOAP profile always has one (carrier_profile.parse)
+        return CarrierTracker(profile.name, Service(profile.wsdl, profile.operation, profile.batch_size,
+                                                    mapping.build_request), policy=policy,
+                              http_basic=profile.auth.kind == "http_basic")
+    build = mapping.build_request
+    return RestTracker(profile, lambda numbers: Call(**build(numbers)), policy=policy)
 
 
 def map_reply(system: str, raw: bytes) -> model.InboundMessage:
-    """The replay mapper of every carrier: mappings.<carrier>.map_reply for system carrier:<name>."""
-    return mapping_module(system.split(":", 1)[1]).map_reply(system, raw)
+    """The replay mapper of every carrier: the profile's mapping module for system carrier:<name>."""
+    return mapping_module(carrier_profile.load(system.split(":", 1)[1])).map_reply(system, raw)
 
 
 replay.register("carrier", STREAM, f"{__name__}:map_reply")
 
 
-def run(store: Store | None = None, *, carrier: str = "fedex", tracker: CarrierTracker | None = None) -> FlowCounts:
-    """Track every open shipment of `carrier` once: tracking numbers asked for (received), new
+def run(store: Store | None = None, *, carrier: str | None = None, tracker: Tracker | None = None) -> FlowCounts:
+    """Track every open shipment once: of every carrier code with an active profile, or of the
+    profile `carrier` (or `tracker`'s) only. Counts: tracking numbers asked for (received), new
     events (stored), events and replies already held (unchanged), numbers dead-lettered (dead),
     replies refused (rejected) and outbox rows for the shipments' changes (queued)."""
     store = store or Store.open()
-    mapping = mapping_module(tracker.carrier if tracker else carrier)
-    tracker = tracker or CarrierTracker(carrier, service(mapping))
+    name = tracker.carrier if tracker else carrier
+    if name is not None:
+        return _track(store, carrier_profile.load(name), tracker)
+    profiles = carrier_profile.load_all()
     with store.engine.connect() as conn:
-        numbers = logistics.open_numbers(conn, carrier)
+        codes = logistics.open_carrier_codes(conn)
     counts = FlowCounts()
-    for exchange in tracker.track(numbers):
+    chosen: dict[str, Profile] = {}
+    for code in codes:
+        profile = carrier_profile.for_code(code, profiles)
+        if profile is None:
+            event(log, "carrier-without-profile", carrier=code)
+        else:
+            chosen[profile.name] = profile
+    for profile in chosen.values():
+        try:
+            tracker = tracker_for(profile.name)
+        except ConfigError as err:
+            event(log, "carrier-not-configured", system=profile.system, error=str(err))
+            continue
+        counts += _track(store, profile, tracker)
+    return counts
+
+
+def _track(store: Store, profile: Profile, tracker: Tracker | None) -> FlowCounts:
+    mapping = mapping_module(profile)
+    tracker = tracker or tracker_for(profile.name)
+    with store.engine.connect() as conn:
+        numbers = logistics.open_numbers(conn, profile.codes or (profile.name,))
+    counts = FlowCounts()
+    # The next group's calls run while this one is stored (read_ahead); each reply stays its own message.
+    for group in sync.read_ahead(_groups(tracker.track(numbers), APPLY_EVERY)):
         with store.begin() as conn:
-            message_log.log(conn, store.archive, system=tracker.system, stream=f"{STREAM}-request",
-                            raw=exchange.request, key=_key(exchange), state="processed", now=utcnow())
-        result = store.apply(model.Batch(tracker.system, STREAM, [_inbound(tracker, mapping, exchange)]))
+            for exchange in group:
+                message_log.log(conn, store.archive, system=tracker.system, stream=f"{STREAM}-request",
+                                raw=exchange.request, key=_key(exchange), state="processed", now=utcnow())
+        result = store.apply(model.Batch(tracker.system, STREAM, [_inbound(tracker, mapping, e) for e in group]))
         # A reply's stored rows are its new events; the shipments' status moves they cause are not
         # counted again.
-        counts += dataclasses.replace(sync.counts_of(result, len(exchange.numbers)), stored=result.inserted)
+        received = sum(len(e.numbers) for e in group)
+        counts += dataclasses.replace(sync.counts_of(result, received), stored=result.inserted)
     event(log, "tracked", system=tracker.system, open=len(numbers), **counts.as_dict())
     return counts
 
 
-def _inbound(tracker: CarrierTracker, mapping: CarrierMapping, exchange: Exchange) -> model.InboundMessage:
+def _groups(exchanges: Iterator[Exchange], size: int) -> Iterator[list[Exchange]]:
+    """The exchanges in lists of up to `size`, as they come."""
+    group: list[Exchange] = []
+    for exchange in exchanges:
+        group.append(exchange)
+        if len(group) == size:
+            yield group
+            group = []
+    if group:
+        yield group
+
+
+def _inbound(tracker: Tracker, mapping: CarrierMapping, exchange: Exchange) -> model.InboundMessage:
     if exchange.fault is None:
         return mapping.map_reply(tracker.system, exchange.reply)
     number = exchange.numbers[0]
-    reject = model.Reject(f"{tracker.system}:{number}", f"SOAP fault from {tracker.system}: {exchange.fault}",
-                          "Envelope.Body.Fault", exchange.reply)
+    reject = model.Reject(f"{tracker.system}:{number}", f"{tracker.system} refused the number: {exchange.fault}",
+                          "reply", exchange.reply)
     return model.InboundMessage(exchange.reply, _key(exchange), rejects=[reject])
 
 

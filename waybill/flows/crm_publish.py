@@ -1,7 +1,8 @@
 """Flow crm_publish: deliver the hub's pending CRM changes (outbox target "crm") to Salesforce.
 
 Accounts go first (customer and customer_fact changes both become the customer's Account, facts
-included when computed), then Orders and Shipments, which refer to their Account by external id.
+included when computed), then Orders and Shipments, which refer to their Account by external id,
+then the Cases of delivery problems (waybill.flows.delivery_exceptions), which refer to all three.
 Several pending changes of one row become one record: the current row is what is sent. Each
 request's results are marked in the outbox right away: delivered, dead with the CRM's error (a
 permanent rejection does not hold back the other records), or left pending when the error is
@@ -48,11 +49,12 @@ class CrmObject(Generic[V]):
         return {hub_id: self.record(view) for hub_id, view in self.read(conn, ids).items()}
 
 
-#: In publishing order: Orders and Shipments refer to their Account.
+#: In publishing order: Orders and Shipments refer to their Account, Cases to all three.
 PLAN: tuple[CrmObject[Any], ...] = (
     CrmObject(crm_map.ACCOUNT, frozenset({"customer", "customer_fact"}), crm_reads.accounts, crm_map.account),
     CrmObject(crm_map.ORDER, frozenset({"order"}), crm_reads.orders, crm_map.order),
     CrmObject(crm_map.SHIPMENT, frozenset({"shipment"}), crm_reads.shipments, crm_map.shipment),
+    CrmObject(crm_map.CASE, frozenset({"delivery_case"}), crm_reads.cases, crm_map.case),
 )
 
 

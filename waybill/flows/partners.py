@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from waybill.canonical import tracking
 from waybill.canonical.model import DELIVERY_STATUSES, Ref
 from waybill.edi.profiles import PartnerProfile, ProfileError, parse_profile, read_profile
 from waybill.mappings.edi_fields import PartnerContext
@@ -106,9 +107,10 @@ def parse_partner(data: dict[str, Any], path: str = "<profile>") -> Partner:
     if not (isinstance(currency, str) and len(currency) == 3 and currency.isalpha() and currency.isupper()):
         raise ProfileError(f"{path}: hub.currency must be an ISO 4217 code such as 'USD', found {currency!r}")
     status_codes = {str(k): v for k, v in _table(hub, path, "hub.status_codes").items()}
-    bad = {k: v for k, v in status_codes.items() if v not in DELIVERY_STATUSES}
+    bad = {k: v for k, v in status_codes.items() if not isinstance(v, str)} or tracking.invalid(status_codes)
     if bad:
-        raise ProfileError(f"{path}: hub.status_codes {bad} must map to one of {', '.join(DELIVERY_STATUSES)}")
+        raise ProfileError(f"{path}: hub.status_codes {bad} must map to one of {', '.join(DELIVERY_STATUSES)} "
+                           "(optionally with :substatus)")
     context = PartnerContext(
         system=f"{FAMILY}:{profile.id}",
         customer=_ref(customer, path, "hub.customer") if customer is not None else None,

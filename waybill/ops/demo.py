@@ -1,6 +1,6 @@
 """`waybill demo`: the whole integration on one machine, through Airflow, in one command.
 
-Starts the simulators (ERP, WMS, TMS, carrier SOAP, CRM, finance, partner SFTP) with their seeded
+Starts the simulators (ERP, WMS, TMS, carriers' tracking APIs, CRM, finance, partner SFTP) with their seeded
 data, points the AIRFLOW_CONN_WAYBILL_* Connections at them, prepares a SQLite Airflow home under
 the working folder (WAYBILL_HOME/airflow), runs every DAG once for real with `dag.test()` (inbound
 flows first, then insights, then the publishing flows) and prints what each flow moved.
@@ -35,7 +35,7 @@ from waybill.store.store import Store
 
 #: the DAGs in the order the demo runs them: inbound, then insights, then publishing
 FLOWS = ("erp_sync", "wms_stock", "tms_delivery", "carrier_tracking", "edi_inbound",
-         "customer_insights", "crm_publish", "finance_receivables", "edi_outbound")
+         "customer_insights", "delivery_exceptions", "crm_publish", "finance_receivables", "edi_outbound")
 SEED = 7
 STOP_WAIT_S = 60
 
@@ -73,15 +73,21 @@ def _token_api(name: str) -> Starter:
     return start
 
 
-def _carrier(stack: contextlib.ExitStack, folder: Path, seed: int) -> tuple[str, dict[str, dict[str, Any]]]:
-    carrier, dataset = simulator("carrier"), simulator("dataset")
-    # The carrier knows the parcels the warehouse handed to it: the FedEx shipments of the same data.
-    numbers = [s["tracking_number"] for s in dataset.generate(seed).shipments if s["carrier"] == "FEDEX"]
-    server, state = carrier.start(folder, seed=seed, numbers=numbers)
-    stack.callback(server.shutdown)
-    return server.url, {"waybill_carrier_fedex": _http(
-        server, schema="web-services/track", login=state.key, password=state.password,
-        extra={"credentials": {"account": "510087020", "meter": "119009727"}})}
+def _carriers(stack: contextlib.ExitStack, _folder: Path, seed: int) -> tuple[str, dict[str, dict[str, Any]]]:
+    """The REST tracking APIs of FedEx, UPS (OAuth2) and DHL (API key); each knows the parcels the
+    warehouse handed to it in the same data."""
+    rest, dataset = simulator("rest_carriers"), simulator("dataset")
+    shipments = dataset.generate(seed).shipments
+    urls, connections = [], {}
+    for name in ("fedex", "ups", "dhl"):
+        numbers = [s["tracking_number"] for s in shipments if s["carrier"] == name.upper()]
+        server, api = rest.start(name, numbers, seed=seed)
+        stack.callback(server.shutdown)
+        secret = {"password": api.api_key} if name == "dhl" else {"login": api.tokens.client_id,
+                                                                   "password": api.tokens.secret}
+        connections[f"waybill_carrier_{name}"] = _http(server, **secret)
+        urls.append(f"{name}={server.url}")
+    return " ".join(urls), connections
 
 
 def _crm(stack: contextlib.ExitStack, folder: Path, seed: int) -> tuple[str, dict[str, dict[str, Any]]]:
@@ -123,7 +129,7 @@ STARTERS: dict[str, Starter] = {
     "erp": _erp,
     "wms": _token_api("wms"),
     "tms": _token_api("tms"),
-    "carrier": _carrier,
+    "carriers": _carriers,
     "crm": _crm,
     "finance": _finance,
     "sftp": _sftp,

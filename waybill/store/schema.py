@@ -165,6 +165,7 @@ shipment = Table(
     Column("packages", Integer, nullable=False),
     Column("eta", DateTime, nullable=True),
     Column("status", String(20), nullable=False),
+    Column("substatus", String(40), nullable=True),
     Column("status_at", DateTime, nullable=True),
     Column("status_code", String(20), nullable=True),
     Column("last_place", String(120), nullable=True),
@@ -191,6 +192,7 @@ delivery_event = Table(
     Column("source", String(40), nullable=False),
     Column("event_id", String(120), nullable=False),
     Column("status", String(20), nullable=False),
+    Column("substatus", String(40), nullable=True),
     Column("raw_code", String(20), nullable=False),
     Column("occurred_at", DateTime, nullable=False),
     Column("place", String(120), nullable=True),
@@ -198,6 +200,25 @@ delivery_event = Table(
     Column("eta", DateTime, nullable=True),
     Column("last_message_id", ID, nullable=True),
     UniqueConstraint("source", "event_id", name="uq_delivery_event_ref"),
+)
+
+delivery_case = Table(
+    "delivery_case",
+    metadata,
+    Column("id", ID, primary_key=True, autoincrement=True),
+    Column("system", String(40), nullable=False),
+    Column("external_id", String(120), nullable=False),
+    Column("shipment_id", ID, ForeignKey("shipment.id"), nullable=False, index=True),
+    Column("customer_id", ID, ForeignKey("customer.id"), nullable=False),
+    Column("order_id", ID, nullable=True),
+    Column("problem", String(20), nullable=False),
+    Column("state", String(10), nullable=False),
+    Column("priority", String(10), nullable=False),
+    Column("detail", String(500), nullable=False),
+    Column("opened_at", DateTime, nullable=False),
+    Column("closed_at", DateTime, nullable=True),
+    *_audit(),
+    UniqueConstraint("system", "external_id", name="uq_delivery_case_ref"),
 )
 
 invoice = Table(

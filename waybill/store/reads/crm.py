@@ -18,6 +18,7 @@ from waybill.canonical import model
 from waybill.canonical.model import Ref
 from waybill.canonical.views import AccountView, OrderView, ShipmentView
 from waybill.store import identity
+from waybill.store.reads import exceptions
 from waybill.store.schema import customer, customer_fact, shipment
 from waybill.store.schema import orders as order_table
 from waybill.store.shipments import order_refs
@@ -58,8 +59,14 @@ def shipments(conn: Connection, ids: Sequence[int] | None = None) -> dict[int, S
                                order_refs=tuple(refs[r.id]),
                                ship_date=r.ship_date,
                                packages=r.packages, eta=r.eta, status=r.status, status_code=r.status_code,
-                               status_at=r.status_at, last_place=r.last_place, delivered_at=r.delivered_at)
+                               status_at=r.status_at, last_place=r.last_place, delivered_at=r.delivered_at,
+                               substatus=r.substatus)
             for r in rows}
+
+
+def cases(conn: Connection, ids: Sequence[int]) -> dict[int, model.DeliveryCase]:
+    """The delivery cases `ids`."""
+    return exceptions.cases(conn, ids=ids)
 
 
 def _facts(r: Row[Any]) -> model.CustomerFacts | None:

@@ -7,13 +7,14 @@ and writes only what is new or changed, in bulk:
 - a reference that cannot be resolved (unknown customer, unknown shipment) rejects that record.
 Each inserted or changed row becomes an outbox.Change.
 
-One module per entity family (customers, orders, invoices, stock, shipments, facts); `common` holds what
+One module per entity family (customers, orders, invoices, stock, shipments, facts, cases); `common` holds what
 they share and `keyed` the writer of every entity keyed by (system, external id).
 """
 
 from __future__ import annotations
 
 from waybill.canonical import model
+from waybill.store.writers.cases import CASE
 from waybill.store.writers.common import Context, Item, Outcome, Rejected
 from waybill.store.writers.customers import write_customers
 from waybill.store.writers.facts import write_facts
@@ -37,4 +38,5 @@ def write_all(ctx: Context, items: list[Item]) -> Outcome:
         out.add(write_keyed(ctx, spec, by_type.get(spec.type, [])))
     out.add(write_events(ctx, by_type.get(model.DeliveryEvent, [])))
     out.add(write_facts(ctx, by_type.get(model.CustomerFacts, [])))
+    out.add(write_keyed(ctx, CASE, by_type.get(model.DeliveryCase, [])))
     return out

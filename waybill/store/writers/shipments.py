@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import Row, select, tuple_, update
 
-from waybill.canonical import model
+from waybill.canonical import model, tracking
 from waybill.core.errors import RecordRejected
 from waybill.store import bulk
 from waybill.store.outbox import Change
@@ -40,21 +40,22 @@ SHIPMENT = KeyedSpec(
     child_columns=("shipment_id", "position", "system", "external_id"),
     child_rows=lambda s: [(i, ref.system, ref.external_id) for i, ref in enumerate(s.order_refs)],
     hashed=_hashed,
-    insert_only={"status": "created"},
+    insert_only={"status": "pre_transit"},
 )
 
 
-_EVENT_COLUMNS = ("id", "shipment_id", "source", "event_id", "status", "raw_code", "occurred_at", "place",
-                  "estimate_only", "eta", "last_message_id")
-_STATUS_COLUMNS = ("status", "status_at", "status_code", "last_place", "delivered_at", "eta")
+_EVENT_COLUMNS = ("id", "shipment_id", "source", "event_id", "status", "substatus", "raw_code", "occurred_at",
+                  "place", "estimate_only", "eta", "last_message_id")
+_STATUS_COLUMNS = ("status", "substatus", "status_at", "status_code", "last_place", "delivered_at", "eta")
 
 
 def write_events(ctx: Context, items: list[Item]) -> Outcome:
     """Store new delivery events once each and move their shipments' status forward.
 
     Rules: an event older than the shipment's current status time does not change the status; a
-    terminal status (delivered, returned, cancelled) is only replaced by a later terminal one; an
-    estimate-only event updates the ETA, never the status.
+    terminal status (delivered, return_to_sender, cancelled) is only replaced by a later terminal
+    one; an estimate-only event updates the ETA, never the status; an event whose status is
+    unknown (a raw code no table knows) is stored but moves nothing.
     """
     out = Outcome()
     if not items:
@@ -79,8 +80,8 @@ def write_events(ctx: Context, items: list[Item]) -> Outcome:
     total = sum(len(v) for v in fresh.values())
     ids = iter(bulk.allocate_ids(ctx.conn, delivery_event, total))
     bulk.insert_rows(ctx.conn, delivery_event, _EVENT_COLUMNS, [
-        (next(ids), sid, e.source, e.event_id, e.status, e.raw_code, e.occurred_at, e.place, e.estimate_only,
-         e.eta, mid) for sid, evs in fresh.items() for mid, e in evs
+        (next(ids), sid, e.source, e.event_id, e.status, e.substatus, e.raw_code, e.occurred_at, e.place,
+         e.estimate_only, e.eta, mid) for sid, evs in fresh.items() for mid, e in evs
     ])
     out.inserted += total
     for sid, evs in fresh.items():
@@ -136,10 +137,11 @@ def fold_event(state: dict[str, Any], e: model.DeliveryEvent) -> bool:
     before = dict(state)
     if e.eta is not None and (state["status_at"] is None or e.occurred_at >= state["status_at"]):
         state["eta"] = e.eta
-    if not e.estimate_only and (state["status_at"] is None or e.occurred_at >= state["status_at"]):
+    moves = not e.estimate_only and e.status != tracking.UNKNOWN
+    if moves and (state["status_at"] is None or e.occurred_at >= state["status_at"]):
         terminal_now = state["status"] in model.TERMINAL_STATUSES
         if not terminal_now or e.status in model.TERMINAL_STATUSES:
-            state.update(status=e.status, status_at=e.occurred_at, status_code=e.raw_code,
+            state.update(status=e.status, substatus=e.substatus, status_at=e.occurred_at, status_code=e.raw_code,
                          last_place=e.place or state["last_place"])
             if e.status == "delivered":
                 state["delivered_at"] = e.occurred_at

@@ -1,0 +1,78 @@
+"""Raw status codes -> the canonical tracking vocabulary: every table, unknown codes kept flagged."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.data.carriers import purolator_mapping
+from waybill.canonical import tracking
+from waybill.canonical.model import DELIVERY_STATUSES
+from waybill.mappings import dhl, edi_outbound, edi_status, fedex, fedex_soap, tms, ups
+
+TABLES = {"fedex": fedex.STATUS, "ups types": ups.TYPES, "ups codes": ups.CODES, "dhl codes": dhl.STATUS_CODES,
+          "dhl detailed": dhl.DETAILED, "tms": tms.STATUS, "x12 214": edi_status.STATUS_CODES,
+          "purolator": purolator_mapping.STATUS}
+
+
+@pytest.mark.parametrize("name", sorted(TABLES))
+def test_every_table_maps_to_the_canonical_vocabulary(name):
+    assert TABLES[name] and tracking.invalid(TABLES[name]) == {}
+
+
+def test_the_vocabulary_is_the_industry_s():
+    assert DELIVERY_STATUSES == ("pre_transit", "in_transit", "out_for_delivery", "available_for_pickup",
+                                 "attempt_failed", "delivered", "exception", "return_to_sender", "cancelled",
+                                 "unknown")
+    assert tracking.invalid({"X": "returned", "Y": "in_transit:picked_up"}) == {"X": "returned"}
+
+
+def test_lookup_gives_status_and_substatus_and_flags_a_missing_code():
+    assert tracking.lookup(fedex.STATUS, "PU") == ("in_transit", "picked_up")
+    assert tracking.lookup(fedex.STATUS, "DE") == ("attempt_failed", None)
+    assert tracking.lookup(fedex.STATUS, "HL") == ("available_for_pickup", "hold_at_location")
+    assert tracking.lookup(fedex.STATUS, "Q9") == ("unknown", "unmapped_code")
+
+
+def test_every_canonical_status_a_shipment_can_have_has_an_outbound_214_code():
+    assert set(edi_outbound.AT7_CODES) == set(DELIVERY_STATUSES) - {"unknown"}
+
+
+def _fedex_reply(code: str) -> bytes:
+    return json.dumps({"output": {"completeTrackResults": [{"trackingNumber": "794600000001", "trackResults": [{
+        "trackingNumberInfo": {"trackingNumber": "794600000001"},
+        "scanEvents": [{"date": "2026-03-02T10:00:00-05:00", "eventType": code}]}]}]}}).encode()
+
+
+def _ups_reply(kind: str, code: str) -> bytes:
+    return json.dumps({"trackResponse": {"shipment": [{"inquiryNumber": "1Z1", "package": [{
+        "trackingNumber": "1Z1", "activity": [{"date": "20260302", "time": "100000",
+                                               "status": {"type": kind, "code": code}}]}]}]}}).encode()
+
+
+def _dhl_reply(code: str, detail: str) -> bytes:
+    return json.dumps({"shipments": [{"id": "0034", "events": [
+        {"timestamp": "2026-03-02T10:00:00Z", "statusCode": code, "status": detail}]}]}).encode()
+
+
+@pytest.mark.parametrize(("module", "raw", "expected"), [
+    (fedex, _fedex_reply("OD"), ("out_for_delivery", None, "OD")),
+    (fedex, _fedex_reply("Q9"), ("unknown", "unmapped_code", "Q9")),
+    (ups, _ups_reply("I", "OT"), ("out_for_delivery", None, "I/OT")),  # the code is finer than its type
+    (ups, _ups_reply("I", "DP"), ("in_transit", None, "I/DP")),
+    (ups, _ups_reply("ZZ", "Q1"), ("unknown", "unmapped_code", "ZZ/Q1")),
+    (dhl, _dhl_reply("failure", "DELIVERY ATTEMPT FAILED"), ("attempt_failed", None, "failure")),
+    (dhl, _dhl_reply("transit", "SOMETHING NEW"), ("in_transit", None, "transit")),
+    (dhl, _dhl_reply("lost-in-space", ""), ("unknown", "unmapped_code", "lost-in-space")),
+])
+def test_a_carrier_reply_s_codes_are_mapped_and_an_unknown_one_is_kept_flagged(module, raw, expected):
+    msg = module.map_reply(f"carrier:{module.__name__.rsplit('.', 1)[1]}", raw)
+    assert msg.rejects == [] and msg.rejected_reason is None
+    [event] = msg.entities
+    assert (event.status, event.substatus, event.raw_code) == expected
+    assert tracking.flagged(event) == (expected[0] == "unknown")
+
+
+def test_the_soap_and_rest_fedex_profiles_share_one_table():
+    assert fedex.STATUS is fedex_soap.STATUS
