@@ -35,8 +35,8 @@ def test_the_logged_carrier_request_has_no_credentials(store, fedex_with_secrets
     counts = carrier_tracking.run(store, tracker=carrier_tracking.tracker_for("fedex", policy=FAST))
     assert counts.stored > 0  # the carrier accepted the real credentials
     with store.engine.connect() as conn:
-        [request] = [message_log.raw_of(conn, m.id)
-                     for m in message_log.find(conn, system="carrier:fedex", stream="track-request")]
+        [logged] = message_log.find(conn, system="carrier:fedex", stream="track-request")
+    request = store.raw_of(logged.id)
     assert request.count(b">" + REDACTED + b"<") == 2  # the key and the password
     assert b"510087020" in request  # the account number identifies; it is kept
     needles = encodings(KEY) | encodings(PASSWORD) | {b"pw&amp;&lt;Tr4ck&gt;-9xR"}

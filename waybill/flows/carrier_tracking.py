@@ -98,7 +98,7 @@ def run(store: Store | None = None, *, carrier: str = "fedex", tracker: CarrierT
     counts = FlowCounts()
     for exchange in tracker.track(numbers):
         with store.begin() as conn:
-            message_log.log(conn, store.archive, system=tracker.system, stream=f"{STREAM}-request",
+            message_log.log(conn, store.vault, system=tracker.system, stream=f"{STREAM}-request",
                             raw=exchange.request, key=_key(exchange), state="processed", now=utcnow())
         result = store.apply(model.Batch(tracker.system, STREAM, [_inbound(tracker, mapping, exchange)]))
         # A reply's stored rows are its new events; the shipments' status moves they cause are not

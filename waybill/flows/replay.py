@@ -63,7 +63,7 @@ def replay(store: Store, message_id: int) -> ApplyResult:
         source_id = logged.parent_id or logged.id
         source = message_log.get(conn, source_id)
         assert source is not None
-        raw = message_log.raw_of(conn, source_id)
+        raw = message_log.raw_of(conn, store.cipher, source_id)
         last_before = message_log.last_id(conn)
     inbound = mapper_for(source.system, source.stream)(source.system, raw)
     inbound.raw, inbound.key = raw, source.key
