@@ -172,7 +172,9 @@ def raw_of(conn: Connection, cipher: Cipher, message_id: int) -> bytes:
     row = conn.execute(
         select(message.c.raw, message.c.archive_path, message.c.sha256, message.c.key_id, message.c.purged_at)
         .where(message.c.id == message_id)
-    ).one()
+    ).one_or_none()
+    if row is None:
+        raise RawUnavailable(f"message {message_id} does not exist")
     if row.purged_at is not None:
         raise RawUnavailable(f"message {message_id}: raw bytes purged on {row.purged_at:%Y-%m-%d %H:%M}")
     stored = bytes(row.raw) if row.raw is not None else Path(row.archive_path).read_bytes()
