@@ -13,8 +13,11 @@ DIR_MODE = 0o700
 
 
 def private_dir(path: Path) -> Path:
-    """Create `path` (and missing parents) owner-only; an existing folder is narrowed to owner-only."""
-    path.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+    """Create `path` and its missing parents owner-only (mkdir's `parents` would give them the
+    umask's mode); an existing `path` is narrowed to owner-only, existing parents are left alone."""
+    missing = [p for p in (path, *path.parents) if not p.exists()]
+    for folder in reversed(missing):
+        folder.mkdir(mode=DIR_MODE, exist_ok=True)
     os.chmod(path, DIR_MODE)
     return path
 
