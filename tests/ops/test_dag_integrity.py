@@ -22,6 +22,7 @@ EXPECTED = {
     "crm_publish": ["waybill_crm"],
     "finance_receivables": ["waybill_finance"],
     "customer_insights": [],
+    "privacy_purge": [],
 }
 IMPORT_BUDGET_S = 0.5
 

@@ -8,7 +8,7 @@ import sys
 from typing import Any
 
 from waybill.core.errors import ConfigError, WaybillError
-from waybill.store import keys, message_log
+from waybill.store import keys, message_log, retention
 from waybill.store.store import Store
 
 
@@ -29,6 +29,13 @@ def register(subparsers: Any) -> None:
     p_show = subparsers.add_parser("show", help="print a logged message's raw bytes (opened with the store's keys)")
     p_show.add_argument("message_id", type=int)
     p_show.set_defaults(func=cmd_show)
+
+    p_purge = subparsers.add_parser("purge", help="remove raw data past its retention (WAYBILL_RETENTION)")
+    p_purge.set_defaults(func=cmd_purge)
+
+    p_forget = subparsers.add_parser("forget", help="erase a customer's personal data (hub rows and raw messages)")
+    p_forget.add_argument("customer", help="hub customer id, or SYSTEM:EXTERNAL_ID of any system's record")
+    p_forget.set_defaults(func=cmd_forget)
 
 
 def _fail(command: str, err: Exception) -> int:
@@ -73,4 +80,27 @@ def cmd_show(args: argparse.Namespace) -> int:
     except message_log.RawUnavailable as err:
         return _fail("show", err)
     sys.stdout.buffer.write(raw)
+    return 0
+
+
+def cmd_purge(_args: argparse.Namespace) -> int:
+    try:
+        report = retention.purge(Store.open())
+    except ConfigError as err:
+        return _fail("purge", err)
+    print("purged: " + ", ".join(f"{k} {v}" for k, v in report.as_dict().items()))
+    return 0
+
+
+def cmd_forget(args: argparse.Namespace) -> int:
+    try:
+        report = retention.forget(Store.open(), args.customer)
+    except WaybillError as err:
+        return _fail("forget", err)
+    print(f"customer {report.customer_id}: personal data blanked, {report.orders_blanked} ship-to addresses "
+          f"removed, {report.messages_purged} raw messages purged ({report.archive_files} archived files)")
+    if report.messages_pending:
+        print(f"{report.messages_pending} messages holding this customer's data are still being processed: "
+              "run `waybill forget` again once they are done", file=sys.stderr)
+        return 1
     return 0

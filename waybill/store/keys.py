@@ -13,7 +13,7 @@ import secrets
 from collections import Counter
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Connection, and_, or_, select, update
+from sqlalchemy import Connection, or_, select, update
 
 from waybill.core.errors import ConfigError
 from waybill.store import audit, message_log
@@ -32,15 +32,10 @@ class Reencrypted:
     messages: int = 0
 
 
-def _sealed_messages() -> ColumnElement[bool]:
-    """Messages that still hold raw bytes (inline or archived)."""
-    return and_(message.c.purged_at.is_(None), or_(message.c.raw.is_not(None), message.c.archive_path.is_not(None)))
-
-
 def usage(conn: Connection) -> dict[str, int]:
     """How many stored ciphertexts each key id opens ("plain" for raw bytes logged before sealing)."""
     counts: Counter[str] = Counter()
-    q = select(message.c.key_id).where(_sealed_messages())
+    q = select(message.c.key_id).where(message_log.holds_bytes())
     counts.update(kid or "plain" for kid in conn.execute(q).scalars())
     for token in conn.execute(select(customer.c.contacts_enc).where(customer.c.contacts_enc.is_not(None))).scalars():
         counts[Cipher.token_key_id(token) or "legacy"] += 1
@@ -67,7 +62,7 @@ def reencrypt(store: Store, *, batch: int = BATCH, limit_batches: int | None = N
             done.contacts += len(rows)
             ids = conn.execute(
                 select(message.c.id)
-                .where(_sealed_messages(), or_(message.c.key_id.is_(None), message.c.key_id != current))
+                .where(message_log.holds_bytes(), or_(message.c.key_id.is_(None), message.c.key_id != current))
                 .order_by(message.c.id).limit(batch)).scalars().all()
             for mid in ids:
                 message_log.reseal(conn, store.vault, mid)

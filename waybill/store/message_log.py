@@ -21,7 +21,7 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import Connection, and_, func, insert, select, update
+from sqlalchemy import ColumnElement, Connection, and_, func, insert, or_, select, update
 
 from waybill.core.errors import WaybillError
 from waybill.core.files import write_private
@@ -117,6 +117,11 @@ def reseal(conn: Connection, vault: Vault, message_id: int) -> None:
     replaced by a new file under the same name, atomically."""
     conn.execute(update(message).where(message.c.id == message_id)
                  .values(**_sealed(vault, message_id, raw_of(conn, vault.cipher, message_id))))
+
+
+def holds_bytes() -> ColumnElement[bool]:
+    """Messages that still hold raw bytes (inline or archived), i.e. not purged."""
+    return and_(message.c.purged_at.is_(None), or_(message.c.raw.is_not(None), message.c.archive_path.is_not(None)))
 
 
 def processed_copy(conn: Connection, system: str, stream: str, digest: str) -> int | None:
