@@ -36,7 +36,8 @@ def _seed(store: Store, n: int) -> dict[str, bytes]:
         contact = model.Contact(name=f"Person {i}", email=f"p{i}@example.com", phone=f"+49 30 555 01{i:02d}")
         raw = f"page {i} p{i}@example.com".encode() + (b"x" * message_log.INLINE_LIMIT if i == 0 else b"")
         raws[f"c{i}"] = raw
-        store.apply(batch(customer(f"c{i}", contacts=(contact,)), raw=raw, key=f"c{i}"))
+        address = model.Address("billing", f"Lindenstrasse {i}", "Berlin", "10115", "DE")
+        store.apply(batch(customer(f"c{i}", contacts=(contact,), addresses=(address,)), raw=raw, key=f"c{i}"))
     return raws
 
 
@@ -44,8 +45,9 @@ def _everything(store: Store) -> tuple[list[bytes], list[str]]:
     """Every message's raw bytes and every customer's contacts, opened with the store's keys."""
     with store.engine.connect() as conn:
         ids = [m.id for m in message_log.find(conn, limit=1000)]
-        contacts = [store.cipher.decrypt(t) for t in
-                    conn.execute(select(customer_table.c.contacts_enc).order_by(customer_table.c.id)).scalars()]
+        contacts = [store.cipher.decrypt(t) for row in conn.execute(
+            select(customer_table.c.contacts_enc, customer_table.c.addresses).order_by(customer_table.c.id))
+            for t in row]
     return [store.raw_of(i) for i in sorted(ids)], contacts
 
 
@@ -53,12 +55,13 @@ def test_rotating_twice_loses_nothing_and_leaves_old_keys_unused(file_keyed):
     store = file_keyed
     _seed(store, 12)
     first = store.cipher.current
-    unchanged = store.apply(batch(customer("c3", contacts=(model.Contact(
-        name="Person 3", email="p3@example.com", phone="+49 30 555 0103"),)), raw=b"again"))
+    again = customer("c3", contacts=(model.Contact(name="Person 3", email="p3@example.com", phone="+49 30 555 0103"),),
+                     addresses=(model.Address("billing", "Lindenstrasse 3", "Berlin", "10115", "DE"),))
+    unchanged = store.apply(batch(again, raw=b"again"))
     before = _everything(store)
 
     store, done = keys.rotate(store, batch=5)
-    assert (done.contacts, done.messages) == (12, 13)
+    assert (done.fields, done.messages) == (24, 13)
     second = store.cipher.current
     store, done = keys.rotate(Store.open(store.engine.url.render_as_string(hide_password=False)), batch=5)
     third = store.cipher.current
@@ -68,12 +71,11 @@ def test_rotating_twice_loses_nothing_and_leaves_old_keys_unused(file_keyed):
     with store.engine.connect() as conn:
         used = keys.usage(conn)
         rotations = audit.entries(conn, "rotate")
-    assert used == {third: 12 + 13}
+    assert used == {third: 24 + 13}
     assert [e.detail["current"] for e in rotations] == [second, third]
     # the change-detection hashes did not move: an unchanged record is still unchanged
     assert unchanged.unchanged == 1
-    assert store.apply(batch(customer("c3", contacts=(model.Contact(
-        name="Person 3", email="p3@example.com", phone="+49 30 555 0103"),)), raw=b"again 2")).unchanged == 1
+    assert store.apply(batch(again, raw=b"again 2")).unchanged == 1
     # the old keys are kept until pruned; pruning keeps the oldest (it keys the hashes) and the current
     assert [key_id(k) for k in load_keys(store.cfg)] == [first, second, third]
     assert keys.prune(store) == [second]
@@ -88,15 +90,15 @@ def test_an_interrupted_rotation_resumes_where_it_stopped(file_keyed, monkeypatc
     before = _everything(store)
     new = keys.add_key(store)
     done = keys.reencrypt(new, batch=3, limit_batches=1)  # the run stops after one batch
-    assert (done.contacts, done.messages) == (3, 3)
+    assert (done.fields, done.messages) == (6, 3)
     with store.engine.connect() as conn:
-        assert keys.usage(conn)[new.cipher.current] == 6
+        assert keys.usage(conn)[new.cipher.current] == 6 + 3
     # later, `waybill keys rotate --resume` carries on under the key the first run added
     assert cli.main(["keys", "rotate", "--resume", "--batch", "2"]) == 0
-    assert "re-encrypted 4 contact sets and 4 raw messages" in capsys.readouterr().out
+    assert "re-encrypted 8 personal-data fields and 4 raw messages" in capsys.readouterr().out
     reopened = Store(store.engine, Cipher(load_keys(store.cfg)), store.cfg)
     with store.engine.connect() as conn:
-        assert keys.usage(conn) == {new.cipher.current: 7 + 7}
+        assert keys.usage(conn) == {new.cipher.current: 14 + 7}
     assert _everything(reopened) == before
 
 

@@ -18,7 +18,7 @@ def register(subparsers: Any) -> None:
     k_sub = p_keys.add_subparsers(metavar="ACTION")
     p_list = k_sub.add_parser("list", help="the configured key ids and how many stored ciphertexts each opens")
     p_list.set_defaults(func=cmd_keys_list)
-    p_rot = k_sub.add_parser("rotate", help="add a key and re-encrypt contacts, raw messages and archive under it")
+    p_rot = k_sub.add_parser("rotate", help="add a key and re-encrypt personal data, raw messages and archive under it")
     p_rot.add_argument("--resume", action="store_true",
                        help="no new key: finish an interrupted rotation (or one to a key added to WAYBILL_SECRET_KEY)")
     p_rot.add_argument("--batch", type=int, default=keys.BATCH, help="rows re-encrypted per transaction")
@@ -60,7 +60,7 @@ def cmd_keys_rotate(args: argparse.Namespace) -> int:
         store, done = keys.rotate(Store.open(), new_key=not args.resume, batch=args.batch)
     except (ConfigError, WaybillError) as err:
         return _fail("keys rotate", err)
-    print(f"current key {store.cipher.current}: re-encrypted {done.contacts} contact sets and "
+    print(f"current key {store.cipher.current}: re-encrypted {done.fields} personal-data fields and "
           f"{done.messages} raw messages; `waybill keys prune` drops keys nothing uses")
     return 0
 

@@ -2,9 +2,9 @@
 
 `rotate` adds a key to the key file, which becomes current for everything written from then on,
 and re-encrypts what is stored. Re-encryption walks what is not yet under the current key
-(contacts, raw messages and their archived copies) in batches, each committed on its own, so an
-interrupted run loses nothing and the next run carries on where it stopped: what is done is no
-longer selected.
+(contacts, addresses, ship-to addresses, raw messages and their archived copies) in batches, each
+committed on its own, so an interrupted run loses nothing and the next run carries on where it
+stopped: what is done is no longer selected.
 """
 
 from __future__ import annotations
@@ -18,17 +18,21 @@ from sqlalchemy import Connection, or_, select, update
 from waybill.core.errors import ConfigError
 from waybill.store import audit, message_log
 from waybill.store.crypto import Cipher, key_id, load_keys, write_key_file
-from waybill.store.schema import customer, message
+from waybill.store.schema import customer, message, orders
 from waybill.store.store import Store, utcnow
 
 BATCH = 500
 
 
+#: the text columns that hold ciphertexts (personal data of customers and orders)
+SEALED_TEXT = ((customer, "contacts_enc"), (customer, "addresses"), (orders, "ship_to"))
+
+
 @dataclass
 class Reencrypted:
-    """How many ciphertexts one re-encryption moved to the current key, per kind."""
+    """How many ciphertexts one re-encryption moved to the current key: text columns, raw messages."""
 
-    contacts: int = 0
+    fields: int = 0
     messages: int = 0
 
 
@@ -37,8 +41,10 @@ def usage(conn: Connection) -> dict[str, int]:
     counts: Counter[str] = Counter()
     q = select(message.c.key_id).where(message_log.holds_bytes())
     counts.update(kid or "plain" for kid in conn.execute(q).scalars())
-    for token in conn.execute(select(customer.c.contacts_enc).where(customer.c.contacts_enc.is_not(None))).scalars():
-        counts[Cipher.token_key_id(token) or "legacy"] += 1
+    for table, name in SEALED_TEXT:
+        col = table.c[name]
+        for token in conn.execute(select(col).where(col.is_not(None))).scalars():
+            counts[(Cipher.token_key_id(token) or "legacy") if not token.startswith(("[", "{")) else "plain"] += 1
     return dict(counts)
 
 
@@ -52,14 +58,16 @@ def reencrypt(store: Store, *, batch: int = BATCH, limit_batches: int | None = N
     batches = 0
     while limit_batches is None or batches < limit_batches:
         with store.begin() as conn:
-            rows = conn.execute(
-                select(customer.c.id, customer.c.contacts_enc)
-                .where(customer.c.contacts_enc.is_not(None), customer.c.contacts_enc.not_like(f"{current}:%"))
-                .order_by(customer.c.id).limit(batch)).all()
-            for cid, token in rows:
-                conn.execute(update(customer).where(customer.c.id == cid)
-                             .values(contacts_enc=store.cipher.encrypt(store.cipher.decrypt(token))))
-            done.contacts += len(rows)
+            rows = 0
+            for table, name in SEALED_TEXT:
+                col = table.c[name]
+                found = conn.execute(select(table.c.id, col).where(col.is_not(None), col.not_like(f"{current}:%"))
+                                     .order_by(table.c.id).limit(batch)).all()
+                for row_id, token in found:
+                    conn.execute(update(table).where(table.c.id == row_id)
+                                 .values({name: store.cipher.encrypt(store.cipher.reveal(token))}))
+                rows += len(found)
+            done.fields += rows
             ids = conn.execute(
                 select(message.c.id)
                 .where(message_log.holds_bytes(), or_(message.c.key_id.is_(None), message.c.key_id != current))
@@ -93,7 +101,7 @@ def rotate(store: Store, *, new_key: bool = True, batch: int = BATCH) -> tuple[S
     done = reencrypt(store, batch=batch)
     with store.begin() as conn:
         audit.record(conn, "rotate", utcnow(), detail={"current": store.cipher.current, "keys": store.cipher.key_ids,
-                                                        "contacts": done.contacts, "messages": done.messages})
+                                                        "fields": done.fields, "messages": done.messages})
     return store, done
 
 

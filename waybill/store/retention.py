@@ -201,11 +201,11 @@ def _identifiers(store: Store, conn: Connection, cid: int) -> set[bytes]:
     if row.contacts_enc:
         for c in json.loads(store.cipher.decrypt(row.contacts_enc)):
             texts |= {c.get("name"), c.get("email"), c.get("phone")}
-    for a in json.loads(row.addresses or "[]"):
+    for a in json.loads(store.cipher.reveal(row.addresses) if row.addresses else "[]"):
         texts |= {a.get("street"), a.get("name")}
     for ship_to in conn.execute(select(orders.c.ship_to).where(orders.c.customer_id == cid,
                                                                 orders.c.ship_to.is_not(None))).scalars():
-        a = json.loads(ship_to)
+        a = json.loads(store.cipher.reveal(ship_to))
         texts |= {a.get("street"), a.get("name")}
     found = {t for t in texts if t and len(t) >= 4}
     return {form for t in found for form in (t.encode(), t.upper().encode(), json.dumps(t)[1:-1].encode())}

@@ -87,7 +87,7 @@ customer = Table(
     Column("payment_terms", String(80), nullable=True),
     Column("status", String(20), nullable=False),
     Column("contacts_enc", Text, nullable=True),  # AES-256-GCM, see waybill.store.crypto
-    Column("addresses", Text, nullable=True),  # JSON
+    Column("addresses", Text, nullable=True),  # JSON, AES-256-GCM like contacts_enc
     *_audit(),
 )
 
