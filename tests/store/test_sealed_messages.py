@@ -49,3 +49,23 @@ def test_rows_logged_before_sealing_are_still_read(store):
         conn.execute(update(message).where(message.c.id == mid).values(raw=b"legacy plain", key_id=None,
                                                                            sha256=message_log.sha256(b"legacy plain")))
     assert store.raw_of(mid) == b"legacy plain"
+
+
+def test_the_upgrade_purges_carrier_requests_logged_with_credentials(waybill_env):
+    from waybill.store import db
+    from waybill.store.store import Store, utcnow
+
+    engine = db.make_engine(f"sqlite:///{waybill_env / 'old.db'}")
+    db.upgrade(engine, "0002")
+    old = {"system": "carrier:fedex", "key": "k", "size": 1, "state": "processed", "received_at": utcnow(),
+           "attempts": 1}
+    with engine.begin() as conn:
+        conn.execute(message.insert(), [
+            {**old, "stream": "track-request", "sha256": message_log.sha256(b"<Password>pw</Password>"),
+             "raw": b"<Password>pw</Password>"},
+            {**old, "stream": "track", "sha256": message_log.sha256(b"<TrackReply/>"), "raw": b"<TrackReply/>"}])
+    db.upgrade(engine)
+    store = Store.open(str(engine.url))
+    with pytest.raises(message_log.RawUnavailable, match="purged"):
+        store.raw_of(1)
+    assert store.raw_of(2) == b"<TrackReply/>"  # logged before sealing: read as it is
