@@ -3,14 +3,19 @@ removes them before it hands a request over."""
 
 from __future__ import annotations
 
+import json
 import logging
+from urllib.parse import quote_plus
 
 import pytest
+import requests
 
 from tests.fixtures.privacy import encodings, found, table_dump
 from tests.fixtures.targets import FAST, customer, load, set_conn
 from tests.fixtures.targets import shipment as make_shipment
 from waybill.connectors.carrier import REDACTED, redact_xml
+from waybill.connectors.connection import parse
+from waybill.connectors.http import PermanentHTTPError, client_for
 from waybill.flows import carrier_tracking
 from waybill.store import message_log
 
@@ -50,3 +55,30 @@ def test_the_logged_carrier_request_has_no_credentials(store, fedex_with_secrets
 ])
 def test_redaction_replaces_whole_element_texts_only(secret, document, expected):
     assert redact_xml(document, [secret]) == expected
+
+
+class _Echo(requests.adapters.BaseAdapter):
+    """A server that answers 400 and echoes the request back, headers and body, as some do."""
+
+    def send(self, request, **kwargs):
+        resp = requests.Response()
+        resp.status_code = 400
+        body = request.body.decode() if isinstance(request.body, bytes) else str(request.body)
+        resp._content = f"bad request: {dict(request.headers)} {request.url} {body}".encode()
+        resp.request = request
+        return resp
+
+    def close(self):
+        pass
+
+
+def test_an_error_body_echoing_the_request_keeps_no_secret(caplog):
+    secret, token = "Pw/with+chars&more", "tok-LongRandomValue1"
+    client = client_for(parse("c", json.dumps({"conn_type": "http", "host": "h", "password": secret})), "test",
+                        {"Authorization": f"Bearer {token}"}, secrets=[token])
+    client.session.mount("http://", _Echo())
+    with pytest.raises(PermanentHTTPError) as err:
+        client.request("POST", f"/x?key={quote_plus(secret)}", data={"password": secret})
+    reported = f"{err.value} {err.value.body} {caplog.text}"
+    assert found(encodings(secret) | encodings(token), {"error": reported.encode()}) == {}
+    assert "***" in err.value.body
