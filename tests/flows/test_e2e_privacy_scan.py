@@ -14,6 +14,7 @@ import pytest
 from sim import erp as erp_sim
 from sim import tms as tms_sim
 from sim import wms as wms_sim
+from sim.faults import FaultRates, Faults
 from tests.fixtures.privacy import encodings, files_under, found, table_dump
 from tests.fixtures.sources import FAST as SOURCE_POLICY
 from tests.fixtures.targets import FAST, set_conn
@@ -57,12 +58,22 @@ def haystacks(store, home: Path, caplog) -> dict[str, bytes]:
             **{str(p): data for p, data in files_under(home).items()}}
 
 
+@pytest.mark.parametrize("faulty", [False, pytest.param(True, marks=pytest.mark.reliability)],
+                         ids=["calm", "faulty"])
 def test_nothing_secret_or_personal_is_readable_after_the_flows(store, data, serve, fedex, crm, waybill_env,
-                                                                 tmp_path, monkeypatch, caplog):
+                                                                 tmp_path, monkeypatch, caplog, faulty):
+    """With `faulty`, the sources and the carrier throttle, fail, stall and drop a fifth of the
+    calls: the error and retry paths log and store nothing secret either."""
     caplog.set_level(logging.DEBUG)
-    erp = serve(erp_sim, tmp_path / "erp", data, login="integration", password=ERP_PASSWORD)
-    wms = serve(wms_sim, tmp_path / "wms", data, token=API_TOKEN)
-    tms = serve(tms_sim, tmp_path / "tms", data, token=API_TOKEN)
+
+    def faults(seed: int) -> Faults | None:
+        return Faults({"*": FaultRates.transient(0.2, retry_after=0, slow_seconds=0.8)}, seed=seed) if faulty else None
+
+    erp = serve(erp_sim, tmp_path / "erp", data, faults(1), login="integration", password=ERP_PASSWORD)
+    wms = serve(wms_sim, tmp_path / "wms", data, faults(2), token=API_TOKEN)
+    tms = serve(tms_sim, tmp_path / "tms", data, faults(3), token=API_TOKEN)
+    fedex.server.faults = Faults({"*": FaultRates(error=0.2, throttle=0.1, retry_after=0)}, seed=4) if faulty \
+        else fedex.server.faults
     for conn_id, server, fields in (("waybill_erp", erp, {"login": "integration", "password": ERP_PASSWORD,
                                                           "extra": {**SOURCE_POLICY, "db": "waybill"}}),
                                     ("waybill_wms", wms, {"password": API_TOKEN, "extra": SOURCE_POLICY}),
@@ -87,6 +98,8 @@ def test_nothing_secret_or_personal_is_readable_after_the_flows(store, data, ser
     }
     assert counts["erp"].stored > 0 and counts["tms"].stored > 0 and counts["crm"].published > 0
     assert counts["carrier"].received > 0 and counts["finance"].published > 0
+    if faulty:
+        assert erp.faults.total() > 0 and fedex.server.faults.total() > 0  # the error paths did run
 
     needles = {n for s in SECRETS for n in encodings(s)} | personal_data(data)
     assert len(needles) > 100
