@@ -123,11 +123,12 @@ def purge(store: Store, retention: Retention | None = None, *, now: dt.datetime 
     with store.engine.connect() as conn:
         q = select(message.c.system, message.c.stream).where(message_log.holds_bytes()).distinct()
         streams = conn.execute(q).all()
-    plans = [(and_(message.c.system == system, message.c.stream == stream, message.c.state.in_(DONE),
-                   message.c.received_at < now - dt.timedelta(days=retention.raw_days(system, stream))), "raw")
-             for system, stream in streams]
-    plans.append((and_(message.c.state.in_(REFUSED),
-                       message.c.received_at < now - dt.timedelta(days=retention.days["dead"])), "dead"))
+    # dead letters first: a message whose last dead record goes is then done with, in the same run
+    plans = [(and_(message.c.state.in_(REFUSED),
+                   message.c.received_at < now - dt.timedelta(days=retention.days["dead"])), "dead")]
+    plans += [(and_(message.c.system == system, message.c.stream == stream, message.c.state.in_(DONE),
+                    message.c.received_at < now - dt.timedelta(days=retention.raw_days(system, stream))), "raw")
+              for system, stream in streams]
     for where, kind in plans:
         while True:
             with store.begin() as conn:
