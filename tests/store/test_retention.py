@@ -71,6 +71,8 @@ def test_retention_per_stream_from_the_configuration(store, waybill_env, monkeyp
     policy = retention.load(settings())
     assert (policy.raw_days("erp", "customers"), policy.raw_days("erp", "stock")) == (400, 30)
     assert policy.raw_days("carrier:fedex", "track-request") == 7  # the defaults stay
+    path.write_text('[raw]\n"carrier:*/*" = 2\n')
+    assert retention.load(settings()).raw_days("carrier:fedex", "track-request") == 2  # the file's wins
     retention.purge(store, policy, now=utcnow() + dt.timedelta(days=31))
     assert _state(store, kept).purged_at is None and _state(store, gone).purged_at is not None
 

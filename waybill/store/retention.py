@@ -77,7 +77,8 @@ def load(cfg: Settings) -> Retention:
     bad = [k for k, v in (*days.items(), *raw.items()) if not isinstance(v, int) or v < 0]
     if bad:
         raise ConfigError(f"{path}: days must be whole numbers >= 0 ({', '.join(bad)})")
-    return Retention({**DEFAULT_DAYS, **days}, {**raw, **DEFAULT_RAW} if raw else dict(DEFAULT_RAW))
+    # the file's patterns first (first match wins), then the defaults it does not name
+    return Retention({**DEFAULT_DAYS, **days}, {**raw, **{k: v for k, v in DEFAULT_RAW.items() if k not in raw}})
 
 
 @dataclass
