@@ -15,15 +15,21 @@ from the package only; DTDs, entities and external references are forbidden. A c
 (something in the request, such as a number the carrier refuses) is narrowed down by splitting the
 batch until each faulting number stands alone, so one bad number never fails the others; a server
 Fault (authentication, an outage) concerns the whole call and raises CarrierFault.
+
+The request an Exchange hands back (which the flow logs) has the credential's secret fields
+(SECRET_FIELDS: the Connection's login and password, sent as the web-service key and password)
+replaced by REDACTED: only this connector knows where they go, so it removes them before anything
+leaves it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+from xml.sax.saxutils import escape
 
 import requests
 import zeep
@@ -40,6 +46,19 @@ log = get_logger("carrier")
 
 WSDL_DIR = carrier_profile.WSDL_DIR
 SETTINGS = zeep.Settings(strict=True, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+#: the credential fields that are secrets (the account and meter numbers identify, they do not authenticate)
+SECRET_FIELDS = ("key", "password")
+REDACTED = b"***"
+
+
+def redact_xml(document: bytes, secrets: Iterable[str]) -> bytes:
+    """`document` with every element whose whole text is one of `secrets` emptied to REDACTED.
+
+    Matching whole element texts (as the serializer escaped them) never touches a value that only
+    contains a secret, so a short password cannot mangle the rest of the request."""
+    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
+        document = document.replace(b">" + escape(secret).encode() + b"<", b">" + REDACTED + b"<")
+    return document
 
 
 class HttpTransport(Transport):
@@ -103,7 +122,8 @@ class Service:
 
 @dataclass(frozen=True)
 class Exchange:
-    """One SOAP call for some tracking numbers: the raw request and reply, and the fault if any."""
+    """One SOAP call for some tracking numbers: the request (secrets redacted) and the raw reply,
+    and the fault if any."""
 
     numbers: tuple[str, ...]
     request: bytes
@@ -163,9 +183,13 @@ class CarrierTracker:
                 yield from self._call(numbers[:half])
                 yield from self._call(numbers[half:])
                 return
-            yield Exchange(numbers, self.transport.last_sent, self.transport.last_received, str(fault.message))
+            yield Exchange(numbers, self._sent(), self.transport.last_received, str(fault.message))
             return
-        yield Exchange(numbers, self.transport.last_sent, self.transport.last_received)
+        yield Exchange(numbers, self._sent(), self.transport.last_received)
+
+    def _sent(self) -> bytes:
+        """The request just sent, without its secrets."""
+        return redact_xml(self.transport.last_sent, (self.credentials[f] for f in SECRET_FIELDS))
 
 
 def _client_fault(code: str | None) -> bool:

@@ -80,6 +80,7 @@ class CrmClient:
         self.requests += 1
         body = resp.json()
         self.token = body["access_token"]
+        self.http.secrets.add(self.token)
         if body.get("instance_url"):
             self.http.base_url = body["instance_url"].rstrip("/")
 

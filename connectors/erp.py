@@ -136,7 +136,7 @@ class ErpConnector:
         headers = {}
         if self.protocol == "json2":
             headers = {"Authorization": f"bearer {self.secret}", "X-Odoo-Database": self.db}
-        self.http = client_for(base, system, headers)
+        self.http = client_for(base, system, headers, secrets=(self.secret,))
         self._uid: int | None = None
 
     @classmethod

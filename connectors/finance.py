@@ -2,7 +2,8 @@
 
 The Connection `waybill_finance` names either a folder (extra {"path": "/srv/finance/in"}) or an
 SFTP server (host, login, password or key, host_key/known_hosts as for waybill.connectors.sftp; extra
-`outbox` is the remote folder). Each file is written under a temporary name and renamed, so finance
+`outbox` is the remote folder). A file is owner-only until it is delivered, then gets extra `mode`
+(octal, default 640: finance's group reads it). Each file is written under a temporary name and renamed, so finance
 never reads half a file; the control file goes last. A file already there is never overwritten:
 the same content counts as already delivered (a rerun for the same cut-off duplicates nothing),
 different content is a FeedConflict for an engineer to look at.
@@ -18,6 +19,7 @@ from typing import Literal, Protocol
 
 from waybill.connectors.connection import ConnectionInfo, get_connection
 from waybill.core.errors import ConfigError, WaybillError
+from waybill.core.files import FILE_MODE
 from waybill.core.logs import event, get_logger
 
 log = get_logger("finance")
@@ -42,8 +44,9 @@ class FeedTarget(Protocol):
 class FolderTarget:
     """A local or mounted folder."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, delivered_mode: int = 0o640) -> None:
         self.folder = Path(folder)
+        self.delivered_mode = delivered_mode
 
     def exists(self, name: str) -> bool:
         return (self.folder / name).exists()
@@ -54,7 +57,9 @@ class FolderTarget:
         if target.exists():
             return _same(name, target.read_bytes(), data)
         tmp = self.folder / f".{name}.{uuid.uuid4().hex[:8]}.tmp"
-        with open(tmp, "wb") as fh:
+        # owner-only while it is being written; readable by finance's group once delivered
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+        with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
@@ -64,6 +69,7 @@ class FolderTarget:
             return _same(name, target.read_bytes(), data)
         finally:
             tmp.unlink()
+        os.chmod(target, self.delivered_mode)
         event(log, "feed-written", system=SYSTEM, name=name, bytes=len(data))
         return "written"
 
@@ -97,7 +103,7 @@ def target(conn_id: str = "waybill_finance") -> FeedTarget:
     """The drop point the Connection describes."""
     info = get_connection(conn_id)
     if info.extra.get("path"):
-        return FolderTarget(Path(info.extra["path"]))
+        return FolderTarget(Path(info.extra["path"]), int(str(info.extra.get("mode", "640")), 8))
     if info.host:
         return SftpTarget(info)
     raise ConfigError(f"connection {conn_id!r}: set extra path (a folder) or host (an SFTP server)")

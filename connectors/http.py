@@ -5,7 +5,9 @@
   tenacity: exponential backoff with jitter, bounded attempts and total time;
 - other 4xx (and 500/501) are permanent: PermanentHTTPError at once, for the caller to dead-letter;
 - TLS verification is on and set explicitly (REQUESTS_CA_BUNDLE would otherwise override it);
-- each request is logged with system, stream, method, path, status and attempt, never credentials.
+- each request is logged with system, stream, method, path, status and attempt, never credentials;
+  an error body the server sends back (which may echo the request) is kept with the client's
+  secrets (the Connection's password, tokens the connector adds) replaced by ***.
 """
 
 from __future__ import annotations
@@ -13,9 +15,10 @@ from __future__ import annotations
 import datetime as dt
 import email.utils
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, quote_plus, urlsplit
 
 import requests
 from tenacity import (
@@ -49,16 +52,18 @@ class HttpPolicy:
 
 
 def client_for(conn: ConnectionInfo, system: str, headers: dict[str, str] | None = None,
-               policy: HttpPolicy | None = None) -> HttpClient:
+               policy: HttpPolicy | None = None, *, secrets: Iterable[str] = ()) -> HttpClient:
     """The client of a Connection: its base URL, the policy tuned by its extras (any HttpPolicy
-    field, e.g. {"read_timeout": 10}) unless `policy` is given, and TLS verification set explicitly
-    from extra `verify` (true, false or a CA bundle path)."""
+    field, e.g. {"read_timeout": 10}) unless `policy` is given, TLS verification set explicitly
+    from extra `verify` (true, false or a CA bundle path), and the secrets to keep out of what it
+    reports (the Connection's password and `secrets`)."""
     tuned = {f.name: type(getattr(HttpPolicy, f.name))(conn.extra[f.name])
              for f in fields(HttpPolicy) if f.name in conn.extra}
     verify = conn.extra.get("verify", True)
     if isinstance(verify, str) and verify.lower() in ("true", "false"):
         verify = verify.lower() == "true"
-    return HttpClient(system, conn.base_url(), policy or HttpPolicy(**tuned), verify=verify, headers=headers)
+    return HttpClient(system, conn.base_url(), policy or HttpPolicy(**tuned), verify=verify, headers=headers,
+                      secrets=(conn.password or "", *secrets))
 
 
 class TransientHTTPError(WaybillError):
@@ -98,8 +103,10 @@ class HttpClient:
 
     def __init__(self, system: str, base_url: str = "", policy: HttpPolicy | None = None, *,
                  verify: bool | str = True, headers: dict[str, str] | None = None,
-                 session: requests.Session | None = None) -> None:
+                 session: requests.Session | None = None, secrets: Iterable[str] = ()) -> None:
         self.system = system
+        #: values never to report (error bodies may echo them); connectors add tokens they obtain
+        self.secrets = {s for s in secrets if s}
         self.base_url = base_url.rstrip("/")
         self.policy = policy or HttpPolicy()
         self.session = session or requests.Session()
@@ -138,10 +145,17 @@ class HttpClient:
             raise TransientHTTPError(f"{self.system} {method} {path}: HTTP {resp.status_code}",
                                      resp.status_code, retry_after_seconds(resp.headers.get("Retry-After")))
         if resp.status_code >= 400:
-            body = resp.text[:500]
+            body = self.redact(resp.text)[:500]
             raise PermanentHTTPError(f"{self.system} {method} {path}: HTTP {resp.status_code}: {body}",
                                      resp.status_code, body)
         return resp
+
+    def redact(self, text: str) -> str:
+        """`text` with every secret of this client, as itself or URL-encoded, replaced by ***."""
+        for secret in sorted(self.secrets, key=len, reverse=True):
+            for form in {secret, quote(secret, safe=""), quote_plus(secret)}:
+                text = text.replace(form, "***")
+        return text
 
     def _wait(self, state: RetryCallState) -> float:
         backoff = wait_exponential_jitter(initial=self.policy.backoff_initial, max=self.policy.backoff_max)(state)

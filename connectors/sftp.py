@@ -41,6 +41,7 @@ from tenacity import Retrying, retry_if_exception, stop_after_attempt, stop_afte
 
 from waybill.connectors.connection import ConnectionInfo, get_connection
 from waybill.core.errors import ConfigError, WaybillError
+from waybill.core.files import private_dir, write_private
 from waybill.core.logs import event, get_logger
 
 log = get_logger("sftp")
@@ -273,7 +274,7 @@ class SftpClient:
 
         The size must match the listing that proved the file complete, or the pickup is abandoned
         for this run (the partner is still writing)."""
-        landing.mkdir(parents=True, exist_ok=True)
+        private_dir(landing)
         target = local_path(landing, f.name)
 
         def run(sftp: paramiko.SFTPClient) -> bytes:
@@ -285,9 +286,7 @@ class SftpClient:
         data = self._call("get", run)
         if len(data) != f.size:
             raise SftpError(f"{self.s.system}: {f.name} changed during download ({f.size} -> {len(data)} bytes)")
-        tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.part")
-        tmp.write_bytes(data)
-        tmp.replace(target)
+        write_private(target, data)  # the landing copy holds the partner's personal data: owner-only
         event(log, "sftp-downloaded", system=self.s.system, name=f.name, bytes=len(data),
               sha256=hashlib.sha256(data).hexdigest())
         return data

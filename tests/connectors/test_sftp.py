@@ -56,6 +56,8 @@ def test_pickup_skips_in_progress_names_and_growing_files(sshd, partner_root: Pa
         c.done_with("done.edi")  # a rerun after a crash: already archived, no error
     assert data == b"ISA*complete~"
     assert (tmp_path / "landing" / "done.edi").read_bytes() == data
+    assert (tmp_path / "landing" / "done.edi").stat().st_mode & 0o777 == 0o600  # the landing copy is owner-only
+    assert (tmp_path / "landing").stat().st_mode & 0o777 == 0o700
     assert not (inbox / "done.edi").exists()
     assert (partner_root / "archive" / "done.edi").read_bytes() == data
 

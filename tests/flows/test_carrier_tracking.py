@@ -54,8 +54,8 @@ def test_open_shipments_come_back_as_events(store, fedex):
         rows = {s.tracking_number: s for s in crm_reads.shipments(conn).values()}
         events = logistics.delivery_events(conn)
         dead = message_log.find(conn, state="dead", system="carrier:fedex_soap")
-        requests = [message_log.raw_of(conn, r.id)
-                    for r in message_log.find(conn, system="carrier:fedex_soap", stream="track-request")]
+        logged = message_log.find(conn, system="carrier:fedex_soap", stream="track-request")
+    requests = [store.raw_of(r.id) for r in logged]
     for n in numbers:
         assert rows[n].status == _expected_status(fedex.parcels[n]), n
         assert rows[n].status_code == fedex.parcels[n][-1]["code"]

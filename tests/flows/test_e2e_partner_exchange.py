@@ -38,7 +38,7 @@ def read_folder(folder: Path) -> dict[str, list]:
 def order_of(store, system: str, external_id: str):
     """The order `external_id` that `system` sent, as the hub holds it."""
     with store.engine.connect() as conn:
-        [order] = [o for o in reads.orders_from(conn, system) if o.ref.external_id == external_id]
+        [order] = [o for o in reads.orders_from(conn, store.cipher, system) if o.ref.external_id == external_id]
     return order
 
 
@@ -63,7 +63,7 @@ def test_partner_exchange_end_to_end(store, partners: Path, sshd, monkeypatch) -
     raw = (DATA / ORDERS).read_text()
     numbers = set(re.findall(r"BGM\+[^+']*\+([^+']+)", raw)) - {"12345678901"}  # its only order has no lines
     with store.engine.connect() as conn:
-        stored = {o.po_number for o in reads.orders_from(conn, "edi:eurotrade")}
+        stored = {o.po_number for o in reads.orders_from(conn, store.cipher, "edi:eurotrade")}
         dead = {m.reason: m.field_path for m in message_log.find(conn, state="dead")}
     # two real-world faults in the corpus file are dead-lettered with their reason, the rest is stored
     assert dead == {"the order has no LIN lines": "ORDERS/I1L0401100000T", "unknown currency 'NLG'": "order.currency"}

@@ -32,7 +32,7 @@ def acks(outbox: Path) -> list:
 def order_rows(store) -> list:
     """The partner's orders in the hub, by external id."""
     with store.engine.connect() as conn:
-        return reads.orders_from(conn, "edi:acme")
+        return reads.orders_from(conn, store.cipher, "edi:acme")
 
 
 def test_850_becomes_an_order_and_a_997_goes_back(store, partners: Path) -> None:

@@ -94,7 +94,7 @@ def test_dead_record_replays_after_the_profile_is_fixed(store, partners: Path, t
     result = replay.replay(store, dead.id)
     assert result.inserted == 1
     with store.engine.connect() as conn:
-        assert [o.ref.external_id for o in reads.orders_from(conn, "edi:acme")] == ["850/91393058"]
+        assert [o.ref.external_id for o in reads.orders_from(conn, store.cipher, "edi:acme")] == ["850/91393058"]
         assert message_log.get(conn, dead.id).state == "replayed"
 
 

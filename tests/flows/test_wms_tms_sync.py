@@ -96,7 +96,7 @@ def test_full_then_incremental_sync_lands_exactly_the_wms_and_tms(store: Store, 
     assert tms_counts.dead == 1
     with store.engine.connect() as c:
         [dead] = message_log.find(c, state="dead", system="tms")
-        assert json.loads(message_log.raw_of(c, dead.id))["code"] == "X9"
+    assert json.loads(store.raw_of(dead.id))["code"] == "X9"
     assert dead.reason == "unknown status code 'X9'" and dead.field_path == "event.code"
 
     # the warehouse moves on: a stock count, a new shipment; the TMS scans it six times, by

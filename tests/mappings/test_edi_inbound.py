@@ -57,7 +57,7 @@ def test_214_moves_the_shipment_and_a_resent_file_changes_nothing(store) -> None
     second = store.apply(Batch("edi:acme", "edi", [again]))
     with store.engine.connect() as conn:
         ref = Ref("wms", "SHP-77")
-        row = reads.shipment_view(conn, reads.shipment_ids(conn, [ref])[ref]).status
+        row = reads.shipment_view(conn, store.cipher, reads.shipment_ids(conn, [ref])[ref]).status
     assert row.status == "delivered" and row.place == "Boston, MA, US"
     assert first.inserted == 3 and first.dead == 1
     assert second.inserted == 0 and second.unchanged == 3

@@ -23,6 +23,7 @@ EXPECTED = {
     "finance_receivables": ["waybill_finance"],
     "customer_insights": [],
     "delivery_exceptions": [],
+    "privacy_purge": [],
 }
 IMPORT_BUDGET_S = 0.5
 

@@ -40,7 +40,7 @@ def test_inbound_flow_against_the_simulator(server: sim.SftpSim, store, monkeypa
     counts = edi_inbound.run(store, partner="acme")
     assert counts.received == 3 and counts.stored == 3 and counts.acks == 3
     with store.engine.connect() as conn:
-        pos = sorted(o.po_number for o in reads.orders_from(conn, "edi:acme"))
+        pos = sorted(o.po_number for o in reads.orders_from(conn, store.cipher, "edi:acme"))
     assert pos == sorted(name.removesuffix(".x12") for name, _ in sim.purchase_orders(7, 3))
     assert sorted(p.name for p in (server.root / "archive").iterdir()) == [f"{po}.x12" for po in pos]
 

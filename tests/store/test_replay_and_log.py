@@ -55,12 +55,12 @@ def test_large_messages_are_archived_and_read_back_intact(store):
     with store.engine.connect() as conn:
         logged = message_log.get(conn, result.messages[0])
         assert logged.size == len(big)
-        assert message_log.raw_of(conn, logged.id) == big
-    archived = store.archive / logged.sha256[:2] / logged.sha256
-    assert archived.exists()
-    archived.write_bytes(b"tampered")
-    with store.engine.connect() as conn, pytest.raises(ValueError, match="do not match their sha256"):
-        message_log.raw_of(conn, logged.id)
+    assert store.raw_of(logged.id) == big
+    archived = message_log.archive_path(store.archive, logged.id)
+    assert archived.exists() and b"x" * 64 not in archived.read_bytes()  # sealed, not plain
+    archived.write_bytes(archived.read_bytes()[:-1] + b"!")
+    with pytest.raises(message_log.RawUnavailable, match="do not authenticate"):
+        store.raw_of(logged.id)
 
 
 def test_received_then_applied_message_is_not_its_own_duplicate(store):

@@ -10,9 +10,11 @@ import json
 import logging
 import re
 
-_EMAIL = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9-]+\.)+[A-Za-z]{2,}")
-# Phone-like: optional +, then 7+ digits possibly separated by spaces, dots, dashes or parentheses.
-_PHONE = re.compile(r"(?<![\w.])\+?\(?\d[\d\s().-]{5,}\d(?![\w.])")
+# The local part as RFC 5322 allows it unquoted, international (UTF-8) letters included.
+_EMAIL = re.compile(r"([\w.!#$%&'*+/=?^`{|}~-])[\w.!#$%&'*+/=?^`{|}~-]*@(?:[\w-]+\.)+[\w-]{2,}")
+# Phone-like: optional + (or 00), then 7+ digits possibly separated by spaces, dots, dashes,
+# slashes (German 030/1234567) or parentheses ((0)20, (555)); a sentence's full stop may follow.
+_PHONE = re.compile(r"(?<![\w.])\+?\(?\d[\d \t()./-]{5,}\d(?!\w|\.\d)")
 
 
 def mask(text: str) -> str:
@@ -21,7 +23,7 @@ def mask(text: str) -> str:
     return _PHONE.sub(_mask_phone, text)
 
 
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}([ T]\d{2}(:\d{2}){0,2})?")
+_DATE = re.compile(r"\d{4}[-/.]\d{2}[-/.]\d{2}([ T]\d{2}(:\d{2}){0,2})?|\d{1,2}[./]\d{1,2}[./]\d{2,4}")
 
 
 def _mask_phone(m: re.Match[str]) -> str:

@@ -137,7 +137,7 @@ def _track(store: Store, profile: Profile, tracker: Tracker | None) -> FlowCount
     for group in sync.read_ahead(_groups(tracker.track(numbers), APPLY_EVERY)):
         with store.begin() as conn:
             for exchange in group:
-                message_log.log(conn, store.archive, system=tracker.system, stream=f"{STREAM}-request",
+                message_log.log(conn, store.vault, system=tracker.system, stream=f"{STREAM}-request",
                                 raw=exchange.request, key=_key(exchange), state="processed", now=utcnow())
         result = store.apply(model.Batch(tracker.system, STREAM, [_inbound(tracker, mapping, e) for e in group]))
         # A reply's stored rows are its new events; the shipments' status moves they cause are not

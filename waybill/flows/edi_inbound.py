@@ -25,6 +25,7 @@ from typing import TypedDict
 from waybill.canonical import model
 from waybill.connectors.sftp import RemoteFile, SftpClient, SftpError
 from waybill.core.errors import RecordRejected
+from waybill.core.files import write_private
 from waybill.core.logs import event, get_logger
 from waybill.edi.acks import acknowledge, apply_acknowledgments
 from waybill.edi.envelope import read_interchanges
@@ -298,9 +299,8 @@ def _processed_copy(store: Store, system: str, digest: str, mid: int) -> int | N
 def _quarantine(store: Store, partner: Partner, name: str, raw: bytes, *, reason: str) -> None:
     """Keep a refused file with a note saying why, for the integration engineer."""
     folder = store.cfg.home / "quarantine" / partner.id
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / name).write_bytes(raw)
-    (folder / f"{name}.error.txt").write_text(f"partner {partner.id}, file {name}\n{reason}\n")
+    write_private(folder / name, raw)
+    write_private(folder / f"{name}.error.txt", f"partner {partner.id}, file {name}\n{reason}\n".encode())
     event(log, "edi-quarantined", partner=partner.id, name=name, reason=reason[:300])
 
 

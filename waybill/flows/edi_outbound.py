@@ -34,6 +34,7 @@ from waybill.flows.counts import FlowCounts
 from waybill.flows.partners import Partner, is_partner_system, partner_of
 from waybill.mappings import edi_outbound
 from waybill.store import outbox
+from waybill.store.crypto import Cipher
 from waybill.store.edi_state import StoreControlNumbers, StoreLedger
 from waybill.store.reads import edi as reads
 from waybill.store.store import Store, utcnow
@@ -135,7 +136,7 @@ def deliver(store: Store, item: outbox.OutboxItem, sessions: Sessions) -> Outcom
     """Deliver one row; returns the count it adds to (see `run`)."""
     with store.engine.connect() as conn:
         try:
-            out = outgoing(conn, item)
+            out = outgoing(conn, store.cipher, item)
         except RecordRejected as err:
             return _settle(store, item, "dead", str(err))
     if out is None:
@@ -198,23 +199,23 @@ def _settle(store: Store, item: outbox.OutboxItem, outcome: Outcome, reason: str
 # --- what a row tells which partner --------------------------------------------------------------
 
 
-def outgoing(conn: Connection, item: outbox.OutboxItem) -> Outgoing | None:
+def outgoing(conn: Connection, cipher: Cipher, item: outbox.OutboxItem) -> Outgoing | None:
     """What the row tells which partner, or None when no partner's order is involved;
     RecordRejected when the row's entity is gone."""
     if item.entity == "shipment":
-        ship = reads.shipment_view(conn, item.entity_id)
+        ship = reads.shipment_view(conn, cipher, item.entity_id)
         if ship is None:
             raise RecordRejected(f"shipment {item.entity_id} no longer exists")
         partner = _partner_of(ship.orders)
         return Outgoing(partner, ship, outbox.delivered_before(conn, item)) if partner else None
     if item.entity == "invoice":
-        inv = reads.invoice_view(conn, item.entity_id)
+        inv = reads.invoice_view(conn, cipher, item.entity_id)
         if inv is None:
             raise RecordRejected(f"invoice {item.entity_id} no longer exists")
         partner = _partner_of([inv.order] if inv.order else [])
         return Outgoing(partner, inv) if partner else None
     if item.entity == "order":
-        order = reads.order_by_id(conn, item.entity_id)
+        order = reads.order_by_id(conn, cipher, item.entity_id)
         if order is None:
             raise RecordRejected(f"order {item.entity_id} no longer exists")
         partner = _partner_of([order])

@@ -63,7 +63,10 @@ def replay(store: Store, message_id: int) -> ApplyResult:
         source_id = logged.parent_id or logged.id
         source = message_log.get(conn, source_id)
         assert source is not None
-        raw = message_log.raw_of(conn, source_id)
+        try:
+            raw = message_log.raw_of(conn, store.cipher, source_id)
+        except message_log.RawUnavailable as err:  # purged by retention or erasure
+            raise ReplayError(str(err)) from None
         last_before = message_log.last_id(conn)
     inbound = mapper_for(source.system, source.stream)(source.system, raw)
     inbound.raw, inbound.key = raw, source.key

@@ -6,6 +6,7 @@ so concurrent writers queue instead of failing halfway; PostgreSQL is used as it
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from alembic import command
@@ -14,7 +15,17 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from waybill.core.files import FILE_MODE, private_dir
+
 MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def private_file(path: Path) -> None:
+    """Make the SQLite file owner-only before SQLite opens it (its WAL and shared-memory files take
+    the database file's permissions)."""
+    private_dir(path.parent)
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, FILE_MODE))
+    os.chmod(path, FILE_MODE)
 
 
 def make_engine(url: str) -> Engine:
@@ -22,7 +33,7 @@ def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            private_file(Path(path))
         engine = create_engine(url, connect_args={"timeout": 60, "isolation_level": None})
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
@@ -35,6 +46,8 @@ def _sqlite_pragmas(dbapi_conn: DBAPIConnection, _record: ConnectionPoolEntry) -
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
+    # deleted rows (purged raw bytes, erased personal data) are overwritten, not left in free pages
+    cur.execute("PRAGMA secure_delete=ON")
     cur.close()
 
 

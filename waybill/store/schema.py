@@ -58,7 +58,7 @@ message = Table(
     Column("stream", String(60), nullable=False),
     Column("key", String(300), nullable=False, default=""),
     Column("sha256", String(64), nullable=False),
-    Column("raw", LargeBinary, nullable=True),
+    Column("raw", LargeBinary, nullable=True),  # sealed (waybill.store.crypto) unless key_id is NULL
     Column("archive_path", Text, nullable=True),
     Column("size", Integer, nullable=False),
     Column("state", String(12), nullable=False),
@@ -68,6 +68,8 @@ message = Table(
     Column("received_at", DateTime, nullable=False),
     Column("processed_at", DateTime, nullable=True),
     Column("attempts", Integer, nullable=False, default=1),
+    Column("key_id", String(16), nullable=True),  # the key the raw bytes are sealed under (NULL: plain, legacy)
+    Column("purged_at", DateTime, nullable=True),  # raw bytes removed (retention or an erasure request)
     Index("ix_message_state", "state", "system", "stream"),
     Index("ix_message_sha", "system", "stream", "sha256"),
 )
@@ -85,7 +87,7 @@ customer = Table(
     Column("payment_terms", String(80), nullable=True),
     Column("status", String(20), nullable=False),
     Column("contacts_enc", Text, nullable=True),  # AES-256-GCM, see waybill.store.crypto
-    Column("addresses", Text, nullable=True),  # JSON
+    Column("addresses", Text, nullable=True),  # JSON, AES-256-GCM like contacts_enc
     *_audit(),
 )
 
@@ -346,4 +348,15 @@ flow_run = Table(
     Column("counts", Text, nullable=True),  # JSON
     Column("at", DateTime, nullable=False),
     Index("ix_flow_run_flow", "flow", "at"),
+)
+
+privacy_audit = Table(
+    "privacy_audit",
+    metadata,
+    Column("id", ID, primary_key=True, autoincrement=True),
+    Column("at", DateTime, nullable=False),
+    Column("action", String(20), nullable=False),  # purge, forget, rotate
+    Column("subject", String(200), nullable=True),  # e.g. the hub customer id of an erasure
+    Column("detail", Text, nullable=True),  # JSON: counts per kind, cut-offs, key ids
+    Index("ix_privacy_audit_at", "action", "at"),
 )

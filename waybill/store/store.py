@@ -24,7 +24,7 @@ from waybill.core.config import Settings, settings
 from waybill.core.errors import RecordRejected
 from waybill.core.logs import event, get_logger
 from waybill.store import db, flow_runs, message_log, outbox, tables, writers
-from waybill.store.crypto import Cipher, load_key
+from waybill.store.crypto import Cipher, load_keys
 from waybill.store.schema import cursor
 
 log = get_logger("store")
@@ -88,7 +88,7 @@ class Store:
     def open(cls, url: str | None = None, create_key: bool = False) -> Store:
         """The store configured by the environment (waybill.core.config), or at `url`."""
         cfg = settings()
-        return cls(db.make_engine(url or cfg.db_url), Cipher(load_key(cfg, create=create_key)), cfg)
+        return cls(db.make_engine(url or cfg.db_url), Cipher(load_keys(cfg, create=create_key)), cfg)
 
     def upgrade(self) -> None:
         db.upgrade(self.engine)
@@ -104,7 +104,7 @@ class Store:
         """Log a message as received, committed now, before anything acts on it (e.g. a file
         that will be deleted from the partner's server). apply() later moves it on."""
         with self.begin() as conn:
-            return message_log.log(conn, self.archive, system=system, stream=stream, raw=raw, key=key,
+            return message_log.log(conn, self.vault, system=system, stream=stream, raw=raw, key=key,
                                    state="received", now=utcnow())
 
     def apply(self, batch: model.Batch, replay_of: int | None = None) -> ApplyResult:
@@ -167,7 +167,7 @@ class Store:
             message_log.set_state(conn, m.message_id, state, now, reason=reason)
             mid = m.message_id
         else:
-            mid = message_log.log(conn, self.archive, system=batch.system, stream=batch.stream, raw=m.raw, key=m.key,
+            mid = message_log.log(conn, self.vault, system=batch.system, stream=batch.stream, raw=m.raw, key=m.key,
                                   state=state, now=now, reason=reason, digest=digest)
         result.messages.append(mid)
         return mid if state == "processed" else None
@@ -175,7 +175,7 @@ class Store:
     def _dead(self, conn: Connection, batch: model.Batch, *, parent: int, reject: model.Reject,
               now: dt.datetime) -> None:
         """Dead-letter one record of message `parent`, with its raw bytes and the reason."""
-        message_log.log(conn, self.archive, system=batch.system, stream=batch.stream, raw=reject.raw, key=reject.key,
+        message_log.log(conn, self.vault, system=batch.system, stream=batch.stream, raw=reject.raw, key=reject.key,
                         state="dead", now=now, reason=reject.reason, field_path=reject.field_path, parent_id=parent)
         event(log, "dead-lettered", system=batch.system, stream=batch.stream, record=reject.key,
               field=reject.field_path, reason=reject.reason)
@@ -184,6 +184,16 @@ class Store:
     def archive(self) -> Path:
         """Where message bodies too large for the log's rows are kept."""
         return self.cfg.home / "archive"
+
+    @property
+    def vault(self) -> message_log.Vault:
+        """How the message log keeps raw bytes: sealed with the store's cipher, large ones archived."""
+        return message_log.Vault(self.cipher, self.archive)
+
+    def raw_of(self, message_id: int) -> bytes:
+        """A logged message's raw bytes, opened (RawUnavailable when purged)."""
+        with self.engine.connect() as conn:
+            return message_log.raw_of(conn, self.cipher, message_id)
 
     # --- cursors ---------------------------------------------------------------------------------
 

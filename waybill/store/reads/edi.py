@@ -21,6 +21,7 @@ from sqlalchemy import ColumnElement, Connection, Row, Table, select
 
 from waybill.canonical.model import Address, Invoice, InvoiceLine, Order, OrderLine, Ref, Shipment, StockLevel
 from waybill.canonical.views import InvoiceDocument, ShipmentDocument, ShipmentStatus
+from waybill.store.crypto import Cipher
 from waybill.store.schema import (
     customer,
     customer_identity,
@@ -72,7 +73,7 @@ def customers_by_gln(conn: Connection, glns: Iterable[str]) -> dict[str, Ref]:
 # --- outbound read models ------------------------------------------------------------------------
 
 
-def shipment_view(conn: Connection, shipment_id: int) -> ShipmentDocument | None:
+def shipment_view(conn: Connection, cipher: Cipher, shipment_id: int) -> ShipmentDocument | None:
     """The shipment with its current status and the orders it names that the hub holds."""
     row = conn.execute(select(shipment).where(shipment.c.id == shipment_id)).one_or_none()
     if row is None:
@@ -82,15 +83,15 @@ def shipment_view(conn: Connection, shipment_id: int) -> ShipmentDocument | None
     ship = Shipment(Ref(row.system, row.external_id), row.version, row.carrier, row.tracking_number, row.sscc,
                     tuple(refs), _hub_ref(row.customer_id), row.ship_date, row.eta, row.packages)
     status = ShipmentStatus(row.status, row.status_code or "", row.status_at, row.last_place)
-    return ShipmentDocument(ship, status, tuple(orders_by_id(conn, [ids[r] for r in refs if r in ids])))
+    return ShipmentDocument(ship, status, tuple(orders_by_id(conn, cipher, [ids[r] for r in refs if r in ids])))
 
 
-def invoice_view(conn: Connection, invoice_id: int) -> InvoiceDocument | None:
+def invoice_view(conn: Connection, cipher: Cipher, invoice_id: int) -> InvoiceDocument | None:
     """The invoice with its lines and the order it bills (when the hub holds it)."""
     row = conn.execute(select(invoice).where(invoice.c.id == invoice_id)).one_or_none()
     if row is None:
         return None
-    order = order_by_id(conn, row.order_id) if row.order_id is not None else None
+    order = order_by_id(conn, cipher, row.order_id) if row.order_id is not None else None
     lines = tuple(InvoiceLine(r.line_no, r.quantity, r.unit_price, r.amount, r.sku, r.description)
                   for r in conn.execute(select(invoice_line).where(invoice_line.c.invoice_id == invoice_id)
                                         .order_by(invoice_line.c.line_no)))
@@ -110,23 +111,23 @@ def shipment_ids(conn: Connection, refs: Iterable[Ref]) -> dict[Ref, int]:
     return _ids(conn, shipment, refs)
 
 
-def order_by_id(conn: Connection, order_id: int) -> Order | None:
+def order_by_id(conn: Connection, cipher: Cipher, order_id: int) -> Order | None:
     """The order with hub id `order_id` and its lines."""
-    return next(iter(orders_by_id(conn, [order_id])), None)
+    return next(iter(orders_by_id(conn, cipher, [order_id])), None)
 
 
-def orders_by_id(conn: Connection, ids: list[int]) -> list[Order]:
+def orders_by_id(conn: Connection, cipher: Cipher, ids: list[int]) -> list[Order]:
     """The orders of `ids` that the hub holds, with their lines, in the order of `ids`."""
-    found = _orders(conn, orders.c.id.in_(ids)) if ids else {}
+    found = _orders(conn, cipher, orders.c.id.in_(ids)) if ids else {}
     return [found[i] for i in ids if i in found]
 
 
 # --- what partners' documents became -------------------------------------------------------------
 
 
-def orders_from(conn: Connection, system: str) -> list[Order]:
+def orders_from(conn: Connection, cipher: Cipher, system: str) -> list[Order]:
     """Every order that `system` sent, with its lines, by external id."""
-    return sorted(_orders(conn, orders.c.system == system).values(), key=lambda o: o.ref.external_id)
+    return sorted(_orders(conn, cipher, orders.c.system == system).values(), key=lambda o: o.ref.external_id)
 
 
 def stock_levels_from(conn: Connection, system: str) -> list[StockLevel]:
@@ -167,19 +168,19 @@ def _ids(conn: Connection, table: Table, refs: Iterable[Ref]) -> dict[Ref, int]:
     return found
 
 
-def _orders(conn: Connection, where: ColumnElement[bool]) -> dict[int, Order]:
+def _orders(conn: Connection, cipher: Cipher, where: ColumnElement[bool]) -> dict[int, Order]:
     """The orders matching `where`, by hub id, with their lines."""
     lines: defaultdict[int, list[OrderLine]] = defaultdict(list)
     for r in conn.execute(select(order_line).where(order_line.c.order_id.in_(select(orders.c.id).where(where)))
                           .order_by(order_line.c.order_id, order_line.c.line_no)):
         lines[r.order_id].append(OrderLine(r.line_no, r.quantity, r.sku, r.gtin, r.description, r.uom, r.unit_price,
                                            r.quantity_shipped))
-    return {row.id: _order(row, tuple(lines[row.id]))
+    return {row.id: _order(row, tuple(lines[row.id]), cipher)
             for row in conn.execute(select(orders).where(where).order_by(orders.c.id))}
 
 
-def _order(row: Row[Any], lines: tuple[OrderLine, ...]) -> Order:
-    ship_to = Address(**json.loads(row.ship_to)) if row.ship_to else None
+def _order(row: Row[Any], lines: tuple[OrderLine, ...], cipher: Cipher) -> Order:
+    ship_to = Address(**json.loads(cipher.reveal(row.ship_to))) if row.ship_to else None
     return Order(Ref(row.system, row.external_id), Ref(HUB, str(row.customer_id)), row.version, row.order_date,
                  row.currency, row.kind, row.status, row.po_number, row.requested_date, row.amount_untaxed,
                  row.amount_total, ship_to, lines)

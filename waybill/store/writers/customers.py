@@ -14,6 +14,8 @@ from waybill.store.writers.common import Context, Item, Key, Outcome, by_ref, ch
 
 #: the customer columns every system's record fills with the values it knows
 _MERGED = ("name", "tax_id", "gln", "industry", "credit_limit", "currency", "payment_terms", "status")
+#: the columns of personal data, stored encrypted (waybill.store.crypto)
+_SEALED = ("contacts_enc", "addresses")
 
 
 @dataclass(frozen=True)
@@ -118,45 +120,49 @@ def _customer_content(c: model.Customer) -> tuple[Any, ...]:
             c.contacts, c.addresses, c.aliases)
 
 
-def _customer_values(ctx: Context, c: model.Customer) -> tuple[dict[str, Any], str | None]:
-    """The customer's column values (contacts encrypted) and its contacts as plaintext JSON."""
-    values = {f: getattr(c, f) for f in _MERGED}
-    contacts = json_text([asdict(x) for x in c.contacts])
-    values["contacts_enc"] = ctx.cipher.encrypt(contacts) if contacts else None
+def _customer_values(c: model.Customer) -> dict[str, Any]:
+    """The customer's column values, the sealed ones (contacts, addresses) still in plaintext."""
+    values: dict[str, Any] = {f: getattr(c, f) for f in _MERGED}
+    values["contacts_enc"] = json_text([asdict(x) for x in c.contacts])
     values["addresses"] = json_text([asdict(a) for a in c.addresses])
-    return values, contacts
+    return values
 
 
-def _customer_row_hash(ctx: Context, row: dict[str, Any], contacts: str | None) -> str:
-    """The keyed hash of a customer row's content, over the plaintext contacts (ciphertexts differ
-    on every encryption)."""
-    return ctx.cipher.row_hash(repr((*(row[k] for k in (*_MERGED, "addresses")), contacts)))
+def _sealed(ctx: Context, values: dict[str, Any]) -> dict[str, Any]:
+    """`values` with the personal-data columns encrypted, as they are stored."""
+    return {k: ctx.cipher.encrypt(v) if k in _SEALED and v is not None else v for k, v in values.items()}
+
+
+def _opened(ctx: Context, row: dict[str, Any]) -> dict[str, Any]:
+    """A stored row with its personal-data columns in plaintext."""
+    return {k: ctx.cipher.reveal(v) if k in _SEALED and v is not None else v for k, v in row.items()}
+
+
+def _customer_row_hash(ctx: Context, row: dict[str, Any]) -> str:
+    """The keyed hash of a customer row's content, over the plaintext of its sealed columns
+    (ciphertexts differ on every encryption)."""
+    return ctx.cipher.row_hash(repr((*(row[k] for k in (*_MERGED, "addresses")), row["contacts_enc"])))
 
 
 def _insert_customer(ctx: Context, c: model.Customer, message_id: int | None) -> int:
-    values, contacts = _customer_values(ctx, c)
-    values.update(version=c.version, last_message_id=message_id, updated_at=ctx.now,
-                  row_hash=_customer_row_hash(ctx, values, contacts))
-    return int(ctx.conn.execute(customer.insert().returning(customer.c.id), values).scalar_one())
+    values = _customer_values(c)
+    row = {**_sealed(ctx, values), "version": c.version, "last_message_id": message_id, "updated_at": ctx.now,
+           "row_hash": _customer_row_hash(ctx, values)}
+    return int(ctx.conn.execute(customer.insert().returning(customer.c.id), row).scalar_one())
 
 
 def _merge_customer(ctx: Context, cid: int, c: model.Customer, message_id: int | None) -> bool:
     """Fill the stored customer with this record's non-empty fields; True if anything changed."""
     conn = ctx.conn
-    stored = conn.execute(select(customer).where(customer.c.id == cid)).one()._asdict()
-    values, contacts = _customer_values(ctx, c)
-    incoming = {k: v for k, v in values.items() if v is not None}
-    stored_contacts = ctx.cipher.decrypt(stored["contacts_enc"]) if stored["contacts_enc"] else None
-    if "contacts_enc" in incoming and stored_contacts == contacts:
-        incoming.pop("contacts_enc")  # same contacts: keep the stored ciphertext
+    stored = _opened(ctx, conn.execute(select(customer).where(customer.c.id == cid)).one()._asdict())
+    incoming = {k: v for k, v in _customer_values(c).items() if v is not None}
     changed = {k: v for k, v in incoming.items() if _differs(stored.get(k), v)}
     if not changed:
         return False
-    current = {**stored, **changed}
-    merged_contacts = contacts if "contacts_enc" in changed else stored_contacts
-    changed.update(row_hash=_customer_row_hash(ctx, current, merged_contacts),
-                   version=max(stored["version"], c.version), last_message_id=message_id, updated_at=ctx.now)
-    conn.execute(update(customer).where(customer.c.id == cid).values(**changed))
+    row_hash = _customer_row_hash(ctx, {**stored, **changed})
+    conn.execute(update(customer).where(customer.c.id == cid).values(
+        **_sealed(ctx, changed), row_hash=row_hash, version=max(stored["version"], c.version),
+        last_message_id=message_id, updated_at=ctx.now))
     return True
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, Table, bindparam, delete, update
@@ -50,6 +51,13 @@ class KeyedSpec:
     hashed: Callable[[Any, tuple[Any, ...], list[tuple[Any, ...]]], tuple[Any, ...]] | None = None
     #: values for columns that only an insert sets (derived later, e.g. a shipment's status)
     insert_only: dict[str, Any] = field(default_factory=dict)
+    #: columns of personal data (text), stored encrypted; the row hash covers their plaintext
+    sealed: tuple[str, ...] = ()
+
+    @cached_property
+    def sealed_at(self) -> tuple[int, ...]:
+        """The positions of the sealed columns in `columns`."""
+        return tuple(self.columns.index(c) for c in self.sealed)
 
 
 class Prepared(NamedTuple):
@@ -137,12 +145,20 @@ def write_keyed(ctx: Context, spec: KeyedSpec, items: list[Item]) -> Outcome:
     return out
 
 
+def _stored(ctx: Context, spec: KeyedSpec, values: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A prepared row's values as stored: its sealed columns encrypted (only rows being written pay)."""
+    for i in spec.sealed_at:
+        if values[i] is not None:
+            values = (*values[:i], ctx.cipher.encrypt(values[i]), *values[i + 1:])
+    return values
+
+
 def _insert(ctx: Context, spec: KeyedSpec, rows: list[Written]) -> None:
     cols = ("id", "system", "external_id", *spec.columns, "version", "row_hash", "last_message_id", "updated_at",
             *spec.insert_only)
     bulk.insert_rows(ctx.conn, spec.table, cols, [
-        (w.row_id, p.entity.ref.system, p.entity.ref.external_id, *p.values, p.entity.version, p.row_hash,
-         p.message_id, ctx.now, *spec.insert_only.values())
+        (w.row_id, p.entity.ref.system, p.entity.ref.external_id, *_stored(ctx, spec, p.values), p.entity.version,
+         p.row_hash, p.message_id, ctx.now, *spec.insert_only.values())
         for w in rows for p in (w.prepared,)
     ])
 
@@ -155,7 +171,8 @@ def _update(ctx: Context, spec: KeyedSpec, rows: list[Written]) -> None:
         {c: bindparam(c) for c in (*spec.columns, "version", "row_hash", "last_message_id", "updated_at")}
     )
     ctx.conn.execute(stmt, [
-        {"_id": w.row_id, **dict(zip(spec.columns, p.values, strict=True)), "version": p.entity.version,
+        {"_id": w.row_id, **dict(zip(spec.columns, _stored(ctx, spec, p.values), strict=True)),
+         "version": p.entity.version,
          "row_hash": p.row_hash, "last_message_id": p.message_id, "updated_at": ctx.now}
         for w in rows for p in (w.prepared,)
     ])

@@ -34,4 +34,5 @@ ORDER = KeyedSpec(
     child_columns=("order_id", "line_no", "sku", "gtin", "description", "quantity", "uom", "unit_price",
                    "quantity_shipped"),
     child_rows=lambda o: list(map(_LINE_FIELDS, o.lines)),
+    sealed=("ship_to",),
 )
