@@ -138,9 +138,9 @@ class HttpClient:
             raise TransientHTTPError(f"{self.system} {method} {path}: HTTP {resp.status_code}",
                                      resp.status_code, retry_after_seconds(resp.headers.get("Retry-After")))
         if resp.status_code >= 400:
-            body = resp.text[:500]
-            raise PermanentHTTPError(f"{self.system} {method} {path}: HTTP {resp.status_code}: {body}",
-                                     resp.status_code, body)
+            # the whole body for the caller to parse (Odoo's JSON errors carry KBs of traceback); cut in the message
+            raise PermanentHTTPError(f"{self.system} {method} {path}: HTTP {resp.status_code}: {resp.text[:500]}",
+                                     resp.status_code, resp.text)
         return resp
 
     def _wait(self, state: RetryCallState) -> float:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from functools import partial
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from waybill.canonical import model
 from waybill.connectors import erp as connector
@@ -32,16 +33,23 @@ STREAMS: tuple[str, ...] = ("customers", "orders", "invoices", "payments")
 
 
 def map_page(system: str, stream: str, page: Page) -> tuple[list[model.Entity], list[model.Reject]]:
-    """Map one page of an ERP stream (pure)."""
+    """Map one page of an ERP stream (pure): the commercial partners it names first, then its records."""
     spec = connector.STREAMS[stream]
     key_of = mapping.key_of(spec.model)
+    ctx = mapping.context_of(page.related)
+    customers: list[model.Entity] = list(mapping.customers_of(system, page.related.get("partners", ())))
     if stream == "orders":
         lines: dict[int, list[dict[str, Any]]] = {}
         for ln in page.related.get("lines", []):
             lines.setdefault(ln["order_id"][0], []).append(ln)
-        return sync.collect(page.records, lambda r: mapping.to_order(system, r, lines.get(r["id"], ())), key_of)
-    one = {"customers": mapping.to_customer, "invoices": mapping.to_invoice, "payments": mapping.to_payment}[stream]
-    return sync.collect(page.records, partial(one, system), key_of)
+        entities, rejects = sync.collect(
+            page.records, lambda r: mapping.to_order(system, r, lines.get(r["id"], ()), ctx), key_of)
+    elif stream == "customers":
+        entities, rejects = sync.collect(page.records, partial(mapping.to_customer, system), key_of)
+    else:
+        one = {"invoices": mapping.to_invoice, "payments": mapping.to_payment}[stream]
+        entities, rejects = sync.collect(page.records, lambda r: one(system, r, ctx), key_of)
+    return customers + entities, rejects
 
 
 replay_customers = sync.replayer("customers", connector.page_from_raw, map_page)
@@ -76,7 +84,7 @@ def push_orders(store: Store, erp: connector.ErpConnector, limit: int = 500) -> 
         try:
             partner = mapping.partner_id(view.customer_erp_ref)
             products = erp.product_ids([ln.sku for ln in view.lines if ln.sku])
-            values = mapping.to_sale_order(view, partner, products)
+            values = mapping.to_sale_order(view, partner, products, ZoneInfo(erp.timezone))
             outcome, erp_id = erp.create_order(values)
         except (RecordRejected, connector.ErpError) as err:
             reason = err.reason
