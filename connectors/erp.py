@@ -74,7 +74,11 @@ STREAMS: dict[str, Stream] = {
 LINE_FIELDS = ("order_id", "sequence", "display_type", "product_id", "name", "product_uom_qty", "qty_delivered",
                "price_unit", "product_uom_id", "write_date")
 PRODUCT_FIELDS = ("default_code", "barcode")
+#: account.move.line of an invoice's products (display_type "product"; taxes, terms and notes are not lines)
+INVOICE_LINE_FIELDS = ("move_id", "sequence", "product_id", "name", "quantity", "price_unit", "price_subtotal")
 UOM_FIELDS = ("name", "relative_uom_id", "relative_factor")
+#: what a page may carry beside its records (Page.related), as logged in its raw bytes
+RELATED = ("lines", "invoice_lines", "partners", "products", "uoms", "settings")
 #: the models whose pages carry their partners (the field naming the partner)
 PARTNER_OF = {"sale.order": "partner_id", "account.move": "partner_id", "account.payment": "partner_id"}
 
@@ -237,6 +241,13 @@ class ErpConnector:
                                                 {"order": "id asc"}, stream=stream)
             related["partners"] = partners
             parts += [b',"partners":', partners_body]
+        if rows and stream == "invoices":
+            lines, lines_body = self.call(
+                "account.move.line", "search_read",
+                [[("move_id", "in", [r["id"] for r in rows]), ("display_type", "=", "product")],
+                 list(INVOICE_LINE_FIELDS)], {"order": "id asc"}, stream=stream)
+            related["invoice_lines"] = lines
+            parts += [b',"invoice_lines":', lines_body]
         if rows and stream == "orders":
             lines, lines_body = self.call("sale.order.line", "search_read",
                                           [[("order_id", "in", [r["id"] for r in rows])], list(LINE_FIELDS)],
@@ -365,6 +376,5 @@ def page_from_raw(stream: str, raw: bytes) -> Page:
         rows: list[dict[str, Any]] = body["result"] if isinstance(body, dict) else body
         return rows
 
-    related = {name: unwrap(data[name]) for name in ("lines", "partners", "products", "uoms", "settings")
-               if name in data}
+    related = {name: unwrap(data[name]) for name in RELATED if name in data}
     return Page(raw, "", unwrap(data["records"]), None, related)

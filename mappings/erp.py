@@ -322,10 +322,10 @@ def _order_status(state: Any, lines: tuple[model.OrderLine, ...]) -> str:
     return "shipped" if all(ln.quantity_shipped >= ln.quantity for ln in lines) else "partially_shipped"
 
 
-def to_invoice(system: str, rec: dict[str, Any], ctx: OdooContext = OdooContext()
-               ) -> list[model.Invoice]:
-    """account.move (out_invoice or out_refund) -> Invoice; the order is found by invoice_origin.
-    A draft is not a receivable yet (no number, no date): nothing."""
+def to_invoice(system: str, rec: dict[str, Any], ctx: OdooContext = OdooContext(),
+               lines: Sequence[dict[str, Any]] = ()) -> list[model.Invoice]:
+    """account.move (out_invoice or out_refund) and its product lines (account.move.line) -> Invoice;
+    the order is found by invoice_origin. A draft is not a receivable yet (no number, no date): nothing."""
     if rec.get("state") == "draft":
         return []
     partner_id, _ = _m2o(rec.get("partner_id"), "invoice.partner_id")
@@ -344,7 +344,22 @@ def to_invoice(system: str, rec: dict[str, Any], ctx: OdooContext = OdooContext(
         kind=kind, order=order_ref(system, origins[0]) if origins else None,
         status=("cancelled" if rec.get("state") == "cancel"
                 else INVOICE_STATUS.get(rec.get("payment_state", ""), "posted")),
+        lines=tuple(_invoice_line(i, ln) for i, ln in enumerate(
+            sorted(lines, key=lambda ln: (ln.get("sequence") or 0, ln["id"])))),
     )]
+
+
+def _invoice_line(i: int, ln: dict[str, Any]) -> model.InvoiceLine:
+    path = f"invoice.lines[{i}]"
+    product = ln.get("product_id")
+    return model.InvoiceLine(
+        line_no=i + 1, quantity=_dec(ln.get("quantity"), f"{path}.quantity"),
+        unit_price=_dec(ln.get("price_unit"), f"{path}.price_unit"),
+        amount=_dec(ln.get("price_subtotal"), f"{path}.price_subtotal"),
+        sku=_sku(_m2o(product, f"{path}.product_id")[1]) if product else None,
+        # the first line of the label: Odoo appends the product's sales description below it
+        description=(_s(ln.get("name")) or "").split("\n")[0][:300] or None,
+    )
 
 
 def order_names(origin: Any) -> list[str]:

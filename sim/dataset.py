@@ -101,6 +101,7 @@ def generate(seed: int = 1, customers: int = 60, orders: int = 400, products: in
         ds.shipments = _shipments(rng, sales, lines)
         ds.events = _events(rng, ds.shipments, bad_events)
     # after everything random: the logistics data stays as it was
+    ds.erp["account.move.line"] = _move_lines(ds.erp)
     _odoo_shapes(ds.erp)
     ds.erp["uom.uom"] = [{"id": i, "name": n, "relative_uom_id": [ref, next(u[1] for u in UOMS if u[0] == ref)]
                           if ref else False, "relative_factor": f, "write_date": fmt(EPOCH)} for i, n, ref, f in UOMS]
@@ -254,6 +255,29 @@ def _move(mid: int, kind: str, o: dict, day: dt.datetime, due: dt.datetime, tota
             "invoice_date_due": due.date().isoformat(), "currency_id": CURRENCY, "invoice_origin": o["name"],
             "amount_untaxed": round(total / 1.19, 2), "amount_total": total, "amount_residual": total,
             "payment_state": "not_paid", "reversed_entry_id": False, "write_date": fmt(day)}
+
+
+def _move_lines(erp: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """The product lines (account.move.line) of the invoices: what was delivered of each order line;
+    a credit note has one line for its untaxed amount."""
+    lines_of: dict[str, list[dict[str, Any]]] = {}
+    for ln in erp["sale.order.line"]:
+        lines_of.setdefault(ln["order_id"][1], []).append(ln)
+    out: list[dict[str, Any]] = []
+    for move in erp["account.move"]:
+        ref = [move["id"], move["name"]]
+        base = {"move_id": ref, "display_type": "product", "write_date": move["write_date"]}
+        if move["move_type"] == "out_refund":
+            amount = move["amount_untaxed"]
+            out.append({**base, "id": len(out) + 1, "sequence": 10, "product_id": False, "name": "Return",
+                        "quantity": 1.0, "price_unit": amount, "price_subtotal": amount})
+            continue
+        for ln in lines_of.get(move["invoice_origin"], []):
+            if ln["qty_delivered"] > 0:
+                out.append({**base, "id": len(out) + 1, "sequence": ln["sequence"], "product_id": ln["product_id"],
+                            "name": ln["name"], "quantity": ln["qty_delivered"], "price_unit": ln["price_unit"],
+                            "price_subtotal": round(ln["qty_delivered"] * ln["price_unit"], 2)})
+    return out
 
 
 def _odoo_shapes(erp: dict[str, list[dict[str, Any]]]) -> None:

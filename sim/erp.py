@@ -36,7 +36,7 @@ from sim.faults import Faults
 from sim.http_server import HttpError, Request, Response, SimServer, cli_parser, faults_from_args, json_response
 
 MODELS = ("res.partner", "product.product", "uom.uom", "sale.order", "sale.order.line", "account.move",
-          "account.payment")
+          "account.move.line", "account.payment")
 #: fields Odoo 19 has beside those the data carries (read as False when a record has no value)
 EXTRA_FIELDS = {"res.partner": {"tz", "lang", "company_id", "child_ids"},
                 "product.product": {"active", "type", "uom_id"},

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -79,6 +80,10 @@ def test_every_stream_maps_and_every_record_finds_its_customer(backend: Backend)
         counts[stream] = len(records)
         if stream == "invoices":  # drafts are not receivables: every invoice taken has its number and date
             assert all(r.number and r.invoice_date for r in records)
+            # and its product lines (account.move.line), whose amounts are quantity x price
+            assert all(r.lines for r in records)
+            assert all(abs(ln.amount - ln.quantity * ln.unit_price) <= Decimal("0.01")
+                       for r in records for ln in r.lines)
         if stream == "orders":
             assert all(ln.sku or ln.gtin for r in records for ln in r.lines)
     assert all(counts.values()), counts

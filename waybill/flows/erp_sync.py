@@ -46,9 +46,14 @@ def map_page(system: str, stream: str, page: Page) -> tuple[list[model.Entity], 
             page.records, lambda r: mapping.to_order(system, r, lines.get(r["id"], ()), ctx), key_of)
     elif stream == "customers":
         entities, rejects = sync.collect(page.records, partial(mapping.to_customer, system), key_of)
+    elif stream == "invoices":
+        moves: dict[int, list[dict[str, Any]]] = {}
+        for ln in page.related.get("invoice_lines", []):
+            moves.setdefault(ln["move_id"][0], []).append(ln)
+        entities, rejects = sync.collect(
+            page.records, lambda r: mapping.to_invoice(system, r, ctx, moves.get(r["id"], ())), key_of)
     else:
-        one = {"invoices": mapping.to_invoice, "payments": mapping.to_payment}[stream]
-        entities, rejects = sync.collect(page.records, lambda r: one(system, r, ctx), key_of)
+        entities, rejects = sync.collect(page.records, lambda r: mapping.to_payment(system, r, ctx), key_of)
     return customers + entities, rejects
 
 
