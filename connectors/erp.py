@@ -300,26 +300,44 @@ class ErpConnector:
 
     # --- write-back ------------------------------------------------------------------------------
 
-    def product_ids(self, skus: list[str]) -> dict[str, int]:
-        """product.product ids by internal reference (default_code)."""
-        if not skus:
-            return {}
-        rows, _ = self.call("product.product", "search_read",
-                            [[("default_code", "in", sorted(set(skus)))], ["default_code"]], {}, stream="orders-out")
-        return {r["default_code"]: r["id"] for r in rows}
+    def products(self, gtins: list[str], codes: list[str], ids: list[int]) -> list[dict[str, Any]]:
+        """product.product rows (id, default_code, barcode) with one of these barcodes, internal
+        references or ids."""
+        terms = [t for t in (("barcode", "in", gtins), ("default_code", "in", codes), ("id", "in", ids)) if t[2]]
+        if not terms:
+            return []
+        domain: list[Any] = ["|"] * (len(terms) - 1) + list(terms)
+        rows: list[dict[str, Any]] = self.call("product.product", "search_read", [domain, list(PRODUCT_FIELDS)], {},
+                                               stream="orders-out")[0]
+        return rows
 
-    def create_order(self, values: dict[str, Any]) -> tuple[str, int]:
-        """Create a sale.order unless one with the same client_order_ref exists.
+    def find_order(self, client_order_ref: str, partner: int) -> dict[str, Any] | None:
+        """The sale.order (id, name, state, locked) carrying `client_order_ref` for `partner`, if any."""
+        found, _ = self.call("sale.order", "search_read",
+                             [[("client_order_ref", "=", client_order_ref), ("partner_id", "=", partner)],
+                              ["name", "state", "locked"]], {"limit": 1}, stream="orders-out")
+        return found[0] if found else None
 
-        Returns ("ok", new id) or ("duplicate", existing id); raises ErpError if Odoo refuses it.
-        """
-        ref = values["client_order_ref"]
-        found, _ = self.call("sale.order", "search", [[("client_order_ref", "=", ref)]], {"limit": 1},
-                             stream="orders-out")
-        if found:
-            return "duplicate", int(found[0])
+    def product_lines(self, order_id: int) -> list[dict[str, Any]]:
+        """An order's product lines (no sections or notes) in sequence order."""
+        rows: list[dict[str, Any]] = self.call(
+            "sale.order.line", "search_read", [[("order_id", "=", order_id), ("display_type", "=", False)],
+                                               ["product_id", "product_uom_qty", "price_unit"]],
+            {"order": "sequence asc, id asc"}, stream="orders-out")[0]
+        return rows
+
+    def new_order(self, values: dict[str, Any], *, confirm: bool = False) -> tuple[int, str]:
+        """Create a sale.order (a quotation; confirmed when `confirm`); returns its id and number."""
         created, _ = self.call("sale.order", "create", [values], {}, stream="orders-out")
-        return "ok", _one_id(created)
+        order_id = _one_id(created)
+        if confirm:
+            self.call("sale.order", "action_confirm", [[order_id]], stream="orders-out")
+        [row], _ = self.call("sale.order", "read", [[order_id], ["name"]], stream="orders-out")
+        return order_id, str(row["name"])
+
+    def change_order(self, order_id: int, commands: list[list[Any]]) -> None:
+        """Apply order_line commands to a sale.order; Odoo refuses what its state does not allow."""
+        self.call("sale.order", "write", [[order_id], {"order_line": commands}], stream="orders-out")
 
 
 #: JSON-2 takes keywords only: the names of the positional arguments execute_kw would get (a record

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -401,20 +401,65 @@ def partner_id(ref: Ref | None) -> int:
     return int(record_id)
 
 
-def to_sale_order(view: ErpOrderView, partner: int, product_ids: dict[str, int],
+class UnknownItem(RecordRejected):
+    """An order line names an item the ERP does not have (yet): the order waits until it does."""
+
+
+@dataclass(frozen=True)
+class ErpProduct:
+    """A product.product as the write-back finds it: its id, internal reference and barcode."""
+
+    id: int
+    code: str | None = None
+    barcode: str | None = None
+
+
+def resolve_items(lines: Sequence[model.OrderLine], products: Sequence[ErpProduct],
+                  crosswalk: Mapping[str, str] | None = None) -> dict[int, int]:
+    """The product id of each line (by line_no): by GTIN (the product's barcode), then by the
+    partner's item crosswalk (its item id -> the ERP's internal reference), then by internal
+    reference (a SKU "product.product/<id>" names the product itself). UnknownItem names the
+    first line whose item the ERP does not have."""
+    by_barcode = {p.barcode: p.id for p in products if p.barcode}
+    by_code = {p.code: p.id for p in products if p.code}
+    ids = {p.id for p in products}
+    crosswalk = crosswalk or {}
+    out: dict[int, int] = {}
+    for i, ln in enumerate(lines):
+        found = by_barcode.get(ln.gtin or "") or by_barcode.get((ln.gtin or "").lstrip("0") or "-")
+        if found is None and ln.sku:
+            found = by_code.get(crosswalk.get(ln.sku, ln.sku))
+            if found is None and ln.sku.startswith("product.product/"):
+                found = int(ln.sku.split("/", 1)[1]) if ln.sku.split("/", 1)[1] in {str(x) for x in ids} else None
+        if found is None:
+            raise UnknownItem(f"item {ln.sku or ln.gtin!r} is not a product in the ERP (by barcode, the partner's "
+                              f"item crosswalk or internal reference)", f"order.lines[{i}].sku")
+        out[ln.line_no] = found
+    return out
+
+
+def item_keys(lines: Sequence[model.OrderLine], crosswalk: Mapping[str, str] | None = None
+              ) -> tuple[list[str], list[str], list[int]]:
+    """What to look products up by: barcodes, internal references and product ids."""
+    crosswalk = crosswalk or {}
+    gtins = sorted({g for ln in lines if ln.gtin for g in (ln.gtin, ln.gtin.lstrip("0"))})
+    codes = sorted({crosswalk.get(ln.sku, ln.sku) for ln in lines if ln.sku})
+    ids = sorted({int(c.split("/", 1)[1]) for c in codes if c.startswith("product.product/")
+                  and c.split("/", 1)[1].isdigit()})
+    return gtins, [c for c in codes if not c.startswith("product.product/")], ids
+
+
+def to_sale_order(view: ErpOrderView, partner: int, product_ids: dict[int, int],
                   timezone: ZoneInfo = ZoneInfo("UTC")) -> dict[str, Any]:  # noqa: B008 - immutable default
     """A hub order -> sale.order create values for res.partner `partner`; `product_ids` maps its
-    lines' SKUs to product ids. An unknown SKU rejects the order. Dates are the company's days
-    (`timezone`), sent as the UTC time of their midnight, as Odoo stores them."""
+    lines (line_no) to product ids (resolve_items). Dates are the company's days (`timezone`),
+    sent as the UTC time of their midnight, as Odoo stores them."""
     commands = []
     for i, ln in enumerate(view.lines):
-        product = product_ids.get(ln.sku or "")
+        product = product_ids.get(ln.line_no)
         if product is None:
-            raise RecordRejected(f"SKU {ln.sku!r} is not a product in the ERP", f"order.lines[{i}].sku")
-        values: dict[str, Any] = {"product_id": product, "product_uom_qty": float(ln.quantity)}
-        if ln.unit_price is not None:
-            values["price_unit"] = float(ln.unit_price)
-        commands.append([0, 0, values])
+            raise UnknownItem(f"item {ln.sku or ln.gtin!r} is not a product in the ERP", f"order.lines[{i}].sku")
+        commands.append([0, 0, sale_line(product, ln)])
     if not commands:
         raise RecordRejected("an order needs at least one line", "order.lines")
     order = view.order
@@ -425,6 +470,33 @@ def to_sale_order(view: ErpOrderView, partner: int, product_ids: dict[str, int],
         "commitment_date": _utc_midnight(order.requested_date, timezone) if order.requested_date else False,
         "order_line": commands,
     }
+
+
+def sale_line(product: int, ln: model.OrderLine) -> dict[str, Any]:
+    """The sale.order.line values of a hub order line."""
+    values: dict[str, Any] = {"product_id": product, "product_uom_qty": float(ln.quantity)}
+    if ln.unit_price is not None:
+        values["price_unit"] = float(ln.unit_price)
+    return values
+
+
+def amendment(values: dict[str, Any], current: Sequence[dict[str, Any]]) -> list[list[Any]]:
+    """The order_line commands that turn an ERP order's product lines `current` (in sequence order)
+    into the lines of `values` (to_sale_order's): change in place, add, remove (Odoo decides whether
+    its state allows it). Empty when nothing differs."""
+    wanted = [c[2] for c in values["order_line"]]
+    commands: list[list[Any]] = []
+    for i, new in enumerate(wanted):
+        if i >= len(current):
+            commands.append([0, 0, new])
+            continue
+        old = current[i]
+        old_product = old["product_id"][0] if old.get("product_id") else None
+        if (old_product, float(old["product_uom_qty"]), float(old["price_unit"])) != (
+                new["product_id"], new["product_uom_qty"], new.get("price_unit", old["price_unit"])):
+            commands.append([1, old["id"], new])
+    commands += [[2, old["id"], 0] for old in current[len(wanted):]]
+    return commands
 
 
 def _utc_midnight(day: dt.date, timezone: ZoneInfo) -> str:

@@ -40,7 +40,7 @@ MODELS = ("res.partner", "product.product", "uom.uom", "sale.order", "sale.order
 #: fields Odoo 19 has beside those the data carries (read as False when a record has no value)
 EXTRA_FIELDS = {"res.partner": {"tz", "lang", "company_id", "child_ids"},
                 "product.product": {"active", "type", "uom_id"},
-                "sale.order": {"partner_invoice_id", "note", "company_id", "invoice_status"},
+                "sale.order": {"partner_invoice_id", "note", "company_id", "invoice_status", "locked"},
                 "sale.order.line": {"product_uom_id", "display_type", "tax_ids"},
                 "account.move": {"commercial_partner_id", "invoice_line_ids", "company_id"},
                 "account.payment": {"journal_id", "memo", "company_id"}}
@@ -168,6 +168,12 @@ class Model:
                     todo.append(parent)
         return out
 
+    def remove(self, rid: int) -> dict[str, Any]:
+        self.by_value.clear()
+        row = self.rows.pop(rid)
+        del self.index[bisect.bisect_left(self.index, (row.get("write_date") or "", rid))]
+        return row
+
     def put(self, row: dict[str, Any]) -> None:
         self.by_value.clear()
         old = self.rows.get(row["id"])
@@ -268,8 +274,16 @@ class ErpSim:
             self._apply(self.journal.entries[-1])
             return rid
 
+    def unlink(self, model: str, rid: int) -> None:
+        with self.lock:
+            entry = {"op": "unlink", "model": model, "id": rid, "values": {}, "write_date": self.tick()}
+            self.journal.append(entry)
+            self._apply(entry)
+
     def _apply(self, entry: dict[str, Any]) -> dict:
         m = self.models[entry["model"]]
+        if entry["op"] == "unlink":
+            return m.remove(entry["id"])
         if entry["op"] == "write":
             if entry["id"] not in m.rows:
                 raise OdooError("odoo.exceptions.MissingError",
@@ -389,9 +403,48 @@ class ErpSim:
             if method == "write":
                 ids, vals = (args[0], args[1]) if args else (kwargs["ids"], kwargs["vals"])
                 for rid in ids:
-                    self.write(model, rid, vals)
+                    if model == "sale.order" and "order_line" in vals:
+                        self._order_lines(rid, vals["order_line"])
+                        vals = {k: v for k, v in vals.items() if k != "order_line"}
+                    if vals:
+                        self.write(model, rid, vals)
                 return True
         raise OdooError("builtins.AttributeError", f"The method '{method}' does not exist on the model '{model}'")
+
+    def _order_lines(self, order_id: int, commands: list) -> None:
+        """order_line commands on an order: (0, 0, values) add, (1, id, values) change, (2, id, 0)
+        remove; a confirmed order keeps its lines, as in Odoo. The totals follow."""
+        order = self.models["sale.order"].rows[order_id]
+        lines = self.models["sale.order.line"]
+        products = self.models["product.product"].rows
+        for command in commands:
+            op, line_id, values = [*command, 0, 0][:3]
+            if op == 2:
+                if order["state"] not in ("draft", "sent"):
+                    raise OdooError("odoo.exceptions.UserError",
+                                    "Once a sales order is confirmed, you can't remove one of its lines (we need to "
+                                    "track if something gets invoiced or delivered). Set the quantity to 0 instead.")
+                self.unlink("sale.order.line", line_id)
+                continue
+            product = products.get(values.get("product_id", lines.rows[line_id]["product_id"][0] if op == 1 else None))
+            if product is None:
+                raise OdooError("odoo.exceptions.ValidationError",
+                                f"order_line: no product {values.get('product_id')!r}")
+            qty = float(values.get("product_uom_qty", 1.0))
+            price = float(values.get("price_unit", product["list_price"]))
+            line = {"product_id": [product["id"], _display_name(product)], "name": product["name"],
+                    "product_uom_qty": qty, "price_unit": price, "price_subtotal": round(qty * price, 2)}
+            if op == 1:
+                self.write("sale.order.line", line_id, line)
+            elif op == 0:
+                self.create("sale.order.line", {"order_id": [order_id, order["name"]], "sequence": 1000,
+                                                "qty_delivered": 0.0, "product_uom_id": [1, "Units"],
+                                                "display_type": False, **line})
+        kept = [ln for ln in lines.rows.values() if ln["order_id"][0] == order_id and not ln.get("display_type")]
+        untaxed = round(sum(ln["price_subtotal"] for ln in kept), 2)
+        self.write("sale.order", order_id, {"amount_untaxed": untaxed, "amount_tax": round(untaxed * 0.19, 2),
+                                            "amount_total": round(untaxed * 1.19, 2),
+                                            "order_line": [ln["id"] for ln in kept]})
 
     def _create(self, model: str, vals: dict[str, Any]) -> int:
         if model != "sale.order":

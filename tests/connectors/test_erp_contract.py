@@ -106,22 +106,37 @@ def test_order_lines_and_units_have_odoo_19_shapes(backend: Backend) -> None:
     assert units[names["Dozens"]] == mapping.Unit("DZN")  # archived in Odoo 19, still on old lines
 
 
-def test_create_answers_one_id_and_a_quotation_that_confirms(backend: Backend) -> None:
+def test_create_answers_one_id_and_a_quotation_that_confirms_and_amends(backend: Backend) -> None:
     erp = backend.connector()
-    [product], _ = erp.call("product.product", "search_read", [[("default_code", "!=", False)], ["default_code"]],
-                            {"limit": 1})
+    products, _ = erp.call("product.product", "search_read", [[("default_code", "!=", False)], ["default_code"]],
+                           {"limit": 2})
     [order], _ = erp.call("sale.order", "search_read", [[], ["partner_id"]], {"limit": 1})
-    ref = f"CONTRACT-{backend.protocol}"
-    values = {"partner_id": order["partner_id"][0], "client_order_ref": ref,
-              "order_line": [[0, 0, {"product_id": product["id"], "product_uom_qty": 2.0, "price_unit": 15.0}]]}
-    outcome, new_id = erp.create_order(values)
-    assert outcome == "ok" and isinstance(new_id, int)
-    assert erp.create_order(values) == ("duplicate", new_id)
-    [created], _ = erp.call("sale.order", "read", [[new_id], ["state", "amount_untaxed"]])
-    assert (created["state"], created["amount_untaxed"]) == ("draft", 30.0)
+    partner, ref = order["partner_id"][0], f"CONTRACT-{backend.protocol}"
+    values = {"partner_id": partner, "client_order_ref": ref,
+              "order_line": [[0, 0, {"product_id": products[0]["id"], "product_uom_qty": 2.0, "price_unit": 15.0}]]}
+    new_id, name = erp.new_order(values)
+    assert isinstance(new_id, int) and name.startswith("S")
+    found = erp.find_order(ref, partner)
+    assert found is not None and (found["id"], found["state"]) == (new_id, "draft")
+    assert erp.find_order(ref, partner + 1000) is None
+    # a quotation takes any change: a new price, another line
+    [line] = erp.product_lines(new_id)
+    erp.change_order(new_id, [[1, line["id"], {"product_id": products[0]["id"], "product_uom_qty": 2.0,
+                                               "price_unit": 16.0}],
+                              [0, 0, {"product_id": products[1]["id"], "product_uom_qty": 1.0, "price_unit": 4.0}]])
+    assert [(ln["product_uom_qty"], ln["price_unit"]) for ln in erp.product_lines(new_id)] == [(2.0, 16.0), (1.0, 4.0)]
+    [created], _ = erp.call("sale.order", "read", [[new_id], ["amount_untaxed"]])
+    assert created["amount_untaxed"] == 36.0
     erp.call("sale.order", "action_confirm", [[new_id]])
     [confirmed], _ = erp.call("sale.order", "read", [[new_id], ["state"]])
     assert confirmed["state"] == "sale"
+    # a confirmed order keeps its lines: Odoo refuses, and says why
+    with pytest.raises(ErpError) as err:
+        erp.change_order(new_id, [[2, erp.product_lines(new_id)[1]["id"], 0]])
+    assert err.value.name == "odoo.exceptions.UserError" and "confirmed" in err.value.reason
+    confirmed_id, _ = erp.new_order({**values, "client_order_ref": f"{ref}-2"}, confirm=True)
+    [state], _ = erp.call("sale.order", "read", [[confirmed_id], ["state"]])
+    assert state["state"] == "sale"
 
 
 #: (case, JSON-2 exception class, JSON-RPC exception class, words of the message)

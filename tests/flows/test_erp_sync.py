@@ -163,7 +163,7 @@ def test_wrong_credentials_fail_the_run_with_context(store: Store, data, serve, 
         erp_sync.run(store, push=False)
 
 
-def test_write_back_of_edi_orders_is_idempotent_and_dead_letters_refusals(
+def test_write_back_of_edi_orders_is_idempotent_and_unknown_items_wait(
         store: Store, data, serve, sim_folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     server = serve(erp_sim, sim_folder, data)
     connect(monkeypatch, "waybill_erp", server)
@@ -179,17 +179,26 @@ def test_write_back_of_edi_orders_is_idempotent_and_dead_letters_refusals(
                                                                                  edi_order("PO-BAD", "NOPE-1")])]))
     orders_before = len(sim.models["sale.order"].rows)
     pushed = erp_sync.push_orders(store, erp_sync.connector.ErpConnector.from_connection())
-    assert pushed == FlowCounts(published=1, dead=1)
+    assert pushed == FlowCounts(published=1, retry=1)
     created = [o for o in sim.models["sale.order"].rows.values() if o["client_order_ref"] == "PO-OK"]
     assert len(created) == 1 and len(sim.models["sale.order"].rows) == orders_before + 1
+    # an order whose item the ERP does not have waits, with its reason visible
     with store.engine.connect() as c:
         rows = {r.state: r.reason for r in outbox.rows(c, "erp")}
-    assert rows["dead"] == "erp refused order PO-BAD: SKU 'NOPE-1' is not a product in the ERP at order.lines[0].sku"
+    assert rows["pending"] == ("erp order PO-BAD waits: item 'NOPE-1' is not a product in the ERP (by barcode, the "
+                               "partner's item crosswalk or internal reference) at order.lines[0].sku")
 
-    # a redelivery (e.g. the task ran twice) finds the order by its client_order_ref
+    # a redelivery (e.g. the task ran twice) finds the order by its client_order_ref and partner
     with store.begin() as c:
         for r in outbox.rows(c, "erp"):
-            outbox.mark_failed(c, r.item.id, "delivered again", dead=False)  # back to pending
+            if r.state == "delivered":
+                outbox.mark_failed(c, r.item.id, "delivered again", dead=False)  # back to pending
     again = erp_sync.push_orders(store, erp_sync.connector.ErpConnector.from_connection())
-    assert again == FlowCounts(unchanged=1, dead=1)
+    assert again == FlowCounts(unchanged=1, retry=1)
     assert len(sim.models["sale.order"].rows) == orders_before + 1
+
+    # the product appears in the ERP: the waiting order goes out
+    sim.create("product.product", {"default_code": "NOPE-1", "name": "Late product", "barcode": False,
+                                    "list_price": 3.0})
+    assert erp_sync.push_orders(store, erp_sync.connector.ErpConnector.from_connection()) == FlowCounts(published=1)
+    assert len(sim.models["sale.order"].rows) == orders_before + 2
