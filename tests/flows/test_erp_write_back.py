@@ -16,7 +16,8 @@ from waybill.canonical.model import Batch, InboundMessage, Order, OrderLine, Ref
 from waybill.flows import erp_sync
 from waybill.flows.counts import FlowCounts
 from waybill.flows.partners import partners_dir
-from waybill.store import outbox
+from waybill.store import outbox, tables
+from waybill.store.reads import edi as edi_reads
 from waybill.store.store import Store
 
 pytestmark = pytest.mark.e2e
@@ -87,3 +88,27 @@ def test_an_amended_order_changes_the_erps_order_while_odoo_allows_it(store: Sto
     assert dead.reason is not None and dead.reason.startswith("erp refused order PO-AMEND: Once a sales order is "
                                                               "confirmed, you can't remove one of its lines")
     assert len(erp_order(sim, "PO-AMEND")[1]) == 3
+
+
+def test_the_erps_order_of_a_written_back_order_is_the_same_hub_order(store: Store, sim) -> None:
+    send(store, "PO-ONE", "1", OrderLine(1, Decimal(2), sku="SKU-00004", unit_price=Decimal("9.50")))
+    assert push(store) == FlowCounts(published=1)
+    [order] = [o for o in sim.models["sale.order"].rows.values() if o["client_order_ref"] == "PO-ONE"]
+    line = next(ln for ln in sim.models["sale.order.line"].rows.values() if ln["order_id"][0] == order["id"])
+    sim.write("sale.order.line", line["id"], {"qty_delivered": 2.0})  # delivered in the ERP
+    move_id = sim.create("account.move", {
+        "name": "INV/2026/09999", "move_type": "out_invoice", "state": "posted", "partner_id": order["partner_id"],
+        "invoice_date": "2026-03-05", "invoice_date_due": "2026-04-04", "currency_id": [1, "EUR"],
+        "invoice_origin": order["name"], "amount_untaxed": 19.0, "amount_total": 22.61, "amount_residual": 22.61,
+        "payment_state": "not_paid", "reversed_entry_id": False})
+    erp_sync.run(store, streams=("orders", "invoices"), push=False)
+
+    with store.engine.connect() as c:
+        hub_orders = [r for r in tables.rows(c, "orders") if r.po_number == "PO-ONE"]
+        [invoice] = [r for r in tables.rows(c, "invoice") if r.external_id == f"account.move/{move_id}"]
+        queued = {r.item.entity_id for r in outbox.rows(c, "edi") if r.item.entity == "invoice"}
+        document = edi_reads.invoice_view(c, invoice.id)
+    # one hub order: the partner's, now with the ERP's state; the ERP's invoice bills it, for the partner's 810
+    assert [(r.system, r.external_id, r.status) for r in hub_orders] == [("edi:acme", "PO-ONE", "shipped")]
+    assert invoice.order_id == hub_orders[0].id and invoice.id in queued
+    assert document is not None and document.order is not None and document.order.ref == Ref("edi:acme", "PO-ONE")

@@ -83,7 +83,7 @@ def test_write_back_sends_the_companys_midnight_in_utc() -> None:
                       po_number="PO-9", order_date=dt.date(2026, 3, 1), requested_date=dt.date(2026, 7, 1),
                       currency="USD", amount_untaxed=None, amount_total=None)
     view = ErpOrderView(order, (OrderLine(1, Decimal(2), sku="SKU-1"),), Ref("erp", "res.partner/3"))
-    values = erp.to_sale_order(view, 3, {"SKU-1": 11}, ZoneInfo("America/Los_Angeles"))
+    values = erp.to_sale_order(view, 3, {1: 11}, ZoneInfo("America/Los_Angeles"))
     assert (values["date_order"], values["commitment_date"]) == ("2026-03-01 08:00:00", "2026-07-01 07:00:00")
 
 
@@ -114,3 +114,32 @@ def test_payments_follow_their_state(state: str, amount: Decimal | None, invoice
 def test_an_invoice_for_several_orders_names_them_all() -> None:
     assert erp.order_names("S00032, S00031") == ["S00032", "S00031"]
     assert erp.order_names(False) == []
+
+
+def test_items_resolve_by_gtin_then_the_partners_crosswalk_then_internal_reference() -> None:
+    products = [erp.ErpProduct(11, "SKU-1", "4006381333931"), erp.ErpProduct(12, "FURN_1", None),
+                erp.ErpProduct(13, None, None)]
+    lines = [OrderLine(1, Decimal(1), sku="THEIRS-9", gtin="04006381333931"),  # a GTIN-14 of the barcode
+             OrderLine(2, Decimal(1), sku="ACME-77"), OrderLine(3, Decimal(1), sku="SKU-1"),
+             OrderLine(4, Decimal(1), sku="product.product/13")]
+    crosswalk = {"ACME-77": "FURN_1"}
+    assert erp.item_keys(lines, crosswalk) == (["04006381333931", "4006381333931"], ["FURN_1", "SKU-1", "THEIRS-9"],
+                                               [13])
+    assert erp.resolve_items(lines, products, crosswalk) == {1: 11, 2: 12, 3: 11, 4: 13}
+    with pytest.raises(erp.UnknownItem) as err:
+        erp.resolve_items([*lines, OrderLine(5, Decimal(1), sku="NOPE")], products, crosswalk)
+    assert err.value.field_path == "order.lines[4].sku"
+
+
+def test_an_amendment_changes_adds_and_removes_lines_only_where_they_differ() -> None:
+    current = [{"id": 7, "product_id": [11, "A"], "product_uom_qty": 2.0, "price_unit": 9.5},
+               {"id": 8, "product_id": [12, "B"], "product_uom_qty": 1.0, "price_unit": 3.0},
+               {"id": 9, "product_id": [13, "C"], "product_uom_qty": 1.0, "price_unit": 1.0}]
+    same = {"order_line": [[0, 0, {"product_id": 11, "product_uom_qty": 2.0, "price_unit": 9.5}],
+                           [0, 0, {"product_id": 12, "product_uom_qty": 1.0, "price_unit": 3.0}],
+                           [0, 0, {"product_id": 13, "product_uom_qty": 1.0, "price_unit": 1.0}]]}
+    assert erp.amendment(same, current) == []
+    changed = {"order_line": [[0, 0, {"product_id": 11, "product_uom_qty": 2.0, "price_unit": 8.75}],
+                              [0, 0, {"product_id": 12, "product_uom_qty": 1.0, "price_unit": 3.0}]]}
+    assert erp.amendment(changed, current) == [[1, 7, {"product_id": 11, "product_uom_qty": 2.0, "price_unit": 8.75}],
+                                               [2, 9, 0]]

@@ -92,11 +92,11 @@ def test_write_back_values_and_unknown_sku() -> None:
                       amount_untaxed=None, amount_total=None)
     lines = (OrderLine(1, Decimal(2), sku="SKU-1", unit_price=Decimal("1.5")),)
     view = ErpOrderView(order, lines, Ref("erp", "res.partner/3"))
-    values = erp.to_sale_order(view, erp.partner_id(view.customer_erp_ref), {"SKU-1": 11})
+    values = erp.to_sale_order(view, erp.partner_id(view.customer_erp_ref), {1: 11})
     assert values["order_line"] == [[0, 0, {"product_id": 11, "product_uom_qty": 2.0, "price_unit": 1.5}]]
     assert values["client_order_ref"] == "PO-9" and values["partner_id"] == 3
     with pytest.raises(RecordRejected) as err:
-        erp.to_sale_order(replace(view, lines=(*lines, OrderLine(2, Decimal(1), sku="X"))), 3, {"SKU-1": 11})
+        erp.to_sale_order(replace(view, lines=(*lines, OrderLine(2, Decimal(1), sku="X"))), 3, {1: 11})
     assert err.value.field_path == "order.lines[1].sku"
 
 

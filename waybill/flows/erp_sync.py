@@ -23,7 +23,7 @@ from waybill.core.logs import event, get_logger
 from waybill.flows import partners, replay, sync
 from waybill.flows.counts import FlowCounts
 from waybill.mappings import erp as mapping
-from waybill.store import outbox
+from waybill.store import order_alias, outbox
 from waybill.store.reads import erp as erp_reads
 from waybill.store.store import Store, utcnow
 
@@ -99,7 +99,7 @@ def push_orders(store: Store, erp: connector.ErpConnector, limit: int = 500) -> 
                 mapping.ErpProduct(r["id"], r.get("default_code") or None, r.get("barcode") or None)
                 for r in erp.products(*mapping.item_keys(view.lines, settings.items))], settings.items)
             values = mapping.to_sale_order(view, partner, found, timezone)
-            outcome, erp_id = _put(erp, values, settings.confirm)
+            outcome, erp_id, erp_number = _put(erp, values, settings.confirm)
         except mapping.UnknownItem as err:
             _settle(store, item, f"erp order {number} waits: {err.reason} at {err.field_path}", dead=False)
             counts.retry += 1
@@ -115,7 +115,8 @@ def push_orders(store: Store, erp: connector.ErpConnector, limit: int = 500) -> 
             _settle(store, item, str(err), dead=False)
             counts.retry += 1
             continue
-        _settle(store, item, None, dead=False)
+        # the ERP's order is this hub order: its changes, invoices and deliveries come back to it
+        _settle(store, item, None, dead=False, alias=mapping.order_ref(SYSTEM, erp_number))
         if outcome == "duplicate":
             counts.unchanged += 1
         else:
@@ -124,21 +125,22 @@ def push_orders(store: Store, erp: connector.ErpConnector, limit: int = 500) -> 
     return counts
 
 
-def _put(erp: connector.ErpConnector, values: dict[str, Any], confirm: bool) -> tuple[str, int]:
-    """Create the order, or amend the ERP's order for the same purchase order and partner."""
+def _put(erp: connector.ErpConnector, values: dict[str, Any], confirm: bool) -> tuple[str, int, str]:
+    """Create the order, or amend the ERP's order for the same purchase order and partner; returns
+    the outcome and the ERP order's id and number."""
     existing = erp.find_order(values["client_order_ref"], values["partner_id"])
     if existing is None:
-        order_id, _ = erp.new_order(values, confirm=confirm)
-        return "created", order_id
+        order_id, number = erp.new_order(values, confirm=confirm)
+        return "created", order_id, number
     commands = mapping.amendment(values, erp.product_lines(existing["id"]))
     if not commands:
-        return "duplicate", int(existing["id"])
+        return "duplicate", int(existing["id"]), str(existing["name"])
     if existing["state"] == "cancel" or existing.get("locked"):
         raise connector.ErpError("sale.order", "write", "OrderClosed",
                                  f"{existing['name']} is {'locked' if existing.get('locked') else 'cancelled'} in the "
                                  f"ERP: the change must be made there")
     erp.change_order(int(existing["id"]), commands)
-    return "amended", int(existing["id"])
+    return "amended", int(existing["id"]), str(existing["name"])
 
 
 def _write_back_settings(system: str) -> partners.ErpWriteBack:
@@ -149,8 +151,11 @@ def _write_back_settings(system: str) -> partners.ErpWriteBack:
     return partners.partner_of(system).erp
 
 
-def _settle(store: Store, item: outbox.OutboxItem, reason: str | None, dead: bool) -> None:
+def _settle(store: Store, item: outbox.OutboxItem, reason: str | None, dead: bool, *,
+            alias: model.Ref | None = None) -> None:
     with store.begin() as conn:
+        if alias is not None:
+            order_alias.link(conn, alias, item.entity_id)
         if reason is None:
             outbox.mark_delivered(conn, [item.id], utcnow())
         else:

@@ -4,14 +4,14 @@ its fields map onto its table (and its child lines, if any)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, Table, bindparam, delete, update
 
 from waybill.canonical import model
 from waybill.core.errors import RecordRejected
-from waybill.store import bulk
+from waybill.store import bulk, order_alias
 from waybill.store.outbox import Change
 from waybill.store.schema import invoice, orders
 from waybill.store.writers.common import (
@@ -83,7 +83,10 @@ def need(resolved: Resolved, kind: str, ref: model.Ref | None, path: str) -> int
 def _resolve(conn: Connection, kind: str, refs: set[model.Ref]) -> dict[model.Ref, int]:
     if kind == "customer":
         return resolve_customers(conn, refs)
-    return ids_by_ref(conn, {"order": orders, "invoice": invoice}[kind], refs)
+    found = ids_by_ref(conn, {"order": orders, "invoice": invoice}[kind], refs)
+    if kind == "order" and len(found) < len(refs):  # another system's id of a hub order
+        found |= {r: a.order_id for r, a in order_alias.lookup(conn, refs - found.keys()).items()}
+    return found
 
 
 def write_keyed(ctx: Context, spec: KeyedSpec, items: list[Item]) -> Outcome:
@@ -111,8 +114,24 @@ def write_keyed(ctx: Context, spec: KeyedSpec, items: list[Item]) -> Outcome:
     stored = by_ref(conn, t, (p.entity.ref for p in prepared), t.c.id, t.c.version, t.c.row_hash)
     new: list[Prepared] = []
     changed: list[Written] = []
+    aliases = order_alias.lookup(conn, [p.entity.ref for p in prepared if p.entity.ref not in stored]) \
+        if t is orders else {}
+    alias_versions: dict[model.Ref, str] = {}
     for p in prepared:
         row = stored.get(p.entity.ref)
+        alias = aliases.get(p.entity.ref) if row is None else None
+        if alias is not None:
+            # the hub order this system's record is an alias of: versions compare with the alias's own,
+            # the order keeps its own version (its source's amendments compare with that)
+            if alias.version is not None and p.entity.version < alias.version:
+                out.stale += 1
+                continue
+            alias_versions[p.entity.ref] = p.entity.version
+            if p.row_hash == alias.row_hash:
+                out.unchanged += 1
+            else:
+                changed.append(Written(alias.order_id, p._replace(entity=replace(p.entity, version=alias.row_version))))
+            continue
         if row is None:
             new.append(p)
         elif p.entity.version < row.version:
@@ -124,6 +143,7 @@ def write_keyed(ctx: Context, spec: KeyedSpec, items: list[Item]) -> Outcome:
     inserted = [Written(i, p) for i, p in zip(bulk.allocate_ids(conn, t, len(new)), new, strict=True)]
     _insert(ctx, spec, inserted)
     _update(ctx, spec, changed)
+    order_alias.set_versions(conn, alias_versions)
     if spec.child is not None:
         parent = spec.child.c[spec.child_columns[0]]
         for chunk in chunks([w.row_id for w in changed]):

@@ -1,0 +1,35 @@
+"""order_alias: another system's id of a hub order (the ERP's sale.order of a partner's order
+written back), with the last version taken from that system
+
+Revision ID: 0003
+Revises: 0002
+Create Date: 2026-12-01 06:30:00
+"""
+import sqlalchemy as sa
+from alembic import op
+
+revision = '0003'
+down_revision = '0002'
+branch_labels = None
+depends_on = None
+
+ID = sa.BigInteger().with_variant(sa.Integer(), 'sqlite')
+
+
+def upgrade() -> None:
+    op.create_table('order_alias',
+    sa.Column('system', sa.String(length=40), nullable=False),
+    sa.Column('external_id', sa.String(length=120), nullable=False),
+    sa.Column('order_id', ID, nullable=False),
+    sa.Column('version', sa.String(length=40), nullable=True),
+    sa.ForeignKeyConstraint(['order_id'], ['orders.id'], name=op.f('fk_order_alias_order_id_orders')),
+    sa.PrimaryKeyConstraint('system', 'external_id', name=op.f('pk_order_alias'))
+    )
+    with op.batch_alter_table('order_alias', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_order_alias_order_id'), ['order_id'], unique=False)
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('order_alias', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_order_alias_order_id'))
+    op.drop_table('order_alias')
