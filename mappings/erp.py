@@ -342,6 +342,7 @@ def to_invoice(system: str, rec: dict[str, Any], ctx: OdooContext = OdooContext(
         amount_total=_dec(rec.get("amount_total"), "invoice.amount_total"),
         amount_open=_dec(rec.get("amount_residual"), "invoice.amount_residual"),
         kind=kind, order=order_ref(system, origins[0]) if origins else None,
+        orders=tuple(order_ref(system, name) for name in origins) if len(origins) > 1 else (),
         status=("cancelled" if rec.get("state") == "cancel"
                 else INVOICE_STATUS.get(rec.get("payment_state", ""), "posted")),
         lines=tuple(_invoice_line(i, ln) for i, ln in enumerate(

@@ -202,3 +202,25 @@ def test_write_back_of_edi_orders_is_idempotent_and_unknown_items_wait(
                                     "list_price": 3.0})
     assert erp_sync.push_orders(store, erp_sync.connector.ErpConnector.from_connection()) == FlowCounts(published=1)
     assert len(sim.models["sale.order"].rows) == orders_before + 2
+
+
+@pytest.mark.parametrize("store", ["sqlite"], indirect=True)
+def test_an_invoice_for_several_orders_links_to_every_one(store: Store, data, serve, sim_folder: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    server = serve(erp_sim, sim_folder, data)
+    connect(monkeypatch, "waybill_erp", server)
+    sim: erp_sim.ErpSim = server.handler
+    first, second = [o for o in sim.models["sale.order"].rows.values()
+                     if o["state"] == "sale" and o["currency_id"][1] == "EUR"][:2]
+    move_id = sim.create("account.move", {
+        "name": "INV/2026/09998", "move_type": "out_invoice", "state": "posted", "partner_id": first["partner_id"],
+        "invoice_date": "2026-03-05", "invoice_date_due": "2026-04-04", "currency_id": [1, "EUR"],
+        "invoice_origin": f"{second['name']}, {first['name']}", "amount_untaxed": 10.0, "amount_total": 11.9,
+        "amount_residual": 11.9, "payment_state": "not_paid", "reversed_entry_id": False})
+    erp_sync.run(store, push=False)
+    with store.engine.connect() as c:
+        links = erp_reads.invoice_orders(c)
+    assert links[Ref("erp", f"account.move/{move_id}")] == [Ref("erp", f"sale.order/{second['name']}"),
+                                                            Ref("erp", f"sale.order/{first['name']}")]
+    one = next(i for i in sim.models["account.move"].rows.values() if i["invoice_origin"] == first["name"])
+    assert links[Ref("erp", f"account.move/{one['id']}")] == [Ref("erp", f"sale.order/{first['name']}")]

@@ -195,6 +195,15 @@ order_alias = Table(
     Column("version", String(40), nullable=True),
 )
 
+# The orders an invoice bills when it bills several (an ERP invoice for "S00032, S00031").
+invoice_order = Table(
+    "invoice_order",
+    metadata,
+    Column("invoice_id", ID, ForeignKey("invoice.id"), primary_key=True),
+    Column("position", Integer, primary_key=True),
+    Column("order_id", ID, ForeignKey("orders.id"), nullable=False, index=True),
+)
+
 delivery_event = Table(
     "delivery_event",
     metadata,

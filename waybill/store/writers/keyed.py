@@ -50,6 +50,8 @@ class KeyedSpec:
     hashed: Callable[[Any, tuple[Any, ...], list[tuple[Any, ...]]], tuple[Any, ...]] | None = None
     #: values for columns that only an insert sets (derived later, e.g. a shipment's status)
     insert_only: dict[str, Any] = field(default_factory=dict)
+    #: connection, rows inserted or changed -> writes their rows in other tables (e.g. link tables)
+    after: Callable[[Connection, list[Written]], None] | None = None
 
 
 class Prepared(NamedTuple):
@@ -80,7 +82,7 @@ def need(resolved: Resolved, kind: str, ref: model.Ref | None, path: str) -> int
     return hit
 
 
-def _resolve(conn: Connection, kind: str, refs: set[model.Ref]) -> dict[model.Ref, int]:
+def resolve(conn: Connection, kind: str, refs: set[model.Ref]) -> dict[model.Ref, int]:
     if kind == "customer":
         return resolve_customers(conn, refs)
     found = ids_by_ref(conn, {"order": orders, "invoice": invoice}[kind], refs)
@@ -96,7 +98,7 @@ def write_keyed(ctx: Context, spec: KeyedSpec, items: list[Item]) -> Outcome:
         return out
     conn = ctx.conn
     items = latest(items)
-    resolved = {kind: _resolve(conn, kind, {r for _, e in items if (r := get(e)) is not None})
+    resolved = {kind: resolve(conn, kind, {r for _, e in items if (r := get(e)) is not None})
                 for kind, get in spec.refs.items()}
     prepared = []
     for message_id, e in items:
@@ -151,6 +153,8 @@ def write_keyed(ctx: Context, spec: KeyedSpec, items: list[Item]) -> Outcome:
         bulk.insert_rows(conn, spec.child, spec.child_columns, [
             (w.row_id, *child) for w in (*inserted, *changed) for child in w.prepared.children
         ])
+    if spec.after is not None:
+        spec.after(conn, [*inserted, *changed])
     out.inserted += len(inserted)
     out.updated += len(changed)
     out.changes += [Change(spec.entity, w.row_id, w.prepared.entity.ref.system) for w in (*inserted, *changed)]

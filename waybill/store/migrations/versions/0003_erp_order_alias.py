@@ -1,5 +1,6 @@
 """order_alias: another system's id of a hub order (the ERP's sale.order of a partner's order
-written back), with the last version taken from that system
+written back), with the last version taken from that system; invoice_order: the orders an invoice
+bills when it bills several
 
 Revision ID: 0003
 Revises: 0002
@@ -27,9 +28,22 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('order_alias', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_order_alias_order_id'), ['order_id'], unique=False)
+    op.create_table('invoice_order',
+    sa.Column('invoice_id', ID, nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.Column('order_id', ID, nullable=False),
+    sa.ForeignKeyConstraint(['invoice_id'], ['invoice.id'], name=op.f('fk_invoice_order_invoice_id_invoice')),
+    sa.ForeignKeyConstraint(['order_id'], ['orders.id'], name=op.f('fk_invoice_order_order_id_orders')),
+    sa.PrimaryKeyConstraint('invoice_id', 'position', name=op.f('pk_invoice_order'))
+    )
+    with op.batch_alter_table('invoice_order', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_invoice_order_order_id'), ['order_id'], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('invoice_order', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_invoice_order_order_id'))
+    op.drop_table('invoice_order')
     with op.batch_alter_table('order_alias', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_order_alias_order_id'))
     op.drop_table('order_alias')
