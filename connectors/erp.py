@@ -70,7 +70,16 @@ STREAMS: dict[str, Stream] = {
         "name", "partner_id", "amount", "currency_id", "date", "payment_type", "state", "reconciled_invoice_ids",
         "write_date"),
         (("payment_type", "=", "inbound"),)),
+    # Odoo Inventory, for the WMS profile (connectors/wms.py): stock per product and internal location,
+    # and outgoing deliveries (carrier and tracking reference when the delivery module is installed)
+    "stock": Stream("stock.quant", ("product_id", "location_id", "quantity", "reserved_quantity", "write_date"),
+                    (("location_id.usage", "=", "internal"),)),
+    "shipments": Stream("stock.picking", (
+        "name", "origin", "sale_id", "partner_id", "state", "scheduled_date", "date_done", "write_date"),
+        (("picking_type_code", "=", "outgoing"),)),
 }
+#: fields of stock.picking read only where Odoo has them (module stock_delivery)
+CARRIER_FIELDS = ("carrier_id", "carrier_tracking_ref")
 LINE_FIELDS = ("order_id", "sequence", "display_type", "product_id", "name", "product_uom_qty", "qty_delivered",
                "price_unit", "product_uom_id", "write_date")
 PRODUCT_FIELDS = ("default_code", "barcode")
@@ -78,9 +87,10 @@ PRODUCT_FIELDS = ("default_code", "barcode")
 INVOICE_LINE_FIELDS = ("move_id", "sequence", "product_id", "name", "quantity", "price_unit", "price_subtotal")
 UOM_FIELDS = ("name", "relative_uom_id", "relative_factor")
 #: what a page may carry beside its records (Page.related), as logged in its raw bytes
-RELATED = ("lines", "invoice_lines", "partners", "products", "uoms", "settings")
+RELATED = ("lines", "invoice_lines", "partners", "products", "uoms", "quants", "settings")
 #: the models whose pages carry their partners (the field naming the partner)
-PARTNER_OF = {"sale.order": "partner_id", "account.move": "partner_id", "account.payment": "partner_id"}
+PARTNER_OF = {"sale.order": "partner_id", "account.move": "partner_id", "account.payment": "partner_id",
+              "stock.picking": "partner_id"}
 
 
 class ErpError(WaybillError):
@@ -160,6 +170,7 @@ class ErpConnector:
         self.http = client_for(base, system, headers)
         self._uid: int | None = None
         self._uoms: tuple[list[dict[str, Any]], bytes] | None = None
+        self._carrier_fields: list[str] | None = None
 
     @classmethod
     def from_connection(cls, conn_id: str = "waybill_erp") -> ErpConnector:
@@ -214,7 +225,7 @@ class ErpConnector:
         spec = STREAMS[stream]
         while True:
             domain = [*spec.domain, *cur.domain(self.overlap)]
-            rows, body = self.call(spec.model, "search_read", [domain, list(spec.fields)],
+            rows, body = self.call(spec.model, "search_read", [domain, self.fields_of(stream)],
                                    {"limit": self.page_size, "order": ORDER}, stream=stream)
             key = spec.model
             if rows:
@@ -248,6 +259,21 @@ class ErpConnector:
                  list(INVOICE_LINE_FIELDS)], {"order": "id asc"}, stream=stream)
             related["invoice_lines"] = lines
             parts += [b',"invoice_lines":', lines_body]
+        if rows and stream == "stock":
+            # a product's stock at a location may be several quants (lots, packages, owners): all of
+            # them, so that a level is their sum even when only one of them changed
+            product_ids = sorted({r["product_id"][0] for r in rows if r.get("product_id")})
+            location_ids = sorted({r["location_id"][0] for r in rows if r.get("location_id")})
+            quants, quants_body = self.call(
+                "stock.quant", "search_read", [[("product_id", "in", product_ids), ("location_id", "in", location_ids)],
+                                               list(STREAMS["stock"].fields)], {"order": "id asc"}, stream=stream)
+            related["quants"] = quants
+            parts += [b',"quants":', quants_body]
+            products, products_body = self.call(
+                "product.product", "search_read", [[("id", "in", product_ids)], list(PRODUCT_FIELDS)],
+                {"order": "id asc", "context": {"active_test": False}}, stream=stream)
+            related["products"] = products
+            parts += [b',"products":', products_body]
         if rows and stream == "orders":
             lines, lines_body = self.call("sale.order.line", "search_read",
                                           [[("order_id", "in", [r["id"] for r in rows])], list(LINE_FIELDS)],
@@ -260,6 +286,16 @@ class ErpConnector:
             related.update(lines=lines, products=products, uoms=uoms)
             parts += [b',"lines":', lines_body, b',"products":', products_body, b',"uoms":', uoms_body]
         return Page(b"".join([*parts, b"}"]), key, rows, dump(), related)
+
+    def fields_of(self, stream: str) -> list[str]:
+        """The fields read of a stream's model: its own, and the carrier's on deliveries where Odoo has them."""
+        fields = list(STREAMS[stream].fields)
+        if stream == "shipments":
+            if self._carrier_fields is None:
+                known, _ = self.call("stock.picking", "fields_get", [], {"attributes": ["type"]}, stream=stream)
+                self._carrier_fields = [f for f in CARRIER_FIELDS if f in known]
+            fields += self._carrier_fields
+        return fields
 
     def uoms(self) -> tuple[list[dict[str, Any]], bytes]:
         """Odoo's units of measure (uom.uom with the unit each is defined from), read once."""

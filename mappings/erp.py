@@ -87,6 +87,11 @@ def _date(v: Any, path: str) -> dt.date:
         raise RecordRejected(f"not a date: {v!r}", path) from None
 
 
+def version_of_write(rec: dict[str, Any], path: str) -> str:
+    """The version of an Odoo record: its write_date (RecordRejected at `path`.write_date when not one)."""
+    return _version(rec, path)
+
+
 def _version(rec: dict[str, Any], path: str) -> str:
     """write_date as a version (model.version_of's form); Odoo's usual form is cut, not reformatted."""
     try:
