@@ -10,7 +10,7 @@ from waybill.canonical.model import Ref
 from waybill.canonical.views import ErpOrderView, InvoiceView, PaymentView
 from waybill.store import identity
 from waybill.store.reads import crm
-from waybill.store.schema import invoice, invoice_order, order_line, orders, payment
+from waybill.store.schema import invoice, invoice_line, invoice_order, order_line, orders, payment
 
 
 def order(conn: Connection, order_id: int, system: str = "erp") -> ErpOrderView:
@@ -61,3 +61,10 @@ def invoice_orders(conn: Connection, system: str = "erp") -> dict[Ref, list[Ref]
     for r in conn.execute(single):
         out.setdefault(Ref(r.system, r.external_id), [Ref(r.o_system, r.o_external_id)])
     return out
+
+
+def invoice_lines(conn: Connection, invoice_id: int) -> list[model.InvoiceLine]:
+    """An invoice's lines in line order."""
+    return [model.InvoiceLine(r.line_no, r.quantity, r.unit_price, r.amount, r.sku, r.description)
+            for r in conn.execute(select(invoice_line).where(invoice_line.c.invoice_id == invoice_id)
+                                  .order_by(invoice_line.c.line_no))]
