@@ -87,7 +87,7 @@ PRODUCT_FIELDS = ("default_code", "barcode")
 INVOICE_LINE_FIELDS = ("move_id", "sequence", "product_id", "name", "quantity", "price_unit", "price_subtotal")
 UOM_FIELDS = ("name", "relative_uom_id", "relative_factor")
 #: what a page may carry beside its records (Page.related), as logged in its raw bytes
-RELATED = ("lines", "invoice_lines", "partners", "products", "uoms", "quants", "settings")
+RELATED = ("lines", "invoice_lines", "partners", "commercial", "products", "uoms", "quants", "settings")
 #: the models whose pages carry their partners (the field naming the partner)
 PARTNER_OF = {"sale.order": "partner_id", "account.move": "partner_id", "account.payment": "partner_id",
               "stock.picking": "partner_id"}
@@ -171,6 +171,8 @@ class ErpConnector:
         self._uid: int | None = None
         self._uoms: tuple[list[dict[str, Any]], bytes] | None = None
         self._carrier_fields: list[str] | None = None
+        #: partner id -> its commercial partner's, for the partners this connector read (and handed to the hub)
+        self._commercial: dict[int, int] = {}
 
     @classmethod
     def from_connection(cls, conn_id: str = "waybill_erp") -> ErpConnector:
@@ -245,13 +247,23 @@ class ErpConnector:
         related: dict[str, list[dict[str, Any]]] = {"settings": [{"timezone": self.timezone}]}
         parts += [b',"settings":', json.dumps(related["settings"]).encode()]
         model = STREAMS[stream].model
-        if rows and model in PARTNER_OF:
-            ids = sorted({r[PARTNER_OF[model]][0] for r in rows if r.get(PARTNER_OF[model])})
+        if model == "res.partner":
+            self._remember(rows)
+        named = {r[PARTNER_OF[model]][0] for r in rows if r.get(PARTNER_OF[model])} if model in PARTNER_OF else set()
+        # the partners a page names, with their parents, read once per connector (run): the hub has
+        # them from then on; later pages carry only which commercial partner each belongs to
+        ids = sorted(named - self._commercial.keys())
+        if ids:
             partners, partners_body = self.call("res.partner", "search_read",
                                                 [[("id", "parent_of", ids)], list(STREAMS["customers"].fields)],
                                                 {"order": "id asc"}, stream=stream)
+            self._remember(partners)
             related["partners"] = partners
             parts += [b',"partners":', partners_body]
+        if named:
+            related["commercial"] = [{"id": i, "commercial_partner_id": [self._commercial.get(i, i), ""]}
+                                     for i in sorted(named)]
+            parts += [b',"commercial":', json.dumps(related["commercial"]).encode()]
         if rows and stream == "invoices":
             lines, lines_body = self.call(
                 "account.move.line", "search_read",
@@ -286,6 +298,11 @@ class ErpConnector:
             related.update(lines=lines, products=products, uoms=uoms)
             parts += [b',"lines":', lines_body, b',"products":', products_body, b',"uoms":', uoms_body]
         return Page(b"".join([*parts, b"}"]), key, rows, dump(), related)
+
+    def _remember(self, partners: list[dict[str, Any]]) -> None:
+        for p in partners:
+            owner = p.get("commercial_partner_id")
+            self._commercial[p["id"]] = owner[0] if isinstance(owner, list) and owner else p["id"]
 
     def fields_of(self, stream: str) -> list[str]:
         """The fields read of a stream's model: its own, and the carrier's on deliveries where Odoo has them."""

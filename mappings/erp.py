@@ -143,7 +143,8 @@ UNIT_BY_NAME: dict[str, Unit | str] = {name: Unit(code) for name, code in UOM.it
 @dataclass(frozen=True)
 class OdooContext:
     """What a page's records need beside themselves (from Page.related): each partner's commercial
-    partner, the products' codes and barcodes, the units of measure and the company's timezone."""
+    partner (from the partners a page carries, or its "commercial" list of [id, commercial id]), the
+    products' codes and barcodes, the units of measure and the company's timezone."""
 
     commercial: dict[int, int] = field(default_factory=dict)
     products: dict[int, tuple[str | None, str | None]] = field(default_factory=dict)
@@ -158,7 +159,7 @@ class OdooContext:
 def context_of(related: dict[str, list[dict[str, Any]]]) -> OdooContext:
     """The OdooContext of a page's related records (an empty one maps Odoo's defaults)."""
     commercial = {}
-    for p in related.get("partners", ()):
+    for p in (*related.get("commercial", ()), *related.get("partners", ())):
         owner = p.get("commercial_partner_id")
         commercial[p["id"]] = owner[0] if isinstance(owner, list) and owner else p["id"]
     products = {p["id"]: (_s(p.get("default_code")), _s(p.get("barcode"))) for p in related.get("products", ())}

@@ -224,3 +224,24 @@ def test_an_invoice_for_several_orders_links_to_every_one(store: Store, data, se
                                                             Ref("erp", f"sale.order/{first['name']}")]
     one = next(i for i in sim.models["account.move"].rows.values() if i["invoice_origin"] == first["name"])
     assert links[Ref("erp", f"account.move/{one['id']}")] == [Ref("erp", f"sale.order/{first['name']}")]
+
+
+@pytest.mark.parametrize("store", ["sqlite"], indirect=True)
+def test_orders_of_a_contact_person_belong_to_its_company_on_every_page(
+        store: Store, data, serve, sim_folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    server = serve(erp_sim, sim_folder, data)
+    connect(monkeypatch, "waybill_erp", server, page_size=50)
+    sim: erp_sim.ErpSim = server.handler
+    erp_sync.run(store, push=False)
+    contact = next(p for p in sim.models["res.partner"].rows.values() if p["parent_id"])
+    company = contact["parent_id"][0]
+    for po in ("C-1", "C-2"):
+        sim.execute("sale.order", "create", [{"partner_id": contact["id"], "client_order_ref": po,
+                                              "order_line": [[0, 0, {"product_id": 4, "product_uom_qty": 1}]]}], {})
+    connect(monkeypatch, "waybill_erp", server, page_size=1)  # one order a page: the partners come with the first
+    erp_sync.run(store, streams=("orders",), push=False)
+    with store.engine.connect() as c:
+        partners = identity.customers_of(c, "erp")
+        customers = {o.po_number: o.customer_id for o in crm_reads.orders(c).values() if o.po_number in ("C-1", "C-2")}
+    assert customers == {"C-1": partners[f"res.partner/{company}"], "C-2": partners[f"res.partner/{company}"]}
+    assert f"res.partner/{contact['id']}" not in partners
