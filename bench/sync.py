@@ -195,7 +195,11 @@ def main() -> int:
             stop = partial(stop_odoo, server)
             conn = server.connection("json2", page_size=page_size, read_timeout=300)
             client = RawClient(server.url, server.db, "json2", server.api_key)
-            fill_odoo(ErpConnector(parse("waybill_erp", json.dumps(conn))), orders)
+            try:
+                fill_odoo(ErpConnector(parse("waybill_erp", json.dumps(conn))), orders)
+            except BaseException:
+                stop()
+                raise
             print(f"odoo: started and {orders:,} orders created through its API in "
                   f"{time.perf_counter() - started:.1f} s")
         else:
