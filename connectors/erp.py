@@ -7,14 +7,23 @@ With "protocol": "json2" the password is the API key, sent as a bearer token (Od
 
 Streams (fetch): customers (res.partner), orders (sale.order with their sale.order.line),
 invoices (account.move: customer invoices and credit notes) and payments (account.payment,
-inbound). Reads are incremental on write_date, which Odoo keeps as naive UTC with second
-precision, so many rows share one value. The cursor is therefore (write_date, id) and pages are
-read in that order; rows committed late with an older write_date are caught by re-reading an
-overlap window behind the cursor, and the ids already taken in that window are remembered in the
+inbound). Every page of orders, invoices and payments also carries the partners it names with their
+parents (`parent_of`), so the hub knows each record's commercial partner whatever its
+customer_rank (Odoo raises the rank only when an invoice is posted); order pages carry their
+products (internal reference and barcode) and Odoo's units of measure. Dates are read in the
+company's timezone (extra "timezone", an IANA name; Odoo stores UTC).
+Reads are incremental on write_date, which Odoo keeps as naive UTC with second precision, so many
+rows share one value. The cursor is therefore (write_date, id) and pages are read in that order;
+rows committed late with an older write_date are caught by re-reading an overlap window
+behind the cursor, and the ids already taken in that window are remembered in the
 cursor so that re-reading returns only what is new (a run without changes gets one empty page).
 Orders have a second cursor on their lines: a delivery changes a line (qty_delivered) without
 always touching the order, so orders whose lines changed are read again too.
-Write-back (create_order): a sale.order is created only if none carries the same client_order_ref.
+Write-back (create_order): a sale.order is created only if none carries the same client_order_ref;
+JSON-2 answers `create` with a list of ids, JSON-RPC with one id.
+Errors: Odoo's own (JSON-RPC `error.data`, any `code`; JSON-2 bodies {name, message, debug}, read
+whole) become ErpError with Odoo's exception class; an HTML answer (JSON-2 on a database the server
+does not serve) says which database was asked for.
 """
 
 from __future__ import annotations
@@ -45,7 +54,8 @@ class Stream:
 
 STREAMS: dict[str, Stream] = {
     "customers": Stream("res.partner", (
-        "name", "is_company", "ref", "vat", "barcode", "email", "phone", "street", "city", "zip", "country_code",
+        "name", "is_company", "parent_id", "commercial_partner_id", "ref", "vat", "barcode", "email", "phone",
+        "street", "city", "zip", "country_code",
         "industry_id", "credit_limit", "property_payment_term_id", "active", "write_date"),
         (("customer_rank", ">", 0),)),
     "orders": Stream("sale.order", (
@@ -60,18 +70,38 @@ STREAMS: dict[str, Stream] = {
         "name", "partner_id", "amount", "currency_id", "date", "payment_type", "state", "reconciled_invoice_ids",
         "write_date"),
         (("payment_type", "=", "inbound"),)),
+    # Odoo Inventory, for the WMS profile (connectors/wms.py): stock per product and internal location,
+    # and outgoing deliveries (carrier and tracking reference when the delivery module is installed)
+    "stock": Stream("stock.quant", ("product_id", "location_id", "quantity", "reserved_quantity", "write_date"),
+                    (("location_id.usage", "=", "internal"),)),
+    "shipments": Stream("stock.picking", (
+        "name", "origin", "sale_id", "partner_id", "state", "scheduled_date", "date_done", "write_date"),
+        (("picking_type_code", "=", "outgoing"),)),
 }
-LINE_FIELDS = ("order_id", "sequence", "product_id", "name", "product_uom_qty", "qty_delivered", "price_unit",
-               "product_uom", "write_date")
+#: fields of stock.picking read only where Odoo has them (module stock_delivery)
+CARRIER_FIELDS = ("carrier_id", "carrier_tracking_ref")
+LINE_FIELDS = ("order_id", "sequence", "display_type", "product_id", "name", "product_uom_qty", "qty_delivered",
+               "price_unit", "product_uom_id", "write_date")
+PRODUCT_FIELDS = ("default_code", "barcode")
+#: account.move.line of an invoice's products (display_type "product"; taxes, terms and notes are not lines)
+INVOICE_LINE_FIELDS = ("move_id", "sequence", "product_id", "name", "quantity", "price_unit", "price_subtotal")
+UOM_FIELDS = ("name", "relative_uom_id", "relative_factor")
+#: what a page may carry beside its records (Page.related), as logged in its raw bytes
+RELATED = ("lines", "invoice_lines", "partners", "commercial", "products", "uoms", "quants", "settings")
+#: the models whose pages carry their partners (the field naming the partner)
+PARTNER_OF = {"sale.order": "partner_id", "account.move": "partner_id", "account.payment": "partner_id",
+              "stock.picking": "partner_id"}
 
 
 class ErpError(WaybillError):
     """An error Odoo reported (its exception class in `name`); permanent: retrying will not help."""
 
-    def __init__(self, model: str, method: str, name: str, message: str) -> None:
+    def __init__(self, model: str, method: str, name: str, message: str, *,
+                 status: int | None = None) -> None:
         super().__init__(f"erp {model}.{method}: {name}: {message}")
         self.name = name
         self.reason = message
+        self.status = status
 
 
 @dataclass
@@ -131,6 +161,7 @@ class ErpConnector:
         if self.protocol not in ("jsonrpc", "json2"):
             raise ValueError(f"connection {conn.conn_id}: protocol must be jsonrpc or json2, not {self.protocol!r}")
         self.page_size = int(conn.extra.get("page_size", 500))
+        self.timezone = str(conn.extra.get("timezone") or "UTC")
         self.overlap = int(conn.extra.get("overlap_seconds", OVERLAP_SECONDS))
         base = ConnectionInfo(conn.conn_id, conn.conn_type, conn.host, conn.port, extra=conn.extra)
         headers = {}
@@ -138,6 +169,10 @@ class ErpConnector:
             headers = {"Authorization": f"bearer {self.secret}", "X-Odoo-Database": self.db}
         self.http = client_for(base, system, headers, secrets=(self.secret,))
         self._uid: int | None = None
+        self._uoms: tuple[list[dict[str, Any]], bytes] | None = None
+        self._carrier_fields: list[str] | None = None
+        #: partner id -> its commercial partner's, for the partners this connector read (and handed to the hub)
+        self._commercial: dict[int, int] = {}
 
     @classmethod
     def from_connection(cls, conn_id: str = "waybill_erp") -> ErpConnector:
@@ -151,11 +186,11 @@ class ErpConnector:
         if self.protocol == "json2":
             params = dict(kwargs or {})
             if args:
-                params.update(dict(zip(_POSITIONAL[method], args, strict=False)))
+                params.update(dict(zip(_POSITIONAL.get(method, ("ids",)), args, strict=False)))
             try:
                 resp = self.http.request("POST", f"/json/2/{model}/{method}", stream=stream, json=params)
             except PermanentHTTPError as err:
-                raise _json2_error(model, method, err) from None
+                raise _json2_error(model, method, err, self.db) from None
             return resp.json(), resp.content
         body = self._rpc("object", "execute_kw",
                          [self.db, self.uid(), self.secret, model, method, args or [], kwargs or {}], stream)
@@ -192,30 +227,99 @@ class ErpConnector:
         spec = STREAMS[stream]
         while True:
             domain = [*spec.domain, *cur.domain(self.overlap)]
-            rows, body = self.call(spec.model, "search_read", [domain, list(spec.fields)],
+            rows, body = self.call(spec.model, "search_read", [domain, self.fields_of(stream)],
                                    {"limit": self.page_size, "order": ORDER}, stream=stream)
             key = spec.model
             if rows:
                 key += f" {rows[0]['write_date']}/{rows[0]['id']}..{rows[-1]['write_date']}/{rows[-1]['id']}"
             cur.advance(rows, self.overlap)
-            if stream == "orders":
-                page = self._with_lines(key, rows, body, dump)
-                if seen_rows is not None:
-                    seen_rows(rows, page.related.get("lines", []))
-                yield page
-            else:
-                yield Page(b'{"records":' + body + b"}", key, rows, dump())
+            page = self._page(stream, key, rows, body, dump=dump)
+            if seen_rows is not None:
+                seen_rows(rows, page.related.get("lines", []))
+            yield page
             if len(rows) < self.page_size:
                 return
 
-    def _with_lines(self, key: str, rows: list[dict[str, Any]], body: bytes, dump: Callable[[], str]) -> Page:
-        """A page of orders with their sale.order.line rows; raw holds both answers."""
-        if not rows:
-            return Page(b'{"records":' + body + b"}", key, rows, dump())
-        lines, lines_body = self.call("sale.order.line", "search_read",
-                                      [[("order_id", "in", [r["id"] for r in rows])], list(LINE_FIELDS)],
-                                      {"order": "id asc"}, stream="orders")
-        return Page(b'{"records":' + body + b',"lines":' + lines_body + b"}", key, rows, dump(), {"lines": lines})
+    def _page(self, stream: str, key: str, rows: list[dict[str, Any]], body: bytes, *,
+              dump: Callable[[], str]) -> Page:
+        """A page of `stream` with what its records need; raw holds every answer, as received."""
+        parts = [b'{"records":', body]
+        related: dict[str, list[dict[str, Any]]] = {"settings": [{"timezone": self.timezone}]}
+        parts += [b',"settings":', json.dumps(related["settings"]).encode()]
+        model = STREAMS[stream].model
+        if model == "res.partner":
+            self._remember(rows)
+        named = {r[PARTNER_OF[model]][0] for r in rows if r.get(PARTNER_OF[model])} if model in PARTNER_OF else set()
+        # the partners a page names, with their parents, read once per connector (run): the hub has
+        # them from then on; later pages carry only which commercial partner each belongs to
+        ids = sorted(named - self._commercial.keys())
+        if ids:
+            partners, partners_body = self.call("res.partner", "search_read",
+                                                [[("id", "parent_of", ids)], list(STREAMS["customers"].fields)],
+                                                {"order": "id asc"}, stream=stream)
+            self._remember(partners)
+            related["partners"] = partners
+            parts += [b',"partners":', partners_body]
+        if named:
+            related["commercial"] = [{"id": i, "commercial_partner_id": [self._commercial.get(i, i), ""]}
+                                     for i in sorted(named)]
+            parts += [b',"commercial":', json.dumps(related["commercial"]).encode()]
+        if rows and stream == "invoices":
+            lines, lines_body = self.call(
+                "account.move.line", "search_read",
+                [[("move_id", "in", [r["id"] for r in rows]), ("display_type", "=", "product")],
+                 list(INVOICE_LINE_FIELDS)], {"order": "id asc"}, stream=stream)
+            related["invoice_lines"] = lines
+            parts += [b',"invoice_lines":', lines_body]
+        if rows and stream == "stock":
+            # a product's stock at a location may be several quants (lots, packages, owners): all of
+            # them, so that a level is their sum even when only one of them changed
+            product_ids = sorted({r["product_id"][0] for r in rows if r.get("product_id")})
+            location_ids = sorted({r["location_id"][0] for r in rows if r.get("location_id")})
+            quants, quants_body = self.call(
+                "stock.quant", "search_read", [[("product_id", "in", product_ids), ("location_id", "in", location_ids)],
+                                               list(STREAMS["stock"].fields)], {"order": "id asc"}, stream=stream)
+            related["quants"] = quants
+            parts += [b',"quants":', quants_body]
+            products, products_body = self.call(
+                "product.product", "search_read", [[("id", "in", product_ids)], list(PRODUCT_FIELDS)],
+                {"order": "id asc", "context": {"active_test": False}}, stream=stream)
+            related["products"] = products
+            parts += [b',"products":', products_body]
+        if rows and stream == "orders":
+            lines, lines_body = self.call("sale.order.line", "search_read",
+                                          [[("order_id", "in", [r["id"] for r in rows])], list(LINE_FIELDS)],
+                                          {"order": "id asc"}, stream=stream)
+            product_ids = sorted({ln["product_id"][0] for ln in lines if ln.get("product_id")})
+            products, products_body = self.call(
+                "product.product", "search_read", [[("id", "in", product_ids)], list(PRODUCT_FIELDS)],
+                {"order": "id asc", "context": {"active_test": False}}, stream=stream) if product_ids else ([], b"[]")
+            uoms, uoms_body = self.uoms()
+            related.update(lines=lines, products=products, uoms=uoms)
+            parts += [b',"lines":', lines_body, b',"products":', products_body, b',"uoms":', uoms_body]
+        return Page(b"".join([*parts, b"}"]), key, rows, dump(), related)
+
+    def _remember(self, partners: list[dict[str, Any]]) -> None:
+        for p in partners:
+            owner = p.get("commercial_partner_id")
+            self._commercial[p["id"]] = owner[0] if isinstance(owner, list) and owner else p["id"]
+
+    def fields_of(self, stream: str) -> list[str]:
+        """The fields read of a stream's model: its own, and the carrier's on deliveries where Odoo has them."""
+        fields = list(STREAMS[stream].fields)
+        if stream == "shipments":
+            if self._carrier_fields is None:
+                known, _ = self.call("stock.picking", "fields_get", [], {"attributes": ["type"]}, stream=stream)
+                self._carrier_fields = [f for f in CARRIER_FIELDS if f in known]
+            fields += self._carrier_fields
+        return fields
+
+    def uoms(self) -> tuple[list[dict[str, Any]], bytes]:
+        """Odoo's units of measure (uom.uom with the unit each is defined from), read once."""
+        if self._uoms is None:
+            self._uoms = self.call("uom.uom", "search_read", [[], list(UOM_FIELDS)],
+                                   {"order": "id asc", "context": {"active_test": False}}, stream="orders")
+        return self._uoms
 
     def _fetch_orders(self, cursor: str | None) -> Iterator[Page]:
         """Orders changed after the orders cursor, then orders whose lines changed after the lines
@@ -243,59 +347,96 @@ class ErpConnector:
             rows, body = self.call("sale.order", "search_read", [[("id", "in", ids)], list(STREAMS["orders"].fields)],
                                    {"order": ORDER}, stream="orders") if ids else ([], b"[]")
             taken.update(ids)
-            yield self._with_lines(f"sale.order by changed lines {ids[:3]}..", rows, body, dump)
+            yield self._page("orders", f"sale.order by changed lines {ids[:3]}..", rows, body, dump=dump)
             if len(changed) < self.page_size:
                 return
 
     # --- write-back ------------------------------------------------------------------------------
 
-    def product_ids(self, skus: list[str]) -> dict[str, int]:
-        """product.product ids by internal reference (default_code)."""
-        if not skus:
-            return {}
-        rows, _ = self.call("product.product", "search_read",
-                            [[("default_code", "in", sorted(set(skus)))], ["default_code"]], {}, stream="orders-out")
-        return {r["default_code"]: r["id"] for r in rows}
+    def products(self, gtins: list[str], codes: list[str], ids: list[int]) -> list[dict[str, Any]]:
+        """product.product rows (id, default_code, barcode) with one of these barcodes, internal
+        references or ids."""
+        terms = [t for t in (("barcode", "in", gtins), ("default_code", "in", codes), ("id", "in", ids)) if t[2]]
+        if not terms:
+            return []
+        domain: list[Any] = ["|"] * (len(terms) - 1) + list(terms)
+        rows: list[dict[str, Any]] = self.call("product.product", "search_read", [domain, list(PRODUCT_FIELDS)], {},
+                                               stream="orders-out")[0]
+        return rows
 
-    def create_order(self, values: dict[str, Any]) -> tuple[str, int]:
-        """Create a sale.order unless one with the same client_order_ref exists.
+    def find_order(self, client_order_ref: str, partner: int) -> dict[str, Any] | None:
+        """The sale.order (id, name, state, locked) carrying `client_order_ref` for `partner`, if any."""
+        found, _ = self.call("sale.order", "search_read",
+                             [[("client_order_ref", "=", client_order_ref), ("partner_id", "=", partner)],
+                              ["name", "state", "locked"]], {"limit": 1}, stream="orders-out")
+        return found[0] if found else None
 
-        Returns ("ok", new id) or ("duplicate", existing id); raises ErpError if Odoo refuses it.
-        """
-        ref = values["client_order_ref"]
-        found, _ = self.call("sale.order", "search", [[("client_order_ref", "=", ref)]], {"limit": 1},
-                             stream="orders-out")
-        if found:
-            return "duplicate", int(found[0])
-        new_id, _ = self.call("sale.order", "create", [values], {}, stream="orders-out")
-        return "ok", int(new_id)
+    def product_lines(self, order_id: int) -> list[dict[str, Any]]:
+        """An order's product lines (no sections or notes) in sequence order."""
+        rows: list[dict[str, Any]] = self.call(
+            "sale.order.line", "search_read", [[("order_id", "=", order_id), ("display_type", "=", False)],
+                                               ["product_id", "product_uom_qty", "price_unit"]],
+            {"order": "sequence asc, id asc"}, stream="orders-out")[0]
+        return rows
+
+    def new_order(self, values: dict[str, Any], *, confirm: bool = False) -> tuple[int, str]:
+        """Create a sale.order (a quotation; confirmed when `confirm`); returns its id and number."""
+        created, _ = self.call("sale.order", "create", [values], {}, stream="orders-out")
+        order_id = _one_id(created)
+        if confirm:
+            self.call("sale.order", "action_confirm", [[order_id]], stream="orders-out")
+        [row], _ = self.call("sale.order", "read", [[order_id], ["name"]], stream="orders-out")
+        return order_id, str(row["name"])
+
+    def change_order(self, order_id: int, commands: list[list[Any]]) -> None:
+        """Apply order_line commands to a sale.order; Odoo refuses what its state does not allow."""
+        self.call("sale.order", "write", [[order_id], {"order_line": commands}], stream="orders-out")
 
 
-#: JSON-2 takes keywords only: the names of the positional arguments execute_kw would get.
+#: JSON-2 takes keywords only: the names of the positional arguments execute_kw would get (a record
+#: method such as action_confirm takes the ids).
 _POSITIONAL: dict[str, tuple[str, ...]] = {
     "search_read": ("domain", "fields"), "search": ("domain",), "search_count": ("domain",),
     "read": ("ids", "fields"), "create": ("vals_list",), "write": ("ids", "vals"),
 }
 
 
+def _one_id(created: Any) -> int:
+    """The id `create` answered: JSON-2 gives a list of ids ([45]), JSON-RPC one id (45)."""
+    if isinstance(created, list):
+        if len(created) != 1:
+            raise ErpError("sale.order", "create", "InvalidResponse", f"expected one new id, got {created!r}")
+        created = created[0]
+    return int(created)
+
+
 def _result(model: str, method: str, body: bytes) -> Any:
+    """A JSON-RPC answer's result, or its error (whatever its `code`: Odoo 19 sends 0) as ErpError."""
     try:
         data = json.loads(body)
     except ValueError:
         raise ErpError(model, method, "InvalidResponse", f"not JSON: {body[:120]!r}") from None
     if "error" in data:
-        err = data["error"].get("data") or {}
-        message = err.get("message") or data["error"].get("message", "")
+        error: dict[str, Any] = data["error"] if isinstance(data["error"], dict) else {"message": str(data["error"])}
+        err: dict[str, Any] = error.get("data") or {}
+        message = err.get("message") or error.get("message", "")
         raise ErpError(model, method, err.get("name") or "OdooError", message)
     return data.get("result")
 
 
-def _json2_error(model: str, method: str, err: PermanentHTTPError) -> ErpError:
+def _json2_error(model: str, method: str, err: PermanentHTTPError, db: str) -> ErpError:
+    """A JSON-2 error answer: Odoo's {name, message, debug} (read whole: the traceback in `debug`
+    makes it several KB), or the HTML page of a server that does not serve the database."""
     try:
         data = json.loads(err.body)
     except ValueError:
-        data = {}
-    return ErpError(model, method, data.get("name") or f"HTTP {err.status}", data.get("message") or err.body)
+        data = None
+    if isinstance(data, dict) and data.get("name"):
+        return ErpError(model, method, str(data["name"]), str(data.get("message") or ""), status=err.status)
+    if err.body.lstrip()[:15].lower().startswith(("<!doctype", "<html")):
+        return ErpError(model, method, "DatabaseNotFound",
+                        f"the server does not serve database {db!r} (HTTP {err.status})", status=err.status)
+    return ErpError(model, method, f"HTTP {err.status}", err.body[:500], status=err.status)
 
 
 def page_from_raw(stream: str, raw: bytes) -> Page:
@@ -306,5 +447,5 @@ def page_from_raw(stream: str, raw: bytes) -> Page:
         rows: list[dict[str, Any]] = body["result"] if isinstance(body, dict) else body
         return rows
 
-    related = {"lines": unwrap(data["lines"])} if "lines" in data else {}
+    related = {name: unwrap(data[name]) for name in RELATED if name in data}
     return Page(raw, "", unwrap(data["records"]), None, related)

@@ -145,8 +145,10 @@ class HttpClient:
             raise TransientHTTPError(f"{self.system} {method} {path}: HTTP {resp.status_code}",
                                      resp.status_code, retry_after_seconds(resp.headers.get("Retry-After")))
         if resp.status_code >= 400:
-            body = self.redact(resp.text)[:500]
-            raise PermanentHTTPError(f"{self.system} {method} {path}: HTTP {resp.status_code}: {body}",
+            # the whole body for the caller to parse (Odoo's JSON errors carry KBs of traceback), secrets
+            # removed; cut in the message
+            body = self.redact(resp.text)
+            raise PermanentHTTPError(f"{self.system} {method} {path}: HTTP {resp.status_code}: {body[:500]}",
                                      resp.status_code, body)
         return resp
 

@@ -1,8 +1,13 @@
-"""The WMS connector: stock levels and outbound shipments over the warehouse's REST/JSON API.
+"""The WMS connector: stock levels and outbound shipments over the warehouse's REST/JSON API, or
+from Odoo Inventory.
 
 Connection `waybill_wms`: host and port of the API, the bearer token as password, and extras
 (page_size, timeouts). Both streams are changed-since feeds with an opaque cursor that the WMS
 hands out with each page (see waybill.connectors.pages.read_feed).
+With extra "profile": "odoo" the warehouse is Odoo Inventory, read like the ERP (the same
+Connection fields as waybill_erp: db, protocol, login and password or API key): stock.quant per
+product and internal location, and outgoing stock.picking, incrementally on write_date
+(waybill.connectors.erp, streams "stock" and "shipments").
 """
 
 from __future__ import annotations
@@ -11,6 +16,8 @@ import json
 from collections.abc import Iterator
 
 from waybill.connectors.connection import ConnectionInfo, get_connection
+from waybill.connectors.erp import ErpConnector
+from waybill.connectors.erp import page_from_raw as erp_page_from_raw
 from waybill.connectors.http import client_for
 from waybill.connectors.pages import Feed, Page, read_feed
 
@@ -27,8 +34,12 @@ class WmsConnector:
         self.http = client_for(conn, system, {"Authorization": f"Bearer {conn.password or ''}"})
 
     @classmethod
-    def from_connection(cls, conn_id: str = "waybill_wms") -> WmsConnector:
-        return cls(get_connection(conn_id))
+    def from_connection(cls, conn_id: str = "waybill_wms") -> WmsConnector | ErpConnector:
+        """The Connection's WMS: the REST API, or Odoo Inventory with extra "profile": "odoo"."""
+        conn = get_connection(conn_id)
+        if str(conn.extra.get("profile", "rest")).lower() == "odoo":
+            return ErpConnector(conn, "wms")
+        return cls(conn)
 
     def fetch(self, stream: str, cursor: str | None) -> Iterator[Page]:
         """Pages of `stream` (stock or shipments) changed after `cursor`."""
@@ -36,5 +47,7 @@ class WmsConnector:
 
 
 def page_from_raw(stream: str, raw: bytes) -> Page:
-    """A logged page back into records (for replay)."""
+    """A logged page back into records (for replay), from the REST API or Odoo."""
+    if raw.startswith(b'{"records":'):
+        return erp_page_from_raw(stream, raw)
     return Page(raw, "", json.loads(raw)[FEEDS[stream].items], None)

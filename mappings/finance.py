@@ -22,17 +22,22 @@ from waybill.canonical.views import OpenItem
 COLUMNS = ("hub_customer_id", "erp_customer_id", "crm_customer_id", "customer_name", "invoice_number",
            "invoice_date", "due_date", "currency", "original_amount", "open_amount", "days_overdue",
            "aging_bucket", "last_payment_date")
+#: the lines file: one row per product line of each open item's invoice
+LINE_COLUMNS = ("invoice_number", "line_no", "sku", "description", "quantity", "unit_price", "amount")
 CENT = Decimal("0.01")
 
 
 @dataclass(frozen=True)
 class FeedFiles:
-    """The two files of one feed, by name; the control file is written last."""
+    """The files of one feed, by name: open items, their invoice lines, and the control file, which is
+    written last."""
 
     data_name: str
     data: bytes
     control_name: str
     control: bytes
+    lines_name: str = ""
+    lines: bytes = b""
 
 
 def money(amount: Decimal) -> str:
@@ -56,14 +61,31 @@ def feed(items: list[OpenItem], cutoff: dt.date) -> FeedFiles:
         totals[i.currency]["original"] += i.amount_total
     data = out.getvalue().encode("utf-8")
     data_name, control_name = feed_names(cutoff)
+    lines_name, lines, line_rows = lines_file(items, cutoff)
     control = {
         "file": data_name,
         "cutoff": cutoff.isoformat(),
         "rows": len(items),
         "sha256": hashlib.sha256(data).hexdigest(),
         "totals": {c: {k: money(v) for k, v in t.items()} for c, t in sorted(totals.items())},
+        "lines": {"file": lines_name, "rows": line_rows, "sha256": hashlib.sha256(lines).hexdigest()},
     }
-    return FeedFiles(data_name, data, control_name, (json.dumps(control, indent=2, sort_keys=True) + "\n").encode())
+    return FeedFiles(data_name, data, control_name, (json.dumps(control, indent=2, sort_keys=True) + "\n").encode(),
+                     lines_name, lines)
+
+
+def lines_file(items: list[OpenItem], cutoff: dt.date) -> tuple[str, bytes, int]:
+    """The invoice lines of the open items (same CSV conventions): its name, bytes and row count."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(LINE_COLUMNS)
+    rows = 0
+    for i in items:
+        for ln in i.lines:
+            writer.writerow((i.invoice_number, ln.line_no, ln.sku or "", ln.description or "",
+                             f"{ln.quantity.normalize():f}", money(ln.unit_price), money(ln.amount)))
+            rows += 1
+    return f"ar_open_item_lines_{cutoff:%Y%m%d}.csv", out.getvalue().encode("utf-8"), rows
 
 
 def feed_names(cutoff: dt.date) -> tuple[str, str]:

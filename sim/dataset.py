@@ -100,6 +100,11 @@ def generate(seed: int = 1, customers: int = 60, orders: int = 400, products: in
         ds.stock = _stock(rng, catalogue)
         ds.shipments = _shipments(rng, sales, lines)
         ds.events = _events(rng, ds.shipments, bad_events)
+    # after everything random: the logistics data stays as it was
+    ds.erp["account.move.line"] = _move_lines(ds.erp)
+    _odoo_shapes(ds.erp)
+    ds.erp["uom.uom"] = [{"id": i, "name": n, "relative_uom_id": [ref, next(u[1] for u in UOMS if u[0] == ref)]
+                          if ref else False, "relative_factor": f, "write_date": fmt(EPOCH)} for i, n, ref, f in UOMS]
     return ds
 
 
@@ -112,6 +117,7 @@ def _partners(rng: random.Random, n: int, span_days: int) -> list[dict[str, Any]
         gln_body = f"40{rng.randrange(10**10):010d}"
         out.append({
             "id": i, "name": name, "display_name": name, "is_company": True, "customer_rank": 1,
+            "parent_id": False, "commercial_partner_id": [i, name],
             "ref": f"C{i:05d}", "vat": f"{country}{rng.randrange(10**8, 10**9)}",
             "barcode": gln_body + check_digit(gln_body) if rng.random() < 0.4 else False,
             "email": f"orders@customer{i}.example", "phone": f"+49 30 {rng.randrange(10**6, 10**7)}",
@@ -170,7 +176,8 @@ def _orders(rng: random.Random, partners: list[dict], catalogue: list[dict], n: 
             lines.append({"id": line_id, "order_id": [i, f"S{i:05d}"], "sequence": seq * 10,
                           "product_id": [product["id"], f"[{product['default_code']}] {product['name']}"],
                           "name": product["name"], "product_uom_qty": qty, "qty_delivered": delivered,
-                          "price_unit": price, "price_subtotal": subtotal, "product_uom": [1, "Units"]})
+                          "price_unit": price, "price_subtotal": subtotal, "product_uom_id": [1, "Units"],
+                          "display_type": False})
         untaxed = round(untaxed, 2)
         written = ordered + dt.timedelta(seconds=rng.choice((0, 0, 5, 60, 3600)))
         sales.append({
@@ -248,6 +255,87 @@ def _move(mid: int, kind: str, o: dict, day: dt.datetime, due: dt.datetime, tota
             "invoice_date_due": due.date().isoformat(), "currency_id": CURRENCY, "invoice_origin": o["name"],
             "amount_untaxed": round(total / 1.19, 2), "amount_total": total, "amount_residual": total,
             "payment_state": "not_paid", "reversed_entry_id": False, "write_date": fmt(day)}
+
+
+def _move_lines(erp: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """The product lines (account.move.line) of the invoices: what was delivered of each order line;
+    a credit note has one line for its untaxed amount."""
+    lines_of: dict[str, list[dict[str, Any]]] = {}
+    for ln in erp["sale.order.line"]:
+        lines_of.setdefault(ln["order_id"][1], []).append(ln)
+    out: list[dict[str, Any]] = []
+    for move in erp["account.move"]:
+        ref = [move["id"], move["name"]]
+        base = {"move_id": ref, "display_type": "product", "write_date": move["write_date"]}
+        if move["move_type"] == "out_refund":
+            amount = move["amount_untaxed"]
+            out.append({**base, "id": len(out) + 1, "sequence": 10, "product_id": False, "name": "Return",
+                        "quantity": 1.0, "price_unit": amount, "price_subtotal": amount})
+            continue
+        for ln in lines_of.get(move["invoice_origin"], []):
+            if ln["qty_delivered"] > 0:
+                out.append({**base, "id": len(out) + 1, "sequence": ln["sequence"], "product_id": ln["product_id"],
+                            "name": ln["name"], "quantity": ln["qty_delivered"], "price_unit": ln["price_unit"],
+                            "price_subtotal": round(ln["qty_delivered"] * ln["price_unit"], 2)})
+    return out
+
+
+def _odoo_shapes(erp: dict[str, list[dict[str, Any]]]) -> None:
+    """Records every real Odoo has and the generator does not make: a contact person (rank 0) of a
+    company ordering for it, with a section, a note, a product without internal reference and one
+    sold in packs of 6; a draft invoice; a draft and a cancelled payment. No random draws: the rest
+    of the dataset stays as it was."""
+    company, product = erp["res.partner"][0], erp["product.product"][0]
+    contact_id = len(erp["res.partner"]) + 1
+    contact = {**company, "id": contact_id, "name": f"{company['name']}, Erika Muster", "is_company": False,
+               "customer_rank": 0, "parent_id": [company["id"], company["name"]],
+               "commercial_partner_id": [company["id"], company["name"]], "email": "erika@customer.example",
+               "barcode": False, "write_date": company["write_date"]}
+    erp["res.partner"].append(contact)
+    bare_id = len(erp["product.product"]) + 1
+    erp["product.product"].append({"id": bare_id, "default_code": False, "name": "Custom crate",
+                                   "barcode": False, "list_price": 12.5, "write_date": product["write_date"]})
+    last = erp["sale.order"][-1]
+    oid, name, when = len(erp["sale.order"]) + 1, f"S{len(erp['sale.order']) + 1:05d}", last["write_date"]
+    first_line = max(ln["id"] for ln in erp["sale.order.line"]) + 1
+    base = {"order_id": [oid, name], "qty_delivered": 0.0, "write_date": when, "display_type": False,
+            "product_uom_id": [1, "Units"]}
+    lines = [
+        {**base, "sequence": 1, "display_type": "line_section", "product_id": False, "name": "Crates",
+         "product_uom_qty": 0.0, "price_unit": 0.0, "price_subtotal": 0.0, "product_uom_id": False},
+        {**base, "sequence": 2, "product_id": [bare_id, "Custom crate"], "name": "Custom crate",
+         "product_uom_qty": 4.0, "price_unit": 12.5, "price_subtotal": 50.0},
+        {**base, "sequence": 3, "product_id": [product["id"], f"[{product['default_code']}] {product['name']}"],
+         "name": product["name"], "product_uom_qty": 2.0, "price_unit": 60.0, "price_subtotal": 120.0,
+         "product_uom_id": [UOM_PACK6, "Pack of 6"]},
+        {**base, "sequence": 4, "display_type": "line_note", "product_id": False, "name": "Stack two high",
+         "product_uom_qty": 0.0, "price_unit": 0.0, "price_subtotal": 0.0, "product_uom_id": False},
+    ]
+    for k, ln in enumerate(lines):
+        ln["id"] = first_line + k
+    erp["sale.order.line"].extend(lines)
+    erp["sale.order"].append({
+        "id": oid, "name": name, "partner_id": [contact_id, contact["name"]],
+        "partner_shipping_id": [contact_id, contact["name"]], "client_order_ref": "PO-CONTACT-1",
+        "date_order": last["date_order"], "commitment_date": False, "state": "sale", "currency_id": CURRENCY,
+        "amount_untaxed": 170.0, "amount_tax": 32.3, "amount_total": 202.3, "order_line": [ln["id"] for ln in lines],
+        "write_date": when})
+    moves = erp["account.move"]
+    draft = {**moves[-1], "id": len(moves) + 1, "name": False, "state": "draft", "invoice_date": False,
+             "invoice_date_due": False, "invoice_origin": name, "partner_id": [contact_id, contact["name"]],
+             "payment_state": "not_paid", "reversed_entry_id": False}
+    moves.append(draft)
+    payments = erp["account.payment"]
+    for state in ("draft", "canceled"):
+        payments.append({**payments[-1], "id": len(payments) + 1, "name": f"PBNK1/{len(payments) + 1:05d}",
+                         "state": state, "reconciled_invoice_ids": []})
+
+
+#: Odoo 19's units of measure (uom.uom, demo data): name, the unit it is defined from, its factor
+UOMS = [(1, "Units", None, 1.0), (2, "Pack of 6", 1, 6.0), (3, "Dozens", 1, 12.0), (4, "Hours", None, 1.0),
+        (5, "Days", 4, 8.0), (15, "g", None, 1.0), (16, "kg", 15, 1000.0), (17, "oz", 15, 28.3495),
+        (18, "lb", 17, 16.0), (12, "ml", None, 1.0), (13, "L", 12, 1000.0), (30, "Bale", None, 1.0)]
+UOM_PACK6 = 2
 
 
 def _stock(rng: random.Random, catalogue: list[dict]) -> list[dict]:

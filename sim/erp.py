@@ -35,7 +35,17 @@ from sim import dataset as gen
 from sim.faults import Faults
 from sim.http_server import HttpError, Request, Response, SimServer, cli_parser, faults_from_args, json_response
 
-MODELS = ("res.partner", "product.product", "sale.order", "sale.order.line", "account.move", "account.payment")
+MODELS = ("res.partner", "product.product", "uom.uom", "sale.order", "sale.order.line", "account.move",
+          "account.move.line", "account.payment")
+#: fields Odoo 19 has beside those the data carries (read as False when a record has no value)
+EXTRA_FIELDS = {"res.partner": {"tz", "lang", "company_id", "child_ids"},
+                "product.product": {"active", "type", "uom_id"},
+                "sale.order": {"partner_invoice_id", "note", "company_id", "invoice_status", "locked"},
+                "sale.order.line": {"product_uom_id", "display_type", "tax_ids"},
+                "account.move": {"commercial_partner_id", "invoice_line_ids", "company_id"},
+                "account.payment": {"journal_id", "memo", "company_id"}}
+#: a stand-in for the traceback Odoo puts in every error's `debug` (several KB)
+TRACEBACK = "Traceback (most recent call last):\n" + "  File \"odoo/http.py\", line 2298, in _serve_db\n" * 40
 INDEX_ORDER = "write_date asc, id asc"
 
 
@@ -72,6 +82,8 @@ def _leaf(field: str, op: str, value: Any) -> Predicate:
     if op in ("in", "not in"):
         values = set(value)
         return (lambda r: get(r) in values) if op == "in" else (lambda r: get(r) not in values)
+    if op in ("=like", "like") and value is False:
+        return lambda r: False
     if op == "ilike":
         needle = str(value).lower()
         return lambda r: needle in str(get(r) or "").lower()
@@ -82,7 +94,8 @@ def _leaf(field: str, op: str, value: Any) -> Predicate:
     return lambda r: (v := get(r)) is not False and v is not None and compare(v)
 
 
-def compile_domain(domain: list) -> tuple[Predicate, str | None]:
+def compile_domain(domain: list, parents: Callable[[list[int]], set[int]] | None = None
+                   ) -> tuple[Predicate, str | None]:
     """A predicate for an Odoo domain, and the lowest write_date it can match (None: any)."""
     items = list(domain)
     pos = 0
@@ -104,6 +117,11 @@ def compile_domain(domain: list) -> tuple[Predicate, str | None]:
         if not isinstance(item, (list, tuple)) or len(item) != 3:
             raise OdooError("builtins.ValueError", f"Invalid domain term {item!r}")
         field, op, value = item
+        if op == "parent_of":  # the records and their parents, up the parent_id chain
+            if parents is None:
+                raise OdooError("builtins.ValueError", f"Invalid domain operator {op!r} on this model")
+            ids = parents(list(value) if isinstance(value, list) else [value])
+            return (lambda r: r["id"] in ids), None
         bound = value if field == "write_date" and op in ("=", ">", ">=") and isinstance(value, str) else None
         return _leaf(field, op, value), bound
 
@@ -127,12 +145,34 @@ class Model:
 
     def __init__(self, name: str, records: list[dict[str, Any]]) -> None:
         self.name = name
+        self.fields = {"id", "write_date", "display_name", *EXTRA_FIELDS.get(name, ())}
+        for r in records:
+            self.fields.update(k for k in r if not k.startswith("_"))
         self.rows: dict[int, dict[str, Any]] = {}
         for r in records:
             self.rows[r["id"]] = {k: v for k, v in r.items() if not k.startswith("_")}
         self.index = sorted((r.get("write_date") or "", i) for i, r in self.rows.items())
         #: field -> value -> ids, built on first use, as a database index on a foreign key
         self.by_value: dict[str, dict[Any, list[int]]] = {}
+
+    def parents(self, ids: list[int]) -> set[int]:
+        """`ids` and their parents (parent_id), as Odoo's parent_of operator."""
+        out: set[int] = set()
+        todo = [i for i in ids if i in self.rows]
+        while todo:
+            rid = todo.pop()
+            if rid not in out:
+                out.add(rid)
+                parent = _value(self.rows[rid].get("parent_id", False))
+                if parent and parent in self.rows:
+                    todo.append(parent)
+        return out
+
+    def remove(self, rid: int) -> dict[str, Any]:
+        self.by_value.clear()
+        row = self.rows.pop(rid)
+        del self.index[bisect.bisect_left(self.index, (row.get("write_date") or "", rid))]
+        return row
 
     def put(self, row: dict[str, Any]) -> None:
         self.by_value.clear()
@@ -143,7 +183,7 @@ class Model:
         bisect.insort(self.index, (row.get("write_date") or "", row["id"]))
 
     def search(self, domain: list, offset: int = 0, limit: int | None = None, order: str | None = None) -> list[dict]:
-        pred, bound = compile_domain(domain)
+        pred, bound = compile_domain(domain, self.parents)
         wanted = offset + limit if limit else None
         lookup = self._lookup(domain)
         if lookup is not None:
@@ -234,8 +274,16 @@ class ErpSim:
             self._apply(self.journal.entries[-1])
             return rid
 
+    def unlink(self, model: str, rid: int) -> None:
+        with self.lock:
+            entry = {"op": "unlink", "model": model, "id": rid, "values": {}, "write_date": self.tick()}
+            self.journal.append(entry)
+            self._apply(entry)
+
     def _apply(self, entry: dict[str, Any]) -> dict:
         m = self.models[entry["model"]]
+        if entry["op"] == "unlink":
+            return m.remove(entry["id"])
         if entry["op"] == "write":
             if entry["id"] not in m.rows:
                 raise OdooError("odoo.exceptions.MissingError",
@@ -265,46 +313,63 @@ class ErpSim:
         rid = body.get("id") if isinstance(body, dict) else None
         try:
             result = self._service(params.get("service"), params.get("method"), params.get("args") or [])
-        except OdooError as err:
-            error = {"code": 200, "message": "Odoo Server Error",
-                     "data": {"name": err.name, "message": err.message, "arguments": [err.message], "debug": ""}}
+        except OdooError as err:  # Odoo 19 answers every server error with code 0
+            error = {"code": 0, "message": "Odoo Server Error",
+                     "data": {"name": err.name, "message": err.message, "arguments": [err.message], "context": {},
+                              "debug": TRACEBACK}}
             return json_response({"jsonrpc": "2.0", "id": rid, "error": error})
         return json_response({"jsonrpc": "2.0", "id": rid, "result": result})
 
     def _service(self, service: str | None, method: str | None, args: list) -> Any:
         if service == "common" and method in ("authenticate", "login"):
             db, login, password = args[:3]
-            return self.uid if (db, login, password) == (self.db, self.login, self.password) else False
+            self._check_db(db)
+            return self.uid if (login, password) == (self.login, self.password) else False
         if service == "common" and method == "version":
             return {"server_version": "19.0", "server_version_info": [19, 0, 0, "final", 0, ""]}
         if service == "object" and method == "execute_kw":
             db, uid, password, model, name = args[:5]
-            if (db, uid, password) != (self.db, self.uid, self.password):
+            self._check_db(db)
+            if (uid, password) != (self.uid, self.password):
                 raise _denied()
+            if model not in self.models:
+                raise OdooError("odoo.exceptions.UserError", f"Object {model} doesn't exist")
             call_args = args[5] if len(args) > 5 else []
             kwargs = args[6] if len(args) > 6 else {}
-            return self.execute(model, name, list(call_args), dict(kwargs))
+            return self.execute(model, name, list(call_args), dict(kwargs), many_ids=False)
         raise OdooError("builtins.KeyError", f"unknown service method {service}.{method}")
+
+    def _check_db(self, db: str) -> None:
+        if db != self.db:
+            raise OdooError("psycopg2.OperationalError", f'connection to server at "127.0.0.1", port 5432 failed: '
+                                                         f'FATAL:  database "{db}" does not exist\n')
 
     def _json2(self, request: Request) -> Response:
         _, _, model, method = [*request.path.rstrip("/").split("/"), "", ""][1:5]
-        if request.bearer() != self.api_key:
-            return _json2_error(401, _denied())
         db = request.headers.get("X-Odoo-Database")
-        if db and db != self.db:
-            return _json2_error(404, OdooError("werkzeug.exceptions.NotFound", f"database {db} not found"))
+        if db and db != self.db:  # the server's own 404 page: no database, so no JSON-2 route
+            return Response(404, NOT_FOUND_PAGE, {"Content-Type": "text/html; charset=utf-8"})
+        if request.bearer() != self.api_key:
+            return _json2_error(401, OdooError("werkzeug.exceptions.Unauthorized", "Invalid apikey"))
+        if model not in self.models:
+            return _json2_error(404, OdooError("werkzeug.exceptions.NotFound", f"the model '{model}' does not exist"))
+        if method not in METHODS:
+            return _json2_error(404, OdooError("werkzeug.exceptions.NotFound",
+                                               f"The method '{model}.{method}' does not exist"))
         kwargs = request.json() or {}
         try:
-            return json_response(self.execute(model, method, [], dict(kwargs)))
+            return json_response(self.execute(model, method, [], dict(kwargs), many_ids=True))
         except OdooError as err:
-            status = {"odoo.exceptions.AccessDenied": 401, "odoo.exceptions.MissingError": 404,
-                      "odoo.exceptions.ValidationError": 422, "odoo.exceptions.UserError": 422}.get(err.name, 500)
+            status = {"odoo.exceptions.AccessDenied": 401, "odoo.exceptions.AccessError": 403,
+                      "odoo.exceptions.MissingError": 404, "odoo.exceptions.ValidationError": 422,
+                      "odoo.exceptions.UserError": 422}.get(err.name, 500)
             return _json2_error(status, err)
 
-    def execute(self, model: str, method: str, args: list, kwargs: dict) -> Any:
-        """Run one model method; positional args as execute_kw passes them, or keywords (JSON-2)."""
+    def execute(self, model: str, method: str, args: list, kwargs: dict, *, many_ids: bool = False) -> Any:
+        """Run one model method; positional args as execute_kw passes them, or keywords (JSON-2,
+        `many_ids`: `create` answers a list of ids whatever it was given, as Odoo 19's JSON-2 does)."""
         if model not in self.models:
-            raise OdooError("builtins.KeyError", f"Model {model!r} does not exist")
+            raise OdooError("odoo.exceptions.UserError", f"Object {model} doesn't exist")
         m = self.models[model]
         with self.lock:
             if method in ("search_read", "search", "search_count"):
@@ -315,24 +380,71 @@ class ErpSim:
                     return len(rows)
                 if method == "search":
                     return [r["id"] for r in rows]
-                return _fields(rows, args[1] if len(args) > 1 else kwargs.get("fields"))
+                return _fields(m, rows, args[1] if len(args) > 1 else kwargs.get("fields"))
             if method == "read":
                 ids = args[0] if args else kwargs.get("ids", [])
                 missing = [i for i in ids if i not in m.rows]
                 if missing:
                     raise OdooError("odoo.exceptions.MissingError", f"Records {model}{tuple(missing)} do not exist")
-                return _fields([m.rows[i] for i in ids], args[1] if len(args) > 1 else kwargs.get("fields"))
+                return _fields(m, [m.rows[i] for i in ids], args[1] if len(args) > 1 else kwargs.get("fields"))
             if method == "create":
                 vals = args[0] if args else kwargs.get("vals_list", kwargs.get("vals"))
                 many = isinstance(vals, list)
                 ids = [self._create(model, v) for v in (vals if many else [vals])]
-                return ids if many else ids[0]
+                return ids if many or many_ids else ids[0]
+            if method == "action_confirm" and model == "sale.order":
+                ids = args[0] if args else kwargs.get("ids", [])
+                for rid in ids:
+                    if m.rows[rid]["state"] not in ("draft", "sent"):
+                        raise OdooError("odoo.exceptions.UserError",
+                                        "Some orders are not in a state requiring confirmation.")
+                    self.write(model, rid, {"state": "sale"})
+                return True
             if method == "write":
                 ids, vals = (args[0], args[1]) if args else (kwargs["ids"], kwargs["vals"])
                 for rid in ids:
-                    self.write(model, rid, vals)
+                    if model == "sale.order" and "order_line" in vals:
+                        self._order_lines(rid, vals["order_line"])
+                        vals = {k: v for k, v in vals.items() if k != "order_line"}
+                    if vals:
+                        self.write(model, rid, vals)
                 return True
         raise OdooError("builtins.AttributeError", f"The method '{method}' does not exist on the model '{model}'")
+
+    def _order_lines(self, order_id: int, commands: list) -> None:
+        """order_line commands on an order: (0, 0, values) add, (1, id, values) change, (2, id, 0)
+        remove; a confirmed order keeps its lines, as in Odoo. The totals follow."""
+        order = self.models["sale.order"].rows[order_id]
+        lines = self.models["sale.order.line"]
+        products = self.models["product.product"].rows
+        for command in commands:
+            op, line_id, values = [*command, 0, 0][:3]
+            if op == 2:
+                if order["state"] not in ("draft", "sent"):
+                    raise OdooError("odoo.exceptions.UserError",
+                                    "Once a sales order is confirmed, you can't remove one of its lines (we need to "
+                                    "track if something gets invoiced or delivered). Set the quantity to 0 instead.")
+                self.unlink("sale.order.line", line_id)
+                continue
+            product = products.get(values.get("product_id", lines.rows[line_id]["product_id"][0] if op == 1 else None))
+            if product is None:
+                raise OdooError("odoo.exceptions.ValidationError",
+                                f"order_line: no product {values.get('product_id')!r}")
+            qty = float(values.get("product_uom_qty", 1.0))
+            price = float(values.get("price_unit", product["list_price"]))
+            line = {"product_id": [product["id"], _display_name(product)], "name": product["name"],
+                    "product_uom_qty": qty, "price_unit": price, "price_subtotal": round(qty * price, 2)}
+            if op == 1:
+                self.write("sale.order.line", line_id, line)
+            elif op == 0:
+                self.create("sale.order.line", {"order_id": [order_id, order["name"]], "sequence": 1000,
+                                                "qty_delivered": 0.0, "product_uom_id": [1, "Units"],
+                                                "display_type": False, **line})
+        kept = [ln for ln in lines.rows.values() if ln["order_id"][0] == order_id and not ln.get("display_type")]
+        untaxed = round(sum(ln["price_subtotal"] for ln in kept), 2)
+        self.write("sale.order", order_id, {"amount_untaxed": untaxed, "amount_tax": round(untaxed * 0.19, 2),
+                                            "amount_total": round(untaxed * 1.19, 2),
+                                            "order_line": [ln["id"] for ln in kept]})
 
     def _create(self, model: str, vals: dict[str, Any]) -> int:
         if model != "sale.order":
@@ -359,20 +471,29 @@ class ErpSim:
         for seq, (product, qty, price) in enumerate(lines, start=1):
             line_ids.append(self.create("sale.order.line", {
                 "order_id": [order_id, name], "sequence": seq * 10,
-                "product_id": [product["id"], f"[{product['default_code']}] {product['name']}"],
+                "product_id": [product["id"], _display_name(product)],
                 "name": product["name"], "product_uom_qty": qty, "qty_delivered": 0.0, "price_unit": price,
-                "price_subtotal": round(qty * price, 2), "product_uom": [1, "Units"]}))
+                "price_subtotal": round(qty * price, 2), "product_uom_id": [1, "Units"],
+                "display_type": False}))
         untaxed = round(sum(qty * price for _, qty, price in lines), 2)
         return self.create("sale.order", {
             "name": name, "partner_id": [partner["id"], partner["name"]],
             "partner_shipping_id": [partner["id"], partner["name"]],
             "client_order_ref": vals.get("client_order_ref") or False,
             "date_order": vals.get("date_order") or self.clock, "commitment_date": vals.get("commitment_date") or False,
-            "state": "sale", "currency_id": gen.CURRENCY, "amount_untaxed": untaxed,
+            "state": "draft", "currency_id": gen.CURRENCY, "amount_untaxed": untaxed,
             "amount_tax": round(untaxed * 0.19, 2), "amount_total": round(untaxed * 1.19, 2), "order_line": line_ids})
 
 
-def _fields(rows: list[dict], fields: list[str] | None) -> list[dict]:
+def _display_name(product: dict[str, Any]) -> str:
+    """A product's display name: "[CODE] name", or the name alone without an internal reference."""
+    return f"[{product['default_code']}] {product['name']}" if product.get("default_code") else product["name"]
+
+
+def _fields(m: Model, rows: list[dict], fields: list[str] | None) -> list[dict]:
+    unknown = [f for f in fields or () if f not in m.fields]
+    if unknown:
+        raise OdooError("builtins.ValueError", f"Invalid field {unknown[0]!r} on {m.name!r}")
     if not fields:
         return rows
     wanted = ["id", *(f for f in fields if f != "id")]
@@ -380,8 +501,13 @@ def _fields(rows: list[dict], fields: list[str] | None) -> list[dict]:
 
 
 def _json2_error(status: int, err: OdooError) -> Response:
-    return json_response({"name": err.name, "message": err.message, "arguments": [err.message], "context": {},
-                          "debug": ""}, status)
+    return json_response({"name": err.name, "message": err.message, "arguments": [err.message, status],
+                          "context": {}, "debug": TRACEBACK}, status)
+
+
+METHODS = frozenset({"search_read", "search", "search_count", "read", "create", "write", "action_confirm"})
+NOT_FOUND_PAGE = (b"<!DOCTYPE html>\n<title>404 Not Found</title>\n<h1>Not Found</h1>\n<p>No database is selected "
+                  b"and the requested URL was not found in the server-wide controllers.</p>\n")
 
 
 def endpoint(request: Request) -> str:

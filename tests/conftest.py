@@ -20,7 +20,8 @@ from waybill.store import tables
 from waybill.store.store import Store
 
 # Fixtures of the simulated sources (ERP, WMS, TMS), targets (carrier, CRM) and partners (SFTP).
-pytest_plugins = ["tests.fixtures.sshd", "tests.fixtures.sources", "tests.fixtures.targets", "tests.fixtures.partners"]
+pytest_plugins = ["tests.fixtures.sshd", "tests.fixtures.sources", "tests.fixtures.targets", "tests.fixtures.partners",
+                  "tests.fixtures.odoo"]
 
 PG_ADMIN_URL = os.environ.get("WAYBILL_TEST_PG_ADMIN", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
 

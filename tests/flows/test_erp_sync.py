@@ -22,20 +22,30 @@ from waybill.store.store import Store
 pytestmark = pytest.mark.e2e
 
 
+#: units the simulator's lines use beside Units: how many units one of them is
+PACKS = {"Pack of 6": 6}
+
+
 def erp_truth(sim: erp_sim.ErpSim) -> dict[str, dict]:
-    """What the hub must hold, read from the simulator's current state."""
+    """What the hub must hold, read from the simulator's current state: customers are the commercial
+    partners, orders leave out section and note lines and count packs in units, draft invoices and
+    payments are not there yet, a cancelled payment pays nothing."""
     m = sim.models
     lines_of: dict[int, list[dict]] = {}
     for ln in m["sale.order.line"].rows.values():
-        lines_of.setdefault(ln["order_id"][0], []).append(ln)
+        if not ln.get("display_type"):
+            factor = PACKS.get(ln["product_uom_id"][1], 1) if ln.get("product_uom_id") else 1
+            lines_of.setdefault(ln["order_id"][0], []).append({**ln, "qty_delivered": ln["qty_delivered"] * factor})
     return {
-        "customers": {f"res.partner/{p['id']}": p["name"] for p in m["res.partner"].rows.values()},
+        "customers": {f"res.partner/{p['id']}": p["name"] for p in m["res.partner"].rows.values()
+                      if p["commercial_partner_id"][0] == p["id"]},
         "orders": {f"sale.order/{o['name']}": (round(o["amount_total"], 2), len(lines_of.get(o["id"], [])),
                                                round(sum(ln["qty_delivered"] for ln in lines_of.get(o["id"], [])), 3))
                    for o in m["sale.order"].rows.values() if o["currency_id"][1] == "EUR"},
         "invoices": {f"account.move/{i['id']}": (round(i["amount_total"], 2), round(i["amount_residual"], 2))
-                     for i in m["account.move"].rows.values()},
-        "payments": {f"account.payment/{p['id']}": round(p["amount"], 2) for p in m["account.payment"].rows.values()},
+                     for i in m["account.move"].rows.values() if i["state"] != "draft"},
+        "payments": {f"account.payment/{p['id']}": 0.0 if p["state"] == "canceled" else round(p["amount"], 2)
+                     for p in m["account.payment"].rows.values() if p["state"] != "draft"},
     }
 
 
@@ -67,8 +77,9 @@ def test_full_then_incremental_sync_lands_exactly_the_erp(store: Store, data, se
 
     first = erp_sync.run(store, push=False)
     assert hub_state(store) == erp_truth(sim)
+    # every record read once; the contact person (rank 0) comes with its order, as its company
     assert first.received == sum(len(sim.models[m].rows) for m in
-                                    ("res.partner", "sale.order", "account.move", "account.payment"))
+                                 ("res.partner", "sale.order", "account.move", "account.payment")) - 1
     # the one order in an unknown currency is dead-lettered with its reason; everything else landed
     assert first.dead == 1
     with store.engine.connect() as c:
@@ -148,11 +159,11 @@ def test_wrong_credentials_fail_the_run_with_context(store: Store, data, serve, 
     with pytest.raises(erp_sync.connector.ErpError, match="login 'admin' on database 'waybill' was refused"):
         erp_sync.run(store, push=False)
     connect(monkeypatch, "waybill_erp", server, protocol="json2")
-    with pytest.raises(erp_sync.connector.ErpError, match="AccessDenied"):
+    with pytest.raises(erp_sync.connector.ErpError, match="Unauthorized: Invalid apikey"):
         erp_sync.run(store, push=False)
 
 
-def test_write_back_of_edi_orders_is_idempotent_and_dead_letters_refusals(
+def test_write_back_of_edi_orders_is_idempotent_and_unknown_items_wait(
         store: Store, data, serve, sim_folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     server = serve(erp_sim, sim_folder, data)
     connect(monkeypatch, "waybill_erp", server)
@@ -168,17 +179,69 @@ def test_write_back_of_edi_orders_is_idempotent_and_dead_letters_refusals(
                                                                                  edi_order("PO-BAD", "NOPE-1")])]))
     orders_before = len(sim.models["sale.order"].rows)
     pushed = erp_sync.push_orders(store, erp_sync.connector.ErpConnector.from_connection())
-    assert pushed == FlowCounts(published=1, dead=1)
+    assert pushed == FlowCounts(published=1, retry=1)
     created = [o for o in sim.models["sale.order"].rows.values() if o["client_order_ref"] == "PO-OK"]
     assert len(created) == 1 and len(sim.models["sale.order"].rows) == orders_before + 1
+    # an order whose item the ERP does not have waits, with its reason visible
     with store.engine.connect() as c:
         rows = {r.state: r.reason for r in outbox.rows(c, "erp")}
-    assert rows["dead"] == "erp refused order PO-BAD: SKU 'NOPE-1' is not a product in the ERP at order.lines[0].sku"
+    assert rows["pending"] == ("erp order PO-BAD waits: item 'NOPE-1' is not a product in the ERP (by barcode, the "
+                               "partner's item crosswalk or internal reference) at order.lines[0].sku")
 
-    # a redelivery (e.g. the task ran twice) finds the order by its client_order_ref
+    # a redelivery (e.g. the task ran twice) finds the order by its client_order_ref and partner
     with store.begin() as c:
         for r in outbox.rows(c, "erp"):
-            outbox.mark_failed(c, r.item.id, "delivered again", dead=False)  # back to pending
+            if r.state == "delivered":
+                outbox.mark_failed(c, r.item.id, "delivered again", dead=False)  # back to pending
     again = erp_sync.push_orders(store, erp_sync.connector.ErpConnector.from_connection())
-    assert again == FlowCounts(unchanged=1, dead=1)
+    assert again == FlowCounts(unchanged=1, retry=1)
     assert len(sim.models["sale.order"].rows) == orders_before + 1
+
+    # the product appears in the ERP: the waiting order goes out
+    sim.create("product.product", {"default_code": "NOPE-1", "name": "Late product", "barcode": False,
+                                    "list_price": 3.0})
+    assert erp_sync.push_orders(store, erp_sync.connector.ErpConnector.from_connection()) == FlowCounts(published=1)
+    assert len(sim.models["sale.order"].rows) == orders_before + 2
+
+
+@pytest.mark.parametrize("store", ["sqlite"], indirect=True)
+def test_an_invoice_for_several_orders_links_to_every_one(store: Store, data, serve, sim_folder: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    server = serve(erp_sim, sim_folder, data)
+    connect(monkeypatch, "waybill_erp", server)
+    sim: erp_sim.ErpSim = server.handler
+    first, second = [o for o in sim.models["sale.order"].rows.values()
+                     if o["state"] == "sale" and o["currency_id"][1] == "EUR"][:2]
+    move_id = sim.create("account.move", {
+        "name": "INV/2026/09998", "move_type": "out_invoice", "state": "posted", "partner_id": first["partner_id"],
+        "invoice_date": "2026-03-05", "invoice_date_due": "2026-04-04", "currency_id": [1, "EUR"],
+        "invoice_origin": f"{second['name']}, {first['name']}", "amount_untaxed": 10.0, "amount_total": 11.9,
+        "amount_residual": 11.9, "payment_state": "not_paid", "reversed_entry_id": False})
+    erp_sync.run(store, push=False)
+    with store.engine.connect() as c:
+        links = erp_reads.invoice_orders(c)
+    assert links[Ref("erp", f"account.move/{move_id}")] == [Ref("erp", f"sale.order/{second['name']}"),
+                                                            Ref("erp", f"sale.order/{first['name']}")]
+    one = next(i for i in sim.models["account.move"].rows.values() if i["invoice_origin"] == first["name"])
+    assert links[Ref("erp", f"account.move/{one['id']}")] == [Ref("erp", f"sale.order/{first['name']}")]
+
+
+@pytest.mark.parametrize("store", ["sqlite"], indirect=True)
+def test_orders_of_a_contact_person_belong_to_its_company_on_every_page(
+        store: Store, data, serve, sim_folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    server = serve(erp_sim, sim_folder, data)
+    connect(monkeypatch, "waybill_erp", server, page_size=50)
+    sim: erp_sim.ErpSim = server.handler
+    erp_sync.run(store, push=False)
+    contact = next(p for p in sim.models["res.partner"].rows.values() if p["parent_id"])
+    company = contact["parent_id"][0]
+    for po in ("C-1", "C-2"):
+        sim.execute("sale.order", "create", [{"partner_id": contact["id"], "client_order_ref": po,
+                                              "order_line": [[0, 0, {"product_id": 4, "product_uom_qty": 1}]]}], {})
+    connect(monkeypatch, "waybill_erp", server, page_size=1)  # one order a page: the partners come with the first
+    erp_sync.run(store, streams=("orders",), push=False)
+    with store.engine.connect() as c:
+        partners = identity.customers_of(c, "erp")
+        customers = {o.po_number: o.customer_id for o in crm_reads.orders(c).values() if o.po_number in ("C-1", "C-2")}
+    assert customers == {"C-1": partners[f"res.partner/{company}"], "C-2": partners[f"res.partner/{company}"]}
+    assert f"res.partner/{contact['id']}" not in partners

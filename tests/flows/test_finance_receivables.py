@@ -7,6 +7,7 @@ import datetime as dt
 import hashlib
 import io
 import json
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -26,7 +27,9 @@ def _seed(store):
     load(store,
          customer("C1", "Acme, Inc."), customer("C2", "Zeta GmbH", aliases=(model.Ref("crm", "001A"),)),
          invoice("INV-1", "C1", "100.00", "100.00", CUTOFF + dt.timedelta(days=5)),      # current
-         invoice("INV-2", "C1", "250.50", "50.25", CUTOFF - dt.timedelta(days=10)),      # 1-30
+         replace(invoice("INV-2", "C1", "250.50", "50.25", CUTOFF - dt.timedelta(days=10)),  # 1-30, with lines
+                 lines=(model.InvoiceLine(1, Decimal(2), Decimal("100.25"), Decimal("200.50"), "SKU-1", "Pallet"),
+                        model.InvoiceLine(2, Decimal("0.5"), Decimal(100), Decimal(50)))),
          invoice("INV-3", "C2", "80.00", "80.00", CUTOFF - dt.timedelta(days=45), "USD"),  # 31-60
          invoice("INV-4", "C2", "70.00", "70.00", CUTOFF - dt.timedelta(days=120)),      # over_90
          invoice("INV-5", "C2", "60.00", "0.00", CUTOFF - dt.timedelta(days=20)),        # paid
@@ -61,8 +64,8 @@ def test_feed_totals_equal_open_receivables_and_rerun_duplicates_nothing(store, 
     files = {p.name: p.read_bytes() for p in drop.iterdir()}
     second = finance_receivables.run(store, cutoff=CUTOFF)
 
-    assert first == FlowCounts(received=4, published=2)
-    assert second == FlowCounts(unchanged=2)
+    assert first == FlowCounts(received=4, published=3)
+    assert second == FlowCounts(unchanged=3)
     assert {p.name: p.read_bytes() for p in drop.iterdir()} == files  # no temporary or extra files
     data, control = files["ar_open_items_20260331.csv"], json.loads(files["ar_open_items_20260331.ctl.json"])
     rows = list(csv.DictReader(io.StringIO(data.decode("utf-8"))))
@@ -75,6 +78,12 @@ def test_feed_totals_equal_open_receivables_and_rerun_duplicates_nothing(store, 
     assert control["rows"] == len(rows) == 4
     assert control["sha256"] == hashlib.sha256(data).hexdigest()
     assert {c: Decimal(t["open"]) for c, t in control["totals"].items()} == hub_totals
+    # the open items' invoice lines, in their own file named and checked by the control file
+    lines = files["ar_open_item_lines_20260331.csv"]
+    assert control["lines"] == {"file": "ar_open_item_lines_20260331.csv", "rows": 2,
+                                "sha256": hashlib.sha256(lines).hexdigest()}
+    assert lines.decode().splitlines() == ["invoice_number,line_no,sku,description,quantity,unit_price,amount",
+                                           "INV-2,1,SKU-1,Pallet,2,100.25,200.50", "INV-2,2,,,0.5,100.00,50.00"]
     # Ordered by customer, then due date: Acme's overdue INV-2 comes before its current INV-1.
     assert [r["invoice_number"] for r in rows] == ["INV-2", "INV-1", "INV-4", "INV-3"]
     assert rows[0] == {"hub_customer_id": rows[0]["hub_customer_id"], "erp_customer_id": "C1", "crm_customer_id": "",
@@ -92,7 +101,7 @@ def test_same_cutoff_gives_identical_files_and_a_half_delivered_feed_is_complete
     assert feed(list(items), CUTOFF) == files
     drop = FolderTarget(tmp_path / "drop")
     drop.put(files.data_name, files.data)  # the run stopped here last time
-    assert finance_receivables.run(store, cutoff=CUTOFF, target=drop) == FlowCounts(received=4, published=1,
+    assert finance_receivables.run(store, cutoff=CUTOFF, target=drop) == FlowCounts(received=4, published=2,
                                                                                   unchanged=1)
     assert (tmp_path / "drop" / files.control_name).read_bytes() == files.control
 
@@ -138,7 +147,8 @@ def test_feed_goes_to_finance_sftp_once(store, sshd, tmp_path, monkeypatch):
     monkeypatch.setenv("AIRFLOW_CONN_WAYBILL_FINANCE", sshd.connection(outbox=str(drop)))
     first = finance_receivables.run(store, cutoff=CUTOFF)
     second = finance_receivables.run(store, cutoff=CUTOFF)
-    assert (first.published, second.published, second.unchanged) == (2, 0, 2)
-    assert sorted(p.name for p in drop.iterdir()) == ["ar_open_items_20260331.csv", "ar_open_items_20260331.ctl.json"]
+    assert (first.published, second.published, second.unchanged) == (3, 0, 3)
+    assert sorted(p.name for p in drop.iterdir()) == ["ar_open_item_lines_20260331.csv", "ar_open_items_20260331.csv",
+                                                      "ar_open_items_20260331.ctl.json"]
     control = json.loads((drop / "ar_open_items_20260331.ctl.json").read_text())
     assert control["sha256"] == hashlib.sha256((drop / "ar_open_items_20260331.csv").read_bytes()).hexdigest()

@@ -24,7 +24,7 @@ ORDER = {"id": 7, "name": "S00007", "partner_id": [3, "Acme"], "partner_shipping
 def line(i: int, qty: float, delivered: float, **extra: object) -> dict:
     return {"id": i, "order_id": [7, "S00007"], "sequence": 10, "product_id": [i, f"[SKU-{i}] Thing {i}"],
             "name": f"Thing {i}", "product_uom_qty": qty, "qty_delivered": delivered, "price_unit": 2.5,
-            "product_uom": [1, "Units"], **extra}
+            "product_uom_id": [1, "Units"], "display_type": False, **extra}
 
 
 @pytest.mark.parametrize(("state", "deliveries", "status"), [
@@ -62,15 +62,15 @@ def test_invoices_credit_notes_and_payments() -> None:
             "invoice_date": "2026-02-03", "invoice_date_due": "2026-03-05", "currency_id": [1, "EUR"],
             "invoice_origin": "S00007", "amount_total": 50.0, "amount_residual": 20.0, "payment_state": "partial",
             "write_date": "2026-02-04 08:00:00"}
-    inv = erp.to_invoice("erp", move)
+    [inv] = erp.to_invoice("erp", move)
     assert (inv.kind, inv.status, inv.order, inv.amount_open) == (
         "credit_note", "partially_paid", Ref("erp", "sale.order/S00007"), Decimal("20.0"))
     with pytest.raises(RecordRejected, match="not a customer invoice") as err:
         erp.to_invoice("erp", {**move, "move_type": "in_invoice"})
     assert err.value.field_path == "invoice.move_type"
-    pay = erp.to_payment("erp", {"id": 4, "partner_id": [3, "A"], "amount": 20.0, "currency_id": [1, "EUR"],
-                                 "date": "2026-02-10", "reconciled_invoice_ids": [12],
-                                 "write_date": "2026-02-10 09:00:00"})
+    [pay] = erp.to_payment("erp", {"id": 4, "state": "paid", "partner_id": [3, "A"], "amount": 20.0,
+                                   "currency_id": [1, "EUR"], "date": "2026-02-10", "reconciled_invoice_ids": [12],
+                                   "write_date": "2026-02-10 09:00:00"})
     assert pay.invoice == Ref("erp", "account.move/12") and pay.amount == Decimal("20.0")
 
 
@@ -92,11 +92,11 @@ def test_write_back_values_and_unknown_sku() -> None:
                       amount_untaxed=None, amount_total=None)
     lines = (OrderLine(1, Decimal(2), sku="SKU-1", unit_price=Decimal("1.5")),)
     view = ErpOrderView(order, lines, Ref("erp", "res.partner/3"))
-    values = erp.to_sale_order(view, erp.partner_id(view.customer_erp_ref), {"SKU-1": 11})
+    values = erp.to_sale_order(view, erp.partner_id(view.customer_erp_ref), {1: 11})
     assert values["order_line"] == [[0, 0, {"product_id": 11, "product_uom_qty": 2.0, "price_unit": 1.5}]]
     assert values["client_order_ref"] == "PO-9" and values["partner_id"] == 3
     with pytest.raises(RecordRejected) as err:
-        erp.to_sale_order(replace(view, lines=(*lines, OrderLine(2, Decimal(1), sku="X"))), 3, {"SKU-1": 11})
+        erp.to_sale_order(replace(view, lines=(*lines, OrderLine(2, Decimal(1), sku="X"))), 3, {1: 11})
     assert err.value.field_path == "order.lines[1].sku"
 
 

@@ -259,6 +259,8 @@ class Invoice:
     order: Ref | None = None
     status: str = "posted"
     lines: tuple[InvoiceLine, ...] = ()
+    #: every order the invoice bills, when it bills several (`order` is the first of them)
+    orders: tuple[Ref, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -134,6 +134,8 @@ class OpenItem:
     days_overdue: int
     aging_bucket: str
     last_payment_date: dt.date | None
+    #: the invoice's product lines (the ERP's account.move.line)
+    lines: tuple[model.InvoiceLine, ...] = ()
 
 
 # --- partner documents (EDI outbound) ---------------------------------------------------------

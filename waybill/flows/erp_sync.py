@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from functools import partial
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from waybill.canonical import model
 from waybill.connectors import erp as connector
@@ -19,10 +20,10 @@ from waybill.connectors.http import TransientHTTPError
 from waybill.connectors.pages import Page
 from waybill.core.errors import RecordRejected
 from waybill.core.logs import event, get_logger
-from waybill.flows import replay, sync
+from waybill.flows import partners, replay, sync
 from waybill.flows.counts import FlowCounts
 from waybill.mappings import erp as mapping
-from waybill.store import outbox
+from waybill.store import order_alias, outbox
 from waybill.store.reads import erp as erp_reads
 from waybill.store.store import Store, utcnow
 
@@ -32,16 +33,28 @@ STREAMS: tuple[str, ...] = ("customers", "orders", "invoices", "payments")
 
 
 def map_page(system: str, stream: str, page: Page) -> tuple[list[model.Entity], list[model.Reject]]:
-    """Map one page of an ERP stream (pure)."""
+    """Map one page of an ERP stream (pure): the commercial partners it names first, then its records."""
     spec = connector.STREAMS[stream]
     key_of = mapping.key_of(spec.model)
+    ctx = mapping.context_of(page.related)
+    customers: list[model.Entity] = list(mapping.customers_of(system, page.related.get("partners", ())))
     if stream == "orders":
         lines: dict[int, list[dict[str, Any]]] = {}
         for ln in page.related.get("lines", []):
             lines.setdefault(ln["order_id"][0], []).append(ln)
-        return sync.collect(page.records, lambda r: mapping.to_order(system, r, lines.get(r["id"], ())), key_of)
-    one = {"customers": mapping.to_customer, "invoices": mapping.to_invoice, "payments": mapping.to_payment}[stream]
-    return sync.collect(page.records, partial(one, system), key_of)
+        entities, rejects = sync.collect(
+            page.records, lambda r: mapping.to_order(system, r, lines.get(r["id"], ()), ctx), key_of)
+    elif stream == "customers":
+        entities, rejects = sync.collect(page.records, partial(mapping.to_customer, system), key_of)
+    elif stream == "invoices":
+        moves: dict[int, list[dict[str, Any]]] = {}
+        for ln in page.related.get("invoice_lines", []):
+            moves.setdefault(ln["move_id"][0], []).append(ln)
+        entities, rejects = sync.collect(
+            page.records, lambda r: mapping.to_invoice(system, r, ctx, moves.get(r["id"], ())), key_of)
+    else:
+        entities, rejects = sync.collect(page.records, lambda r: mapping.to_payment(system, r, ctx), key_of)
+    return customers + entities, rejects
 
 
 replay_customers = sync.replayer("customers", connector.page_from_raw, map_page)
@@ -64,20 +77,33 @@ def run(store: Store | None = None, *, conn_id: str = "waybill_erp", streams: tu
 
 
 def push_orders(store: Store, erp: connector.ErpConnector, limit: int = 500) -> FlowCounts:
-    """Create pending EDI orders in the ERP: created (published), found there already (unchanged),
-    refused for good (dead) or left pending after a transient failure (retry)."""
+    """Write pending EDI orders to the ERP: created (published), changed there by an amendment
+    (published), already there as they are (unchanged), refused for good (dead: no ERP account, a
+    change Odoo does not allow), or left pending with the reason: a transient failure (retry) or an
+    item the ERP does not have yet (retry: the order goes out once the product exists).
+
+    The ERP's order is found by client_order_ref and partner; a partner's profile ([hub.erp]) says
+    whether to confirm it and maps the partner's item ids to the ERP's internal references."""
     counts = FlowCounts()
     with store.engine.connect() as conn:
         items = outbox.pending(conn, SYSTEM, limit)
         views = {i.id: erp_reads.order(conn, i.entity_id, SYSTEM) for i in items}
+    timezone = ZoneInfo(erp.timezone)
     for item in items:
         view = views[item.id]
         number = view.order.ref.external_id
+        settings = _write_back_settings(view.order.ref.system)
         try:
             partner = mapping.partner_id(view.customer_erp_ref)
-            products = erp.product_ids([ln.sku for ln in view.lines if ln.sku])
-            values = mapping.to_sale_order(view, partner, products)
-            outcome, erp_id = erp.create_order(values)
+            found = mapping.resolve_items(view.lines, [
+                mapping.ErpProduct(r["id"], r.get("default_code") or None, r.get("barcode") or None)
+                for r in erp.products(*mapping.item_keys(view.lines, settings.items))], settings.items)
+            values = mapping.to_sale_order(view, partner, found, timezone)
+            outcome, erp_id, erp_number = _put(erp, values, settings.confirm)
+        except mapping.UnknownItem as err:
+            _settle(store, item, f"erp order {number} waits: {err.reason} at {err.field_path}", dead=False)
+            counts.retry += 1
+            continue
         except (RecordRejected, connector.ErpError) as err:
             reason = err.reason
             if isinstance(err, RecordRejected) and err.field_path:
@@ -89,17 +115,47 @@ def push_orders(store: Store, erp: connector.ErpConnector, limit: int = 500) -> 
             _settle(store, item, str(err), dead=False)
             counts.retry += 1
             continue
-        _settle(store, item, None, dead=False)
-        if outcome == "ok":
-            counts.published += 1
-        else:
+        # the ERP's order is this hub order: its changes, invoices and deliveries come back to it
+        _settle(store, item, None, dead=False, alias=mapping.order_ref(SYSTEM, erp_number))
+        if outcome == "duplicate":
             counts.unchanged += 1
+        else:
+            counts.published += 1
         event(log, "order-written-back", order=number, erp_id=erp_id, outcome=outcome, key=item.idempotency_key)
     return counts
 
 
-def _settle(store: Store, item: outbox.OutboxItem, reason: str | None, dead: bool) -> None:
+def _put(erp: connector.ErpConnector, values: dict[str, Any], confirm: bool) -> tuple[str, int, str]:
+    """Create the order, or amend the ERP's order for the same purchase order and partner; returns
+    the outcome and the ERP order's id and number."""
+    existing = erp.find_order(values["client_order_ref"], values["partner_id"])
+    if existing is None:
+        order_id, number = erp.new_order(values, confirm=confirm)
+        return "created", order_id, number
+    commands = mapping.amendment(values, erp.product_lines(existing["id"]))
+    if not commands:
+        return "duplicate", int(existing["id"]), str(existing["name"])
+    if existing["state"] == "cancel" or existing.get("locked"):
+        raise connector.ErpError("sale.order", "write", "OrderClosed",
+                                 f"{existing['name']} is {'locked' if existing.get('locked') else 'cancelled'} in the "
+                                 f"ERP: the change must be made there")
+    erp.change_order(int(existing["id"]), commands)
+    return "amended", int(existing["id"]), str(existing["name"])
+
+
+def _write_back_settings(system: str) -> partners.ErpWriteBack:
+    """A partner's [hub.erp] settings for its orders; the defaults for other systems and for a
+    partner without a profile here."""
+    if not partners.is_partner_system(system) or system.partition(":")[2] not in partners.partner_ids():
+        return partners.ErpWriteBack()
+    return partners.partner_of(system).erp
+
+
+def _settle(store: Store, item: outbox.OutboxItem, reason: str | None, dead: bool, *,
+            alias: model.Ref | None = None) -> None:
     with store.begin() as conn:
+        if alias is not None:
+            order_alias.link(conn, alias, item.entity_id)
         if reason is None:
             outbox.mark_delivered(conn, [item.id], utcnow())
         else:

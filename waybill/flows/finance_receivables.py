@@ -1,10 +1,11 @@
 """Flow finance_receivables: the AR open-items feed for a cut-off day, written to finance.
 
-Reads the receivable view (waybill.store.receivables) as of the cut-off, renders the CSV and its control file
-(waybill.mappings.finance) and delivers both, data first (waybill.connectors.finance). Finance gets one snapshot per
-cut-off rather than a change stream, so this flow does not use the outbox: once a cut-off's control
-file is delivered, later runs for it (an hourly or asset-triggered schedule, a retried task) send
-nothing. A run that stopped between the two files completes the feed.
+Reads the receivable view (waybill.store.receivables) as of the cut-off, renders the CSV, the CSV of
+the open items' invoice lines and the control file (waybill.mappings.finance) and delivers them,
+control file last (waybill.connectors.finance). Finance gets one snapshot per cut-off rather than a
+change stream, so this flow does not use the outbox: once a cut-off's control file is delivered,
+later runs for it (an hourly or asset-triggered schedule, a retried task) send nothing. A run that
+stopped before the control file completes the feed.
 """
 
 from __future__ import annotations
@@ -30,11 +31,12 @@ def run(store: Store | None = None, *, cutoff: dt.date | None = None,
     target = target or finance.target()
     if target.exists(feed_names(cutoff)[1]):
         event(log, "feed-already-delivered", system=finance.SYSTEM, cutoff=cutoff.isoformat())
-        return FlowCounts(unchanged=2)
+        return FlowCounts(unchanged=3)
     with store.engine.connect() as conn:
         items = receivables.open_items(conn, cutoff)
     files = feed(items, cutoff)
-    outcomes = [target.put(files.data_name, files.data), target.put(files.control_name, files.control)]
+    outcomes = [target.put(files.data_name, files.data), target.put(files.lines_name, files.lines),
+                 target.put(files.control_name, files.control)]
     counts = FlowCounts(received=len(items), published=outcomes.count("written"),
                         unchanged=outcomes.count("unchanged"))
     event(log, "feed", system=finance.SYSTEM, cutoff=cutoff.isoformat(), file=files.data_name, **counts.as_dict())

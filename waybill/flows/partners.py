@@ -20,12 +20,17 @@ Both parts fail with waybill.edi.profiles.ProfileError (a ConfigError) naming th
 
     [hub.status_codes]                # the partner's status code -> canonical delivery status
     "21" = "delivered"
+
+    [hub.erp]                         # the partner's orders written back to the ERP
+    confirm = true                    # confirm them there (default: left as quotations)
+    [hub.erp.items]                   # the partner's item ids -> the ERP's internal references
+    "ACME-77" = "FURN_6741"
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +41,16 @@ from waybill.mappings.edi_fields import PartnerContext
 
 #: the family of partner systems: a partner's documents come from system "edi:<partner id>"
 FAMILY = "edi"
-_HUB_KEYS = frozenset({"customer", "currency", "parties", "status_codes"})
+_HUB_KEYS = frozenset({"customer", "currency", "parties", "status_codes", "erp"})
+
+
+@dataclass(frozen=True)
+class ErpWriteBack:
+    """How a partner's orders are written back to the ERP ([hub.erp])."""
+
+    confirm: bool = False
+    #: the partner's item id -> the ERP's internal reference
+    items: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -45,6 +59,7 @@ class Partner:
 
     profile: PartnerProfile
     context: PartnerContext
+    erp: ErpWriteBack = field(default_factory=ErpWriteBack)
 
     @property
     def id(self) -> str:
@@ -116,7 +131,21 @@ def parse_partner(data: dict[str, Any], path: str = "<profile>") -> Partner:
         customer=_ref(customer, path, "hub.customer") if customer is not None else None,
         parties={str(k): _ref(v, path, f"hub.parties.{k}") for k, v in _table(hub, path, "hub.parties").items()},
         currency=currency, status_codes=status_codes)
-    return Partner(profile, context)
+    return Partner(profile, context, _erp(_table(hub, path, "hub.erp"), path))
+
+
+def _erp(table: dict[str, Any], path: str) -> ErpWriteBack:
+    confirm = table.get("confirm", False)
+    if not isinstance(confirm, bool):
+        raise ProfileError(f"{path}: hub.erp.confirm must be true or false, found {confirm!r}")
+    unknown = sorted(set(table) - {"confirm", "items"})
+    if unknown:
+        raise ProfileError(f"{path}: hub.erp.{unknown[0]} is not a key of [hub.erp] (known: confirm, items)")
+    items = _table(table, path, "hub.erp.items")
+    bad = [k for k, v in items.items() if not isinstance(v, str) or not v]
+    if bad:
+        raise ProfileError(f"{path}: hub.erp.items.{bad[0]} must be the ERP's internal reference (a string)")
+    return ErpWriteBack(confirm, {str(k): v for k, v in items.items()})
 
 
 def _table(data: dict[str, Any], path: str, key: str) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from waybill.connectors import wms as connector
 from waybill.connectors.pages import Page
 from waybill.flows import replay, sync
 from waybill.flows.counts import FlowCounts
+from waybill.mappings import erp as erp_mapping
 from waybill.mappings import wms as mapping
 from waybill.store.store import Store
 
@@ -22,7 +23,19 @@ STREAMS: tuple[str, ...] = ("stock", "shipments")
 
 
 def map_page(system: str, stream: str, page: Page) -> tuple[list[model.Entity], list[model.Reject]]:
-    """Map one page of a WMS stream (pure)."""
+    """Map one page of a WMS stream (pure): the REST API's, or Odoo Inventory's (its pages carry
+    the Odoo context, and deliveries their commercial partners as ERP customers)."""
+    if "settings" in page.related:
+        ctx = erp_mapping.context_of(page.related)
+        customers: list[model.Entity] = list(erp_mapping.customers_of("erp", page.related.get("partners", ())))
+        if stream == "stock":
+            quants = page.related.get("quants", [])
+            entities, rejects = sync.collect(page.records, lambda r: mapping.odoo_stock(system, r, ctx, quants),
+                                             mapping.odoo_stock_key)
+        else:
+            entities, rejects = sync.collect(page.records, lambda r: mapping.odoo_shipment(system, r, ctx),
+                                             lambda r: str(r.get("name")))
+        return customers + entities, rejects
     if stream == "stock":
         return sync.collect(page.records, partial(mapping.to_stock, system), mapping.stock_key)
     return sync.collect(page.records, partial(mapping.to_shipment, system), mapping.shipment_key)

@@ -186,6 +186,27 @@ shipment_order_ref = Table(
     Index("ix_shipment_order_ref_order", "system", "external_id"),  # an order's shipments
 )
 
+# Another system's id of a hub order: the ERP's sale.order of an order a partner sent, written back
+# (found by its client_order_ref and customer). The ERP's changes of it land on the partner's order;
+# `version` is the last one taken from that system (its versions are compared with its own).
+order_alias = Table(
+    "order_alias",
+    metadata,
+    Column("system", String(40), primary_key=True),
+    Column("external_id", String(120), primary_key=True),
+    Column("order_id", ID, ForeignKey("orders.id"), nullable=False, index=True),
+    Column("version", String(40), nullable=True),
+)
+
+# The orders an invoice bills when it bills several (an ERP invoice for "S00032, S00031").
+invoice_order = Table(
+    "invoice_order",
+    metadata,
+    Column("invoice_id", ID, ForeignKey("invoice.id"), primary_key=True),
+    Column("position", Integer, primary_key=True),
+    Column("order_id", ID, ForeignKey("orders.id"), nullable=False, index=True),
+)
+
 delivery_event = Table(
     "delivery_event",
     metadata,

@@ -21,6 +21,7 @@ from sqlalchemy import ColumnElement, Connection, Row, Table, select
 
 from waybill.canonical.model import Address, Invoice, InvoiceLine, Order, OrderLine, Ref, Shipment, StockLevel
 from waybill.canonical.views import InvoiceDocument, ShipmentDocument, ShipmentStatus
+from waybill.store import order_alias
 from waybill.store.crypto import Cipher
 from waybill.store.schema import (
     customer,
@@ -102,8 +103,11 @@ def invoice_view(conn: Connection, cipher: Cipher, invoice_id: int) -> InvoiceDo
 
 
 def order_ids(conn: Connection, refs: Iterable[Ref]) -> dict[Ref, int]:
-    """The hub ids of the orders of `refs` that the hub holds."""
-    return _ids(conn, orders, refs)
+    """The hub ids of the orders of `refs` that the hub holds (also under another system's id: the
+    ERP's number of a partner's order written back)."""
+    refs = set(refs)
+    found = _ids(conn, orders, refs)
+    return found | {r: a.order_id for r, a in order_alias.lookup(conn, refs - found.keys()).items()}
 
 
 def shipment_ids(conn: Connection, refs: Iterable[Ref]) -> dict[Ref, int]:

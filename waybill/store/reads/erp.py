@@ -10,7 +10,7 @@ from waybill.canonical.model import Ref
 from waybill.canonical.views import ErpOrderView, InvoiceView, PaymentView
 from waybill.store import identity
 from waybill.store.reads import crm
-from waybill.store.schema import invoice, order_line, orders, payment
+from waybill.store.schema import invoice, invoice_line, invoice_order, order_line, orders, payment
 
 
 def order(conn: Connection, order_id: int, system: str = "erp") -> ErpOrderView:
@@ -42,3 +42,29 @@ def payments(conn: Connection, system: str = "erp") -> list[PaymentView]:
     return [PaymentView(id=r.id, ref=Ref(r.system, r.external_id), customer_id=r.customer_id,
                         invoice_id=r.invoice_id, payment_date=r.payment_date, amount=r.amount, currency=r.currency)
             for r in conn.execute(select(payment).where(payment.c.system == system).order_by(payment.c.id))]
+
+
+def invoice_orders(conn: Connection, system: str = "erp") -> dict[Ref, list[Ref]]:
+    """The orders each invoice of `system` bills, in the invoice's order: its order, or every one
+    of them when it bills several (the orders' own refs, as the hub holds them)."""
+    several = (select(invoice.c.system, invoice.c.external_id, orders.c.system.label("o_system"),
+                      orders.c.external_id.label("o_external_id"))
+               .join(invoice_order, invoice_order.c.invoice_id == invoice.c.id)
+               .join(orders, orders.c.id == invoice_order.c.order_id)
+               .where(invoice.c.system == system).order_by(invoice.c.id, invoice_order.c.position))
+    out: dict[Ref, list[Ref]] = {}
+    for r in conn.execute(several):
+        out.setdefault(Ref(r.system, r.external_id), []).append(Ref(r.o_system, r.o_external_id))
+    single = (select(invoice.c.system, invoice.c.external_id, orders.c.system.label("o_system"),
+                     orders.c.external_id.label("o_external_id"))
+              .join(orders, orders.c.id == invoice.c.order_id).where(invoice.c.system == system))
+    for r in conn.execute(single):
+        out.setdefault(Ref(r.system, r.external_id), [Ref(r.o_system, r.o_external_id)])
+    return out
+
+
+def invoice_lines(conn: Connection, invoice_id: int) -> list[model.InvoiceLine]:
+    """An invoice's lines in line order."""
+    return [model.InvoiceLine(r.line_no, r.quantity, r.unit_price, r.amount, r.sku, r.description)
+            for r in conn.execute(select(invoice_line).where(invoice_line.c.invoice_id == invoice_id)
+                                  .order_by(invoice_line.c.line_no))]

@@ -2,9 +2,24 @@
 
 from __future__ import annotations
 
+from sqlalchemy import Connection, delete
+
 from waybill.canonical import model
-from waybill.store.schema import invoice, invoice_line, payment
-from waybill.store.writers.keyed import KeyedSpec, need
+from waybill.store import bulk
+from waybill.store.schema import invoice, invoice_line, invoice_order, payment
+from waybill.store.writers.common import chunks
+from waybill.store.writers.keyed import KeyedSpec, Written, need, resolve
+
+
+def _order_links(conn: Connection, written: list[Written]) -> None:
+    """The invoice_order rows of invoices that bill several orders (those the hub holds)."""
+    ids = [w.row_id for w in written]
+    for chunk in chunks(ids):
+        conn.execute(delete(invoice_order).where(invoice_order.c.invoice_id.in_(chunk)))
+    found = resolve(conn, "order", {r for w in written for r in w.prepared.entity.orders})
+    bulk.insert_rows(conn, invoice_order, ("invoice_id", "position", "order_id"), [
+        (w.row_id, i, found[r]) for w in written for i, r in enumerate(w.prepared.entity.orders) if r in found])
+
 
 INVOICE = KeyedSpec(
     entity="invoice", type=model.Invoice, table=invoice,
@@ -19,6 +34,9 @@ INVOICE = KeyedSpec(
     child_columns=("invoice_id", "line_no", "sku", "description", "quantity", "unit_price", "amount"),
     child_rows=lambda i: [(ln.line_no, ln.sku, ln.description, ln.quantity, ln.unit_price, ln.amount)
                           for ln in i.lines],
+    # an invoice of one order hashes as it always did
+    hashed=lambda i, values, children: (values, children, i.orders) if i.orders else (values, children),
+    after=_order_links,
 )
 
 PAYMENT = KeyedSpec(

@@ -4,7 +4,7 @@ its fields map onto its table (and its child lines, if any)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any, NamedTuple
 
@@ -12,7 +12,7 @@ from sqlalchemy import Connection, Table, bindparam, delete, update
 
 from waybill.canonical import model
 from waybill.core.errors import RecordRejected
-from waybill.store import bulk
+from waybill.store import bulk, order_alias
 from waybill.store.outbox import Change
 from waybill.store.schema import invoice, orders
 from waybill.store.writers.common import (
@@ -53,6 +53,8 @@ class KeyedSpec:
     insert_only: dict[str, Any] = field(default_factory=dict)
     #: columns of personal data (text), stored encrypted; the row hash covers their plaintext
     sealed: tuple[str, ...] = ()
+    #: connection, rows inserted or changed -> writes their rows in other tables (e.g. link tables)
+    after: Callable[[Connection, list[Written]], None] | None = None
 
     @cached_property
     def sealed_at(self) -> tuple[int, ...]:
@@ -88,10 +90,13 @@ def need(resolved: Resolved, kind: str, ref: model.Ref | None, path: str) -> int
     return hit
 
 
-def _resolve(conn: Connection, kind: str, refs: set[model.Ref]) -> dict[model.Ref, int]:
+def resolve(conn: Connection, kind: str, refs: set[model.Ref]) -> dict[model.Ref, int]:
     if kind == "customer":
         return resolve_customers(conn, refs)
-    return ids_by_ref(conn, {"order": orders, "invoice": invoice}[kind], refs)
+    found = ids_by_ref(conn, {"order": orders, "invoice": invoice}[kind], refs)
+    if kind == "order" and len(found) < len(refs):  # another system's id of a hub order
+        found |= {r: a.order_id for r, a in order_alias.lookup(conn, refs - found.keys()).items()}
+    return found
 
 
 def write_keyed(ctx: Context, spec: KeyedSpec, items: list[Item]) -> Outcome:
@@ -101,7 +106,7 @@ def write_keyed(ctx: Context, spec: KeyedSpec, items: list[Item]) -> Outcome:
         return out
     conn = ctx.conn
     items = latest(items)
-    resolved = {kind: _resolve(conn, kind, {r for _, e in items if (r := get(e)) is not None})
+    resolved = {kind: resolve(conn, kind, {r for _, e in items if (r := get(e)) is not None})
                 for kind, get in spec.refs.items()}
     prepared = []
     for message_id, e in items:
@@ -119,8 +124,24 @@ def write_keyed(ctx: Context, spec: KeyedSpec, items: list[Item]) -> Outcome:
     stored = by_ref(conn, t, (p.entity.ref for p in prepared), t.c.id, t.c.version, t.c.row_hash)
     new: list[Prepared] = []
     changed: list[Written] = []
+    aliases = order_alias.lookup(conn, [p.entity.ref for p in prepared if p.entity.ref not in stored]) \
+        if t is orders else {}
+    alias_versions: dict[model.Ref, str] = {}
     for p in prepared:
         row = stored.get(p.entity.ref)
+        alias = aliases.get(p.entity.ref) if row is None else None
+        if alias is not None:
+            # the hub order this system's record is an alias of: versions compare with the alias's own,
+            # the order keeps its own version (its source's amendments compare with that)
+            if alias.version is not None and p.entity.version < alias.version:
+                out.stale += 1
+                continue
+            alias_versions[p.entity.ref] = p.entity.version
+            if p.row_hash == alias.row_hash:
+                out.unchanged += 1
+            else:
+                changed.append(Written(alias.order_id, p._replace(entity=replace(p.entity, version=alias.row_version))))
+            continue
         if row is None:
             new.append(p)
         elif p.entity.version < row.version:
@@ -132,6 +153,7 @@ def write_keyed(ctx: Context, spec: KeyedSpec, items: list[Item]) -> Outcome:
     inserted = [Written(i, p) for i, p in zip(bulk.allocate_ids(conn, t, len(new)), new, strict=True)]
     _insert(ctx, spec, inserted)
     _update(ctx, spec, changed)
+    order_alias.set_versions(conn, alias_versions)
     if spec.child is not None:
         parent = spec.child.c[spec.child_columns[0]]
         for chunk in chunks([w.row_id for w in changed]):
@@ -139,6 +161,8 @@ def write_keyed(ctx: Context, spec: KeyedSpec, items: list[Item]) -> Outcome:
         bulk.insert_rows(conn, spec.child, spec.child_columns, [
             (w.row_id, *child) for w in (*inserted, *changed) for child in w.prepared.children
         ])
+    if spec.after is not None:
+        spec.after(conn, [*inserted, *changed])
     out.inserted += len(inserted)
     out.updated += len(changed)
     out.changes += [Change(spec.entity, w.row_id, w.prepared.entity.ref.system) for w in (*inserted, *changed)]

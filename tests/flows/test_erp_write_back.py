@@ -1,0 +1,114 @@
+"""EDI orders written back to the ERP (the Odoo simulator): items by GTIN, the partner's item
+crosswalk or internal reference; confirmation per partner profile; an amended order changes the
+ERP's order while its state allows it and is a dead letter with Odoo's reason when it does not."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from sim import erp as erp_sim
+from tests.fixtures.sources import connect
+from waybill.canonical.model import Batch, InboundMessage, Order, OrderLine, Ref
+from waybill.flows import erp_sync
+from waybill.flows.counts import FlowCounts
+from waybill.flows.partners import partners_dir
+from waybill.store import outbox, tables
+from waybill.store.reads import edi as edi_reads
+from waybill.store.store import Store
+
+pytestmark = pytest.mark.e2e
+
+PROFILE_ERP = """
+[hub.erp]
+confirm = true
+[hub.erp.items]
+"ACME-CRATE" = "SKU-00002"
+"""
+
+
+@pytest.fixture
+def sim(store: Store, data, serve, sim_folder: Path, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> erp_sim.ErpSim:
+    profiles = tmp_path / "partners"
+    profiles.mkdir()
+    (profiles / "acme.toml").write_text((partners_dir() / "acme.toml").read_text() + PROFILE_ERP)
+    monkeypatch.setenv("WAYBILL_PARTNERS", str(profiles))
+    server = serve(erp_sim, sim_folder, data)
+    connect(monkeypatch, "waybill_erp", server)
+    erp_sync.run(store, streams=("customers",), push=False)
+    return server.handler
+
+
+def send(store: Store, po: str, version: str, *lines: OrderLine) -> None:
+    order = Order(ref=Ref("edi:acme", po), customer=Ref("erp", "res.partner/4"), version=version,
+                  order_date=dt.date(2026, 3, 1), currency="EUR", po_number=po, lines=lines)
+    store.apply(Batch("edi:acme", "orders", [InboundMessage(f"850 {po} {version}".encode(), f"ic-{po}-{version}",
+                                                             [order])]))
+
+
+def push(store: Store) -> FlowCounts:
+    return erp_sync.push_orders(store, erp_sync.connector.ErpConnector.from_connection())
+
+
+def erp_order(sim: erp_sim.ErpSim, po: str) -> tuple[str, list[tuple[int, float, float]]]:
+    [order] = [o for o in sim.models["sale.order"].rows.values() if o["client_order_ref"] == po]
+    lines = sorted((ln["sequence"], ln["id"], ln["product_id"][0], ln["product_uom_qty"], ln["price_unit"])
+                   for ln in sim.models["sale.order.line"].rows.values() if ln["order_id"][0] == order["id"])
+    return order["state"], [ln[2:] for ln in lines]
+
+
+def test_items_resolve_by_gtin_then_crosswalk_then_reference_and_the_profile_confirms(store: Store, sim) -> None:
+    gtin = sim.models["product.product"].rows[3]["barcode"]
+    send(store, "PO-ITEMS", "1", OrderLine(1, Decimal(1), sku="THEIRS-1", gtin=gtin, unit_price=Decimal(5)),
+         OrderLine(2, Decimal(2), sku="ACME-CRATE", unit_price=Decimal(6)),
+         OrderLine(3, Decimal(3), sku="SKU-00004", unit_price=Decimal(7)))
+    assert push(store) == FlowCounts(published=1)
+    assert erp_order(sim, "PO-ITEMS") == ("sale", [(3, 1.0, 5.0), (2, 2.0, 6.0), (4, 3.0, 7.0)])
+
+
+def test_an_amended_order_changes_the_erps_order_while_odoo_allows_it(store: Store, sim) -> None:
+    send(store, "PO-AMEND", "1", OrderLine(1, Decimal(2), sku="SKU-00004", unit_price=Decimal("9.50")),
+         OrderLine(2, Decimal(1), sku="SKU-00005", unit_price=Decimal(3)))
+    assert push(store) == FlowCounts(published=1)
+    # a new price and a new line (the 850 sent again, changed): a confirmed order takes them
+    send(store, "PO-AMEND", "2", OrderLine(1, Decimal(2), sku="SKU-00004", unit_price=Decimal("8.75")),
+         OrderLine(2, Decimal(1), sku="SKU-00005", unit_price=Decimal(3)),
+         OrderLine(3, Decimal(4), sku="SKU-00006", unit_price=Decimal(1)))
+    assert push(store) == FlowCounts(published=1)
+    assert erp_order(sim, "PO-AMEND") == ("sale", [(4, 2.0, 8.75), (5, 1.0, 3.0), (6, 4.0, 1.0)])
+    # a line removed: Odoo keeps the lines of a confirmed order, so the change is a dead letter with its reason
+    send(store, "PO-AMEND", "3", OrderLine(1, Decimal(2), sku="SKU-00004", unit_price=Decimal("8.75")))
+    assert push(store) == FlowCounts(dead=1)
+    with store.engine.connect() as c:
+        [dead] = [r for r in outbox.rows(c, "erp") if r.state == "dead"]
+    assert dead.reason is not None and dead.reason.startswith("erp refused order PO-AMEND: Once a sales order is "
+                                                              "confirmed, you can't remove one of its lines")
+    assert len(erp_order(sim, "PO-AMEND")[1]) == 3
+
+
+def test_the_erps_order_of_a_written_back_order_is_the_same_hub_order(store: Store, sim) -> None:
+    send(store, "PO-ONE", "1", OrderLine(1, Decimal(2), sku="SKU-00004", unit_price=Decimal("9.50")))
+    assert push(store) == FlowCounts(published=1)
+    [order] = [o for o in sim.models["sale.order"].rows.values() if o["client_order_ref"] == "PO-ONE"]
+    line = next(ln for ln in sim.models["sale.order.line"].rows.values() if ln["order_id"][0] == order["id"])
+    sim.write("sale.order.line", line["id"], {"qty_delivered": 2.0})  # delivered in the ERP
+    move_id = sim.create("account.move", {
+        "name": "INV/2026/09999", "move_type": "out_invoice", "state": "posted", "partner_id": order["partner_id"],
+        "invoice_date": "2026-03-05", "invoice_date_due": "2026-04-04", "currency_id": [1, "EUR"],
+        "invoice_origin": order["name"], "amount_untaxed": 19.0, "amount_total": 22.61, "amount_residual": 22.61,
+        "payment_state": "not_paid", "reversed_entry_id": False})
+    erp_sync.run(store, streams=("orders", "invoices"), push=False)
+
+    with store.engine.connect() as c:
+        hub_orders = [r for r in tables.rows(c, "orders") if r.po_number == "PO-ONE"]
+        [invoice] = [r for r in tables.rows(c, "invoice") if r.external_id == f"account.move/{move_id}"]
+        queued = {r.item.entity_id for r in outbox.rows(c, "edi") if r.item.entity == "invoice"}
+        document = edi_reads.invoice_view(c, store.cipher, invoice.id)
+    # one hub order: the partner's, now with the ERP's state; the ERP's invoice bills it, for the partner's 810
+    assert [(r.system, r.external_id, r.status) for r in hub_orders] == [("edi:acme", "PO-ONE", "shipped")]
+    assert invoice.order_id == hub_orders[0].id and invoice.id in queued
+    assert document is not None and document.order is not None and document.order.ref == Ref("edi:acme", "PO-ONE")
