@@ -149,7 +149,7 @@ def test_a_logged_reply_replays_to_the_same_events(store, fedex):
     counts = carrier_tracking.run(store, tracker=carrier_tracking.tracker_for("fedex", policy=FAST))
     with store.engine.connect() as conn:
         (logged,) = message_log.find(conn, state="processed", system="carrier:fedex", stream="track")
-    result = replay.replay(store, logged.id)
+    result = replay.replay(store, logged.id, reprocess=True)
     assert result.inserted == 0 and result.unchanged == counts.stored
 
 
@@ -178,7 +178,7 @@ def test_another_carrier_is_configuration_only(store, fedex, monkeypatch):
     assert counts.received == 5 and fedex.requests == 3
     with store.engine.connect() as conn:
         (logged, *_) = message_log.find(conn, state="processed", system="carrier:acme", stream="track")
-    assert replay.replay(store, logged.id).unchanged > 0  # replay finds the configured mapping too
+    assert replay.replay(store, logged.id, reprocess=True).unchanged > 0  # replay finds the configured mapping too
 
 
 def test_a_wsdl_outside_the_package_folder_is_refused(fedex, monkeypatch):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import json
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -107,14 +108,15 @@ class Store:
             return message_log.log(conn, self.archive, system=system, stream=stream, raw=raw, key=key,
                                    state="received", now=utcnow())
 
-    def apply(self, batch: model.Batch, replay_of: int | None = None) -> ApplyResult:
+    def apply(self, batch: model.Batch, replay_of: int | None = None, *, dry_run: bool = False) -> ApplyResult:
         """Log, validate, store and enqueue a batch and move its cursor, all in one transaction.
 
         `replay_of` re-applies a message already in the log (its content is not a duplicate of itself).
+        `dry_run` rolls the transaction back: the counts say what the batch would change.
         """
         now = utcnow()
         result = ApplyResult()
-        with collector_paused(), self.begin() as conn:
+        with collector_paused(), self._transaction(dry_run=dry_run) as conn:
             items: list[writers.Item] = []
             for m in batch.messages:
                 mid = self._log_inbound(conn, batch, m, now=now, result=result, replay_of=replay_of)
@@ -143,8 +145,16 @@ class Store:
             result.outbox = outbox.enqueue(conn, _unique(outcome.changes), now)
             if batch.cursor is not None:
                 self._set_cursor(conn, batch.system, batch.stream, value=batch.cursor, now=now)
-        event(log, "applied", system=batch.system, stream=batch.stream, **result.counts())
+        event(log, "dry-run" if dry_run else "applied", system=batch.system, stream=batch.stream, **result.counts())
         return result
+
+    @contextmanager
+    def _transaction(self, *, dry_run: bool) -> Iterator[Connection]:
+        """A transaction committed at the end, or rolled back when `dry_run`."""
+        with self.engine.connect() as conn, conn.begin() as tx:
+            yield conn
+            if dry_run:
+                tx.rollback()
 
     def _log_inbound(self, conn: Connection, batch: model.Batch, m: model.InboundMessage, *, now: dt.datetime,
                      result: ApplyResult, replay_of: int | None) -> int | None:
@@ -177,8 +187,9 @@ class Store:
         """Dead-letter one record of message `parent`, with its raw bytes and the reason."""
         message_log.log(conn, self.archive, system=batch.system, stream=batch.stream, raw=reject.raw, key=reject.key,
                         state="dead", now=now, reason=reject.reason, field_path=reject.field_path, parent_id=parent)
-        event(log, "dead-lettered", system=batch.system, stream=batch.stream, record=reject.key,
-              field=reject.field_path, reason=reject.reason)
+        # WARNING: a dead letter waits for someone to fix and replay it
+        event(log, "dead-lettered", severity=logging.WARNING, system=batch.system, stream=batch.stream,
+              record=reject.key, field=reject.field_path, reason=reject.reason)
 
     @property
     def archive(self) -> Path:
@@ -227,11 +238,12 @@ def _unique(changes: list[outbox.Change]) -> list[outbox.Change]:
 
 def _reject(e: model.Entity, err: RecordRejected) -> model.Reject:
     """The dead-letter record of an entity that failed validation or could not be stored."""
-    return model.Reject(err.key or _key_of(e), err.reason, err.field_path, _raw_of(e))
+    return model.Reject(err.key or record_key(e), err.reason, err.field_path, _raw_of(e))
 
 
-def _key_of(e: model.Entity) -> str:
-    """The record key a dead-letter row names: the entity's ref, or what identifies it instead."""
+def record_key(e: model.Entity) -> str:
+    """The record key a dead-letter row names: the entity's ref, or what identifies it instead
+    (replay finds a dead record again in its message by this key)."""
     if isinstance(e, model.DeliveryEvent):
         return f"{e.source}:{e.event_id}"
     if isinstance(e, model.CustomerFacts):
