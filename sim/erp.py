@@ -142,6 +142,13 @@ class Model:
         self.rows[row["id"]] = row
         bisect.insort(self.index, (row.get("write_date") or "", row["id"]))
 
+    def remove(self, rid: int) -> dict[str, Any]:
+        """Delete one record, as Odoo's unlink does; returns it."""
+        self.by_value.clear()
+        old = self.rows.pop(rid)
+        del self.index[bisect.bisect_left(self.index, (old.get("write_date") or "", rid))]
+        return old
+
     def search(self, domain: list, offset: int = 0, limit: int | None = None, order: str | None = None) -> list[dict]:
         pred, bound = compile_domain(domain)
         wanted = offset + limit if limit else None

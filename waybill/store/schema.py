@@ -326,3 +326,12 @@ flow_run = Table(
     Column("at", DateTime, nullable=False),
     Index("ix_flow_run_flow", "flow", "at"),
 )
+
+reconciliation = Table(
+    "reconciliation",
+    metadata,
+    Column("id", ID, primary_key=True, autoincrement=True),
+    Column("at", DateTime, nullable=False),
+    Column("drift", Boolean, nullable=False),  # a difference that is not a known dead letter
+    Column("report", Text, nullable=False),  # JSON: per entity and pair of systems, counts, checksums, differences
+)
