@@ -1,6 +1,7 @@
 """What every Waybill DAG shares: the hub Assets, default task
-arguments (owner, retries, callbacks, retry policy), the common DAG settings and how a flow's
-counts go to XCom. The pools the tasks name are defined in waybill.ops.airflow_home.POOLS.
+arguments (owner, retries, callbacks, retry policy), the common DAG settings (with the DAG-level
+alert callbacks of waybill.ops.alerts) and how a flow's counts go to XCom and to the Assets. The
+pools the tasks name are defined in waybill.ops.airflow_home.POOLS.
 
 Not a DAG file (listed in .airflowignore); the DAG files import it from the dags folder.
 """
@@ -11,11 +12,14 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import Asset, ExceptionRetryPolicy, RetryAction, RetryRule
+from airflow.sdk import Asset, AssetAlias, ExceptionRetryPolicy, RetryAction, RetryRule, get_current_context
 
+from waybill.ops.alerts import on_dag_failure, on_dag_success
 from waybill.ops.callbacks import on_failure, on_success
 
 if TYPE_CHECKING:
+    from pydantic import JsonValue
+
     from waybill.flows.counts import FlowCounts
 
 OWNER = "integration"
@@ -29,6 +33,15 @@ STOCK = Asset(name="hub_stock", uri="waybill://hub/stock")
 SHIPMENTS = Asset(name="hub_shipments", uri="waybill://hub/shipments")
 INVOICES = Asset(name="hub_invoices", uri="waybill://hub/invoices")
 CUSTOMER_FACTS = Asset(name="hub_customer_facts", uri="waybill://hub/customer_facts")
+
+#: the suffix of the alias through which a task updates an Asset (see `updates`)
+CHANGED = "_changed"
+
+
+def updates(*assets: Asset) -> list[AssetAlias]:
+    """A task's outlets for the Assets it updates: one alias each, so that an event is emitted only
+    by a run that changed something (xcom_counts adds it), never by one that found nothing new."""
+    return [AssetAlias(name=a.name + CHANGED) for a in assets]
 
 # Connection problems and permanent HTTP rejections do not heal by retrying: fail at once.
 # Transient HTTP errors already spent the connector's own retries: wait longer before a new try.
@@ -61,14 +74,23 @@ def dag_args(doc_md: str, tags: list[str]) -> dict[str, Any]:
         "catchup": False,
         "max_active_runs": 1,  # a flow's cursor moves in one run at a time
         "default_args": DEFAULT_ARGS,
+        # the run as a whole: an alert when it failed or dead-lettered new records past the threshold
+        "on_failure_callback": on_dag_failure,
+        "on_success_callback": on_dag_success,
     }
 
 
-def xcom_counts(result: FlowCounts | Mapping[str, int]) -> dict[str, int]:
+def xcom_counts(result: FlowCounts | Mapping[str, int], *updated: Asset) -> dict[str, int]:
     """A flow run's counts as its task returns them to XCom (and the success callback records them
     in the hub): every FlowCounts name in order. A flow that still returns a plain dict gives the
-    counts of it that FlowCounts knows."""
+    counts of it that FlowCounts knows. When the run changed something, each Asset of `updated`
+    (declared as the task's outlets with `updates`) gets an event carrying the counts in its extra."""
     from waybill.flows.counts import FlowCounts  # here: DAG files parse without loading flow modules
 
     counts = result if isinstance(result, FlowCounts) else FlowCounts.from_dict(dict(result))
+    if updated and counts.changed:
+        events = get_current_context()["outlet_events"]
+        extra: dict[str, JsonValue] = dict(counts.as_dict())
+        for asset in updated:
+            events[AssetAlias(name=asset.name + CHANGED)].add(asset, extra=extra)
     return counts.as_dict()

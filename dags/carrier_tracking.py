@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from _wiring import SHIPMENTS, dag_args, xcom_counts
+from _wiring import SHIPMENTS, dag_args, updates, xcom_counts
 from airflow.sdk import dag, task
 
 DOC = """
@@ -17,11 +17,11 @@ package) for the scans of every open shipment and stores them as delivery events
 
 @dag(schedule="0 * * * *", **dag_args(DOC, ["carrier", "soap", "inbound"]))
 def carrier_tracking() -> None:
-    @task(pool="waybill_carrier", outlets=[SHIPMENTS])
+    @task(pool="waybill_carrier", outlets=updates(SHIPMENTS))
     def track() -> dict[str, int]:
         from waybill.flows import carrier_tracking as flow
 
-        return xcom_counts(flow.run())
+        return xcom_counts(flow.run(), SHIPMENTS)
 
     track()
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from _wiring import CUSTOMERS, INVOICES, ORDERS, dag_args, xcom_counts
+from _wiring import CUSTOMERS, INVOICES, ORDERS, dag_args, updates, xcom_counts
 from airflow.sdk import dag, task
 
 DOC = """
@@ -20,11 +20,11 @@ stores each page with its cursor and outbox rows in one transaction.
 
 @dag(schedule="*/15 * * * *", **dag_args(DOC, ["erp", "inbound"]))
 def erp_sync() -> None:
-    @task(pool="waybill_erp", outlets=[CUSTOMERS, ORDERS, INVOICES])
+    @task(pool="waybill_erp", outlets=updates(CUSTOMERS, ORDERS, INVOICES))
     def sync() -> dict[str, int]:
         from waybill.flows import erp_sync as flow
 
-        return xcom_counts(flow.run())
+        return xcom_counts(flow.run(), CUSTOMERS, ORDERS, INVOICES)
 
     sync()
 

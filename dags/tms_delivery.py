@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from _wiring import SHIPMENTS, dag_args, xcom_counts
+from _wiring import SHIPMENTS, dag_args, updates, xcom_counts
 from airflow.sdk import dag, task
 
 DOC = """
@@ -18,11 +18,11 @@ the hub with the shipment's order references.
 
 @dag(schedule="*/10 * * * *", **dag_args(DOC, ["tms", "inbound"]))
 def tms_delivery() -> None:
-    @task(pool="waybill_tms", outlets=[SHIPMENTS])
+    @task(pool="waybill_tms", outlets=updates(SHIPMENTS))
     def sync() -> dict[str, int]:
         from waybill.flows import tms_delivery as flow
 
-        return xcom_counts(flow.run())
+        return xcom_counts(flow.run(), SHIPMENTS)
 
     sync()
 

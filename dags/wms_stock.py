@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from _wiring import SHIPMENTS, STOCK, dag_args, xcom_counts
+from _wiring import SHIPMENTS, STOCK, dag_args, updates, xcom_counts
 from airflow.sdk import dag, task
 
 DOC = """
@@ -19,11 +19,11 @@ overwrites a newer one.
 
 @dag(schedule="*/30 * * * *", **dag_args(DOC, ["wms", "inbound"]))
 def wms_stock() -> None:
-    @task(pool="waybill_wms", outlets=[STOCK, SHIPMENTS])
+    @task(pool="waybill_wms", outlets=updates(STOCK, SHIPMENTS))
     def sync() -> dict[str, int]:
         from waybill.flows import wms_stock as flow
 
-        return xcom_counts(flow.run())
+        return xcom_counts(flow.run(), STOCK, SHIPMENTS)
 
     sync()
 
