@@ -9,10 +9,10 @@ Not a DAG file (listed in .airflowignore); the DAG files import it from the dags
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import Asset, AssetAlias, ExceptionRetryPolicy, RetryAction, RetryRule, get_current_context
+from airflow.sdk import Asset, AssetAlias, ExceptionRetryPolicy, Param, RetryAction, RetryRule, get_current_context
 
 from waybill.ops.alerts import on_dag_failure, on_dag_success
 from waybill.ops.callbacks import on_failure, on_success
@@ -65,9 +65,11 @@ DEFAULT_ARGS: dict[str, Any] = {
 }
 
 
-def dag_args(doc_md: str, tags: list[str]) -> dict[str, Any]:
-    """Keyword arguments every Waybill DAG takes: docs, tags, one run at a time, no catch-up."""
+def dag_args(doc_md: str, tags: list[str], params: dict[str, Param] | None = None) -> dict[str, Any]:
+    """Keyword arguments every Waybill DAG takes: docs, tags, one run at a time, no catch-up, and
+    the Params a user may set when triggering it."""
     return {
+        "params": params or {},
         "doc_md": doc_md,
         "tags": ["waybill", *tags],
         "start_date": START,
@@ -78,6 +80,35 @@ def dag_args(doc_md: str, tags: list[str]) -> dict[str, Any]:
         "on_failure_callback": on_dag_failure,
         "on_success_callback": on_dag_success,
     }
+
+
+def pull_params(*, streams: Sequence[str] = (), since: bool = False) -> dict[str, Param]:
+    """The Params of a DAG that pulls from a source, set at trigger time ("Trigger DAG w/ config"):
+    which streams, a full refresh, changed since a time (sources whose cursor is a time), a dry run."""
+    params = {
+        "full_refresh": Param(False, type="boolean",
+                              description="read the streams from their start, not from their cursors"),
+        "dry_run": Param(False, type="boolean",
+                         description="map and check everything, write nothing: the counts say what would change"),
+    }
+    if streams:
+        params["streams"] = Param(list(streams), type="array", items={"type": "string", "enum": list(streams)},
+                                  description="the streams to read (default: all)")
+    if since:
+        params["since"] = Param(None, type=["null", "string"],
+                                description="read what changed since this time (ISO 8601, UTC), not from the cursors")
+    return params
+
+
+def run_options() -> dict[str, Any]:
+    """The running DAG's Params as its flow's keyword options (what pull_params declared)."""
+    params = get_current_context()["params"]
+    options: dict[str, Any] = {name: bool(params[name]) for name in ("full_refresh", "dry_run") if name in params}
+    if params.get("streams"):
+        options["streams"] = tuple(params["streams"])
+    if params.get("since"):
+        options["since"] = dt.datetime.fromisoformat(params["since"])
+    return options
 
 
 def xcom_counts(result: FlowCounts | Mapping[str, int], *updated: Asset) -> dict[str, int]:

@@ -150,3 +150,21 @@ def test_asset_events_carry_counts_and_only_a_run_that_changed_something_emits_t
     erp = dagbag.dags["erp_sync"].get_task("sync")
     assert sorted(o.name for o in erp.outlets) == [
         "hub_customers_changed", "hub_invoices_changed", "hub_orders_changed"]
+
+
+def test_pulling_dags_take_streams_full_refresh_since_and_dry_run_as_params(dagbag, monkeypatch):  # type: ignore[no-untyped-def]
+    from waybill.flows import erp_sync, wms_stock
+
+    erp = dagbag.dags["erp_sync"].params
+    assert erp["streams"] == list(erp_sync.STREAMS) and erp["full_refresh"] is False
+    assert erp["since"] is None and erp["dry_run"] is False
+    assert dagbag.dags["wms_stock"].params["streams"] == list(wms_stock.STREAMS)
+    assert set(dagbag.dags["tms_delivery"].params) == {"full_refresh", "dry_run"}
+    monkeypatch.syspath_prepend(str(DAGS_FOLDER))
+    import _wiring
+
+    monkeypatch.setattr(_wiring, "get_current_context", lambda: {"params": {
+        "streams": ["orders"], "full_refresh": True, "since": "2026-03-01T08:00:00+00:00", "dry_run": False}})
+    options = _wiring.run_options()
+    assert options["streams"] == ("orders",) and options["full_refresh"] is True and options["dry_run"] is False
+    assert options["since"].isoformat() == "2026-03-01T08:00:00+00:00"
