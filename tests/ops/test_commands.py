@@ -272,3 +272,15 @@ def test_reconcile_finds_a_record_changed_in_the_crm_and_one_deleted_in_the_erp(
     with hub.store.engine.connect() as conn:
         from waybill.store import reconcile as kept
         assert kept.last(conn).drift is True
+
+
+def test_serve_refuses_a_busy_port_at_once(tmp_path):
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        done = waybill("demo", "--serve", "--port", str(port), cwd=tmp_path)
+    assert done.returncode == 2 and f"port {port} on 127.0.0.1 is in use" in done.stderr and "--port" in done.stderr
+    assert "Traceback" not in done.stderr and not (tmp_path / ".waybill").exists()

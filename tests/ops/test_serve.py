@@ -1,11 +1,14 @@
-"""`waybill demo --serve`: the simulators under `airflow standalone`; a run triggered in Airflow
-succeeds, and Ctrl-C (SIGINT) stops every process it started."""
+"""`waybill demo --serve`: the simulators under Airflow's components; the DAGs are unpaused once
+Airflow is healthy, every listener is on 127.0.0.1, a run triggered in Airflow succeeds, and
+Ctrl-C (SIGINT) stops every process it started within 20 s."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -46,7 +49,30 @@ def wait_for(what: str, check, timeout: float):  # type: ignore[no-untyped-def]
     pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
-def test_serve_runs_dags_in_standalone_and_stops_on_ctrl_c(tmp_path: Path) -> None:
+def listening(pids: list[int]) -> set[str]:
+    """The local addresses (ip:port) on which the processes `pids` listen for TCP connections."""
+    inodes = set()
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            for fd in Path(f"/proc/{pid}/fd").iterdir():
+                with contextlib.suppress(OSError):
+                    target = os.readlink(fd)
+                    if target.startswith("socket:["):
+                        inodes.add(target[8:-1])
+    found = set()
+    for table in ("tcp", "tcp6"):
+        for line in Path(f"/proc/net/{table}").read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[3] == "0A" and fields[9] in inodes:  # 0A: LISTEN
+                address, port = fields[1].split(":")
+                ip = (socket.inet_ntop(socket.AF_INET, bytes.fromhex(address)[::-1]) if table == "tcp"
+                      else socket.inet_ntop(socket.AF_INET6, b"".join(
+                          bytes.fromhex(address[i:i + 8])[::-1] for i in range(0, 32, 8))))
+                found.add(f"{ip}:{int(port, 16)}")
+    return found
+
+
+def test_serve_runs_dags_and_stops_on_ctrl_c(tmp_path: Path) -> None:
     home = tmp_path / ".waybill"
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "WAYBILL_DB_URL"))}
@@ -65,9 +91,12 @@ def test_serve_runs_dags_in_standalone_and_stops_on_ctrl_c(tmp_path: Path) -> No
                               timeout=10).json()["access_token"]
         s = requests.Session()
         s.headers["Authorization"] = f"Bearer {token}"
-        dag = wait_for(f"{DAG_ID} parsed", lambda: s.get(f"{api}/api/v2/dags/{DAG_ID}", timeout=5).json()
-                       if s.get(f"{api}/api/v2/dags/{DAG_ID}", timeout=5).ok else None, 90)
-        assert dag["is_paused"] is False
+        wait_for(f"{DAG_ID} parsed and unpaused", lambda: s.get(f"{api}/api/v2/dags/{DAG_ID}", timeout=5).json()
+                 ["is_paused"] is False, 150)
+        assert "ready: UI on http://127.0.0.1" in (tmp_path / "serve.log").read_text()
+        addresses = listening(processes_with(str(home)))
+        assert f"127.0.0.1:{port}" in addresses
+        assert {a.rsplit(":", 1)[0] for a in addresses} == {"127.0.0.1"}, addresses  # nothing on 0.0.0.0 or ::
         created = s.post(f"{api}/api/v2/dags/{DAG_ID}/dagRuns", json={"logical_date": None}, timeout=10)
         run_id = created.json()["dag_run_id"]
 
@@ -77,9 +106,13 @@ def test_serve_runs_dags_in_standalone_and_stops_on_ctrl_c(tmp_path: Path) -> No
 
         assert wait_for(f"run {run_id}", finished, 120) == "success"
 
+        stopping = time.monotonic()
         proc.send_signal(signal.SIGINT)  # what Ctrl-C in the terminal does
-        assert proc.wait(120) is not None
+        assert proc.wait(30) is not None
         wait_for("every started process to end", lambda: not processes_with(str(home)), 30)
+        took = time.monotonic() - stopping
+        print(f"stopped in {took:.1f} s")
+        assert took <= 21  # 20 s, and the 1 s poll of wait_for
     finally:
         log.close()
         if proc.poll() is None:

@@ -70,14 +70,18 @@ def ensure_pools(pools: Mapping[str, int] = POOLS) -> None:
                                    include_deferred=False)
 
 
-def unpause(dag_ids: Iterable[str]) -> None:
-    """Unpause the DAGs that already exist in the configured metadata database (imports Airflow)."""
+def unpause(dag_ids: Iterable[str]) -> list[str]:
+    """Unpause the DAGs that already exist in the configured metadata database (imports Airflow);
+    returns their ids."""
     from airflow.models.dag import DagModel
     from airflow.utils.session import create_session
 
+    wanted = list(dag_ids)
     with create_session() as session:
-        session.query(DagModel).filter(DagModel.dag_id.in_(list(dag_ids))).update(
+        found = [d for (d,) in session.query(DagModel.dag_id).filter(DagModel.dag_id.in_(wanted))]
+        session.query(DagModel).filter(DagModel.dag_id.in_(found)).update(
             {DagModel.is_paused: False}, synchronize_session=False)
+    return found
 
 
 def prepare(home: Path, log: Path) -> dict[str, str]:
