@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import asdict
 from pathlib import Path
 
 import pytest
@@ -284,3 +285,33 @@ def test_serve_refuses_a_busy_port_at_once(tmp_path):
         done = waybill("demo", "--serve", "--port", str(port), cwd=tmp_path)
     assert done.returncode == 2 and f"port {port} on 127.0.0.1 is in use" in done.stderr and "--port" in done.stderr
     assert "Traceback" not in done.stderr and not (tmp_path / ".waybill").exists()
+
+
+def as_backlog(hub: SeededHub) -> list[outbox.Backlog]:
+    with hub.store.engine.connect() as conn:
+        return outbox.backlog(conn)
+
+
+def test_the_waybill_page_shows_the_hubs_numbers(hub: SeededHub, capsys):
+    from waybill.ops import plugin
+
+    assert run(capsys, "reconcile", "--system", "erp")[0] == 0
+    data = plugin.summary(hub.store)
+    capsys.readouterr()  # what Airflow logged while loading
+    dead = as_json(capsys, "messages", "--state", "dead")
+    assert data["dead_total"] == dead["total"] == 1 and data["dead"][0]["id"] == dead["messages"][0]["id"]
+    processed = as_json(capsys, "messages", "--state", "processed")["total"]
+    assert sum(per.get("processed", 0) for per in data["by_source"].values()) == processed
+    assert sum(per.get("processed", 0) for per in data["by_day"].values()) == processed
+    assert [(b["target"], b["rows"]) for b in data["outbox"] if b["condition"] == "dead"] == [("erp", 1)]
+    assert data["outbox"] == [asdict(b) for b in as_backlog(hub)]
+    acme = next(p for p in data["partners"] if p["partner"] == "acme")
+    assert (acme["files_in"], acme["sent"]) == (1, 1)
+    assert data["flows"]["erp_sync"]["success"] == 1 and data["flows"]["crm_publish"]["failed"] == 1
+    assert data["reconciliation"]["drift"] is False
+    page = plugin.render(data, token="t0k3n", may_replay=True)
+    assert f'<span id="dead-total">{dead["total"]}</span>' in page
+    assert f'<b data-total="processed">{processed:,}</b>' in page and "<svg id=\"chart\"" in page
+    assert f'id="replay-{dead["messages"][0]["id"]}"' in page and 'value="t0k3n"' in page
+    assert "SKU &#x27;SKU-7499&#x27;" in page  # reasons are escaped
+    assert "Replay</button>" not in plugin.render(data, token="t", may_replay=False)

@@ -10,9 +10,8 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
@@ -77,9 +76,12 @@ def sqlite_path(url: str) -> Path | None:
 
 
 def revision(engine: Engine) -> str | None:
-    """The schema revision the store is at (None: never migrated)."""
+    """The schema revision the store is at (None: never migrated); read from alembic's table
+    directly (its MigrationContext logs at INFO on every look, into commands' output)."""
     with engine.connect() as conn:
-        current: str | None = MigrationContext.configure(conn).get_current_revision()
+        if not inspect(conn).has_table("alembic_version"):
+            return None
+        current: str | None = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
         return current
 
 

@@ -229,3 +229,23 @@ _COLUMNS = (
     message.c.reason, message.c.field_path, message.c.parent_id, message.c.received_at, message.c.size,
     message.c.processed_at, message.c.attempts,
 )
+
+
+@dataclass(frozen=True)
+class Activity:
+    """How many messages of one source stream reached one state on one day (UTC)."""
+
+    day: str  # YYYY-MM-DD
+    system: str
+    stream: str
+    state: str
+    messages: int
+
+
+def activity(conn: Connection, since: dt.datetime) -> list[Activity]:
+    """Messages received since `since` by day, system, stream and state (what the Waybill page charts)."""
+    day = func.date(message.c.received_at)
+    q = (select(day, message.c.system, message.c.stream, message.c.state, func.count())
+         .where(message.c.received_at >= since)
+         .group_by(day, message.c.system, message.c.stream, message.c.state).order_by(day))
+    return [Activity(str(d), s, st, state, int(n)) for d, s, st, state, n in conn.execute(q)]
