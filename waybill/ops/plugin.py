@@ -203,6 +203,8 @@ def _e(value: object) -> str:
 
 def _table(headers: list[str], rows: list[list[str]], *, ident: str) -> str:
     head = "".join(f"<th>{_e(h)}</th>" for h in headers)
+    if not rows:
+        rows = [["none", *[""] * (len(headers) - 1)]]
     body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
     return f'<table id="{ident}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
