@@ -16,13 +16,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
+from tests.fixtures.parts import PG_ADMIN_URL, require_postgres
 from waybill.store import tables
 from waybill.store.store import Store
 
 # Fixtures of the simulated sources (ERP, WMS, TMS), targets (carrier, CRM) and partners (SFTP).
 pytest_plugins = ["tests.fixtures.sshd", "tests.fixtures.sources", "tests.fixtures.targets", "tests.fixtures.partners"]
 
-PG_ADMIN_URL = os.environ.get("WAYBILL_TEST_PG_ADMIN", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
+
 
 
 @pytest.fixture(autouse=True)
@@ -37,6 +38,7 @@ def waybill_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture(scope="session")
 def pg_url() -> Iterator[str]:
+    require_postgres()
     name = f"waybill_test_{uuid.uuid4().hex[:10]}"
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:

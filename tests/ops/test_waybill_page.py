@@ -16,6 +16,7 @@ import pytest
 import requests
 
 from sim import erp as erp_sim
+from tests.fixtures.parts import missing
 from tests.fixtures.sources import connect
 from tests.ops.test_celery import free_port
 from waybill.flows import erp_sync
@@ -35,9 +36,7 @@ def ensure_chromium() -> None:
     if Path(CHROMIUM).exists() and Path(DRIVER).exists():
         return
     if os.geteuid() != 0:
-        if os.environ.get("CI") == "true":
-            pytest.fail("chromium/chromium-driver are missing and installing them needs root")
-        pytest.skip("chromium and chromium-driver are missing and installing them needs root")
+        missing("chromium and chromium-driver are missing and installing them needs root")
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     subprocess.run(["apt-get", "update", "-qq"], check=True, capture_output=True, timeout=900)
     subprocess.run(["apt-get", "install", "-y", "-qq", "chromium", "chromium-driver"], env=env, check=True,
