@@ -7,7 +7,6 @@ database of its own, dropped at the end.
 from __future__ import annotations
 
 import base64
-import os
 import secrets
 import uuid
 from collections.abc import Iterator
