@@ -19,10 +19,18 @@ def cmd_list(args: argparse.Namespace) -> int:
     out = console.console()
     out.print(console.table("cursors: where each stream's next run starts (times UTC)",
                             ("system", "stream", "cursor", "moved"),
-                            [(c.system, c.stream, c.value, c.updated_at) for c in rows]))
+                            [(c.system, c.stream, _short(c.value), c.updated_at) for c in rows]))
     if not rows:
         out.print("no cursors yet: every stream's next run reads from the start", markup=False)
     return 0
+
+
+#: characters of a cursor a table shows (--json gives it whole)
+SHOWN = 60
+
+
+def _short(value: str) -> str:
+    return value if len(value) <= SHOWN else value[:SHOWN - 3] + "..."
 
 
 def cmd_reset(args: argparse.Namespace) -> int:

@@ -62,7 +62,8 @@ def _print(outcomes: list[flow.Outcome], skipped: list[int], *, dry_run: bool) -
     for i in skipped:
         out.print(f"message {i}: nothing to replay (already replayed, or no dead records)", markup=False)
     if any(o.failed for o in outcomes):
-        out.print("some records failed again: see `waybill messages --state dead`", markup=False)
+        verb = "would fail" if dry_run else "failed"
+        out.print(f"some records {verb} again (dead above): see `waybill show ID` for the reason", markup=False)
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -123,13 +123,13 @@ class Store:
                 if mid is None:
                     continue
                 for r in m.rejects:
-                    self._dead(conn, batch, parent=mid, reject=r, now=now)
+                    self._dead(conn, batch, parent=mid, reject=r, now=now, dry_run=dry_run)
                     result.dead += 1
                 for e in m.entities:
                     try:
                         validate.check(e)
                     except RecordRejected as err:
-                        self._dead(conn, batch, parent=mid, reject=_reject(e, err), now=now)
+                        self._dead(conn, batch, parent=mid, reject=_reject(e, err), now=now, dry_run=dry_run)
                         result.dead += 1
                         continue
                     items.append(writers.Item(mid, e))
@@ -138,7 +138,7 @@ class Store:
                 # a writer's rejects always belong to a logged message: only those reach the writers
                 assert rejected.message_id is not None
                 self._dead(conn, batch, parent=rejected.message_id, reject=_reject(rejected.entity, rejected.error),
-                           now=now)
+                           now=now, dry_run=dry_run)
                 result.dead += 1
             result.inserted, result.updated = outcome.inserted, outcome.updated
             result.unchanged, result.stale = outcome.unchanged, outcome.stale
@@ -183,10 +183,13 @@ class Store:
         return mid if state == "processed" else None
 
     def _dead(self, conn: Connection, batch: model.Batch, *, parent: int, reject: model.Reject,
-              now: dt.datetime) -> None:
-        """Dead-letter one record of message `parent`, with its raw bytes and the reason."""
+              now: dt.datetime, dry_run: bool = False) -> None:
+        """Dead-letter one record of message `parent`, with its raw bytes and the reason (logged,
+        unless this is a dry run, whose dead letters are rolled back)."""
         message_log.log(conn, self.archive, system=batch.system, stream=batch.stream, raw=reject.raw, key=reject.key,
                         state="dead", now=now, reason=reject.reason, field_path=reject.field_path, parent_id=parent)
+        if dry_run:
+            return
         # WARNING: a dead letter waits for someone to fix and replay it
         event(log, "dead-lettered", severity=logging.WARNING, system=batch.system, stream=batch.stream,
               record=reject.key, field=reject.field_path, reason=reject.reason)
