@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from dataclasses import dataclass
@@ -36,6 +37,7 @@ class SeededHub:
     store: Store
     erp: erp_sim.ErpSim
     crm: crm_sim.CrmSim
+    finance: Path  # the folder finance receives its AR feed in
 
 
 #: the reason the ERP gives for the EDI order the seeded hub could not write back
@@ -46,13 +48,14 @@ REFUSED = "erp refused order edi:acme/PO-1: SKU 'SKU-7499' is not a product in t
 def hub(data, serve, sim_folder: Path, monkeypatch: pytest.MonkeyPatch, crm: crm_sim.CrmSim) -> SeededHub:
     """The default store (WAYBILL_HOME) migrated and seeded: the ERP's data pulled by erp_sync (one
     order in an unknown currency is dead-lettered), published to the CRM by crm_publish; an EDI
-    order whose write-back the ERP refused (a dead outbox row); an interchange sent to partner acme
+    order whose write-back the ERP refused (a dead outbox row); yesterday's AR feed delivered to a
+    finance folder; an interchange sent to partner acme
     awaiting its acknowledgment; a cursor per ERP stream; two recorded flow runs."""
     from tests.fixtures.factories import order
     from tests.fixtures.sources import connect
     from waybill.canonical import model
     from waybill.edi.hooks import OutboundKey
-    from waybill.flows import crm_publish, erp_sync
+    from waybill.flows import crm_publish, erp_sync, finance_receivables
     from waybill.flows.partners import load_partner
     from waybill.store import outbox
     from waybill.store.edi_state import StoreLedger
@@ -64,6 +67,9 @@ def hub(data, serve, sim_folder: Path, monkeypatch: pytest.MonkeyPatch, crm: crm
     counts = erp_sync.run(store, push=False)
     assert counts.dead == 1
     crm_publish.run(store)
+    finance = sim_folder / "finance"
+    monkeypatch.setenv("AIRFLOW_CONN_WAYBILL_FINANCE", json.dumps({"conn_type": "fs", "extra": {"path": str(finance)}}))
+    assert finance_receivables.run(store).published == 2
     po = order("PO-1", "res.partner/1", system="edi:acme")
     store.apply(model.Batch("edi:acme", "orders", [model.InboundMessage(b"ISA*...PO-1", "po-1.x12", [po])]))
     with store.begin() as conn:
@@ -74,4 +80,4 @@ def hub(data, serve, sim_folder: Path, monkeypatch: pytest.MonkeyPatch, crm: crm
                               ["0001"])
     store.record_flow_run("erp_sync", "manual__1", "success", detail="sync try 1", counts=counts.as_dict())
     store.record_flow_run("crm_publish", "manual__1", "failed", detail="publish try 1: ConnectionError: refused")
-    return SeededHub(store, server.handler, crm)
+    return SeededHub(store, server.handler, crm, finance)

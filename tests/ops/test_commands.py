@@ -4,6 +4,7 @@ outbox, cursor, partners, reconcile; their errors, exit codes, help texts and JS
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import os
 import subprocess
@@ -249,6 +250,21 @@ def test_partners_show_files_in_out_last_ack_and_overdue_acks(hub: SeededHub, ca
 
 
 # --- reconcile -----------------------------------------------------------------------------------------------
+
+def test_reconcile_finds_a_row_of_the_finance_feed_changed_there(hub: SeededHub, capsys):
+    assert run(capsys, "reconcile", "--system", "finance")[0] == 0
+    [feed] = hub.finance.glob("*.csv")
+    rows = list(csv.reader(feed.read_text().splitlines()))
+    invoice = rows[1][rows[0].index("invoice_number")]
+    rows[1][rows[0].index("open_amount")] = "0.01"  # changed on finance's side
+    with feed.open("w", newline="") as f:
+        csv.writer(f, lineterminator="\n").writerows(rows)
+    code, out, _ = run(capsys, "reconcile", "--system", "finance")
+    assert code == 1 and f"open_item {invoice}: differs in finance: open_amount" in out
+    feed.unlink()
+    code, out, _ = run(capsys, "reconcile", "--system", "finance")
+    assert code == 1 and f"open_item {feed.name}: missing in finance" in out
+
 
 def test_reconcile_finds_a_record_changed_in_the_crm_and_one_deleted_in_the_erp(hub: SeededHub, capsys):
     code, out, _ = run(capsys, "reconcile")

@@ -4,6 +4,8 @@ record counts, a checksum of the records' contents on each side, and every recor
 - ERP -> hub (customers, orders, invoices, payments): every record the ERP holds now, read in full
   through the connector and mapped as a sync would, against what the hub stores for system "erp",
   by the content hash the store itself compares (waybill.store.reconcile).
+- hub -> finance (open items): the AR feed the hub would deliver for a cut-off day against the file
+  finance holds for it, row by row (by invoice number).
 - hub -> CRM (Accounts, Orders, Shipments): the record the hub would send for every row whose
   changes were all delivered, against the CRM's record of that external id, field by field.
   Rows with changes still in the outbox are in flight, not drift.
@@ -14,7 +16,10 @@ already on the operator's list (`waybill messages --state dead`).
 
 from __future__ import annotations
 
+import csv
+import datetime as dt
 import hashlib
+import io
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
@@ -24,10 +29,12 @@ from sqlalchemy import Connection
 
 from waybill.canonical import model
 from waybill.connectors import erp as erp_connector
+from waybill.connectors import finance
 from waybill.connectors.crm import CrmClient
 from waybill.flows import crm_publish, erp_sync
 from waybill.mappings import crm as crm_map
-from waybill.store import outbox
+from waybill.mappings import finance as finance_map
+from waybill.store import outbox, receivables
 from waybill.store import reconcile as kept
 from waybill.store.store import Store, utcnow
 
@@ -76,9 +83,11 @@ class Report:
 
 
 def run(store: Store | None = None, *, erp: erp_connector.ErpConnector | None = None, crm: CrmClient | None = None,
-        systems: Iterable[str] = ("erp", "crm"), progress: Callable[[str], None] | None = None) -> Report:
-    """Reconcile the hub with the ERP and the CRM (the Connections waybill_erp and waybill_crm unless
-    given) and keep the report in the hub."""
+        feed_target: finance.FeedTarget | None = None, cutoff: dt.date | None = None,
+        systems: Iterable[str] = ("erp", "crm", "finance"), progress: Callable[[str], None] | None = None) -> Report:
+    """Reconcile the hub with the ERP, the CRM and finance (the Connections waybill_erp, waybill_crm
+    and waybill_finance unless given; finance's feed of `cutoff`, by default yesterday's as the flow
+    delivers it) and keep the report in the hub."""
     store = store or Store.open()
     wanted = set(systems)
     checks: list[Check] = []
@@ -95,6 +104,11 @@ def run(store: Store | None = None, *, erp: erp_connector.ErpConnector | None = 
             if progress:
                 progress(f"crm {obj.name}")
             checks.append(_crm_check(store, crm, obj, crm_ids))
+    if "finance" in wanted:
+        if progress:
+            progress("finance feed")
+        checks.append(_finance_check(store, feed_target or finance.target(),
+                                     cutoff or utcnow().date() - dt.timedelta(days=1)))
     report = Report(checks)
     with store.begin() as conn:
         report.id = kept.record(conn, utcnow(), drift=report.drift, report=report.as_dict())
@@ -139,6 +153,35 @@ def _compare(left: str | None, right: str | None, lname: str, rname: str) -> str
     if left is None:
         return f"{lname} record cannot be mapped or stored"
     return None if left == right else "content differs"
+
+
+# --- hub -> finance ---------------------------------------------------------------------------------
+
+def _finance_check(store: Store, target: finance.FeedTarget, cutoff: dt.date) -> Check:
+    with store.engine.connect() as conn:
+        expected = finance_map.feed(receivables.open_items(conn, cutoff), cutoff)
+    ours = _feed_rows(expected.data)
+    held = target.read(expected.data_name)
+    theirs = _feed_rows(held) if held is not None else {}
+    differences = [] if held is not None else [Difference(expected.data_name, "missing in finance")]
+    for key in sorted(ours.keys() | theirs.keys()):
+        if key not in theirs:
+            differences.append(Difference(key, "missing in finance"))
+        elif key not in ours:
+            differences.append(Difference(key, "missing in hub"))
+        elif ours[key] != theirs[key]:
+            changed = [c for c, a, b in zip(finance_map.COLUMNS, ours[key], theirs[key], strict=False) if a != b]
+            differences.append(Difference(key, "differs in finance: " + ", ".join(changed)))
+    return Check("open_item", "hub", "finance", {"hub": len(ours), "finance": len(theirs)},
+                 {"hub": _checksum({k: _digest({"row": v}) for k, v in ours.items()}),
+                  "finance": _checksum({k: _digest({"row": v}) for k, v in theirs.items()})}, differences)
+
+
+def _feed_rows(data: bytes) -> dict[str, list[str]]:
+    """The feed's rows by invoice number."""
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8"))))
+    at = finance_map.COLUMNS.index("invoice_number")
+    return {row[at]: row for row in rows[1:] if len(row) > at}
 
 
 # --- hub -> CRM -------------------------------------------------------------------------------------
