@@ -23,16 +23,20 @@ pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 DAG_ID = "customer_insights"
 
 
-def processes_with(marker: str) -> list[int]:
-    """Ids of the live processes whose environment holds `marker` (this test's unique home)."""
+def processes_in(session: int) -> list[int]:
+    """Ids of the live processes of a session: everything `waybill demo --serve` started (its
+    components run in their own process group but in its session). Their environment cannot tell:
+    Airflow's setproctitle overwrites it."""
     found = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
-                if marker.encode() in (entry / "environ").read_bytes():
-                    found.append(int(entry.name))
+                stat = (entry / "stat").read_text()
             except OSError:
                 continue
+            fields = stat.rsplit(")", 1)[1].split()
+            if int(fields[3]) == session and fields[0] != "Z":  # session id; zombies are gone already
+                found.append(int(entry.name))
     return found
 
 
@@ -94,8 +98,8 @@ def test_serve_runs_dags_and_stops_on_ctrl_c(tmp_path: Path) -> None:
         wait_for(f"{DAG_ID} parsed and unpaused", lambda: s.get(f"{api}/api/v2/dags/{DAG_ID}", timeout=5).json()
                  ["is_paused"] is False, 150)
         assert "ready: UI on http://127.0.0.1" in (tmp_path / "serve.log").read_text()
-        addresses = listening(processes_with(str(home)))
-        assert f"127.0.0.1:{port}" in addresses
+        addresses = listening(processes_in(proc.pid))
+        assert f"127.0.0.1:{port}" in addresses, sorted(addresses)
         assert {a.rsplit(":", 1)[0] for a in addresses} == {"127.0.0.1"}, addresses  # nothing on 0.0.0.0 or ::
         created = s.post(f"{api}/api/v2/dags/{DAG_ID}/dagRuns", json={"logical_date": None}, timeout=10)
         run_id = created.json()["dag_run_id"]
@@ -109,13 +113,12 @@ def test_serve_runs_dags_and_stops_on_ctrl_c(tmp_path: Path) -> None:
         stopping = time.monotonic()
         proc.send_signal(signal.SIGINT)  # what Ctrl-C in the terminal does
         assert proc.wait(30) is not None
-        wait_for("every started process to end", lambda: not processes_with(str(home)), 30)
+        wait_for("every started process to end", lambda: not processes_in(proc.pid), 30)
         took = time.monotonic() - stopping
         print(f"stopped in {took:.1f} s")
         assert took <= 21  # 20 s, and the 1 s poll of wait_for
     finally:
         log.close()
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-        for pid in processes_with(str(home)):  # only ours: they carry this test's home
-            os.kill(pid, signal.SIGKILL)
+        for pid in processes_in(proc.pid):  # only ours: the session the test started
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)

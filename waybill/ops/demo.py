@@ -177,6 +177,7 @@ def serve(seed: int = SEED, port: int = 8080, host: str = "127.0.0.1", progress:
     report healthy, unpause every DAG so the flows run on their schedules; runs until Ctrl-C, which
     stops everything within serve.STOP_S seconds."""
     airflow_serve.check_port(host, port)
+    airflow_serve.stop_on_signals()
     home = settings().home
     os.environ.setdefault("WAYBILL_ALERT_KNOWN", PLANTED)
     Store.open(create_key=True).upgrade()

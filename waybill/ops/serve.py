@@ -7,7 +7,8 @@ Here: the api-server listens on HOST (127.0.0.1 unless told otherwise), the sche
 triggerer run without log servers (tasks run on this machine: the api-server reads their log files
 directly), the DAGs are created paused and are unpaused only once the api-server reports the
 metadata database, the scheduler and the DAG processor healthy; all components share one process
-group, so that Ctrl-C stops all of them: SIGINT, then SIGTERM, then SIGKILL, within STOP_S.
+group, so that Ctrl-C stops all of them: SIGINT, then SIGTERM, then SIGKILL, within GRACE_S (the
+scheduler otherwise waits for running tasks), and everything within STOP_S.
 """
 
 from __future__ import annotations
@@ -29,8 +30,10 @@ import requests
 from waybill.core.errors import ConfigError, WaybillError
 from waybill.ops import airflow_home
 
-#: seconds from Ctrl-C until every component is gone
+#: seconds from Ctrl-C until everything `--serve` started is gone (the simulators take a moment too)
 STOP_S = 20
+#: of which the components get: SIGINT, SIGTERM at half of it, SIGKILL at the end
+GRACE_S = 12
 #: seconds the components get to start and report healthy
 START_S = 240
 HEALTHY = ("metadatabase", "scheduler", "dag_processor")
@@ -46,6 +49,16 @@ def check_port(host: str, port: int) -> None:
                 raise ConfigError(f"port {port} on {host} is in use (another Airflow or `waybill demo --serve`?): "
                                   "stop it or choose another port with --port") from None
             raise ConfigError(f"cannot listen on {host}:{port}: {err.strerror}") from None
+
+
+def stop_on_signals() -> None:
+    """Ctrl-C (SIGINT) and SIGTERM both stop the components, also when this process was started with
+    SIGINT ignored (as a shell's background job is), where Python would not raise KeyboardInterrupt."""
+    def interrupt(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, interrupt)
+    signal.signal(signal.SIGTERM, interrupt)
 
 
 def components(host: str, port: int) -> dict[str, list[str]]:
@@ -90,7 +103,7 @@ class Components:
         """Components that have ended, with their exit codes."""
         return {n: code for n, p in self.procs.items() if (code := p.poll()) is not None}
 
-    def stop(self, within: float = STOP_S) -> bool:
+    def stop(self, within: float = GRACE_S) -> bool:
         """SIGINT (Airflow's clean shutdown), SIGTERM at half time, SIGKILL at the end; True when
         every component ended before the SIGKILL."""
         deadline = time.monotonic() + within
