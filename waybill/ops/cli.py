@@ -16,6 +16,7 @@ from sqlalchemy.exc import OperationalError
 
 from waybill.core.errors import ConfigError, WaybillError
 from waybill.ops import console, count_columns
+from waybill.store import db
 from waybill.store.store import Store
 
 #: Modules that add sub-commands with `register(subparsers)`; missing ones are skipped.
@@ -57,6 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     p_db = sub.add_parser("db", help="store schema")
     db_sub = p_db.add_subparsers(metavar="ACTION", required=True)
     p_up = db_sub.add_parser("upgrade", help="create or migrate the store's schema (and the data key)")
+    console.add_json(p_up)
     p_up.set_defaults(func=cmd_db_upgrade)
 
     p_status = sub.add_parser("status", help="counts per entity, message state and outbox target; recent flow runs")
@@ -74,10 +76,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def cmd_db_upgrade(_args: argparse.Namespace) -> int:
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
     store = Store.open(create_key=True)
     store.upgrade()
-    print(f"store ready: {store.engine.url.render_as_string(hide_password=True)}")
+    url = store.engine.url.render_as_string(hide_password=True)
+    if args.json:
+        console.print_json({"store": url, "revision": db.revision(store.engine)})
+    else:
+        print(f"store ready: {url}")
     return 0
 
 
