@@ -115,6 +115,19 @@ class CrmClient:
             raise CrmLimitReached(f"{SYSTEM}: api-usage {self.usage[0]}/{self.usage[1]} reached the "
                                   f"{self.max_usage:.0%} share this job may use")
 
+    # --- reads ----------------------------------------------------------------------------------
+
+    def get(self, obj: str, ext_field: str, value: str) -> dict[str, Any] | None:
+        """The record of `obj` whose external id `ext_field` is `value` (None: there is none)."""
+        try:
+            resp = self._call("GET", f"/sobjects/{obj}/{ext_field}/{value}", obj, None)
+        except PermanentHTTPError as err:
+            if err.status == 404:
+                return None
+            raise
+        record: dict[str, Any] = resp.json()
+        return record
+
     # --- upserts ---------------------------------------------------------------------------------
 
     def upsert(self, obj: str, ext_field: str, records: Sequence[Record]) -> Iterator[list[Result]]:

@@ -214,6 +214,14 @@ class ErpConnector:
 
     # --- fetch -----------------------------------------------------------------------------------
 
+    def cursor_since(self, stream: str, when: dt.datetime) -> str:
+        """The cursor of `stream` that reads the records written at `when` (UTC) or later."""
+        start = Cursor(when.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S") if when.tzinfo else
+                       when.strftime("%Y-%m-%d %H:%M:%S"), 0)
+        if stream == "orders":
+            return json.dumps({"orders": start.to_dict(), "lines": start.to_dict()}, separators=(",", ":"))
+        return start.dump()
+
     def fetch(self, stream: str, cursor: str | None) -> Iterator[Page]:
         """Pages of `stream` after `cursor`, until a short page; each carries the cursor after it."""
         if stream == "orders":

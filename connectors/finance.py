@@ -40,6 +40,10 @@ class FeedTarget(Protocol):
         """Whether a file of that name was delivered."""
         ...
 
+    def read(self, name: str) -> bytes | None:
+        """A delivered file's bytes (None: not there), for reconciliation."""
+        ...
+
 
 class FolderTarget:
     """A local or mounted folder."""
@@ -50,6 +54,10 @@ class FolderTarget:
 
     def exists(self, name: str) -> bool:
         return (self.folder / name).exists()
+
+    def read(self, name: str) -> bytes | None:
+        path = self.folder / name
+        return path.read_bytes() if path.is_file() else None
 
     def put(self, name: str, data: bytes) -> Outcome:
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -85,6 +93,10 @@ class SftpTarget:
     def exists(self, name: str) -> bool:
         with self.client as sftp:
             return sftp.exists(name)
+
+    def read(self, name: str) -> bytes | None:
+        with self.client as sftp:
+            return sftp.read(name)
 
     def put(self, name: str, data: bytes) -> Outcome:
         from waybill.connectors.sftp import RemoteFileExists

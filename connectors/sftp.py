@@ -318,6 +318,19 @@ class SftpClient:
         path = posixpath.join(folder or self.s.outbox, check_name(name))
         return self._call("stat", lambda sftp: _exists(sftp, path))
 
+    def read(self, name: str, folder: str | None = None) -> bytes | None:
+        """The bytes of `folder/name` (default outbox); None when there is no such file."""
+        path = posixpath.join(folder or self.s.outbox, check_name(name))
+
+        def run(sftp: paramiko.SFTPClient) -> bytes | None:
+            if not _exists(sftp, path):
+                return None
+            with sftp.open(path, "rb") as remote:
+                data: bytes = remote.read()
+            return data
+
+        return self._call("get", run)
+
     def upload(self, name: str, data: bytes, folder: str | None = None) -> None:
         """Write `data` as `folder/name` (default outbox): temporary name first, then an atomic rename.
 

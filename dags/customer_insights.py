@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from _wiring import CUSTOMER_FACTS, INVOICES, ORDERS, dag_args, xcom_counts
+from _wiring import CUSTOMER_FACTS, INVOICES, ORDERS, dag_args, updates, xcom_counts
 from airflow.sdk import AssetAny, dag, task
 
 DOC = """
@@ -20,11 +20,11 @@ aging. Changed facts are stored and queued for the CRM in the same transaction.
 
 @dag(schedule=AssetAny(ORDERS, INVOICES), **dag_args(DOC, ["hub", "crm", "insights"]))
 def customer_insights() -> None:
-    @task(pool="waybill_hub", outlets=[CUSTOMER_FACTS])
+    @task(pool="waybill_hub", outlets=updates(CUSTOMER_FACTS))
     def compute() -> dict[str, int]:
         from waybill.flows import customer_insights as flow
 
-        return xcom_counts(flow.run())
+        return xcom_counts(flow.run(), CUSTOMER_FACTS)
 
     compute()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, cast
 
-from _wiring import ORDERS, SHIPMENTS, dag_args
+from _wiring import ORDERS, SHIPMENTS, dag_args, updates, xcom_counts
 from airflow.sdk import dag, get_current_context, task
 
 if TYPE_CHECKING:
@@ -33,14 +33,14 @@ def edi_inbound() -> None:
 
         return [{"partner": p, "file": ref} for p in partner_ids() for ref in flow.ready(p)]
 
-    @task(pool="waybill_sftp", outlets=[ORDERS, SHIPMENTS], map_index_template="{{ partner }}/{{ file }}")
+    @task(pool="waybill_sftp", outlets=updates(ORDERS, SHIPMENTS), map_index_template="{{ partner }}/{{ file }}")
     def process_file(partner: str, file: FileRef) -> dict[str, int]:
         """Exactly the file the listing saw (name, size, mtime); the inbox is not listed again."""
         from waybill.flows import edi_inbound as flow
 
         # names the mapped task in the UI; the context is a TypedDict that does not declare our keys
         cast("dict[str, object]", get_current_context()).update(partner=partner, file=file["name"])
-        return flow.run(partner=partner, files=[file]).as_dict()
+        return xcom_counts(flow.run(partner=partner, files=[file]), ORDERS, SHIPMENTS)
 
     process_file.expand_kwargs(list_files())
 

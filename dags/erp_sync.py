@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from _wiring import CUSTOMERS, INVOICES, ORDERS, dag_args, xcom_counts
+from _wiring import CUSTOMERS, INVOICES, ORDERS, dag_args, pull_params, run_options, updates, xcom_counts
 from airflow.sdk import dag, task
 
 DOC = """
@@ -15,16 +15,21 @@ stores each page with its cursor and outbox rows in one transaction.
 - Updates the Assets `hub_customers`, `hub_orders`, `hub_invoices` (they trigger `crm_publish`,
   `finance_receivables`, `customer_insights`).
 - Pool `waybill_erp`. Rejected records are dead-lettered: `waybill messages --state dead`.
+- Trigger with Params: `streams`, `full_refresh`, `since`, `dry_run` (see the README, "Running in Airflow").
 """
 
 
-@dag(schedule="*/15 * * * *", **dag_args(DOC, ["erp", "inbound"]))
+#: waybill.flows.erp_sync.STREAMS (not imported: the DAG file parses without loading its flow)
+STREAMS = ("customers", "orders", "invoices", "payments")
+
+
+@dag(schedule="*/15 * * * *", **dag_args(DOC, ["erp", "inbound"], pull_params(streams=STREAMS, since=True)))
 def erp_sync() -> None:
-    @task(pool="waybill_erp", outlets=[CUSTOMERS, ORDERS, INVOICES])
+    @task(pool="waybill_erp", outlets=updates(CUSTOMERS, ORDERS, INVOICES))
     def sync() -> dict[str, int]:
         from waybill.flows import erp_sync as flow
 
-        return xcom_counts(flow.run())
+        return xcom_counts(flow.run(**run_options()), CUSTOMERS, ORDERS, INVOICES)
 
     sync()
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from _wiring import SHIPMENTS, dag_args, xcom_counts
+from _wiring import SHIPMENTS, dag_args, pull_params, run_options, updates, xcom_counts
 from airflow.sdk import dag, task
 
 DOC = """
@@ -13,16 +13,17 @@ the hub with the shipment's order references.
 
 - From: TMS, Connection `waybill_tms`. To: the hub store.
 - Updates the Asset `hub_shipments` (triggers `crm_publish` and `edi_outbound`). Pool `waybill_tms`.
+- Trigger with Params: `full_refresh`, `dry_run` (see the README, "Running in Airflow").
 """
 
 
-@dag(schedule="*/10 * * * *", **dag_args(DOC, ["tms", "inbound"]))
+@dag(schedule="*/10 * * * *", **dag_args(DOC, ["tms", "inbound"], pull_params()))
 def tms_delivery() -> None:
-    @task(pool="waybill_tms", outlets=[SHIPMENTS])
+    @task(pool="waybill_tms", outlets=updates(SHIPMENTS))
     def sync() -> dict[str, int]:
         from waybill.flows import tms_delivery as flow
 
-        return xcom_counts(flow.run())
+        return xcom_counts(flow.run(**run_options()), SHIPMENTS)
 
     sync()
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from _wiring import SHIPMENTS, STOCK, dag_args, xcom_counts
+from _wiring import SHIPMENTS, STOCK, dag_args, pull_params, run_options, updates, xcom_counts
 from airflow.sdk import dag, task
 
 DOC = """
@@ -14,16 +14,21 @@ overwrites a newer one.
 
 - From: WMS, Connection `waybill_wms`. To: the hub store.
 - Updates the Assets `hub_stock` and `hub_shipments`. Pool `waybill_wms`.
+- Trigger with Params: `streams`, `full_refresh`, `dry_run` (see the README, "Running in Airflow").
 """
 
 
-@dag(schedule="*/30 * * * *", **dag_args(DOC, ["wms", "inbound"]))
+#: waybill.flows.wms_stock.STREAMS (not imported: the DAG file parses without loading its flow)
+STREAMS = ("stock", "shipments")
+
+
+@dag(schedule="*/30 * * * *", **dag_args(DOC, ["wms", "inbound"], pull_params(streams=STREAMS)))
 def wms_stock() -> None:
-    @task(pool="waybill_wms", outlets=[STOCK, SHIPMENTS])
+    @task(pool="waybill_wms", outlets=updates(STOCK, SHIPMENTS))
     def sync() -> dict[str, int]:
         from waybill.flows import wms_stock as flow
 
-        return xcom_counts(flow.run())
+        return xcom_counts(flow.run(**run_options()), STOCK, SHIPMENTS)
 
     sync()
 

@@ -21,9 +21,11 @@ EDIFACT (e.g. "AK403:7", "UCM:29").
 from __future__ import annotations
 
 import argparse
+import codecs
 import json
 import sys
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import NotRequired, TypedDict
 
 from waybill.edi.acks import acknowledge
@@ -98,10 +100,22 @@ def file_report(path: str, encoding: str | None = None,
             "interchanges": entries}
 
 
+class UsageError(Exception):
+    """The command was given something it cannot use: an unknown encoding, a file that is not there."""
+
+
 def _encoding(args: argparse.Namespace) -> str | None:
-    if args.profile:
-        return load_profile(args.profile).encoding
-    encoding: str | None = args.encoding
+    """The input encoding (from --encoding or the profile), checked; also checks the files exist."""
+    files = getattr(args, "files", None) or [args.file]
+    absent = [f for f in files if not Path(f).is_file()]
+    if absent:
+        raise UsageError(f"no such file: {', '.join(absent)}")
+    encoding: str | None = load_profile(args.profile).encoding if args.profile else args.encoding
+    if encoding is not None:
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise UsageError(f"unknown encoding {encoding!r} (e.g. utf-8, latin-1, cp037 for EBCDIC)") from None
     return encoding
 
 
@@ -177,7 +191,7 @@ def _guarded(func: Command) -> Command:
     def run(args: argparse.Namespace) -> int:
         try:
             return func(args)
-        except ProfileError as exc:
+        except (ProfileError, UsageError) as exc:
             print(f"waybill edi: {exc}", file=sys.stderr)
             return 2
         except (EdiError, OSError) as exc:
@@ -195,10 +209,10 @@ def _add_commands(parser: argparse.ArgumentParser) -> None:
             ("ack", cmd_ack, "print the acknowledgment that would be sent")):
         sub = commands.add_parser(name, help=text, description=text)
         if name == "validate":
-            sub.add_argument("files", nargs="+", metavar="FILE")
+            sub.add_argument("files", nargs="+", metavar="FILE", help="X12 or EDIFACT files to check")
             sub.add_argument("--json", action="store_true", help="one JSON entry per file")
         else:
-            sub.add_argument("file", metavar="FILE")
+            sub.add_argument("file", metavar="FILE", help="an X12 or EDIFACT file")
         if name == "ack":
             sub.add_argument("--kind", choices=("997", "999"), help="X12 acknowledgment type")
         source = sub.add_mutually_exclusive_group()

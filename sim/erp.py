@@ -168,12 +168,6 @@ class Model:
                     todo.append(parent)
         return out
 
-    def remove(self, rid: int) -> dict[str, Any]:
-        self.by_value.clear()
-        row = self.rows.pop(rid)
-        del self.index[bisect.bisect_left(self.index, (row.get("write_date") or "", rid))]
-        return row
-
     def put(self, row: dict[str, Any]) -> None:
         self.by_value.clear()
         old = self.rows.get(row["id"])
@@ -181,6 +175,13 @@ class Model:
             del self.index[bisect.bisect_left(self.index, (old.get("write_date") or "", row["id"]))]
         self.rows[row["id"]] = row
         bisect.insort(self.index, (row.get("write_date") or "", row["id"]))
+
+    def remove(self, rid: int) -> dict[str, Any]:
+        """Delete one record, as Odoo's unlink does; returns it."""
+        self.by_value.clear()
+        old = self.rows.pop(rid)
+        del self.index[bisect.bisect_left(self.index, (old.get("write_date") or "", rid))]
+        return old
 
     def search(self, domain: list, offset: int = 0, limit: int | None = None, order: str | None = None) -> list[dict]:
         pred, bound = compile_domain(domain, self.parents)

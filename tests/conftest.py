@@ -7,7 +7,6 @@ database of its own, dropped at the end.
 from __future__ import annotations
 
 import base64
-import os
 import secrets
 import uuid
 from collections.abc import Iterator
@@ -16,6 +15,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
+from tests.fixtures.parts import PG_ADMIN_URL, require_postgres
 from waybill.store import tables
 from waybill.store.store import Store
 
@@ -23,7 +23,7 @@ from waybill.store.store import Store
 pytest_plugins = ["tests.fixtures.sshd", "tests.fixtures.sources", "tests.fixtures.targets", "tests.fixtures.partners",
                   "tests.fixtures.odoo"]
 
-PG_ADMIN_URL = os.environ.get("WAYBILL_TEST_PG_ADMIN", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
+
 
 
 @pytest.fixture(autouse=True)
@@ -38,6 +38,7 @@ def waybill_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture(scope="session")
 def pg_url() -> Iterator[str]:
+    require_postgres()
     name = f"waybill_test_{uuid.uuid4().hex[:10]}"
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:

@@ -152,7 +152,7 @@ def test_a_logged_reply_replays_to_the_same_events(store, fedex):
     counts = carrier_tracking.run(store, tracker=carrier_tracking.tracker_for("fedex_soap", policy=FAST))
     with store.engine.connect() as conn:
         (logged,) = message_log.find(conn, state="processed", system="carrier:fedex_soap", stream="track")
-    result = replay.replay(store, logged.id)
+    result = replay.replay(store, logged.id, reprocess=True)
     assert result.inserted == 0 and result.unchanged == counts.stored
 
 
@@ -188,7 +188,7 @@ def test_another_carrier_is_configuration_only(store, fedex, monkeypatch, tmp_pa
     assert counts.received == 5 and fedex.requests == 3
     with store.engine.connect() as conn:
         (logged, *_) = message_log.find(conn, state="processed", system="carrier:acme", stream="track")
-    assert replay.replay(store, logged.id).unchanged > 0  # replay finds the profile's mapping too
+    assert replay.replay(store, logged.id, reprocess=True).unchanged > 0  # replay finds the profile's mapping too
 
 
 def test_a_wsdl_outside_the_profile_and_package_folders_is_refused(monkeypatch, tmp_path):

@@ -152,3 +152,7 @@ def test_feed_goes_to_finance_sftp_once(store, sshd, tmp_path, monkeypatch):
                                                       "ar_open_items_20260331.ctl.json"]
     control = json.loads((drop / "ar_open_items_20260331.ctl.json").read_text())
     assert control["sha256"] == hashlib.sha256((drop / "ar_open_items_20260331.csv").read_bytes()).hexdigest()
+    # reconciliation reads the delivered feed back from the server
+    delivered = target()
+    assert delivered.read("ar_open_items_20260331.csv") == (drop / "ar_open_items_20260331.csv").read_bytes()
+    assert delivered.read("ar_open_items_20260401.csv") is None

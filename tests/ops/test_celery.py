@@ -23,6 +23,7 @@ import redis
 import requests
 from sqlalchemy import create_engine, text
 
+from tests.fixtures.parts import missing, require_postgres
 from waybill.ops.airflow_home import REPO, airflow_bin, environment
 from waybill.store.store import Store
 
@@ -49,6 +50,7 @@ def free_port() -> int:
 @pytest.fixture
 def metadata_db() -> Iterator[str]:
     """A PostgreSQL database of this test's own, dropped afterwards."""
+    require_postgres(PG_ADMIN)
     name = f"waybill_airflow_{uuid.uuid4().hex[:10]}"
     admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
@@ -64,6 +66,10 @@ def metadata_db() -> Iterator[str]:
 @pytest.fixture
 def broker() -> Iterator[str]:
     """An empty Redis database number of this test's own, emptied afterwards."""
+    try:
+        redis.Redis.from_url(REDIS, socket_connect_timeout=3).ping()
+    except redis.ConnectionError as err:
+        missing(f"Redis is not reachable at {REDIS} ({err}); start it or deselect with -m 'not airflow'")
     for db in secrets.SystemRandom().sample(range(8, 16), 8):
         client = redis.Redis.from_url(f"{REDIS}/{db}")
         if client.dbsize() == 0:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from types import SimpleNamespace
 
 import pytest
 
 from waybill.ops.airflow_home import DAGS_FOLDER, POOLS
+from waybill.ops.alerts import on_dag_failure, on_dag_success
 from waybill.ops.callbacks import on_failure, on_success
 
 #: DAG id -> the Connection ids its doc must name
@@ -71,6 +73,8 @@ def test_dag_carries_docs_owner_tags_retries_pools_callbacks(dagbag, dag_id: str
         assert f"`{conn_id}`" in dag.doc_md, f"{dag_id}: doc_md does not name {conn_id}"
     assert "waybill" in dag.tags and len(dag.tags) >= 2
     assert dag.max_active_runs == 1 and not dag.catchup
+    assert on_dag_failure in _callbacks(dag.on_failure_callback)
+    assert on_dag_success in _callbacks(dag.on_success_callback)
     for t in dag.tasks:
         assert t.owner == "integration"
         assert t.retries >= 1 and t.retry_policy is not None
@@ -80,7 +84,8 @@ def test_dag_carries_docs_owner_tags_retries_pools_callbacks(dagbag, dag_id: str
 
 
 def test_every_consumed_asset_is_produced_by_some_dag(dagbag) -> None:  # type: ignore[no-untyped-def]
-    produced = {o.name for d in dagbag.dags.values() for t in d.tasks for o in t.outlets}
+    # a task updates an Asset through an alias named after it (dags/_wiring.updates)
+    produced = {o.name.removesuffix("_changed") for d in dagbag.dags.values() for t in d.tasks for o in t.outlets}
     consumers = {d.dag_id: _asset_names(getattr(d.timetable, "asset_condition", None))
                  for d in dagbag.dags.values()}
     for dag_id, names in consumers.items():
@@ -120,3 +125,48 @@ def _asset_names(condition: object) -> set[str]:
     if hasattr(condition, "objects"):
         return set().union(*(_asset_names(o) for o in condition.objects))
     return {condition.name}  # type: ignore[attr-defined]
+
+
+class Events:
+    """outlet_events as a task sees it: what was added to which alias."""
+
+    def __init__(self) -> None:
+        self.added: list[tuple[str, str, dict]] = []
+
+    def __getitem__(self, alias):  # type: ignore[no-untyped-def]
+        return SimpleNamespace(add=lambda asset, extra: self.added.append((alias.name, asset.name, extra)))
+
+
+def test_asset_events_carry_counts_and_only_a_run_that_changed_something_emits_them(dagbag, monkeypatch):  # type: ignore[no-untyped-def]
+    monkeypatch.syspath_prepend(str(DAGS_FOLDER))
+    import _wiring
+
+    events = Events()
+    monkeypatch.setattr(_wiring, "get_current_context", lambda: {"outlet_events": events})
+    nothing = _wiring.xcom_counts({"received": 40, "unchanged": 40}, _wiring.ORDERS)
+    assert nothing["received"] == 40 and events.added == []
+    counts = _wiring.xcom_counts({"received": 40, "stored": 3, "unchanged": 37}, _wiring.ORDERS, _wiring.INVOICES)
+    assert events.added == [("hub_orders_changed", "hub_orders", counts),
+                            ("hub_invoices_changed", "hub_invoices", counts)]
+    assert counts["stored"] == 3
+    erp = dagbag.dags["erp_sync"].get_task("sync")
+    assert sorted(o.name for o in erp.outlets) == [
+        "hub_customers_changed", "hub_invoices_changed", "hub_orders_changed"]
+
+
+def test_pulling_dags_take_streams_full_refresh_since_and_dry_run_as_params(dagbag, monkeypatch):  # type: ignore[no-untyped-def]
+    from waybill.flows import erp_sync, wms_stock
+
+    erp = dagbag.dags["erp_sync"].params
+    assert erp["streams"] == list(erp_sync.STREAMS) and erp["full_refresh"] is False
+    assert erp["since"] is None and erp["dry_run"] is False
+    assert dagbag.dags["wms_stock"].params["streams"] == list(wms_stock.STREAMS)
+    assert set(dagbag.dags["tms_delivery"].params) == {"full_refresh", "dry_run"}
+    monkeypatch.syspath_prepend(str(DAGS_FOLDER))
+    import _wiring
+
+    monkeypatch.setattr(_wiring, "get_current_context", lambda: {"params": {
+        "streams": ["orders"], "full_refresh": True, "since": "2026-03-01T08:00:00+00:00", "dry_run": False}})
+    options = _wiring.run_options()
+    assert options["streams"] == ("orders",) and options["full_refresh"] is True and options["dry_run"] is False
+    assert options["since"].isoformat() == "2026-03-01T08:00:00+00:00"

@@ -34,11 +34,33 @@ def test_dead_record_is_replayed_after_its_customer_arrives(store, registered):
         dead = message_log.find(conn, state="dead")[0]
     store.apply(batch(customer("2"), raw=b"more customers"))
     result = replay.replay(store, dead.id)
-    assert (result.inserted, result.unchanged, result.dead) == (1, 1, 0)
+    assert (result.inserted, result.unchanged, result.dead) == (1, 0, 0)  # the failed record only, not its page
     assert count(store, "orders") == 2
     with store.engine.connect() as conn:
         assert message_log.get(conn, dead.id).state == "replayed"
         assert message_log.find(conn, state="dead") == []
+    assert replay.replay(store, dead.id).counts() == replay.ApplyResult().counts()  # twice: nothing to do
+
+
+def test_replaying_one_dead_record_leaves_the_others_of_its_page_dead(store, registered):
+    raw = json.dumps([["SO1", "1"], ["SO2", "2"], ["SO3", "3"]]).encode()
+    store.apply(model.Batch("erp", "test", [map_orders_page("erp", raw)]))
+    with store.engine.connect() as conn:
+        first, second, _ = sorted(message_log.find(conn, state="dead"), key=lambda m: m.id)
+    store.apply(batch(customer("1"), raw=b"customers"))
+    result = replay.replay(store, first.id)
+    assert (result.inserted, result.dead) == (1, 0)
+    with store.engine.connect() as conn:
+        assert message_log.get(conn, first.id).state == "replayed"
+        assert message_log.get(conn, second.id).state == "dead"
+
+
+def test_a_processed_message_is_applied_again_only_when_asked(store, registered):
+    raw = json.dumps([]).encode()
+    store.apply(batch(customer("1"), raw=b"customers"))
+    done = store.apply(model.Batch("erp", "test", [model.InboundMessage(raw, entities=[order("SO1", "1")])]))
+    assert replay.replay(store, done.messages[0]).received == 0  # processed, nothing dead: nothing to replay
+    assert replay.replay(store, done.messages[0], reprocess=True).received == 1
 
 
 def test_replay_refuses_unknown_messages_and_streams_without_mapper(store):
@@ -46,7 +68,7 @@ def test_replay_refuses_unknown_messages_and_streams_without_mapper(store):
         replay.replay(store, 999)
     store.apply(batch(customer("1"), stream="nomapper", raw=b"x"))
     with pytest.raises(replay.ReplayError, match="no mapper registered for erp/nomapper"):
-        replay.replay(store, 1)
+        replay.replay(store, 1, reprocess=True)
 
 
 def test_large_messages_are_archived_and_read_back_intact(store):

@@ -58,6 +58,6 @@ def get_logger(name: str) -> logging.Logger:
     return logger
 
 
-def event(logger: logging.Logger, what: str, **fields: object) -> None:
-    """Log one structured event: `what` followed by its fields as JSON (masked)."""
-    logger.info("%s %s", what, json.dumps(fields, default=str, sort_keys=True))
+def event(logger: logging.Logger, what: str, *, severity: int = logging.INFO, **fields: object) -> None:
+    """Log one structured event: `what` followed by its fields as JSON (masked), at `severity`."""
+    logger.log(severity, "%s %s", what, json.dumps(fields, default=str, sort_keys=True))

@@ -41,7 +41,7 @@ class CrmObject(Generic[V]):
 
     name: str
     entities: frozenset[str]
-    read: Callable[[Connection, Sequence[int]], dict[int, V]]
+    read: Callable[[Connection, Sequence[int] | None], dict[int, V]]  # None: every row
     record: Callable[[V], dict[str, Any]]
 
     def records(self, conn: Connection, ids: Sequence[int]) -> dict[int, dict[str, Any]]:

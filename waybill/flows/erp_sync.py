@@ -10,6 +10,8 @@ a transient one leaves it pending for the next run.
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Sequence
 from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -18,7 +20,7 @@ from waybill.canonical import model
 from waybill.connectors import erp as connector
 from waybill.connectors.http import TransientHTTPError
 from waybill.connectors.pages import Page
-from waybill.core.errors import RecordRejected
+from waybill.core.errors import ConfigError, RecordRejected
 from waybill.core.logs import event, get_logger
 from waybill.flows import partners, replay, sync
 from waybill.flows.counts import FlowCounts
@@ -65,13 +67,22 @@ for _stream in STREAMS:
     replay.register(SYSTEM, _stream, f"{__name__}:replay_{_stream}")
 
 
-def run(store: Store | None = None, *, conn_id: str = "waybill_erp", streams: tuple[str, ...] = STREAMS,
-        push: bool = True) -> FlowCounts:
-    """Pull every stream, then write back pending EDI orders; returns the summed counts."""
+def run(store: Store | None = None, *, conn_id: str = "waybill_erp", streams: Sequence[str] = STREAMS,
+        push: bool = True, full_refresh: bool = False, since: dt.datetime | None = None,
+        dry_run: bool = False) -> FlowCounts:
+    """Pull `streams`, then write back pending EDI orders; returns the summed counts.
+
+    `full_refresh` reads the streams from their start, `since` (UTC) reads what changed from then on
+    instead of from the cursors, `dry_run` writes nothing (and writes no orders back), see sync.Options."""
+    unknown = sorted(set(streams) - set(STREAMS))
+    if unknown:
+        raise ConfigError(f"erp_sync: no stream {', '.join(unknown)}; the streams are {', '.join(STREAMS)}")
     store = store or Store.open()
     erp = connector.ErpConnector.from_connection(conn_id)
-    counts = sync.pull_streams(store, SYSTEM, streams, fetch=erp.fetch, map_page=map_page)
-    if push:
+    start = {s: erp.cursor_since(s, since) for s in streams} if since else None
+    options = sync.Options(full_refresh=full_refresh, start=start, dry_run=dry_run)
+    counts = sync.pull_streams(store, SYSTEM, streams, fetch=erp.fetch, map_page=map_page, options=options)
+    if push and not dry_run:
         counts += push_orders(store, erp)
     return counts
 

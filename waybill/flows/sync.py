@@ -41,10 +41,30 @@ class Pulled:
     pages: int
 
 
-def pull(store: Store, system: str, stream: str, *, fetch: Fetch, map_page: MapPage) -> Pulled:
+@dataclass(frozen=True)
+class Options:
+    """How a run reads its streams (the DAG's Params, `waybill` options).
+
+    full_refresh: read each stream from its start instead of its cursor (what is stored already is
+    found unchanged and written again by nobody); start: a cursor per stream to start from instead
+    (e.g. "changed since" a time, built by the connector); dry_run: map and apply every page in a
+    transaction that is rolled back: the counts say what the run would change, nothing is written
+    and no cursor moves (each page is counted against the hub as it is, without the pages before it).
+    """
+
+    full_refresh: bool = False
+    start: dict[str, str] | None = None
+    dry_run: bool = False
+
+
+def pull(store: Store, system: str, stream: str, *, fetch: Fetch, map_page: MapPage,
+         options: Options = Options()) -> Pulled:
     """One incremental pass over a stream."""
     counts, pages = FlowCounts(), 0
-    current = store.get_cursor(system, stream)
+    if options.start and stream in options.start:
+        current: str | None = options.start[stream]
+    else:
+        current = None if options.full_refresh else store.get_cursor(system, stream)
     # Mapping runs in the read-ahead thread too: it overlaps the store's writes, which release the GIL.
     pending = ((page, to_message(page, map_page) if page.records else None) for page in fetch(current))
     with collector_paused():
@@ -52,23 +72,25 @@ def pull(store: Store, system: str, stream: str, *, fetch: Fetch, map_page: MapP
             pages += 1
             if message is None:  # nothing to store; a cursor that moved all the same is kept
                 if page.cursor is not None and page.cursor != current:
-                    store.apply(model.Batch(system, stream, [], cursor=page.cursor))
+                    store.apply(model.Batch(system, stream, [], cursor=page.cursor), dry_run=options.dry_run)
                     current = page.cursor
                 continue
-            result = store.apply(model.Batch(system, stream, [message], cursor=page.cursor))
+            result = store.apply(model.Batch(system, stream, [message], cursor=page.cursor), dry_run=options.dry_run)
             current = page.cursor
             counts += counts_of(result, len(page.records))
-    event(log, "pulled", system=system, stream=stream, pages=pages, **counts.as_dict())
+    event(log, "dry-run pulled" if options.dry_run else "pulled", system=system, stream=stream, pages=pages,
+          **counts.as_dict())
     return Pulled(counts, pages)
 
 
 def pull_streams(store: Store, system: str, streams: Iterable[str], *,
                  fetch: Callable[[str, str | None], Iterable[Page]],
-                 map_page: Callable[[str, str, Page], tuple[list[model.Entity], list[model.Reject]]]) -> FlowCounts:
+                 map_page: Callable[[str, str, Page], tuple[list[model.Entity], list[model.Reject]]],
+                 options: Options = Options()) -> FlowCounts:
     """One pass over each of `streams` in turn, with a connector's fetch(stream, cursor) and a flow's
     map_page(system, stream, page); returns the summed counts."""
-    return sum((pull(store, system, s, fetch=partial(fetch, s), map_page=partial(map_page, system, s)).counts
-                for s in streams), FlowCounts())
+    return sum((pull(store, system, s, fetch=partial(fetch, s), map_page=partial(map_page, system, s),
+                     options=options).counts for s in streams), FlowCounts())
 
 
 def counts_of(result: ApplyResult, received: int) -> FlowCounts:

@@ -31,8 +31,11 @@ replay_events = sync.replayer(STREAM, connector.page_from_raw, map_page)
 replay.register(SYSTEM, STREAM, f"{__name__}:replay_events")
 
 
-def run(store: Store | None = None, *, conn_id: str = "waybill_tms") -> FlowCounts:
-    """Pull the event feed once; returns its counts."""
+def run(store: Store | None = None, *, conn_id: str = "waybill_tms", full_refresh: bool = False,
+        dry_run: bool = False) -> FlowCounts:
+    """Pull the event feed once (from its start with `full_refresh`; writing nothing with `dry_run`,
+    see sync.Options); returns its counts."""
     store = store or Store.open()
     tms = connector.TmsConnector.from_connection(conn_id)
-    return sync.pull_streams(store, SYSTEM, (STREAM,), fetch=tms.fetch, map_page=map_page)
+    return sync.pull_streams(store, SYSTEM, (STREAM,), fetch=tms.fetch, map_page=map_page,
+                             options=sync.Options(full_refresh=full_refresh, dry_run=dry_run))

@@ -7,11 +7,13 @@ erp_sync; a shipment whose customer the hub does not know yet is dead-lettered a
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import partial
 
 from waybill.canonical import model
 from waybill.connectors import wms as connector
 from waybill.connectors.pages import Page
+from waybill.core.errors import ConfigError
 from waybill.flows import replay, sync
 from waybill.flows.counts import FlowCounts
 from waybill.mappings import erp as erp_mapping
@@ -47,9 +49,14 @@ for _stream in STREAMS:
     replay.register(SYSTEM, _stream, f"{__name__}:replay_{_stream}")
 
 
-def run(store: Store | None = None, *, conn_id: str = "waybill_wms",
-        streams: tuple[str, ...] = STREAMS) -> FlowCounts:
-    """Pull every WMS stream once; returns the summed counts."""
+def run(store: Store | None = None, *, conn_id: str = "waybill_wms", streams: Sequence[str] = STREAMS,
+        full_refresh: bool = False, dry_run: bool = False) -> FlowCounts:
+    """Pull `streams` once (from their start with `full_refresh`; writing nothing with `dry_run`, see
+    sync.Options); returns the summed counts. The WMS's cursors are opaque: there is no "since"."""
+    unknown = sorted(set(streams) - set(STREAMS))
+    if unknown:
+        raise ConfigError(f"wms_stock: no stream {', '.join(unknown)}; the streams are {', '.join(STREAMS)}")
     store = store or Store.open()
     wms = connector.WmsConnector.from_connection(conn_id)
-    return sync.pull_streams(store, SYSTEM, streams, fetch=wms.fetch, map_page=map_page)
+    return sync.pull_streams(store, SYSTEM, streams, fetch=wms.fetch, map_page=map_page,
+                             options=sync.Options(full_refresh=full_refresh, dry_run=dry_run))

@@ -19,6 +19,8 @@ from waybill.core.errors import ConfigError
 
 REPO = Path(__file__).resolve().parents[2]
 DAGS_FOLDER = REPO / "dags"
+#: Airflow's plugins folder: Waybill's page in the UI (waybill.ops.plugin)
+PLUGINS_FOLDER = REPO / "plugins"
 
 #: pool per external system -> slots: bounds the concurrent calls towards each one. The DAG files
 #: name these pools; the integrity test checks that every pool they use is defined here.
@@ -39,6 +41,7 @@ def environment(home: Path, dags_folder: Path = DAGS_FOLDER) -> dict[str, str]:
     return {
         "AIRFLOW_HOME": str(home),
         "AIRFLOW__CORE__DAGS_FOLDER": str(dags_folder),
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(PLUGINS_FOLDER),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__CORE__PARALLELISM": "4",  # 2 cores here; the default starts 32 workers
         "AIRFLOW__API__HOST": "127.0.0.1",
@@ -70,14 +73,18 @@ def ensure_pools(pools: Mapping[str, int] = POOLS) -> None:
                                    include_deferred=False)
 
 
-def unpause(dag_ids: Iterable[str]) -> None:
-    """Unpause the DAGs that already exist in the configured metadata database (imports Airflow)."""
+def unpause(dag_ids: Iterable[str]) -> list[str]:
+    """Unpause the DAGs that already exist in the configured metadata database (imports Airflow);
+    returns their ids."""
     from airflow.models.dag import DagModel
     from airflow.utils.session import create_session
 
+    wanted = list(dag_ids)
     with create_session() as session:
-        session.query(DagModel).filter(DagModel.dag_id.in_(list(dag_ids))).update(
+        found = [d for (d,) in session.query(DagModel.dag_id).filter(DagModel.dag_id.in_(wanted))]
+        session.query(DagModel).filter(DagModel.dag_id.in_(found)).update(
             {DagModel.is_paused: False}, synchronize_session=False)
+    return found
 
 
 def prepare(home: Path, log: Path) -> dict[str, str]:

@@ -1,29 +1,55 @@
-"""The `waybill` command: store operations, message log, replay, and the sub-commands of other
-packages (`waybill edi ...`, `waybill demo`)."""
+"""The `waybill` command: the store's schema and status here; the other commands (messages, show,
+replay, outbox, cursor, partners, reconcile, edi, demo) in their own modules, registered below.
+
+Exit codes: 0 done, 1 the command found a failure, 2 usage or configuration error
+(waybill.ops.console)."""
 
 from __future__ import annotations
 
 import argparse
 import importlib
-import json
+import os
 import sys
 from collections.abc import Sequence
 
-from waybill.ops import count_columns
-from waybill.store import message_log
+from sqlalchemy.exc import OperationalError
+
+from waybill.core.errors import ConfigError, WaybillError
+from waybill.ops import console, count_columns
+from waybill.store import db
 from waybill.store.store import Store
 
 #: Modules that add sub-commands with `register(subparsers)`; missing ones are skipped.
-PLUGINS = ("waybill.edi.cli", "waybill.ops.demo", "waybill.ops.privacy_cli")
+PLUGINS = ("waybill.ops.messages", "waybill.ops.replay", "waybill.ops.outbox", "waybill.ops.cursors",
+           "waybill.ops.partners", "waybill.ops.reconcile", "waybill.ops.privacy_cli", "waybill.edi.cli",
+           "waybill.ops.demo")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; a user's error is a message on stderr and an exit code, never a traceback."""
     parser = build_parser()
     args = parser.parse_args(argv)
     if not hasattr(args, "func"):
         parser.print_help()
         return 2
-    return int(args.func(args) or 0)
+    try:
+        code = int(args.func(args) or 0)
+        sys.stdout.flush()
+    except BrokenPipeError:  # the reader went away (`| head`): what it wanted was written
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except ConfigError as err:
+        print(f"waybill: {err}", file=sys.stderr)
+        return 2
+    except WaybillError as err:
+        print(f"waybill: {err}", file=sys.stderr)
+        return 1
+    except OperationalError as err:
+        print(f"waybill: the hub store cannot be reached: {str(err.orig).strip().splitlines()[0]}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return code
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -31,25 +57,14 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(metavar="COMMAND")
 
     p_db = sub.add_parser("db", help="store schema")
-    db_sub = p_db.add_subparsers(metavar="ACTION")
+    db_sub = p_db.add_subparsers(metavar="ACTION", required=True)
     p_up = db_sub.add_parser("upgrade", help="create or migrate the store's schema (and the data key)")
+    console.add_json(p_up)
     p_up.set_defaults(func=cmd_db_upgrade)
 
     p_status = sub.add_parser("status", help="counts per entity, message state and outbox target; recent flow runs")
-    p_status.add_argument("--json", action="store_true", help="machine-readable output")
+    console.add_json(p_status)
     p_status.set_defaults(func=cmd_status)
-
-    p_msg = sub.add_parser("messages", help="list logged messages, newest first")
-    p_msg.add_argument("--state", choices=("received", "processed", "rejected", "dead", "duplicate", "replayed"))
-    p_msg.add_argument("--system")
-    p_msg.add_argument("--stream")
-    p_msg.add_argument("--limit", type=int, default=50)
-    p_msg.add_argument("--json", action="store_true")
-    p_msg.set_defaults(func=cmd_messages)
-
-    p_replay = sub.add_parser("replay", help="map and apply a dead or rejected message again")
-    p_replay.add_argument("message_id", type=int)
-    p_replay.set_defaults(func=cmd_replay)
 
     for name in PLUGINS:
         try:
@@ -62,27 +77,30 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def cmd_db_upgrade(_args: argparse.Namespace) -> int:
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
     store = Store.open(create_key=True)
     store.upgrade()
-    print(f"store ready: {store.engine.url.render_as_string(hide_password=True)}")
+    url = store.engine.url.render_as_string(hide_password=True)
+    if args.json:
+        console.print_json({"store": url, "revision": db.revision(store.engine)})
+    else:
+        print(f"store ready: {url}")
     return 0
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    status = Store.open().status()
+    status = console.open_store().status()
     if args.json:
-        print(json.dumps(status, indent=2))
+        console.print_json(status)
         return 0
-    print("entities:")
-    for name, n in status["entities"].items():
-        print(f"  {name:<20} {n:>10}")
-    print("messages:")
-    for state, n in sorted(status["messages"].items()):
-        print(f"  {state:<20} {n:>10}")
-    print("outbox:")
-    for target, states in sorted(status["outbox"].items()):
-        print(f"  {target:<20} " + ", ".join(f"{s} {n}" for s, n in sorted(states.items())))
+    out = console.console()
+    out.print(console.table("entities", ("entity", "rows"), status["entities"].items(), right=("rows",)))
+    out.print(console.table("messages", ("state", "messages"), sorted(status["messages"].items()),
+                            right=("messages",)))
+    states = sorted({s for per in status["outbox"].values() for s in per})
+    out.print(console.table("outbox", ("target", *states),
+                            [(t, *(per.get(s, 0) for s in states)) for t, per in sorted(status["outbox"].items())],
+                            right=states))
     if status["flow_runs"]:
         print("recent flow runs:")
         print(f"  {'at':<26}  {'flow':<22} {'state':<8} {count_columns.header()}")
@@ -91,32 +109,6 @@ def cmd_status(args: argparse.Namespace) -> int:
             if r["detail"]:
                 print(f"    {r['detail']}")
     return 0
-
-
-def cmd_messages(args: argparse.Namespace) -> int:
-    store = Store.open()
-    with store.engine.connect() as conn:
-        rows = message_log.find(conn, state=args.state, system=args.system, stream=args.stream, limit=args.limit)
-    if args.json:
-        print(json.dumps([{**r.__dict__, "received_at": r.received_at.isoformat()} for r in rows], indent=2))
-        return 0
-    for r in rows:
-        where = f" at {r.field_path}" if r.field_path else ""
-        reason = f"  {r.reason}{where}" if r.reason else ""
-        print(f"{r.id:>8}  {r.state:<9} {r.system}/{r.stream}  {r.key}  {r.size} B{reason}")
-    return 0
-
-
-def cmd_replay(args: argparse.Namespace) -> int:
-    from waybill.flows.replay import ReplayError, replay
-
-    try:
-        result = replay(Store.open(), args.message_id)
-    except ReplayError as err:
-        print(f"waybill replay: {err}", file=sys.stderr)
-        return 1
-    print(json.dumps(result.counts()))
-    return 0 if result.dead == 0 and result.rejected == 0 else 1
 
 
 if __name__ == "__main__":

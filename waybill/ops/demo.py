@@ -5,7 +5,8 @@ data, points the AIRFLOW_CONN_WAYBILL_* Connections at them, prepares a SQLite A
 the working folder (WAYBILL_HOME/airflow), runs every DAG once for real with `dag.test()` (inbound
 flows first, then insights, then the publishing flows) and prints what each flow moved.
 `--json` prints the same summary machine-readable. `--serve` instead keeps the simulators running
-under `airflow standalone` with the DAGs unpaused, to watch the flows in the Airflow UI.
+under Airflow's components (waybill.ops.serve), with the DAGs unpaused once Airflow is healthy, to
+watch the flows in the Airflow UI.
 
 STARTERS below says how each simulator is started and which Airflow Connections it backs.
 """
@@ -18,8 +19,6 @@ import importlib
 import json
 import os
 import secrets
-import signal
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -30,6 +29,7 @@ from waybill.core.config import settings
 from waybill.core.errors import ConfigError
 from waybill.flows.counts import NAMES
 from waybill.ops import airflow_home, count_columns
+from waybill.ops import serve as airflow_serve
 from waybill.store import flow_runs
 from waybill.store.store import Store
 
@@ -37,7 +37,8 @@ from waybill.store.store import Store
 FLOWS = ("erp_sync", "wms_stock", "tms_delivery", "carrier_tracking", "edi_inbound",
          "customer_insights", "delivery_exceptions", "crm_publish", "finance_receivables", "edi_outbound")
 SEED = 7
-STOP_WAIT_S = 60
+#: the dead letters planted in the simulators' data: known, so they raise no alert (waybill.ops.alerts)
+PLANTED = "unknown currency 'XXX'|unknown status code 'X9'"
 
 # Each entry starts one simulator (or prepares a local target), registers its shutdown on the stack,
 # and returns where it serves and the Connections it backs ({conn_id: Airflow JSON form}), with
@@ -142,14 +143,16 @@ def register(subparsers: Any) -> None:
     p.add_argument("--json", action="store_true", help="machine-readable summary")
     p.add_argument("--seed", type=int, default=SEED, help="seed of the simulators' data")
     p.add_argument("--serve", action="store_true",
-                   help="instead: keep the simulators running under `airflow standalone` (UI on 127.0.0.1:PORT)")
-    p.add_argument("--port", type=int, default=8080, help="with --serve: port of the Airflow UI and API")
+                   help="instead: keep the simulators running under Airflow's components (UI on HOST:PORT)")
+    p.add_argument("--port", type=int, default=8080, help="with --serve: port of the Airflow UI and API (8080)")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="with --serve: address the UI and API listen on (127.0.0.1; 0.0.0.0 for every interface)")
     p.set_defaults(func=cmd_demo)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
     if args.serve:
-        return serve(seed=args.seed, port=args.port, progress=sys.stderr)
+        return serve(seed=args.seed, port=args.port, host=args.host, progress=sys.stderr)
     summary = run(seed=args.seed, progress=sys.stderr)
     print(json.dumps(summary, indent=2) if args.json else render(summary))
     return 0 if all(f["state"] == "success" for f in summary["flows"].values()) else 1
@@ -159,6 +162,7 @@ def run(seed: int = SEED, progress: TextIO = sys.stderr) -> dict[str, Any]:
     """Run the demo in this process and return its summary (see `render`)."""
     started = time.monotonic()
     home = settings().home
+    os.environ.setdefault("WAYBILL_ALERT_KNOWN", PLANTED)
     store = Store.open(create_key=True)
     store.upgrade()
     af_home = home / "airflow"
@@ -174,43 +178,42 @@ def run(seed: int = SEED, progress: TextIO = sys.stderr) -> dict[str, Any]:
     return summary
 
 
-def serve(seed: int = SEED, port: int = 8080, progress: TextIO = sys.stderr) -> int:
-    """Start the simulators and `airflow standalone` on the same home, with every DAG unpaused, so
-    the flows run on their schedules; runs until Ctrl-C, which stops everything."""
+def serve(seed: int = SEED, port: int = 8080, host: str = "127.0.0.1", progress: TextIO = sys.stderr) -> int:
+    """Start the simulators and Airflow's components (waybill.ops.serve) on the same home; once they
+    report healthy, unpause every DAG so the flows run on their schedules; runs until Ctrl-C, which
+    stops everything within serve.STOP_S seconds."""
+    airflow_serve.check_port(host, port)
+    airflow_serve.stop_on_signals()
     home = settings().home
+    os.environ.setdefault("WAYBILL_ALERT_KNOWN", PLANTED)
     Store.open(create_key=True).upgrade()
     af_home = home / "airflow"
     with contextlib.ExitStack() as stack:
         start_simulators(stack, home / "sim", seed, progress)
         _say(progress, f"preparing the Airflow home {af_home} (airflow db migrate)")
-        airflow_home.prepare(af_home, af_home / "standalone.log")
-        env = {**os.environ, "WAYBILL_HOME": str(home), "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
-               # tasks reach the Execution API on the api-server: the two must move together
-               "AIRFLOW__API__PORT": str(port),
-               "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
-               # standalone starts its components as `airflow` from PATH: this venv's
-               "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
-        _say(progress, f"starting airflow standalone: UI on http://127.0.0.1:{port}, user admin, password in "
-                       f"{af_home / 'simple_auth_manager_passwords.json.generated'}; Ctrl-C stops everything")
-        airflow_home.unpause(FLOWS)  # DAGs an earlier demo created stay paused otherwise
-        # its own process group, so that one SIGINT reaches all its components and nothing outlives us
-        proc = subprocess.Popen([airflow_home.airflow_bin(), "standalone"], env=env, start_new_session=True)
+        log_path = af_home / "serve.log"
+        airflow_home.prepare(af_home, log_path)
+        env = airflow_serve.environment({**os.environ, "WAYBILL_HOME": str(home)}, port)
+        log = stack.enter_context(log_path.open("ab"))
+        _say(progress, f"starting Airflow (api-server, scheduler, dag-processor, triggerer); output in {log_path}")
+        running = airflow_serve.Components(env, airflow_serve.components(host, port), log)
         try:
-            return proc.wait()
+            airflow_serve.wait_healthy(running, port, say=lambda text: _say(progress, text))
+            missing = airflow_serve.unpause_when_parsed(FLOWS, running)
+            if missing:
+                _say(progress, f"not parsed, left paused: {', '.join(missing)} (see {log_path})")
+            _say(progress, f"ready: UI on http://{host}:{port}, user admin, password in "
+                           f"{af_home / 'simple_auth_manager_passwords.json.generated'}; Ctrl-C stops everything")
+            while not running.exited():
+                time.sleep(1)
+            _say(progress, f"an Airflow component ended: {running.exited()} (see {log_path})")
+            return 1
         except KeyboardInterrupt:
-            _say(progress, "stopping airflow standalone and the simulators")
-            _signal_group(proc.pid, signal.SIGINT)  # standalone shuts down cleanly only on SIGINT
-            try:
-                return proc.wait(STOP_WAIT_S)
-            except subprocess.TimeoutExpired:
-                return 1
+            _say(progress, f"stopping Airflow and the simulators (at most {airflow_serve.STOP_S} s)")
+            return 0
         finally:
-            _signal_group(proc.pid, signal.SIGKILL)  # a component that ignored the SIGINT
-
-
-def _signal_group(pgid: int, sig: signal.Signals) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(pgid, sig)
+            if not running.stop():
+                _say(progress, "a component ignored SIGINT and SIGTERM and was killed")
 
 
 def start_simulators(stack: contextlib.ExitStack, folder: Path, seed: int, progress: TextIO) -> dict[str, str]:

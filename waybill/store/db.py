@@ -11,10 +11,14 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from waybill.core.errors import ConfigError
 from waybill.core.files import FILE_MODE, private_dir
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -29,7 +33,10 @@ def private_file(path: Path) -> None:
 
 
 def make_engine(url: str) -> Engine:
-    """An engine for the store at `url`, with SQLite tuned for one writer at a time."""
+    """An engine for the store at `url`, with SQLite tuned for one writer at a time.
+
+    A URL that is not one raises ConfigError (without the URL: it may hold a password)."""
+    _parse(url).get_dialect()
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
@@ -58,3 +65,42 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)
+
+
+def _parse(url: str) -> URL:
+    """The URL, whose dialect's driver is installed; else ConfigError (without the URL: it may hold
+    a password)."""
+    try:
+        parsed = make_url(url)
+        parsed.get_dialect()
+    except (ArgumentError, NoSuchModuleError, ValueError) as err:
+        raise ConfigError("the store's URL (WAYBILL_DB_URL) is not a database URL SQLAlchemy can use "
+                          f"({type(err).__name__}); e.g. postgresql+psycopg2://user@host/db") from None
+    return parsed
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file of a SQLite store's URL (None for another database or an in-memory one)."""
+    parsed = _parse(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return None
+    return Path(parsed.database)
+
+
+def revision(engine: Engine) -> str | None:
+    """The schema revision the store is at (None: never migrated); read from alembic's table
+    directly (its MigrationContext logs at INFO on every look, into commands' output)."""
+    with engine.connect() as conn:
+        if not inspect(conn).has_table("alembic_version"):
+            return None
+        current: str | None = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        return current
+
+
+def head() -> str:
+    """The schema revision this code needs."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    current: str | None = ScriptDirectory.from_config(cfg).get_current_head()
+    assert current is not None  # the project ships its migrations
+    return current

@@ -46,3 +46,9 @@ def of_run(conn: Connection, flow: str, run_id: str) -> list[FlowRun]:
 def _run(row: Row[Any]) -> FlowRun:
     counts: dict[str, int] | None = json.loads(row.counts) if row.counts else None
     return FlowRun(row.flow, row.run_id, row.state, row.detail, counts, row.at)
+
+
+def since(conn: Connection, start: dt.datetime) -> list[FlowRun]:
+    """The outcomes recorded from `start` on, oldest first."""
+    q = select(flow_run).where(flow_run.c.at >= start).order_by(flow_run.c.id)
+    return [_run(r) for r in conn.execute(q)]

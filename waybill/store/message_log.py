@@ -21,12 +21,12 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import ColumnElement, Connection, and_, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, Connection, and_, func, insert, or_, select, true, union, update
 
 from waybill.core.errors import WaybillError
 from waybill.core.files import write_private
 from waybill.store.crypto import Cipher
-from waybill.store.schema import message
+from waybill.store.schema import message, orders, shipment
 
 INLINE_LIMIT = 1 << 20
 
@@ -44,6 +44,8 @@ class LoggedMessage:
     parent_id: int | None
     received_at: dt.datetime
     size: int
+    processed_at: dt.datetime | None = None
+    attempts: int = 1  # 1, plus one per replay
 
 
 @dataclass(frozen=True)
@@ -163,17 +165,21 @@ def last_id(conn: Connection) -> int:
     return int(conn.execute(select(func.max(message.c.id))).scalar() or 0)
 
 
-def settle_dead(conn: Connection, parent_id: int, *, up_to: int, now: dt.datetime) -> None:
-    """Mark the dead records of message `parent_id` logged up to id `up_to` as replayed."""
+def settle_dead(conn: Connection, parent_id: int, *, up_to: int, now: dt.datetime,
+                ids: list[int] | None = None) -> None:
+    """Mark the dead records of message `parent_id` logged up to id `up_to` (only those of `ids`,
+    when given) as replayed."""
+    only = message.c.id.in_(ids) if ids is not None else true()
     conn.execute(
         update(message)
-        .where(message.c.parent_id == parent_id, message.c.state == "dead", message.c.id <= up_to)
+        .where(message.c.parent_id == parent_id, message.c.state == "dead", message.c.id <= up_to, only)
         .values(state="replayed", processed_at=now)
     )
 
 
 def raw_of(conn: Connection, cipher: Cipher, message_id: int) -> bytes:
-    """The message's raw bytes, from the row or its archived copy, opened and checked against the sha256."""
+    """The message's raw bytes, from the row or its archived copy, opened and checked against the
+    sha256: the one reader of stored bodies (replay and `waybill show` both read through it)."""
     row = conn.execute(
         select(message.c.raw, message.c.archive_path, message.c.sha256, message.c.key_id, message.c.purged_at)
         .where(message.c.id == message_id)
@@ -197,21 +203,75 @@ def get(conn: Connection, message_id: int) -> LoggedMessage | None:
     return LoggedMessage(**row._mapping) if row else None
 
 
+@dataclass(frozen=True)
+class MessageFilter:
+    """Which messages an operator asks for; every field left None matches everything.
+
+    `partner` is an EDI partner's id (system "edi:<id>"); `business_key` is a PO number, tracking
+    number or record key: it matches the message's key, or the messages that last changed an order
+    with that PO number or a shipment with that tracking number; `reason` matches part of the reason.
+    """
+
+    state: str | None = None
+    system: str | None = None
+    stream: str | None = None
+    partner: str | None = None
+    business_key: str | None = None
+    reason: str | None = None
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
+    parent_id: int | None = None
+
+    def where(self) -> ColumnElement[bool]:
+        m = message.c
+        conds: list[ColumnElement[bool]] = [c for c in (
+            m.state == self.state if self.state else None,
+            m.system == self.system if self.system else None,
+            m.stream == self.stream if self.stream else None,
+            m.system == f"edi:{self.partner}" if self.partner else None,
+            m.reason.contains(self.reason, autoescape=True) if self.reason else None,
+            m.received_at >= self.since if self.since else None,
+            m.received_at < self.until if self.until else None,
+            m.parent_id == self.parent_id if self.parent_id is not None else None,
+            _business_key(self.business_key) if self.business_key else None,
+        ) if c is not None]
+        return and_(true(), *conds)
+
+
+def _business_key(text: str) -> ColumnElement[bool]:
+    """A message whose key holds `text`, or one that last wrote an order with PO number `text` or a
+    shipment with tracking number `text` (the page that carried it), or a dead record of those."""
+    writers = union(
+        select(orders.c.last_message_id).where(orders.c.po_number == text),
+        select(shipment.c.last_message_id).where(shipment.c.tracking_number == text),
+    )
+    return or_(message.c.key.contains(text, autoescape=True), message.c.id.in_(writers))
+
+
 def find(
     conn: Connection,
     *,
     state: str | None = None,
     system: str | None = None,
     stream: str | None = None,
-    limit: int = 100,
+    limit: int | None = 100,
+    offset: int = 0,
+    where: MessageFilter | None = None,
 ) -> list[LoggedMessage]:
-    """Messages, newest first, filtered by state, system and stream."""
-    conds = [c for c in (
-        message.c.state == state if state else None,
-        message.c.system == system if system else None,
-        message.c.stream == stream if stream else None,
-    ) if c is not None]
-    q = select(*_COLUMNS).where(and_(True, *conds)).order_by(message.c.id.desc()).limit(limit)
+    """Messages, newest first, filtered by state, system and stream or by a whole MessageFilter."""
+    f = where or MessageFilter(state=state, system=system, stream=stream)
+    q = select(*_COLUMNS).where(f.where()).order_by(message.c.id.desc()).limit(limit).offset(offset)
+    return [LoggedMessage(**r._mapping) for r in conn.execute(q)]
+
+
+def count(conn: Connection, where: MessageFilter) -> int:
+    """How many messages the filter matches (the "of N" of a page of them)."""
+    return int(conn.execute(select(func.count()).select_from(message).where(where.where())).scalar_one())
+
+
+def children(conn: Connection, parent_id: int) -> list[LoggedMessage]:
+    """The records dead-lettered out of message `parent_id` (dead or since replayed), oldest first."""
+    q = select(*_COLUMNS).where(message.c.parent_id == parent_id).order_by(message.c.id)
     return [LoggedMessage(**r._mapping) for r in conn.execute(q)]
 
 
@@ -223,4 +283,25 @@ def counts_by_state(conn: Connection) -> dict[str, int]:
 _COLUMNS = (
     message.c.id, message.c.system, message.c.stream, message.c.key, message.c.sha256, message.c.state,
     message.c.reason, message.c.field_path, message.c.parent_id, message.c.received_at, message.c.size,
+    message.c.processed_at, message.c.attempts,
 )
+
+
+@dataclass(frozen=True)
+class Activity:
+    """How many messages of one source stream reached one state on one day (UTC)."""
+
+    day: str  # YYYY-MM-DD
+    system: str
+    stream: str
+    state: str
+    messages: int
+
+
+def activity(conn: Connection, since: dt.datetime) -> list[Activity]:
+    """Messages received since `since` by day, system, stream and state (what the Waybill page charts)."""
+    day = func.date(message.c.received_at)
+    q = (select(day, message.c.system, message.c.stream, message.c.state, func.count())
+         .where(message.c.received_at >= since)
+         .group_by(day, message.c.system, message.c.stream, message.c.state).order_by(day))
+    return [Activity(str(d), s, st, state, int(n)) for d, s, st, state, n in conn.execute(q)]

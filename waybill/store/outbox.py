@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import ColumnElement, Connection, and_, case, func, select, true, update
 
 from waybill.canonical import routes
 from waybill.store import bulk
@@ -114,3 +114,70 @@ def counts(conn: Connection) -> dict[str, dict[str, int]]:
 
 def _chunks(ids: list[int], size: int = 500) -> list[list[int]]:
     return [ids[i:i + size] for i in range(0, len(ids), size)]
+
+
+#: how the operations view names an outbox row's condition: pending (never tried), failed (pending
+#: again after a transient failure: it has a reason), dead (refused for good), delivered
+def _condition() -> ColumnElement[str]:
+    return case((and_(outbox.c.state == "pending", outbox.c.reason.is_not(None)), "failed"), else_=outbox.c.state)
+
+
+@dataclass(frozen=True)
+class Backlog:
+    """Rows of one target in one condition for one reason, and the oldest of them."""
+
+    target: str
+    condition: str
+    reason: str | None
+    rows: int
+    oldest: dt.datetime
+
+
+def backlog(conn: Connection, target: str | None = None) -> list[Backlog]:
+    """Undelivered rows (pending, failed, dead) per target, condition and reason, most rows first."""
+    cond = _condition().label("condition")
+    q = (select(outbox.c.target, cond, outbox.c.reason, func.count(), func.min(outbox.c.created_at))
+         .where(outbox.c.state != "delivered", outbox.c.target == target if target else true())
+         .group_by(outbox.c.target, cond, outbox.c.reason)
+         .order_by(outbox.c.target, cond, func.count().desc()))
+    return [Backlog(*r) for r in conn.execute(q)]
+
+
+@dataclass(frozen=True)
+class Listed:
+    """One undelivered outbox row as the operations view lists it."""
+
+    id: int
+    target: str
+    entity: str
+    entity_id: int
+    condition: str
+    attempts: int
+    reason: str | None
+    created_at: dt.datetime
+
+
+def undelivered(conn: Connection, *, target: str | None = None, condition: str | None = None,
+                limit: int | None = 50, offset: int = 0) -> tuple[int, list[Listed]]:
+    """How many undelivered rows match, and one page of them, oldest first."""
+    cond = _condition()
+    where = and_(outbox.c.state != "delivered", outbox.c.target == target if target else true(),
+                 cond == condition if condition else true())
+    total = int(conn.execute(select(func.count()).select_from(outbox).where(where)).scalar_one())
+    q = (select(outbox.c.id, outbox.c.target, outbox.c.entity, outbox.c.entity_id, cond, outbox.c.attempts,
+                outbox.c.reason, outbox.c.created_at).where(where).order_by(outbox.c.id).limit(limit).offset(offset))
+    return total, [Listed(*r) for r in conn.execute(q)]
+
+
+def requeue(conn: Connection, *, target: str | None = None, reason: str | None = None,
+            ids: list[int] | None = None) -> list[int]:
+    """Put dead rows back in the queue (after the target or the data was fixed): those of `target`,
+    whose reason contains `reason`, or with the ids `ids`. Returns the ids requeued; their last
+    reason stays until the next attempt. Rows not dead are left as they are (running it twice is safe)."""
+    where = and_(outbox.c.state == "dead", outbox.c.target == target if target else true(),
+                 outbox.c.reason.contains(reason, autoescape=True) if reason else true(),
+                 outbox.c.id.in_(ids) if ids is not None else true())
+    chosen = [int(i) for i in conn.execute(select(outbox.c.id).where(where).order_by(outbox.c.id)).scalars()]
+    for chunk in _chunks(chosen):
+        conn.execute(update(outbox).where(outbox.c.id.in_(chunk)).values(state="pending"))
+    return chosen

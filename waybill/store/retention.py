@@ -33,6 +33,7 @@ from pathlib import Path
 from sqlalchemy import Connection, Exists, and_, delete, exists, select, update
 from sqlalchemy.orm import aliased
 
+from waybill.canonical.model import Ref
 from waybill.core.config import Settings
 from waybill.core.errors import ConfigError, WaybillError
 from waybill.store import audit, message_log
@@ -185,14 +186,16 @@ def resolve_customer(conn: Connection, text: str) -> int:
     """The hub id of CUSTOMER as given: a hub id, or SYSTEM:EXTERNAL_ID of any system's record."""
     if text.isdigit() and conn.execute(select(customer.c.id).where(customer.c.id == int(text))).scalar():
         return int(text)
-    for i in range(text.count(":")):  # a system may hold ':' itself (edi:acme)
-        parts = text.split(":")
-        system, ext = ":".join(parts[:i + 1]), ":".join(parts[i + 1:])
-        cid = conn.execute(select(customer_identity.c.customer_id).where(
-            customer_identity.c.system == system, customer_identity.c.external_id == ext)).scalar()
-        if cid is not None:
-            return int(cid)
-    raise UnknownCustomer(f"customer {text!r} is not in the hub (give a hub id or SYSTEM:EXTERNAL_ID)")
+    unknown = UnknownCustomer(f"customer {text!r} is not in the hub (give a hub id or SYSTEM:EXTERNAL_ID)")
+    try:
+        ref = Ref.parse(text)
+    except ValueError:
+        raise unknown from None
+    cid = conn.execute(select(customer_identity.c.customer_id).where(
+        customer_identity.c.system == ref.system, customer_identity.c.external_id == ref.external_id)).scalar()
+    if cid is None:
+        raise unknown
+    return int(cid)
 
 
 def _identifiers(store: Store, conn: Connection, cid: int) -> set[bytes]:

@@ -381,3 +381,12 @@ privacy_audit = Table(
     Column("detail", Text, nullable=True),  # JSON: counts per kind, cut-offs, key ids
     Index("ix_privacy_audit_at", "action", "at"),
 )
+
+reconciliation = Table(
+    "reconciliation",
+    metadata,
+    Column("id", ID, primary_key=True, autoincrement=True),
+    Column("at", DateTime, nullable=False),
+    Column("drift", Boolean, nullable=False),  # a difference that is not a known dead letter
+    Column("report", Text, nullable=False),  # JSON: per entity and pair of systems, counts, checksums, differences
+)

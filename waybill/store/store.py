@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import json
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -107,27 +108,28 @@ class Store:
             return message_log.log(conn, self.vault, system=system, stream=stream, raw=raw, key=key,
                                    state="received", now=utcnow())
 
-    def apply(self, batch: model.Batch, replay_of: int | None = None) -> ApplyResult:
+    def apply(self, batch: model.Batch, replay_of: int | None = None, *, dry_run: bool = False) -> ApplyResult:
         """Log, validate, store and enqueue a batch and move its cursor, all in one transaction.
 
         `replay_of` re-applies a message already in the log (its content is not a duplicate of itself).
+        `dry_run` rolls the transaction back: the counts say what the batch would change.
         """
         now = utcnow()
         result = ApplyResult()
-        with collector_paused(), self.begin() as conn:
+        with collector_paused(), self._transaction(dry_run=dry_run) as conn:
             items: list[writers.Item] = []
             for m in batch.messages:
                 mid = self._log_inbound(conn, batch, m, now=now, result=result, replay_of=replay_of)
                 if mid is None:
                     continue
                 for r in m.rejects:
-                    self._dead(conn, batch, parent=mid, reject=r, now=now)
+                    self._dead(conn, batch, parent=mid, reject=r, now=now, dry_run=dry_run)
                     result.dead += 1
                 for e in m.entities:
                     try:
                         validate.check(e)
                     except RecordRejected as err:
-                        self._dead(conn, batch, parent=mid, reject=_reject(e, err), now=now)
+                        self._dead(conn, batch, parent=mid, reject=_reject(e, err), now=now, dry_run=dry_run)
                         result.dead += 1
                         continue
                     items.append(writers.Item(mid, e))
@@ -136,15 +138,23 @@ class Store:
                 # a writer's rejects always belong to a logged message: only those reach the writers
                 assert rejected.message_id is not None
                 self._dead(conn, batch, parent=rejected.message_id, reject=_reject(rejected.entity, rejected.error),
-                           now=now)
+                           now=now, dry_run=dry_run)
                 result.dead += 1
             result.inserted, result.updated = outcome.inserted, outcome.updated
             result.unchanged, result.stale = outcome.unchanged, outcome.stale
             result.outbox = outbox.enqueue(conn, _unique(outcome.changes), now)
             if batch.cursor is not None:
                 self._set_cursor(conn, batch.system, batch.stream, value=batch.cursor, now=now)
-        event(log, "applied", system=batch.system, stream=batch.stream, **result.counts())
+        event(log, "dry-run" if dry_run else "applied", system=batch.system, stream=batch.stream, **result.counts())
         return result
+
+    @contextmanager
+    def _transaction(self, *, dry_run: bool) -> Iterator[Connection]:
+        """A transaction committed at the end, or rolled back when `dry_run`."""
+        with self.engine.connect() as conn, conn.begin() as tx:
+            yield conn
+            if dry_run:
+                tx.rollback()
 
     def _log_inbound(self, conn: Connection, batch: model.Batch, m: model.InboundMessage, *, now: dt.datetime,
                      result: ApplyResult, replay_of: int | None) -> int | None:
@@ -173,12 +183,16 @@ class Store:
         return mid if state == "processed" else None
 
     def _dead(self, conn: Connection, batch: model.Batch, *, parent: int, reject: model.Reject,
-              now: dt.datetime) -> None:
-        """Dead-letter one record of message `parent`, with its raw bytes and the reason."""
+              now: dt.datetime, dry_run: bool = False) -> None:
+        """Dead-letter one record of message `parent`, with its raw bytes and the reason (logged,
+        unless this is a dry run, whose dead letters are rolled back)."""
         message_log.log(conn, self.vault, system=batch.system, stream=batch.stream, raw=reject.raw, key=reject.key,
                         state="dead", now=now, reason=reject.reason, field_path=reject.field_path, parent_id=parent)
-        event(log, "dead-lettered", system=batch.system, stream=batch.stream, record=reject.key,
-              field=reject.field_path, reason=reject.reason)
+        if dry_run:
+            return
+        # WARNING: a dead letter waits for someone to fix and replay it
+        event(log, "dead-lettered", severity=logging.WARNING, system=batch.system, stream=batch.stream,
+              record=reject.key, field=reject.field_path, reason=reject.reason)
 
     @property
     def archive(self) -> Path:
@@ -237,11 +251,12 @@ def _unique(changes: list[outbox.Change]) -> list[outbox.Change]:
 
 def _reject(e: model.Entity, err: RecordRejected) -> model.Reject:
     """The dead-letter record of an entity that failed validation or could not be stored."""
-    return model.Reject(err.key or _key_of(e), err.reason, err.field_path, _raw_of(e))
+    return model.Reject(err.key or record_key(e), err.reason, err.field_path, _raw_of(e))
 
 
-def _key_of(e: model.Entity) -> str:
-    """The record key a dead-letter row names: the entity's ref, or what identifies it instead."""
+def record_key(e: model.Entity) -> str:
+    """The record key a dead-letter row names: the entity's ref, or what identifies it instead
+    (replay finds a dead record again in its message by this key)."""
     if isinstance(e, model.DeliveryEvent):
         return f"{e.source}:{e.event_id}"
     if isinstance(e, model.CustomerFacts):

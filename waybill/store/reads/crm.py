@@ -64,8 +64,8 @@ def shipments(conn: Connection, ids: Sequence[int] | None = None) -> dict[int, S
             for r in rows}
 
 
-def cases(conn: Connection, ids: Sequence[int]) -> dict[int, model.DeliveryCase]:
-    """The delivery cases `ids`."""
+def cases(conn: Connection, ids: Sequence[int] | None = None) -> dict[int, model.DeliveryCase]:
+    """The delivery cases `ids` (None: every case)."""
     return exceptions.cases(conn, ids=ids)
 
 

@@ -16,15 +16,18 @@ from __future__ import annotations
 from waybill.canonical import model
 from waybill.store.writers.cases import CASE
 from waybill.store.writers.common import Context, Item, Outcome, Rejected
-from waybill.store.writers.customers import write_customers
+from waybill.store.writers.customers import content_hash, write_customers
 from waybill.store.writers.facts import write_facts
 from waybill.store.writers.invoices import INVOICE, PAYMENT
-from waybill.store.writers.keyed import write_keyed
+from waybill.store.writers.keyed import KeyedSpec, prepare, write_keyed
 from waybill.store.writers.orders import ORDER
 from waybill.store.writers.shipments import SHIPMENT, write_events
 from waybill.store.writers.stock import STOCK
 
-__all__ = ["Context", "Item", "Outcome", "Rejected", "write_all"]
+__all__ = ["SPECS", "Context", "Item", "Outcome", "Rejected", "fingerprints", "write_all"]
+
+#: the entities keyed by (system, external id), by outbox entity name
+SPECS: dict[str, KeyedSpec] = {s.entity: s for s in (STOCK, SHIPMENT, ORDER, INVOICE, PAYMENT)}
 
 
 def write_all(ctx: Context, items: list[Item]) -> Outcome:
@@ -39,4 +42,18 @@ def write_all(ctx: Context, items: list[Item]) -> Outcome:
     out.add(write_events(ctx, by_type.get(model.DeliveryEvent, [])))
     out.add(write_facts(ctx, by_type.get(model.CustomerFacts, [])))
     out.add(write_keyed(ctx, CASE, by_type.get(model.DeliveryCase, [])))
+    return out
+
+
+def fingerprints(ctx: Context, entities: list[model.Entity]) -> dict[model.Ref, str]:
+    """The content hash each customer, stock level, shipment, order, invoice or payment would be
+    stored with (what the store compares to find a change), by ref; writes nothing. Records whose
+    references the hub cannot resolve have none."""
+    out: dict[model.Ref, str] = {}
+    for e in entities:
+        if isinstance(e, model.Customer):
+            out[e.ref] = content_hash(ctx, e)
+    for spec in SPECS.values():
+        prepared, _ = prepare(ctx, spec, [Item(None, e) for e in entities if isinstance(e, spec.type)])
+        out.update((p.entity.ref, p.row_hash) for p in prepared)
     return out

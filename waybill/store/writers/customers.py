@@ -68,7 +68,7 @@ def write_customers(ctx: Context, items: list[Item]) -> Outcome:
         if ident is not None and ident.version is not None and c.version < ident.version:
             out.stale += 1
             continue
-        digest = ctx.cipher.row_hash(repr(_customer_content(c)))
+        digest = content_hash(ctx, c)
         if ident is not None and ident.row_hash == digest:
             out.unchanged += 1
             continue
@@ -113,6 +113,11 @@ def _customers_by(conn: Connection, column: str, values: set[str]) -> dict[str, 
     for chunk in chunks(sorted(values)):
         found.update({value: cid for cid, value in conn.execute(select(customer.c.id, col).where(col.in_(chunk)))})
     return found
+
+
+def content_hash(ctx: Context, c: model.Customer) -> str:
+    """The hash of what one system says about a customer (its identity row keeps it)."""
+    return ctx.cipher.row_hash(repr(_customer_content(c)))
 
 
 def _customer_content(c: model.Customer) -> tuple[Any, ...]:

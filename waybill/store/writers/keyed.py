@@ -99,6 +99,25 @@ def resolve(conn: Connection, kind: str, refs: set[model.Ref]) -> dict[model.Ref
     return found
 
 
+def prepare(ctx: Context, spec: KeyedSpec, items: list[Item]) -> tuple[list[Prepared], list[Rejected]]:
+    """Each entity's column values, child rows and content hash (what is compared with the stored
+    row), after resolving its references; the ones that cannot be resolved are rejected."""
+    resolved = {kind: resolve(ctx.conn, kind, {r for _, e in items if (r := get(e)) is not None})
+                for kind, get in spec.refs.items()}
+    prepared, rejects = [], []
+    for message_id, e in items:
+        try:
+            values = spec.values(e, resolved)
+        except RecordRejected as err:
+            err.key = str(e.ref)
+            rejects.append(Rejected(message_id, err, e))
+            continue
+        children = spec.child_rows(e) if spec.child_rows else []
+        content = spec.hashed(e, values, children) if spec.hashed else (values, children)
+        prepared.append(Prepared(message_id, e, values, children, ctx.cipher.row_hash(repr(content))))
+    return prepared, rejects
+
+
 def write_keyed(ctx: Context, spec: KeyedSpec, items: list[Item]) -> Outcome:
     """Insert new, update changed, skip stale and unchanged rows of one entity type, in bulk."""
     out = Outcome()
@@ -106,20 +125,7 @@ def write_keyed(ctx: Context, spec: KeyedSpec, items: list[Item]) -> Outcome:
         return out
     conn = ctx.conn
     items = latest(items)
-    resolved = {kind: resolve(conn, kind, {r for _, e in items if (r := get(e)) is not None})
-                for kind, get in spec.refs.items()}
-    prepared = []
-    for message_id, e in items:
-        try:
-            values = spec.values(e, resolved)
-        except RecordRejected as err:
-            err.key = str(e.ref)
-            out.rejects.append(Rejected(message_id, err, e))
-            continue
-        children = spec.child_rows(e) if spec.child_rows else []
-        content = spec.hashed(e, values, children) if spec.hashed else (values, children)
-        prepared.append(Prepared(message_id, e, values, children, ctx.cipher.row_hash(repr(content))))
-
+    prepared, out.rejects = prepare(ctx, spec, items)
     t = spec.table
     stored = by_ref(conn, t, (p.entity.ref for p in prepared), t.c.id, t.c.version, t.c.row_hash)
     new: list[Prepared] = []
