@@ -131,4 +131,7 @@ def get_provider_info() -> dict[str, Any]:
         "description": "Logistics integration: ERP, WMS, TMS, carriers, CRM, finance and EDI partners.",
         "versions": [installed],
         "connection-types": connection_types(),
+        # the DAGs' waybill:// Assets as OpenLineage datasets in the OpenLineage provider's events
+        "asset-uris": [{"schemes": ["waybill"], "handler": None,
+                        "to_openlineage_converter": "waybill.ops.lineage.to_openlineage"}],
     }
