@@ -102,8 +102,7 @@ def from_airflow(conn_id: str, c: Any) -> ConnectionInfo:
     """Airflow's Connection as the connectors' frozen settings. Extras saved by a connection form
     under Airflow's prefixed names (extra__<type>__<field>) are read under their plain names."""
     prefix = f"extra__{c.conn_type}__"
-    extra = {k.removeprefix(prefix): v for k, v in (c.extra_dejson if c.extra else {}).items()
-             if v not in ("", None)}
+    extra = {k.removeprefix(prefix): v for k, v in (c.extra_dejson if c.extra else {}).items()}
     return ConnectionInfo(conn_id, c.conn_type or "", c.host or "", c.port, c.login, c.password, c.schema,
                           extra)
 
