@@ -74,6 +74,10 @@ class CrmClient:
 
     # --- transport -------------------------------------------------------------------------------
 
+    def authenticate(self) -> None:
+        """Obtain an access token now (a Connection test): PermanentHTTPError when refused."""
+        self._authenticate()
+
     def _authenticate(self) -> None:
         resp = self.http.request("POST", "/services/oauth2/token", stream="oauth", data={
             "grant_type": "client_credentials", "client_id": self.client_id, "client_secret": self.client_secret})

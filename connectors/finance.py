@@ -113,12 +113,16 @@ class SftpTarget:
 
 def target(conn_id: str = "waybill_finance") -> FeedTarget:
     """The drop point the Connection describes."""
-    info = get_connection(conn_id)
+    return target_for(get_connection(conn_id))
+
+
+def target_for(info: ConnectionInfo) -> FolderTarget | SftpTarget:
+    """The drop point of a Connection already read: a folder (extra path) or an SFTP server (host)."""
     if info.extra.get("path"):
         return FolderTarget(Path(info.extra["path"]), int(str(info.extra.get("mode", "640")), 8))
     if info.host:
         return SftpTarget(info)
-    raise ConfigError(f"connection {conn_id!r}: set extra path (a folder) or host (an SFTP server)")
+    raise ConfigError(f"connection {info.conn_id!r}: set extra path (a folder) or host (an SFTP server)")
 
 
 def _same(name: str, held: bytes, data: bytes) -> Outcome:

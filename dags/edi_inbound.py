@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any, cast
 from _wiring import ORDERS, SHIPMENTS, dag_args, updates, xcom_counts
 from airflow.sdk import dag, get_current_context, task
 
+from waybill.ops.triggers import inbox_schedule
+
 if TYPE_CHECKING:
     from waybill.flows.edi_inbound import FileRef
 
@@ -20,10 +22,12 @@ and skipped; a rejected one gets a negative acknowledgment and a dead-letter rec
 
 - From: each partner's SFTP, Connection `waybill_partner_<id>`. To: the hub store.
 - Updates the Assets `hub_orders`, `hub_shipments`. Pool `waybill_sftp`.
+- Runs when the triggerer sees a complete file in an inbox (Asset `partner_inboxes`, no worker
+  slot held while waiting), and hourly as a safety net.
 """
 
 
-@dag(schedule="*/5 * * * *", **dag_args(DOC, ["edi", "sftp", "inbound"]))
+@dag(schedule=inbox_schedule(), **dag_args(DOC, ["edi", "sftp", "inbound"]))
 def edi_inbound() -> None:
     @task(pool="waybill_sftp")
     def list_files() -> list[dict[str, Any]]:

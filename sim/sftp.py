@@ -154,6 +154,15 @@ class SftpSim:
     def host_key_line(self) -> str:
         return f"{self.host_key.get_name()} {self.host_key.get_base64()}"
 
+    def publish_host_key(self, path: Path, name: str) -> None:
+        """Write the host key as a known_hosts line for `name` (the address clients dial), atomically:
+        a client reading the file sees no line or the whole line."""
+        entry = name if self.port == 22 else f"[{name}]:{self.port}"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(f".{path.name}.partial")
+        partial.write_text(f"{entry} {self.host_key_line}\n")
+        partial.replace(path)
+
     def authorized_keys(self) -> list[paramiko.PKey]:
         path = self.folder / "authorized_keys"
         if not path.exists():
@@ -247,8 +256,12 @@ def main() -> None:
     parser.add_argument("--password", default=os.environ.get("WAYBILL_SIM_SFTP_PASSWORD", "partner"))
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--orders", type=int, default=5)
+    parser.add_argument("--known-hosts", type=Path, help="write the host key here as a known_hosts line")
+    parser.add_argument("--advertise", help="the host name clients dial, for --known-hosts (default --host)")
     args = parser.parse_args()
     server = start(args.folder, args.port, args.password, args.seed, args.orders, args.host)
+    if args.known_hosts:
+        server.publish_host_key(args.known_hosts, args.advertise or args.host)
     print(f"sftp://{args.host}:{server.port} serving {server.root}; host key: {server.host_key_line}", flush=True)
     try:
         server.wait()

@@ -6,6 +6,7 @@ triggered through the REST API and awaited; the worker's success callback record
 from __future__ import annotations
 
 import base64
+import json
 import os
 import secrets
 import signal
@@ -24,6 +25,8 @@ import requests
 from sqlalchemy import create_engine, text
 
 from tests.fixtures.parts import missing, require_postgres
+from tests.fixtures.provider import provider_path
+from tests.ops.test_provider import TYPES
 from waybill.ops.airflow_home import REPO, airflow_bin, environment
 from waybill.store.store import Store
 
@@ -86,11 +89,12 @@ def broker() -> Iterator[str]:
 def cluster_env(home: Path, db_url: str, broker_url: str, api_port: int) -> dict[str, str]:
     """What every component shares: metadata DB, broker, API address and the same secrets."""
     venv_bin = str(Path(sys.executable).parent)
+    provider = provider_path(home.parent / "provider-metadata")  # Waybill's connection types and hooks
     return {
         **os.environ,
         **environment(home),
         "PATH": f"{venv_bin}:{os.environ.get('PATH', '')}",
-        "PYTHONPATH": str(REPO),
+        "PYTHONPATH": os.pathsep.join(str(p) for p in (provider, REPO) if p),
         "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor",
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": db_url,
         "AIRFLOW__CELERY__BROKER_URL": broker_url,
@@ -165,6 +169,10 @@ def test_a_dag_run_triggered_through_the_api_succeeds_on_celery(tmp_path: Path, 
         token = requests.get(f"{api}/auth/token", timeout=10).json()["access_token"]
         s = requests.Session()
         s.headers["Authorization"] = f"Bearer {token}"
+        # The UI's connection form offers Waybill's connection types, each with its own fields.
+        hook_meta = {h["connection_type"]: h for h in s.get(f"{api}/ui/connections/hook_meta", timeout=30).json()}
+        assert set(hook_meta) >= TYPES, sorted(hook_meta)
+        assert "host_key" in json.dumps(hook_meta["waybill_sftp"]["extra_fields"])
         wait_for(f"{DAG_ID} to be parsed", lambda: s.get(f"{api}/api/v2/dags/{DAG_ID}", timeout=5).ok, 90, procs)
         s.patch(f"{api}/api/v2/dags/{DAG_ID}", json={"is_paused": False}, timeout=10).raise_for_status()
         created = s.post(f"{api}/api/v2/dags/{DAG_ID}/dagRuns", json={"logical_date": None}, timeout=10)

@@ -95,3 +95,21 @@ def test_runs_as_a_process(tmp_path: Path) -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_published_known_hosts_line_pins_the_server(server: sim.SftpSim, tmp_path: Path) -> None:
+    """The trial compose file hands each partner Connection the file its simulator publishes."""
+    known = tmp_path / "keys" / "acme"
+    server.publish_host_key(known, "127.0.0.1")
+    assert known.read_text() == f"[127.0.0.1]:{server.port} {server.host_key_line}\n"
+    settings = SftpSettings.from_connection(
+        parse("waybill_partner_acme", conn_json(server, host_key=None, known_hosts=str(known))), "edi:acme")
+    with SftpClient(settings) as c:
+        assert len(c.listing()) == 3
+    other = sim.start(tmp_path / "other", password="secret")
+    try:
+        known.write_text(f"[127.0.0.1]:{server.port} {other.host_key_line}\n")  # another server's key
+        with pytest.raises(HostKeyRefused), SftpClient(settings) as c:
+            c.listing()
+    finally:
+        other.shutdown()

@@ -30,6 +30,7 @@ from waybill.connectors import carrier_profile
 from waybill.connectors.carrier import CarrierTracker, Exchange, Service
 from waybill.connectors.carrier_profile import Profile
 from waybill.connectors.carrier_rest import Call, RestTracker
+from waybill.connectors.connection import ConnectionInfo
 from waybill.connectors.http import HttpPolicy
 from waybill.core.errors import ConfigError
 from waybill.core.logs import event, get_logger
@@ -76,17 +77,18 @@ def mapping_module(profile: Profile) -> CarrierMapping:
     return cast(CarrierMapping, module)
 
 
-def tracker_for(carrier: str, *, policy: HttpPolicy | None = None) -> Tracker:
-    """The connector of the carrier's profile `carrier`, with its mapping module's request builder."""
+def tracker_for(carrier: str, *, policy: HttpPolicy | None = None, conn: ConnectionInfo | None = None) -> Tracker:
+    """The connector of the carrier's profile `carrier`, with its mapping module's request builder
+    (on `conn`, or the profile's Connection)."""
     profile = carrier_profile.load(carrier)
     mapping = mapping_module(profile)
     if profile.protocol == "soap":
         assert profile.wsdl is not None  # a SOAP profile always has one (carrier_profile.parse)
         return CarrierTracker(profile.name, Service(profile.wsdl, profile.operation, profile.batch_size,
-                                                    mapping.build_request), policy=policy,
+                                                    mapping.build_request), conn=conn, policy=policy,
                               http_basic=profile.auth.kind == "http_basic")
     build = mapping.build_request
-    return RestTracker(profile, lambda numbers: Call(**build(numbers)), policy=policy)
+    return RestTracker(profile, lambda numbers: Call(**build(numbers)), conn=conn, policy=policy)
 
 
 def map_reply(system: str, raw: bytes) -> model.InboundMessage:

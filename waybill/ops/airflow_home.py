@@ -3,15 +3,20 @@
 Used by `waybill demo` (SQLite home under the working folder, DAGs run in-process), by
 `airflow standalone` set-ups (README.md, "Running in Airflow") and by the Docker image's init step
 (`python -m waybill.ops.airflow_home`, which creates the pools in the configured metadata database).
-Nothing here imports Airflow at module level: its configuration is read once, on first import,
-so the environment must be set before.
+Pools and pausing go through Airflow's public interface, its CLI (`airflow pools import`,
+`airflow dags unpause`), never its ORM, so they hold across Airflow's schema changes. Nothing here
+imports Airflow at module level: its configuration is read once, on first import, so the
+environment must be set before.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -64,27 +69,38 @@ def migrate(env: Mapping[str, str], log: Path) -> None:
         raise ConfigError(f"airflow db migrate failed (exit {done.returncode}); see {log}")
 
 
-def ensure_pools(pools: Mapping[str, int] = POOLS) -> None:
-    """Create or resize the pools in the configured metadata database (imports Airflow)."""
-    from airflow.models.pool import Pool
+def airflow_cli(*args: str, what: str) -> str:
+    """Run `airflow ARGS` in a child process with this process's environment; its output, or a
+    ConfigError saying `what` failed with the end of that output."""
+    done = subprocess.run([airflow_bin(), *args], env=dict(os.environ), capture_output=True, text=True,
+                          timeout=300, check=False)
+    if done.returncode != 0:
+        tail = (done.stdout + done.stderr).strip().splitlines()[-5:]
+        raise ConfigError(f"{what} failed (airflow {args[0]} {args[1]}, exit {done.returncode}): " + " | ".join(tail))
+    return done.stdout
 
-    for name, slots in pools.items():
-        Pool.create_or_update_pool(name, slots, description=f"Waybill: calls towards {name[8:]}",
-                                   include_deferred=False)
+
+def ensure_pools(pools: Mapping[str, int] = POOLS) -> None:
+    """Create or resize the pools in the configured metadata database (`airflow pools import`)."""
+    spec = {name: {"slots": slots, "description": f"Waybill: calls towards {name[8:]}", "include_deferred": False}
+            for name, slots in pools.items()}
+    with tempfile.TemporaryDirectory(prefix="waybill-pools-") as folder:
+        path = Path(folder) / "pools.json"
+        path.write_text(json.dumps(spec))
+        airflow_cli("pools", "import", str(path), what="creating the pools")
 
 
 def unpause(dag_ids: Iterable[str]) -> list[str]:
-    """Unpause the DAGs that already exist in the configured metadata database (imports Airflow);
-    returns their ids."""
-    from airflow.models.dag import DagModel
-    from airflow.utils.session import create_session
-
-    wanted = list(dag_ids)
-    with create_session() as session:
-        found = [d for (d,) in session.query(DagModel.dag_id).filter(DagModel.dag_id.in_(wanted))]
-        session.query(DagModel).filter(DagModel.dag_id.in_(found)).update(
-            {DagModel.is_paused: False}, synchronize_session=False)
-    return found
+    """Unpause those of the DAGs that already exist in the configured metadata database
+    (`airflow dags unpause`, one call for all); returns the ids it found."""
+    ids = sorted(dag_ids)
+    if not ids:
+        return []
+    pattern = "^(" + "|".join(re.escape(d) for d in ids) + ")$"
+    out = airflow_cli("dags", "unpause", "--treat-dag-id-as-regex", "--yes", "--output", "json", pattern,
+                      what="unpausing the DAGs")
+    listed = next((line for line in reversed(out.strip().splitlines()) if line.startswith("[")), "[]")
+    return sorted(str(d["dag_id"]) for d in json.loads(listed))
 
 
 def prepare(home: Path, log: Path) -> dict[str, str]:

@@ -40,9 +40,11 @@ def _task_label(context: Mapping[str, Any]) -> str:
 
 
 def _record(context: Mapping[str, Any], state: str, detail: str, counts: dict[str, int] | None) -> None:
+    from waybill.ops import lineage
     from waybill.store.store import Store  # here, not at the top: DAG files import this module and must parse fast
 
     ti = context["ti"]
+    lineage.emit(ti.dag_id, context["run_id"], _task_label(context), state=state, counts=counts)
     try:
         Store.open().record_flow_run(ti.dag_id, context["run_id"], state, detail=detail, counts=counts)
     except Exception as err:  # the task's own outcome stands; the gap is visible in the log
