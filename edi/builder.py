@@ -53,6 +53,7 @@ class EnvelopeBuilder(Generic[RawT]):
     ENVELOPE: ClassVar[frozenset[str]] = frozenset()
     CODES: ClassVar[dict[str, str]] = {}  # kind of finding -> the standard's code
     CONTROL_ELEMENT: ClassVar[int] = 0  # header element holding the interchange control number
+    SERVICE: ClassVar[frozenset[str]] = frozenset()  # interchange-level segments outside groups
     encoding: str | None = None  # set when values must be re-decoded (EDIFACT UNOD..UNOY)
 
     def __init__(self, reader: ChunkedReader[RawT], registry: InterchangeRegistry | None,
@@ -100,9 +101,9 @@ class EnvelopeBuilder(Generic[RawT]):
             self.raw += segments
             return
         for seg in self.reader.finish(segments, self.reader.separators):
-            if self.interchange is not None and seg[0] == "TA1" and self.group is None:
+            if self.interchange is not None and seg[0] in self.SERVICE and self.group is None:
                 self.position += 1
-                self.interchange.ta1.append(seg)
+                (self.interchange.ta1 if seg[0] == "TA1" else self.interchange.service).append(seg)
             else:
                 self._outside(seg)
 

@@ -29,13 +29,16 @@ from typing import NotRequired, TypedDict
 from waybill.edi.acks import acknowledge
 from waybill.edi.envelope import read_interchanges
 from waybill.edi.errors import EdiError, Issue
-from waybill.edi.hooks import InterchangeRegistry, MemoryControlNumbers, MemoryRegistry
+from waybill.edi.hooks import ControlNumbers, InterchangeRegistry, MemoryControlNumbers, MemoryRegistry
 from waybill.edi.model import Interchange, segment_id
 from waybill.edi.profiles import ProfileError, load_profile
 from waybill.edi.serializer import write_interchange
 from waybill.edi.validator import validate
 
 Command = Callable[[argparse.Namespace], int]
+#: Where ``ack`` draws its control numbers: the hub passes its store's counters (see
+#: :func:`register`); stand-alone, numbers start at 1 in memory.
+NumbersFactory = Callable[[], ControlNumbers]
 
 
 class MessageReport(TypedDict):
@@ -161,11 +164,17 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_ack(args: argparse.Namespace) -> int:
-    numbers = MemoryControlNumbers()
+    numbers: ControlNumbers = args.control_numbers()
+    partner = load_profile(args.profile).id if args.profile else None
     ok = True
     for ic in _interchanges(args.file, _encoding(args), MemoryRegistry()):
         ok &= ic.accepted
-        ack = acknowledge(ic, control_numbers=numbers, partner_id=ic.sender, kind=args.kind)
+        ack = acknowledge(ic, control_numbers=numbers, partner_id=partner or ic.sender,
+                          kind=args.kind)
+        if ack is None:
+            print(f"interchange {ic.control_number}: no acknowledgment (it carries only "
+                  "acknowledgments, which are not acknowledged)", file=sys.stderr)
+            continue
         sys.stdout.write(write_interchange(ack, line_end="\n"))
     return 0 if ok else 1
 
@@ -187,7 +196,7 @@ def _guarded(func: Command) -> Command:
     return run
 
 
-def _add_commands(parser: argparse.ArgumentParser) -> None:
+def _add_commands(parser: argparse.ArgumentParser, control_numbers: NumbersFactory) -> None:
     commands = parser.add_subparsers(dest="edi_command", required=True)
     for name, func, text in (
             ("validate", cmd_validate, "check envelopes and messages; exit 1 if anything is rejected"),
@@ -201,21 +210,24 @@ def _add_commands(parser: argparse.ArgumentParser) -> None:
             sub.add_argument("file", metavar="FILE")
         if name == "ack":
             sub.add_argument("--kind", choices=("997", "999"), help="X12 acknowledgment type")
+            sub.set_defaults(control_numbers=control_numbers)
         source = sub.add_mutually_exclusive_group()
         source.add_argument("--encoding", help="input encoding, e.g. cp037 for EBCDIC")
         source.add_argument("--profile", help="partner profile (TOML) giving the encoding")
         sub.set_defaults(func=_guarded(func))
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add the ``edi`` command to the hub's top-level sub-parsers."""
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
+             control_numbers: NumbersFactory = MemoryControlNumbers) -> None:
+    """Add the ``edi`` command to the hub's top-level sub-parsers; ``ack`` numbers its
+    interchanges from ``control_numbers()`` (the hub passes its store's counters)."""
     parser = subparsers.add_parser("edi", help="read, validate and acknowledge X12/EDIFACT files")
-    _add_commands(parser)
+    _add_commands(parser, control_numbers)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="waybill edi", description=__doc__.splitlines()[0])
-    _add_commands(parser)
+    _add_commands(parser, MemoryControlNumbers)
     args = parser.parse_args(argv)
     command: Command = args.func
     return command(args)

@@ -113,6 +113,7 @@ class Interchange:
     message_count: int = 0
     una: str = ""  # the UNA segment text when present, kept for writing back
     ta1: list[Segment] = field(default_factory=list)  # TA1 segments received in this interchange
+    service: list[Segment] = field(default_factory=list)  # X12 ISB/ISE between ISA and GS
 
     @property
     def accepted(self) -> bool:

@@ -11,13 +11,13 @@ X12 AK304/AK403 (the 999 IK304/IK403 use the same values), EDIFACT CONTRL UCS/UC
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from typing import Any, NamedTuple
 
 from waybill.edi import definitions
 from waybill.edi.errors import Issue, Level
-from waybill.edi.model import Element, Interchange, Message, Segment, segment_id
+from waybill.edi.model import Element, Interchange, Message, Segment, Separators, segment_id
 from waybill.edi.syntax import valid_date, valid_time
 
 # issue kind -> code, per standard
@@ -29,9 +29,9 @@ _SEGMENT_CODES = {
 }
 _ELEMENT_CODES = {
     "X12": {"missing": "1", "too_many": "3", "short": "4", "long": "5", "chars": "6", "code": "7",
-            "date": "8", "time": "9", "components": "3"},
+            "date": "8", "time": "9", "components": "3", "repeats": "12"},
     "EDIFACT": {"missing": "13", "too_many": "16", "short": "40", "long": "39", "chars": "37",
-                "code": "12", "date": "12", "time": "12", "components": "16"},
+                "code": "12", "date": "12", "time": "12", "components": "16", "repeats": "40"},
 }
 _NUMERIC = re.compile(r"-?\d+")
 _DECIMAL = re.compile(r"-?(\d+([.,]\d*)?|[.,]\d+)([eE]-?\d+)?")
@@ -49,6 +49,7 @@ class ElementDef:
     max: int = 0
     codes: frozenset[str] | None = None
     components: tuple[ElementDef, ...] = ()
+    repeat: int = 1  # occurrences allowed, split by the repetition separator (X12 00501+, EDIFACT 4)
 
 
 @dataclass(frozen=True)
@@ -118,6 +119,13 @@ def _element_format(text: str) -> tuple[str, int, int]:
     return kind, (1 if variable else int(length)), int(length)
 
 
+def _layout_item(standard: str, item: str) -> ElementDef:
+    """One ref of a layout: "REF", "REF!" (mandatory), with "*N" when it repeats up to N times."""
+    ref, _, repeat = item.partition("*")
+    spec = _element(standard, ref.rstrip("!"), ref.endswith("!"))
+    return replace(spec, repeat=int(repeat)) if repeat else spec
+
+
 def _element(standard: str, ref: str, required: bool) -> ElementDef:
     elements, codes, composites, _ = _dictionaries(standard)
     if ref in composites:
@@ -155,7 +163,7 @@ def compile_definition(data: dict[str, Any]) -> MessageDefinition:
     layouts = _dictionaries(standard).segments
     segments = {
         tag: None if layouts[tag] == "?" else
-        tuple(_element(standard, r.rstrip("!"), r.endswith("!")) for r in layouts[tag].split())
+        tuple(_layout_item(standard, r) for r in layouts[tag].split())
         for tag in _tags(structure)
     }
     return MessageDefinition(standard, data["id"], data.get("name", ""), tuple(data["versions"]),
@@ -175,8 +183,10 @@ class _Frame:
 class _Checker:
     """Checks one message; ``position`` and ``tag`` are those of the segment being checked."""
 
-    def __init__(self, definition: MessageDefinition, message: Message) -> None:
+    def __init__(self, definition: MessageDefinition, message: Message,
+                 separators: Separators | None = None) -> None:
         self.definition = definition
+        self.separators = separators
         self.standard = definition.standard
         self.seg_codes = _SEGMENT_CODES[self.standard]
         self.el_codes = _ELEMENT_CODES[self.standard]
@@ -292,23 +302,51 @@ class _Checker:
                 if spec.required:
                     self.element_issue("missing", i, f"mandatory element {tag}{i:02d} ({spec.ref}) is missing")
                 continue
-            if spec.components:
-                parts = value if isinstance(value, tuple) else (value,)
-                if len(parts) > len(spec.components):
-                    self.element_issue("components", i, f"{tag}{i:02d} has {len(parts)} components, at most "
-                                       f"{len(spec.components)} are defined")
-                for c, cspec in enumerate(spec.components, 1):
-                    part = parts[c - 1] if c <= len(parts) else ""
-                    if part == "":
-                        if cspec.required:
-                            self.element_issue("missing", i, f"mandatory component {tag}{i:02d}-{c} ({cspec.ref}) "
-                                               "is missing", c)
-                        continue
-                    self.check_value(part, cspec, i, c)
-            elif isinstance(value, tuple):
-                self.element_issue("components", i, f"{tag}{i:02d} is a simple element but has components")
-            else:
-                self.check_value(value, spec, i, None)
+            if spec.repeat > 1:
+                self.check_repeats(value, spec, i)
+                continue
+            self.check_one(value, spec, i)
+
+    def _repeats(self, value: Element) -> list[Element]:
+        """The occurrences of a repeated element, split on the repetition separator."""
+        seps = self.separators
+        if seps is None or not seps.repetition:
+            return [value]
+        text = seps.component.join(value) if isinstance(value, tuple) else value
+        if seps.repetition not in text:
+            return [value]
+        return [tuple(r.split(seps.component)) if seps.component in r else r
+                for r in text.split(seps.repetition)]
+
+    def check_repeats(self, value: Element, spec: ElementDef, i: int) -> None:
+        occurrences = self._repeats(value)
+        if len(occurrences) > spec.repeat:
+            self.element_issue("repeats", i, f"{self.tag}{i:02d} occurs {len(occurrences)} times, "
+                               f"at most {spec.repeat}")
+        for occurrence in occurrences:
+            if occurrence not in ("", ()):
+                self.check_one(occurrence, spec, i)
+
+    def check_one(self, value: Element, spec: ElementDef, i: int) -> None:
+        """One occurrence of element ``i``, simple or composite."""
+        tag = self.tag
+        if spec.components:
+            parts = value if isinstance(value, tuple) else (value,)
+            if len(parts) > len(spec.components):
+                self.element_issue("components", i, f"{tag}{i:02d} has {len(parts)} components, at most "
+                                   f"{len(spec.components)} are defined")
+            for c, cspec in enumerate(spec.components, 1):
+                part = parts[c - 1] if c <= len(parts) else ""
+                if part == "":
+                    if cspec.required:
+                        self.element_issue("missing", i, f"mandatory component {tag}{i:02d}-{c} ({cspec.ref}) "
+                                           "is missing", c)
+                    continue
+                self.check_value(part, cspec, i, c)
+        elif isinstance(value, tuple):
+            self.element_issue("components", i, f"{tag}{i:02d} is a simple element but has components")
+        else:
+            self.check_value(value, spec, i, None)
 
     def check_hierarchy(self, seg: Segment, ids: set[Element]) -> None:
         """HL01 must be new and HL02 must name an earlier HL01."""
@@ -347,7 +385,8 @@ def validate(message: Message, interchange: Interchange | None = None) -> None:
     definition = find_definition(standard, message.type, message.version)
     if definition is None:
         return
-    message.issues.extend(_Checker(definition, message).run())
+    separators = interchange.separators if interchange else None
+    message.issues.extend(_Checker(definition, message, separators).run())
     message.validated = True
 
 

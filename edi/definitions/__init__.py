@@ -7,7 +7,8 @@ Files (all plain data, readable beside an implementation guide):
   EDIFACT notation (``"an..35"``, ``"n..15"``, ``"a3"``).
 * ``*_codes.json``: code lists, ref -> allowed values, for the qualifiers mappings rely on.
 * ``*_composites.json`` / ``*_segments.json``: composite and segment layouts, a space-separated
-  list of element (or composite) refs; ``!`` marks mandatory ones. ``"?"`` names a segment of the
+  list of element (or composite) refs; ``!`` marks mandatory ones, ``*N`` one that repeats up to N
+  times (split on the repetition separator). ``"?"`` names a segment of the
   standard whose elements are not described here: its place is checked, its elements are not.
 * ``x12_<set>.json`` / ``edifact_<type>.json``: one message: versions it covers and its structure,
   a list of segment entries ``"TAG"`` (``!`` mandatory, ``*N`` max use, ``*>1`` unbounded) and loops

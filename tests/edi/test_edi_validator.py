@@ -8,7 +8,7 @@ from waybill.edi import definitions, validator
 from waybill.edi.errors import Level
 from waybill.edi.validator import compile_definition
 
-from .util import PO_BODY, codes, read, x12
+from .util import ISA, PO_BODY, codes, only, read, x12
 
 
 def issues_of(body: list[str], **kwargs):
@@ -161,3 +161,17 @@ def test_edifact_segment_and_element_errors(body, code, segment_id, position, el
 def test_other_edifact_messages_have_definitions(msg_type, body):
     message = edifact_message(body, msg_type)
     assert message.validated and message.accepted, message.issues
+
+
+def test_5010_repeats_are_split_on_the_isa11_repetition_separator():
+    isa = ISA.replace("*U*00401*", "*^*00501*")
+    body = ["AK1*PO*1*005010", "AK2*850*0001", "IK3*N1*3**8",
+            "CTX*SITUATIONAL TRIGGER>N1^CLM01>123", "IK5*R*5", "AK9*R*1*1*0"]
+    ic = only(x12(body, isa=isa, set_id="999", functional_id="FA", gs_version="005010X231A1"))
+    assert ic.accepted and ic.messages[0].validated, codes(ic)
+    eleven = "^".join(["CLM01>123"] * 11)
+    body[3] = "CTX*" + eleven
+    ic = only(x12(body, isa=isa, set_id="999", functional_id="FA", gs_version="005010X231A1"))
+    issue = next(i for m in ic.messages for i in m.issues)
+    assert (issue.qualified_code("X12"), issue.segment_id, issue.element_position) == \
+        ("AK403:12", "CTX", 1)

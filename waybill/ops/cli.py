@@ -14,7 +14,7 @@ from waybill.store import message_log
 from waybill.store.store import Store
 
 #: Modules that add sub-commands with `register(subparsers)`; missing ones are skipped.
-PLUGINS = ("waybill.edi.cli", "waybill.ops.demo")
+PLUGINS = ("waybill.ops.edi_commands", "waybill.ops.demo")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
