@@ -205,12 +205,18 @@ class EnvelopeBuilder(Generic[RawT]):
                     trailer, len(self.raw), message.control_number, "segments"):
                 self._message_issue(message, self._code("message_" + kind), text, seg=trailer,
                                     element_position=position)
-        if self.on_message is not None or self.keep:  # envelope validation needs the count alone
+        raw_hook = not self.keep and not self.encoding and getattr(self.on_message, "reads_raw", False)
+        if raw_hook:  # the hook reads raw segments; nobody keeps them
+            message.raw = self.raw
+        elif self.on_message is not None or self.keep:  # envelope validation needs the count alone
             message.segments = self.reader.finish(self.raw, self.interchange.separators)
             if self.encoding:
                 message.segments = [recode(s, self.encoding) for s in message.segments]
         if self.on_message is not None:
             self.on_message(message, self.interchange)
+        if raw_hook:
+            message.raw = ()
+            self.raw = []
         if self.keep:
             self.interchange.messages.append(message)
         # freed now, as a dropped message's are, not once they have lived through a collection

@@ -23,9 +23,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import zipfile
 from collections.abc import Callable, Iterator
 from typing import NotRequired, TypedDict
 
+from waybill.edi import definitions
 from waybill.edi.acks import acknowledge
 from waybill.edi.envelope import read_interchanges
 from waybill.edi.errors import EdiError, Issue
@@ -179,6 +181,26 @@ def cmd_ack(args: argparse.Namespace) -> int:
     return 0 if ok else 1
 
 
+def cmd_directory(args: argparse.Namespace) -> int:
+    """``directory add ZIP`` installs an official UN/EDIFACT directory; ``directory list``."""
+    if args.action == "add":
+        if not args.zip:
+            print("waybill edi directory add: which zip? e.g. d01c.zip", file=sys.stderr)
+            return 2
+        try:
+            name = definitions.add_directory(args.zip)
+        except (ValueError, zipfile.BadZipFile) as exc:
+            print(f"waybill edi: {args.zip}: not a UN/EDIFACT directory zip ({exc})", file=sys.stderr)
+            return 1
+        document = definitions.edifact(name)
+        count = len(document["messages"]) if document else 0
+        print(f"{name}: {count} messages, kept as published in {definitions.added_folder()}")
+        return 0
+    for name in definitions.directories():
+        print(name)
+    return 0
+
+
 def _guarded(func: Command) -> Command:
     """Errors become exit codes, also when the hub's CLI dispatches: a bad partner profile is a
     usage error (2), a file that cannot be read as EDI is rejected (1)."""
@@ -198,6 +220,13 @@ def _guarded(func: Command) -> Command:
 
 def _add_commands(parser: argparse.ArgumentParser, control_numbers: NumbersFactory) -> None:
     commands = parser.add_subparsers(dest="edi_command", required=True)
+    directory = commands.add_parser(
+        "directory", help="UN/EDIFACT directories: list them, or add an official UNECE zip",
+        description="UN/EDIFACT directories D.93A to D.21B are shipped; 'add dNNx.zip' installs "
+                    "another official UNECE directory zip (kept unmodified under WAYBILL_HOME)")
+    directory.add_argument("action", choices=("add", "list"))
+    directory.add_argument("zip", nargs="?", metavar="ZIP", help="the directory zip, e.g. d01c.zip")
+    directory.set_defaults(func=_guarded(cmd_directory))
     for name, func, text in (
             ("validate", cmd_validate, "check envelopes and messages; exit 1 if anything is rejected"),
             ("show", cmd_show, "print a readable tree of a file"),

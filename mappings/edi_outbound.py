@@ -83,11 +83,14 @@ def shipping_advice_945(shipment: Shipment, orders: list[Order], now: dt.datetim
     for n, line in enumerate(order.lines, 1):
         qty = _shipped(line)
         total += qty
+        # 004010 W12: 07/08 the product id (SK the SKU, else UK the GTIN), a GTIN beside a SKU in
+        # 17/18; 06 (UPC) or 07 must be present (syntax note R0607), 09-16 are lot, weights and case
+        ids = [(q, v) for q, v in (("SK", line.sku), ("UK", line.gtin)) if v] or [("SK", str(n))]
         w12: Segment = ["W12", "CC" if qty >= line.quantity else "PR", _num(line.quantity), _num(qty),
-               _num(line.quantity - qty) if qty < line.quantity else "", X12_UNITS.get(line.uom, line.uom[:2]), "",
-               (line.sku or "")[:48]]
-        if line.gtin:
-            w12 += ["UK", line.gtin]
+                        _num(line.quantity - qty) if qty < line.quantity else "",
+                        X12_UNITS.get(line.uom, line.uom[:2]), "", ids[0][0], ids[0][1][:48]]
+        if len(ids) > 1:
+            w12 += [""] * 8 + [ids[1][0], ids[1][1][:48]]
         segs += [["LX", str(n)], w12]
     segs.append(["W03", _num(total)])
     return OutboundMessage("945", X12_VERSION, segs, "SW")

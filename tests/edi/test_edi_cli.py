@@ -19,7 +19,7 @@ def files(tmp_path):
     bad = tmp_path / "bad.x12"
     bad.write_text(x12(se_count=3))
     other = tmp_path / "other.x12"
-    other.write_text(x12(set_id="820", functional_id="RA", body=["BPR*C*1*C*ACH"],
+    other.write_text(x12(set_id="820", functional_id="RA", body=["BPR*C*1*C*ACH"], gs_version="003040",
                          isa=ISA.replace("000000001", "000000002"), iea="IEA*1*000000002"))
     text = tmp_path / "note.txt"
     text.write_text("not EDI")

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from waybill.edi import definitions
 from waybill.edi.acks import acknowledge
 from waybill.edi.envelope import read_interchanges
 from waybill.edi.errors import EdiError
@@ -65,6 +66,13 @@ def exercise(data: bytes, chunk: bool) -> None:
                 assert ic.standard in ("X12", "EDIFACT")
     except EdiError:
         pass
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _directories_read():
+    """The corpus's directories, parsed before examples are timed (a first use takes seconds)."""
+    for directory in ("D96A", "D97A"):
+        definitions.edifact(directory)
 
 
 @settings(max_examples=60, deadline=2000, suppress_health_check=[HealthCheck.too_slow])

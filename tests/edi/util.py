@@ -62,7 +62,8 @@ def edifact(body: list[str] | None = None, *, una: str = "UNA:+.? '", msg_type: 
 def read(data: str | bytes, **kwargs) -> list[Interchange]:
     """All interchanges of ``data``, validated against the definitions."""
     raw = data.encode("latin-1") if isinstance(data, str) else data
-    return list(read_interchanges(raw, on_message=validate, **kwargs))
+    kwargs.setdefault("on_message", validate)
+    return list(read_interchanges(raw, **kwargs))
 
 
 def codes(interchange: Interchange) -> list[str]:
