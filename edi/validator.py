@@ -52,7 +52,7 @@ _NUMERIC = re.compile(r"-?\d+")
 _DECIMAL = re.compile(r"-?(\d+([.,]\d*)?|[.,]\d+)([eE]-?\d+)?")
 UNBOUNDED = 1 << 30
 #: Separators of the text a finished segment is joined into for its one-step check.
-_ELEMENT_MARK, _COMPONENT_MARK = "\x1d", "\x1f"
+_SEGMENT_MARK, _ELEMENT_MARK, _COMPONENT_MARK = "\x1e", "\x1d", "\x1f"
 
 
 @dataclass(frozen=True)
@@ -145,6 +145,17 @@ class MessageDefinition:
     known: frozenset[str]  # every segment tag of the standard's version
     hierarchy: bool = False  # X12 HL parent/child numbering is checked
     source: str = ""
+    _patterns: dict[tuple[str, str, str, str], re.Pattern[str] | None] = field(default_factory=dict, repr=False)
+
+    def message_pattern(self, separators: tuple[str, str, str, str]) -> re.Pattern[str] | None:
+        """The one-step pattern of a valid message written with ``separators`` (element,
+        component, repetition, terminator), compiled once; None when it cannot be built."""
+        if separators not in self._patterns:
+            try:
+                self._patterns[separators] = _message_pattern(self, separators)
+            except (re.error, RecursionError, OverflowError):
+                self._patterns[separators] = None  # too big for the engine: segment by segment
+        return self._patterns[separators]
 
 
 # --- compiling -------------------------------------------------------------------------
@@ -226,9 +237,10 @@ def _value_pattern(spec: ElementDef, excluded: str) -> str:
                 rf"\d*{point}\d*)")
     if kind[:1] == "N" and kind[1:].isdigit():
         return rf"-?\d{{{low},{high}}}"
-    if kind == "DT":  # days up to 28: any later day is checked against the calendar
+    if kind == "DT":  # every day but 29 February, which is checked against the calendar
         year = r"\d\d" if high == 6 else r"\d{4}" if low == 8 else r"(?:\d\d){1,2}"
-        return year + r"(?:0[1-9]|1[0-2])(?:0[1-9]|1\d|2[0-8])"
+        return year + (r"(?:(?:0[1-9]|1[0-2])(?:0[1-9]|1\d|2[0-8])|(?:0[13-9]|1[0-2])(?:29|30)"
+                       r"|(?:0[13578]|1[02])31)")
     if kind == "TM":
         lengths = [n for n in (4, 6, 7, 8) if low <= n <= high]
         tails = {4: "", 6: "[0-5][0-9]", 7: r"[0-5][0-9]\d", 8: r"[0-5][0-9]\d\d"}
@@ -265,8 +277,11 @@ def _element_pattern(spec: ElementDef, component: str, repetition: str, excluded
     return one
 
 
-def _segment_pattern(sdef: SegmentDef, element: str, component: str, repetition: str) -> re.Pattern[str]:
-    excluded = element + component + repetition
+def _segment_body(sdef: SegmentDef, element: str, component: str, repetition: str, *,
+                  terminator: str = "") -> str:
+    """The pattern of a valid segment's text (tag included, terminator not), syntax notes as
+    lookaheads; ``terminator`` is excluded from values when segments are matched in a row."""
+    excluded = element + component + repetition + terminator
     parts = [_element_pattern(e, component, repetition, excluded) for e in sdef.elements]
     sep = re.escape(element)
     required = [i for i, e in enumerate(sdef.elements) if e.required]
@@ -277,7 +292,74 @@ def _segment_pattern(sdef: SegmentDef, element: str, component: str, repetition:
             tail = f"(?:{sep}{parts[i]}{tail})?"
         else:
             tail = f"{sep}{parts[i]}{tail}"
-    return re.compile(re.escape(sdef.tag) + tail, re.DOTALL)
+    notes = "".join(_note_pattern(n, element, excluded, terminator) for n in sdef.notes)
+    return re.escape(sdef.tag) + notes + tail
+
+
+def _note_pattern(note: Note, element: str, excluded: str, terminator: str) -> str:
+    """A lookahead, read just after the tag, that holds when ``note`` is met."""
+    outside = f"[^{re.escape(element + terminator)}]"
+    value = f"[^{re.escape(excluded)}]"
+
+    def present(position: int) -> str:  # element ``position`` holds a character that is data
+        return f"(?:{outside}*{re.escape(element)}){{{position}}}{outside}*?{value}"
+
+    first, *others = note.positions
+    all_of = "".join(f"(?={present(p)})" for p in note.positions)
+    none_of = "".join(f"(?!{present(p)})" for p in note.positions)
+    any_of = "(?=" + "|".join(present(p) for p in note.positions) + ")"
+    at_most_one = "".join(f"(?!(?={present(a)}){present(b)})" for i, a in enumerate(note.positions)
+                          for b in note.positions[i + 1:])
+    others_any = "(?=" + "|".join(present(p) for p in others) + ")" if others else ""
+    kind = note.kind
+    if kind == "P":
+        return f"(?:{all_of}|{none_of})"
+    if kind == "R":
+        return any_of
+    if kind == "E":
+        return at_most_one
+    if kind == "C":
+        return f"(?:(?!{present(first)})|{all_of})"
+    if kind == "L":
+        return f"(?:(?!{present(first)})|{others_any})"
+    if kind == "1":
+        return any_of + at_most_one
+    return f"(?:(?!{present(first)})|" + "".join(f"(?!{present(p)})" for p in others) + ")"
+
+
+def _segment_pattern(sdef: SegmentDef, element: str, component: str, repetition: str) -> re.Pattern[str]:
+    return re.compile(_segment_body(sdef, element, component, repetition), re.DOTALL)
+
+
+def _message_pattern(definition: MessageDefinition, seps: tuple[str, str, str, str]) -> re.Pattern[str]:
+    """One pattern for a whole valid message: its segments, each followed by the terminator, in
+    the structure's order, loops and repeats as counted groups. Groups are possessive (Python
+    3.11): each segment is placed greedily where the state machine would place it, so matching
+    never backtracks into what it has placed."""
+    element, component, repetition, terminator = seps
+    end = re.escape(terminator)
+    bodies = {tag: _segment_body(sdef, element, component, repetition, terminator=terminator) if sdef else
+              re.escape(tag) + f"(?:{re.escape(element)}[^{end}]*)?"
+              for tag, sdef in definition.segments.items()}
+
+    def loop(node: LoopDef) -> str:
+        out = []
+        for child in node.children:
+            if isinstance(child, SegmentEntry):
+                item, low, high = f"{bodies[child.tag]}{end}", int(child.required), child.max
+            else:
+                item, low, high = loop(child), int(child.required), child.max
+            count = "*+" if high >= UNBOUNDED and low == 0 else "++" if high >= UNBOUNDED else \
+                f"{{{low},{high}}}+"
+            out.append(f"(?:{item}){count}")
+        # inside a loop occurrence, its trigger segment comes once, first
+        if node is not definition.structure and out:
+            trigger = node.children[0]
+            assert isinstance(trigger, SegmentEntry)
+            out[0] = f"(?:{bodies[trigger.tag]}{end})"
+        return "".join(out)
+
+    return re.compile(loop(definition.structure), re.DOTALL)
 
 
 # --- checking --------------------------------------------------------------------------
@@ -484,6 +566,32 @@ class _Checker:
             self.element_issue("code", 2, f"HL02 parent {parent!r} does not refer to an earlier HL01")
         ids.add(own)
 
+    def fast(self, segments: Sequence[Sequence[Element]], raw: bool) -> bool:
+        """True when the whole message matches its one-step pattern (then it is valid but for
+        its HL numbering, checked here); False when it must be checked segment by segment."""
+        seps = self.separators
+        repetition = seps.repetition if seps else ""
+        if raw and seps is not None:
+            end = seps.segment if len(seps.segment) == 1 else _SEGMENT_MARK
+            marks = (seps.element, seps.component, repetition, end)
+            try:  # a TypeError tells a segment was finished (EDIFACT release characters)
+                text = end.join(map(seps.element.join, cast("list[list[str]]", segments))) + end
+            except TypeError:
+                return False
+        else:
+            marks = (_ELEMENT_MARK, _COMPONENT_MARK, repetition, _SEGMENT_MARK)
+            text = _SEGMENT_MARK.join(map(_joined, segments)) + _SEGMENT_MARK
+        pattern = self.definition.message_pattern(marks)
+        if pattern is None or pattern.fullmatch(text) is None:
+            return False
+        if self.definition.hierarchy:
+            ids: set[Element] = set()
+            for position, seg in enumerate(segments, 1):
+                if seg[0] == "HL":
+                    self.position, self.tag = position, "HL"
+                    self.check_hierarchy(seg, ids)
+        return True
+
     def run(self, segments: Sequence[Sequence[Element]], raw: bool) -> list[Issue]:
         definition = self.definition
         stack = [_Frame(definition.structure)]
@@ -622,7 +730,11 @@ def validate(message: Message, interchange: Interchange | None = None, *,
     separators = interchange.separators if interchange else None
     checker = _Checker(definition, separators, options)
     raw = not message.segments and bool(message.raw)
-    message.issues.extend(checker.run(message.raw if raw else message.segments, raw))
+    segments = message.raw if raw else message.segments
+    if not checker.fast(segments, raw):
+        checker.issues.clear()
+        checker.run(segments, raw)
+    message.issues.extend(checker.issues)
     message.warnings.extend(checker.warnings)
     message.validated = True
 
