@@ -8,7 +8,8 @@ flow wraps them in an envelope with the partner's separators and control numbers
 - X12 214 shipment status, for partners who take it, when a notified shipment's status moves.
 - X12 945 shipping advice: the 856's counterpart for fulfilment orders a client sent as a 940.
 - X12 855 / EDIFACT ORDRSP purchase order acknowledgment: accepted (or rejected when cancelled).
-- EDIFACT D96A DESADV and INVOIC with the same content, for EDIFACT partners.
+- EDIFACT D96A DESADV and INVOIC with the same content, for EDIFACT partners, and IFTSTA for
+  the status changes a 214 carries to X12 partners.
 A shipment's items are its orders' lines (shipped quantity, or ordered when nothing is recorded yet).
 """
 
@@ -141,6 +142,29 @@ def status_214(shipment: Shipment, status: ShipmentStatus, now: dt.datetime) -> 
     if len(place) == 3 and len(place[1]) == 2 and 2 <= len(place[0]) <= 30:
         segs.append(["MS1", *place])
     return OutboundMessage("214", X12_VERSION, segs, "QM")
+
+
+#: Canonical status -> STS 9011 status description code (UNCL D.96A), the nearest of its codes.
+STS_CODES = {"created": "71", "picked_up": "13", "in_transit": "31", "out_for_delivery": "27",
+             "delivered": "21", "exception": "20", "returned": "82", "cancelled": "7"}
+
+
+def iftsta(shipment: Shipment, status: ShipmentStatus, now: dt.datetime) -> OutboundMessage:
+    """EDIFACT IFTSTA, the 214's counterpart from the same delivery event: BGM 23 (status
+    information), one consignment (CNI, the shipment) with its status (STS 1 transport, code per
+    STS_CODES), the carrier's and the orders' references, the status time (DTM 334) and place."""
+    at = status.at or now
+    segs: list[Segment] = [["BGM", "23", shipment.ref.external_id[:35], "9"],
+                           ["DTM", ("137", now.strftime("%Y%m%d%H%M"), "203")],
+                           ["CNI", "1", shipment.ref.external_id[:35]],
+                           ["STS", "1", STS_CODES[status.status]]]
+    if shipment.tracking_number:
+        segs.append(["RFF", ("CN", shipment.tracking_number[:35])])
+    segs += [["RFF", ("ON", ref.external_id.split("/", 1)[-1][:35])] for ref in shipment.order_refs[:8]]
+    segs.append(["DTM", ("334", at.strftime("%Y%m%d%H%M"), "203")])
+    if status.place:
+        segs.append(["LOC", "14", ("", "", "", status.place[:70])])
+    return OutboundMessage("IFTSTA", EDIFACT_DIRECTORY, segs)
 
 
 def invoice_810(invoice: Invoice, order: Order | None) -> OutboundMessage:
