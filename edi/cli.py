@@ -41,7 +41,7 @@ from waybill.edi.hooks import ControlNumbers, InterchangeRegistry, MemoryControl
 from waybill.edi.model import Interchange, Message, segment_id
 from waybill.edi.profiles import ProfileError, load_profile
 from waybill.edi.serializer import write_interchange
-from waybill.edi.validator import Hook, validate
+from waybill.edi.validator import DEFAULT_OPTIONS, Hook, Options, validate
 
 Command = Callable[[argparse.Namespace], int]
 #: Where ``ack`` draws its control numbers: the hub passes its store's counters (see
@@ -127,8 +127,8 @@ class _Collector:
 
     reads_raw = True
 
-    def __init__(self, detail: bool, progress: Callable[[], None]) -> None:
-        self.validate = Hook()
+    def __init__(self, detail: bool, progress: Callable[[], None], options: Options) -> None:
+        self.validate = Hook(options)
         self.detail = detail
         self.progress = progress
         self.counts: dict[tuple[str, str, str, bool], list[int]] = {}
@@ -155,7 +155,8 @@ class _Collector:
 
 
 def file_report(path: str, encoding: str | None = None, registry: InterchangeRegistry | None = None,
-                *, detail: bool = False, progress: bool = False) -> FileReport:
+                *, detail: bool = False, progress: bool = False,
+                options: Options = DEFAULT_OPTIONS) -> FileReport:
     """The JSON entry for one file (shape in the module docstring), read as a stream: memory
     stays bounded by one message (and by the per-message lines with ``detail``)."""
     registry = registry or MemoryRegistry()
@@ -171,7 +172,7 @@ def file_report(path: str, encoding: str | None = None, registry: InterchangeReg
             print(f"\r{path}: {100 * counting.read_bytes // max(size, 1):3d}%", end="\n" if final else "",
                   file=sys.stderr, flush=True)
 
-    collector = _Collector(detail, tick)
+    collector = _Collector(detail, tick, options)
     report: FileReport = {"file": path, "accepted": False, "interchanges": 0, "messages": 0,
                           "counts": [], "errors": []}
     details: list[InterchangeReport] = []
@@ -208,6 +209,11 @@ def file_report(path: str, encoding: str | None = None, registry: InterchangeReg
     return report
 
 
+def _options(args: argparse.Namespace) -> Options:
+    """The partner profile's validation options (code lists, guides), or the defaults."""
+    return load_profile(args.profile).validation if args.profile else DEFAULT_OPTIONS
+
+
 def _encoding(args: argparse.Namespace) -> str | None:
     if args.profile:
         return load_profile(args.profile).encoding
@@ -221,7 +227,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     reports = []
     for path in args.files:
         report = file_report(path, encoding, MemoryRegistry() if args.each else shared,
-                             detail=args.detail, progress=not args.json)
+                             detail=args.detail, progress=not args.json, options=_options(args))
         if not args.json:
             _print_report(report)
         reports.append(report)
@@ -372,7 +378,8 @@ def _add_commands(parser: argparse.ArgumentParser, control_numbers: NumbersFacto
             sub.set_defaults(control_numbers=control_numbers)
         source = sub.add_mutually_exclusive_group()
         source.add_argument("--encoding", help="input encoding, e.g. cp037 for EBCDIC")
-        source.add_argument("--profile", help="partner profile (TOML) giving the encoding")
+        source.add_argument("--profile", help="partner profile (TOML) giving the encoding and, for "
+                            "validate, its validation options and implementation guides")
         sub.set_defaults(func=_guarded(func))
 
 

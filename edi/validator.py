@@ -26,6 +26,7 @@ from typing import Any, cast
 
 from waybill.edi import definitions
 from waybill.edi.errors import Issue, Level
+from waybill.edi.guides import Guide, check
 from waybill.edi.model import Element, Interchange, Message, Separators, segment_id
 from waybill.edi.syntax import valid_date, valid_time
 from waybill.edi.tokenizer import ChunkedReader
@@ -58,10 +59,12 @@ _SEGMENT_MARK, _ELEMENT_MARK, _COMPONENT_MARK = "\x1e", "\x1d", "\x1f"
 @dataclass(frozen=True)
 class Options:
     """What a partner asks of validation: code lists "off", "warn" or "reject"; messages without
-    a definition accepted after envelope checks (``unvalidated="accept"``) or rejected."""
+    a definition accepted after envelope checks (``unvalidated="accept"``) or rejected; and the
+    implementation guides narrowing its sets."""
 
     code_lists: str = "off"
     unvalidated: str = "accept"
+    guides: tuple[Guide, ...] = ()  # the partner's implementation guides (waybill.edi.guides)
 
 
 DEFAULT_OPTIONS = Options()
@@ -734,6 +737,9 @@ def validate(message: Message, interchange: Interchange | None = None, *,
     if not checker.fast(segments, raw):
         checker.issues.clear()
         checker.run(segments, raw)
+    for guide in options.guides:
+        if guide.covers(message.type, message.version):
+            checker.issues.extend(check(guide, standard, segments, separators))
     message.issues.extend(checker.issues)
     message.warnings.extend(checker.warnings)
     message.validated = True

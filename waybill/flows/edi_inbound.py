@@ -33,7 +33,7 @@ from waybill.edi.hooks import InterchangeRegistry
 from waybill.edi.model import Interchange, Message, component, element
 from waybill.edi.profiles import PartnerProfile
 from waybill.edi.serializer import write_interchange
-from waybill.edi.validator import validate
+from waybill.edi.validator import Hook
 from waybill.flows import replay
 from waybill.flows.counts import FlowCounts
 from waybill.flows.partners import Partner, load_partner, partner_of
@@ -88,7 +88,7 @@ def read_file(raw: bytes, partner: Partner, *, registry: InterchangeRegistry | N
     out = FileOutcome(model.InboundMessage(raw))
     try:
         interchanges = list(read_interchanges(io.BytesIO(raw), encoding=encoding, registry=registry,
-                                              on_message=validate))
+                                              on_message=Hook(profile.validation)))
     except EdiError as err:
         out.inbound.rejected_reason = f"not readable as EDI: {err}"
         return out
