@@ -286,6 +286,15 @@ def _segment_body(sdef: SegmentDef, element: str, component: str, repetition: st
     lookaheads; ``terminator`` is excluded from values when segments are matched in a row."""
     excluded = element + component + repetition + terminator
     parts = [_element_pattern(e, component, repetition, excluded) for e in sdef.elements]
+    # a note that all-absent elements meet is read where its first element starts (a short look
+    # ahead); one that requires an element (R, exactly one) is read after the tag
+    at_start = []
+    for note in sdef.notes:
+        anchor = min(note.positions)
+        if note.kind in ("R", "1") or not 1 <= anchor <= len(parts):
+            at_start.append(_note_pattern(note, element, excluded, terminator, origin=0))
+        else:
+            parts[anchor - 1] = _note_pattern(note, element, excluded, terminator, origin=anchor) + parts[anchor - 1]
     sep = re.escape(element)
     required = [i for i, e in enumerate(sdef.elements) if e.required]
     last = required[-1] if required else -1
@@ -295,17 +304,17 @@ def _segment_body(sdef: SegmentDef, element: str, component: str, repetition: st
             tail = f"(?:{sep}{parts[i]}{tail})?"
         else:
             tail = f"{sep}{parts[i]}{tail}"
-    notes = "".join(_note_pattern(n, element, excluded, terminator) for n in sdef.notes)
-    return re.escape(sdef.tag) + notes + tail
+    return re.escape(sdef.tag) + "".join(at_start) + tail
 
 
-def _note_pattern(note: Note, element: str, excluded: str, terminator: str) -> str:
-    """A lookahead, read just after the tag, that holds when ``note`` is met."""
+def _note_pattern(note: Note, element: str, excluded: str, terminator: str, *, origin: int) -> str:
+    """A lookahead that holds when ``note`` is met, read after the tag (``origin`` 0) or where
+    element ``origin`` starts."""
     outside = f"[^{re.escape(element + terminator)}]"
     value = f"[^{re.escape(excluded)}]"
 
     def present(position: int) -> str:  # element ``position`` holds a character that is data
-        return f"(?:{outside}*{re.escape(element)}){{{position}}}{outside}*?{value}"
+        return f"(?:{outside}*{re.escape(element)}){{{position - origin}}}{outside}*?{value}"
 
     first, *others = note.positions
     all_of = "".join(f"(?={present(p)})" for p in note.positions)

@@ -193,3 +193,21 @@ def test_5010_repeats_are_split_on_the_isa11_repetition_separator():
     issue = next(i for m in ic.messages for i in m.issues)
     assert (issue.qualified_code("X12"), issue.segment_id, issue.element_position) == \
         ("AK403:12", "CTX", 1)
+
+
+@pytest.mark.parametrize("segment", [
+    "DTM*002*20260101", "DTM*002", "DTM*002****D8", "DTM*002****D8*20260101", "DTM*002*20260101*1200",
+    "DTM*002**1200", "DTM*002*20260101**01", "PO1*1*10*EA*2.5**VP*SKU-1*BP", "PO1*1*10*EA*2.5**VP",
+    "PO1*1**EA*2.5**VP*SKU-1", "PO1*1*10*EA", "N1*ST", "N1*ST*Name", "N1*ST**92", "N1*ST**92*W1",
+    "REF*PO", "REF*PO*1", "REF*PO**text", "MEA*PD*G*1", "MEA*PD*G", "MEA*PD*G*1*EA",
+])
+def test_the_one_step_check_agrees_with_the_element_by_element_check(segment, monkeypatch):
+    """Syntax notes read by the message pattern's lookaheads decide as the element walk does."""
+    body = [*PO_BODY[:2], "PO1*1*1*EA", segment, "CTT*1"] if not segment.startswith(("PO1", "N1")) \
+        else [PO_BODY[0], segment, "PO1*2*1*EA", "CTT*1"] if segment.startswith("N1") \
+        else [*PO_BODY[:2], segment, "CTT*1"]
+    fast = issues_of(body)
+    monkeypatch.setattr(validator._Checker, "fast", lambda self, segments, raw: False)
+    slow = issues_of(body)
+    assert fast.accepted == slow.accepted, (fast.issues, slow.issues)
+    assert [i.code for i in fast.issues] == [i.code for i in slow.issues]
