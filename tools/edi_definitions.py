@@ -378,7 +378,7 @@ def x12_005010(base: Path) -> dict[str, Any]:
     """999, 997 and the HIPAA 005010 sets from pyx12's maps."""
     folder = base / "x12-pyx12-maps" / "pyx12" / "map"
     elements: dict[str, list[Any]] = {}
-    for node in _xml(folder / "dataele.xml").getroot():
+    for node in _xml(folder / "dataele.xml").getroot().iter("data_ele"):
         elements[node.get("ele_num") or ""] = [node.get("data_type"), int(node.get("min_len") or 0),
                                                int(node.get("max_len") or 0)]
     maps = _xml(folder / "maps.xml").getroot()
