@@ -40,6 +40,7 @@ from waybill.edi.envelope import read_interchanges  # noqa: E402
 from waybill.edi.errors import EdiError  # noqa: E402
 from waybill.edi.model import EDIFACT_DEFAULT, Interchange, Separators  # noqa: E402
 from waybill.edi.serializer import write_interchange  # noqa: E402
+from waybill.edi.validator import Hook, validate  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
 CORPUS = ROOT / "tests" / "data" / "edi" / "corpus"
@@ -47,6 +48,7 @@ TARGET = 20 * 1024 * 1024
 PACKED = 1 << 20
 MAILBAG = 5 * 1024 * 1024
 PEER_BYTES = 2 * 1024 * 1024
+HIPAA_BYTES = 1 << 20
 CHUNK = 1 << 20
 X12_SEPS = Separators(element="*", component=">", segment="~")
 
@@ -65,7 +67,8 @@ def corpus_interchanges(standard: str) -> list:
         if path.endswith(".tsv"):
             continue
         try:
-            out += [ic for ic in read_interchanges(path) if ic.standard == standard and ic.accepted]
+            out += [ic for ic in read_interchanges(path, on_message=validate)
+                    if ic.standard == standard and ic.accepted]
         except EdiError:
             continue
     return out
@@ -90,15 +93,16 @@ def normalized(standard: str) -> list[Interchange]:
     return out
 
 
-def build(standard: str, size: int, per_interchange: int) -> Path:
+def build(standard: str, size: int, per_interchange: int, name: str = "",
+          sources: list[Interchange] | None = None) -> Path:
     """A file of at least ``size`` bytes of corpus messages, ``per_interchange`` bytes of them
     per interchange (0: keep the corpus interchanges as they are, like a mailbag), renumbered."""
     kind = f"packed{per_interchange >> 20}mb" if per_interchange else "mailbag"
-    path = OUT / f"{standard.lower()}_{kind}_{size >> 20}mb.{'x12' if standard == 'X12' else 'edi'}"
+    path = OUT / f"{name or standard.lower()}_{kind}_{size >> 20}mb.{'x12' if standard == 'X12' else 'edi'}"
     if path.exists():
         return path
     OUT.mkdir(parents=True, exist_ok=True)
-    sources = normalized(standard)
+    sources = sources if sources is not None else normalized(standard)
     written, number = 0, 0
     with open(path, "w", encoding="latin-1") as file:
         while written < size:
@@ -217,6 +221,33 @@ def ours_delivered(path: Path) -> int:
     return delivered
 
 
+def validated(path: Path) -> int:
+    """Full validation, streaming: envelopes and every message against its definition."""
+    return sum(ic.message_count for ic in read_interchanges(path, keep_messages=False, on_message=Hook()))
+
+
+def hipaa_file() -> Path:
+    """~1 MB of the corpus's 837 (004010X098A1) interchanges that both validators cover."""
+    sources = [ic for f in sorted(CORPUS.glob("bots_x12_837_4010_to_837_5010_837_*.x12"))
+               for ic in read_interchanges(f, on_message=validate) if ic.accepted]
+    for ic in sources:
+        ic.separators = X12_SEPS
+        ic.header = list(ic.header)
+        ic.header[11], ic.header[16] = "U", ">"
+    return build("X12", HIPAA_BYTES, 0, name="hipaa837", sources=sources)
+
+
+def pyx12_validate(path: Path) -> int:
+    """pyx12's own validation of the file against its 837 map (its 997 written to memory)."""
+    import io
+
+    import pyx12.params
+    import pyx12.x12n_document
+
+    pyx12.x12n_document.x12n_document(pyx12.params.params(), str(path), io.StringIO(), None)
+    return 0
+
+
 def pyx12_read(path: Path) -> int:
     import pyx12.x12file
 
@@ -251,27 +282,29 @@ MEMORY_SCRIPT = """
 import sys
 sys.path.insert(0, {root!r})
 from waybill.edi.envelope import read_interchanges
+from waybill.edi.validator import Hook
 
 def peak():  # VmHWM belongs to this process image; ru_maxrss would include the parent's peak
     with open("/proc/self/status") as status:
         return next(int(line.split()[1]) for line in status if line.startswith("VmHWM"))
 
 before = peak()
-for ic in read_interchanges({path!r}, keep_messages=False):
+for ic in read_interchanges({path!r}, keep_messages=False, on_message={hook}):
     pass
 print(before / 1024, (peak() - before) / 1024)
 """
 
 
-def peak_memory(source: Path, copies: int) -> tuple[float, float, float]:
-    """(file MB, interpreter MB, MB of peak memory above it) reading ``copies`` x ``source``."""
+def peak_memory(source: Path, copies: int, *, full: bool = False) -> tuple[float, float, float]:
+    """(file MB, interpreter MB, MB of peak memory above it) reading ``copies`` x ``source``,
+    with full validation when ``full``."""
     big = OUT / f"big{source.suffix}"
     data = source.read_bytes()
     with open(big, "wb") as file:
         for _ in range(copies):
             file.write(data)
     try:
-        script = MEMORY_SCRIPT.format(root=str(ROOT), path=str(big))
+        script = MEMORY_SCRIPT.format(root=str(ROOT), path=str(big), hook="Hook()" if full else "None")
         result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                                 check=True)
         base, extra = map(float, result.stdout.split())
@@ -289,7 +322,7 @@ def main() -> None:
           f"{edifact.name} {edifact.stat().st_size / (1 << 20):.1f} MB "
           "(corpus messages in interchanges of about 1 MB)")
 
-    ours_x12, split, delivered_x12 = rates([ours, split_x12, ours_delivered], x12)
+    ours_x12, split, delivered_x12, full_x12 = rates([ours, split_x12, ours_delivered, validated], x12)
     x12_prefix = prefix(x12, PEER_BYTES, "IEA")
     pyx12_rate = rate(pyx12_read, x12_prefix)
     print(f"X12      ours {ours_x12:6.1f} MB/s | str.split limit {split:6.1f} MB/s "
@@ -297,10 +330,17 @@ def main() -> None:
           f"{x12_prefix.stat().st_size >> 20} MB (ratio {ours_x12 / pyx12_rate:.1f}x, target >= 6)")
     print(f"         ours with every message delivered {delivered_x12:6.1f} MB/s "
           f"(ratio {delivered_x12 / split:.2f} to the limit)")
+    print(f"         full validation {full_x12:6.1f} MB/s | str.split limit {split:6.1f} MB/s "
+          f"(ratio {full_x12 / split:.2f}, target >= 0.33)")
+    hipaa = hipaa_file()
+    ours_hipaa, pyx12_hipaa = rates([validated], hipaa)[0], rate(pyx12_validate, hipaa)
+    print(f"HIPAA    837 004010X098A1, {hipaa.stat().st_size / (1 << 20):.1f} MB: full validation "
+          f"{ours_hipaa:6.1f} MB/s | pyx12 validation {pyx12_hipaa:5.2f} MB/s "
+          f"(ratio {ours_hipaa / pyx12_hipaa:.1f}x, target >= 10)")
 
-    ours_edi, release, full, naive, delivered_edi = rates(
+    ours_edi, release, full, naive, delivered_edi, full_edi = rates(
         [ours, split_edifact_release, split_edifact_components, split_edifact_naive,
-         ours_delivered], edifact)
+         ours_delivered, validated], edifact)
     edi_prefix = prefix(edifact, PEER_BYTES, "UNZ")
     pydifact_rate = rate(pydifact_read, edi_prefix)
     print(f"EDIFACT  ours {ours_edi:6.1f} MB/s | release-aware split limit {release:6.1f} MB/s "
@@ -311,6 +351,8 @@ def main() -> None:
     print(f"         ours with every message delivered {delivered_edi:6.1f} MB/s "
           f"(ratio {delivered_edi / release:.2f} to the limit, {delivered_edi / full:.2f} to the "
           "split down to components)")
+    print(f"         full validation {full_edi:6.1f} MB/s | release-aware split limit {release:6.1f} MB/s "
+          f"(ratio {full_edi / release:.2f}, target >= 0.33)")
 
     for standard, limit in (("X12", split_x12), ("EDIFACT", split_edifact_release)):
         mailbag = build(standard, MAILBAG, 0)
@@ -319,9 +361,11 @@ def main() -> None:
               f"(ratio {mine / theirs:.2f}; the corpus interchanges as they are, ~2 KB each)")
 
     for source in (x12, edifact):
-        size, base, extra = peak_memory(source, 10)
-        print(f"memory   {source.suffix[1:]:4} {size:5.0f} MB file: peak {extra:5.1f} MB above the "
-              f"interpreter's own {base:.0f} MB (target < 64)")
+        for full_validation in (False, True):
+            size, base, extra = peak_memory(source, 10, full=full_validation)
+            what = "full validation" if full_validation else "reading"
+            print(f"memory   {source.suffix[1:]:4} {size:5.0f} MB file, {what:15}: peak {extra:5.1f} MB "
+                  f"above the interpreter's own {base:.0f} MB (target < 64)")
 
 
 if __name__ == "__main__":

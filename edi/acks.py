@@ -24,6 +24,8 @@ from waybill.edi.serializer import OutboundMessage, Party, build_interchange
 from waybill.edi.syntax import charset
 
 _MAX_AK4 = 99
+#: Acknowledgments are never acknowledged themselves (X12 997 notes; ISO 9735 for CONTRL).
+ACK_TYPES = frozenset({"997", "999", "CONTRL"})
 
 
 def _by_segment(issues: list[Issue]) -> dict[tuple[int, str], list[Issue]]:
@@ -54,14 +56,19 @@ def _where(issue: Issue) -> str | tuple[str, str]:
 def _x12_message_acks(message: Message, kind: str, avoid: str) -> tuple[list[Segment], str]:
     """AK2..AK5 (or AK2, IK3, IK4, IK5) for one transaction set; returns (segments, status)."""
     seg_tag, el_tag, end_tag = ("AK3", "AK4", "AK5") if kind == "997" else ("IK3", "IK4", "IK5")
-    body: list[Segment] = [["AK2", message.type, message.control_number]]
+    ak2: Segment = ["AK2", message.type, message.control_number]
+    guide = element(message.segments[0], 3) if message.segments else ""
+    if kind == "999" and guide:  # AK203: the implementation guide named in ST03
+        ak2.append(guide)
+    body: list[Segment] = [ak2]
     for (position, seg_id), issues in sorted(_by_segment(message.issues).items()):
         codes = [i.code for i in issues if i.level == Level.SEGMENT]
         elements = [i for i in issues if i.level == Level.ELEMENT]
         shown_id = "".join(c for c in seg_id if c not in avoid)[:3]
         body.append([seg_tag, shown_id, str(position), "", codes[0] if codes else "8"])
         for issue in elements[:_MAX_AK4]:
-            body.append([el_tag, _where(issue), "", issue.code, _copy_of_bad(message, issue, avoid)])
+            body.append(_trim([el_tag, _where(issue), "", issue.code,
+                               _copy_of_bad(message, issue, avoid)]))
     message_codes = [i.code for i in message.issues if i.level == Level.MESSAGE]
     if any(i.level in (Level.SEGMENT, Level.ELEMENT) for i in message.issues):
         message_codes.append("5")
@@ -73,7 +80,8 @@ def _x12_message_acks(message: Message, kind: str, avoid: str) -> tuple[list[Seg
 
 def x12_functional_acks(interchange: Interchange, kind: str = "997",
                         separators: Separators | None = None) -> list[OutboundMessage]:
-    """One 997 (004010) or 999 (005010) per functional group of ``interchange``.
+    """One 997 (004010) or 999 (005010) per functional group of ``interchange``, except groups
+    of acknowledgments (997/999), which are never acknowledged.
 
     Characters that are ``separators`` of the acknowledgment are left out of copied bad values.
     """
@@ -83,6 +91,8 @@ def x12_functional_acks(interchange: Interchange, kind: str = "997",
     acks = []
     for index, group in enumerate(interchange.groups):
         members = [m for m in interchange.messages if m.group_index == index]
+        if _only_acks(group.functional_id, members):
+            continue
         ak1: Segment = ["AK1", group.functional_id, group.control_number]
         if kind == "999":
             ak1.append(group.version)
@@ -103,6 +113,13 @@ def x12_functional_acks(interchange: Interchange, kind: str = "997",
                      *group_codes[:5]])
         acks.append(OutboundMessage(kind, version, body, "FA"))
     return acks
+
+
+def _only_acks(functional_id: str, messages: list[Message]) -> bool:
+    """True for a group (or interchange) that carries acknowledgments and nothing else."""
+    if messages:
+        return all(m.type in ACK_TYPES for m in messages)
+    return functional_id == "FA"
 
 
 def ta1(interchange: Interchange) -> Segment:
@@ -129,8 +146,9 @@ def contrl(interchange: Interchange) -> OutboundMessage:
     """A CONTRL message: UCI for the interchange, then UCF per group and UCM per message."""
     header = interchange.header
     first = interchange.issues[0] if interchange.issues else None
+    # 0083 of the UCI judges the interchange envelope only: a rejected message is said by its UCM
     uci = ["UCI", interchange.control_number, element(header, 2), element(header, 3),
-           "7" if interchange.accepted else "4"]
+           "4" if interchange.issues else "7"]
     if first is not None:
         uci += [first.code, first.segment_id or "", str(first.element_position or "")]
     body: list[Segment] = [_trim(uci)]
@@ -156,12 +174,18 @@ def _trim(segment: Segment) -> Segment:
 
 def acknowledge(interchange: Interchange, *, control_numbers: ControlNumbers, partner_id: str,
                 separators: Separators | None = None, kind: str | None = None,
-                now: dt.datetime | None = None) -> Interchange:
-    """The acknowledgment interchange to send back to the sender of ``interchange``.
+                now: dt.datetime | None = None) -> Interchange | None:
+    """The acknowledgment interchange to send back to the sender of ``interchange``, or None.
 
     X12: a 997 or 999 per group (``kind``; default 999 for 005010 groups, else 997), plus a TA1
     when the sender asked for one (ISA14) or the interchange envelope has errors. EDIFACT: CONTRL.
+    None when ``interchange`` carries only acknowledgments (997/999/TA1/CONTRL) and its envelope is
+    sound: acknowledgments are never acknowledged (a broken envelope still gets its TA1 or UCI).
+    The acknowledgment is a test interchange when ``interchange`` is one (ISA15 T, UNB 0035 1).
     """
+    only_acks = all(m.type in ACK_TYPES for m in interchange.messages)
+    if only_acks and (interchange.messages or interchange.ta1) and not interchange.issues:
+        return None
     us = Party(interchange.receiver, interchange.receiver_qualifier)
     them = Party(interchange.sender, interchange.sender_qualifier)
     seps = separators or interchange.separators
@@ -173,14 +197,15 @@ def acknowledge(interchange: Interchange, *, control_numbers: ControlNumbers, pa
                         else "997")
         out = build_interchange("X12", us, them, x12_functional_acks(interchange, kind, seps),
                                 partner_id=partner_id, control_numbers=control_numbers,
-                                separators=seps, interchange_version=version, now=now)
+                                separators=seps, interchange_version=version,
+                                test=interchange.test, now=now)
         if interchange.ack_requested or interchange.issues:
             out.ta1.append(ta1(interchange))
         return out
     syntax = interchange.version if charset(interchange.version.partition(":")[0]) else "UNOC:3"
     return build_interchange("EDIFACT", us, them, [contrl(interchange)], partner_id=partner_id,
                              control_numbers=control_numbers, separators=seps,
-                             interchange_version=syntax, now=now)
+                             interchange_version=syntax, test=interchange.test, now=now)
 
 
 # --- inbound acknowledgments ----------------------------------------------------------------

@@ -53,6 +53,7 @@ class EnvelopeBuilder(Generic[RawT]):
     ENVELOPE: ClassVar[frozenset[str]] = frozenset()
     CODES: ClassVar[dict[str, str]] = {}  # kind of finding -> the standard's code
     CONTROL_ELEMENT: ClassVar[int] = 0  # header element holding the interchange control number
+    SERVICE: ClassVar[frozenset[str]] = frozenset()  # interchange-level segments outside groups
     encoding: str | None = None  # set when values must be re-decoded (EDIFACT UNOD..UNOY)
 
     def __init__(self, reader: ChunkedReader[RawT], registry: InterchangeRegistry | None,
@@ -100,9 +101,9 @@ class EnvelopeBuilder(Generic[RawT]):
             self.raw += segments
             return
         for seg in self.reader.finish(segments, self.reader.separators):
-            if self.interchange is not None and seg[0] == "TA1" and self.group is None:
+            if self.interchange is not None and seg[0] in self.SERVICE and self.group is None:
                 self.position += 1
-                self.interchange.ta1.append(seg)
+                (self.interchange.ta1 if seg[0] == "TA1" else self.interchange.service).append(seg)
             else:
                 self._outside(seg)
 
@@ -204,12 +205,18 @@ class EnvelopeBuilder(Generic[RawT]):
                     trailer, len(self.raw), message.control_number, "segments"):
                 self._message_issue(message, self._code("message_" + kind), text, seg=trailer,
                                     element_position=position)
-        if self.on_message is not None or self.keep:  # envelope validation needs the count alone
+        raw_hook = not self.keep and not self.encoding and getattr(self.on_message, "reads_raw", False)
+        if raw_hook:  # the hook reads raw segments; nobody keeps them
+            message.raw = self.raw
+        elif self.on_message is not None or self.keep:  # envelope validation needs the count alone
             message.segments = self.reader.finish(self.raw, self.interchange.separators)
             if self.encoding:
                 message.segments = [recode(s, self.encoding) for s in message.segments]
         if self.on_message is not None:
             self.on_message(message, self.interchange)
+        if raw_hook:
+            message.raw = ()
+            self.raw = []
         if self.keep:
             self.interchange.messages.append(message)
         # freed now, as a dropped message's are, not once they have lived through a collection

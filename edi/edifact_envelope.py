@@ -14,7 +14,13 @@ from waybill.edi.builder import EnvelopeBuilder, MessageHook
 from waybill.edi.edifact_reader import EdifactReader
 from waybill.edi.hooks import InterchangeRegistry
 from waybill.edi.model import Group, Interchange, Message, Segment, component
-from waybill.edi.syntax import charset, valid_date, valid_time
+from waybill.edi.syntax import (
+    charset,
+    syntax_identifier_allowed,
+    unb_date_length,
+    valid_date,
+    valid_time,
+)
 from waybill.edi.tokenizer import RawSegment
 
 
@@ -89,8 +95,9 @@ class EdifactBuilder(EnvelopeBuilder[RawSegment]):
         self._open_interchange(interchange)
         codec = charset(syntax)
         self.encoding = None if codec in (None, "ascii", "latin-1") else codec
-        if codec is None or version not in ("1", "2", "3", "4"):
-            self._interchange_issue("2", f"syntax identifier {syntax}:{version} is not supported",
+        if codec is None or not syntax_identifier_allowed(syntax, version):
+            self._interchange_issue("2", f"syntax identifier {syntax}:{version} is not supported "
+                                    "(UNOA-UNOF in syntax versions 1-3, more in 4)",
                                     seg=seg, element_position=1)
         for pos, name in ((2, "sender"), (3, "recipient"), (4, "date and time"),
                           (5, "control reference")):
@@ -98,6 +105,8 @@ class EdifactBuilder(EnvelopeBuilder[RawSegment]):
                 self._interchange_issue("13", f"UNB is missing the interchange {name}", seg=seg,
                                         element_position=pos)
         date, time = component(seg, 4, 1), component(seg, 4, 2)
-        if date and not (valid_date(date) and valid_time(time)):
-            self._interchange_issue("12", f"UNB date/time {date}:{time} is not valid", seg=seg,
-                                    element_position=4)
+        if date and not (valid_date(date) and valid_time(time)
+                         and len(date) == unb_date_length(version)):
+            self._interchange_issue("12", f"UNB date/time {date}:{time} is not valid (the date "
+                                    f"is n{unb_date_length(version)} in syntax version "
+                                    f"{version or '?'})", seg=seg, element_position=4)

@@ -68,6 +68,10 @@ class Message:
     functional_id: str = ""  # X12 GS01, EDIFACT UNG01
     issues: list[Issue] = field(default_factory=list)
     validated: bool = False  # True when checked against a transaction-set definition
+    warnings: list[Issue] = field(default_factory=list)  # findings the partner accepts (code lists)
+    #: the segments as read (components not split) when a hook that ``reads_raw`` saw the
+    #: message and nobody keeps it; ``segments`` is then empty
+    raw: Sequence[Sequence[Element]] = ()
 
     @property
     def accepted(self) -> bool:
@@ -113,6 +117,7 @@ class Interchange:
     message_count: int = 0
     una: str = ""  # the UNA segment text when present, kept for writing back
     ta1: list[Segment] = field(default_factory=list)  # TA1 segments received in this interchange
+    service: list[Segment] = field(default_factory=list)  # X12 ISB/ISE between ISA and GS
 
     @property
     def accepted(self) -> bool:

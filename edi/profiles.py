@@ -28,6 +28,11 @@ Example (``partners/acme.toml``)::
     expect = true                   # they acknowledge our interchanges
     send = "997"                    # 997, 999 (X12), CONTRL (EDIFACT) or none
 
+    [validation]
+    code_lists = "warn"             # off (default), warn or reject
+    unvalidated = "accept"          # a set without definition: accept (default) or reject
+    guides = ["guides/acme-850.toml"]  # implementation guides, relative to this file
+
 Other keys are not the engine's: the hub keeps its [hub] section in the same file and reads it
 with waybill.flows.partners, from the same parsed dict.
 """
@@ -38,11 +43,14 @@ import os
 import string
 import tomllib
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TypeVar
 
 from waybill.core.errors import ConfigError
+from waybill.edi.guides import GuideError, load_guide
 from waybill.edi.model import EDIFACT_DEFAULT, X12_DEFAULT, Separators
 from waybill.edi.serializer import Party
+from waybill.edi.validator import DEFAULT_OPTIONS, Options
 
 _ACKS = {"X12": {"997", "999", "none"}, "EDIFACT": {"CONTRL", "none"}}
 _ID_MAX = {"X12": 15, "EDIFACT": 35}
@@ -67,6 +75,7 @@ class PartnerProfile:
     outbound_sets: frozenset[str]
     expects_acks: bool
     sends_ack: str
+    validation: Options = DEFAULT_OPTIONS
 
 
 def _field(data: dict[str, Any], path: str, key: str, kind: type[T], *, default: T | None = None) -> T:
@@ -138,7 +147,24 @@ def parse_profile(data: dict[str, Any], path: str = "<profile>") -> PartnerProfi
         id=_field(data, path, "id", str), standard=standard, version=version, encoding=encoding,
         partner=parties[0], us=parties[1], separators=seps,
         line_end=seps_data.get("line_end", ""), inbound_sets=directions[0],
-        outbound_sets=directions[1], expects_acks=bool(acks.get("expect", False)), sends_ack=send)
+        outbound_sets=directions[1], expects_acks=bool(acks.get("expect", False)), sends_ack=send,
+        validation=_validation(_field(data, path, "validation", dict, default={}), path))
+
+
+def _validation(data: dict[str, Any], path: str) -> Options:
+    """The [validation] section: code lists, sets without definition, implementation guides."""
+    code_lists = data.get("code_lists", "off")
+    unvalidated = data.get("unvalidated", "accept")
+    if code_lists not in ("off", "warn", "reject"):
+        raise ProfileError(f"{path}: validation.code_lists must be off, warn or reject, found {code_lists!r}")
+    if unvalidated not in ("accept", "reject"):
+        raise ProfileError(f"{path}: validation.unvalidated must be accept or reject, found {unvalidated!r}")
+    folder = Path(path).parent
+    try:
+        guides = tuple(load_guide(folder / name) for name in data.get("guides", []))
+    except GuideError as exc:
+        raise ProfileError(str(exc)) from None
+    return Options(code_lists, unvalidated, guides)
 
 
 def _is_message_type(name: object, x12: bool) -> bool:

@@ -75,7 +75,7 @@ def write_interchange(interchange: Interchange, *, line_end: str = "") -> str:
         # written as is: ISA16 is the component separator itself
         out.append(seps.element.join(v if isinstance(v, str) else seps.component.join(v)
                                      for v in interchange.header) + end)
-        out.extend(format_segment(s, seps, escape) + end for s in interchange.ta1)
+        out.extend(format_segment(s, seps, escape) + end for s in interchange.service + interchange.ta1)
     else:
         if interchange.una:
             out.append(interchange.una + line_end)
@@ -204,9 +204,10 @@ def _build_edifact(envelope: _Envelope, messages: list[OutboundMessage]) -> Inte
     version, ack, test = envelope.version, envelope.ack_requested, envelope.test
     control = envelope.control("UNB")
     syntax = tuple(version.split(":"))
+    date = now.strftime("%Y%m%d" if syntax[-1:] >= ("4",) else "%y%m%d")  # 0017: n8 from v4, n6 before
     unb: Segment = ["UNB", syntax, (sender.id, sender.qualifier) if sender.qualifier else sender.id,
                     (receiver.id, receiver.qualifier) if receiver.qualifier else receiver.id,
-                    (now.strftime("%y%m%d"), now.strftime("%H%M")), control]
+                    (date, now.strftime("%H%M")), control]
     if ack or test:
         unb += ["", "", "", "1" if ack else "", "", "1" if test else ""]
         while unb[-1] == "":

@@ -13,9 +13,27 @@ from waybill.edi.model import Segment
 _EDIFACT_SYNTAX = {
     "UNOA": "ascii", "UNOB": "ascii", "UNOC": "latin-1", "UNOD": "iso8859-2", "UNOE": "iso8859-5",
     "UNOF": "iso8859-7", "UNOG": "iso8859-3", "UNOH": "iso8859-4", "UNOI": "iso8859-6",
-    "UNOJ": "iso8859-8", "UNOK": "iso8859-9", "UNOW": "utf-8", "UNOX": "iso2022_jp",
+    "UNOJ": "iso8859-8", "UNOK": "iso8859-9", "UNOL": "iso8859-15", "UNOW": "utf-8", "UNOX": "iso2022_jp",
     "UNOY": "utf-8", "KECA": "euc_kr",
 }
+
+
+#: UNB 0001 syntax identifiers per syntax version (UNSL code list 0001; StAEDI EDIFACT/v3.xml, v4*.xml)
+_SYNTAX_IDS_V3 = frozenset({"UNOA", "UNOB", "UNOC", "UNOD", "UNOE", "UNOF"})
+_SYNTAX_IDS_V4 = _SYNTAX_IDS_V3 | {"UNOG", "UNOH", "UNOI", "UNOJ", "UNOK", "UNOL", "UNOW", "UNOX",
+                                   "UNOY"}
+
+
+def syntax_identifier_allowed(identifier: str, version: str) -> bool:
+    """True when UNB 0001 ``identifier`` belongs to syntax ``version`` (0002, "1" to "4")."""
+    if version in ("1", "2", "3"):
+        return identifier in _SYNTAX_IDS_V3
+    return version == "4" and identifier in _SYNTAX_IDS_V4
+
+
+def unb_date_length(version: str) -> int:
+    """Digits of the UNB date 0017: n6 in syntax versions 1-3, n8 in version 4."""
+    return 8 if version == "4" else 6
 
 
 def valid_date(value: str) -> bool:

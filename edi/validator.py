@@ -1,24 +1,35 @@
-"""Table-driven validation of a message against its definition (see :mod:`waybill.edi.definitions`).
+"""Validation of a message against its definition (see :mod:`waybill.edi.definitions`).
 
-Definitions are compiled once into dicts and tuples. Checking a message walks its segments through
-the structure (segment order, loops, mandatory segments, max use and loop repeats), then checks each
-segment's elements (mandatory, count, min/max length, data types N0-N9/R/DT/TM and EDIFACT n, code
-lists; AN, ID and EDIFACT a/an are not restricted by character, since partners routinely put digits
-in alphabetic fields). Findings are :class:`~waybill.edi.errors.Issue` objects with the standard's codes:
-X12 AK304/AK403 (the 999 IK304/IK403 use the same values), EDIFACT CONTRL UCS/UCD (code list 0085).
+Each definition is compiled once per standard, version and message into tables:
+
+* the structure as loops whose children are indexed by segment tag, walked by a small state
+  machine (order, mandatory segments and loops, max use, loop repeats);
+* per segment, one regular expression that matches the segment's text exactly when every
+  element is valid (count, mandatory, min/max length, numeric and date/time shapes, composites,
+  repetitions, and codes when code lists are checked), plus its syntax notes (X12 P/R/E/C/L,
+  EDIFACT D1-D7). A segment that matches is done in one step; only one that does not is checked
+  element by element, to say what is wrong.
+
+AN, ID and EDIFACT a/an are not restricted by character (partners routinely put digits in
+alphabetic fields). Findings are :class:`~waybill.edi.errors.Issue` objects with the standard's
+codes: X12 AK304/AK403 (the 999 IK304/IK403 use the same values), EDIFACT CONTRL UCS/UCD (0085).
+Code lists are checked as asked (:class:`Options`): off, as warnings, or as errors.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any, NamedTuple
+from typing import Any, cast
 
 from waybill.edi import definitions
 from waybill.edi.errors import Issue, Level
-from waybill.edi.model import Element, Interchange, Message, Segment, segment_id
+from waybill.edi.guides import Guide, check
+from waybill.edi.model import Element, Interchange, Message, Separators, segment_id
 from waybill.edi.syntax import valid_date, valid_time
+from waybill.edi.tokenizer import ChunkedReader
 
 # issue kind -> code, per standard
 _SEGMENT_CODES = {
@@ -28,14 +39,35 @@ _SEGMENT_CODES = {
                 "max_use": "35", "not_in_set": "15", "sequence": "15"},
 }
 _ELEMENT_CODES = {
-    "X12": {"missing": "1", "too_many": "3", "short": "4", "long": "5", "chars": "6", "code": "7",
-            "date": "8", "time": "9", "components": "3"},
-    "EDIFACT": {"missing": "13", "too_many": "16", "short": "40", "long": "39", "chars": "37",
-                "code": "12", "date": "12", "time": "12", "components": "16"},
+    "X12": {"missing": "1", "conditional": "2", "too_many": "3", "short": "4", "long": "5",
+            "chars": "6", "code": "7", "date": "8", "time": "9", "exclusion": "10",
+            "components": "3", "repeats": "12"},
+    "EDIFACT": {"missing": "13", "conditional": "13", "too_many": "16", "short": "40", "long": "39",
+                "chars": "37", "code": "12", "date": "12", "time": "12", "exclusion": "12",
+                "components": "16", "repeats": "35"},
 }
+#: A message without a definition, when the partner does not accept that: X12 AK502 1
+#: (transaction set not supported), EDIFACT 0085 3 (message version/release not supported).
+_UNSUPPORTED = {"X12": "1", "EDIFACT": "3"}
 _NUMERIC = re.compile(r"-?\d+")
 _DECIMAL = re.compile(r"-?(\d+([.,]\d*)?|[.,]\d+)([eE]-?\d+)?")
-_EDIFACT_LENGTH = re.compile(r"(a|n|an)(\.\.)?(\d+)")
+UNBOUNDED = 1 << 30
+#: Separators of the text a finished segment is joined into for its one-step check.
+_SEGMENT_MARK, _ELEMENT_MARK, _COMPONENT_MARK = "\x1e", "\x1d", "\x1f"
+
+
+@dataclass(frozen=True)
+class Options:
+    """What a partner asks of validation: code lists "off", "warn" or "reject"; messages without
+    a definition accepted after envelope checks (``unvalidated="accept"``) or rejected; and the
+    implementation guides narrowing its sets."""
+
+    code_lists: str = "off"
+    unvalidated: str = "accept"
+    guides: tuple[Guide, ...] = ()  # the partner's implementation guides (waybill.edi.guides)
+
+
+DEFAULT_OPTIONS = Options()
 
 
 @dataclass(frozen=True)
@@ -44,11 +76,39 @@ class ElementDef:
 
     ref: str
     required: bool
-    kind: str = "AN"  # X12 N0..N9, R, ID, AN, DT, TM, B; EDIFACT a, n, an
+    kind: str = "AN"  # X12 N0..N9, R, ID, AN, DT, TM, B; EDIFACT a, n, an; "C" composite
     min: int = 0
     max: int = 0
     codes: frozenset[str] | None = None
     components: tuple[ElementDef, ...] = ()
+    repeat: int = 1  # occurrences allowed, split by the repetition separator (X12 00501+, EDIFACT 4)
+
+
+@dataclass(frozen=True)
+class Note:
+    """A syntax note on element positions: X12 P/R/E/C/L, EDIFACT D1..D7 (as their X12 kind)."""
+
+    kind: str  # "P" all or none, "R" at least one, "E" at most one, "C" if first then all,
+    #            "L" if first then at least one other, "1" exactly one, "7" if first then none
+    positions: tuple[int, ...]
+    text: str
+
+
+@dataclass
+class SegmentDef:
+    tag: str
+    elements: tuple[ElementDef, ...]
+    notes: tuple[Note, ...] = ()
+    _patterns: dict[tuple[str, str, str], re.Pattern[str]] = field(default_factory=dict, repr=False)
+
+    def pattern(self, element: str, component: str, repetition: str) -> re.Pattern[str]:
+        """The regular expression matching this segment's valid texts joined with these
+        separators (compiled once per separator set)."""
+        key = (element, component, repetition)
+        found = self._patterns.get(key)
+        if found is None:
+            found = self._patterns[key] = _segment_pattern(self, element, component, repetition)
+        return found
 
 
 @dataclass(frozen=True)
@@ -66,79 +126,73 @@ class LoopDef:
     children: list[SegmentEntry | LoopDef] = field(default_factory=list)
     #: the segment that starts an occurrence: the first child (loops start with a segment)
     trigger: str = field(init=False, repr=False, compare=False, default="")
+    #: segment tag -> indices of the children it matches (a segment, or a loop it triggers)
+    index: dict[str, tuple[int, ...]] = field(init=False, repr=False, compare=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         first = self.children[0] if self.children else None
-        if isinstance(first, SegmentEntry):
-            self.trigger = first.tag
+        self.trigger = first.tag if isinstance(first, SegmentEntry) else first.trigger if first else ""
+        found: dict[str, list[int]] = {}
+        for i, child in enumerate(self.children):
+            found.setdefault(child.tag if isinstance(child, SegmentEntry) else child.trigger, []).append(i)
+        self.index = {tag: tuple(v) for tag, v in found.items()}
 
 
 @dataclass
 class MessageDefinition:
     standard: str
     id: str
-    name: str
-    versions: tuple[str, ...]
+    version: str  # the document's version ("004010", "005010", "D96A")
     structure: LoopDef
-    segments: dict[str, tuple[ElementDef, ...] | None]  # None: layout not described
+    segments: dict[str, SegmentDef | None]  # None: layout not described (service segments)
+    known: frozenset[str]  # every segment tag of the standard's version
     hierarchy: bool = False  # X12 HL parent/child numbering is checked
+    source: str = ""
+    _patterns: dict[tuple[str, str, str, str], re.Pattern[str] | None] = field(default_factory=dict, repr=False)
 
-    def covers(self, version: str) -> bool:
-        return any(version.startswith(v) for v in self.versions)
+    def message_pattern(self, separators: tuple[str, str, str, str]) -> re.Pattern[str] | None:
+        """The one-step pattern of a valid message written with ``separators`` (element,
+        component, repetition, terminator), compiled once; None when it cannot be built."""
+        if separators not in self._patterns:
+            try:
+                self._patterns[separators] = _message_pattern(self, separators)
+            except (re.error, RecursionError, OverflowError):
+                self._patterns[separators] = None  # too big for the engine: segment by segment
+        return self._patterns[separators]
 
 
 # --- compiling -------------------------------------------------------------------------
-class _Dictionaries(NamedTuple):
-    """A standard's data dictionaries (see :mod:`waybill.edi.definitions`): ref -> its text."""
-
-    elements: dict[str, str]  # element ref -> format
-    codes: dict[str, list[str]]  # element ref -> allowed values
-    composites: dict[str, str]  # composite ref -> its components' refs
-    segments: dict[str, str]  # segment tag -> its elements' refs, "?" when not described
+def _max(value: int) -> int:
+    return UNBOUNDED if value == 0 else value
 
 
-@cache
-def _dictionaries(standard: str) -> _Dictionaries:
-    prefix = standard.lower()
-    return _Dictionaries(
-        definitions.load(f"{prefix}_elements.json"), definitions.load(f"{prefix}_codes.json"),
-        definitions.load(f"{prefix}_composites.json"), definitions.load(f"{prefix}_segments.json"))
-
-
-def _element_format(text: str) -> tuple[str, int, int]:
-    """"AN 1/35" or "an..35" / "n3" -> (kind, min, max)."""
-    if " " in text:
-        kind, span = text.split()
-        low, high = span.split("/")
-        return kind, int(low), int(high)
-    match = _EDIFACT_LENGTH.fullmatch(text)
-    if not match:
-        raise ValueError(f"bad element format {text!r}")
-    kind, variable, length = match.groups()
-    return kind, (1 if variable else int(length)), int(length)
-
-
-def _element(standard: str, ref: str, required: bool) -> ElementDef:
-    elements, codes, composites, _ = _dictionaries(standard)
-    if ref in composites:
-        parts = tuple(_element(standard, r.rstrip("!"), r.endswith("!"))
-                      for r in composites[ref].split())
-        return ElementDef(ref, required, "C", components=parts)
-    kind, low, high = _element_format(elements[ref])
+def _element(doc: dict[str, Any], codes: dict[str, list[str]], ref: str, required: bool, *,
+             repeat: int = 1) -> ElementDef:
+    if doc["composites"].get(ref):
+        parts = tuple(_element(doc, codes, r, m) for r, m in doc["composites"][ref])
+        return ElementDef(ref, required, "C", components=parts, repeat=repeat)
+    kind, low, high = doc["elements"].get(ref) or ("AN", 0, 1 << 20)
     code_list = frozenset(codes[ref]) if ref in codes else None
-    return ElementDef(ref, required, kind, low, high, code_list)
+    return ElementDef(ref, required, kind, low, high, code_list, repeat=repeat)
 
 
-def _entry(standard: str, item: str | dict[str, Any]) -> SegmentEntry | LoopDef:
+def _note(text: str) -> Note | None:
+    if text[:1] == "D":  # EDIFACT D5(040,030): positions counted in tens
+        match = re.fullmatch(r"D([1-7])\(([\d, ]+)\)", text)
+        if not match:
+            return None
+        kind = {"1": "1", "2": "P", "3": "R", "4": "E", "5": "C", "6": "L", "7": "7"}[match[1]]
+        return Note(kind, tuple(int(p) // 10 for p in match[2].split(",")), text)
+    if len(text) < 3 or text[0] not in "PRECL" or not text[1:].isdigit():
+        return None
+    return Note(text[0], tuple(int(text[i:i + 2]) for i in range(1, len(text), 2)), text)
+
+
+def _entry(item: Any) -> SegmentEntry | LoopDef:
     if isinstance(item, dict):
-        children = [_entry(standard, i) for i in item["segments"]]
-        if not isinstance(children[0], SegmentEntry):
-            raise ValueError(f"loop {item['loop']} must start with a segment")
-        return LoopDef(item["loop"], item.get("required", False), item.get("max", 1), children)
-    tag, _, max_use = item.partition("*")
-    required = tag.endswith("!")
-    return SegmentEntry(tag.rstrip("!"), required,
-                        1 << 30 if max_use == ">1" else int(max_use or 1))
+        children = [_entry(i) for i in item["children"]]
+        return LoopDef(item["loop"], item["required"], _max(item["max"]), children)
+    return SegmentEntry(item[0], item[1], _max(item[2]))
 
 
 def _tags(loop: LoopDef) -> set[str]:
@@ -148,18 +202,176 @@ def _tags(loop: LoopDef) -> set[str]:
     return tags
 
 
-def compile_definition(data: dict[str, Any]) -> MessageDefinition:
-    """Turn one parsed definition file into lookup-ready tables."""
-    standard = data["standard"]
-    structure = LoopDef(data["id"], True, 1, [_entry(standard, i) for i in data["structure"]])
-    layouts = _dictionaries(standard).segments
-    segments = {
-        tag: None if layouts[tag] == "?" else
-        tuple(_element(standard, r.rstrip("!"), r.endswith("!")) for r in layouts[tag].split())
-        for tag in _tags(structure)
-    }
-    return MessageDefinition(standard, data["id"], data.get("name", ""), tuple(data["versions"]),
-                             structure, segments, data.get("hierarchy", False))
+def compile_message(doc: dict[str, Any], key: str, *, with_codes: bool = False) -> MessageDefinition:
+    """One message of a definitions document as lookup-ready tables."""
+    data = doc["messages"][key]
+    standard = doc["standard"]
+    structure = LoopDef(key, True, 1, [_entry(i) for i in data["structure"]])
+    layouts = {**doc["segments"], **data.get("segments", {})}
+    codes = {**doc["codes"], **data.get("codes", {})} if with_codes else {}
+    segments: dict[str, SegmentDef | None] = {}
+    for tag in _tags(structure):
+        layout = layouts.get(tag)
+        if layout is None or tag in ("UNH", "UNT", "ST", "SE"):  # service segments: the envelope's
+            segments[tag] = None
+            continue
+        elements = tuple(_element(doc, codes, i[0], i[1], repeat=i[2] if len(i) > 2 else 1) if i[0] else
+                         ElementDef("", False) for i in layout["elements"])
+        notes = tuple(n for n in map(_note, layout.get("notes", ())) if n is not None)
+        segments[tag] = SegmentDef(tag, elements, notes)
+    message_id = data.get("id", key)
+    return MessageDefinition(standard, message_id, doc["version"], structure, segments,
+                             frozenset(layouts) | {"UNH", "UNT", "UNS", "ST", "SE"},
+                             hierarchy="HL" in segments, source=data.get("source", ""))
+
+
+# --- one-step checks: a regular expression per segment ---------------------------------------
+def _value_pattern(spec: ElementDef, excluded: str) -> str:
+    """A regular expression for one non-empty valid value of ``spec`` (conservative: a value it
+    does not match is checked element by element)."""
+    any_char = f"[^{re.escape(excluded)}]"
+    low, high = max(spec.min, 1), spec.max
+    kind = spec.kind
+    if spec.codes is not None:
+        return "(?:" + "|".join(re.escape(c) for c in sorted(spec.codes, key=len, reverse=True)) + ")"
+    if kind in ("R", "n"):
+        point = "[.]" if kind == "R" else "[.,]"
+        return (rf"-?(?:\d{{{low},{high}}}|(?=[\d.,]{{{low + 1},{high + 1}}}(?![\d.,]))(?=[.,]?\d)"
+                rf"\d*{point}\d*)")
+    if kind[:1] == "N" and kind[1:].isdigit():
+        return rf"-?\d{{{low},{high}}}"
+    if kind == "DT":  # every day but 29 February, which is checked against the calendar
+        year = r"\d\d" if high == 6 else r"\d{4}" if low == 8 else r"(?:\d\d){1,2}"
+        return year + (r"(?:(?:0[1-9]|1[0-2])(?:0[1-9]|1\d|2[0-8])|(?:0[13-9]|1[0-2])(?:29|30)"
+                       r"|(?:0[13578]|1[02])31)")
+    if kind == "TM":
+        lengths = [n for n in (4, 6, 7, 8) if low <= n <= high]
+        tails = {4: "", 6: "[0-5][0-9]", 7: r"[0-5][0-9]\d", 8: r"[0-5][0-9]\d\d"}
+        return r"(?:[01]\d|2[0-3])[0-5]\d(?:" + "|".join(tails[n] for n in lengths) + ")" if lengths else "(?!)"
+    if kind == "B":
+        return "(?!)"
+    return f"{any_char}{{{low},{high}}}"
+
+
+def _element_pattern(spec: ElementDef, component: str, repetition: str, excluded: str) -> str:
+    if not spec.ref:
+        return ""  # a position the guide does not use: only empty is sure to be right
+    if spec.components:
+        parts = [_value_pattern(c, excluded) if c.ref else "" for c in spec.components]
+        required = [i for i, c in enumerate(spec.components) if c.required and c.ref]
+        last = required[-1] if required else 0
+        tail = ""  # c1(:c2(:c3)?)?: components after the last mandatory one may be left out
+        for i in range(len(parts) - 1, 0, -1):
+            part = parts[i] if i in required else f"(?:{parts[i]})?" if parts[i] else ""
+            tail = f"{re.escape(component)}{part}{tail}"
+            if i > last:
+                tail = f"(?:{tail})?"
+        first = parts[0] if 0 in required else f"(?:{parts[0]})?" if parts[0] else ""
+        one = first + tail
+        if spec.required and not required:
+            one = f"(?=[^{re.escape(excluded)}]|{re.escape(component)}+[^{re.escape(excluded)}])" + one
+        elif not spec.required:
+            one = f"(?:{one})?"
+    else:
+        one = _value_pattern(spec, excluded)
+        one = one if spec.required else f"(?:{one})?"
+    if spec.repeat > 1 and repetition:
+        return f"{one}(?:{re.escape(repetition)}{one}){{0,{spec.repeat - 1}}}"
+    return one
+
+
+def _segment_body(sdef: SegmentDef, element: str, component: str, repetition: str, *,
+                  terminator: str = "") -> str:
+    """The pattern of a valid segment's text (tag included, terminator not), syntax notes as
+    lookaheads; ``terminator`` is excluded from values when segments are matched in a row."""
+    excluded = element + component + repetition + terminator
+    parts = [_element_pattern(e, component, repetition, excluded) for e in sdef.elements]
+    # a note that all-absent elements meet is read where its first element starts (a short look
+    # ahead); one that requires an element (R, exactly one) is read after the tag
+    at_start = []
+    for note in sdef.notes:
+        anchor = min(note.positions)
+        if note.kind in ("R", "1") or not 1 <= anchor <= len(parts):
+            at_start.append(_note_pattern(note, element, excluded, terminator, origin=0))
+        else:
+            parts[anchor - 1] = _note_pattern(note, element, excluded, terminator, origin=anchor) + parts[anchor - 1]
+    sep = re.escape(element)
+    required = [i for i, e in enumerate(sdef.elements) if e.required]
+    last = required[-1] if required else -1
+    tail = f"(?:{sep})*"  # empty trailing elements are tolerated
+    for i in range(len(parts) - 1, -1, -1):
+        if i > last:
+            tail = f"(?:{sep}{parts[i]}{tail})?"
+        else:
+            tail = f"{sep}{parts[i]}{tail}"
+    return re.escape(sdef.tag) + "".join(at_start) + tail
+
+
+def _note_pattern(note: Note, element: str, excluded: str, terminator: str, *, origin: int) -> str:
+    """A lookahead that holds when ``note`` is met, read after the tag (``origin`` 0) or where
+    element ``origin`` starts."""
+    outside = f"[^{re.escape(element + terminator)}]"
+    value = f"[^{re.escape(excluded)}]"
+
+    def present(position: int) -> str:  # element ``position`` holds a character that is data
+        return f"(?:{outside}*{re.escape(element)}){{{position - origin}}}{outside}*?{value}"
+
+    first, *others = note.positions
+    all_of = "".join(f"(?={present(p)})" for p in note.positions)
+    none_of = "".join(f"(?!{present(p)})" for p in note.positions)
+    any_of = "(?=" + "|".join(present(p) for p in note.positions) + ")"
+    at_most_one = "".join(f"(?!(?={present(a)}){present(b)})" for i, a in enumerate(note.positions)
+                          for b in note.positions[i + 1:])
+    others_any = "(?=" + "|".join(present(p) for p in others) + ")" if others else ""
+    kind = note.kind
+    if kind == "P":
+        return f"(?:{all_of}|{none_of})"
+    if kind == "R":
+        return any_of
+    if kind == "E":
+        return at_most_one
+    if kind == "C":
+        return f"(?:(?!{present(first)})|{all_of})"
+    if kind == "L":
+        return f"(?:(?!{present(first)})|{others_any})"
+    if kind == "1":
+        return any_of + at_most_one
+    return f"(?:(?!{present(first)})|" + "".join(f"(?!{present(p)})" for p in others) + ")"
+
+
+def _segment_pattern(sdef: SegmentDef, element: str, component: str, repetition: str) -> re.Pattern[str]:
+    return re.compile(_segment_body(sdef, element, component, repetition), re.DOTALL)
+
+
+def _message_pattern(definition: MessageDefinition, seps: tuple[str, str, str, str]) -> re.Pattern[str]:
+    """One pattern for a whole valid message: its segments, each followed by the terminator, in
+    the structure's order, loops and repeats as counted groups. Groups are possessive (Python
+    3.11): each segment is placed greedily where the state machine would place it, so matching
+    never backtracks into what it has placed."""
+    element, component, repetition, terminator = seps
+    end = re.escape(terminator)
+    bodies = {tag: _segment_body(sdef, element, component, repetition, terminator=terminator) if sdef else
+              re.escape(tag) + f"(?:{re.escape(element)}[^{end}]*)?"
+              for tag, sdef in definition.segments.items()}
+
+    def loop(node: LoopDef) -> str:
+        out = []
+        for child in node.children:
+            if isinstance(child, SegmentEntry):
+                item, low, high = f"{bodies[child.tag]}{end}", int(child.required), child.max
+            else:
+                item, low, high = loop(child), int(child.required), child.max
+            count = "*+" if high >= UNBOUNDED and low == 0 else "++" if high >= UNBOUNDED else \
+                f"{{{low},{high}}}+"
+            out.append(f"(?:{item}){count}")
+        # inside a loop occurrence, its trigger segment comes once, first
+        if node is not definition.structure and out:
+            trigger = node.children[0]
+            assert isinstance(trigger, SegmentEntry)
+            out[0] = f"(?:{bodies[trigger.tag]}{end})"
+        return "".join(out)
+
+    return re.compile(loop(definition.structure), re.DOTALL)
 
 
 # --- checking --------------------------------------------------------------------------
@@ -172,16 +384,23 @@ class _Frame:
         self.counts = [0] * len(loop.children)
 
 
+def _present(value: Element) -> bool:
+    return bool(value) and value != ("",) * len(value)
+
+
 class _Checker:
     """Checks one message; ``position`` and ``tag`` are those of the segment being checked."""
 
-    def __init__(self, definition: MessageDefinition, message: Message) -> None:
+    def __init__(self, definition: MessageDefinition, separators: Separators | None,
+                 options: Options) -> None:
         self.definition = definition
         self.standard = definition.standard
         self.seg_codes = _SEGMENT_CODES[self.standard]
         self.el_codes = _ELEMENT_CODES[self.standard]
         self.issues: list[Issue] = []
-        self.message = message
+        self.warnings: list[Issue] = []
+        self.separators = separators
+        self.options = options
         self.position = 0
         self.tag = ""
 
@@ -190,19 +409,18 @@ class _Checker:
 
     def element_issue(self, kind: str, element: int, text: str, comp: int | None = None) -> None:
         """An issue with element ``element`` (component ``comp``) of the segment being checked."""
-        self.issues.append(Issue(Level.ELEMENT, self.el_codes[kind], text, self.position, self.tag,
-                                 element, comp))
+        issue = Issue(Level.ELEMENT, self.el_codes[kind], text, self.position, self.tag, element, comp)
+        if kind == "code" and self.options.code_lists == "warn":
+            self.warnings.append(issue)
+        else:
+            self.issues.append(issue)
 
     # structure -------------------------------------------------------------------------
-    @staticmethod
-    def _next(frame: _Frame) -> int:
-        """Index of the first child of ``frame`` not yet passed."""
-        return frame.index + 1 if frame.counts[frame.index] else frame.index
-
     def _missing(self, frame: _Frame, stop: int | None, position: int) -> None:
         """Report mandatory children of ``frame`` that were passed (up to ``stop``) unseen."""
         children = frame.loop.children
-        for j in range(self._next(frame), len(children) if stop is None else stop):
+        start = frame.index + 1 if frame.counts[frame.index] else frame.index
+        for j in range(start, len(children) if stop is None else stop):
             child = children[j]
             if child.required and frame.counts[j] == 0:
                 tag = child.tag if isinstance(child, SegmentEntry) else child.trigger
@@ -212,50 +430,59 @@ class _Checker:
                                    f"{position}")
 
     def place(self, stack: list[_Frame], tag: str, position: int) -> None:
+        frame = stack[-1]
+        children = frame.loop.children
+        current = children[frame.index]
+        # the common case first: the same segment again (not a loop's trigger: that starts the
+        # loop again)
+        if isinstance(current, SegmentEntry) and current.tag == tag and (frame.index or len(stack) == 1):
+            frame.counts[frame.index] += 1
+            if frame.counts[frame.index] > current.max:
+                self.segment_issue("max_use", position, tag,
+                                   f"segment {tag} occurs more than {current.max} times")
+            return
         for depth in range(len(stack) - 1, -1, -1):
             frame = stack[depth]
             children = frame.loop.children
             # a loop's trigger segment starts a new occurrence, found in the parent frame
-            for j in range(max(frame.index, 1 if depth else 0), len(children)):
-                child = children[j]
-                if isinstance(child, SegmentEntry):
-                    if child.tag != tag:
-                        continue
-                elif child.trigger != tag:
-                    continue
-                for inner in reversed(stack[depth + 1:]):
-                    self._missing(inner, None, position)
-                del stack[depth + 1:]
-                self._missing(frame, j, position)
-                frame.counts[j] += 1
-                frame.index = j
-                if frame.counts[j] > child.max:
-                    is_segment = isinstance(child, SegmentEntry)
-                    kind = "max_use" if is_segment else "loop_max"
-                    self.segment_issue(kind, position, tag, f"{'segment' if is_segment else 'loop'} "
-                                       f"{tag} occurs more than {child.max} times")
-                if isinstance(child, LoopDef):
-                    inner = _Frame(child)
-                    inner.counts[0] = 1  # the trigger segment just seen
-                    stack.append(inner)
-                return
+            start = max(frame.index, 1 if depth else 0)
+            j = next((i for i in frame.loop.index.get(tag, ()) if i >= start), None)
+            if j is None:
+                continue
+            child = children[j]
+            for inner in reversed(stack[depth + 1:]):
+                self._missing(inner, None, position)
+            del stack[depth + 1:]
+            self._missing(frame, j, position)
+            frame.counts[j] += 1
+            frame.index = j
+            if frame.counts[j] > child.max:
+                is_segment = isinstance(child, SegmentEntry)
+                kind = "max_use" if is_segment else "loop_max"
+                self.segment_issue(kind, position, tag, f"{'segment' if is_segment else 'loop'} "
+                                   f"{tag} occurs more than {child.max} times")
+            if isinstance(child, LoopDef):
+                inner = _Frame(child)
+                inner.counts[0] = 1  # the trigger segment just seen
+                stack.append(inner)
+            return
         if tag in self.definition.segments:
             self.segment_issue("sequence", position, tag,
                                f"segment {tag} is not in its proper place (position {position})")
-        elif tag in _dictionaries(self.standard).segments:
+        elif tag in self.definition.known:
             self.segment_issue("not_in_set", position, tag,
                                f"segment {tag} is not used in {self.definition.id}")
         else:
             self.segment_issue("unknown", position, tag, f"segment id {tag!r} is not recognised")
 
-    # elements --------------------------------------------------------------------------
+    # elements, one by one (only for a segment that failed its one-step check) ----------------
     def check_value(self, value: str, spec: ElementDef, element: int, comp: int | None) -> None:
         label = f"{self.tag}{element:02d}" + (f"-{comp}" if comp else "")
         kind = spec.kind
         if kind in ("R", "n"):
             ok = bool(_DECIMAL.fullmatch(value))
             length = sum(c.isdigit() for c in value)
-        elif kind[0] == "N" and kind != "N":
+        elif kind[:1] == "N" and kind[1:].isdigit():
             ok = bool(_NUMERIC.fullmatch(value))
             length = len(value) - value.startswith("-")
         else:
@@ -276,41 +503,72 @@ class _Checker:
             self.element_issue("code", element, f"{label} code {value!r} is not valid for element {spec.ref}",
                                comp)
 
-    def check_elements(self, seg: Segment) -> None:
-        tag = self.tag
-        specs = self.definition.segments.get(tag)
-        if specs is None:
-            return
-        if len(seg) - 1 > len(specs):
-            extra = seg[len(specs) + 1:]
-            if any(extra):
-                self.element_issue("too_many", len(specs) + 1,
-                                   f"{tag} has {len(seg) - 1} elements, at most {len(specs)} are defined")
+    def check_elements(self, seg: Sequence[Element], sdef: SegmentDef) -> None:
+        tag, specs = self.tag, sdef.elements
+        if len(seg) - 1 > len(specs) and any(seg[len(specs) + 1:]):
+            self.element_issue("too_many", len(specs) + 1,
+                               f"{tag} has {len(seg) - 1} elements, at most {len(specs)} are defined")
         for i, spec in enumerate(specs, 1):
             value = seg[i] if i < len(seg) else ""
-            if value == "" or value == ("",) * len(value):
+            if not _present(value):
                 if spec.required:
                     self.element_issue("missing", i, f"mandatory element {tag}{i:02d} ({spec.ref}) is missing")
                 continue
-            if spec.components:
-                parts = value if isinstance(value, tuple) else (value,)
-                if len(parts) > len(spec.components):
-                    self.element_issue("components", i, f"{tag}{i:02d} has {len(parts)} components, at most "
-                                       f"{len(spec.components)} are defined")
-                for c, cspec in enumerate(spec.components, 1):
-                    part = parts[c - 1] if c <= len(parts) else ""
-                    if part == "":
-                        if cspec.required:
-                            self.element_issue("missing", i, f"mandatory component {tag}{i:02d}-{c} ({cspec.ref}) "
-                                               "is missing", c)
-                        continue
-                    self.check_value(part, cspec, i, c)
-            elif isinstance(value, tuple):
-                self.element_issue("components", i, f"{tag}{i:02d} is a simple element but has components")
-            else:
-                self.check_value(value, spec, i, None)
+            if not spec.ref:
+                self.element_issue("too_many", i, f"{tag}{i:02d} is not used here")
+                continue
+            occurrences = self._repeats(value) if spec.repeat > 1 else [value]
+            if len(occurrences) > spec.repeat:
+                self.element_issue("repeats", i, f"{tag}{i:02d} occurs {len(occurrences)} times, "
+                                   f"at most {spec.repeat}")
+            for occurrence in occurrences:
+                if _present(occurrence):
+                    self.check_one(occurrence, spec, i)
+        self.check_notes(seg, sdef.notes)
 
-    def check_hierarchy(self, seg: Segment, ids: set[Element]) -> None:
+    def _repeats(self, value: Element) -> list[Element]:
+        """The occurrences of a repeated element, split on the repetition separator."""
+        seps = self.separators
+        if seps is None or not seps.repetition:
+            return [value]
+        text = seps.component.join(value) if isinstance(value, tuple) else value
+        if seps.repetition not in text:
+            return [value]
+        return [tuple(r.split(seps.component)) if seps.component and seps.component in r else r
+                for r in text.split(seps.repetition)]
+
+    def check_one(self, value: Element, spec: ElementDef, i: int) -> None:
+        """One occurrence of element ``i``, simple or composite."""
+        tag = self.tag
+        if spec.components:
+            parts = value if isinstance(value, tuple) else (value,)
+            if len(parts) > len(spec.components) and any(parts[len(spec.components):]):
+                self.element_issue("components", i, f"{tag}{i:02d} has {len(parts)} components, at most "
+                                   f"{len(spec.components)} are defined")
+            for c, cspec in enumerate(spec.components, 1):
+                part = parts[c - 1] if c <= len(parts) else ""
+                if part == "":
+                    if cspec.required:
+                        self.element_issue("missing", i, f"mandatory component {tag}{i:02d}-{c} ({cspec.ref}) "
+                                           "is missing", c)
+                    continue
+                if not cspec.ref:
+                    self.element_issue("components", i, f"{tag}{i:02d}-{c} is not used here", c)
+                    continue
+                self.check_value(part, cspec, i, c)
+        elif isinstance(value, tuple):
+            self.element_issue("components", i, f"{tag}{i:02d} is a simple element but has components")
+        else:
+            self.check_value(value, spec, i, None)
+
+    def check_notes(self, seg: Sequence[Element], notes: tuple[Note, ...]) -> None:
+        for note in notes:
+            kind = _violation(seg, note)
+            if kind is not None:
+                first = note.positions[0]
+                self.element_issue(kind, first, f"{self.tag}: syntax note {note.text} is not met")
+
+    def check_hierarchy(self, seg: Sequence[Element], ids: set[Element]) -> None:
         """HL01 must be new and HL02 must name an earlier HL01."""
         own = seg[1] if len(seg) > 1 else ""
         parent = seg[2] if len(seg) > 2 else ""
@@ -320,50 +578,191 @@ class _Checker:
             self.element_issue("code", 2, f"HL02 parent {parent!r} does not refer to an earlier HL01")
         ids.add(own)
 
-    def run(self) -> list[Issue]:
-        stack = [_Frame(self.definition.structure)]
+    def fast(self, segments: Sequence[Sequence[Element]], raw: bool) -> bool:
+        """True when the whole message matches its one-step pattern (then it is valid but for
+        its HL numbering, checked here); False when it must be checked segment by segment."""
+        seps = self.separators
+        repetition = seps.repetition if seps else ""
+        if raw and seps is not None:
+            end = seps.segment if len(seps.segment) == 1 else _SEGMENT_MARK
+            marks = (seps.element, seps.component, repetition, end)
+            try:  # a TypeError tells a segment was finished (EDIFACT release characters)
+                text = end.join(map(seps.element.join, cast("list[list[str]]", segments))) + end
+            except TypeError:
+                return False
+        else:
+            marks = (_ELEMENT_MARK, _COMPONENT_MARK, repetition, _SEGMENT_MARK)
+            text = _SEGMENT_MARK.join(map(_joined, segments)) + _SEGMENT_MARK
+        pattern = self.definition.message_pattern(marks)
+        if pattern is None or pattern.fullmatch(text) is None:
+            return False
+        if self.definition.hierarchy:
+            ids: set[Element] = set()
+            for position, seg in enumerate(segments, 1):
+                if seg[0] == "HL":
+                    self.position, self.tag = position, "HL"
+                    self.check_hierarchy(seg, ids)
+        return True
+
+    def run(self, segments: Sequence[Sequence[Element]], raw: bool) -> list[Issue]:
+        definition = self.definition
+        stack = [_Frame(definition.structure)]
         hl_ids: set[Element] = set()
-        for position, seg in enumerate(self.message.segments, 1):
-            tag = segment_id(seg)
+        layouts = definition.segments
+        seps = self.separators
+        if raw and seps is not None:
+            marks = (seps.element, seps.component, seps.repetition)
+        else:
+            marks = (_ELEMENT_MARK, _COMPONENT_MARK, seps.repetition if seps else "")
+        join = marks[0].join
+        place = self.place
+        for position, seg in enumerate(segments, 1):
+            tag = seg[0]
+            if tag.__class__ is not str:
+                tag = segment_id(seg)
             self.position, self.tag = position, tag
-            self.place(stack, tag, position)
-            self.check_elements(seg)
-            if tag == "HL" and self.definition.hierarchy:
+            place(stack, tag, position)
+            sdef = layouts.get(tag)
+            if sdef is None:
+                continue
+            try:  # a TypeError tells a composite was split into a tuple
+                text = join(cast("list[str]", seg))
+                pattern = sdef.pattern(*marks)
+            except TypeError:
+                text = _joined(seg)
+                pattern = sdef.pattern(_ELEMENT_MARK, _COMPONENT_MARK, marks[2])
+            if pattern.fullmatch(text) is None or (sdef.notes and _notes_fail(seg, sdef.notes)):
+                finished = ChunkedReader.finish([cast("list[str]", seg)], seps)[0] \
+                    if raw and seps is not None and seg.__class__ is list else seg
+                self.check_elements(finished, sdef)
+            if tag == "HL" and definition.hierarchy:
                 self.check_hierarchy(seg, hl_ids)
-        end = len(self.message.segments)
+        end = len(segments)
         for frame in reversed(stack):
             self._missing(frame, None, end)
         return self.issues
 
 
-def validate(message: Message, interchange: Interchange | None = None) -> None:
-    """Check ``message`` against its definition, if there is one, adding to ``message.issues``.
+def _joined(seg: Sequence[Element]) -> str:
+    return _ELEMENT_MARK.join(e if isinstance(e, str) else _COMPONENT_MARK.join(e) for e in seg)
 
-    Sets ``message.validated``; a message without a definition keeps only its envelope checks.
-    Usable as the ``on_message`` hook of :func:`waybill.edi.envelope.read_interchanges`.
-    """
-    standard = interchange.standard if interchange else (
-        "X12" if segment_id(message.segments[0]) == "ST" else "EDIFACT")
-    definition = find_definition(standard, message.type, message.version)
-    if definition is None:
-        return
-    message.issues.extend(_Checker(definition, message).run())
-    message.validated = True
+
+def _violation(seg: Sequence[Element], note: Note) -> str | None:
+    """The issue kind ("conditional" or "exclusion") when ``seg`` breaks ``note``, else None."""
+    present = [p < len(seg) and _present(seg[p]) for p in note.positions]
+    count = sum(present)
+    kind = note.kind
+    if kind == "P" and 0 < count < len(present):
+        return "conditional"
+    if kind == "R" and count == 0:
+        return "conditional"
+    if kind == "E" and count > 1:
+        return "exclusion"
+    if kind == "C" and present[0] and count < len(present):
+        return "conditional"
+    if kind == "L" and present[0] and count < 2:
+        return "conditional"
+    if kind == "1" and count != 1:
+        return "conditional" if count == 0 else "exclusion"
+    if kind == "7" and present[0] and count > 1:
+        return "exclusion"
+    return None
+
+
+def _notes_fail(seg: Sequence[Element], notes: tuple[Note, ...]) -> bool:
+    return any(_violation(seg, note) is not None for note in notes)
+
+
+# --- finding definitions -----------------------------------------------------------------
+def _document(standard: str, version: str) -> dict[str, Any] | None:
+    if standard == "X12":
+        if version.startswith("004010"):
+            return definitions.x12("004010")
+        if version.startswith("005010"):
+            return definitions.x12("005010")
+        return None
+    return definitions.edifact(version) if re.fullmatch(r"[A-Z]\d\d[A-Z]", version) else None
+
+
+def _message_key(doc: dict[str, Any], message_type: str, version: str) -> str | None:
+    messages = doc["messages"]
+    if message_type in messages:
+        return message_type
+    # a guide's sets (005010): the longest version the message's starts with
+    best = None
+    for key, data in messages.items():
+        if data.get("id") != message_type:
+            continue
+        for v in data["versions"]:
+            if version.startswith(v) and (best is None or len(v) > best[0]):
+                best = (len(v), key)
+    return best[1] if best else None
 
 
 @cache
-def catalog() -> dict[tuple[str, str], list[MessageDefinition]]:
-    """(standard, message type) -> compiled definitions of every version, compiled once."""
-    out: dict[tuple[str, str], list[MessageDefinition]] = {}
-    for name in definitions.names():
-        definition = compile_definition(definitions.load(name))
-        out.setdefault((definition.standard, definition.id), []).append(definition)
-    return out
+def _compiled(standard: str, version: str, key: str, with_codes: bool) -> MessageDefinition:
+    doc = _document(standard, version)
+    assert doc is not None
+    return compile_message(doc, key, with_codes=with_codes)
 
 
-def find_definition(standard: str, message_type: str, version: str) -> MessageDefinition | None:
-    """The definition covering ``version`` of ``message_type``, or None."""
-    for definition in catalog().get((standard, message_type), []):
-        if definition.covers(version):
-            return definition
-    return None
+def find_definition(standard: str, message_type: str, version: str, *,
+                    options: Options = DEFAULT_OPTIONS) -> MessageDefinition | None:
+    """The definition of ``message_type`` in ``version`` (X12 GS08/ST03, EDIFACT directory such
+    as "D96A"), compiled once; None when no source covers it."""
+    doc = _document(standard, version)
+    if doc is None:
+        return None
+    key = _message_key(doc, message_type, version)
+    if key is None:
+        return None
+    doc_version = "004010" if version.startswith("004010") else \
+        "005010" if version.startswith("005010") and standard == "X12" else version
+    return _compiled(standard, doc_version, key, options.code_lists != "off")
+
+
+def validate(message: Message, interchange: Interchange | None = None, *,
+             options: Options = DEFAULT_OPTIONS) -> None:
+    """Check ``message`` against its definition, if there is one, adding to ``message.issues``.
+
+    Sets ``message.validated``; a message without a definition keeps only its envelope checks
+    (and is rejected when ``options.unvalidated`` says so). Reads ``message.raw`` when the
+    envelope layer left the segments raw (see :class:`Hook`). Usable as the ``on_message`` hook of
+    :func:`waybill.edi.envelope.read_interchanges`.
+    """
+    standard = interchange.standard if interchange else (
+        "X12" if segment_id(message.segments[0]) == "ST" else "EDIFACT")
+    definition = find_definition(standard, message.type, message.version, options=options)
+    if definition is None:
+        if options.unvalidated == "reject":
+            message.issues.append(Issue(Level.MESSAGE, _UNSUPPORTED[standard],
+                                        f"{message.type} {message.version} has no definition: its "
+                                        "content cannot be validated"))
+        return
+    separators = interchange.separators if interchange else None
+    checker = _Checker(definition, separators, options)
+    raw = not message.segments and bool(message.raw)
+    segments = message.raw if raw else message.segments
+    if not checker.fast(segments, raw):
+        checker.issues.clear()
+        checker.run(segments, raw)
+    for guide in options.guides:
+        if guide.covers(message.type, message.version):
+            checker.issues.extend(check(guide, standard, segments, separators))
+    message.issues.extend(checker.issues)
+    message.warnings.extend(checker.warnings)
+    message.validated = True
+
+
+class Hook:
+    """An ``on_message`` hook validating with ``options``. It reads segments raw (components not
+    split) when the envelope layer can leave them so (``reads_raw``): that is what streaming
+    validation needs to be fast."""
+
+    reads_raw = True
+
+    def __init__(self, options: Options = DEFAULT_OPTIONS) -> None:
+        self.options = options
+
+    def __call__(self, message: Message, interchange: Interchange) -> None:
+        validate(message, interchange, options=self.options)

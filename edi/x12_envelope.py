@@ -36,6 +36,7 @@ class X12Builder(EnvelopeBuilder[X12Raw]):
     standard = "X12"
     ENVELOPE = frozenset({"ISA", "GS", "ST", "SE", "GE", "IEA"})
     CONTROL_ELEMENT = 13
+    SERVICE = frozenset({"TA1", "ISB", "ISE"})  # may stand between ISA and GS (X12 00402+)
     CODES: ClassVar[dict[str, str]] = {  # TA105, AK905, AK502
         "eof": "023", "content": "024", "duplicate": "025", "interchange_count": "021",
         "interchange_control": "001", "group_trailer": "3", "group_count": "5",

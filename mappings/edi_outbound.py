@@ -8,7 +8,8 @@ flow wraps them in an envelope with the partner's separators and control numbers
 - X12 214 shipment status, for partners who take it, when a notified shipment's status moves.
 - X12 945 shipping advice: the 856's counterpart for fulfilment orders a client sent as a 940.
 - X12 855 / EDIFACT ORDRSP purchase order acknowledgment: accepted (or rejected when cancelled).
-- EDIFACT D96A DESADV and INVOIC with the same content, for EDIFACT partners.
+- EDIFACT D96A DESADV and INVOIC with the same content, for EDIFACT partners, and IFTSTA for
+  the status changes a 214 carries to X12 partners.
 A shipment's items are its orders' lines (shipped quantity, or ordered when nothing is recorded yet).
 """
 
@@ -83,11 +84,14 @@ def shipping_advice_945(shipment: Shipment, orders: list[Order], now: dt.datetim
     for n, line in enumerate(order.lines, 1):
         qty = _shipped(line)
         total += qty
+        # 004010 W12: 07/08 the product id (SK the SKU, else UK the GTIN), a GTIN beside a SKU in
+        # 17/18; 06 (UPC) or 07 must be present (syntax note R0607), 09-16 are lot, weights and case
+        ids = [(q, v) for q, v in (("SK", line.sku), ("UK", line.gtin)) if v] or [("SK", str(n))]
         w12: Segment = ["W12", "CC" if qty >= line.quantity else "PR", _num(line.quantity), _num(qty),
-               _num(line.quantity - qty) if qty < line.quantity else "", X12_UNITS.get(line.uom, line.uom[:2]), "",
-               (line.sku or "")[:48]]
-        if line.gtin:
-            w12 += ["UK", line.gtin]
+                        _num(line.quantity - qty) if qty < line.quantity else "",
+                        X12_UNITS.get(line.uom, line.uom[:2]), "", ids[0][0], ids[0][1][:48]]
+        if len(ids) > 1:
+            w12 += [""] * 8 + [ids[1][0], ids[1][1][:48]]
         segs += [["LX", str(n)], w12]
     segs.append(["W03", _num(total)])
     return OutboundMessage("945", X12_VERSION, segs, "SW")
@@ -140,6 +144,31 @@ def status_214(shipment: Shipment, status: ShipmentStatus, now: dt.datetime) -> 
     if len(place) == 3 and len(place[1]) == 2 and 2 <= len(place[0]) <= 30:
         segs.append(["MS1", *place])
     return OutboundMessage("214", X12_VERSION, segs, "QM")
+
+
+#: Canonical status -> STS 9011 status description code (UNCL D.96A), the nearest of its codes.
+STS_CODES = {"pre_transit": "71", "in_transit": "31", "out_for_delivery": "27", "available_for_pickup": "64",
+             "attempt_failed": "23", "delivered": "21", "exception": "20", "return_to_sender": "82",
+             "cancelled": "7"}  # ready for transportation, en route, despatched, pick-up awaited, delivery
+#                                   not completed, delivered, delayed, returned, booking cancelled
+
+
+def iftsta(shipment: Shipment, status: ShipmentStatus, now: dt.datetime) -> OutboundMessage:
+    """EDIFACT IFTSTA, the 214's counterpart from the same delivery event: BGM 23 (status
+    information), one consignment (CNI, the shipment) with its status (STS 1 transport, code per
+    STS_CODES), the carrier's and the orders' references, the status time (DTM 334) and place."""
+    at = status.at or now
+    segs: list[Segment] = [["BGM", "23", shipment.ref.external_id[:35], "9"],
+                           ["DTM", ("137", now.strftime("%Y%m%d%H%M"), "203")],
+                           ["CNI", "1", shipment.ref.external_id[:35]],
+                           ["STS", "1", STS_CODES[status.status]]]
+    if shipment.tracking_number:
+        segs.append(["RFF", ("CN", shipment.tracking_number[:35])])
+    segs += [["RFF", ("ON", ref.external_id.split("/", 1)[-1][:35])] for ref in shipment.order_refs[:8]]
+    segs.append(["DTM", ("334", at.strftime("%Y%m%d%H%M"), "203")])
+    if status.place:
+        segs.append(["LOC", "14", ("", "", "", status.place[:70])])
+    return OutboundMessage("IFTSTA", EDIFACT_DIRECTORY, segs)
 
 
 def invoice_810(invoice: Invoice, order: Order | None) -> OutboundMessage:

@@ -47,7 +47,8 @@ def test_the_wheel_installs_no_top_level_name_but_waybill(wheel_names: list[str]
 @pytest.mark.slow
 def test_the_wheel_holds_the_linked_packages_and_their_data_but_no_simulators(wheel_names: list[str]) -> None:
     for needed in ("waybill/connectors/http.py", "waybill/mappings/erp.py", "waybill/edi/envelope.py",
-                   "waybill/edi/definitions/x12_850.json", "waybill/connectors/wsdl/fedex/TrackService_v16.wsdl",
+                   "waybill/edi/definitions/x12_004010.json", "waybill/edi/definitions/unece/d96a.zip",
+                   "waybill/edi/definitions/unece/LICENAGR.TXT", "waybill/connectors/wsdl/fedex/TrackService_v16.wsdl",
                    "waybill/connectors/carriers/ups.toml",
                    "waybill/store/migrations/versions/0001_initial.py", "waybill/ops/cli.py"):
         assert needed in wheel_names, needed

@@ -85,7 +85,7 @@ def test_contrl_reports_interchange_message_segment_and_element():
     [ic] = read(edifact(unt_count=4))
     message = contrl(ic)
     assert message.type == "CONTRL"
-    assert message.segments[0][:5] == ["UCI", "REF1", ("SENDER", "14"), ("RECEIVER", "14"), "4"]
+    assert message.segments[0][:5] == ["UCI", "REF1", ("SENDER", "14"), ("RECEIVER", "14"), "7"]
     assert message.segments[1] == ["UCM", "1", ("ORDERS", "D", "96A", "UN"), "4", "29"]
     out = acknowledge(ic, control_numbers=MemoryControlNumbers(), partner_id="p", now=NOW)
     [parsed] = read(write_interchange(out))
@@ -143,4 +143,79 @@ def test_contrl_puts_each_groups_messages_after_its_ucf():
     assert body[3][:2] == ["UCF", "G2"] and body[4][3:] == ["4", "29"]
     [parsed] = read(write_interchange(acknowledge(ic, control_numbers=MemoryControlNumbers(),
                                                   partner_id="p", now=NOW)))
-    assert parsed.accepted and parsed.messages[0].validated
+    # CONTRL is a syntax message (ISO 9735-5), not in the UNECE trade directories: envelope only
+    assert parsed.accepted and not parsed.messages[0].validated
+
+
+def test_ak4_without_a_bad_value_has_no_trailing_separator():
+    [ic] = read(x12(["BEG*00*SA**PO-1*20260101", *PO_BODY[1:]]))  # BEG03 (mandatory) empty
+    [ack] = x12_functional_acks(ic)
+    assert ["AK4", "3", "", "1"] in ack.segments
+    text = write_interchange(acknowledge(ic, control_numbers=MemoryControlNumbers(), partner_id="p",
+                                         now=NOW))
+    assert "AK4*3**1~" in text and "AK4*3**1*~" not in text
+
+
+def test_acknowledgments_are_never_acknowledged():
+    [received] = read(x12())
+    ack = acknowledge(received, control_numbers=MemoryControlNumbers(), partner_id="p", now=NOW)
+    assert ack is not None
+    for kind in ("997", "999"):
+        [inbound] = read(write_interchange(acknowledge(
+            received, control_numbers=MemoryControlNumbers(), partner_id="p", kind=kind, now=NOW)))
+        assert acknowledge(inbound, control_numbers=MemoryControlNumbers(), partner_id="p") is None
+    ta1_only = ISA.replace("*0*P*", "*1*P*") + "TA1*000000007*260101*1200*A*000~IEA*0*000000001~"
+    [inbound] = read(ta1_only)
+    assert inbound.accepted and inbound.ta1
+    assert acknowledge(inbound, control_numbers=MemoryControlNumbers(), partner_id="p") is None
+    [orders] = read(edifact())
+    [contrl_ic] = read(write_interchange(acknowledge(orders, control_numbers=MemoryControlNumbers(),
+                                                     partner_id="p", now=NOW)))
+    assert acknowledge(contrl_ic, control_numbers=MemoryControlNumbers(), partner_id="p") is None
+
+
+def test_a_group_of_acknowledgments_beside_other_groups_gets_no_997():
+    fa = "GS*FA*S*R*20260101*1200*2*X*004010~ST*997*0001~AK1*PO*5~AK9*A*1*1*1~SE*4*0001~GE*1*2~"
+    po = x12()
+    text = po.replace("GE*1*1~IEA*1*", "GE*1*1~" + fa + "IEA*2*")
+    [ic] = read(text)
+    assert ic.accepted
+    acks = x12_functional_acks(ic)
+    assert [a.segments[0] for a in acks] == [["AK1", "PO", "1"]]
+
+
+def test_contrl_uci_accepts_the_interchange_when_only_a_message_is_rejected():
+    [ic] = read(edifact(unt_count=4))  # the interchange is fine, its message is not
+    body = contrl(ic).segments
+    assert body[0] == ["UCI", "REF1", ("SENDER", "14"), ("RECEIVER", "14"), "7"]
+    assert body[1][:4] == ["UCM", "1", ("ORDERS", "D", "96A", "UN"), "4"]
+    [bad] = read(edifact(unz="UNZ+1+REF2"))
+    assert contrl(bad).segments[0][4] == "4"
+
+
+def test_test_indicator_is_echoed():
+    numbers = MemoryControlNumbers()
+    [x12_test] = read(x12(isa=ISA.replace("*0*P*", "*0*T*")))
+    assert x12_test.test
+    out = acknowledge(x12_test, control_numbers=numbers, partner_id="p", now=NOW)
+    assert out.test and out.header[15] == "T"
+    [production] = read(x12())
+    assert acknowledge(production, control_numbers=numbers, partner_id="p", now=NOW).header[15] == "P"
+    text = edifact().replace("+REF1'UNH", "+REF1++++++1'UNH")
+    [edifact_test] = read(text)
+    assert edifact_test.test
+    out = acknowledge(edifact_test, control_numbers=numbers, partner_id="p", now=NOW)
+    assert out.test and out.header[11] == "1"
+    [again] = read(write_interchange(out))
+    assert again.test and again.accepted
+
+
+def test_999_names_the_guide_of_st03_in_ak203():
+    body = ["BEG*00*SA*PO-1**20260101", *PO_BODY[1:]]
+    text = x12(body, gs_version="005010").replace("ST*850*0001~", "ST*850*0001*005010X220A1~")
+    [ic] = read(text)
+    [ack] = x12_functional_acks(ic, "999")
+    assert ["AK2", "850", "0001", "005010X220A1"] in ack.segments
+    [plain] = read(x12(gs_version="005010"))
+    [ack] = x12_functional_acks(plain, "999")
+    assert ["AK2", "850", "0001"] in ack.segments

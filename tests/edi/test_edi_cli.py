@@ -19,7 +19,7 @@ def files(tmp_path):
     bad = tmp_path / "bad.x12"
     bad.write_text(x12(se_count=3))
     other = tmp_path / "other.x12"
-    other.write_text(x12(set_id="820", functional_id="RA", body=["BPR*C*1*C*ACH"],
+    other.write_text(x12(set_id="820", functional_id="RA", body=["BPR*C*1*C*ACH"], gs_version="003040",
                          isa=ISA.replace("000000001", "000000002"), iea="IEA*1*000000002"))
     text = tmp_path / "note.txt"
     text.write_text("not EDI")
@@ -39,10 +39,14 @@ def test_validate_exit_codes(files, capsys):
 
 
 def test_validate_json(files, capsys):
-    assert cli.main(["validate", "--json", str(files["bad"]), str(files["other"]), str(files["text"])]) == 1
+    assert cli.main(["validate", "--json", "--detail", str(files["bad"]), str(files["other"]),
+                     str(files["text"])]) == 1
     bad, other, text = json.loads(capsys.readouterr().out)
     assert bad["file"] == str(files["bad"]) and bad["accepted"] is False
-    [ic] = bad["interchanges"]
+    assert (bad["interchanges"], bad["messages"]) == (1, 1)
+    assert bad["counts"] == [{"standard": "X12", "type": "850", "version": "004010", "validated": True,
+                              "accepted": 0, "rejected": 1}]
+    [ic] = bad["detail"]
     assert {k: ic[k] for k in ("standard", "sender", "receiver", "control_number", "accepted")} == {
         "standard": "X12", "sender": "SENDER", "receiver": "RECEIVER",
         "control_number": "000000001", "accepted": False}
@@ -51,9 +55,38 @@ def test_validate_json(files, capsys):
     [error] = message["errors"]
     assert error == {"code": "AK502:4", "message": error["message"], "segment_position": 7,
                      "segment_id": "SE", "element_position": 1, "component_position": None}
+    assert bad["errors"] == [{**error, "standard": "X12", "type": "850", "control_number": "0001"}]
     assert other["accepted"] is True
-    assert other["interchanges"][0]["messages"][0]["validated"] is False
+    assert other["counts"][0]["validated"] is False
     assert text["accepted"] is False and "not an EDI file" in text["error"]
+
+
+def test_validate_prints_a_summary_and_details_on_request(files, capsys):
+    assert cli.main(["validate", str(files["bad"])]) == 1
+    out = capsys.readouterr().out
+    assert "REJECTED (1 interchanges, 1 messages)" in out and "X12 850 004010: 0 accepted, 1 rejected" in out
+    assert "AK502:4 850 #0001 at segment 7 SE element 1" in out and "#0001: rejected" not in out
+    assert cli.main(["validate", "--detail", str(files["bad"])]) == 1
+    assert "850 #0001: rejected" in capsys.readouterr().out
+
+
+def test_files_are_one_stream_unless_each(files, tmp_path, capsys):
+    copy = tmp_path / "again.x12"
+    copy.write_text(files["good"].read_text())
+    assert cli.main(["validate", str(files["good"]), str(copy)]) == 1  # the same interchange twice
+    assert "TA105:025" in capsys.readouterr().out
+    assert cli.main(["validate", "--each", str(files["good"]), str(copy)]) == 0
+    with pytest.raises(SystemExit):
+        cli.main(["validate", "--help"])
+    assert "ONE stream" in capsys.readouterr().out
+
+
+def test_big_files_show_progress_on_stderr(files, tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(cli, "PROGRESS_BYTES", 10)
+    assert cli.main(["validate", str(files["good"])]) == 0
+    assert "100%" in capsys.readouterr().err
+    assert cli.main(["validate", "--json", str(files["good"])]) == 0
+    assert capsys.readouterr().err == ""
 
 
 def test_show_prints_a_tree(files, capsys):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from waybill.edi.envelope import read_interchanges
@@ -46,3 +48,21 @@ def test_utf8_syntax_identifier_decodes_values():
     text = edifact(["BGM+220+Müller+9"], syntax="UNOY:4", msg_type="ORDERS:D:96A:UN")
     [ic] = list(read_interchanges(text.encode("utf-8")))
     assert ic.messages[0].segments[1][2] == "Müller"
+
+
+@pytest.mark.parametrize("syntax, date, accepted", [
+    ("UNOC:3", "260101", True),
+    ("UNOC:3", "20260101", False),  # 0017 is n6 in syntax versions 1-3
+    ("UNOC:4", "20260101", True),
+    ("UNOC:4", "260101", False),  # and n8 in version 4
+    ("UNOY:3", "260101", False),  # UNOY is a syntax 4 character set (UNSL 0001)
+    ("UNOY:4", "20260101", True),
+    ("UNOL:4", "20260101", True),
+    ("UNOC:5", "20260101", False),
+    ("UNOC:", "260101", False),  # 0002 is mandatory
+])
+def test_unb_syntax_identifier_and_date_follow_the_syntax_version(syntax, date, accepted):
+    ic = only(re.sub(r"\+\d{6,8}:1200\+", f"+{date}:1200+", edifact(syntax=syntax), count=1))
+    envelope = [i.qualified_code("EDIFACT") for i in ic.issues]
+    assert (envelope == []) is accepted, envelope
+    assert accepted or set(envelope) <= {"UCI:2", "UCI:12"}

@@ -61,3 +61,12 @@ def test_duplicate_transaction_set_control_number_in_a_group():
     data = ISA + "GS*PO*S*R*20260101*1200*1*X*004010~" + body * 2 + "GE*2*1~IEA*1*000000001~"
     ic = only(data)
     assert "AK502:23" in codes(ic)
+
+
+def test_isb_ise_and_ta1_may_stand_between_isa_and_gs():
+    service = "ISB*1~ISE*260102*1300~TA1*000000005*260101*1200*A*000~"
+    ic = only(x12(isa=ISA.replace("*00401*", "*00402*")).replace("~GS*", "~" + service + "GS*", 1))
+    assert ic.accepted, codes(ic)
+    assert [s[0] for s in ic.service] == ["ISB", "ISE"] and ic.ta1[0][1] == "000000005"
+    from waybill.edi.serializer import write_interchange
+    assert service in write_interchange(ic)

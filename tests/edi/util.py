@@ -53,7 +53,8 @@ def edifact(body: list[str] | None = None, *, una: str = "UNA:+.? '", msg_type: 
     """One interchange with one message (no groups), default separators."""
     body = ORDERS_BODY if body is None else body
     count = len(body) + 2 if unt_count is None else unt_count
-    return (una + f"UNB+{syntax}+SENDER:14+RECEIVER:14+260101:1200+REF1'"
+    date = "20260101" if syntax.endswith(":4") else "260101"  # 0017 is n8 in syntax version 4
+    return (una + f"UNB+{syntax}+SENDER:14+RECEIVER:14+{date}:1200+REF1'"
             + f"UNH+1+{msg_type}'" + "".join(s + "'" for s in body) + f"UNT+{count}+1'"
             + (unz or "UNZ+1+REF1") + "'")
 
@@ -61,7 +62,8 @@ def edifact(body: list[str] | None = None, *, una: str = "UNA:+.? '", msg_type: 
 def read(data: str | bytes, **kwargs) -> list[Interchange]:
     """All interchanges of ``data``, validated against the definitions."""
     raw = data.encode("latin-1") if isinstance(data, str) else data
-    return list(read_interchanges(raw, on_message=validate, **kwargs))
+    kwargs.setdefault("on_message", validate)
+    return list(read_interchanges(raw, **kwargs))
 
 
 def codes(interchange: Interchange) -> list[str]:

@@ -151,3 +151,19 @@ def test_refused_host_key_keeps_rows_pending(store, acme_order: Path, sshd, monk
     assert [r.attempts for r in rows] == [1, 0]  # the second row was not tried against a refused server
     monkeypatch.setenv("AIRFLOW_CONN_WAYBILL_PARTNER_ACME", sshd.connection())
     assert edi_outbound.run(store).published == 2
+
+
+def test_a_status_change_for_an_edifact_partner_is_an_iftsta() -> None:
+    """What was dead-lettered before ("IFTSTA not written yet") now goes out, from the same
+    delivery event as the 214."""
+    from waybill.canonical.views import ShipmentDocument, ShipmentStatus
+    from waybill.flows.partners import load_partner
+
+    shipment = Shipment(Ref("wms", "S9"), "1", "DHL", tracking_number="JD01", order_refs=(ORDER,))
+    status = ShipmentStatus("in_transit", "X6", dt.datetime(2026, 11, 21, 9, 30), "Venlo, LI, NL")
+    subject = ShipmentDocument(shipment, status)
+    now = dt.datetime(2026, 11, 21, 10, 0)
+    edifact = edi_outbound.document(edi_outbound.Outgoing(load_partner("eurotrade"), subject, True), now)
+    x12 = edi_outbound.document(edi_outbound.Outgoing(load_partner("acme"), subject, True), now)
+    assert (edifact.type, x12.type) == ("IFTSTA", "214")
+    assert ["STS", "1", "31"] in edifact.segments  # 31: en route

@@ -29,7 +29,8 @@ def x12(set_id: str, functional_id: str, segments: list[list]) -> bytes:
 STATUS_214 = [
     ["B10", "PRO123", "SHP-77", "UPSN"],
     ["LX", "1"], ["AT7", "AF", "NS", "", "", "20261118", "0930"], ["MS1", "Newark", "NJ", "US"],
-    ["LX", "2"], ["AT7", "", "", "AB", "", "20261121", "1700"],
+    # AT703 and AT704 come in pairs (004010 AT7 syntax note P0304)
+    ["LX", "2"], ["AT7", "", "", "AB", "NS", "20261121", "1700"],
     ["LX", "3"], ["AT7", "D1", "NS", "", "", "20261120", "1415"], ["MS1", "Boston", "MA", "US"],
     ["LX", "4"], ["AT7", "ZZ", "NS", "", "", "20261120", "1500"],
 ]

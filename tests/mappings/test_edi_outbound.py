@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 
 from waybill.canonical.model import Address, Invoice, InvoiceLine, Order, OrderLine, Ref, Shipment
+from waybill.canonical.views import ShipmentStatus
 from waybill.core.errors import RecordRejected
 from waybill.edi.envelope import read_interchanges
 from waybill.edi.hooks import MemoryControlNumbers
@@ -29,6 +30,7 @@ INVOICE = Invoice(Ref("erp", "INV-9"), Ref("erp", "res.partner/2"), "1", "INV-9"
                   lines=(InvoiceLine(1, Decimal(48), Decimal("2.00"), Decimal("96.00"), sku="08712345004002"),
                          InvoiceLine(2, Decimal("2.5"), Decimal("6.60"), Decimal("16.50"), sku="ABC-9",
                                      description="Bulk, loose")))
+STATUS = ShipmentStatus("delivered", "D1", dt.datetime(2026, 11, 21, 14, 15), "Boston, MA, US")
 
 
 def round_trip(partner_id: str, body) -> list:
@@ -47,7 +49,9 @@ def round_trip(partner_id: str, body) -> list:
     ("acme", edi_outbound.shipping_advice_945(SHIPMENT, [replace(ORDER, kind="fulfilment")], NOW)),
     ("acme", edi_outbound.order_ack_855(ORDER, NOW)),
     ("eurotrade", edi_outbound.ordrsp(ORDER, NOW)),
-], ids=["856", "810", "DESADV", "INVOIC", "945", "855", "ORDRSP"])
+    ("acme", edi_outbound.status_214(SHIPMENT, STATUS, NOW)),
+    ("eurotrade", edi_outbound.iftsta(SHIPMENT, STATUS, NOW)),
+], ids=["856", "810", "DESADV", "INVOIC", "945", "855", "ORDRSP", "214", "IFTSTA"])
 def test_documents_pass_our_own_engine(partner_id: str, body) -> None:
     [ic] = round_trip(partner_id, body)
     [m] = ic.messages
@@ -83,3 +87,15 @@ def test_documents_without_content_are_refused() -> None:
         edi_outbound.ship_notice_856(SHIPMENT, [], NOW)
     with pytest.raises(RecordRejected, match="no lines"):
         edi_outbound.invoic(replace(INVOICE, lines=()), None)
+
+
+def test_iftsta_says_what_the_214_says() -> None:
+    """The same delivery event to an X12 partner (214) and an EDIFACT one (IFTSTA)."""
+    x12 = edi_outbound.status_214(SHIPMENT, STATUS, NOW).segments
+    edifact = edi_outbound.iftsta(SHIPMENT, STATUS, NOW).segments
+    assert ["AT7", "D1", "NS", "", "", "20261121", "1415"] in x12
+    assert ["STS", "1", "21"] in edifact  # 21: delivered (UNCL 9011)
+    assert ["DTM", ("334", "202611211415", "203")] in edifact
+    assert ["RFF", ("CN", "JD0146000033")] in edifact and ["RFF", ("ON", "123")] in edifact
+    assert ["LOC", "14", ("", "", "", "Boston, MA, US")] in edifact
+    assert set(edi_outbound.STS_CODES) == set(edi_outbound.AT7_CODES)

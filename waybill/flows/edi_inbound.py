@@ -27,14 +27,14 @@ from waybill.connectors.sftp import RemoteFile, SftpClient, SftpError
 from waybill.core.errors import RecordRejected
 from waybill.core.files import write_private
 from waybill.core.logs import event, get_logger
-from waybill.edi.acks import acknowledge, apply_acknowledgments
+from waybill.edi.acks import ACK_TYPES, acknowledge, apply_acknowledgments
 from waybill.edi.envelope import read_interchanges
 from waybill.edi.errors import EdiError, Issue, Level
 from waybill.edi.hooks import InterchangeRegistry
 from waybill.edi.model import Interchange, Message, component, element
 from waybill.edi.profiles import PartnerProfile
 from waybill.edi.serializer import write_interchange
-from waybill.edi.validator import validate
+from waybill.edi.validator import Hook
 from waybill.flows import replay
 from waybill.flows.counts import FlowCounts
 from waybill.flows.partners import Partner, load_partner, partner_of
@@ -48,7 +48,6 @@ from waybill.store.store import Store
 log = get_logger("flows.edi_inbound")
 
 STREAM = "edi"
-ACK_TYPES = frozenset({"997", "999", "CONTRL"})
 #: AK502 / UCM code for a message we could not use: X12 5 (segments in error), EDIFACT 18 (unspecified).
 _MAPPING_CODE = {"X12": "5", "EDIFACT": "18"}
 #: AK502 / UCM code for a set the partner did not agree to send us.
@@ -90,7 +89,7 @@ def read_file(raw: bytes, partner: Partner, *, registry: InterchangeRegistry | N
     out = FileOutcome(model.InboundMessage(raw))
     try:
         interchanges = list(read_interchanges(io.BytesIO(raw), encoding=encoding, registry=registry,
-                                              on_message=validate))
+                                              on_message=Hook(profile.validation)))
     except EdiError as err:
         out.inbound.rejected_reason = f"not readable as EDI: {err}"
         return out
@@ -191,11 +190,11 @@ def _acknowledgment(ic: Interchange, profile: PartnerProfile, store: Store | Non
     """Our 997/999/CONTRL (+TA1) for `ic`, as the profile asks; none for acknowledgments themselves."""
     if profile.sends_ack == "none" or store is None:
         return None
-    if all(m.type in ACK_TYPES for m in ic.messages) and not ic.issues:  # also a TA1-only interchange
-        return None
     kind = profile.sends_ack if ic.standard == "X12" else None
     ack = acknowledge(ic, control_numbers=StoreControlNumbers(store), partner_id=profile.id,
                       separators=profile.separators, kind=kind)
+    if ack is None:  # acknowledgments are not acknowledged
+        return None
     return write_interchange(ack, line_end=profile.line_end).encode(profile.encoding, "replace")
 
 

@@ -59,7 +59,7 @@ class Outgoing:
 
 def document(out: Outgoing, now: dt.datetime) -> OutboundMessage:
     """The message body: 856/945/DESADV when a shipment is first notified (945 when every order is a
-    fulfilment order a client sent), a 214 for its later status changes, 810/INVOIC for invoices,
+    fulfilment order a client sent), a 214/IFTSTA for its later status changes, 810/INVOIC for invoices,
     855/ORDRSP for orders."""
     x12 = out.partner.profile.standard == "X12"
     subject = out.subject
@@ -68,9 +68,7 @@ def document(out: Outgoing, now: dt.datetime) -> OutboundMessage:
     if isinstance(subject, Order):
         return (edi_outbound.order_ack_855 if x12 else edi_outbound.ordrsp)(subject, now)
     if out.notified:
-        if not x12:
-            raise RecordRejected("status messages to EDIFACT partners (IFTSTA) are not written yet", "shipment")
-        return edi_outbound.status_214(subject.shipment, subject.status, now)
+        return (edi_outbound.status_214 if x12 else edi_outbound.iftsta)(subject.shipment, subject.status, now)
     orders = [o for o in subject.orders if o.ref.system == out.partner.system]
     if x12 and orders and all(o.kind == "fulfilment" for o in orders):
         return edi_outbound.shipping_advice_945(subject.shipment, orders, now)

@@ -21,7 +21,7 @@ from waybill.store.store import Store
 
 #: Modules that add sub-commands with `register(subparsers)`; missing ones are skipped.
 PLUGINS = ("waybill.ops.messages", "waybill.ops.replay", "waybill.ops.outbox", "waybill.ops.cursors",
-           "waybill.ops.partners", "waybill.ops.reconcile", "waybill.ops.privacy_cli", "waybill.edi.cli",
+           "waybill.ops.partners", "waybill.ops.reconcile", "waybill.ops.privacy_cli", "waybill.ops.edi_commands",
            "waybill.ops.demo")
 
 
