@@ -23,7 +23,7 @@ from waybill.canonical import model, validate
 from waybill.core.config import Settings, settings
 from waybill.core.errors import RecordRejected
 from waybill.core.logs import event, get_logger
-from waybill.store import db, flow_runs, message_log, outbox, tables, writers
+from waybill.store import db, fits, flow_runs, message_log, outbox, tables, writers
 from waybill.store.crypto import Cipher, load_key
 from waybill.store.schema import cursor
 
@@ -125,12 +125,14 @@ class Store:
                     result.dead += 1
                 for e in m.entities:
                     try:
-                        validate.check(e)
+                        # what the columns hold first: the checks below compare and look up its values
+                        fitted = fits.fit(e)
+                        validate.check(fitted)
                     except RecordRejected as err:
                         self._dead(conn, batch, parent=mid, reject=_reject(e, err), now=now)
                         result.dead += 1
                         continue
-                    items.append(writers.Item(mid, e))
+                    items.append(writers.Item(mid, fitted))
             outcome = writers.write_all(writers.Context(conn, self.cipher, now), items)
             for rejected in outcome.rejects:
                 # a writer's rejects always belong to a logged message: only those reach the writers
@@ -161,22 +163,23 @@ class Store:
             state, reason = "duplicate", f"same content as message {earlier}"
             result.duplicates += 1
         elif m.rejected_reason:
-            state, reason = "rejected", m.rejected_reason
+            state, reason = "rejected", fits.label(m.rejected_reason)
             result.rejected += 1
         if m.message_id is not None:
             message_log.set_state(conn, m.message_id, state, now, reason=reason)
             mid = m.message_id
         else:
-            mid = message_log.log(conn, self.archive, system=batch.system, stream=batch.stream, raw=m.raw, key=m.key,
-                                  state=state, now=now, reason=reason, digest=digest)
+            mid = message_log.log(conn, self.archive, system=batch.system, stream=batch.stream, raw=m.raw,
+                                  key=fits.label(m.key), state=state, now=now, reason=reason, digest=digest)
         result.messages.append(mid)
         return mid if state == "processed" else None
 
     def _dead(self, conn: Connection, batch: model.Batch, *, parent: int, reject: model.Reject,
               now: dt.datetime) -> None:
         """Dead-letter one record of message `parent`, with its raw bytes and the reason."""
-        message_log.log(conn, self.archive, system=batch.system, stream=batch.stream, raw=reject.raw, key=reject.key,
-                        state="dead", now=now, reason=reject.reason, field_path=reject.field_path, parent_id=parent)
+        key, reason, path = (fits.label(t) for t in (reject.key, reject.reason, reject.field_path or ""))
+        message_log.log(conn, self.archive, system=batch.system, stream=batch.stream, raw=reject.raw, key=key,
+                        state="dead", now=now, reason=reason, field_path=path[:200] or None, parent_id=parent)
         event(log, "dead-lettered", system=batch.system, stream=batch.stream, record=reject.key,
               field=reject.field_path, reason=reject.reason)
 
