@@ -135,16 +135,18 @@ def replayer(stream: str, page_from_raw: Callable[[str, bytes], Page],
 
 def collect(records: Iterable[T], map_one: Callable[[T], Any], key_of: Callable[[T], str],
             context: str = "") -> tuple[list[model.Entity], list[model.Reject]]:
-    """Map each record; one that raises RecordRejected becomes a Reject with its raw JSON.
+    """Map each record; one that raises becomes a Reject with its raw JSON.
 
-    `map_one` may return one entity or a sequence of them (e.g. a shipment and its events).
+    `map_one` may return one entity or a sequence of them (e.g. a shipment and its events). It is
+    pure, so whatever it raises on one record (a list where a dict was expected, a string where a
+    number was) is that record's fault: the record is dead-lettered and the page goes on.
     """
     entities: list[model.Entity] = []
     rejects: list[model.Reject] = []
     for rec in records:
         try:
             out = map_one(rec)
-        except (RecordRejected, KeyError, TypeError, ValueError) as err:
+        except Exception as err:  # any failure of a pure mapping is the record's
             reason, path = (err.reason, err.field_path) if isinstance(err, RecordRejected) else (
                 f"malformed record: {type(err).__name__}: {err}", None)
             rejects.append(model.Reject(_safe_key(key_of, rec), f"{context}: {reason}" if context else reason, path,
@@ -159,6 +161,6 @@ def collect(records: Iterable[T], map_one: Callable[[T], Any], key_of: Callable[
 
 def _safe_key(key_of: Callable[[Any], str], rec: Any) -> str:
     try:
-        return key_of(rec)
-    except (KeyError, TypeError, AttributeError):
+        return str(key_of(rec))
+    except Exception:  # a record too broken to name still gets its dead letter
         return "?"
