@@ -10,6 +10,7 @@ a transient one leaves it pending for the next run.
 
 from __future__ import annotations
 
+import json
 from functools import partial
 from typing import Any
 
@@ -36,12 +37,37 @@ def map_page(system: str, stream: str, page: Page) -> tuple[list[model.Entity], 
     spec = connector.STREAMS[stream]
     key_of = mapping.key_of(spec.model)
     if stream == "orders":
-        lines: dict[int, list[dict[str, Any]]] = {}
-        for ln in page.related.get("lines", []):
-            lines.setdefault(ln["order_id"][0], []).append(ln)
-        return sync.collect(page.records, lambda r: mapping.to_order(system, r, lines.get(r["id"], ())), key_of)
+        lines, stray = _lines_by_order(page.related.get("lines", []))
+
+        def to_order(rec: dict[str, Any]) -> model.Order:
+            mine = lines.get(rec["id"], [])
+            if stray:  # an unreadable line may be one of this order's: stored without it, the order would be wrong
+                listed, read = rec.get("order_line") or (), {ln.get("id") for ln in mine}
+                missing = [i for i in listed if i not in read]
+                if missing or not isinstance(listed, list):
+                    raise RecordRejected(f"line {missing[0] if missing else listed!r} could not be read",
+                                         "order.order_line")
+            return mapping.to_order(system, rec, mine)
+
+        entities, rejects = sync.collect(page.records, to_order, key_of)
+        return entities, [*rejects, *stray]
     one = {"customers": mapping.to_customer, "invoices": mapping.to_invoice, "payments": mapping.to_payment}[stream]
     return sync.collect(page.records, partial(one, system), key_of)
+
+
+def _lines_by_order(lines: list[Any]) -> tuple[dict[int, list[dict[str, Any]]], list[model.Reject]]:
+    """An order page's lines by order id, and a dead letter for each line whose order cannot be read."""
+    by_order: dict[int, list[dict[str, Any]]] = {}
+    stray: list[model.Reject] = []
+    for ln in lines:
+        order = ln.get("order_id") if isinstance(ln, dict) else None
+        if isinstance(order, list) and order and type(order[0]) is int:
+            by_order.setdefault(order[0], []).append(ln)
+            continue
+        line_id = ln.get("id") if isinstance(ln, dict) else None
+        stray.append(model.Reject(f"sale.order.line/{line_id}", "malformed line: no order id", "order_line.order_id",
+                                  json.dumps(ln, sort_keys=True, default=str).encode()))
+    return by_order, stray
 
 
 replay_customers = sync.replayer("customers", connector.page_from_raw, map_page)
