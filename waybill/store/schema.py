@@ -298,6 +298,8 @@ interchange = Table(
     "interchange",
     metadata,
     Column("id", ID, primary_key=True, autoincrement=True),
+    # inbound: the partner whose inbox it came through; outbound: ""
+    Column("partner", String(60), nullable=False, server_default=""),
     Column("direction", String(3), nullable=False),  # in, out
     Column("level", String(12), nullable=False),  # interchange, group
     Column("standard", String(10), nullable=False),
@@ -310,7 +312,7 @@ interchange = Table(
     Column("ack", Text, nullable=True),  # JSON of the acknowledgment's per-message statuses
     Column("created_at", DateTime, nullable=False),
     Column("updated_at", DateTime, nullable=False),
-    UniqueConstraint("direction", "level", "standard", "sender", "receiver", "control_number",
+    UniqueConstraint("partner", "direction", "level", "standard", "sender", "receiver", "control_number",
                      name="uq_interchange_ref"),
 )
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
@@ -66,9 +66,11 @@ class ApplyResult:
     stale: int = 0
     outbox: int = 0
     messages: list[int] = field(default_factory=list)
+    #: the entities of the batch the store refused (dead-lettered), as the caller gave them, and why
+    refused: list[tuple[model.Entity, RecordRejected]] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
-        return {k: v for k, v in asdict(self).items() if k != "messages"}
+        return {k: v for k, v in asdict(self).items() if k not in ("messages", "refused")}
 
 
 #: the tables `waybill status` counts the rows of
@@ -107,44 +109,55 @@ class Store:
             return message_log.log(conn, self.archive, system=system, stream=stream, raw=raw, key=key,
                                    state="received", now=utcnow())
 
-    def apply(self, batch: model.Batch, replay_of: int | None = None) -> ApplyResult:
+    def apply(self, batch: model.Batch, replay_of: int | None = None, *,
+              then: Callable[[Connection, ApplyResult], None] | None = None, dry_run: bool = False) -> ApplyResult:
         """Log, validate, store and enqueue a batch and move its cursor, all in one transaction.
 
         `replay_of` re-applies a message already in the log (its content is not a duplicate of itself).
+        `then` runs last in the same transaction with what was stored (e.g. registering the EDI
+        interchanges stored, so that a refused one never counts as received). `dry_run` rolls it
+        all back: the result says what the store would refuse (an acknowledgment is built from it).
         """
         now = utcnow()
         result = ApplyResult()
-        with collector_paused(), self.begin() as conn:
+        with collector_paused(), self.engine.connect() as conn, conn.begin() as tx:
             items: list[writers.Item] = []
+            given: dict[int, model.Entity] = {}  # id of a fitted copy -> the entity as given
             for m in batch.messages:
                 mid = self._log_inbound(conn, batch, m, now=now, result=result, replay_of=replay_of)
                 if mid is None:
                     continue
                 for r in m.rejects:
-                    self._dead(conn, batch, parent=mid, reject=r, now=now)
-                    result.dead += 1
+                    self._dead(conn, batch, parent=mid, reject=r, now=now, result=result)
                 for e in m.entities:
                     try:
                         # what the columns hold first: the checks below compare and look up its values
                         fitted = fits.fit(e)
                         validate.check(fitted)
                     except RecordRejected as err:
-                        self._dead(conn, batch, parent=mid, reject=_reject(e, err), now=now)
-                        result.dead += 1
+                        self._dead(conn, batch, parent=mid, reject=_reject(e, err), now=now, result=result)
+                        result.refused.append((e, err))
                         continue
+                    if fitted is not e:
+                        given[id(fitted)] = e
                     items.append(writers.Item(mid, fitted))
             outcome = writers.write_all(writers.Context(conn, self.cipher, now), items)
             for rejected in outcome.rejects:
                 # a writer's rejects always belong to a logged message: only those reach the writers
                 assert rejected.message_id is not None
                 self._dead(conn, batch, parent=rejected.message_id, reject=_reject(rejected.entity, rejected.error),
-                           now=now)
-                result.dead += 1
+                           now=now, result=result)
+                result.refused.append((given.get(id(rejected.entity), rejected.entity), rejected.error))
             result.inserted, result.updated = outcome.inserted, outcome.updated
             result.unchanged, result.stale = outcome.unchanged, outcome.stale
             result.outbox = outbox.enqueue(conn, _unique(outcome.changes), now)
             if batch.cursor is not None:
                 self._set_cursor(conn, batch.system, batch.stream, value=batch.cursor, now=now)
+            if then is not None:
+                then(conn, result)
+            if dry_run:
+                tx.rollback()
+                return result
         event(log, "applied", system=batch.system, stream=batch.stream, **result.counts())
         return result
 
@@ -175,9 +188,10 @@ class Store:
         return mid if state == "processed" else None
 
     def _dead(self, conn: Connection, batch: model.Batch, *, parent: int, reject: model.Reject,
-              now: dt.datetime) -> None:
+              now: dt.datetime, result: ApplyResult) -> None:
         """Dead-letter one record of message `parent`, with its raw bytes and the reason."""
         key, reason, path = (fits.label(t) for t in (reject.key, reject.reason, reject.field_path or ""))
+        result.dead += 1
         message_log.log(conn, self.archive, system=batch.system, stream=batch.stream, raw=reject.raw, key=key,
                         state="dead", now=now, reason=reason, field_path=path[:200] or None, parent_id=parent)
         event(log, "dead-lettered", system=batch.system, stream=batch.stream, record=reject.key,
