@@ -289,7 +289,7 @@ class CustomerFacts:
 
 Entity = Customer | Order | StockLevel | Shipment | DeliveryEvent | Invoice | Payment | CustomerFacts
 
-MessageState = Literal["received", "processed", "rejected", "dead", "duplicate", "replayed"]
+MessageState = Literal["received", "processed", "rejected", "dead", "duplicate", "replayed", "parked"]
 
 
 @dataclass(slots=True)

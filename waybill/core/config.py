@@ -6,6 +6,8 @@ WAYBILL_SECRET_KEY base64 of the 32-byte AES-256-GCM key for personal data; if u
                    read from WAYBILL_SECRET_KEY_FILE (default WAYBILL_HOME/secret.key), which
                    `waybill db upgrade` creates with a random key when it does not exist.
 WAYBILL_EXPECTED_YEARS expected relationship years for lifetime value (default 3).
+WAYBILL_PARK_HOURS how long a record waits for a reference the hub does not hold yet before it is
+                   dead-lettered (default 24).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ class Settings:
     secret_key_b64: str | None
     secret_key_file: Path
     expected_years: Decimal
+    park_hours: float = 24.0
 
 
 def settings() -> Settings:
@@ -34,4 +37,5 @@ def settings() -> Settings:
         secret_key_b64=os.environ.get("WAYBILL_SECRET_KEY") or None,
         secret_key_file=Path(os.environ.get("WAYBILL_SECRET_KEY_FILE", home / "secret.key")),
         expected_years=Decimal(os.environ.get("WAYBILL_EXPECTED_YEARS", "3")),
+        park_hours=float(os.environ.get("WAYBILL_PARK_HOURS", "24")),
     )

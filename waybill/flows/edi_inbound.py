@@ -34,7 +34,7 @@ from waybill.edi.model import Interchange, Message, component, element
 from waybill.edi.profiles import PartnerProfile
 from waybill.edi.serializer import write_interchange
 from waybill.edi.validator import validate
-from waybill.flows import replay
+from waybill.flows import replay, sync
 from waybill.flows.counts import FlowCounts
 from waybill.flows.partners import Partner, load_partner, partner_of
 from waybill.mappings import edi_status, edi_stock, edifact_orders, x12_orders
@@ -270,6 +270,7 @@ def run(store: Store | None = None, *, partner: str, files: list[FileRef] | None
     finally:
         if own:
             client.close()
+    counts += sync.redrive(store)
     event(log, "edi-inbound", partner=p.id, **counts.as_dict())
     return counts
 

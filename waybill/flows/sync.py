@@ -67,17 +67,25 @@ def pull_streams(store: Store, system: str, streams: Iterable[str], *,
                  map_page: Callable[[str, str, Page], tuple[list[model.Entity], list[model.Reject]]]) -> FlowCounts:
     """One pass over each of `streams` in turn, with a connector's fetch(stream, cursor) and a flow's
     map_page(system, stream, page); returns the summed counts."""
-    return sum((pull(store, system, s, fetch=partial(fetch, s), map_page=partial(map_page, system, s)).counts
-                for s in streams), FlowCounts())
+    counts = sum((pull(store, system, s, fetch=partial(fetch, s), map_page=partial(map_page, system, s)).counts
+                  for s in streams), FlowCounts())
+    return counts + redrive(store)
+
+
+def redrive(store: Store) -> FlowCounts:
+    """The end of an inbound run: parked records whose reference has come are stored, those that
+    waited too long are dead-lettered (waybill.store.parking)."""
+    done = store.redrive()
+    return FlowCounts(stored=done.stored, dead=done.dead)
 
 
 def counts_of(result: ApplyResult, received: int) -> FlowCounts:
     """The counts of one apply of `received` source records: rows inserted or changed are stored;
     records the hub holds as they are, older versions and messages it processed before (same
     content) are unchanged; the outbox rows created are queued."""
-    return FlowCounts(received=received, stored=result.inserted + result.updated,
+    return FlowCounts(received=received, stored=result.inserted + result.updated + result.redriven,
                       unchanged=result.unchanged + result.stale + result.duplicates, rejected=result.rejected,
-                      dead=result.dead, queued=result.outbox)
+                      dead=result.dead, queued=result.outbox, retry=result.parked)
 
 
 def read_ahead(pages: Iterable[T]) -> Iterator[T]:

@@ -40,7 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
     p_status.set_defaults(func=cmd_status)
 
     p_msg = sub.add_parser("messages", help="list logged messages, newest first")
-    p_msg.add_argument("--state", choices=("received", "processed", "rejected", "dead", "duplicate", "replayed"))
+    p_msg.add_argument("--state", choices=("received", "processed", "rejected", "dead", "duplicate", "replayed",
+                                           "parked"))
     p_msg.add_argument("--system")
     p_msg.add_argument("--stream")
     p_msg.add_argument("--limit", type=int, default=50)

@@ -21,9 +21,9 @@ from sqlalchemy import Connection, Engine, select
 
 from waybill.canonical import model, validate
 from waybill.core.config import Settings, settings
-from waybill.core.errors import RecordRejected
+from waybill.core.errors import RecordRejected, UnknownReference
 from waybill.core.logs import event, get_logger
-from waybill.store import db, fits, flow_runs, message_log, outbox, tables, writers
+from waybill.store import db, fits, flow_runs, message_log, outbox, parking, tables, writers
 from waybill.store.crypto import Cipher, load_key
 from waybill.store.schema import cursor
 
@@ -65,6 +65,9 @@ class ApplyResult:
     unchanged: int = 0
     stale: int = 0
     outbox: int = 0
+    #: records parked until what they refer to arrives; parked records stored by this apply
+    parked: int = 0
+    redriven: int = 0
     messages: list[int] = field(default_factory=list)
     #: the entities of the batch the store refused (dead-lettered), as the caller gave them, and why
     refused: list[tuple[model.Entity, RecordRejected]] = field(default_factory=list)
@@ -141,16 +144,26 @@ class Store:
                     if fitted is not e:
                         given[id(fitted)] = e
                     items.append(writers.Item(mid, fitted))
-            outcome = writers.write_all(writers.Context(conn, self.cipher, now), items)
+            ctx = writers.Context(conn, self.cipher, now)
+            outcome = writers.write_all(ctx, items)
             for rejected in outcome.rejects:
                 # a writer's rejects always belong to a logged message: only those reach the writers
                 assert rejected.message_id is not None
+                if isinstance(rejected.error, UnknownReference):  # early, not bad: it waits
+                    parking.park(conn, self.archive, system=batch.system, stream=batch.stream,
+                                 parent=rejected.message_id, entity=rejected.entity, err=rejected.error, now=now)
+                    result.parked += 1
+                    continue
                 self._dead(conn, batch, parent=rejected.message_id, reject=_reject(rejected.entity, rejected.error),
                            now=now, result=result)
                 result.refused.append((given.get(id(rejected.entity), rejected.entity), rejected.error))
             result.inserted, result.updated = outcome.inserted, outcome.updated
             result.unchanged, result.stale = outcome.unchanged, outcome.stale
-            result.outbox = outbox.enqueue(conn, _unique(outcome.changes), now)
+            changes = outcome.changes
+            if any(c.entity in parking.PARENTS for c in changes):  # what parked records wait for may be here
+                redriven = self._redrive(ctx)
+                result.redriven, changes = redriven.stored, changes + redriven.changes
+            result.outbox = outbox.enqueue(conn, _unique(changes), now)
             if batch.cursor is not None:
                 self._set_cursor(conn, batch.system, batch.stream, value=batch.cursor, now=now)
             if then is not None:
@@ -160,6 +173,20 @@ class Store:
                 return result
         event(log, "applied", system=batch.system, stream=batch.stream, **result.counts())
         return result
+
+    def redrive(self) -> parking.Redriven:
+        """Write the parked records whose reference has arrived since; dead-letter those that
+        waited longer than WAYBILL_PARK_HOURS (flows call this at the end of a run)."""
+        now = utcnow()
+        with self.begin() as conn:
+            redriven = self._redrive(writers.Context(conn, self.cipher, now))
+            outbox.enqueue(conn, _unique(redriven.changes), now)
+        if redriven.stored or redriven.dead:
+            event(log, "redriven", stored=redriven.stored, waiting=redriven.waiting, dead=redriven.dead)
+        return redriven
+
+    def _redrive(self, ctx: writers.Context) -> parking.Redriven:
+        return parking.redrive(ctx, waited=dt.timedelta(hours=self.cfg.park_hours))
 
     def _log_inbound(self, conn: Connection, batch: model.Batch, m: model.InboundMessage, *, now: dt.datetime,
                      result: ApplyResult, replay_of: int | None) -> int | None:
