@@ -254,3 +254,14 @@ def test_another_partners_envelope_in_an_inbox_does_not_block_that_partners_file
     monkeypatch.setenv("AIRFLOW_CONN_WAYBILL_PARTNER_EUROTRADE", sshd.connection())
     genuine = edi_inbound.run(store, partner="eurotrade")
     assert genuine.rejected == 0 and genuine.stored > 0
+
+
+def test_a_file_that_vanishes_between_listing_and_download_does_not_fail_the_run(store, partners: Path) -> None:
+    raw = (DATA / X12_850).read_bytes()
+    (partners / "inbox" / "a.x12").write_bytes(raw)
+    (partners / "inbox" / "b.x12").write_bytes(raw.replace(b"91393058", b"91393059"))
+    listed = edi_inbound.ready("acme")
+    (partners / "inbox" / "a.x12").unlink()  # taken by another worker meanwhile
+    counts = edi_inbound.run(store, partner="acme", files=listed)
+    assert counts.received == 1 and counts.stored == 1
+    assert [r.ref.external_id for r in order_rows(store)] == ["850/91393059"]

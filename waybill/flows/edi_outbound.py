@@ -111,14 +111,20 @@ def run(store: Store | None = None, *, clients: Mapping[str, SftpClient] | None 
     sessions = Sessions(clients)
     counts = FlowCounts()
     last = 0
+    worker = outbox.worker_name()
     try:
         while True:
-            with store.engine.connect() as conn:
-                items = outbox.pending(conn, TARGET, page, after=last)
+            with store.begin() as conn:  # claimed: an overlapping run never builds the same document
+                items = outbox.claim(conn, TARGET, worker=worker, now=utcnow(), lease=outbox.LEASE, limit=page,
+                                     after=last)
             if not items:
                 break
-            for item in items:
-                counts += _one(deliver(store, item, sessions))
+            try:
+                for item in items:
+                    counts += _one(deliver(store, item, sessions))
+            finally:  # rows not settled (partner unreachable, the run stopped): free for the next run
+                with store.begin() as conn:
+                    outbox.release(conn, [i.id for i in items], worker)
             last = items[-1].id
     finally:
         sessions.close()

@@ -15,6 +15,7 @@ from functools import partial
 from typing import Any
 
 from waybill.canonical import model
+from waybill.canonical.views import ErpOrderView
 from waybill.connectors import erp as connector
 from waybill.connectors.http import TransientHTTPError
 from waybill.connectors.pages import Page
@@ -93,35 +94,40 @@ def push_orders(store: Store, erp: connector.ErpConnector, limit: int = 500) -> 
     """Create pending EDI orders in the ERP: created (published), found there already (unchanged),
     refused for good (dead) or left pending after a transient failure (retry)."""
     counts = FlowCounts()
+    worker = outbox.worker_name()
+    with store.begin() as conn:  # claimed: two workers never search-then-create the same order
+        items = outbox.claim(conn, SYSTEM, worker=worker, now=utcnow(), lease=outbox.LEASE, limit=limit)
     with store.engine.connect() as conn:
-        items = outbox.pending(conn, SYSTEM, limit)
         views = {i.id: erp_reads.order(conn, i.entity_id, SYSTEM) for i in items}
-    for item in items:
-        view = views[item.id]
-        number = view.order.ref.external_id
-        try:
-            partner = mapping.partner_id(view.customer_erp_ref)
-            products = erp.product_ids([ln.sku for ln in view.lines if ln.sku])
-            values = mapping.to_sale_order(view, partner, products)
-            outcome, erp_id = erp.create_order(values)
-        except (RecordRejected, connector.ErpError) as err:
-            reason = err.reason
-            if isinstance(err, RecordRejected) and err.field_path:
-                reason += f" at {err.field_path}"
-            _settle(store, item, f"erp refused order {number}: {reason}", dead=True)
-            counts.dead += 1
-            continue
-        except TransientHTTPError as err:
-            _settle(store, item, str(err), dead=False)
-            counts.retry += 1
-            continue
-        _settle(store, item, None, dead=False)
-        if outcome == "ok":
-            counts.published += 1
-        else:
-            counts.unchanged += 1
-        event(log, "order-written-back", order=number, erp_id=erp_id, outcome=outcome, key=item.idempotency_key)
+    try:
+        for item in items:
+            counts += _push_one(store, erp, item, views[item.id])
+    finally:  # rows not settled (the run stopped): free for the next run at once
+        with store.begin() as conn:
+            outbox.release(conn, [i.id for i in items], worker)
     return counts
+
+
+def _push_one(store: Store, erp: connector.ErpConnector, item: outbox.OutboxItem, view: ErpOrderView) -> FlowCounts:
+    """Create one claimed EDI order in the ERP, or settle why not."""
+    number = view.order.ref.external_id
+    try:
+        partner = mapping.partner_id(view.customer_erp_ref)
+        products = erp.product_ids([ln.sku for ln in view.lines if ln.sku])
+        values = mapping.to_sale_order(view, partner, products)
+        outcome, erp_id = erp.create_order(values)
+    except (RecordRejected, connector.ErpError) as err:
+        reason = err.reason
+        if isinstance(err, RecordRejected) and err.field_path:
+            reason += f" at {err.field_path}"
+        _settle(store, item, f"erp refused order {number}: {reason}", dead=True)
+        return FlowCounts(dead=1)
+    except TransientHTTPError as err:
+        _settle(store, item, str(err), dead=False)
+        return FlowCounts(retry=1)
+    _settle(store, item, None, dead=False)
+    event(log, "order-written-back", order=number, erp_id=erp_id, outcome=outcome, key=item.idempotency_key)
+    return FlowCounts(published=1) if outcome == "ok" else FlowCounts(unchanged=1)
 
 
 def _settle(store: Store, item: outbox.OutboxItem, reason: str | None, dead: bool) -> None:

@@ -283,6 +283,9 @@ outbox = Table(
     Column("reason", Text, nullable=True),
     Column("created_at", DateTime, nullable=False),
     Column("delivered_at", DateTime, nullable=True),
+    # the worker delivering the row, and until when (outbox.claim)
+    Column("claimed_by", String(80), nullable=True),
+    Column("claimed_until", DateTime, nullable=True),
     Index("ix_outbox_pending", "target", "state", "id"),
 )
 
