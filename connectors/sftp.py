@@ -319,16 +319,22 @@ class SftpClient:
         path = posixpath.join(folder or self.s.outbox, check_name(name))
         return self._call("stat", lambda sftp: _exists(sftp, path))
 
-    def upload(self, name: str, data: bytes, folder: str | None = None) -> None:
+    def upload(self, name: str, data: bytes, folder: str | None = None, *, replace: bool = False) -> None:
         """Write `data` as `folder/name` (default outbox): temporary name first, then an atomic rename.
 
         The rename is SFTP's plain rename, which fails when the target exists, so a partner's file
-        is never overwritten (RemoteFileExists)."""
+        is never overwritten (RemoteFileExists); with `replace` it is OpenSSH's posix-rename, which
+        supersedes the file there atomically."""
         folder = folder or self.s.outbox
         target = posixpath.join(folder, check_name(name))
         tmp = posixpath.join(folder, f"{name}.{uuid.uuid4().hex[:8]}.part")
 
         def run(sftp: paramiko.SFTPClient) -> None:
+            if replace:
+                with sftp.open(tmp, "wb") as remote:
+                    remote.write(data)
+                sftp.posix_rename(tmp, target)
+                return
             if _exists(sftp, target):
                 raise RemoteFileExists(f"{self.s.system}: {target} already exists; not overwriting")
             with sftp.open(tmp, "wb") as remote:

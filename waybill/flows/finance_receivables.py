@@ -4,7 +4,8 @@ Reads the receivable view (waybill.store.receivables) as of the cut-off, renders
 (waybill.mappings.finance) and delivers both, data first (waybill.connectors.finance). Finance gets one snapshot per
 cut-off rather than a change stream, so this flow does not use the outbox: once a cut-off's control
 file is delivered, later runs for it (an hourly or asset-triggered schedule, a retried task) send
-nothing. A run that stopped between the two files completes the feed.
+nothing. A run that stopped between the two files completes the feed, with the data superseded
+when the hub changed meanwhile.
 """
 
 from __future__ import annotations
@@ -34,7 +35,9 @@ def run(store: Store | None = None, *, cutoff: dt.date | None = None,
     with store.engine.connect() as conn:
         items = receivables.open_items(conn, cutoff)
     files = feed(items, cutoff)
-    outcomes = [target.put(files.data_name, files.data), target.put(files.control_name, files.control)]
+    # No control file yet: finance has not taken the cut-off, so a data file left by a run killed
+    # between the two files is superseded by the current snapshot, never a permanent conflict.
+    outcomes = [target.put(files.data_name, files.data, replace=True), target.put(files.control_name, files.control)]
     counts = FlowCounts(received=len(items), published=outcomes.count("written"),
                         unchanged=outcomes.count("unchanged"))
     event(log, "feed", system=finance.SYSTEM, cutoff=cutoff.isoformat(), file=files.data_name, **counts.as_dict())
