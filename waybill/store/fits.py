@@ -35,8 +35,8 @@ INT_MIN, INT_MAX = -(2**31), 2**31 - 1
 #: the longest text of a field with no column of its own (JSON or encrypted text; tracking numbers looked up)
 TEXT_LIMIT = 10_000
 
-#: a checker: (value, field path) -> the value as stored; raises RecordRejected
-Check = Callable[[Any, str], Any]
+#: a checker: value -> the value as stored; raises _Misfit
+Check = Callable[[Any], Any]
 
 #: the table each entity (and nested record) is stored in: its fields' lengths come from the columns
 _TABLES: dict[type, Table] = {
@@ -61,7 +61,10 @@ def fit(entity: model.Entity) -> model.Entity:
     checker = _ENTITIES.get(type(entity))
     if checker is None:
         raise RecordRejected(f"not a canonical entity: {type(entity).__name__}", "entity")
-    fitted: model.Entity = checker(entity, _NAMES[type(entity)])
+    try:
+        fitted: model.Entity = checker(entity)
+    except _Misfit as err:
+        raise RecordRejected(err.reason, _NAMES[type(entity)] + "".join(reversed(err.path))) from None
     return fitted
 
 
@@ -71,84 +74,103 @@ def label(text: str) -> str:
     return str(text).replace("\x00", "\\x00")
 
 
+class _Misfit(Exception):
+    """A value no column holds; the path is collected on the way out (".lines", "[2]", ...), so
+    the common case, a value that fits, formats no path at all (this runs for every order line)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.path: list[str] = []
+
+
 def _text(limit: int) -> Check:
-    def check(v: Any, path: str) -> str:
+    def check(v: Any) -> str:
+        if type(v) is str and len(v) <= limit and "\x00" not in v:
+            return v
         if type(v) is not str:
-            raise RecordRejected(f"expected text, got {_shape(v)}", path)
+            raise _Misfit(f"expected text, got {_shape(v)}")
         if "\x00" in v:
-            raise RecordRejected("text holds a NUL byte", path)
-        if len(v) > limit:
-            raise RecordRejected(f"text of {len(v)} characters, at most {limit} fit", path)
-        return v
+            raise _Misfit("text holds a NUL byte")
+        raise _Misfit(f"text of {len(v)} characters, at most {limit} fit")
     return check
 
 
-def _decimal(v: Any, path: str) -> Decimal:
+def _decimal(v: Any) -> Decimal:
+    if type(v) is Decimal and v.is_finite() and -NUMERIC_LIMIT < v < NUMERIC_LIMIT:
+        return v
     if type(v) is int:
-        v = Decimal(v)
+        return _decimal(Decimal(v))
     if type(v) is not Decimal:
-        raise RecordRejected(f"expected a number, got {_shape(v)}", path)
+        raise _Misfit(f"expected a number, got {_shape(v)}")
     if not v.is_finite():
-        raise RecordRejected(f"not a finite number: {v}", path)
-    if abs(v) >= NUMERIC_LIMIT:
-        raise RecordRejected(f"number {v} beyond numeric(18,4)", path)
-    return v
+        raise _Misfit(f"not a finite number: {v}")
+    raise _Misfit(f"number {v} beyond numeric(18,4)")
 
 
-def _int(v: Any, path: str) -> int:
+def _int(v: Any) -> int:
     if type(v) is not int:
-        raise RecordRejected(f"expected an integer, got {_shape(v)}", path)
+        raise _Misfit(f"expected an integer, got {_shape(v)}")
     if not INT_MIN <= v <= INT_MAX:
-        raise RecordRejected(f"integer {v} out of range", path)
+        raise _Misfit(f"integer {v} out of range")
     return v
 
 
-def _bool(v: Any, path: str) -> bool:
+def _bool(v: Any) -> bool:
     if type(v) is not bool:
-        raise RecordRejected(f"expected true or false, got {_shape(v)}", path)
+        raise _Misfit(f"expected true or false, got {_shape(v)}")
     return v
 
 
-def _date(v: Any, path: str) -> dt.date:
+def _date(v: Any) -> dt.date:
     if type(v) is not dt.date:
-        raise RecordRejected(f"expected a date, got {_shape(v)}", path)
+        raise _Misfit(f"expected a date, got {_shape(v)}")
     return v
 
 
-def _datetime(v: Any, path: str) -> dt.datetime:
+def _datetime(v: Any) -> dt.datetime:
     if type(v) is not dt.datetime:
-        raise RecordRejected(f"expected a timestamp, got {_shape(v)}", path)
+        raise _Misfit(f"expected a timestamp, got {_shape(v)}")
     if v.tzinfo is not None:
         try:
             return v.astimezone(dt.UTC).replace(tzinfo=None)
         except OverflowError:
-            raise RecordRejected(f"timestamp {v.isoformat()} out of range in UTC", path) from None
+            raise _Misfit(f"timestamp {v.isoformat()} out of range in UTC") from None
     return v
 
 
 def _ref(id_limit: int) -> Check:
     system, external_id = _text(_REF_SYSTEM), _text(id_limit)
 
-    def check(v: Any, path: str) -> model.Ref:
+    def check(v: Any) -> model.Ref:
         if type(v) is not model.Ref:
-            raise RecordRejected(f"expected a reference, got {_shape(v)}", path)
-        system(v.system, f"{path}.system")
-        external_id(v.external_id, f"{path}.external_id")
+            raise _Misfit(f"expected a reference, got {_shape(v)}")
+        _within(system, v.system, ".system")
+        _within(external_id, v.external_id, ".external_id")
         return v
     return check
 
 
+def _within(check: Check, value: Any, step: str) -> Any:
+    """`check(value)`, with `step` added to the path of a misfit."""
+    try:
+        return check(value)
+    except _Misfit as err:
+        err.path.append(step)
+        raise
+
+
 def _optional(inner: Check) -> Check:
-    def check(v: Any, path: str) -> Any:
-        return None if v is None else inner(v, path)
+    def check(v: Any) -> Any:
+        return None if v is None else inner(v)
     return check
 
 
 def _tuple_of(inner: Check) -> Check:
-    def check(v: Any, path: str) -> tuple[Any, ...]:
+    def check(v: Any) -> tuple[Any, ...]:
         if type(v) is not tuple:
-            raise RecordRejected(f"expected a list, got {_shape(v)}", path)
-        out = tuple(inner(x, f"{path}[{i}]") for i, x in enumerate(v))
+            raise _Misfit(f"expected a list, got {_shape(v)}")
+        out = tuple(_within(inner, x, f"[{i}]") for i, x in enumerate(v))
         return v if all(a is b for a, b in zip(out, v, strict=True)) else out
     return check
 
@@ -156,10 +178,10 @@ def _tuple_of(inner: Check) -> Check:
 def _dict_of(inner: Check) -> Check:
     key = _text(TEXT_LIMIT)
 
-    def check(v: Any, path: str) -> dict[str, Any]:
+    def check(v: Any) -> dict[str, Any]:
         if type(v) is not dict:
-            raise RecordRejected(f"expected a mapping, got {_shape(v)}", path)
-        out = {key(k, f"{path}[{k!r}]"): inner(x, f"{path}[{k}]") for k, x in v.items()}
+            raise _Misfit(f"expected a mapping, got {_shape(v)}")
+        out = {_within(key, k, "[key]"): _within(inner, x, f"[{k}]") for k, x in v.items()}
         return v if all(out[k] is x for k, x in v.items()) else out
     return check
 
@@ -167,16 +189,20 @@ def _dict_of(inner: Check) -> Check:
 def _record(cls: type) -> Check:
     """The checker of a dataclass: each field by its hint, with its column's length for text."""
     table, hints = _TABLES.get(cls), typing.get_type_hints(cls)
-    fields = [(f.name, _for_hint(hints[f.name], _length(table, f.name), _ref_limit(table, f.name)))
+    fields = [(f.name, f".{f.name}", _for_hint(hints[f.name], _length(table, f.name), _ref_limit(table, f.name)))
               for f in dataclasses.fields(cls)]
 
-    def check(v: Any, path: str) -> Any:
+    def check(v: Any) -> Any:
         if type(v) is not cls:
-            raise RecordRejected(f"expected a {cls.__name__}, got {_shape(v)}", path)
+            raise _Misfit(f"expected a {cls.__name__}, got {_shape(v)}")
         changed: dict[str, Any] = {}
-        for name, field_check in fields:
+        for name, step, field_check in fields:
             value = getattr(v, name)
-            out = field_check(value, f"{path}.{name}")
+            try:
+                out = field_check(value)
+            except _Misfit as err:
+                err.path.append(step)
+                raise
             if out is not value:
                 changed[name] = out
         record: Any = v
