@@ -72,7 +72,7 @@ def test_a_trickling_server_cannot_stretch_a_call_past_its_total_time():
                                    backoff_max=0.01))
     started = time.monotonic()
     try:
-        with pytest.raises(TransientHTTPError, match="deadline|no time left"):
+        with pytest.raises(TransientHTTPError, match=r"deadline|no time left"):
             client.request("GET", "/feed")
         assert time.monotonic() - started < 3.5
     finally:

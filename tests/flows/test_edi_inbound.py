@@ -265,3 +265,31 @@ def test_a_file_that_vanishes_between_listing_and_download_does_not_fail_the_run
     counts = edi_inbound.run(store, partner="acme", files=listed)
     assert counts.received == 1 and counts.stored == 1
     assert [r.ref.external_id for r in order_rows(store)] == ["850/91393059"]
+
+
+def test_a_refused_file_name_is_recorded_once_as_a_rejected_message(store, partners: Path) -> None:
+    (partners / "inbox" / "po 1;rm.x12").write_bytes(b"ISA*...")  # a name the connector never downloads
+    first = edi_inbound.run(store, partner="acme")
+    again = edi_inbound.run(store, partner="acme")
+    assert (first.rejected, again.rejected) == (1, 0)
+    with store.engine.connect() as conn:
+        [refused] = message_log.find(conn, state="rejected")
+    assert refused.key == "po 1;rm.x12" and "not a plain file name" in refused.reason
+    assert (partners / "inbox" / "po 1;rm.x12").exists()
+
+
+def test_a_stale_part_file_of_a_killed_upload_is_removed_from_the_outbox(store, partners: Path) -> None:
+    import os
+
+    from waybill.connectors.sftp import SftpClient
+    from waybill.flows.partners import load_partner
+
+    outbox = partners / "outbox"
+    stale, fresh = outbox / "855_x.x12.0123abcd.part", outbox / "855_y.x12.89abcdef.part"
+    stale.write_bytes(b"ISA*half")
+    fresh.write_bytes(b"ISA*being written")
+    os.utime(stale, (time.time() - 7200, time.time() - 7200))
+    acme = load_partner("acme")
+    with SftpClient.from_conn_id(acme.conn_id, acme.system) as client:
+        assert client.clean_stale_parts() == [stale.name]
+    assert sorted(p.name for p in outbox.iterdir()) == [fresh.name]

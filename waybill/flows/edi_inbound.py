@@ -239,11 +239,42 @@ class FileRef(TypedDict):
     mtime: int
 
 
-def ready(partner: str) -> list[FileRef]:
-    """The partner's complete inbox files: a DAG maps one `run(partner=, files=[ref])` over them."""
+def ready(partner: str, store: Store | None = None) -> list[FileRef]:
+    """The partner's complete inbox files: a DAG maps one `run(partner=, files=[ref])` over them.
+    Files whose names are refused are recorded as rejected messages (see `record_refused_names`)."""
     p = load_partner(partner)
     with SftpClient.from_conn_id(p.conn_id, p.system) as client:
-        return [FileRef(name=f.name, size=f.size, mtime=f.mtime) for f in client.ready_files()]
+        files = [FileRef(name=f.name, size=f.size, mtime=f.mtime) for f in client.ready_files()]
+        refused = client.refused
+    if refused:
+        own = store is None
+        store = store or Store.open()
+        try:
+            record_refused_names(store, p, refused)
+        finally:
+            if own:
+                store.engine.dispose()
+    return files
+
+
+#: the message-log stream of inbox file names refused (unsafe names are never downloaded)
+NAMES_STREAM = "edi-name"
+
+
+def record_refused_names(store: Store, partner: Partner, refused: dict[str, int]) -> int:
+    """Record each refused inbox file name once as a rejected message (`waybill messages --state
+    rejected`), so an engineer sees the file the partner thinks was delivered; returns how many are new."""
+    new = 0
+    for name, size in refused.items():
+        raw = name.encode("utf-8", "backslashreplace")
+        with store.engine.connect() as conn:
+            if message_log.processed_copy(conn, partner.system, NAMES_STREAM, message_log.sha256(raw)) is not None:
+                continue
+        reason = f"inbox file {name!r} ({size} bytes) refused: not a plain file name; it stays in the inbox"
+        store.apply(model.Batch(partner.system, NAMES_STREAM, [
+            model.InboundMessage(raw, key=name.encode("ascii", "backslashreplace").decode(), rejected_reason=reason)]))
+        new += 1
+    return new
 
 
 def run(store: Store | None = None, *, partner: str, files: list[FileRef] | None = None,
@@ -261,7 +292,11 @@ def run(store: Store | None = None, *, partner: str, files: list[FileRef] | None
     own = client is None
     client = client or SftpClient.from_conn_id(p.conn_id, p.system)
     try:
-        listed = [RemoteFile(**ref) for ref in files] if files is not None else client.ready_files()
+        if files is None:
+            listed = client.ready_files()
+            counts.rejected += record_refused_names(store, p, client.refused)
+        else:
+            listed = [RemoteFile(**ref) for ref in files]
         for f in listed:
             try:
                 counts += process_file(store, p, client, f)

@@ -13,6 +13,7 @@ dead with the reason; rows for a partner that cannot be reached stay pending for
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 from collections.abc import Iterable, Mapping
@@ -86,12 +87,21 @@ class Sessions:
         self.clients = dict(given or {})
         self.opened: list[SftpClient] = []
         self.down: set[str] = set()
+        self.cleaned: set[str] = set()
 
     def client(self, partner: Partner) -> SftpClient:
+        """The partner's client; on first use in a run, our uploads a killed run left half-way are
+        removed from its outbox (the rename never happened: the partner never saw them)."""
         if partner.id not in self.clients:
             self.clients[partner.id] = SftpClient.from_conn_id(partner.conn_id, partner.system)
             self.opened.append(self.clients[partner.id])
-        return self.clients[partner.id]
+        client = self.clients[partner.id]
+        if partner.id not in self.cleaned:
+            self.cleaned.add(partner.id)
+            # best effort: an unreachable partner fails the upload that follows, which says why
+            with contextlib.suppress(SftpError, paramiko.SSHException, OSError):
+                client.clean_stale_parts()
+        return client
 
     def close(self) -> None:
         for client in self.opened:
