@@ -58,11 +58,14 @@ def park(conn: Connection, archive: Path, *, system: str, stream: str, parent: i
                     field_path=err.field_path, parent_id=parent)
 
 
-def redrive(ctx: writers.Context, *, waited: dt.timedelta) -> Redriven:
-    """Write the parked records again; those still waiting after `waited` become dead letters."""
+def redrive(ctx: writers.Context, *, waited: dt.timedelta, kinds: frozenset[str] = PARENTS) -> Redriven:
+    """Write the parked records that wait for one of `kinds` (customer, order, ...) again; those
+    still waiting after `waited` become dead letters."""
     out = Redriven()
+    prefixes = tuple(f"waits for {kind} " for kind in kinds)
     # not those parked by this very transaction: their references were just looked up
-    rows = [r for r in message_log.find(ctx.conn, state=PARKED, limit=BATCH) if r.received_at < ctx.now]
+    rows = [r for r in message_log.find(ctx.conn, state=PARKED, limit=BATCH)
+            if r.received_at < ctx.now and (r.reason or "").startswith(prefixes)]
     if not rows:
         return out
     items = [writers.Item(row.id, decode(message_log.raw_of(ctx.conn, row.id))) for row in rows]

@@ -160,8 +160,9 @@ class Store:
             result.inserted, result.updated = outcome.inserted, outcome.updated
             result.unchanged, result.stale = outcome.unchanged, outcome.stale
             changes = outcome.changes
-            if any(c.entity in parking.PARENTS for c in changes):  # what parked records wait for may be here
-                redriven = self._redrive(ctx)
+            arrived = frozenset(c.entity for c in changes) & parking.PARENTS
+            if arrived:  # what parked records wait for may be here
+                redriven = self._redrive(ctx, arrived)
                 result.redriven, changes = redriven.stored, changes + redriven.changes
             result.outbox = outbox.enqueue(conn, _unique(changes), now)
             if batch.cursor is not None:
@@ -185,8 +186,18 @@ class Store:
             event(log, "redriven", stored=redriven.stored, waiting=redriven.waiting, dead=redriven.dead)
         return redriven
 
-    def _redrive(self, ctx: writers.Context) -> parking.Redriven:
-        return parking.redrive(ctx, waited=dt.timedelta(hours=self.cfg.park_hours))
+    def _redrive(self, ctx: writers.Context, kinds: frozenset[str] = parking.PARENTS) -> parking.Redriven:
+        """Re-drive what waits for `kinds`, then what waits for the records that stored (a scan
+        waits for a shipment that waited for its customer); a chain is at most four links long."""
+        total = parking.Redriven()
+        for _ in range(4):
+            done = parking.redrive(ctx, waited=dt.timedelta(hours=self.cfg.park_hours), kinds=kinds)
+            total.stored, total.waiting, total.dead = total.stored + done.stored, done.waiting, total.dead + done.dead
+            total.changes += done.changes
+            kinds = frozenset(c.entity for c in done.changes) & parking.PARENTS
+            if not kinds:
+                break
+        return total
 
     def _log_inbound(self, conn: Connection, batch: model.Batch, m: model.InboundMessage, *, now: dt.datetime,
                      result: ApplyResult, replay_of: int | None) -> int | None:
