@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import pytest
 
 from tests.flows import test_poison_property as poison
-from tests.reliability.soak import Totals, run_seed
+from tests.reliability.soak import Totals, run_seed, sqlite_store
 from waybill.canonical import model
 from waybill.flows import sync
 from waybill.store import message_log
@@ -123,7 +123,7 @@ def main() -> int:
     monkeypatch = pytest.MonkeyPatch()
     try:
         for seed in range(args.seeds):
-            totals.add(run_seed(seed, folder / f"seed{seed}", template, monkeypatch))
+            totals.add(run_seed(seed, folder / f"seed{seed}", sqlite_store(template), monkeypatch))
     finally:
         monkeypatch.undo()
     drawn, reused = control_numbers(folder)

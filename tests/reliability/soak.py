@@ -127,8 +127,27 @@ def run_flow(name: str, store: Store, drop: Path, cutoff: dt.date) -> None:
         finance_receivables.run(store, cutoff=cutoff, target=FolderTarget(drop))
 
 
-def run_seed(seed: int, folder: Path, template: Path, monkeypatch: pytest.MonkeyPatch) -> Totals:
-    """One seed of the soak (see the module doc); the returned totals say what was found."""
+def sqlite_store(template: Path) -> Callable[[Path], Store]:
+    """A fresh store per seed: a copy of a migrated, empty SQLite file (migrating takes longer than a seed)."""
+    def open_store(folder: Path) -> Store:
+        folder.mkdir(parents=True, exist_ok=True)
+        shutil.copy(template, folder / "hub.db")
+        return Store.open(f"sqlite:///{folder / 'hub.db'}")
+    return open_store
+
+
+def postgres_store(url: str) -> Callable[[Path], Store]:
+    """A fresh store per seed: the migrated PostgreSQL database at `url`, emptied."""
+    def open_store(_folder: Path) -> Store:
+        store = Store.open(url)
+        with store.begin() as conn:
+            tables.clear(conn)
+        return store
+    return open_store
+
+
+def run_seed(seed: int, folder: Path, open_store: Callable[[Path], Store], monkeypatch: pytest.MonkeyPatch) -> Totals:
+    """One seed of the soak (see the module doc) on a fresh store; the returned totals say what was found."""
     totals = Totals(seeds=1)
     rng = random.Random(seed)
     data = gen.generate(seed, customers=5, orders=16, products=12, shared_burst=4)
@@ -145,9 +164,7 @@ def run_seed(seed: int, folder: Path, template: Path, monkeypatch: pytest.Monkey
         host, port = crm_server.httpd.server_address[:2]
         set_conn(monkeypatch, "waybill_crm", conn_type="http", host=host, port=port, login="waybill",
                  password="s3cret", extra={"api_version": "v62.0"})
-        db = folder / "hub.db"
-        shutil.copy(template, db)
-        store = Store.open(f"sqlite:///{db}")
+        store = open_store(folder)
         drop = folder / "finance"
         wms, tms = wms_server.handler, tms_server.handler
         with killer(rng, totals) as arm:
