@@ -3,12 +3,14 @@
 - soak seeds: tests/reliability/soak.py per seed (the flows in shuffled orders against simulators
   with 10% transient faults and changing data, runs killed before or after a commit, overlapping
   runs, then the end state compared with the simulators, the CRM and the finance feed);
-- crash trials: the runs killed in those seeds;
+- crash trials: the runs killed in those seeds (an exception raised into the run before or after
+  one of its commits), and real SIGKILLs: `--sigkill-seeds` more seeds run each flow run as a
+  process of its own and kill more than half of them at a random moment;
 - control numbers reused: control numbers drawn by several threads at once from one store;
 - poison inputs: real records with one value replaced by a poison value, mapped and applied (the
   property test's helpers, tests/flows/test_poison_property.py), and how each ended.
 
-Run: .venv/bin/python bench/reliability.py [--seeds 500] [--poison 2000]
+Run: .venv/bin/python bench/reliability.py [--seeds 500] [--poison 2000] [--sigkill-seeds 60]
 Exit 1 when anything was lost, duplicated, blocked, reused or dead-lettered unexpectedly.
 """
 
@@ -112,6 +114,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=500)
     parser.add_argument("--poison", type=int, default=2000)
+    parser.add_argument("--sigkill-seeds", type=int, default=60, help="seeds run with a process per run, SIGKILLed")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="waybill-reliability-"))
     os.environ.setdefault("WAYBILL_HOME", str(folder / "home"))
@@ -124,12 +127,20 @@ def main() -> int:
     try:
         for seed in range(args.seeds):
             totals.add(run_seed(seed, folder / f"seed{seed}", sqlite_store(template), monkeypatch))
+        killed = Totals()
+        for seed in range(args.sigkill_seeds):
+            killed.add(run_seed(10_000 + seed, folder / f"kill{seed}", sqlite_store(template), monkeypatch,
+                                processes=True))
     finally:
         monkeypatch.undo()
+    sigkills = killed.kills
+    killed.kills = killed.seeds = 0  # counted apart: in-process kills and SIGKILLs
+    totals.add(killed)
     drawn, reused = control_numbers(folder)
     ended = poison_trials(folder, args.poison, random.Random(1))
     how = ", ".join(f"{k} {v}" for k, v in sorted(ended.items()))
-    print(f"reliability: crash trials {totals.kills}, soak seeds {totals.seeds}, runs {totals.runs} "
+    print(f"reliability: crash trials {totals.kills} in-process + {sigkills} SIGKILL ({args.sigkill_seeds} seeds "
+          f"with a process per run), soak seeds {totals.seeds}, runs {totals.runs} "
           f"({totals.overlaps} overlapping), records compared {totals.compared:,}, lost {totals.lost}, "
           f"duplicated {totals.duplicated}, blocked {totals.blocked}, control numbers reused {reused} of {drawn}, "
           f"faults injected {totals.faults}, poison inputs {args.poison} ({how}), "

@@ -11,6 +11,7 @@ settle; then the hub must equal the simulators' truth, the CRM must hold exactly
 orders and shipments, the finance feed must equal the receivables, and the only dead letters may
 be the planted bad records (an order in an unknown currency, a scan with an undocumented code).
 
+In the processes mode every run is a process of its own and the kills are real SIGKILLs.
 The partner (SFTP) and carrier (SOAP) flows are not part of this soak.
 """
 
@@ -18,9 +19,14 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import os
 import random
 import shutil
+import signal
+import subprocess
+import sys
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -146,8 +152,12 @@ def postgres_store(url: str) -> Callable[[Path], Store]:
     return open_store
 
 
-def run_seed(seed: int, folder: Path, open_store: Callable[[Path], Store], monkeypatch: pytest.MonkeyPatch) -> Totals:
-    """One seed of the soak (see the module doc) on a fresh store; the returned totals say what was found."""
+def run_seed(seed: int, folder: Path, open_store: Callable[[Path], Store], monkeypatch: pytest.MonkeyPatch, *,
+             processes: bool = False) -> Totals:
+    """One seed of the soak (see the module doc) on a fresh store; the returned totals say what was found.
+
+    With `processes`, each run is a process of its own, SIGKILLed at a random moment now and then
+    (claims then hold for CLAIM_SECONDS, which the last pass waits out)."""
     totals = Totals(seeds=1)
     rng = random.Random(seed)
     data = gen.generate(seed, customers=5, orders=16, products=12, shared_burst=4)
@@ -167,8 +177,13 @@ def run_seed(seed: int, folder: Path, open_store: Callable[[Path], Store], monke
         store = open_store(folder)
         drop = folder / "finance"
         wms, tms = wms_server.handler, tms_server.handler
+        if processes:
+            monkeypatch.setenv("WAYBILL_CLAIM_SECONDS", str(CLAIM_SECONDS))
+            monkeypatch.setenv("WAYBILL_DB_URL", store.engine.url.render_as_string(hide_password=False))
+            _rounds_in_processes(rng, store, drop, wms, tms, totals)
+            time.sleep(CLAIM_SECONDS)  # the claims of killed runs run out
         with killer(rng, totals) as arm:
-            for rnd in range(3):
+            for rnd in range(0 if processes else 3):
                 for name in rng.sample(FLOWS, len(FLOWS)):
                     totals.runs += 1
                     cutoff = AS_OF - dt.timedelta(days=3 - rnd)
@@ -193,6 +208,39 @@ def run_seed(seed: int, folder: Path, open_store: Callable[[Path], Store], monke
         for server in servers:
             server.shutdown()
     return totals
+
+
+#: the claim lease in the processes mode (a killed run's outbox rows are free again after it)
+CLAIM_SECONDS = 2
+
+
+def _rounds_in_processes(rng: random.Random, store: Store, drop: Path, wms: wms_sim.WmsSim, tms: tms_sim.TmsSim,
+                         totals: Totals) -> None:
+    """Three rounds of the flows, each run a process (`python -m tests.reliability.soak FLOW ...`);
+    more than half are SIGKILLed after a random time (if still running), and now and then two run
+    at once."""
+    for rnd in range(3):
+        for name in rng.sample(FLOWS, len(FLOWS)):
+            totals.runs += 1
+            cutoff = AS_OF - dt.timedelta(days=3 - rnd)
+            procs = [_spawn(name, drop, cutoff) for _ in range(2 if rng.random() < 0.15 else 1)]
+            totals.overlaps += len(procs) - 1
+            kill_after = rng.uniform(0.6, 1.8) if rng.random() < 0.6 else None  # a process starts in ~0.8 s
+            try:
+                procs[0].wait(timeout=kill_after or 120)
+            except subprocess.TimeoutExpired:
+                procs[0].send_signal(signal.SIGKILL)
+                totals.kills += 1
+            for p in procs:
+                p.wait(timeout=120)
+        _change(rng, wms, tms, rnd)
+
+
+def _spawn(name: str, drop: Path, cutoff: dt.date) -> subprocess.Popen[bytes]:
+    root = Path(__file__).resolve().parents[2]
+    return subprocess.Popen([sys.executable, "-m", "tests.reliability.soak", name, str(drop), cutoff.isoformat()],
+                            cwd=root, env={**os.environ, "PYTHONPATH": str(root)},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def _quietly(fn: Callable[..., None], *args: Any) -> None:
@@ -252,3 +300,8 @@ def _compare(store: Store, wms: wms_sim.WmsSim, tms: tms_sim.TmsSim, crm: crm_si
         totals.lost += 1
     if len(erp_ids) < len(accounts):
         totals.problems.append("customers without their ERP id")
+
+
+if __name__ == "__main__":  # one run of one flow, as a process of its own (the processes mode)
+    _flow, _drop, _cutoff = sys.argv[1:4]
+    run_flow(_flow, Store.open(), Path(_drop), dt.date.fromisoformat(_cutoff))

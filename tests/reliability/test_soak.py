@@ -41,3 +41,13 @@ def test_any_order_faults_kills_and_overlaps_leave_the_hub_equal_to_the_truth(
     assert (totals.lost, totals.duplicated, totals.blocked, totals.dead_other) == (0, 0, 0, 0)
     assert totals.seeds == seeds and totals.kills > 0 and totals.overlaps > 0 and totals.faults > 0
     assert totals.dead_planted >= seeds  # each seed plants at least one bad scan
+
+
+def test_runs_killed_with_sigkill_at_random_moments_leave_the_hub_equal_to_the_truth(
+        tmp_path: Path, template: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    totals = Totals()
+    for seed in range(2):
+        totals.add(run_seed(seed, tmp_path / f"seed{seed}", sqlite_store(template), monkeypatch, processes=True))
+    assert totals.problems == []
+    assert (totals.lost, totals.duplicated, totals.blocked, totals.dead_other) == (0, 0, 0, 0)
+    assert totals.kills > 0

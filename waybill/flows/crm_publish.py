@@ -75,7 +75,7 @@ def run(store: Store | None = None, *, client: CrmClient | None = None, limit: i
     store = store or Store.open()
     worker = outbox.worker_name()
     with store.begin() as conn:  # claimed: an overlapping run takes other rows, or none
-        items = outbox.claim(conn, TARGET, worker=worker, now=utcnow(), lease=outbox.LEASE, limit=limit)
+        items = outbox.claim(conn, TARGET, worker=worker, now=utcnow(), lease=store.claim_lease, limit=limit)
     counts = FlowCounts(received=len(items))
     if not items:
         return counts

@@ -125,7 +125,7 @@ def run(store: Store | None = None, *, clients: Mapping[str, SftpClient] | None 
     try:
         while True:
             with store.begin() as conn:  # claimed: an overlapping run never builds the same document
-                items = outbox.claim(conn, TARGET, worker=worker, now=utcnow(), lease=outbox.LEASE, limit=page,
+                items = outbox.claim(conn, TARGET, worker=worker, now=utcnow(), lease=store.claim_lease, limit=page,
                                      after=last)
             if not items:
                 break

@@ -96,7 +96,7 @@ def push_orders(store: Store, erp: connector.ErpConnector, limit: int = 500) -> 
     counts = FlowCounts()
     worker = outbox.worker_name()
     with store.begin() as conn:  # claimed: two workers never search-then-create the same order
-        items = outbox.claim(conn, SYSTEM, worker=worker, now=utcnow(), lease=outbox.LEASE, limit=limit)
+        items = outbox.claim(conn, SYSTEM, worker=worker, now=utcnow(), lease=store.claim_lease, limit=limit)
     with store.engine.connect() as conn:
         views = {i.id: erp_reads.order(conn, i.entity_id, SYSTEM) for i in items}
     try:

@@ -41,10 +41,6 @@ class OutboxItem:
     attempts: int
 
 
-#: how long a claim holds a row: longer than a publishing run takes, short enough that a killed
-#: worker's rows come back within the next runs
-LEASE = dt.timedelta(minutes=10)
-
 _COLUMNS = ("id", "target", "entity", "entity_id", "idempotency_key", "state", "attempts", "created_at")
 
 

@@ -175,6 +175,12 @@ class Store:
         event(log, "applied", system=batch.system, stream=batch.stream, **result.counts())
         return result
 
+    @property
+    def claim_lease(self) -> dt.timedelta:
+        """How long a worker's claim on outbox rows holds (WAYBILL_CLAIM_SECONDS): longer than a
+        publishing run takes, short enough that a killed worker's rows go out within the next runs."""
+        return dt.timedelta(seconds=self.cfg.claim_seconds)
+
     def redrive(self) -> parking.Redriven:
         """Write the parked records whose reference has arrived since; dead-letter those that
         waited longer than WAYBILL_PARK_HOURS (flows call this at the end of a run)."""
