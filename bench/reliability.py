@@ -4,13 +4,13 @@
   with 10% transient faults and changing data, runs killed before or after a commit, overlapping
   runs, then the end state compared with the simulators, the CRM and the finance feed);
 - crash trials: the runs killed in those seeds (an exception raised into the run before or after
-  one of its commits), and real SIGKILLs: `--sigkill-seeds` more seeds run each flow run as a
+  one of its commits), and real SIGKILLs: `--sigkill-seeds` more seeds (150: about 200 kills) run each flow run as a
   process of its own and kill more than half of them at a random moment;
 - control numbers reused: control numbers drawn by several threads at once from one store;
 - poison inputs: real records with one value replaced by a poison value, mapped and applied (the
   property test's helpers, tests/flows/test_poison_property.py), and how each ended.
 
-Run: .venv/bin/python bench/reliability.py [--seeds 500] [--poison 2000] [--sigkill-seeds 60]
+Run: .venv/bin/python bench/reliability.py [--seeds 500] [--poison 2000] [--sigkill-seeds 150]
 Exit 1 when anything was lost, duplicated, blocked, reused or dead-lettered unexpectedly.
 """
 
@@ -114,7 +114,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=500)
     parser.add_argument("--poison", type=int, default=2000)
-    parser.add_argument("--sigkill-seeds", type=int, default=60, help="seeds run with a process per run, SIGKILLed")
+    parser.add_argument("--sigkill-seeds", type=int, default=150,
+                        help="seeds run with a process per run, SIGKILLed (about 1.4 kills a seed)")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="waybill-reliability-"))
     os.environ.setdefault("WAYBILL_HOME", str(folder / "home"))
