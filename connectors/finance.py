@@ -6,7 +6,9 @@ SFTP server (host, login, password or key, host_key/known_hosts as for waybill.c
 (octal, default 640: finance's group reads it). Each file is written under a temporary name and renamed, so finance
 never reads half a file; the control file goes last. A file already there is never overwritten:
 the same content counts as already delivered (a rerun for the same cut-off duplicates nothing),
-different content is a FeedConflict for an engineer to look at.
+different content is a FeedConflict for an engineer to look at. The one exception is a data file
+whose control file is not there (a run killed between the two): finance does not read it yet, so
+`put(..., replace=True)` supersedes it with the current snapshot.
 """
 
 from __future__ import annotations
@@ -32,8 +34,9 @@ class FeedConflict(WaybillError):
 
 
 class FeedTarget(Protocol):
-    def put(self, name: str, data: bytes) -> Outcome:
-        """Deliver one file atomically; "unchanged" when it is already there."""
+    def put(self, name: str, data: bytes, *, replace: bool = False) -> Outcome:
+        """Deliver one file atomically; "unchanged" when it is already there (with `replace`, a
+        file there with other content is superseded instead of a FeedConflict)."""
         ...
 
     def exists(self, name: str) -> bool:
@@ -59,10 +62,10 @@ class FolderTarget:
         path = self.folder / name
         return path.read_bytes() if path.is_file() else None
 
-    def put(self, name: str, data: bytes) -> Outcome:
+    def put(self, name: str, data: bytes, *, replace: bool = False) -> Outcome:
         self.folder.mkdir(parents=True, exist_ok=True)
         target = self.folder / name
-        if target.exists():
+        if target.exists() and (not replace or target.read_bytes() == data):
             return _same(name, target.read_bytes(), data)
         tmp = self.folder / f".{name}.{uuid.uuid4().hex[:8]}.tmp"
         # owner-only while it is being written; readable by finance's group once delivered
@@ -72,11 +75,16 @@ class FolderTarget:
             fh.flush()
             os.fsync(fh.fileno())
         try:
+            if replace:
+                os.replace(tmp, target)  # atomic: finance sees the old file or the new one
+                os.chmod(target, self.delivered_mode)
+                event(log, "feed-superseded", system=SYSTEM, name=name, bytes=len(data))
+                return "written"
             os.link(tmp, target)  # fails if the name appeared meanwhile: never overwrite
         except FileExistsError:
             return _same(name, target.read_bytes(), data)
         finally:
-            tmp.unlink()
+            tmp.unlink(missing_ok=True)
         os.chmod(target, self.delivered_mode)
         event(log, "feed-written", system=SYSTEM, name=name, bytes=len(data))
         return "written"
@@ -98,12 +106,12 @@ class SftpTarget:
         with self.client as sftp:
             return sftp.read(name)
 
-    def put(self, name: str, data: bytes) -> Outcome:
+    def put(self, name: str, data: bytes, *, replace: bool = False) -> Outcome:
         from waybill.connectors.sftp import RemoteFileExists
 
         with self.client as sftp:
             try:
-                sftp.upload(name, data)
+                sftp.upload(name, data, replace=replace)
             except RemoteFileExists:
                 # Finance may have moved the file on; it was delivered once, which is what counts.
                 event(log, "feed-already-delivered", system=SYSTEM, name=name)

@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import quote, quote_plus, urlsplit
 
 import requests
+import urllib3
 from tenacity import (
     RetryCallState,
     Retrying,
@@ -118,6 +119,7 @@ class HttpClient:
         """Send with retries; returns a 2xx/3xx response or raises Transient/PermanentHTTPError."""
         url = path if path.startswith(("http://", "https://")) else f"{self.base_url}/{path.lstrip('/')}"
         kwargs.setdefault("timeout", (self.policy.connect_timeout, self.policy.read_timeout))
+        deadline = time.monotonic() + self.policy.max_total_seconds
         retrying = Retrying(
             retry=retry_if_exception_type(TransientHTTPError),
             stop=stop_after_attempt(self.policy.max_attempts) | stop_after_delay(self.policy.max_total_seconds),
@@ -126,18 +128,27 @@ class HttpClient:
         )
         for attempt in retrying:
             with attempt:
-                return self._send_once(method, url, stream, attempt=attempt.retry_state.attempt_number, kwargs=kwargs)
+                return self._send_once(method, url, stream, attempt=attempt.retry_state.attempt_number, kwargs=kwargs,
+                                       deadline=deadline)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _send_once(self, method: str, url: str, stream: str, *, attempt: int,
-                   kwargs: dict[str, Any]) -> requests.Response:
+    def _send_once(self, method: str, url: str, stream: str, *, attempt: int, kwargs: dict[str, Any],
+                   deadline: float) -> requests.Response:
         path = urlsplit(url).path
         started = time.monotonic()
         try:
-            resp = self.session.request(method, url, **kwargs)
-        except (requests.Timeout, requests.ConnectionError) as err:
+            if started >= deadline:
+                raise TransientHTTPError(f"{self.system} {method} {path}: no time left of "
+                                         f"{self.policy.max_total_seconds:g} s")
+            connect, read = kwargs["timeout"]
+            timeout = (connect, min(read, deadline - started))  # no single wait beyond the deadline
+            resp = self.session.request(method, url, **{**kwargs, "timeout": timeout, "stream": True})
+            _read_body(resp, deadline, f"{self.system} {method} {path}")
+        except (requests.Timeout, requests.ConnectionError, TransientHTTPError) as err:
             event(log, "http-error", system=self.system, stream=stream, method=method, path=path,
                   attempt=attempt, error=type(err).__name__)
+            if isinstance(err, TransientHTTPError):
+                raise
             raise TransientHTTPError(f"{self.system} {method} {path}: {type(err).__name__}") from err
         event(log, "http", system=self.system, stream=stream, method=method, path=path, status=resp.status_code,
               attempt=attempt, ms=round((time.monotonic() - started) * 1000))
@@ -167,3 +178,25 @@ class HttpClient:
                 raise err
             return max(err.retry_after, 0.0)
         return backoff
+
+
+def _read_body(resp: requests.Response, deadline: float, what: str) -> None:
+    """Read the response body by what each read returns, up to `deadline` (time.monotonic): a
+    server sending a byte now and then inside the read timeout cannot stretch the call past the
+    policy's total time. The body is kept where requests keeps it (`content`, `text`, `json()`)."""
+    if resp.raw is None:  # an adapter that answered with its body already read (no stream to time)
+        return
+    chunks: list[bytes] = []
+    try:
+        while True:
+            if time.monotonic() >= deadline:
+                raise TransientHTTPError(f"{what}: the answer took longer than the call's deadline")
+            chunk = resp.raw.read1(1 << 16, decode_content=True)
+            if not chunk:
+                break
+            chunks.append(chunk)
+    except (urllib3.exceptions.HTTPError, OSError) as err:
+        raise TransientHTTPError(f"{what}: {type(err).__name__} reading the answer") from err
+    finally:
+        resp.close()
+    resp._content = b"".join(chunks)  # requests' own slot for a body read in full (no public setter)

@@ -22,6 +22,8 @@ with tenacity, bounded in attempts and time, on a fresh connection.
 from __future__ import annotations
 
 import base64
+import binascii
+import contextlib
 import fnmatch
 import hashlib
 import io
@@ -100,6 +102,8 @@ class SftpSettings:
                               "host keys are always verified")
         if not (key or info.password):
             raise ConfigError(f"connection {info.conn_id!r}: set a password or extra private_key/key_file")
+        if x.get("host_key"):
+            _parse_key(x["host_key"])  # a garbled pinned key is a configuration error now, not at connect
         suffixes = x.get("in_progress", cls.in_progress)
         return cls(
             system=system, host=info.host, port=int(info.port or 22), username=info.login or "",
@@ -121,6 +125,10 @@ class RemoteFile:
     name: str
     size: int
     mtime: int
+
+
+#: the temporary names `upload` writes before its rename
+_OUR_PART = re.compile(r".+\.[0-9a-f]{8}\.part")
 
 
 def check_name(name: str) -> str:
@@ -166,6 +174,8 @@ class SftpClient:
         self.s = settings
         self._ssh: paramiko.SSHClient | None = None
         self._sftp: paramiko.SFTPClient | None = None
+        #: inbox names the last listing refused (unsafe names), with their sizes, for the caller to record
+        self.refused: dict[str, int] = {}
 
     @classmethod
     def from_conn_id(cls, conn_id: str, system: str) -> SftpClient:
@@ -243,6 +253,7 @@ class SftpClient:
 
         def run(sftp: paramiko.SFTPClient) -> dict[str, RemoteFile]:
             files = {}
+            self.refused = {}
             for a in sftp.listdir_attr(folder):
                 if not stat.S_ISREG(a.st_mode or 0):
                     continue
@@ -250,6 +261,7 @@ class SftpClient:
                     check_name(a.filename)
                 except RemoteNameRefused:
                     event(log, "sftp-name-refused", system=self.s.system, folder=folder, name=a.filename[:80])
+                    self.refused[a.filename] = a.st_size or 0
                     continue
                 files[a.filename] = RemoteFile(a.filename, a.st_size or 0, a.st_mtime or 0)
             return files
@@ -314,6 +326,26 @@ class SftpClient:
 
     # --- outbound --------------------------------------------------------------------------------
 
+    def clean_stale_parts(self, folder: str | None = None, older_than: float = 3600.0) -> list[str]:
+        """Remove our own temporary upload names (`<name>.<8 hex>.part`, see `upload`) left in
+        `folder` (default outbox) by a worker killed mid-upload, once older than `older_than`
+        seconds (a younger one may be an upload in progress); returns the names removed."""
+        folder = folder or self.s.outbox
+        cutoff = time.time() - older_than
+
+        def run(sftp: paramiko.SFTPClient) -> list[str]:
+            stale = [a.filename for a in sftp.listdir_attr(folder)
+                     if _OUR_PART.fullmatch(a.filename) and (a.st_mtime or 0) < cutoff]
+            for name in stale:
+                with contextlib.suppress(FileNotFoundError):  # another worker cleaned it meanwhile
+                    sftp.remove(posixpath.join(folder, name))
+            return stale
+
+        removed = self._call("clean", run)
+        if removed:
+            event(log, "sftp-stale-parts-removed", system=self.s.system, folder=folder, files=len(removed))
+        return removed
+
     def exists(self, name: str, folder: str | None = None) -> bool:
         path = posixpath.join(folder or self.s.outbox, check_name(name))
         return self._call("stat", lambda sftp: _exists(sftp, path))
@@ -331,16 +363,22 @@ class SftpClient:
 
         return self._call("get", run)
 
-    def upload(self, name: str, data: bytes, folder: str | None = None) -> None:
+    def upload(self, name: str, data: bytes, folder: str | None = None, *, replace: bool = False) -> None:
         """Write `data` as `folder/name` (default outbox): temporary name first, then an atomic rename.
 
         The rename is SFTP's plain rename, which fails when the target exists, so a partner's file
-        is never overwritten (RemoteFileExists)."""
+        is never overwritten (RemoteFileExists); with `replace` it is OpenSSH's posix-rename, which
+        supersedes the file there atomically."""
         folder = folder or self.s.outbox
         target = posixpath.join(folder, check_name(name))
         tmp = posixpath.join(folder, f"{name}.{uuid.uuid4().hex[:8]}.part")
 
         def run(sftp: paramiko.SFTPClient) -> None:
+            if replace:
+                with sftp.open(tmp, "wb") as remote:
+                    remote.write(data)
+                sftp.posix_rename(tmp, target)
+                return
             if _exists(sftp, target):
                 raise RemoteFileExists(f"{self.s.system}: {target} already exists; not overwriting")
             with sftp.open(tmp, "wb") as remote:
@@ -386,4 +424,7 @@ def _parse_key(line: str) -> tuple[str, paramiko.PKey]:
     parts = line.split()
     if len(parts) < 2:
         raise ConfigError("host_key must look like '<type> <base64 key>'")
-    return parts[0], paramiko.PKey.from_type_string(parts[0], base64.b64decode(parts[1]))
+    try:
+        return parts[0], paramiko.PKey.from_type_string(parts[0], base64.b64decode(parts[1], validate=True))
+    except (binascii.Error, ValueError, paramiko.SSHException) as err:  # a configuration error, not transient
+        raise ConfigError(f"host_key is not a {parts[0]!r} public key in base64: {type(err).__name__}") from None

@@ -14,6 +14,7 @@ from typing import Any
 from waybill.canonical import model, tracking
 from waybill.canonical.model import Ref
 from waybill.core.errors import RecordRejected
+from waybill.mappings import records
 
 #: TMS status code -> canonical "status[:substatus]".
 STATUS: dict[str, str] = {
@@ -35,7 +36,7 @@ def event_key(rec: dict[str, Any]) -> str:
 
 def to_event(source: str, rec: dict[str, Any], wms_system: str = "wms") -> model.DeliveryEvent:
     """One TMS event -> DeliveryEvent."""
-    code = str(rec.get("code") or "")
+    code = records.text(rec, "code", "event.code") or ""
     value = STATUS.get(code)
     if value is None:
         raise RecordRejected(f"unknown status code {code!r}", "event.code")
@@ -44,10 +45,10 @@ def to_event(source: str, rec: dict[str, Any], wms_system: str = "wms") -> model
         occurred = dt.datetime.fromisoformat(str(rec.get("occurred_at")))
     except ValueError:
         raise RecordRejected(f"not a timestamp: {rec.get('occurred_at')!r}", "event.occurred_at") from None
-    shipment = rec.get("shipment_ref")
+    shipment = records.text(rec, "shipment_ref", "event.shipment_ref")
     return model.DeliveryEvent(
-        event_id=str(rec["id"]), status=status, substatus=substatus, raw_code=code, occurred_at=occurred,
-        source=source,
-        shipment=Ref(wms_system, str(shipment)) if shipment else None,
-        tracking_number=rec.get("tracking_number") or None, place=rec.get("location") or None,
+        event_id=records.ident(rec, "id", "event.id"), status=status, substatus=substatus, raw_code=code,
+        occurred_at=occurred, source=source, shipment=Ref(wms_system, shipment) if shipment else None,
+        tracking_number=records.text(rec, "tracking_number", "event.tracking_number"),
+        place=records.text(rec, "location", "event.location"),
     )

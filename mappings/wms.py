@@ -19,6 +19,7 @@ from typing import Any
 from waybill.canonical import model
 from waybill.canonical.model import Ref
 from waybill.core.errors import RecordRejected
+from waybill.mappings import records
 from waybill.mappings.erp import OdooContext, customer_ref, order_names, order_ref, version_of_write
 
 #: the carrier of a delivery Odoo names none for (no carrier set, or no delivery module)
@@ -50,32 +51,39 @@ def _when(v: Any, path: str) -> dt.datetime:
 
 
 def _seq(rec: dict[str, Any], path: str) -> str:
-    if not isinstance(rec.get("seq"), int):
-        raise RecordRejected(f"missing change number: {rec.get('seq')!r}", f"{path}.seq")
-    return model.version_of(rec["seq"])
+    return model.version_of(records.seq(rec, "seq", f"{path}.seq"))
+
+
+def _required(rec: dict[str, Any], name: str, path: str) -> str:
+    value = records.text(rec, name, path)
+    if value is None:
+        raise RecordRejected("missing mandatory field", path)
+    return value
 
 
 def to_stock(system: str, rec: dict[str, Any]) -> model.StockLevel:
     """A stock record (sku, gtin, location, on_hand, allocated) -> StockLevel."""
+    item, location = _required(rec, "sku", "stock.sku"), _required(rec, "location", "stock.location")
     return model.StockLevel(
-        ref=Ref(system, stock_key(rec)), item=str(rec.get("sku") or ""), location=str(rec.get("location") or ""),
+        ref=Ref(system, f"{item}@{location}"), item=item, location=location,
         on_hand=_qty(rec.get("on_hand"), "stock.on_hand"), allocated=_qty(rec.get("allocated"), "stock.allocated"),
         as_of=_when(rec.get("updated_at"), "stock.updated_at"), version=_seq(rec, "stock"),
-        gtin=rec.get("gtin") or None,
+        gtin=records.text(rec, "gtin", "stock.gtin"),
     )
 
 
 def to_shipment(system: str, rec: dict[str, Any], erp_system: str = "erp") -> model.Shipment:
     """An outbound shipment -> Shipment (SSCC of its first package; packages counted)."""
-    packages = rec.get("packages") or []
-    if not isinstance(packages, list):
-        raise RecordRejected(f"expected a list, got {packages!r}", "shipment.packages")
-    customer = rec.get("customer_ref")
+    packages = records.items(rec, "packages", "shipment.packages", of=dict)
+    customer = records.text(rec, "customer_ref", "shipment.customer_ref")
     return model.Shipment(
-        ref=Ref(system, shipment_key(rec)), version=_seq(rec, "shipment"), carrier=str(rec.get("carrier") or ""),
-        tracking_number=rec.get("tracking_number") or None, sscc=packages[0].get("sscc") if packages else None,
-        order_refs=tuple(order_ref(erp_system, str(o)) for o in rec.get("order_refs") or ()),
-        customer=customer_ref(erp_system, customer) if customer else None,
+        ref=Ref(system, records.ident(rec, "id", "shipment.id")), version=_seq(rec, "shipment"),
+        carrier=_required(rec, "carrier", "shipment.carrier"),
+        tracking_number=records.text(rec, "tracking_number", "shipment.tracking_number"),
+        sscc=records.text(packages[0], "sscc", "shipment.packages[0].sscc") if packages else None,
+        order_refs=tuple(order_ref(erp_system, str(o))
+                         for o in records.items(rec, "order_refs", "shipment.order_refs", of=(str, int))),
+        customer=customer_ref(erp_system, rec["customer_ref"]) if customer else None,
         ship_date=_when(rec["ship_date"], "shipment.ship_date").date() if rec.get("ship_date") else None,
         eta=_when(rec["eta"], "shipment.eta") if rec.get("eta") else None, packages=len(packages),
     )

@@ -30,3 +30,51 @@ def test_the_crm_connector_honours_the_same_extras():
                                 '"extra": {"read_timeout": 4, "verify": "/etc/ssl/ca.pem"}}')
     crm = CrmClient(conn)
     assert crm.http.policy.read_timeout == 4.0 and crm.http.session.verify == "/etc/ssl/ca.pem"
+
+
+def test_a_trickling_server_cannot_stretch_a_call_past_its_total_time():
+    """One byte every 0.3 s keeps each read inside the read timeout; the call still ends at
+    max_total_seconds (it used to last until the body was complete: 30 s here)."""
+    import socket
+    import threading
+    import time
+
+    import pytest
+
+    from waybill.connectors.http import HttpClient, TransientHTTPError
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def serve() -> None:
+        listener.settimeout(5)
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            with conn:
+                conn.recv(4096)
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n")
+                for _ in range(100):
+                    if stop.is_set():
+                        return
+                    try:
+                        conn.sendall(b" ")
+                    except OSError:
+                        break
+                    time.sleep(0.3)
+
+    threading.Thread(target=serve, daemon=True).start()
+    port = listener.getsockname()[1]
+    client = HttpClient("slowpoke", f"http://127.0.0.1:{port}",
+                        HttpPolicy(read_timeout=1.0, max_attempts=3, max_total_seconds=2.0, backoff_initial=0.01,
+                                   backoff_max=0.01))
+    started = time.monotonic()
+    try:
+        with pytest.raises(TransientHTTPError, match=r"deadline|no time left"):
+            client.request("GET", "/feed")
+        assert time.monotonic() - started < 3.5
+    finally:
+        stop.set()
+        listener.close()

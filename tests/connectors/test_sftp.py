@@ -131,3 +131,12 @@ def test_connect_timeout_is_bounded(tmp_path: Path) -> None:
         SftpClient(settings).listing()
     srv.close()
     assert time.monotonic() - started < 5
+
+
+def test_a_garbled_host_key_is_a_configuration_error_not_a_transient_one() -> None:
+    from waybill.core.errors import ConfigError
+
+    conn = parse("waybill_partner_t", '{"conn_type": "sftp", "host": "h", "password": "p", '
+                                      '"extra": {"host_key": "ssh-ed25519 AAAA!!not-base64"}}')
+    with pytest.raises(ConfigError, match="host_key"):
+        SftpSettings.from_connection(conn, "edi:t")

@@ -108,11 +108,12 @@ def test_a_record_the_crm_rejects_is_dead_lettered_and_the_rest_goes_on(store, c
     with store.engine.connect() as conn:
         dead = [(r.item.entity, r.item.entity_id, r.reason) for r in outbox.rows(conn, "crm") if r.state == "dead"]
         pending = outbox.pending(conn, "crm")
-    # The Account (customer + facts rows), and its two orders and its shipment that point at it.
-    assert sorted(e for e, _, _ in dead) == ["customer", "customer_fact", "order", "order", "shipment"]
+    # The Account (customer + facts rows) is dead; its two orders and its shipment that point at it
+    # are never sent before it: they wait, pending, for the Account (requeued after a fix).
+    assert sorted(e for e, _, _ in dead) == ["customer", "customer_fact"]
     assert all("DUPLICATE_EXTERNAL_ID" in r for e, i, r in dead if e.startswith("customer"))
-    assert all("Foreign key external ID" in r and f"Waybill_Id__c={i}" in r for e, i, r in dead if e == "order")
-    assert not pending and counts.dead == 5
+    assert sorted(p.entity for p in pending) == ["order", "order", "shipment"]
+    assert (counts.dead, counts.retry) == (2, 3)
     assert len(crm.records("Order")) == 4 and counts.published == counts.received - 5
 
 
@@ -209,3 +210,34 @@ def test_outage_mid_run_leaves_the_rest_pending_for_the_next_run(store, crm):
     crm.server.faults = Faults()
     assert crm_publish.run(store, client=client) == FlowCounts(received=450, published=450)
     assert {a["Name"] for a in crm.records("Account").values()} == {f"Renamed {i}" for i in range(450)}
+
+
+def test_children_of_an_account_that_failed_for_now_wait_and_go_once_it_is_delivered(store, crm, monkeypatch):
+    """The CRM keeps one Account locked past the client's retries (UNABLE_TO_LOCK_ROW): its Orders
+    and Shipment are not sent before it (they would fail for good: account not found); they stay
+    pending and go in the run after the Account."""
+    from sim import crm as crm_sim
+
+    _seed(store)
+    with store.engine.connect() as conn:
+        locked = str(identity.customers_of(conn, "erp")["C1"])
+    real = crm_sim.CrmSim._write
+    lock = {"on": True}
+
+    def write(self, obj, field, value, values, found):
+        if lock["on"] and obj == "Account" and value == locked:
+            raise crm_sim.RecordError("UNABLE_TO_LOCK_ROW", "unable to obtain exclusive access to this record")
+        return real(self, obj, field, value, values, found)
+
+    monkeypatch.setattr(crm_sim.CrmSim, "_write", write)
+    first = crm_publish.run(store, client=_client())
+    assert first.dead == 0 and first.retry == 2 + 3  # the Account's two rows, its two orders and shipment
+    with store.engine.connect() as conn:
+        waiting = sorted(p.entity for p in outbox.pending(conn, "crm"))
+    assert waiting == ["customer", "customer_fact", "order", "order", "shipment"]
+    lock["on"] = False
+    second = crm_publish.run(store, client=_client())
+    assert (second.dead, second.retry, second.published) == (0, 0, 5)
+    with store.engine.connect() as conn:
+        assert not outbox.pending(conn, "crm") and not [r for r in outbox.rows(conn, "crm") if r.state == "dead"]
+    assert len(crm.records("Order")) == 6

@@ -217,3 +217,79 @@ def test_ta1_only_interchange_updates_the_ledger_and_is_not_acknowledged(store, 
     counts = edi_inbound.run(store, partner="acme")
     assert counts.received == 1 and counts.acks == 0
     assert StoreLedger(store).state(key) == "R"
+
+
+def ak5(outbox: Path) -> list[str]:
+    """The AK501 of every 997 in the partner's outbox, oldest first."""
+    return [element(s, 1) for ic in acks(outbox) for m in ic.messages for s in m.segments if s[0] == "AK5"]
+
+
+def test_an_order_the_store_refuses_gets_a_negative_997_and_its_resend_is_read(store, partners: Path) -> None:
+    """A NUL in BEG03 (the PO number) passes the EDI syntax but no column holds it: the order is
+    dead-lettered, the 997 says AK5*R, and the corrected resend under the same control number is
+    stored, not refused as "already received"."""
+    raw = (DATA / X12_850).read_bytes()
+    (partners / "inbox" / "a.x12").write_bytes(raw.replace(b"BEG*00*SA*91393058", b"BEG*00*SA*9139\x003058"))
+    first = edi_inbound.run(store, partner="acme")
+    assert (first.received, first.stored, first.dead) == (1, 0, 1)
+    assert ak5(partners / "outbox") == ["R"]
+    (partners / "inbox" / "b.x12").write_bytes(raw)  # the corrected resend: same ISA13
+    again = edi_inbound.run(store, partner="acme")
+    assert (again.received, again.stored, again.rejected, again.dead) == (1, 1, 0, 0)
+    assert ak5(partners / "outbox") == ["R", "A"]
+    assert [r.ref.external_id for r in order_rows(store)] == ["850/91393058"]
+
+
+def test_another_partners_envelope_in_an_inbox_does_not_block_that_partners_file(store, partners: Path, sshd,
+                                                                               monkeypatch) -> None:
+    orders = (DATA / "bots_one-on-one_edifact_order_xml_edifactorder2xml_edi_orders02.edi").read_bytes()
+    (partners / "inbox" / "stray.edi").write_bytes(orders)  # eurotrade's file in acme's inbox
+    stray = edi_inbound.run(store, partner="acme")
+    assert stray.rejected == 1 and stray.stored == 0
+    euro = partners.parent / "eurotrade"
+    for name in ("inbox", "outbox", "archive"):
+        (euro / name).mkdir(parents=True)
+    (euro / "inbox" / "orders.edi").write_bytes(orders)
+    sshd.root = euro
+    monkeypatch.setenv("AIRFLOW_CONN_WAYBILL_PARTNER_EUROTRADE", sshd.connection())
+    genuine = edi_inbound.run(store, partner="eurotrade")
+    assert genuine.rejected == 0 and genuine.stored > 0
+
+
+def test_a_file_that_vanishes_between_listing_and_download_does_not_fail_the_run(store, partners: Path) -> None:
+    raw = (DATA / X12_850).read_bytes()
+    (partners / "inbox" / "a.x12").write_bytes(raw)
+    (partners / "inbox" / "b.x12").write_bytes(raw.replace(b"91393058", b"91393059"))
+    listed = edi_inbound.ready("acme")
+    (partners / "inbox" / "a.x12").unlink()  # taken by another worker meanwhile
+    counts = edi_inbound.run(store, partner="acme", files=listed)
+    assert counts.received == 1 and counts.stored == 1
+    assert [r.ref.external_id for r in order_rows(store)] == ["850/91393059"]
+
+
+def test_a_refused_file_name_is_recorded_once_as_a_rejected_message(store, partners: Path) -> None:
+    (partners / "inbox" / "po 1;rm.x12").write_bytes(b"ISA*...")  # a name the connector never downloads
+    first = edi_inbound.run(store, partner="acme")
+    again = edi_inbound.run(store, partner="acme")
+    assert (first.rejected, again.rejected) == (1, 0)
+    with store.engine.connect() as conn:
+        [refused] = message_log.find(conn, state="rejected")
+    assert refused.key == "po 1;rm.x12" and "not a plain file name" in refused.reason
+    assert (partners / "inbox" / "po 1;rm.x12").exists()
+
+
+def test_a_stale_part_file_of_a_killed_upload_is_removed_from_the_outbox(store, partners: Path) -> None:
+    import os
+
+    from waybill.connectors.sftp import SftpClient
+    from waybill.flows.partners import load_partner
+
+    outbox = partners / "outbox"
+    stale, fresh = outbox / "855_x.x12.0123abcd.part", outbox / "855_y.x12.89abcdef.part"
+    stale.write_bytes(b"ISA*half")
+    fresh.write_bytes(b"ISA*being written")
+    os.utime(stale, (time.time() - 7200, time.time() - 7200))
+    acme = load_partner("acme")
+    with SftpClient.from_conn_id(acme.conn_id, acme.system) as client:
+        assert client.clean_stale_parts() == [stale.name]
+    assert sorted(p.name for p in outbox.iterdir()) == [fresh.name]

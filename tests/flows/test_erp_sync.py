@@ -245,3 +245,33 @@ def test_orders_of_a_contact_person_belong_to_its_company_on_every_page(
         customers = {o.po_number: o.customer_id for o in crm_reads.orders(c).values() if o.po_number in ("C-1", "C-2")}
     assert customers == {"C-1": partners[f"res.partner/{company}"], "C-2": partners[f"res.partner/{company}"]}
     assert f"res.partner/{contact['id']}" not in partners
+
+
+def test_two_overlapping_write_backs_create_each_order_once(
+        store: Store, data, serve, sim_folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A retry of the task starts while the first try still runs: each EDI order is created once
+    (without claims: 11 and 10 sale orders for 8)."""
+    import threading
+
+    server = serve(erp_sim, sim_folder, data)
+    connect(monkeypatch, "waybill_erp", server)
+    sim: erp_sim.ErpSim = server.handler
+    erp_sync.run(store, streams=("customers",), push=False)
+    pos = [f"PO-RACE-{i}" for i in range(8)]
+    orders = [Order(ref=Ref("edi:ACME", po), customer=Ref("erp", "res.partner/4"), version="1",
+                    order_date=dt.date(2026, 3, 1), currency="EUR", po_number=po,
+                    lines=(OrderLine(1, Decimal(5), sku="SKU-00003", unit_price=Decimal("9.50")),)) for po in pos]
+    store.apply(Batch("edi:ACME", "orders", [InboundMessage(b"850 race", "ic-9", orders)]))
+    results: list[FlowCounts] = []
+
+    def push() -> None:
+        results.append(erp_sync.push_orders(store, erp_sync.connector.ErpConnector.from_connection()))
+
+    workers = [threading.Thread(target=push) for _ in range(2)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    created = [o for o in sim.models["sale.order"].rows.values() if o["client_order_ref"] in pos]
+    assert len(created) == 8 and sorted(o["client_order_ref"] for o in created) == pos
+    assert sum(r.published for r in results) == 8 and sum(r.dead for r in results) == 0

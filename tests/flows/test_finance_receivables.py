@@ -156,3 +156,26 @@ def test_feed_goes_to_finance_sftp_once(store, sshd, tmp_path, monkeypatch):
     delivered = target()
     assert delivered.read("ar_open_items_20260331.csv") == (drop / "ar_open_items_20260331.csv").read_bytes()
     assert delivered.read("ar_open_items_20260401.csv") is None
+
+
+
+def test_a_run_killed_between_data_and_control_is_superseded_after_the_hub_changed(store, tmp_path):
+    """Killed after the data file; a payment is synced before the rerun: the rerun delivers the
+    current snapshot and its control file, not a FeedConflict on every later run."""
+    _seed(store)
+    with store.engine.connect() as conn:
+        stale = feed(receivables.open_items(conn, CUTOFF), CUTOFF)
+    drop = FolderTarget(tmp_path / "drop")
+    drop.put(stale.data_name, stale.data)  # the run was killed here
+    load(store, model.Payment(model.Ref("erp", "P2"), model.Ref("erp", "C2"), model.version_of(1),
+                              dt.date(2026, 3, 25), Decimal("70.00"), "EUR", invoice=model.Ref("erp", "INV-4")),
+         replace(invoice("INV-4", "C2", "70.00", "0.00", CUTOFF - dt.timedelta(days=120)),
+                 version=model.version_of(2)), key="later")
+    counts = finance_receivables.run(store, cutoff=CUTOFF, target=drop)
+    assert counts.published == 3 and counts.received == 3  # the open items, their lines, the control file
+    with store.engine.connect() as conn:
+        current = feed(receivables.open_items(conn, CUTOFF), CUTOFF)
+    assert current.data != stale.data
+    assert (tmp_path / "drop" / current.data_name).read_bytes() == current.data
+    assert (tmp_path / "drop" / current.control_name).read_bytes() == current.control
+    assert finance_receivables.run(store, cutoff=CUTOFF, target=drop) == FlowCounts(unchanged=3)

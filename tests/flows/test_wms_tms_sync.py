@@ -31,14 +31,16 @@ def systems(store: Store, data: gen.Dataset, serve: Callable[..., SimServer], si
             monkeypatch: pytest.MonkeyPatch) -> Callable[..., tuple[wms_sim.WmsSim, tms_sim.TmsSim]]:
     """Start the three simulators (no faults) and sync the ERP's customers, which shipments name."""
 
-    def start(faults: Faults | None = None, page_size: int = 100) -> tuple[wms_sim.WmsSim, tms_sim.TmsSim]:
+    def start(faults: Faults | None = None, page_size: int = 100,
+              customers_first: bool = True) -> tuple[wms_sim.WmsSim, tms_sim.TmsSim]:
         erp = serve(erp_sim, sim_folder, data)
         wms = serve(wms_sim, sim_folder, data, faults)
         tms = serve(tms_sim, sim_folder, data, faults)
         connect(monkeypatch, "waybill_erp", erp)
         connect(monkeypatch, "waybill_wms", wms, page_size=page_size)
         connect(monkeypatch, "waybill_tms", tms, page_size=page_size * 3)
-        erp_sync.run(store, streams=("customers",), push=False)
+        if customers_first:
+            erp_sync.run(store, streams=("customers",), push=False)
         return wms.handler, tms.handler
 
     return start
@@ -127,6 +129,23 @@ def test_full_then_incremental_sync_lands_exactly_the_wms_and_tms(store: Store, 
     assert (pages(), wms_counts.received) == (2, 0)
     tms_counts = tms_delivery.run(store)
     assert (pages(), tms_counts.received) == (1, 0)
+
+
+def test_events_and_shipments_before_the_customers_wait_and_land_when_they_come(store: Store,
+                                                                                systems: Callable) -> None:
+    """The ERP sync failed its first try: the TMS and WMS run first. Nothing is dead-lettered but
+    the planted bad event; the ERP's customers bring everything in."""
+    wms, tms = systems(customers_first=False)
+    tms_counts = tms_delivery.run(store)
+    wms_counts = wms_stock.run(store)
+    assert (tms_counts.dead, wms_counts.dead) == (1, 0)
+    assert tms_counts.retry == len(tms.events) - 1 and wms_counts.retry == len(wms.feeds["shipments"].rows)
+    erp_counts = erp_sync.run(store, streams=("customers",), push=False)
+    assert erp_counts.dead == 0
+    assert hub_state(store) == truth(wms, tms)
+    with store.engine.connect() as c:
+        assert message_log.find(c, state="parked") == []
+        assert len(message_log.find(c, state="dead")) == 1
 
 
 @pytest.mark.reliability

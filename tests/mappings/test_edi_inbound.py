@@ -13,7 +13,7 @@ from waybill.core.errors import ConfigError
 from waybill.edi.hooks import MemoryControlNumbers
 from waybill.edi.profiles import ProfileError
 from waybill.edi.serializer import OutboundMessage, build_interchange, write_interchange
-from waybill.flows.edi_inbound import read_file
+from waybill.flows.edi_inbound import acknowledgments, read_file
 from waybill.flows.partners import load_partner
 from waybill.store.reads import edi as reads
 
@@ -112,7 +112,7 @@ def test_set_not_agreed_is_refused_in_the_ack(store) -> None:
     out = read_file(raw, load_partner("acme"), store=store)
     [reject] = out.inbound.rejects
     assert reject.reason == "no mapping for X12 810"
-    assert b"AK5*R*1" in out.acks[0]
+    assert b"AK5*R*1" in acknowledgments(out, load_partner("acme").profile, store)[0]
 
 
 def test_buyer_found_by_gln_among_hub_customers(store, tmp_path, monkeypatch) -> None:

@@ -137,3 +137,42 @@ def test_erp_cursor_never_goes_back_and_remembers_the_overlap_window() -> None:
     assert set(c.seen) == {3}  # older ids left the window
     assert Cursor.load(c.dump()) == c
     assert c.domain(120)[-1] == ("id", "not in", [3])
+
+
+SHIPMENT = {"id": "SHP1", "order_refs": ["S00007"], "customer_ref": 3, "carrier": "DHL", "tracking_number": "123",
+            "packages": [{"sscc": "340063800000000018"}], "ship_date": "2026-02-02", "seq": 4}
+STOCK = {"sku": "SKU-1", "location": "WH1/A-01-1", "on_hand": 5, "allocated": 1, "seq": 2,
+         "updated_at": "2026-02-01 10:00:00"}
+EVENT = {"id": 11, "shipment_ref": "SHP1", "code": "DEP", "occurred_at": "2026-02-02 09:00:00", "location": "Linz"}
+
+
+@pytest.mark.parametrize(("to", "rec", "broken", "path"), [
+    ("shipment", SHIPMENT, {"id": None}, "shipment.id"),
+    ("shipment", SHIPMENT, {"seq": -1}, "shipment.seq"),
+    ("shipment", SHIPMENT, {"seq": True}, "shipment.seq"),
+    ("shipment", SHIPMENT, {"order_refs": "S00007"}, "shipment.order_refs"),
+    ("shipment", SHIPMENT, {"packages": ["340063800000000018"]}, "shipment.packages[0]"),
+    ("shipment", SHIPMENT, {"carrier": {"name": "DHL"}}, "shipment.carrier"),
+    ("stock", STOCK, {"sku": {"code": "SKU-1"}}, "stock.sku"),
+    ("stock", STOCK, {"location": None}, "stock.location"),
+    ("event", EVENT, {"id": None}, "event.id"),
+    ("event", EVENT, {"location": ["Linz"]}, "event.location"),
+])
+def test_a_value_of_the_wrong_shape_is_refused_not_stringified(to: str, rec: dict, broken: dict, path: str) -> None:
+    mapper = {"shipment": wms.to_shipment, "stock": wms.to_stock, "event": tms.to_event}[to]
+    with pytest.raises(RecordRejected) as err:
+        mapper("wms", {**rec, **broken})
+    assert err.value.field_path == path
+
+
+def test_two_id_less_records_never_share_the_id_none() -> None:
+    entities, rejects = sync.collect([{**SHIPMENT, "id": None}, {**SHIPMENT, "seq": 5, "id": None}],
+                                     lambda r: wms.to_shipment("wms", r), wms.shipment_key)
+    assert entities == [] and [r.field_path for r in rejects] == ["shipment.id", "shipment.id"]
+
+
+def test_a_record_that_is_not_an_object_is_dead_lettered_and_the_page_goes_on() -> None:
+    entities, rejects = sync.collect([["SHP0"], SHIPMENT, "SHP2"], lambda r: wms.to_shipment("wms", r),
+                                     wms.shipment_key)
+    assert [str(e.ref) for e in entities] == ["wms:SHP1"]
+    assert [r.key for r in rejects] == ["?", "?"] and all(r.reason.startswith("malformed record") for r in rejects)

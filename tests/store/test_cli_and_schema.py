@@ -30,12 +30,12 @@ def test_db_upgrade_status_messages_and_replay_from_the_command_line(waybill_env
     from waybill.canonical import model
     from waybill.store.store import Store
 
-    Store.open().apply(batch(customer("1"), order("SO1", "1"), order("SO2", "ghost")))
+    Store.open().apply(batch(customer("1"), order("SO1", "1"), order("SO2", "1", currency="XXX")))
     status = json.loads(waybill("status", "--json").stdout)
     assert status["entities"]["orders"] == 1 and status["messages"] == {"processed": 1, "dead": 1}
     assert status["outbox"]["crm"]["pending"] == 2
     dead = waybill("messages", "--state", "dead")
-    assert "unknown customer erp:ghost at order.customer" in dead.stdout
+    assert "unknown currency 'XXX' at order.currency" in dead.stdout
     replayed = waybill("replay", "2")
     assert replayed.returncode == 1 and "no mapper registered" in replayed.stderr
     assert waybill("replay").returncode == 2  # usage error

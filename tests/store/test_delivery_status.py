@@ -55,14 +55,15 @@ def test_estimate_only_event_moves_the_eta_not_the_status(store):
     assert (status, stored_eta, delivered) == ("in_transit", eta, None)
 
 
-def test_same_event_twice_is_stored_once_and_unknown_shipment_is_dead_lettered(store):
+def test_same_event_twice_is_stored_once_and_an_unknown_shipments_event_waits(store):
     store.apply(batch(customer("1"), ship(), raw=b"s"))
     store.apply(batch(ev("e1", "in_transit", 0), raw=b"a"))
     again = store.apply(batch(ev("e1", "in_transit", 0), raw=b"b"))
     assert (again.inserted, again.unchanged) == (0, 1)
     stray = model.DeliveryEvent(event_id="x", status="in_transit", raw_code="IT", occurred_at=T0, source="tms",
                                 tracking_number="NOPE")
-    assert store.apply(batch(stray, raw=b"c")).dead == 1
+    stray_result = store.apply(batch(stray, raw=b"c"))
+    assert (stray_result.dead, stray_result.parked) == (0, 1)
     with store.engine.connect() as conn:
         assert tables.count(conn, "delivery_event") == 1
 

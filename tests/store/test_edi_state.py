@@ -3,15 +3,27 @@
 from __future__ import annotations
 
 from waybill.edi.hooks import AckStatus, OutboundKey
-from waybill.store.edi_state import StoreControlNumbers, StoreLedger, StoreRegistry
+from waybill.store.edi_state import InboundKey, StoreControlNumbers, StoreLedger, StoreRegistry, register_inbound
+from waybill.store.store import utcnow
 
 
-def test_the_same_interchange_is_seen_once(store):
-    first = StoreRegistry(store, message_id=1)
-    assert first.seen("X12", "ACME ", "WAYBILL", "000000001") is False
-    assert first.seen("X12", "ACME", "WAYBILL", "000000001") is False  # retry of the same message
-    assert StoreRegistry(store, message_id=2).seen("X12", "ACME", "WAYBILL", "000000001") is True
-    assert StoreRegistry(store, message_id=2).seen("X12", "ACME", "WAYBILL", "000000002") is False
+def register(store, key: InboundKey, message_id: int) -> None:
+    with store.begin() as conn:
+        register_inbound(conn, [key], message_id, utcnow())
+
+
+def test_an_interchange_is_seen_once_registered_and_only_by_its_partner(store):
+    acme = StoreRegistry(store, message_id=1, partner="acme")
+    assert acme.seen("X12", "ACME ", "WAYBILL", "000000001") is False
+    assert StoreRegistry(store, message_id=2, partner="acme").seen("X12", "ACME", "WAYBILL", "000000001") is False
+    register(store, InboundKey("acme", "X12", "ACME ", "WAYBILL", "000000001"), 1)
+    assert acme.seen("X12", "ACME", "WAYBILL", "000000001") is False  # a retry of the same message
+    assert StoreRegistry(store, message_id=2, partner="acme").seen("X12", "ACME", "WAYBILL", "000000001") is True
+    assert StoreRegistry(store, message_id=2, partner="acme").seen("X12", "ACME", "WAYBILL", "000000002") is False
+    # the same envelope through another partner's inbox is that inbox's business, not a duplicate
+    assert StoreRegistry(store, message_id=3, partner="globex").seen("X12", "ACME", "WAYBILL", "000000001") is False
+    register(store, InboundKey("acme", "X12", "ACME", "WAYBILL", "000000001"), 2)  # kept as first registered
+    assert StoreRegistry(store, message_id=2, partner="acme").seen("X12", "ACME", "WAYBILL", "000000001") is True
 
 
 def test_control_numbers_never_repeat_across_instances(store):

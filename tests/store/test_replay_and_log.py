@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 
@@ -25,13 +26,16 @@ def registered():
     replay.MAPPERS.pop(("erp", "test"))
 
 
-def test_dead_record_is_replayed_after_its_customer_arrives(store, registered):
+def test_a_record_that_waited_too_long_is_replayed_after_its_customer_arrives(store, registered, monkeypatch):
+    monkeypatch.setattr(store, "cfg", replace(store.cfg, park_hours=0.0))  # WAYBILL_PARK_HOURS=0: no waiting
     raw = json.dumps([["SO1", "1"], ["SO2", "2"]]).encode()
     store.apply(batch(customer("1"), raw=b"customers"))
     first = store.apply(model.Batch("erp", "test", [map_orders_page("erp", raw)]))
-    assert (first.inserted, first.dead) == (1, 1)
+    assert (first.inserted, first.parked, first.dead) == (1, 1, 0)
+    assert store.redrive().dead == 1
     with store.engine.connect() as conn:
         dead = message_log.find(conn, state="dead")[0]
+    assert "for customer erp:2, which never came" in dead.reason
     store.apply(batch(customer("2"), raw=b"more customers"))
     result = replay.replay(store, dead.id)
     assert (result.inserted, result.unchanged, result.dead) == (1, 0, 0)  # the failed record only, not its page

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -61,14 +62,49 @@ def test_changed_order_replaces_lines_and_enqueues_once(store):
     assert count(store, "order_line") == 1
 
 
-def test_unknown_customer_is_dead_lettered_and_the_rest_goes_on(store):
-    result = store.apply(batch(cust("1"), order("SO1", "1"), order("SO2", "nobody")))
-    assert (result.inserted, result.dead) == (2, 1)
+def test_an_order_before_its_customer_waits_and_is_stored_when_the_customer_arrives(store):
+    result = store.apply(batch(cust("1"), order("SO1", "1"), order("SO2", "late")))
+    assert (result.inserted, result.parked, result.dead) == (2, 1, 0)
     with store.engine.connect() as conn:
-        dead = message_log.find(conn, state="dead")
-    assert len(dead) == 1
-    assert dead[0].reason == "unknown customer erp:nobody" and dead[0].field_path == "order.customer"
-    assert dead[0].key == "erp:SO2" and dead[0].parent_id == result.messages[0]
+        assert message_log.find(conn, state="dead") == []
+        [parked] = message_log.find(conn, state="parked")
+    assert parked.reason == "waits for customer erp:late" and parked.field_path == "order.customer"
+    assert parked.key == "erp:SO2" and parked.parent_id == result.messages[0]
+    arrived = store.apply(batch(cust("late"), raw=b"the customer, later"))
+    assert arrived.redriven == 1
+    with store.engine.connect() as conn:
+        assert sorted(o.external_id for o in tables.rows(conn, "orders")) == ["SO1", "SO2"]
+        assert message_log.find(conn, state="parked") == []
+        keys = sorted(r.idempotency_key.split("/")[1] for r in tables.rows(conn, "outbox"))
+    assert keys == ["customer", "customer", "order", "order"]  # the late order goes to the CRM too
+
+
+def test_events_and_shipments_before_everything_wait_and_arrive_in_one_apply(store):
+    event = model.DeliveryEvent("E1", "in_transit", "DEP", dt.datetime(2026, 3, 2, 10), "tms",
+                                shipment=model.Ref("wms", "SHP1"))
+    by_number = model.DeliveryEvent("E2", "delivered", "DLV", dt.datetime(2026, 3, 3, 10), "tms",
+                                    tracking_number="1Z1")
+    assert store.apply(batch(event, by_number, system="tms", raw=b"events")).parked == 2
+    shipment = model.Shipment(model.Ref("wms", "SHP1"), "1", "DHL", tracking_number="1Z1",
+                              customer=model.Ref("erp", "1"))
+    assert store.apply(batch(shipment, system="wms", raw=b"shipments")).parked == 1
+    done = store.apply(batch(cust("1"), raw=b"customers"))
+    assert done.redriven == 3
+    with store.engine.connect() as conn:
+        [ship] = tables.rows(conn, "shipment")
+        assert tables.count(conn, "delivery_event") == 2
+        assert message_log.find(conn, state="parked") == [] and message_log.find(conn, state="dead") == []
+    assert ship.status == "delivered"
+
+
+def test_a_record_whose_reference_never_comes_is_dead_lettered_naming_it(store, monkeypatch):
+    store.apply(batch(cust("1"), order("SO2", "ghost")))
+    assert store.redrive().waiting == 1  # still within WAYBILL_PARK_HOURS
+    monkeypatch.setattr(store, "cfg", replace(store.cfg, park_hours=0.0))
+    assert store.redrive().dead == 1
+    with store.engine.connect() as conn:
+        [dead] = message_log.find(conn, state="dead")
+    assert dead.reason.endswith("for customer erp:ghost, which never came") and dead.key == "erp:SO2"
 
 
 @pytest.mark.parametrize(

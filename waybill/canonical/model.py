@@ -323,7 +323,7 @@ class DeliveryCase:
 Entity = (Customer | Order | StockLevel | Shipment | DeliveryEvent | Invoice | Payment | CustomerFacts
           | DeliveryCase)
 
-MessageState = Literal["received", "processed", "rejected", "dead", "duplicate", "replayed"]
+MessageState = Literal["received", "processed", "rejected", "dead", "duplicate", "replayed", "parked"]
 
 
 @dataclass(slots=True)

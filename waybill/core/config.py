@@ -8,6 +8,10 @@ WAYBILL_SECRET_KEY base64 of the 32-byte AES-256-GCM key for personal data; if u
 WAYBILL_EXPECTED_YEARS expected relationship years for lifetime value (default 3).
 WAYBILL_RETENTION  TOML file of retention days (default WAYBILL_HOME/retention.toml; none: the
                    defaults of waybill.store.retention).
+WAYBILL_PARK_HOURS how long a record waits for a reference the hub does not hold yet before it is
+                   dead-lettered (default 24).
+WAYBILL_CLAIM_SECONDS how long a worker's claim on outbox rows holds (default 600): a killed
+                   worker's rows go out again after it.
 """
 
 from __future__ import annotations
@@ -26,6 +30,8 @@ class Settings:
     secret_key_file: Path
     expected_years: Decimal
     retention_file: Path
+    park_hours: float = 24.0
+    claim_seconds: float = 600.0
 
 
 def settings() -> Settings:
@@ -38,4 +44,6 @@ def settings() -> Settings:
         secret_key_file=Path(os.environ.get("WAYBILL_SECRET_KEY_FILE", home / "secret.key")),
         expected_years=Decimal(os.environ.get("WAYBILL_EXPECTED_YEARS", "3")),
         retention_file=Path(os.environ.get("WAYBILL_RETENTION", home / "retention.toml")),
+        park_hours=float(os.environ.get("WAYBILL_PARK_HOURS", "24")),
+        claim_seconds=float(os.environ.get("WAYBILL_CLAIM_SECONDS", "600")),
     )

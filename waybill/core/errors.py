@@ -21,3 +21,12 @@ class RecordRejected(WaybillError):
         where = f" at {field_path}" if field_path else ""
         who = f" (record {key})" if key else ""
         super().__init__(f"{reason}{where}{who}")
+
+
+class UnknownReference(RecordRejected):
+    """A record refers to something the hub does not hold yet (an order before its customer, a scan
+    before its shipment): it is early, not bad. The store parks it until `awaits` arrives."""
+
+    def __init__(self, awaits: str, field_path: str | None = None, key: str | None = None) -> None:
+        super().__init__(f"unknown {awaits}", field_path, key)
+        self.awaits = awaits

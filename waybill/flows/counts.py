@@ -13,7 +13,8 @@ Each word means the same in every flow, in XCom (the task's result), in `waybill
 - queued: outbox rows created for the targets (what a later publishing run will send);
 - published: items delivered to a target (CRM records, ERP orders, finance files, partner documents);
 - acks: acknowledgments sent to partners (997/999/TA1/CONTRL);
-- retry: items left pending after a transient failure, for the next run.
+- retry: items left pending after a transient failure, for the next run, and records parked until
+  what they refer to arrives (an order before its customer: waybill.store.parking).
 """
 
 from __future__ import annotations

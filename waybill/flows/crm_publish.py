@@ -3,6 +3,8 @@
 Accounts go first (customer and customer_fact changes both become the customer's Account, facts
 included when computed), then Orders and Shipments, which refer to their Account by external id,
 then the Cases of delivery problems (waybill.flows.delivery_exceptions), which refer to all three.
+A record whose Account is not delivered (it failed for now, or is still pending) waits for a later
+run. Rows are claimed (waybill.store.outbox.claim), so an overlapping run never sends them twice.
 Several pending changes of one row become one record: the current row is what is sent. Each
 request's results are marked in the outbox right away: delivered, dead with the CRM's error (a
 permanent rejection does not hold back the other records), or left pending when the error is
@@ -43,18 +45,29 @@ class CrmObject(Generic[V]):
     entities: frozenset[str]
     read: Callable[[Connection, Sequence[int] | None], dict[int, V]]  # None: every row
     record: Callable[[V], dict[str, Any]]
+    #: the hub customer whose Account a record refers to (None: the object is an Account)
+    parent: Callable[[V], int | None] | None = None
 
-    def records(self, conn: Connection, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
-        """The records of the hub ids `ids` that still exist, by hub id."""
-        return {hub_id: self.record(view) for hub_id, view in self.read(conn, ids).items()}
+    def records(self, conn: Connection, ids: Sequence[int]) -> tuple[dict[int, dict[str, Any]], list[int]]:
+        """The records of the hub ids `ids` that still exist and can go now, by hub id; and the
+        hub ids that wait because their Account is not in the CRM yet (pending, failed for now)."""
+        views = self.read(conn, ids)
+        waiting: list[int] = []
+        if self.parent is not None:
+            parents = {hub_id: self.parent(v) for hub_id, v in views.items()}
+            ready = outbox.delivered_entities(conn, TARGET, "customer",
+                                              [p for p in parents.values() if p is not None])
+            waiting = [hub_id for hub_id, p in parents.items() if p is not None and p not in ready]
+        return {hub_id: self.record(v) for hub_id, v in views.items() if hub_id not in waiting}, waiting
 
 
-#: In publishing order: Orders and Shipments refer to their Account, Cases to all three.
+#: In publishing order: Orders, Shipments and Cases refer to their Account, and go only once it is delivered.
 PLAN: tuple[CrmObject[Any], ...] = (
     CrmObject(crm_map.ACCOUNT, frozenset({"customer", "customer_fact"}), crm_reads.accounts, crm_map.account),
-    CrmObject(crm_map.ORDER, frozenset({"order"}), crm_reads.orders, crm_map.order),
-    CrmObject(crm_map.SHIPMENT, frozenset({"shipment"}), crm_reads.shipments, crm_map.shipment),
-    CrmObject(crm_map.CASE, frozenset({"delivery_case"}), crm_reads.cases, crm_map.case),
+    CrmObject(crm_map.ORDER, frozenset({"order"}), crm_reads.orders, crm_map.order, lambda v: v.customer_id),
+    CrmObject(crm_map.SHIPMENT, frozenset({"shipment"}), crm_reads.shipments, crm_map.shipment,
+              lambda v: v.customer_id),
+    CrmObject(crm_map.CASE, frozenset({"delivery_case"}), crm_reads.cases, crm_map.case, lambda v: v.customer_id),
 )
 
 
@@ -62,8 +75,9 @@ def run(store: Store | None = None, *, client: CrmClient | None = None, limit: i
     """Publish up to `limit` pending changes: outbox rows read (received), delivered (published),
     dead-lettered (dead) and left pending after a transient refusal (retry)."""
     store = store or Store.open()
-    with store.engine.connect() as conn:
-        items = outbox.pending(conn, TARGET, limit)
+    worker = outbox.worker_name()
+    with store.begin() as conn:  # claimed: an overlapping run takes other rows, or none
+        items = outbox.claim(conn, TARGET, worker=worker, now=utcnow(), lease=store.claim_lease, limit=limit)
     counts = FlowCounts(received=len(items))
     if not items:
         return counts
@@ -75,6 +89,9 @@ def run(store: Store | None = None, *, client: CrmClient | None = None, limit: i
             _publish(store, client, obj, [i for i in items if i.entity in obj.entities], counts=counts)
     except CrmLimitReached as err:
         event(log, "crm-limit", system=TARGET, reason=str(err), usage=client.usage)
+    finally:  # what was not settled (children waiting, a stop at the API limit) is free again at once
+        with store.begin() as conn:
+            outbox.release(conn, [i.id for i in items], worker)
     event(log, "published", system=TARGET, requests=client.requests, **counts.as_dict())
     return counts
 
@@ -89,9 +106,13 @@ def _publish(store: Store, client: CrmClient, obj: CrmObject[Any], items: Sequen
         rows[i.entity_id].append(i.id)
         change_key[i.entity_id] = i.idempotency_key
     with store.engine.connect() as conn:
-        records = obj.records(conn, sorted(rows))
+        records, waiting = obj.records(conn, sorted(rows))
+    if waiting:  # their Account comes first: they stay pending (released at the end of the run)
+        counts.retry += sum(len(rows[hub_id]) for hub_id in waiting)
+        event(log, "crm-waits-for-account", system=TARGET, stream=obj.name, records=len(waiting))
     _settle(store, [(oid, f"{obj.name} {hub_id}: the hub row no longer exists")
-                    for hub_id, oids in rows.items() if hub_id not in records for oid in oids], counts)
+                    for hub_id, oids in rows.items() if hub_id not in records and hub_id not in waiting
+                    for oid in oids], counts)
     batch = [Record(str(hub_id), {**fields, CHANGE_KEY: change_key[hub_id]}) for hub_id, fields in records.items()]
     for results in client.upsert(obj.name, crm_map.EXTERNAL_ID, batch):
         delivered: list[int] = []

@@ -35,15 +35,15 @@ from waybill.edi.model import Interchange, Message, component, element
 from waybill.edi.profiles import PartnerProfile
 from waybill.edi.serializer import write_interchange
 from waybill.edi.validator import Hook
-from waybill.flows import replay
+from waybill.flows import replay, sync
 from waybill.flows.counts import FlowCounts
 from waybill.flows.partners import Partner, load_partner, partner_of
 from waybill.mappings import edi_status, edi_stock, edifact_orders, x12_orders
 from waybill.mappings.edi_fields import PartnerContext
 from waybill.store import message_log
-from waybill.store.edi_state import StoreControlNumbers, StoreLedger, StoreRegistry
+from waybill.store.edi_state import InboundKey, StoreControlNumbers, StoreLedger, StoreRegistry, register_inbound
 from waybill.store.reads import edi as reads
-from waybill.store.store import Store
+from waybill.store.store import ApplyResult, Store, utcnow
 
 log = get_logger("flows.edi_inbound")
 
@@ -70,20 +70,23 @@ MAPPERS: dict[tuple[str, str], Mapper] = {
 
 @dataclass
 class FileOutcome:
-    """What reading one file gave: the message for the store, and acknowledgments to send."""
+    """What reading one file gave: the message for the store, its interchanges and where each
+    entity came from (for the acknowledgments, built once the store has said what it takes)."""
 
     inbound: model.InboundMessage
-    acks: list[bytes] = field(default_factory=list)
     acknowledged: int = 0  # our interchanges/groups acknowledged by this file
+    interchanges: list[Interchange] = field(default_factory=list)
+    #: id() of each entity mapped -> the interchange and message it came from
+    origin: dict[int, tuple[Interchange, Message]] = field(default_factory=dict)
 
 
 def read_file(raw: bytes, partner: Partner, *, registry: InterchangeRegistry | None = None,
               store: Store | None = None, customers: Store | None = None) -> FileOutcome:
-    """Read, validate and map one file; build its acknowledgments (nothing is sent or stored here).
+    """Read, validate and map one file (nothing is sent or stored here; see `acknowledgments`).
 
-    With a `store`, acknowledgments found in the file are applied to its outbound ledger and
-    control numbers for our acknowledgments come from it. With `customers`, parties named by a GLN
-    that the profile does not list are looked up among the hub's customers."""
+    With a `store`, acknowledgments found in the file are applied to its outbound ledger. With
+    `customers`, parties named by a GLN that the profile does not list are looked up among the
+    hub's customers."""
     profile = partner.profile
     encoding = profile.encoding if profile.encoding == "cp037" else None
     out = FileOutcome(model.InboundMessage(raw))
@@ -108,12 +111,12 @@ def read_file(raw: bytes, partner: Partner, *, registry: InterchangeRegistry | N
             refused.append(f"{who}: " + "; ".join(i.message for i in ic.issues + [
                 i for g in ic.groups for i in g.issues]))
         for m in ic.messages:
+            before = len(out.inbound.entities)
             _map_message(m, ic, partner, out.inbound, envelope_ok=not ic.issues)
+            out.origin.update((id(e), (ic, m)) for e in out.inbound.entities[before:])
         if store is not None:
             out.acknowledged += _apply_acks(ic, store)
-        ack = _acknowledgment(ic, profile, store)
-        if ack is not None:
-            out.acks.append(ack)
+    out.interchanges = interchanges
     if len(refused) == len(interchanges):
         out.inbound.rejected_reason = " | ".join(refused)[:2000]
     return out
@@ -186,9 +189,36 @@ def _apply_acks(ic: Interchange, store: Store) -> int:
     return total - len(unknown)
 
 
-def _acknowledgment(ic: Interchange, profile: PartnerProfile, store: Store | None) -> bytes | None:
+def refuse(outcome: FileOutcome, refused: list[tuple[model.Entity, RecordRejected]]) -> None:
+    """Mark the messages whose records the store refused: their acknowledgment says rejected
+    (AK5*R, UCM 4...), never accepted, and their interchange is not registered as received."""
+    for entity, err in refused:
+        found = outcome.origin.get(id(entity))
+        if found is None:
+            continue
+        ic, m = found
+        if not m.issues:
+            where = f" at {err.field_path}" if err.field_path else ""
+            reason = f"the hub refused it: {err.reason}{where}"
+            m.issues.append(Issue(Level.MESSAGE, _MAPPING_CODE[ic.standard], reason))
+
+
+def acknowledgments(outcome: FileOutcome, profile: PartnerProfile, store: Store) -> list[bytes]:
+    """Our 997/999/CONTRL (+TA1) for each interchange of the file, as the profile asks."""
+    return [ack for ic in outcome.interchanges if (ack := _acknowledgment(ic, profile, store)) is not None]
+
+
+def stored_interchanges(outcome: FileOutcome, partner: str) -> list[InboundKey]:
+    """The interchanges of the file to register as received: envelope accepted and something in
+    it taken (a refused one keeps its control number free for the corrected resend)."""
+    return [InboundKey(partner, ic.standard, ic.sender, ic.receiver, ic.control_number)
+            for ic in outcome.interchanges
+            if not ic.issues and (not ic.messages or any(not m.issues for m in ic.messages))]
+
+
+def _acknowledgment(ic: Interchange, profile: PartnerProfile, store: Store) -> bytes | None:
     """Our 997/999/CONTRL (+TA1) for `ic`, as the profile asks; none for acknowledgments themselves."""
-    if profile.sends_ack == "none" or store is None:
+    if profile.sends_ack == "none":
         return None
     kind = profile.sends_ack if ic.standard == "X12" else None
     ack = acknowledge(ic, control_numbers=StoreControlNumbers(store), partner_id=profile.id,
@@ -209,11 +239,42 @@ class FileRef(TypedDict):
     mtime: int
 
 
-def ready(partner: str) -> list[FileRef]:
-    """The partner's complete inbox files: a DAG maps one `run(partner=, files=[ref])` over them."""
+def ready(partner: str, store: Store | None = None) -> list[FileRef]:
+    """The partner's complete inbox files: a DAG maps one `run(partner=, files=[ref])` over them.
+    Files whose names are refused are recorded as rejected messages (see `record_refused_names`)."""
     p = load_partner(partner)
     with SftpClient.from_conn_id(p.conn_id, p.system) as client:
-        return [FileRef(name=f.name, size=f.size, mtime=f.mtime) for f in client.ready_files()]
+        files = [FileRef(name=f.name, size=f.size, mtime=f.mtime) for f in client.ready_files()]
+        refused = client.refused
+    if refused:
+        own = store is None
+        store = store or Store.open()
+        try:
+            record_refused_names(store, p, refused)
+        finally:
+            if own:
+                store.engine.dispose()
+    return files
+
+
+#: the message-log stream of inbox file names refused (unsafe names are never downloaded)
+NAMES_STREAM = "edi-name"
+
+
+def record_refused_names(store: Store, partner: Partner, refused: dict[str, int]) -> int:
+    """Record each refused inbox file name once as a rejected message (`waybill messages --state
+    rejected`), so an engineer sees the file the partner thinks was delivered; returns how many are new."""
+    new = 0
+    for name, size in refused.items():
+        raw = name.encode("utf-8", "backslashreplace")
+        with store.engine.connect() as conn:
+            if message_log.processed_copy(conn, partner.system, NAMES_STREAM, message_log.sha256(raw)) is not None:
+                continue
+        reason = f"inbox file {name!r} ({size} bytes) refused: not a plain file name; it stays in the inbox"
+        store.apply(model.Batch(partner.system, NAMES_STREAM, [
+            model.InboundMessage(raw, key=name.encode("ascii", "backslashreplace").decode(), rejected_reason=reason)]))
+        new += 1
+    return new
 
 
 def run(store: Store | None = None, *, partner: str, files: list[FileRef] | None = None,
@@ -231,7 +292,11 @@ def run(store: Store | None = None, *, partner: str, files: list[FileRef] | None
     own = client is None
     client = client or SftpClient.from_conn_id(p.conn_id, p.system)
     try:
-        listed = [RemoteFile(**ref) for ref in files] if files is not None else client.ready_files()
+        if files is None:
+            listed = client.ready_files()
+            counts.rejected += record_refused_names(store, p, client.refused)
+        else:
+            listed = [RemoteFile(**ref) for ref in files]
         for f in listed:
             try:
                 counts += process_file(store, p, client, f)
@@ -240,6 +305,7 @@ def run(store: Store | None = None, *, partner: str, files: list[FileRef] | None
     finally:
         if own:
             client.close()
+    counts += sync.redrive(store)
     event(log, "edi-inbound", partner=p.id, **counts.as_dict())
     return counts
 
@@ -262,11 +328,20 @@ def process_file(store: Store, partner: Partner, client: SftpClient, f: RemoteFi
         counts = FlowCounts(received=1, unchanged=1)
         event(log, "edi-duplicate-file", partner=partner.id, name=f.name, sha256=digest)
     else:
-        outcome = read_file(raw, partner, registry=StoreRegistry(store, mid), store=store, customers=store)
-        acks = _send_acks(client, partner, digest, outcome.acks)
+        outcome = read_file(raw, partner, registry=StoreRegistry(store, mid, partner.id), store=store,
+                            customers=store)
         inbound = outcome.inbound
         inbound.key, inbound.message_id = f.name, mid
-        result = store.apply(model.Batch(system, STREAM, [inbound]))
+        batch = model.Batch(system, STREAM, [inbound])
+        # What the store refuses, found in a transaction rolled back, marks its messages rejected in
+        # the acknowledgments; they go out before the data is committed, so a crash in between
+        # resends them under the same names (never twice) instead of losing them.
+        verdict = store.apply(batch, dry_run=True)
+        refuse(outcome, verdict.refused)
+        acks = _send_acks(client, partner, digest, acknowledgments(outcome, partner.profile, store))
+        keys = stored_interchanges(outcome, partner.id)
+        result = store.apply(batch, then=lambda conn, _r: register_inbound(conn, keys, mid, utcnow()))
+        _check_verdict(partner, f.name, verdict, result)
         counts = FlowCounts(received=1, stored=result.inserted + result.updated, unchanged=result.unchanged,
                             rejected=result.rejected, dead=result.dead, queued=result.outbox, acks=acks)
         event(log, "edi-file", partner=partner.id, name=f.name, sha256=digest, acks_sent=acks,
@@ -276,6 +351,15 @@ def process_file(store: Store, partner: Partner, client: SftpClient, f: RemoteFi
     client.done_with(f.name)
     (landing / f.name).unlink(missing_ok=True)
     return counts
+
+
+def _check_verdict(partner: Partner, name: str, verdict: ApplyResult, result: ApplyResult) -> None:
+    """Log records the store refused although the acknowledgment (built from the dry run) accepted
+    them: only a concurrent change of the hub between the two can do that."""
+    expected = {id(e) for e, _ in verdict.refused}
+    late = sum(1 for e, _ in result.refused if id(e) not in expected)
+    if late:
+        event(log, "edi-refused-after-ack", partner=partner.id, name=name, records=late)
 
 
 def _send_acks(client: SftpClient, partner: Partner, digest: str, acks: list[bytes]) -> int:

@@ -13,6 +13,7 @@ dead with the reason; rows for a partner that cannot be reached stay pending for
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 from collections.abc import Iterable, Mapping
@@ -85,12 +86,21 @@ class Sessions:
         self.clients = dict(given or {})
         self.opened: list[SftpClient] = []
         self.down: set[str] = set()
+        self.cleaned: set[str] = set()
 
     def client(self, partner: Partner) -> SftpClient:
+        """The partner's client; on first use in a run, our uploads a killed run left half-way are
+        removed from its outbox (the rename never happened: the partner never saw them)."""
         if partner.id not in self.clients:
             self.clients[partner.id] = SftpClient.from_conn_id(partner.conn_id, partner.system)
             self.opened.append(self.clients[partner.id])
-        return self.clients[partner.id]
+        client = self.clients[partner.id]
+        if partner.id not in self.cleaned:
+            self.cleaned.add(partner.id)
+            # best effort: an unreachable partner fails the upload that follows, which says why
+            with contextlib.suppress(SftpError, paramiko.SSHException, OSError):
+                client.clean_stale_parts()
+        return client
 
     def close(self) -> None:
         for client in self.opened:
@@ -110,14 +120,20 @@ def run(store: Store | None = None, *, clients: Mapping[str, SftpClient] | None 
     sessions = Sessions(clients)
     counts = FlowCounts()
     last = 0
+    worker = outbox.worker_name()
     try:
         while True:
-            with store.engine.connect() as conn:
-                items = outbox.pending(conn, TARGET, page, after=last)
+            with store.begin() as conn:  # claimed: an overlapping run never builds the same document
+                items = outbox.claim(conn, TARGET, worker=worker, now=utcnow(), lease=store.claim_lease, limit=page,
+                                     after=last)
             if not items:
                 break
-            for item in items:
-                counts += _one(deliver(store, item, sessions))
+            try:
+                for item in items:
+                    counts += _one(deliver(store, item, sessions))
+            finally:  # rows not settled (partner unreachable, the run stopped): free for the next run
+                with store.begin() as conn:
+                    outbox.release(conn, [i.id for i in items], worker)
             last = items[-1].id
     finally:
         sessions.close()

@@ -11,12 +11,14 @@ a transient one leaves it pending for the next run.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Sequence
 from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from waybill.canonical import model
+from waybill.canonical.views import ErpOrderView
 from waybill.connectors import erp as connector
 from waybill.connectors.http import TransientHTTPError
 from waybill.connectors.pages import Page
@@ -41,11 +43,20 @@ def map_page(system: str, stream: str, page: Page) -> tuple[list[model.Entity], 
     ctx = mapping.context_of(page.related)
     customers: list[model.Entity] = list(mapping.customers_of(system, page.related.get("partners", ())))
     if stream == "orders":
-        lines: dict[int, list[dict[str, Any]]] = {}
-        for ln in page.related.get("lines", []):
-            lines.setdefault(ln["order_id"][0], []).append(ln)
-        entities, rejects = sync.collect(
-            page.records, lambda r: mapping.to_order(system, r, lines.get(r["id"], ()), ctx), key_of)
+        lines, stray = _lines_by_order(page.related.get("lines", []))
+
+        def to_order(rec: dict[str, Any]) -> model.Order:
+            mine = lines.get(rec["id"], [])
+            if stray:  # an unreadable line may be one of this order's: stored without it, the order would be wrong
+                listed, read = rec.get("order_line") or (), {ln.get("id") for ln in mine}
+                missing = [i for i in listed if i not in read]
+                if missing or not isinstance(listed, list):
+                    raise RecordRejected(f"line {missing[0] if missing else listed!r} could not be read",
+                                         "order.order_line")
+            return mapping.to_order(system, rec, mine, ctx)
+
+        entities, rejects = sync.collect(page.records, to_order, key_of)
+        rejects = [*rejects, *stray]
     elif stream == "customers":
         entities, rejects = sync.collect(page.records, partial(mapping.to_customer, system), key_of)
     elif stream == "invoices":
@@ -57,6 +68,21 @@ def map_page(system: str, stream: str, page: Page) -> tuple[list[model.Entity], 
     else:
         entities, rejects = sync.collect(page.records, lambda r: mapping.to_payment(system, r, ctx), key_of)
     return customers + entities, rejects
+
+
+def _lines_by_order(lines: list[Any]) -> tuple[dict[int, list[dict[str, Any]]], list[model.Reject]]:
+    """An order page's lines by order id, and a dead letter for each line whose order cannot be read."""
+    by_order: dict[int, list[dict[str, Any]]] = {}
+    stray: list[model.Reject] = []
+    for ln in lines:
+        order = ln.get("order_id") if isinstance(ln, dict) else None
+        if isinstance(order, list) and order and type(order[0]) is int:
+            by_order.setdefault(order[0], []).append(ln)
+            continue
+        line_id = ln.get("id") if isinstance(ln, dict) else None
+        stray.append(model.Reject(f"sale.order.line/{line_id}", "malformed line: no order id", "order_line.order_id",
+                                  json.dumps(ln, sort_keys=True, default=str).encode()))
+    return by_order, stray
 
 
 replay_customers = sync.replayer("customers", connector.page_from_raw, map_page)
@@ -96,44 +122,49 @@ def push_orders(store: Store, erp: connector.ErpConnector, limit: int = 500) -> 
     The ERP's order is found by client_order_ref and partner; a partner's profile ([hub.erp]) says
     whether to confirm it and maps the partner's item ids to the ERP's internal references."""
     counts = FlowCounts()
+    worker = outbox.worker_name()
+    with store.begin() as conn:  # claimed: two workers never search-then-create the same order
+        items = outbox.claim(conn, SYSTEM, worker=worker, now=utcnow(), lease=store.claim_lease, limit=limit)
     with store.engine.connect() as conn:
-        items = outbox.pending(conn, SYSTEM, limit)
         views = {i.id: erp_reads.order(conn, i.entity_id, SYSTEM) for i in items}
     timezone = ZoneInfo(erp.timezone)
-    for item in items:
-        view = views[item.id]
-        number = view.order.ref.external_id
-        settings = _write_back_settings(view.order.ref.system)
-        try:
-            partner = mapping.partner_id(view.customer_erp_ref)
-            found = mapping.resolve_items(view.lines, [
-                mapping.ErpProduct(r["id"], r.get("default_code") or None, r.get("barcode") or None)
-                for r in erp.products(*mapping.item_keys(view.lines, settings.items))], settings.items)
-            values = mapping.to_sale_order(view, partner, found, timezone)
-            outcome, erp_id, erp_number = _put(erp, values, settings.confirm)
-        except mapping.UnknownItem as err:
-            _settle(store, item, f"erp order {number} waits: {err.reason} at {err.field_path}", dead=False)
-            counts.retry += 1
-            continue
-        except (RecordRejected, connector.ErpError) as err:
-            reason = err.reason
-            if isinstance(err, RecordRejected) and err.field_path:
-                reason += f" at {err.field_path}"
-            _settle(store, item, f"erp refused order {number}: {reason}", dead=True)
-            counts.dead += 1
-            continue
-        except TransientHTTPError as err:
-            _settle(store, item, str(err), dead=False)
-            counts.retry += 1
-            continue
-        # the ERP's order is this hub order: its changes, invoices and deliveries come back to it
-        _settle(store, item, None, dead=False, alias=mapping.order_ref(SYSTEM, erp_number))
-        if outcome == "duplicate":
-            counts.unchanged += 1
-        else:
-            counts.published += 1
-        event(log, "order-written-back", order=number, erp_id=erp_id, outcome=outcome, key=item.idempotency_key)
+    try:
+        for item in items:
+            counts += _push_one(store, erp, item, views[item.id], timezone=timezone)
+    finally:  # rows not settled (the run stopped): free for the next run at once
+        with store.begin() as conn:
+            outbox.release(conn, [i.id for i in items], worker)
     return counts
+
+
+def _push_one(store: Store, erp: connector.ErpConnector, item: outbox.OutboxItem, view: ErpOrderView, *,
+              timezone: ZoneInfo) -> FlowCounts:
+    """Write one claimed EDI order to the ERP, or settle why not."""
+    number = view.order.ref.external_id
+    settings = _write_back_settings(view.order.ref.system)
+    try:
+        partner = mapping.partner_id(view.customer_erp_ref)
+        found = mapping.resolve_items(view.lines, [
+            mapping.ErpProduct(r["id"], r.get("default_code") or None, r.get("barcode") or None)
+            for r in erp.products(*mapping.item_keys(view.lines, settings.items))], settings.items)
+        values = mapping.to_sale_order(view, partner, found, timezone)
+        outcome, erp_id, erp_number = _put(erp, values, settings.confirm)
+    except mapping.UnknownItem as err:
+        _settle(store, item, f"erp order {number} waits: {err.reason} at {err.field_path}", dead=False)
+        return FlowCounts(retry=1)
+    except (RecordRejected, connector.ErpError) as err:
+        reason = err.reason
+        if isinstance(err, RecordRejected) and err.field_path:
+            reason += f" at {err.field_path}"
+        _settle(store, item, f"erp refused order {number}: {reason}", dead=True)
+        return FlowCounts(dead=1)
+    except TransientHTTPError as err:
+        _settle(store, item, str(err), dead=False)
+        return FlowCounts(retry=1)
+    # the ERP's order is this hub order: its changes, invoices and deliveries come back to it
+    _settle(store, item, None, dead=False, alias=mapping.order_ref(SYSTEM, erp_number))
+    event(log, "order-written-back", order=number, erp_id=erp_id, outcome=outcome, key=item.idempotency_key)
+    return FlowCounts(unchanged=1) if outcome == "duplicate" else FlowCounts(published=1)
 
 
 def _put(erp: connector.ErpConnector, values: dict[str, Any], confirm: bool) -> tuple[str, int, str]:

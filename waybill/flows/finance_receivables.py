@@ -5,7 +5,8 @@ the open items' invoice lines and the control file (waybill.mappings.finance) an
 control file last (waybill.connectors.finance). Finance gets one snapshot per cut-off rather than a
 change stream, so this flow does not use the outbox: once a cut-off's control file is delivered,
 later runs for it (an hourly or asset-triggered schedule, a retried task) send nothing. A run that
-stopped before the control file completes the feed.
+stopped before the control file completes the feed, with the data superseded when the hub changed
+meanwhile.
 """
 
 from __future__ import annotations
@@ -35,8 +36,10 @@ def run(store: Store | None = None, *, cutoff: dt.date | None = None,
     with store.engine.connect() as conn:
         items = receivables.open_items(conn, cutoff)
     files = feed(items, cutoff)
-    outcomes = [target.put(files.data_name, files.data), target.put(files.lines_name, files.lines),
-                 target.put(files.control_name, files.control)]
+    # No control file yet: finance has not taken the cut-off, so data files left by a run killed
+    # before the control file are superseded by the current snapshot, never a permanent conflict.
+    outcomes = [target.put(files.data_name, files.data, replace=True),
+                target.put(files.lines_name, files.lines, replace=True), target.put(files.control_name, files.control)]
     counts = FlowCounts(received=len(items), published=outcomes.count("written"),
                         unchanged=outcomes.count("unchanged"))
     event(log, "feed", system=finance.SYSTEM, cutoff=cutoff.isoformat(), file=files.data_name, **counts.as_dict())

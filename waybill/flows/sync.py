@@ -89,17 +89,25 @@ def pull_streams(store: Store, system: str, streams: Iterable[str], *,
                  options: Options = Options()) -> FlowCounts:
     """One pass over each of `streams` in turn, with a connector's fetch(stream, cursor) and a flow's
     map_page(system, stream, page); returns the summed counts."""
-    return sum((pull(store, system, s, fetch=partial(fetch, s), map_page=partial(map_page, system, s),
-                     options=options).counts for s in streams), FlowCounts())
+    counts = sum((pull(store, system, s, fetch=partial(fetch, s), map_page=partial(map_page, system, s),
+                       options=options).counts for s in streams), FlowCounts())
+    return counts if options.dry_run else counts + redrive(store)
+
+
+def redrive(store: Store) -> FlowCounts:
+    """The end of an inbound run: parked records whose reference has come are stored, those that
+    waited too long are dead-lettered (waybill.store.parking)."""
+    done = store.redrive()
+    return FlowCounts(stored=done.stored, dead=done.dead)
 
 
 def counts_of(result: ApplyResult, received: int) -> FlowCounts:
     """The counts of one apply of `received` source records: rows inserted or changed are stored;
     records the hub holds as they are, older versions and messages it processed before (same
     content) are unchanged; the outbox rows created are queued."""
-    return FlowCounts(received=received, stored=result.inserted + result.updated,
+    return FlowCounts(received=received, stored=result.inserted + result.updated + result.redriven,
                       unchanged=result.unchanged + result.stale + result.duplicates, rejected=result.rejected,
-                      dead=result.dead, queued=result.outbox)
+                      dead=result.dead, queued=result.outbox, retry=result.parked)
 
 
 def read_ahead(pages: Iterable[T]) -> Iterator[T]:
@@ -157,16 +165,18 @@ def replayer(stream: str, page_from_raw: Callable[[str, bytes], Page],
 
 def collect(records: Iterable[T], map_one: Callable[[T], Any], key_of: Callable[[T], str],
             context: str = "") -> tuple[list[model.Entity], list[model.Reject]]:
-    """Map each record; one that raises RecordRejected becomes a Reject with its raw JSON.
+    """Map each record; one that raises becomes a Reject with its raw JSON.
 
-    `map_one` may return one entity or a sequence of them (e.g. a shipment and its events).
+    `map_one` may return one entity or a sequence of them (e.g. a shipment and its events). It is
+    pure, so whatever it raises on one record (a list where a dict was expected, a string where a
+    number was) is that record's fault: the record is dead-lettered and the page goes on.
     """
     entities: list[model.Entity] = []
     rejects: list[model.Reject] = []
     for rec in records:
         try:
             out = map_one(rec)
-        except (RecordRejected, KeyError, TypeError, ValueError) as err:
+        except Exception as err:  # any failure of a pure mapping is the record's
             reason, path = (err.reason, err.field_path) if isinstance(err, RecordRejected) else (
                 f"malformed record: {type(err).__name__}: {err}", None)
             rejects.append(model.Reject(_safe_key(key_of, rec), f"{context}: {reason}" if context else reason, path,
@@ -181,6 +191,6 @@ def collect(records: Iterable[T], map_one: Callable[[T], Any], key_of: Callable[
 
 def _safe_key(key_of: Callable[[Any], str], rec: Any) -> str:
     try:
-        return key_of(rec)
-    except (KeyError, TypeError, AttributeError):
+        return str(key_of(rec))
+    except Exception:  # a record too broken to name still gets its dead letter
         return "?"

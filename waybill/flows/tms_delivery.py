@@ -2,8 +2,9 @@
 
 The event feed goes through the generic loop (waybill.flows.sync) with the TMS connector and the pure
 mapping of mappings/tms.py; the store keeps each event once and applies the status rules (no
-regression, terminal statuses stay). Events find their shipment by WMS id or tracking number, so
-this flow runs after wms_stock; an event for a shipment not known yet is dead-lettered, replayable.
+regression, terminal statuses stay). Events find their shipment by WMS id or tracking number; an
+event for a shipment not known yet waits, parked, and is stored when wms_stock brings the shipment
+(waybill.store.parking), so the flows may run in any order.
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """Flow wms_stock: pull stock levels and outbound shipments from the WMS into the hub.
 
 Both streams go through the generic loop (waybill.flows.sync) with the WMS connector and the pure
-mappings of mappings/wms.py. Shipments name ERP orders and customers, so this flow runs after
-erp_sync; a shipment whose customer the hub does not know yet is dead-lettered and replayable.
+mappings of mappings/wms.py. Shipments name ERP orders and customers; a shipment whose customer
+the hub does not know yet waits, parked, and is stored when erp_sync brings the customer
+(waybill.store.parking), so the two flows may run in any order.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ from waybill.ops import console
 from waybill.store import message_log, trace
 from waybill.store.message_log import LoggedMessage, MessageFilter
 
-STATES = ("received", "processed", "rejected", "dead", "duplicate", "replayed")
+STATES = ("received", "processed", "rejected", "dead", "duplicate", "replayed", "parked")
 #: bytes of a message body `show` prints unless asked for all of it
 RAW_PREVIEW = 2000
 

@@ -1,7 +1,8 @@
 """The EDI engine's state on the hub's database (the protocols of waybill.edi.hooks).
 
-- StoreRegistry: inbound interchanges by (standard, sender, receiver, control number), so the same
-  interchange is processed once; a retry of the same logged message is not its own duplicate.
+- StoreRegistry and register_inbound: inbound interchanges by (partner, standard, sender, receiver,
+  control number), registered only once stored, so the same interchange is processed once and a
+  refused one can be sent again; a retry of the same logged message is not its own duplicate.
 - StoreControlNumbers: per-partner counters, incremented and committed before a number is handed
   out, so a number is never used twice, also after a crash (a crash may leave a gap, never a reuse).
 - StoreLedger: our outbound interchanges and groups awaiting acknowledgment, and what the partner's
@@ -10,37 +11,62 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import ColumnElement, Connection, select, update
 
 from waybill.edi.hooks import AckStatus, OutboundKey
 from waybill.store.schema import control_number, interchange
 from waybill.store.store import Store, utcnow
 
 
-class StoreRegistry:
-    """InterchangeRegistry for inbound interchanges carried by message `message_id`."""
+@dataclass(frozen=True)
+class InboundKey:
+    """An inbound interchange as the registry keys it: per partner (the inbox it came through)."""
 
-    def __init__(self, store: Store, message_id: int | None = None) -> None:
+    partner: str
+    standard: str
+    sender: str
+    receiver: str
+    control_number: str
+
+    def columns(self) -> dict[str, str]:
+        return {"partner": self.partner, "direction": "in", "level": "interchange", "standard": self.standard,
+                "sender": self.sender.strip(), "receiver": self.receiver.strip(),
+                "control_number": self.control_number.strip()}
+
+
+class StoreRegistry:
+    """InterchangeRegistry of partner `partner`, for the interchanges carried by message `message_id`.
+
+    It only looks: an interchange is registered (register_inbound) in the transaction that stores
+    what it carried, so a refused one never takes its control number and its corrected resend is
+    read, and a retry of the same logged message is not its own duplicate."""
+
+    def __init__(self, store: Store, message_id: int | None = None, partner: str = "") -> None:
         self.store = store
         self.message_id = message_id
+        self.partner = partner
 
     def seen(self, standard: str, sender: str, receiver: str, control_number: str) -> bool:
-        key = {"direction": "in", "level": "interchange", "standard": standard, "sender": sender.strip(),
-               "receiver": receiver.strip(), "control_number": control_number.strip()}
-        now = utcnow()
-        try:
-            with self.store.begin() as conn:
-                conn.execute(interchange.insert().values(**key, message_id=self.message_id, state="received",
-                                                         created_at=now, updated_at=now))
-            return False
-        except IntegrityError:
-            with self.store.engine.connect() as conn:
-                earlier = conn.execute(select(interchange.c.message_id).where(
-                    *(interchange.c[k] == v for k, v in key.items()))).scalar()
-            return self.message_id is None or earlier != self.message_id
+        key = InboundKey(self.partner, standard, sender, receiver, control_number).columns()
+        with self.store.engine.connect() as conn:
+            earlier = conn.execute(select(interchange.c.message_id).where(
+                *(interchange.c[k] == v for k, v in key.items()))).first()
+        return earlier is not None and (self.message_id is None or earlier.message_id != self.message_id)
+
+
+def register_inbound(conn: Connection, keys: list[InboundKey], message_id: int, now: dt.datetime) -> None:
+    """Register the interchanges message `message_id` carried and the hub stored, in the caller's
+    transaction (the one that stores them); one registered before by the same message is kept."""
+    for key in keys:
+        cols = key.columns()
+        held = conn.execute(select(interchange.c.id).where(*(interchange.c[k] == v for k, v in cols.items()))).first()
+        if held is None:
+            conn.execute(interchange.insert().values(**cols, message_id=message_id, state="A", created_at=now,
+                                                     updated_at=now))
 
 
 class StoreControlNumbers:

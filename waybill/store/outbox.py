@@ -1,12 +1,21 @@
 """The outbox: one row per canonical change and target, written in the same transaction as the
-change. Publishers deliver rows at least once with the row's idempotency key, then mark them."""
+change. Publishers claim rows, deliver them at least once with the row's idempotency key, then mark
+them.
+
+A claim is a lease: the worker's name and a time until which no other worker takes the row
+(PostgreSQL reads the candidates FOR UPDATE SKIP LOCKED, so two claims at once never overlap;
+SQLite runs one writer at a time). Two overlapping runs therefore never deliver the same row, and
+the rows of a killed worker come back when their lease runs out."""
 
 from __future__ import annotations
 
 import datetime as dt
+import os
+import socket
+import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Connection, and_, case, func, select, true, update
+from sqlalchemy import ColumnElement, Connection, and_, case, func, or_, select, true, update
 
 from waybill.canonical import routes
 from waybill.store import bulk
@@ -46,6 +55,52 @@ def enqueue(conn: Connection, changes: list[Change], now: dt.datetime) -> int:
             for i, (t, e, eid) in zip(ids, pending, strict=True)]
     bulk.insert_rows(conn, outbox, _COLUMNS, rows)
     return len(rows)
+
+
+def worker_name() -> str:
+    """A name for this process's claims: host, pid and a random part (a pid is reused)."""
+    return f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def claim(conn: Connection, target: str, *, worker: str, now: dt.datetime, lease: dt.timedelta,
+          limit: int = 1000, after: int = 0) -> list[OutboxItem]:
+    """Claim the oldest undelivered rows for `target` with an id above `after` that no other worker
+    holds, until now + lease. Run it in its own transaction (committed before delivering)."""
+    o = outbox.c
+    q = (
+        select(o.id, o.target, o.entity, o.entity_id, o.idempotency_key, o.attempts)
+        .where(o.target == target, o.state == "pending", o.id > after,
+               or_(o.claimed_until.is_(None), o.claimed_until < now, o.claimed_by == worker))
+        .order_by(o.id)
+        .limit(limit)
+    )
+    if conn.dialect.name == "postgresql":
+        q = q.with_for_update(skip_locked=True)
+    items = [OutboxItem(*r) for r in conn.execute(q)]
+    for chunk in _chunks([i.id for i in items]):
+        conn.execute(update(outbox).where(o.id.in_(chunk)).values(claimed_by=worker, claimed_until=now + lease))
+    return items
+
+
+def release(conn: Connection, ids: list[int], worker: str) -> None:
+    """Give back the rows among `ids` that `worker` still holds, untried (children whose parent is
+    not delivered yet, rows left when a run stops early), for the next run."""
+    o = outbox.c
+    for chunk in _chunks(ids):
+        conn.execute(update(outbox).where(o.id.in_(chunk), o.claimed_by == worker)
+                     .values(claimed_by=None, claimed_until=None))
+
+
+def delivered_entities(conn: Connection, target: str, entity: str, ids: list[int]) -> set[int]:
+    """The rows of `entity` among `ids` that `target` holds: delivered at least once, with no change
+    pending or dead (a child refers to its parent only then)."""
+    o = outbox.c
+    found: dict[int, set[str]] = {}
+    for chunk in _chunks(sorted(set(ids))):
+        q = select(o.entity_id, o.state).where(o.target == target, o.entity == entity, o.entity_id.in_(chunk))
+        for entity_id, state in conn.execute(q.distinct()):
+            found.setdefault(entity_id, set()).add(state)
+    return {i for i, states in found.items() if states == {"delivered"}}
 
 
 def pending(conn: Connection, target: str, limit: int = 1000, after: int = 0) -> list[OutboxItem]:
@@ -90,7 +145,8 @@ def mark_delivered(conn: Connection, ids: list[int], now: dt.datetime) -> None:
     for chunk in _chunks(ids):
         conn.execute(
             update(outbox).where(outbox.c.id.in_(chunk))
-            .values(state="delivered", delivered_at=now, attempts=outbox.c.attempts + 1)
+            .values(state="delivered", delivered_at=now, attempts=outbox.c.attempts + 1, claimed_by=None,
+                    claimed_until=None)
         )
 
 
@@ -98,7 +154,8 @@ def mark_failed(conn: Connection, item_id: int, reason: str, dead: bool) -> None
     """Count a failed attempt; a permanent failure (dead) takes the row out of the queue."""
     conn.execute(
         update(outbox).where(outbox.c.id == item_id)
-        .values(state="dead" if dead else "pending", reason=reason, attempts=outbox.c.attempts + 1)
+        .values(state="dead" if dead else "pending", reason=reason, attempts=outbox.c.attempts + 1, claimed_by=None,
+                claimed_until=None)
     )
 
 

@@ -327,6 +327,9 @@ outbox = Table(
     Column("reason", Text, nullable=True),
     Column("created_at", DateTime, nullable=False),
     Column("delivered_at", DateTime, nullable=True),
+    # the worker delivering the row, and until when (outbox.claim)
+    Column("claimed_by", String(80), nullable=True),
+    Column("claimed_until", DateTime, nullable=True),
     Index("ix_outbox_pending", "target", "state", "id"),
 )
 
@@ -342,6 +345,8 @@ interchange = Table(
     "interchange",
     metadata,
     Column("id", ID, primary_key=True, autoincrement=True),
+    # inbound: the partner whose inbox it came through; outbound: ""
+    Column("partner", String(60), nullable=False, server_default=""),
     Column("direction", String(3), nullable=False),  # in, out
     Column("level", String(12), nullable=False),  # interchange, group
     Column("standard", String(10), nullable=False),
@@ -354,7 +359,7 @@ interchange = Table(
     Column("ack", Text, nullable=True),  # JSON of the acknowledgment's per-message statuses
     Column("created_at", DateTime, nullable=False),
     Column("updated_at", DateTime, nullable=False),
-    UniqueConstraint("direction", "level", "standard", "sender", "receiver", "control_number",
+    UniqueConstraint("partner", "direction", "level", "standard", "sender", "receiver", "control_number",
                      name="uq_interchange_ref"),
 )
 

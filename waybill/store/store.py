@@ -11,7 +11,7 @@ import datetime as dt
 import gc
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
@@ -22,9 +22,9 @@ from sqlalchemy import Connection, Engine, select
 
 from waybill.canonical import model, validate
 from waybill.core.config import Settings, settings
-from waybill.core.errors import RecordRejected
+from waybill.core.errors import RecordRejected, UnknownReference
 from waybill.core.logs import event, get_logger
-from waybill.store import db, flow_runs, message_log, outbox, tables, writers
+from waybill.store import db, fits, flow_runs, message_log, outbox, parking, tables, writers
 from waybill.store.crypto import Cipher, load_keys
 from waybill.store.schema import cursor
 
@@ -66,10 +66,15 @@ class ApplyResult:
     unchanged: int = 0
     stale: int = 0
     outbox: int = 0
+    #: records parked until what they refer to arrives; parked records stored by this apply
+    parked: int = 0
+    redriven: int = 0
     messages: list[int] = field(default_factory=list)
+    #: the entities of the batch the store refused (dead-lettered), as the caller gave them, and why
+    refused: list[tuple[model.Entity, RecordRejected]] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
-        return {k: v for k, v in asdict(self).items() if k != "messages"}
+        return {k: v for k, v in asdict(self).items() if k not in ("messages", "refused")}
 
 
 #: the tables `waybill status` counts the rows of
@@ -108,53 +113,99 @@ class Store:
             return message_log.log(conn, self.vault, system=system, stream=stream, raw=raw, key=key,
                                    state="received", now=utcnow())
 
-    def apply(self, batch: model.Batch, replay_of: int | None = None, *, dry_run: bool = False) -> ApplyResult:
+    def apply(self, batch: model.Batch, replay_of: int | None = None, *,
+              then: Callable[[Connection, ApplyResult], None] | None = None, dry_run: bool = False) -> ApplyResult:
         """Log, validate, store and enqueue a batch and move its cursor, all in one transaction.
 
         `replay_of` re-applies a message already in the log (its content is not a duplicate of itself).
-        `dry_run` rolls the transaction back: the counts say what the batch would change.
+        `then` runs last in the same transaction with what was stored (e.g. registering the EDI
+        interchanges stored, so that a refused one never counts as received). `dry_run` rolls it
+        all back: the result says what the store would refuse (an acknowledgment is built from it).
         """
         now = utcnow()
         result = ApplyResult()
-        with collector_paused(), self._transaction(dry_run=dry_run) as conn:
+        with collector_paused(), self.engine.connect() as conn, conn.begin() as tx:
             items: list[writers.Item] = []
+            given: dict[int, model.Entity] = {}  # id of a fitted copy -> the entity as given
             for m in batch.messages:
                 mid = self._log_inbound(conn, batch, m, now=now, result=result, replay_of=replay_of)
                 if mid is None:
                     continue
                 for r in m.rejects:
-                    self._dead(conn, batch, parent=mid, reject=r, now=now, dry_run=dry_run)
-                    result.dead += 1
+                    self._dead(conn, batch, parent=mid, reject=r, now=now, result=result, dry_run=dry_run)
                 for e in m.entities:
                     try:
-                        validate.check(e)
+                        # what the columns hold first: the checks below compare and look up its values
+                        fitted = fits.fit(e)
+                        validate.check(fitted)
                     except RecordRejected as err:
-                        self._dead(conn, batch, parent=mid, reject=_reject(e, err), now=now, dry_run=dry_run)
-                        result.dead += 1
+                        self._dead(conn, batch, parent=mid, reject=_reject(e, err), now=now, result=result,
+                                   dry_run=dry_run)
+                        result.refused.append((e, err))
                         continue
-                    items.append(writers.Item(mid, e))
-            outcome = writers.write_all(writers.Context(conn, self.cipher, now), items)
+                    if fitted is not e:
+                        given[id(fitted)] = e
+                    items.append(writers.Item(mid, fitted))
+            ctx = writers.Context(conn, self.cipher, now)
+            outcome = writers.write_all(ctx, items)
             for rejected in outcome.rejects:
                 # a writer's rejects always belong to a logged message: only those reach the writers
                 assert rejected.message_id is not None
+                if isinstance(rejected.error, UnknownReference):  # early, not bad: it waits
+                    parking.park(conn, self.vault, system=batch.system, stream=batch.stream,
+                                 parent=rejected.message_id, entity=rejected.entity, err=rejected.error, now=now)
+                    result.parked += 1
+                    continue
                 self._dead(conn, batch, parent=rejected.message_id, reject=_reject(rejected.entity, rejected.error),
-                           now=now, dry_run=dry_run)
-                result.dead += 1
+                           now=now, result=result, dry_run=dry_run)
+                result.refused.append((given.get(id(rejected.entity), rejected.entity), rejected.error))
             result.inserted, result.updated = outcome.inserted, outcome.updated
             result.unchanged, result.stale = outcome.unchanged, outcome.stale
-            result.outbox = outbox.enqueue(conn, _unique(outcome.changes), now)
+            changes = outcome.changes
+            arrived = frozenset(c.entity for c in changes) & parking.PARENTS
+            if arrived:  # what parked records wait for may be here
+                redriven = self._redrive(ctx, arrived)
+                result.redriven, changes = redriven.stored, changes + redriven.changes
+            result.outbox = outbox.enqueue(conn, _unique(changes), now)
             if batch.cursor is not None:
                 self._set_cursor(conn, batch.system, batch.stream, value=batch.cursor, now=now)
-        event(log, "dry-run" if dry_run else "applied", system=batch.system, stream=batch.stream, **result.counts())
-        return result
-
-    @contextmanager
-    def _transaction(self, *, dry_run: bool) -> Iterator[Connection]:
-        """A transaction committed at the end, or rolled back when `dry_run`."""
-        with self.engine.connect() as conn, conn.begin() as tx:
-            yield conn
+            if then is not None:
+                then(conn, result)
             if dry_run:
                 tx.rollback()
+                return result
+        event(log, "applied", system=batch.system, stream=batch.stream, **result.counts())
+        return result
+
+    @property
+    def claim_lease(self) -> dt.timedelta:
+        """How long a worker's claim on outbox rows holds (WAYBILL_CLAIM_SECONDS): longer than a
+        publishing run takes, short enough that a killed worker's rows go out within the next runs."""
+        return dt.timedelta(seconds=self.cfg.claim_seconds)
+
+    def redrive(self) -> parking.Redriven:
+        """Write the parked records whose reference has arrived since; dead-letter those that
+        waited longer than WAYBILL_PARK_HOURS (flows call this at the end of a run)."""
+        now = utcnow()
+        with self.begin() as conn:
+            redriven = self._redrive(writers.Context(conn, self.cipher, now))
+            outbox.enqueue(conn, _unique(redriven.changes), now)
+        if redriven.stored or redriven.dead:
+            event(log, "redriven", stored=redriven.stored, waiting=redriven.waiting, dead=redriven.dead)
+        return redriven
+
+    def _redrive(self, ctx: writers.Context, kinds: frozenset[str] = parking.PARENTS) -> parking.Redriven:
+        """Re-drive what waits for `kinds`, then what waits for the records that stored (a scan
+        waits for a shipment that waited for its customer); a chain is at most four links long."""
+        total = parking.Redriven()
+        for _ in range(4):
+            done = parking.redrive(ctx, waited=dt.timedelta(hours=self.cfg.park_hours), kinds=kinds)
+            total.stored, total.waiting, total.dead = total.stored + done.stored, done.waiting, total.dead + done.dead
+            total.changes += done.changes
+            kinds = frozenset(c.entity for c in done.changes) & parking.PARENTS
+            if not kinds:
+                break
+        return total
 
     def _log_inbound(self, conn: Connection, batch: model.Batch, m: model.InboundMessage, *, now: dt.datetime,
                      result: ApplyResult, replay_of: int | None) -> int | None:
@@ -171,23 +222,25 @@ class Store:
             state, reason = "duplicate", f"same content as message {earlier}"
             result.duplicates += 1
         elif m.rejected_reason:
-            state, reason = "rejected", m.rejected_reason
+            state, reason = "rejected", fits.label(m.rejected_reason)
             result.rejected += 1
         if m.message_id is not None:
             message_log.set_state(conn, m.message_id, state, now, reason=reason)
             mid = m.message_id
         else:
-            mid = message_log.log(conn, self.vault, system=batch.system, stream=batch.stream, raw=m.raw, key=m.key,
-                                  state=state, now=now, reason=reason, digest=digest)
+            mid = message_log.log(conn, self.vault, system=batch.system, stream=batch.stream, raw=m.raw,
+                                  key=fits.label(m.key), state=state, now=now, reason=reason, digest=digest)
         result.messages.append(mid)
         return mid if state == "processed" else None
 
     def _dead(self, conn: Connection, batch: model.Batch, *, parent: int, reject: model.Reject,
-              now: dt.datetime, dry_run: bool = False) -> None:
+              now: dt.datetime, result: ApplyResult, dry_run: bool = False) -> None:
         """Dead-letter one record of message `parent`, with its raw bytes and the reason (logged,
         unless this is a dry run, whose dead letters are rolled back)."""
-        message_log.log(conn, self.vault, system=batch.system, stream=batch.stream, raw=reject.raw, key=reject.key,
-                        state="dead", now=now, reason=reject.reason, field_path=reject.field_path, parent_id=parent)
+        key, reason, path = (fits.label(t) for t in (reject.key, reject.reason, reject.field_path or ""))
+        result.dead += 1
+        message_log.log(conn, self.vault, system=batch.system, stream=batch.stream, raw=reject.raw, key=key,
+                        state="dead", now=now, reason=reason, field_path=path[:200] or None, parent_id=parent)
         if dry_run:
             return
         # WARNING: a dead letter waits for someone to fix and replay it

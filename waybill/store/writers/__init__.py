@@ -4,7 +4,8 @@ Every writer reads what is stored for the batch's keys in one query per chunk, c
 and writes only what is new or changed, in bulk:
 - an update whose source version is older than the stored one is skipped (stale);
 - an update whose content hash equals the stored one writes nothing and yields no change;
-- a reference that cannot be resolved (unknown customer, unknown shipment) rejects that record.
+- a reference that cannot be resolved (unknown customer, unknown shipment) rejects that record with
+  UnknownReference: the store parks it until the reference arrives (waybill.store.parking).
 Each inserted or changed row becomes an outbox.Change.
 
 One module per entity family (customers, orders, invoices, stock, shipments, facts, cases); `common` holds what

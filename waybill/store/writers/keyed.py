@@ -11,7 +11,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import Connection, Table, bindparam, delete, update
 
 from waybill.canonical import model
-from waybill.core.errors import RecordRejected
+from waybill.core.errors import RecordRejected, UnknownReference
 from waybill.store import bulk, order_alias
 from waybill.store.outbox import Change
 from waybill.store.schema import invoice, orders
@@ -81,12 +81,12 @@ class Written(NamedTuple):
 
 def need(resolved: Resolved, kind: str, ref: model.Ref | None, path: str) -> int | None:
     """The hub id of a reference the entity must have resolved (None for no reference);
-    RecordRejected at `path` when the hub does not know it."""
+    UnknownReference at `path` when the hub does not know it (yet)."""
     if ref is None:
         return None
     hit = resolved[kind].get(ref)
     if hit is None:
-        raise RecordRejected(f"unknown {kind} {ref}", path)
+        raise UnknownReference(f"{kind} {ref}", path)
     return hit
 
 

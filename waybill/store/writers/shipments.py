@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Row, select, tuple_, update
 
 from waybill.canonical import model, tracking
-from waybill.core.errors import RecordRejected
+from waybill.core.errors import UnknownReference
 from waybill.store import bulk
 from waybill.store.outbox import Change
 from waybill.store.schema import delivery_event, shipment, shipment_order_ref
@@ -67,7 +67,8 @@ def write_events(ctx: Context, items: list[Item]) -> Outcome:
     for message_id, e in items:
         row = find(e)
         if row is None:
-            err = RecordRejected(f"unknown shipment {e.shipment or e.tracking_number}", "event.shipment", e.event_id)
+            awaits = f"shipment {e.shipment}" if e.shipment else f"shipment with tracking number {e.tracking_number}"
+            err = UnknownReference(awaits, "event.shipment", e.event_id)
             out.rejects.append(Rejected(message_id, err, e))
             continue
         if (e.source, e.event_id) in seen:
