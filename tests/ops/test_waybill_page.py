@@ -16,10 +16,12 @@ import pytest
 import requests
 
 from sim import erp as erp_sim
+from sim import tms as tms_sim
+from sim import wms as wms_sim
 from tests.fixtures.parts import missing
 from tests.fixtures.sources import connect
 from tests.ops.test_celery import free_port
-from waybill.flows import erp_sync
+from waybill.flows import erp_sync, tms_delivery, wms_stock
 from waybill.ops import airflow_home
 from waybill.ops import serve as airflow_serve
 from waybill.store import message_log, tables
@@ -98,17 +100,20 @@ def test_the_waybill_page_logs_in_shows_the_hub_and_replays(tmp_path, api_server
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
 
-    # the hub: orders pulled before their customers (dead letters: unknown customer), then the customers
+    # the hub: the ERP's customers, delivery events pulled before their shipments (dead letters:
+    # unknown shipment), then the shipments
     store = Store.open()
     store.upgrade()
-    server = serve(erp_sim, sim_folder, data)
-    connect(monkeypatch, "waybill_erp", server, page_size=100)
-    erp_sync.run(store, streams=("orders",), push=False)
-    erp_sync.run(store, streams=("customers",), push=False)
+    connect(monkeypatch, "waybill_erp", serve(erp_sim, sim_folder, data), page_size=100)
+    connect(monkeypatch, "waybill_wms", serve(wms_sim, sim_folder, data), page_size=500)
+    connect(monkeypatch, "waybill_tms", serve(tms_sim, sim_folder, data), page_size=500)
+    erp_sync.run(store, push=False)
+    tms_delivery.run(store)
+    wms_stock.run(store)
     with store.engine.connect() as conn:
         dead_total = message_log.count(conn, MessageFilter(state="dead"))
         processed = message_log.count(conn, MessageFilter(state="processed"))
-        orders = tables.count(conn, "orders")
+        events = tables.count(conn, "delivery_event")
     assert dead_total > 300
 
     anonymous = requests.get(f"{api_server}/waybill/api/summary", timeout=30)
@@ -136,14 +141,15 @@ def test_the_waybill_page_logs_in_shows_the_hub_and_replays(tmp_path, api_server
     assert browser.find_element(By.CSS_SELECTOR, "[data-files-in='acme']").text == "0"
 
     row = next(r for r in browser.find_elements(By.CSS_SELECTOR, "#dead tbody tr")
-               if "unknown customer" in r.text)
+               if "unknown shipment" in r.text)
     dead_id = int(row.find_element(By.TAG_NAME, "td").text)
     row.find_element(By.TAG_NAME, "button").click()
     notice = wait(browser, lambda d: d.find_elements(By.ID, "notice"))[0].text
-    assert notice == f"message {dead_id}: replayed: 1 inserted, 0 updated, 0 unchanged"
+    # the event, and the status of its shipment it moves
+    assert notice == f"message {dead_id}: replayed: 1 inserted, 1 updated, 0 unchanged"
     assert browser.find_element(By.ID, "dead-total").text == f"{dead_total - 1:,}"
     with store.engine.connect() as conn:
         assert message_log.get(conn, dead_id).state == "replayed"
-        assert tables.count(conn, "orders") == orders + 1
+        assert tables.count(conn, "delivery_event") == events + 1
     browser.save_screenshot(str(shots / "waybill-page.png"))
     assert (shots / "waybill-page.png").stat().st_size > 10_000
