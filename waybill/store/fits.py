@@ -43,7 +43,7 @@ _TABLES: dict[type, Table] = {
     model.Customer: schema.customer, model.Order: schema.orders, model.OrderLine: schema.order_line,
     model.StockLevel: schema.stock_level, model.Shipment: schema.shipment, model.DeliveryEvent: schema.delivery_event,
     model.Invoice: schema.invoice, model.InvoiceLine: schema.invoice_line, model.Payment: schema.payment,
-    model.CustomerFacts: schema.customer_fact,
+    model.CustomerFacts: schema.customer_fact, model.DeliveryCase: schema.delivery_case,
 }
 #: the lengths of a Ref's parts wherever one is stored (crosswalk, order refs, the keyed tables)
 _REF_SYSTEM = 40
@@ -52,7 +52,7 @@ _REF_ID = 120
 _NAMES: dict[type, str] = {
     model.Customer: "customer", model.Order: "order", model.StockLevel: "stock", model.Shipment: "shipment",
     model.DeliveryEvent: "event", model.Invoice: "invoice", model.Payment: "payment",
-    model.CustomerFacts: "customer_fact",
+    model.CustomerFacts: "customer_fact", model.DeliveryCase: "case",
 }
 
 
