@@ -46,9 +46,11 @@ def test_a_record_that_waited_too_long_is_replayed_after_its_customer_arrives(st
     assert replay.replay(store, dead.id).counts() == replay.ApplyResult().counts()  # twice: nothing to do
 
 
-def test_replaying_one_dead_record_leaves_the_others_of_its_page_dead(store, registered):
+def test_replaying_one_dead_record_leaves_the_others_of_its_page_dead(store, registered, monkeypatch):
+    monkeypatch.setattr(store, "cfg", replace(store.cfg, park_hours=0.0))  # WAYBILL_PARK_HOURS=0: no waiting
     raw = json.dumps([["SO1", "1"], ["SO2", "2"], ["SO3", "3"]]).encode()
     store.apply(model.Batch("erp", "test", [map_orders_page("erp", raw)]))
+    assert store.redrive().dead == 3  # their customers never came
     with store.engine.connect() as conn:
         first, second, _ = sorted(message_log.find(conn, state="dead"), key=lambda m: m.id)
     store.apply(batch(customer("1"), raw=b"customers"))

@@ -33,7 +33,7 @@ def test_purge_removes_only_what_is_past_retention_and_done_with(store):
     big = store.apply(batch(customer("2"), raw=b"x" * (message_log.INLINE_LIMIT + 1), stream="customers")).messages[0]
     waiting = store.receive("edi:acme", "inbound", b"ISA* still being processed", key="po.x12")
     # a page with one dead record: the page's bytes are needed to replay it
-    parent = store.apply(batch(customer("3"), order("SO9", cust="unknown"), raw=b"orders page",
+    parent = store.apply(batch(customer("3"), order("SO9", cust="3", currency="XXX"), raw=b"orders page",
                                stream="orders")).messages[0]
     archived = message_log.archive_path(store.archive, big)
     assert archived.exists()
@@ -167,7 +167,8 @@ def test_purge_command_reports_what_it_removed(store, monkeypatch, capsys):
 
 
 def test_replaying_a_purged_message_is_a_clear_error(store):
-    parent = store.apply(batch(order("SO9", cust="unknown"), raw=b"orders page", stream="orders")).messages[0]
+    parent = store.apply(batch(customer("1"), order("SO9", currency="XXX"), raw=b"orders page",
+                               stream="orders")).messages[0]
     with store.engine.connect() as conn:
         [dead] = message_log.find(conn, state="dead")
     retention.purge(store, now=utcnow() + dt.timedelta(days=400))  # past the dead letters' retention too

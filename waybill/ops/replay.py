@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Iterable
-from dataclasses import asdict, fields
 
 from rich.progress import track
 
 from waybill.flows import replay as flow
 from waybill.ops import console, messages
-from waybill.store.store import ApplyResult
 
 #: the ApplyResult counts a replay reports, in this order
 COUNTS = ("inserted", "updated", "unchanged", "stale", "dead", "rejected", "outbox")
@@ -55,9 +53,7 @@ def _print(outcomes: list[flow.Outcome], skipped: list[int], *, dry_run: bool) -
                             [(o.message_id, ", ".join(o.records) or "whole message",
                               *(getattr(o.result, c) for c in COUNTS)) for o in outcomes],
                             right=("message", *COUNTS)))
-    total = ApplyResult(**{f.name: sum(getattr(o.result, f.name) for o in outcomes)
-                           for f in fields(ApplyResult) if f.name != "messages"})
-    shown = {k: v for k, v in asdict(total).items() if k in COUNTS}
+    shown = {c: sum(getattr(o.result, c) for o in outcomes) for c in COUNTS}
     out.print(f"{len(outcomes)} message(s): " + ", ".join(f"{k} {v}" for k, v in shown.items()), markup=False)
     for i in skipped:
         out.print(f"message {i}: nothing to replay (already replayed, or no dead records)", markup=False)
