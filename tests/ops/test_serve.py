@@ -97,7 +97,8 @@ def test_serve_runs_dags_and_stops_on_ctrl_c(tmp_path: Path) -> None:
         s.headers["Authorization"] = f"Bearer {token}"
         wait_for(f"{DAG_ID} parsed and unpaused", lambda: s.get(f"{api}/api/v2/dags/{DAG_ID}", timeout=5).json()
                  ["is_paused"] is False, 150)
-        assert "ready: UI on http://127.0.0.1" in (tmp_path / "serve.log").read_text()
+        # serve says ready once every DAG is unpaused (through the airflow CLI: a few seconds after this one)
+        wait_for("serve ready", lambda: "ready: UI on http://127.0.0.1" in (tmp_path / "serve.log").read_text(), 120)
         addresses = listening(processes_in(proc.pid))
         assert f"127.0.0.1:{port}" in addresses, sorted(addresses)
         assert {a.rsplit(":", 1)[0] for a in addresses} == {"127.0.0.1"}, addresses  # nothing on 0.0.0.0 or ::

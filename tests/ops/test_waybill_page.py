@@ -100,8 +100,9 @@ def test_the_waybill_page_logs_in_shows_the_hub_and_replays(tmp_path, api_server
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
 
-    # the hub: the ERP's customers, delivery events pulled before their shipments (dead letters:
-    # unknown shipment), then the shipments
+    # the hub: the ERP's customers, delivery events pulled before their shipments, dead-lettered at
+    # once (WAYBILL_PARK_HOURS=0: they wait no time for their shipment), then the shipments
+    monkeypatch.setenv("WAYBILL_PARK_HOURS", "0")
     store = Store.open()
     store.upgrade()
     connect(monkeypatch, "waybill_erp", serve(erp_sim, sim_folder, data), page_size=100)
@@ -141,7 +142,7 @@ def test_the_waybill_page_logs_in_shows_the_hub_and_replays(tmp_path, api_server
     assert browser.find_element(By.CSS_SELECTOR, "[data-files-in='acme']").text == "0"
 
     row = next(r for r in browser.find_elements(By.CSS_SELECTOR, "#dead tbody tr")
-               if "unknown shipment" in r.text)
+               if "which never came" in r.text)
     dead_id = int(row.find_element(By.TAG_NAME, "td").text)
     row.find_element(By.TAG_NAME, "button").click()
     notice = wait(browser, lambda d: d.find_elements(By.ID, "notice"))[0].text
