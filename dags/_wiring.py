@@ -9,7 +9,7 @@ Not a DAG file (listed in .airflowignore); the DAG files import it from the dags
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import Asset, AssetAlias, ExceptionRetryPolicy, Param, RetryAction, RetryRule, get_current_context
@@ -112,14 +112,11 @@ def run_options() -> dict[str, Any]:
     return options
 
 
-def xcom_counts(result: FlowCounts | Mapping[str, int], *updated: Asset) -> dict[str, int]:
+def xcom_counts(counts: FlowCounts, *updated: Asset) -> dict[str, int]:
     """A flow run's counts as its task returns them to XCom (and the success callback records them
-    in the hub): every FlowCounts name in order. A flow that still returns a plain dict gives the
-    counts of it that FlowCounts knows. When the run changed something, each Asset of `updated`
-    (declared as the task's outlets with `updates`) gets an event carrying the counts in its extra."""
-    from waybill.flows.counts import FlowCounts  # here: DAG files parse without loading flow modules
-
-    counts = result if isinstance(result, FlowCounts) else FlowCounts.from_dict(dict(result))
+    in the hub): every FlowCounts name in order. When the run changed something, each Asset of
+    `updated` (declared as the task's outlets with `updates`) gets an event carrying the counts in
+    its extra."""
     if updated and counts.changed:
         events = get_current_context()["outlet_events"]
         extra: dict[str, JsonValue] = dict(counts.as_dict())

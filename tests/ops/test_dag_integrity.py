@@ -27,11 +27,10 @@ EXPECTED = {
     "delivery_exceptions": [],
     "privacy_purge": [],
 }
-IMPORT_BUDGET_S = 0.5
-
 # Imports each DAG file in a child forked from a process that already imported airflow.sdk, as the
-# dag-processor does, and reports the time (best of 3, as the machine is shared) and whether any
-# flow module came along.
+# dag-processor does, and reports whether any flow module came along (the flows pull in the
+# connectors, lxml, zeep...: that is what makes a DAG file slow to parse) and the time it took
+# (best of 3), printed for the reader: a time limit would only measure how loaded the machine is.
 _TIMER = r"""
 import json, os, sys, time
 import airflow.sdk
@@ -103,15 +102,14 @@ def test_edi_inbound_maps_one_task_per_file(dagbag) -> None:  # type: ignore[no-
     assert [u.task_id for u in process.upstream_list] == ["list_files"]
 
 
-def test_each_dag_file_imports_fast_without_loading_its_flow() -> None:
+def test_each_dag_file_parses_without_loading_its_flow() -> None:
     out = subprocess.run([sys.executable, "-c", _TIMER, str(DAGS_FOLDER)], capture_output=True, text=True,
                          timeout=60, check=True).stdout
     timings = json.loads(out.strip().splitlines()[-1])
     assert sorted(timings) == sorted(EXPECTED)
     slowest = sorted(timings.items(), key=lambda kv: -kv[1][0])
     print("DAG file import times (s): " + ", ".join(f"{n} {t:.3f}" for n, (t, _) in slowest))
-    for name, (took, flows) in timings.items():
-        assert took < IMPORT_BUDGET_S, f"{name} took {took:.3f} s to import"
+    for name, (_took, flows) in timings.items():
         assert flows == [], f"{name} imports flow modules at parse time: {flows}"
 
 
@@ -142,11 +140,14 @@ def test_asset_events_carry_counts_and_only_a_run_that_changed_something_emits_t
     monkeypatch.syspath_prepend(str(DAGS_FOLDER))
     import _wiring
 
+    from waybill.flows.counts import FlowCounts
+
     events = Events()
     monkeypatch.setattr(_wiring, "get_current_context", lambda: {"outlet_events": events})
-    nothing = _wiring.xcom_counts({"received": 40, "unchanged": 40}, _wiring.ORDERS)
+    nothing = _wiring.xcom_counts(FlowCounts(received=40, unchanged=40), _wiring.ORDERS)
     assert nothing["received"] == 40 and events.added == []
-    counts = _wiring.xcom_counts({"received": 40, "stored": 3, "unchanged": 37}, _wiring.ORDERS, _wiring.INVOICES)
+    counts = _wiring.xcom_counts(FlowCounts(received=40, stored=3, unchanged=37), _wiring.ORDERS,
+                                  _wiring.INVOICES)
     assert events.added == [("hub_orders_changed", "hub_orders", counts),
                             ("hub_invoices_changed", "hub_invoices", counts)]
     assert counts["stored"] == 3

@@ -43,12 +43,6 @@ class FlowCounts:
         """Every count by name, in the order above (what XCom and the hub's flow_run keep)."""
         return asdict(self)
 
-    @classmethod
-    def from_dict(cls, counts: dict[str, int]) -> FlowCounts:
-        """Counts read back from XCom or the hub; names this version does not know are dropped."""
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: int(v) for k, v in counts.items() if k in known})
-
     @property
     def changed(self) -> bool:
         """Whether the run changed anything in the hub or at a target."""
