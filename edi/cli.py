@@ -223,6 +223,9 @@ class UsageError(Exception):
 def _encoding(args: argparse.Namespace) -> str | None:
     """The input encoding (from --encoding or the profile), checked; also checks the files exist."""
     files = getattr(args, "files", None) or [args.file]
+    folders = [f for f in files if Path(f).is_dir()]
+    if folders:
+        raise UsageError(f"a folder, not a file: {', '.join(folders)}")
     absent = [f for f in files if not Path(f).is_file()]
     if absent:
         raise UsageError(f"no such file: {', '.join(absent)}")
@@ -375,6 +378,8 @@ def cmd_directory(args: argparse.Namespace) -> int:
         if not args.zip:
             print("waybill edi directory add: which zip? e.g. d01c.zip", file=sys.stderr)
             return 2
+        if not Path(args.zip).is_file():
+            raise UsageError(f"no such file: {args.zip}")
         try:
             name = definitions.add_directory(args.zip)
         except (ValueError, zipfile.BadZipFile) as exc:

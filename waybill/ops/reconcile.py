@@ -7,7 +7,6 @@ kept in the hub (the Waybill page shows the last)."""
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 
 from rich.progress import Progress, SpinnerColumn, TextColumn
 
@@ -55,7 +54,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--system", action="append", choices=SYSTEMS,
                    help="only compare with this system (repeat for several; default: every system whose Connection is "
                         "configured)")
-    p.add_argument("--cutoff", type=dt.date.fromisoformat, metavar="DAY",
+    p.add_argument("--cutoff", type=console.day, metavar="DAY",
                    help="the finance feed's cut-off day to compare (YYYY-MM-DD; default yesterday, UTC)")
     p.add_argument("--limit", type=console.positive, default=console.PAGE,
                    help=f"differences shown per entity (default {console.PAGE})")
