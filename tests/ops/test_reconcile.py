@@ -74,3 +74,16 @@ def test_reconcile_skips_systems_not_configured_and_refuses_them_when_named(hub:
     assert code == 0 and "not compared: wms" in out and "not compared: tms" in out
     code, _, err = run(capsys, "reconcile", "--system", "wms")
     assert code == 2 and "waybill_wms" in err and "Traceback" not in err
+
+
+def test_a_shipment_waiting_for_its_customer_is_named_as_parked_not_drift(hub, logistics, capsys):
+    wms, _ = logistics
+    shipment = next(iter(wms.feeds["shipments"].rows.values()))
+    wms.update("shipments", ("SHP-EARLY",), {**shipment, "id": "SHP-EARLY", "customer_ref": 987654},
+               shipment["updated_at"])  # its customer is not in the ERP (yet)
+    wms_stock.run(hub.store, streams=("shipments",))
+    messages = as_json(capsys, "messages", "--state", "parked", "--key", "SHP-EARLY")["messages"]
+    assert [m["key"] for m in messages] == ["wms:SHP-EARLY"]  # parked under its record key
+    code, out, _ = run(capsys, "reconcile", "--system", "wms")
+    assert code == 0, out
+    assert f"shipment SHP-EARLY: missing in hub  (known: parked message {messages[0]['id']}" in out
