@@ -53,7 +53,7 @@ def waybill(*args: str, cwd: Path, env: dict[str, str] | None = None, pipeline: 
 # --- errors, exit codes, help -------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("command", [["status"], ["messages"], ["show", "1"], ["replay", "1"], ["outbox"],
-                                     ["cursor", "list"], ["partners"], ["reconcile"]])
+                                     ["cursor", "list"], ["partners"], ["reconcile"], ["pull", "erp"]])
 def test_outside_a_project_every_command_says_so_and_creates_nothing(command, tmp_path, monkeypatch):
     monkeypatch.delenv("WAYBILL_HOME")
     done = waybill(*command, cwd=tmp_path)

@@ -6,26 +6,11 @@ from __future__ import annotations
 
 import pytest
 
-from sim import tms as tms_sim
-from sim import wms as wms_sim
-from tests.fixtures.sources import connect
 from tests.ops.conftest import SeededHub
 from tests.ops.test_commands import as_json, run
-from waybill.flows import tms_delivery, wms_stock
+from waybill.flows import wms_stock
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def logistics(hub: SeededHub, serve, sim_folder, data, monkeypatch) -> tuple[wms_sim.WmsSim, tms_sim.TmsSim]:
-    """The seeded hub with the WMS's stock and shipments and the TMS's events pulled in."""
-    wms = serve(wms_sim, sim_folder, data)
-    tms = serve(tms_sim, sim_folder, data)
-    connect(monkeypatch, "waybill_wms", wms, page_size=200)
-    connect(monkeypatch, "waybill_tms", tms, page_size=500)
-    wms_stock.run(hub.store)
-    assert tms_delivery.run(hub.store).dead == 1  # the dataset's event with a code nobody told us about
-    return wms.handler, tms.handler
 
 
 def test_reconcile_names_a_record_changed_in_the_wms_and_one_deleted_in_the_tms(hub, logistics, capsys):
