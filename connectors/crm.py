@@ -19,6 +19,7 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import requests
 
@@ -131,6 +132,18 @@ class CrmClient:
             raise
         record: dict[str, Any] = resp.json()
         return record
+
+    def query_all(self, obj: str, fields: Sequence[str]) -> Iterator[dict[str, Any]]:
+        """Every record of `obj` with `fields` (SOQL `SELECT ... FROM obj`), page after page as the
+        CRM hands them out (`nextRecordsUrl` until `done`)."""
+        soql = f"SELECT {', '.join(fields)} FROM {obj}"  # noqa: S608 -- names of our own, no values
+        path: str | None = f"/query?q={quote(soql)}"
+        while path is not None:
+            body = self._call("GET", path, obj, None).json()
+            yield from body.get("records", [])
+            following = body.get("nextRecordsUrl")
+            # the next page's address is absolute to the instance: it starts with our API's path
+            path = following.removeprefix(self.api) if not body.get("done", True) and following else None
 
     # --- upserts ---------------------------------------------------------------------------------
 

@@ -2,19 +2,20 @@
 
 Connection `waybill_tms`: host and port of the API, the bearer token as password, and extras
 (page_size, timeouts). The feed is read after a monotonically increasing event id, which is the
-cursor (see waybill.connectors.pages.read_feed).
+cursor, or from a time with `recorded_since` (see waybill.connectors.pages.read_feed).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Iterator
 
 from waybill.connectors.connection import ConnectionInfo, get_connection
 from waybill.connectors.http import client_for
-from waybill.connectors.pages import Feed, Page, read_feed
+from waybill.connectors.pages import Feed, Page, read_feed, since_cursor
 
-EVENTS = Feed("/api/v1/events", "events", "last_id", cursor_param="after")
+EVENTS = Feed("/api/v1/events", "events", "last_id", cursor_param="after", since_param="recorded_since")
 
 
 class TmsConnector:
@@ -26,6 +27,10 @@ class TmsConnector:
     @classmethod
     def from_connection(cls, conn_id: str = "waybill_tms") -> TmsConnector:
         return cls(get_connection(conn_id))
+
+    def cursor_since(self, stream: str, when: dt.datetime) -> str:
+        """The cursor that reads the events recorded at `when` (UTC) or later."""
+        return since_cursor(when)
 
     def fetch(self, stream: str, cursor: str | None) -> Iterator[Page]:
         """Pages of events recorded after event id `cursor` (stream: events)."""

@@ -85,7 +85,7 @@ def dag_args(doc_md: str, tags: list[str], params: dict[str, Param] | None = Non
 
 def pull_params(*, streams: Sequence[str] = (), since: bool = False) -> dict[str, Param]:
     """The Params of a DAG that pulls from a source, set at trigger time ("Trigger DAG w/ config"):
-    which streams, a full refresh, changed since a time (sources whose cursor is a time), a dry run."""
+    which streams, a full refresh, changed since a time (sources that can start at a time), a dry run."""
     params = {
         "full_refresh": Param(False, type="boolean",
                               description="read the streams from their start, not from their cursors"),

@@ -13,11 +13,11 @@ the hub with the shipment's order references.
 
 - From: TMS, Connection `waybill_tms`. To: the hub store.
 - Updates the Asset `hub_shipments` (triggers `crm_publish` and `edi_outbound`). Pool `waybill_tms`.
-- Trigger with Params: `full_refresh`, `dry_run` (see the README, "Running in Airflow").
+- Trigger with Params: `full_refresh`, `since`, `dry_run` (see the README, "Running in Airflow").
 """
 
 
-@dag(schedule="*/10 * * * *", **dag_args(DOC, ["tms", "inbound"], pull_params()))
+@dag(schedule="*/10 * * * *", **dag_args(DOC, ["tms", "inbound"], pull_params(since=True)))
 def tms_delivery() -> None:
     @task(pool="waybill_tms", outlets=updates(SHIPMENTS))
     def sync() -> dict[str, int]:

@@ -14,7 +14,7 @@ overwrites a newer one.
 
 - From: WMS, Connection `waybill_wms`. To: the hub store.
 - Updates the Assets `hub_stock` and `hub_shipments`. Pool `waybill_wms`.
-- Trigger with Params: `streams`, `full_refresh`, `dry_run` (see the README, "Running in Airflow").
+- Trigger with Params: `streams`, `full_refresh`, `since`, `dry_run` (see the README, "Running in Airflow").
 """
 
 
@@ -22,7 +22,7 @@ overwrites a newer one.
 STREAMS = ("stock", "shipments")
 
 
-@dag(schedule="*/30 * * * *", **dag_args(DOC, ["wms", "inbound"], pull_params(streams=STREAMS)))
+@dag(schedule="*/30 * * * *", **dag_args(DOC, ["wms", "inbound"], pull_params(streams=STREAMS, since=True)))
 def wms_stock() -> None:
     @task(pool="waybill_wms", outlets=updates(STOCK, SHIPMENTS))
     def sync() -> dict[str, int]:

@@ -31,7 +31,7 @@ import os
 import sys
 import time
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import BinaryIO, NotRequired, TypedDict
 
@@ -40,7 +40,7 @@ from waybill.edi.acks import acknowledge
 from waybill.edi.envelope import read_interchanges
 from waybill.edi.errors import EdiError, Issue
 from waybill.edi.hooks import ControlNumbers, InterchangeRegistry, MemoryControlNumbers, MemoryRegistry
-from waybill.edi.model import Interchange, Message, segment_id
+from waybill.edi.model import Element, Interchange, Message, segment_id
 from waybill.edi.profiles import ProfileError, load_profile
 from waybill.edi.serializer import write_interchange
 from waybill.edi.validator import DEFAULT_OPTIONS, Hook, Options, validate
@@ -223,6 +223,9 @@ class UsageError(Exception):
 def _encoding(args: argparse.Namespace) -> str | None:
     """The input encoding (from --encoding or the profile), checked; also checks the files exist."""
     files = getattr(args, "files", None) or [args.file]
+    folders = [f for f in files if Path(f).is_dir()]
+    if folders:
+        raise UsageError(f"a folder, not a file: {', '.join(folders)}")
     absent = [f for f in files if not Path(f).is_file()]
     if absent:
         raise UsageError(f"no such file: {', '.join(absent)}")
@@ -285,39 +288,88 @@ def _print_report(report: FileReport) -> None:
 
 def cmd_show(args: argparse.Namespace) -> int:
     ok = True
+    shown: list[dict[str, object]] = []
     for ic in _interchanges(args.file, _encoding(args), MemoryRegistry()):
         ok &= ic.accepted
-        print(f"{ic.standard} interchange {ic.control_number} {ic.sender_qualifier}:{ic.sender} -> "
-              f"{ic.receiver_qualifier}:{ic.receiver} version {ic.version}")
-        for issue in ic.issues:
-            print(f"  ! {issue.qualified_code(ic.standard)} {issue.message}")
-        for index, group in [(None, None), *enumerate(ic.groups)]:
-            indent = "  "
-            if group is not None:
-                print(f"  group {group.functional_id} #{group.control_number} version {group.version}")
-                indent = "    "
-            for m in (m for m in ic.messages if m.group_index == index):
-                print(f"{indent}{m.type} #{m.control_number} ({len(m.segments)} segments)")
-                for seg in m.segments:
-                    values = [("/".join(v) if isinstance(v, tuple) else v) for v in seg[1:]]
-                    print(f"{indent}  {segment_id(seg):<4} " + " | ".join(values))
+        if args.json:
+            shown.append(_interchange_json(ic))
+        else:
+            _print_tree(ic)
+    if args.json:
+        _dump(shown)
     return 0 if ok else 1
+
+
+def _print_tree(ic: Interchange) -> None:
+    print(f"{ic.standard} interchange {ic.control_number} {ic.sender_qualifier}:{ic.sender} -> "
+          f"{ic.receiver_qualifier}:{ic.receiver} version {ic.version}")
+    for issue in ic.issues:
+        print(f"  ! {issue.qualified_code(ic.standard)} {issue.message}")
+    for index, group in [(None, None), *enumerate(ic.groups)]:
+        indent = "  "
+        if group is not None:
+            print(f"  group {group.functional_id} #{group.control_number} version {group.version}")
+            indent = "    "
+        for m in (m for m in ic.messages if m.group_index == index):
+            print(f"{indent}{m.type} #{m.control_number} ({len(m.segments)} segments)")
+            for seg in m.segments:
+                print(f"{indent}  {segment_id(seg):<4} " + " | ".join(_values(seg)))
+
+
+def _values(seg: Sequence[Element]) -> list[str]:
+    """A segment's elements as text, components joined by '/'."""
+    return [("/".join(v) if isinstance(v, tuple) else v) for v in seg[1:]]
+
+
+def _interchange_json(ic: Interchange) -> dict[str, object]:
+    """One interchange of ``show --json``: envelope, groups, and each message with its segments as
+    [id, element, ...] (components as lists) and its errors."""
+    return {"standard": ic.standard, "control_number": ic.control_number, "version": ic.version,
+            "sender": {"qualifier": ic.sender_qualifier, "id": ic.sender},
+            "receiver": {"qualifier": ic.receiver_qualifier, "id": ic.receiver},
+            "test": ic.test, "accepted": ic.accepted, "errors": _issues(ic.issues, ic.standard),
+            "groups": [{"functional_id": g.functional_id, "control_number": g.control_number, "version": g.version,
+                        "accepted": g.accepted, "errors": _issues(g.issues, ic.standard)} for g in ic.groups],
+            "messages": [{"type": m.type, "control_number": m.control_number, "version": m.version,
+                          "group": m.group_control_number, "accepted": m.accepted, "validated": m.validated,
+                          "errors": _issues(m.issues, ic.standard),
+                          "segments": [[segment_id(seg), *(list(v) if isinstance(v, tuple) else v for v in seg[1:])]
+                                       for seg in m.segments]}
+                         for m in ic.messages]}
+
+
+def _dump(value: object) -> None:
+    json.dump(value, sys.stdout, indent=2)
+    print()
 
 
 def cmd_ack(args: argparse.Namespace) -> int:
     numbers: ControlNumbers = args.control_numbers()
     partner = load_profile(args.profile).id if args.profile else None
     ok = True
+    acks: list[dict[str, object]] = []
     for ic in _interchanges(args.file, _encoding(args), MemoryRegistry()):
         ok &= ic.accepted
         ack = acknowledge(ic, control_numbers=numbers, partner_id=partner or ic.sender,
                           kind=args.kind)
-        if ack is None:
-            print(f"interchange {ic.control_number}: no acknowledgment (it carries only "
-                  "acknowledgments, which are not acknowledged)", file=sys.stderr)
-            continue
-        sys.stdout.write(write_interchange(ack, line_end="\n"))
+        text = write_interchange(ack, line_end="\n") if ack is not None else None
+        if args.json:
+            acks.append({"interchange": ic.control_number, "standard": ic.standard, "accepted": ic.accepted,
+                         "acknowledgment": None if ack is None else {
+                             "control_number": ack.control_number,
+                             "types": sorted({m.type for m in ack.messages}), "text": text},
+                         "note": NOT_ACKNOWLEDGED if ack is None else None})
+        elif text is None:
+            print(f"interchange {ic.control_number}: no acknowledgment ({NOT_ACKNOWLEDGED})", file=sys.stderr)
+        else:
+            sys.stdout.write(text)
+    if args.json:
+        _dump(acks)
     return 0 if ok else 1
+
+
+#: why an interchange gets no acknowledgment
+NOT_ACKNOWLEDGED = "it carries only acknowledgments, which are not acknowledged"
 
 
 def cmd_directory(args: argparse.Namespace) -> int:
@@ -326,6 +378,8 @@ def cmd_directory(args: argparse.Namespace) -> int:
         if not args.zip:
             print("waybill edi directory add: which zip? e.g. d01c.zip", file=sys.stderr)
             return 2
+        if not Path(args.zip).is_file():
+            raise UsageError(f"no such file: {args.zip}")
         try:
             name = definitions.add_directory(args.zip)
         except (ValueError, zipfile.BadZipFile) as exc:
@@ -391,6 +445,9 @@ def _add_commands(parser: argparse.ArgumentParser, control_numbers: NumbersFacto
                              help="validate each file on its own (no duplicates across files)")
         else:
             sub.add_argument("file", metavar="FILE", help="an X12 or EDIFACT file")
+            sub.add_argument("--json", action="store_true", help=(
+                "machine-readable output (JSON): a list with one entry per interchange" if name == "show" else
+                "machine-readable output (JSON): per interchange, its acknowledgment's number, types and text"))
         if name == "ack":
             sub.add_argument("--kind", choices=("997", "999"), help="X12 acknowledgment type")
             sub.set_defaults(control_numbers=control_numbers)

@@ -7,6 +7,9 @@
 - PATCH /services/data/vNN.N/composite/sobjects/<Object>/<ExtIdField>: sObject Collections upsert
   of up to 200 records, allOrNone false, one result per record in request order;
 - GET  /services/data/vNN.N/sobjects/<Object>/<ExtIdField>/<value>: read a record back;
+- GET  /services/data/vNN.N/query?q=SELECT f1, f2 FROM <Object>: every record of an object (the
+  SOQL subset reconciliation uses: no WHERE), QUERY_PAGE at a time, the next page at
+  `nextRecordsUrl` (/services/data/vNN.N/query/<locator>-<offset>) until `done`;
 - every API answer carries `Sforce-Limit-Info: api-usage=N/M`; past the limit: 403
   REQUEST_LIMIT_EXCEEDED; a seeded share of records fail with the transient UNABLE_TO_LOCK_ROW.
 
@@ -71,6 +74,9 @@ OBJECTS: dict[str, SObject] = {
 }
 EXTERNAL_IDS = frozenset({"Waybill_Id__c"})
 MAX_COLLECTION = 200
+#: records per page of a query (Salesforce's default batch size)
+QUERY_PAGE = 2000
+_SOQL = re.compile(r"^\s*SELECT\s+(?P<fields>[\w\s,]+?)\s+FROM\s+(?P<object>\w+)\s*$", re.IGNORECASE)
 _API = re.compile(r"^/services/data/v\d+\.\d+(/.*)$")
 
 
@@ -161,6 +167,11 @@ class CrmSim:
                 return self._get(obj, field, value)
             if request.method == "PATCH":
                 return self._upsert_one(obj, field, value, request.json())
+        if parts[0] == "query" and request.method == "GET":
+            if len(parts) == 2:
+                soql, _, offset = parts[1].rpartition("-")
+                return self._query(bytes.fromhex(soql).decode(), int(offset))
+            return self._query(request.query.get("q", ""), 0)
         if parts[:2] == ["composite", "sobjects"] and len(parts) == 4 and request.method == "PATCH":
             obj, field = parts[2:]
             self._check_object(obj, field)
@@ -172,6 +183,24 @@ class CrmSim:
             raise HttpError(404, f"The requested resource does not exist: sObject type '{obj}' is not supported")
         if field not in EXTERNAL_IDS:
             raise HttpError(400, f"Provided external ID field does not exist or is not accessible: {field}")
+
+    def _query(self, soql: str, offset: int) -> Response:
+        """A page of `SELECT fields FROM Object`; the locator of the next page carries the query."""
+        m = _SOQL.match(soql)
+        if not m or m.group("object") not in OBJECTS:
+            return self._errors(400, "MALFORMED_QUERY", f"unsupported query: {soql!r}")
+        obj, fields = m.group("object"), [f.strip() for f in m.group("fields").split(",")]
+        unknown = [f for f in fields if f != "Id" and f not in OBJECTS[obj].fields]
+        if unknown:
+            return self._errors(400, "INVALID_FIELD", f"No such column '{unknown[0]}' on entity '{obj}'")
+        rows = sorted(self.state["records"][obj].items())
+        page = [{"attributes": {"type": obj}, **{f: rid if f == "Id" else r.get(f) for f in fields}}
+                for rid, r in rows[offset:offset + QUERY_PAGE]]
+        done = offset + QUERY_PAGE >= len(rows)
+        body: dict[str, Any] = {"totalSize": len(rows), "done": done, "records": page}
+        if not done:
+            body["nextRecordsUrl"] = f"/services/data/v62.0/query/{soql.encode().hex()}-{offset + QUERY_PAGE}"
+        return json_response(body)
 
     # --- upserts -------------------------------------------------------------------------------------
 

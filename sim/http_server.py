@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import datetime as dt
 import json
 import socket
 import threading
@@ -88,6 +89,17 @@ def json_response(data: Any, status: int = 200, headers: dict[str, str] | None =
 
 
 Handler = Callable[[Request], Response]
+
+
+def utc_time(text: str | None, param: str) -> dt.datetime | None:
+    """A query parameter holding an ISO time (UTC; naive, or with an offset converted to UTC); 400 if it is not one."""
+    if not text:
+        return None
+    try:
+        when = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise HttpError(400, f"{param} must be an ISO 8601 time", param=param) from None
+    return when.astimezone(dt.UTC).replace(tzinfo=None) if when.tzinfo else when
 
 
 def by_path(request: Request) -> str:

@@ -1,6 +1,8 @@
 """A transport (TMS) simulator: a REST/JSON feed of delivery status events after an event id.
 
     GET /api/v1/events?after=<event id>&limit=<n>
+    GET /api/v1/events?recorded_since=<ISO time, UTC>&limit=<n>  instead of `after`: from the first
+        event recorded at that time or later; when none was, an empty page whose last_id is the latest id
     -> {"events": [{id, shipment_ref, tracking_number, code, occurred_at, location, recorded_at}],
         "last_id": <id of the last event returned, or `after`>, "has_more": bool}
 
@@ -17,13 +19,14 @@ from __future__ import annotations
 
 import bisect
 import copy
+import datetime as dt
 import threading
 from pathlib import Path
 from typing import Any
 
 from sim import dataset as gen
 from sim.faults import Faults
-from sim.http_server import HttpError, Request, Response, SimServer, json_response, serve_dataset_sim
+from sim.http_server import HttpError, Request, Response, SimServer, json_response, serve_dataset_sim, utc_time
 
 MAX_LIMIT = 1000
 
@@ -69,7 +72,11 @@ class TmsSim:
             raise HttpError(400, "after and limit must be integers", param="after/limit") from None
         if limit < 1:
             raise HttpError(400, "limit must be at least 1", param="limit")
+        since = utc_time(request.query.get("recorded_since"), "recorded_since")
         with self.lock:
+            if since is not None:
+                after = next((e["id"] - 1 for e in self.events if dt.datetime.fromisoformat(e["recorded_at"]) >= since),
+                             self.ids[-1] if self.ids else 0)
             start = bisect.bisect_right(self.ids, after)
             events = self.events[start:start + limit]
             more = start + limit < len(self.events)

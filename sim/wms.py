@@ -2,6 +2,9 @@
 
     GET /api/v1/stock?cursor=<c>&limit=<n>      stock per item and location
     GET /api/v1/shipments?cursor=<c>&limit=<n>  outbound shipments (packages with SSCC, carrier, tracking)
+    GET /api/v1/<feed>?updated_since=<ISO time, UTC>&limit=<n>  instead of a cursor: from the first
+        record (in change order) changed at that time or later; when none was, an empty page whose
+        next_cursor is the feed's head
 
 Authentication: `Authorization: Bearer <token>` (401 otherwise). Every change gives the record the
 next change number of its feed (`seq`); a page holds the records changed after the cursor in seq
@@ -16,13 +19,14 @@ from __future__ import annotations
 
 import bisect
 import copy
+import datetime as dt
 import threading
 from pathlib import Path
 from typing import Any
 
 from sim import dataset as gen
 from sim.faults import Faults
-from sim.http_server import HttpError, Request, Response, SimServer, json_response, serve_dataset_sim
+from sim.http_server import HttpError, Request, Response, SimServer, json_response, serve_dataset_sim, utc_time
 
 MAX_LIMIT = 1000
 
@@ -49,6 +53,13 @@ class Feed:
         row["seq"] = self.seq
         self.rows[k] = row
         self.order.append((self.seq, k))
+
+    def position_since(self, when: dt.datetime) -> int:
+        """The change number just before the first record changed at `when` or later (the head if none)."""
+        for seq, k in self.order:
+            if dt.datetime.fromisoformat(self.rows[k]["updated_at"]) >= when:
+                return seq - 1
+        return self.seq
 
     def page(self, after: int, limit: int) -> tuple[list[dict[str, Any]], bool]:
         start = bisect.bisect_right(self.order, (after, (chr(0x10FFFF),)))
@@ -96,7 +107,10 @@ class WmsSim:
             raise HttpError(400, "cursor and limit must be integers", param="cursor/limit") from None
         if limit < 1:
             raise HttpError(400, "limit must be at least 1", param="limit")
+        since = utc_time(request.query.get("updated_since"), "updated_since")
         with self.lock:
+            if since is not None:
+                after = self.feeds[stream].position_since(since)
             items, more = self.feeds[stream].page(after, limit)
             body = {"items": items, "next_cursor": str(items[-1]["seq"] if items else after), "has_more": more}
             return json_response(body)

@@ -153,3 +153,35 @@ def test_ack_of_a_newline_terminated_file_has_one_segment_per_line(capsys):
     assert cli.main(["ack", path]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith("ISA*") and lines[-1].startswith("IEA*") and "" not in lines
+
+
+def test_show_json_gives_envelope_groups_messages_segments_and_errors(files, capsys):
+    assert cli.main(["show", "--json", str(files["good"])]) == 0
+    [ic] = json.loads(capsys.readouterr().out)
+    assert (ic["standard"], ic["control_number"], ic["accepted"], ic["errors"]) == ("X12", "000000001", True, [])
+    assert [g["functional_id"] for g in ic["groups"]] == ["PO"]
+    [message] = ic["messages"]
+    assert (message["type"], message["control_number"]) == ("850", "0001")
+    assert message["segments"][0][0] == "ST" and message["segments"][-1][0] == "SE"
+
+    assert cli.main(["show", "--json", str(files["bad"])]) == 1
+    [ic] = json.loads(capsys.readouterr().out)
+    [error] = ic["messages"][0]["errors"]
+    assert error["segment_id"] == "SE" and error["code"]
+
+    assert cli.main(["show", "--json", str(files["orders"])]) == 0
+    [ic] = json.loads(capsys.readouterr().out)
+    assert ic["standard"] == "EDIFACT" and ic["messages"][0]["type"] == "ORDERS"
+
+
+def test_ack_json_gives_each_acknowledgment_with_its_number_and_text(files, capsys):
+    assert cli.main(["ack", "--json", "--kind", "999", str(files["bad"])]) == 1
+    [entry] = json.loads(capsys.readouterr().out)
+    assert (entry["interchange"], entry["accepted"], entry["note"]) == ("000000001", False, None)
+    ack = entry["acknowledgment"]
+    assert ack["types"] == ["999"] and ack["text"].startswith("ISA*") and f"*{ack['control_number']}*" in ack["text"]
+    assert "IK5*R" in ack["text"]
+
+    assert cli.main(["ack", "--json", str(files["orders"])]) == 0
+    [entry] = json.loads(capsys.readouterr().out)
+    assert entry["acknowledgment"]["types"] == ["CONTRL"] and entry["accepted"] is True

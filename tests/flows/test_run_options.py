@@ -8,9 +8,11 @@ from pathlib import Path
 import pytest
 
 from sim import erp as erp_sim
+from sim import tms as tms_sim
+from sim import wms as wms_sim
 from tests.fixtures.sources import connect
 from waybill.core.errors import ConfigError
-from waybill.flows import erp_sync
+from waybill.flows import erp_sync, tms_delivery, wms_stock
 from waybill.store import tables
 from waybill.store.store import Store
 
@@ -50,3 +52,30 @@ def test_dry_run_streams_since_and_full_refresh(store: Store, data, serve, sim_f
 
     with pytest.raises(ConfigError, match="no stream shipments"):
         erp_sync.run(store, streams=("shipments",))
+
+
+def test_wms_and_tms_read_from_a_time_instead_of_their_cursors(store: Store, data, serve, sim_folder: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    wms = serve(wms_sim, sim_folder, data)
+    tms = serve(tms_sim, sim_folder, data)
+    connect(monkeypatch, "waybill_wms", wms, page_size=50)
+    connect(monkeypatch, "waybill_tms", tms, page_size=200)
+    first = wms_stock.run(store, streams=("stock",))
+    assert wms_stock.run(store, streams=("stock",)).received == 0  # from the cursor: nothing new
+
+    stock = sorted(data.stock, key=lambda r: r["seq"])
+    since = dt.datetime.fromisoformat(stock[-12]["updated_at"])  # the last 12 changes were at this time or later
+    again = wms_stock.run(store, streams=("stock",), since=since)
+    assert (again.received, again.stored) == (12, 0)  # read again, found as they are
+    assert first.received == len(stock)
+    assert wms_stock.run(store, streams=("stock",), since=since.replace(tzinfo=dt.UTC)).received == 12
+    late = wms_stock.run(store, streams=("stock",), since=dt.datetime(2099, 1, 1))
+    assert late.received == 0 and store.get_cursor("wms", "stock") == str(stock[-1]["seq"])  # the feed's head
+
+    events = tms.handler.events
+    at = dt.datetime.fromisoformat(events[len(events) // 2]["recorded_at"])
+    expected = sum(1 for e in events if dt.datetime.fromisoformat(e["recorded_at"]) >= at)
+    tms_delivery.run(store)
+    assert tms_delivery.run(store).received == 0
+    assert tms_delivery.run(store, since=at).received == expected < len(events)
+    assert tms_delivery.run(store).received == 0  # the since run left the cursor at the feed's end

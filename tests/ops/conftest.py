@@ -12,6 +12,8 @@ import pytest
 
 from sim import crm as crm_sim
 from sim import erp as erp_sim
+from sim import tms as tms_sim
+from sim import wms as wms_sim
 from waybill.store.store import Store
 
 # Airflow reads its configuration once, on first import: give this test process a throwaway home
@@ -81,3 +83,18 @@ def hub(data, serve, sim_folder: Path, monkeypatch: pytest.MonkeyPatch, crm: crm
     store.record_flow_run("erp_sync", "manual__1", "success", detail="sync try 1", counts=counts.as_dict())
     store.record_flow_run("crm_publish", "manual__1", "failed", detail="publish try 1: ConnectionError: refused")
     return SeededHub(store, server.handler, crm, finance)
+
+
+@pytest.fixture
+def logistics(hub: SeededHub, serve, sim_folder, data, monkeypatch) -> tuple[wms_sim.WmsSim, tms_sim.TmsSim]:
+    """The seeded hub with the WMS's stock and shipments and the TMS's events pulled in."""
+    from tests.fixtures.sources import connect
+    from waybill.flows import tms_delivery, wms_stock
+
+    wms = serve(wms_sim, sim_folder, data)
+    tms = serve(tms_sim, sim_folder, data)
+    connect(monkeypatch, "waybill_wms", wms, page_size=200)
+    connect(monkeypatch, "waybill_tms", tms, page_size=500)
+    wms_stock.run(hub.store)
+    assert tms_delivery.run(hub.store).dead == 1  # the dataset's event with a code nobody told us about
+    return wms.handler, tms.handler

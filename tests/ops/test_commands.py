@@ -53,7 +53,7 @@ def waybill(*args: str, cwd: Path, env: dict[str, str] | None = None, pipeline: 
 # --- errors, exit codes, help -------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("command", [["status"], ["messages"], ["show", "1"], ["replay", "1"], ["outbox"],
-                                     ["cursor", "list"], ["partners"], ["reconcile"]])
+                                     ["cursor", "list"], ["partners"], ["reconcile"], ["pull", "erp"]])
 def test_outside_a_project_every_command_says_so_and_creates_nothing(command, tmp_path, monkeypatch):
     monkeypatch.delenv("WAYBILL_HOME")
     done = waybill(*command, cwd=tmp_path)
@@ -83,6 +83,28 @@ def test_edi_validate_usage_errors_exit_2_without_a_traceback(tmp_path):
     assert missing.returncode == 2 and "nope.x12" in missing.stderr and "Traceback" not in missing.stderr
 
 
+def test_unknown_ids_bad_days_missing_zips_and_folders_are_usage_errors_in_one_line(hub: SeededHub, capsys, tmp_path):
+    for args, says in ((("replay", "99999"), "message 99999 does not exist (see `waybill messages`)"),
+                       (("replay", "99999", "--json"), "message 99999 does not exist"),
+                       (("outbox", "requeue", "99999"), "no outbox row 99999 (see `waybill outbox list`)"),
+                       (("reconcile", "--cutoff", "yesterday"), "'yesterday' is not a day: give YYYY-MM-DD"),
+                       (("edi", "directory", "add", str(tmp_path / "d01c.zip")), "no such file"),
+                       (("edi", "show", str(tmp_path)), "a folder, not a file"),
+                       (("edi", "ack", "--json", str(tmp_path)), "a folder, not a file")):
+        code, _, err = run(capsys, *args)
+        assert code == 2, args
+        assert says in err and len(err.strip().splitlines()) <= 3 and "Traceback" not in err, (args, err)
+
+
+def test_requeue_of_a_row_that_is_not_dead_leaves_it_and_says_so(hub: SeededHub, capsys):
+    with hub.store.engine.connect() as conn:
+        some_row = next(r.id for r in tables.rows(conn, "outbox") if r.state == "delivered")
+    result = as_json(capsys, "outbox", "requeue", str(some_row))
+    assert result == {"dry_run": False, "requeued": [], "left": [some_row]}
+    code, out, _ = run(capsys, "outbox", "requeue", str(some_row))
+    assert code == 0 and f"left as they are (not dead, or not matching --target/--reason): {some_row}" in out
+
+
 def parsers(parser: argparse.ArgumentParser, path: str):
     yield path, parser
     for action in parser._actions:
@@ -92,10 +114,9 @@ def parsers(parser: argparse.ArgumentParser, path: str):
 
 
 def test_every_command_answers_in_json_too():
-    # edi show and edi ack print EDI itself (a tree, an acknowledgment); cursor and db are groups
-    text_only = {"waybill edi show", "waybill edi ack"}
+    # cursor, db and edi are groups of commands
     commands = [(path, p) for path, p in parsers(cli.build_parser(), "waybill")
-                if path.count(" ") >= 1 and path not in text_only
+                if path.count(" ") >= 1
                 and not any(isinstance(a, argparse._SubParsersAction) and a.required for a in p._actions)
                 and path not in ("waybill edi", "waybill db")]
     assert len(commands) >= 14

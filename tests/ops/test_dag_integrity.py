@@ -163,7 +163,8 @@ def test_pulling_dags_take_streams_full_refresh_since_and_dry_run_as_params(dagb
     assert erp["streams"] == list(erp_sync.STREAMS) and erp["full_refresh"] is False
     assert erp["since"] is None and erp["dry_run"] is False
     assert dagbag.dags["wms_stock"].params["streams"] == list(wms_stock.STREAMS)
-    assert set(dagbag.dags["tms_delivery"].params) == {"full_refresh", "dry_run"}
+    assert dagbag.dags["wms_stock"].params["since"] is None
+    assert set(dagbag.dags["tms_delivery"].params) == {"full_refresh", "since", "dry_run"}
     monkeypatch.syspath_prepend(str(DAGS_FOLDER))
     import _wiring
 

@@ -108,10 +108,18 @@ def run(store: Store | None = None, *, carrier: str | None = None, tracker: Trac
     name = tracker.carrier if tracker else carrier
     if name is not None:
         return _track(store, carrier_profile.load(name), tracker)
+    counts = FlowCounts()
+    for profile, tracker in open_trackers(store):
+        counts += _track(store, profile, tracker)
+    return counts
+
+
+def open_trackers(store: Store) -> list[tuple[Profile, Tracker]]:
+    """The active profile and connector of every carrier code with open shipments in the hub;
+    codes without a profile and carriers whose Connection is not configured are logged and left out."""
     profiles = carrier_profile.load_all()
     with store.engine.connect() as conn:
         codes = logistics.open_carrier_codes(conn)
-    counts = FlowCounts()
     chosen: dict[str, Profile] = {}
     for code in codes:
         profile = carrier_profile.for_code(code, profiles)
@@ -119,14 +127,13 @@ def run(store: Store | None = None, *, carrier: str | None = None, tracker: Trac
             event(log, "carrier-without-profile", carrier=code)
         else:
             chosen[profile.name] = profile
+    out: list[tuple[Profile, Tracker]] = []
     for profile in chosen.values():
         try:
-            tracker = tracker_for(profile.name)
+            out.append((profile, tracker_for(profile.name)))
         except ConfigError as err:
             event(log, "carrier-not-configured", system=profile.system, error=str(err))
-            continue
-        counts += _track(store, profile, tracker)
-    return counts
+    return out
 
 
 def _track(store: Store, profile: Profile, tracker: Tracker | None) -> FlowCounts:

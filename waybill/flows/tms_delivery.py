@@ -9,6 +9,7 @@ event for a shipment not known yet waits, parked, and is stored when wms_stock b
 
 from __future__ import annotations
 
+import datetime as dt
 from functools import partial
 
 from waybill.canonical import model
@@ -33,10 +34,12 @@ replay.register(SYSTEM, STREAM, f"{__name__}:replay_events")
 
 
 def run(store: Store | None = None, *, conn_id: str = "waybill_tms", full_refresh: bool = False,
-        dry_run: bool = False) -> FlowCounts:
-    """Pull the event feed once (from its start with `full_refresh`; writing nothing with `dry_run`,
-    see sync.Options); returns its counts."""
+        since: dt.datetime | None = None, dry_run: bool = False) -> FlowCounts:
+    """Pull the event feed once; returns its counts. `full_refresh` reads it from its start, `since`
+    (UTC) reads the events recorded from then on instead of from the cursor (the API's
+    `recorded_since`), `dry_run` writes nothing; see sync.Options."""
     store = store or Store.open()
     tms = connector.TmsConnector.from_connection(conn_id)
+    start = {STREAM: tms.cursor_since(STREAM, since)} if since else None
     return sync.pull_streams(store, SYSTEM, (STREAM,), fetch=tms.fetch, map_page=map_page,
-                             options=sync.Options(full_refresh=full_refresh, dry_run=dry_run))
+                             options=sync.Options(full_refresh=full_refresh, start=start, dry_run=dry_run))

@@ -8,6 +8,7 @@ the hub does not know yet waits, parked, and is stored when erp_sync brings the 
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from functools import partial
 
@@ -51,13 +52,15 @@ for _stream in STREAMS:
 
 
 def run(store: Store | None = None, *, conn_id: str = "waybill_wms", streams: Sequence[str] = STREAMS,
-        full_refresh: bool = False, dry_run: bool = False) -> FlowCounts:
-    """Pull `streams` once (from their start with `full_refresh`; writing nothing with `dry_run`, see
-    sync.Options); returns the summed counts. The WMS's cursors are opaque: there is no "since"."""
+        full_refresh: bool = False, since: dt.datetime | None = None, dry_run: bool = False) -> FlowCounts:
+    """Pull `streams` once; returns the summed counts. `full_refresh` reads them from their start,
+    `since` (UTC) reads what changed from then on instead of from the cursors (the REST API's
+    `updated_since`, Odoo's write_date), `dry_run` writes nothing; see sync.Options."""
     unknown = sorted(set(streams) - set(STREAMS))
     if unknown:
         raise ConfigError(f"wms_stock: no stream {', '.join(unknown)}; the streams are {', '.join(STREAMS)}")
     store = store or Store.open()
     wms = connector.WmsConnector.from_connection(conn_id)
+    start = {s: wms.cursor_since(s, since) for s in streams} if since else None
     return sync.pull_streams(store, SYSTEM, streams, fetch=wms.fetch, map_page=map_page,
-                             options=sync.Options(full_refresh=full_refresh, dry_run=dry_run))
+                             options=sync.Options(full_refresh=full_refresh, start=start, dry_run=dry_run))

@@ -1,5 +1,5 @@
 """The `waybill` command: the store's schema and status here; the other commands (messages, show,
-replay, outbox, cursor, partners, reconcile, edi, demo) in their own modules, registered below.
+replay, outbox, cursor, partners, reconcile, pull, edi, demo) in their own modules, registered below.
 
 Exit codes: 0 done, 1 the command found a failure, 2 usage or configuration error
 (waybill.ops.console)."""
@@ -21,7 +21,8 @@ from waybill.store.store import Store
 
 #: Modules that add sub-commands with `register(subparsers)`; missing ones are skipped.
 PLUGINS = ("waybill.ops.messages", "waybill.ops.replay", "waybill.ops.outbox", "waybill.ops.cursors",
-           "waybill.ops.partners", "waybill.ops.reconcile", "waybill.ops.privacy_cli", "waybill.ops.edi_commands",
+           "waybill.ops.partners", "waybill.ops.reconcile", "waybill.ops.pull", "waybill.ops.privacy_cli",
+           "waybill.ops.edi_commands",
            "waybill.ops.demo")
 
 

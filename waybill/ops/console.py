@@ -126,6 +126,14 @@ def when(text: str) -> dt.datetime:
     return parsed.astimezone(dt.UTC).replace(tzinfo=None) if parsed.tzinfo else parsed
 
 
+def day(text: str) -> dt.date:
+    """A day given on the command line (argparse type): YYYY-MM-DD."""
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a day: give YYYY-MM-DD, e.g. 2026-05-04") from None
+
+
 def positive(text: str) -> int:
     """A count of rows (argparse type)."""
     try:

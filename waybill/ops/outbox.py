@@ -52,15 +52,21 @@ def cmd_requeue(args: argparse.Namespace) -> int:
         raise console.UsageError("say which dead rows: ids, --target, --reason TEXT or --all")
     store = console.open_store()
     with store.begin() as conn:
+        unknown = sorted(set(args.ids) - outbox.existing(conn, args.ids))
+        if unknown:
+            raise console.UsageError(f"no outbox row {', '.join(map(str, unknown))} (see `waybill outbox list`)")
         ids = outbox.requeue(conn, target=args.target, reason=args.reason, ids=args.ids or None)
         if args.dry_run:
             conn.rollback()
+    left = [i for i in args.ids if i not in ids]  # not dead (any more), or not matching the filters
     if args.json:
-        console.print_json({"dry_run": args.dry_run, "requeued": ids})
+        console.print_json({"dry_run": args.dry_run, "requeued": ids, "left": left})
         return 0
     verb = "would requeue" if args.dry_run else "requeued"
     print(f"{verb} {len(ids):,} dead row(s)" + (f": {', '.join(map(str, ids[:20]))}" if ids else "")
           + (" ..." if len(ids) > 20 else ""))
+    if left:
+        print(f"left as they are (not dead, or not matching --target/--reason): {', '.join(map(str, left))}")
     return 0
 
 

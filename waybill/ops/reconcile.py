@@ -1,24 +1,24 @@
-"""`waybill reconcile`: counts and content checksums per entity between the ERP and the hub and
-between the hub and the CRM and finance (its AR feed), every record that differs by name; exit 1 on
-drift (a difference that is not already a dead letter). The report is kept in the hub (the Waybill
-page shows the last)."""
+"""`waybill reconcile`: counts and content checksums per entity between the sources (ERP, WMS,
+TMS, carriers) and the hub, and between the hub and the CRM and finance (its AR feed); every record
+that differs by name, records created in the CRM alone among them; exit 1 on drift (a difference
+that is not already a dead letter or a parked record). The sources are only read. The report is
+kept in the hub (the Waybill page shows the last)."""
 
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 
 from rich.progress import Progress, SpinnerColumn, TextColumn
 
 from waybill.flows import reconcile as flow
 from waybill.ops import console
 
-SYSTEMS = ("erp", "crm", "finance")
+SYSTEMS = flow.SYSTEMS
 
 
 def cmd_reconcile(args: argparse.Namespace) -> int:
     store = console.open_store()
-    systems = args.system or SYSTEMS
+    systems = args.system  # None: every configured system
     if args.json:
         report = flow.run(store, systems=systems, cutoff=args.cutoff)
         console.print_json({"id": report.id, **report.as_dict()})
@@ -41,17 +41,20 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
         if len(c.differences) > len(shown):
             out.print(f"{c.entity}: {len(c.differences) - len(shown):,} more (--limit, or --json for all)",
                       markup=False)
+    for system, why in report.skipped.items():
+        out.print(f"not compared: {system} ({why})", markup=False)
     out.print("DRIFT: the systems are not in step" if report.drift else "in step (apart from known dead letters)",
               markup=False)
     return 1 if report.drift else 0
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("reconcile", help="compare counts and checksums per entity: ERP, hub, CRM; exit 1 on drift",
-                       description=__doc__)
+    p = sub.add_parser("reconcile", description=__doc__,
+                       help="compare counts and checksums per entity: sources, hub, CRM, finance; exit 1 on drift")
     p.add_argument("--system", action="append", choices=SYSTEMS,
-                   help="only compare with this system (repeat for several; default: all)")
-    p.add_argument("--cutoff", type=dt.date.fromisoformat, metavar="DAY",
+                   help="only compare with this system (repeat for several; default: every system whose Connection is "
+                        "configured)")
+    p.add_argument("--cutoff", type=console.day, metavar="DAY",
                    help="the finance feed's cut-off day to compare (YYYY-MM-DD; default yesterday, UTC)")
     p.add_argument("--limit", type=console.positive, default=console.PAGE,
                    help=f"differences shown per entity (default {console.PAGE})")

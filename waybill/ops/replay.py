@@ -13,6 +13,7 @@ from rich.progress import track
 
 from waybill.flows import replay as flow
 from waybill.ops import console, messages
+from waybill.store import message_log
 
 #: the ApplyResult counts a replay reports, in this order
 COUNTS = ("inserted", "updated", "unchanged", "stale", "dead", "rejected", "outbox")
@@ -24,6 +25,9 @@ def cmd_replay(args: argparse.Namespace) -> int:
         raise console.UsageError("give message ids, a filter (e.g. --reason TEXT, --system S) or --all")
     store = console.open_store()
     with store.engine.connect() as conn:
+        unknown = [i for i in args.message_ids if message_log.get(conn, i) is None]
+        if unknown:
+            raise console.UsageError(f"message {', '.join(map(str, unknown))} does not exist (see `waybill messages`)")
         if args.message_ids:
             plans = [flow.plan_for(conn, i, reprocess=args.reprocess) for i in args.message_ids]
         else:

@@ -226,6 +226,14 @@ def undelivered(conn: Connection, *, target: str | None = None, condition: str |
     return total, [Listed(*r) for r in conn.execute(q)]
 
 
+def existing(conn: Connection, ids: list[int]) -> set[int]:
+    """Which of the outbox row ids `ids` exist."""
+    found: set[int] = set()
+    for chunk in _chunks(ids):
+        found.update(int(i) for i in conn.execute(select(outbox.c.id).where(outbox.c.id.in_(chunk))).scalars())
+    return found
+
+
 def requeue(conn: Connection, *, target: str | None = None, reason: str | None = None,
             ids: list[int] | None = None) -> list[int]:
     """Put dead rows back in the queue (after the target or the data was fixed): those of `target`,

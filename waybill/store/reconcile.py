@@ -6,15 +6,17 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Table, select, tuple_
+from sqlalchemy import ColumnElement, Connection, Table, select, tuple_
 
 from waybill.canonical import model
 from waybill.store import writers
 from waybill.store.crypto import Cipher
-from waybill.store.schema import customer_identity, delivery_event, message, reconciliation
+from waybill.store.parking import PARKED
+from waybill.store.schema import customer_identity, delivery_event, message, reconciliation, shipment
 
 #: entity -> the table holding each system's record of it with its content hash
 HASHED: dict[str, Table] = {"customer": customer_identity, **{e: s.table for e, s in writers.SPECS.items()}}
@@ -33,10 +35,51 @@ def source_hashes(conn: Connection, cipher: Cipher, entities: list[model.Entity]
     return writers.fingerprints(writers.Context(conn, cipher, now), entities)
 
 
-def dead_letters(conn: Connection, system: str) -> dict[str, int]:
-    """record key -> id of the hub's dead letter for it (not yet replayed), for `system`."""
-    q = select(message.c.key, message.c.id).where(message.c.system == system, message.c.state == "dead")
-    return dict(conn.execute(q).tuples().all())
+def held_back(conn: Connection, system: str) -> dict[str, tuple[str, int]]:
+    """record key -> (state, message id) of each record of `system` the hub holds back: dead
+    letters not yet replayed, and parked records waiting for their reference."""
+    q = select(message.c.key, message.c.state, message.c.id).where(
+        message.c.system == system, message.c.state.in_(("dead", PARKED)))
+    return {key: (state, mid) for key, state, mid in conn.execute(q).tuples()}
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    """A delivery event as the hub stores it (what reconciliation compares with its source)."""
+
+    event_id: str
+    tracking_number: str | None
+    status: str
+    substatus: str | None
+    raw_code: str
+    occurred_at: dt.datetime
+    place: str | None
+    estimate_only: bool
+
+
+def stored_events(conn: Connection, source: str) -> list[StoredEvent]:
+    """Every delivery event the hub holds from `source` (tms), with its shipment's tracking number."""
+    return _events(conn, delivery_event.c.source == source)
+
+
+def carrier_events(conn: Connection, numbers: Sequence[str]) -> list[StoredEvent]:
+    """The delivery events any carrier (source carrier:NAME) reported for the tracking numbers `numbers`."""
+    out: list[StoredEvent] = []
+    for at in range(0, len(numbers), _CHUNK):
+        out += _events(conn, delivery_event.c.source.startswith("carrier:"),
+                       shipment.c.tracking_number.in_(numbers[at:at + _CHUNK]))
+    return out
+
+
+_CHUNK = 500
+
+
+def _events(conn: Connection, *where: ColumnElement[bool]) -> list[StoredEvent]:
+    e = delivery_event
+    q = (select(e.c.event_id, shipment.c.tracking_number, e.c.status, e.c.substatus, e.c.raw_code, e.c.occurred_at,
+                e.c.place, e.c.estimate_only)
+         .join(shipment, shipment.c.id == e.c.shipment_id).where(*where))
+    return [StoredEvent(*row) for row in conn.execute(q).tuples()]
 
 
 @dataclass(frozen=True)
