@@ -92,38 +92,44 @@ class ErpHook(_WaybillHttpHook[ErpConnector]):
         return f"signed in, {count} partners visible"
 
 
-class WmsHook(_WaybillHttpHook[WmsConnector]):
+Feed = TypeVar("Feed", bound=WmsConnector | TmsConnector)
+
+
+class _FeedHook(_WaybillHttpHook[Feed]):
+    """A REST feed system whose probe reads one record of one stream."""
+
+    stream = ""
+
+    def probe(self, client: Feed) -> str:
+        client.page_size = 1
+        page = next(iter(client.fetch(self.stream, None)))
+        return f"read a page of {self.stream} ({len(page.records)} record)"
+
+
+class WmsHook(_FeedHook[WmsConnector]):
     """The warehouse system's REST API."""
 
     conn_type = "waybill_wms"
     default_conn_name = "waybill_wms"
     hook_name = "Waybill WMS (REST)"
     system = "wms"
+    stream = "stock"
 
     def build(self, info: ConnectionInfo) -> WmsConnector:
         return WmsConnector(info, self.system)
 
-    def probe(self, client: WmsConnector) -> str:
-        client.page_size = 1
-        page = next(iter(client.fetch("stock", None)))
-        return f"read a page of stock ({len(page.records)} record)"
 
-
-class TmsHook(_WaybillHttpHook[TmsConnector]):
+class TmsHook(_FeedHook[TmsConnector]):
     """The transport system's REST API."""
 
     conn_type = "waybill_tms"
     default_conn_name = "waybill_tms"
     hook_name = "Waybill TMS (REST)"
     system = "tms"
+    stream = "events"
 
     def build(self, info: ConnectionInfo) -> TmsConnector:
         return TmsConnector(info, self.system)
-
-    def probe(self, client: TmsConnector) -> str:
-        client.page_size = 1
-        page = next(iter(client.fetch("events", None)))
-        return f"read a page of events ({len(page.records)} record)"
 
 
 class CarrierHook(_WaybillHttpHook[Tracker]):
