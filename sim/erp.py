@@ -9,7 +9,10 @@ method's keyword arguments as the JSON body; errors are HTTP 401/404/422/500 wit
 {name, message, arguments, context, debug}.
 
 Methods: search_read, search, search_count, read, create, write on res.partner, product.product,
-sale.order, sale.order.line, account.move and account.payment. Domains are Odoo's prefix notation
+sale.order, sale.order.line, account.move and account.payment; res.users.context_get. The user is
+allowed companies (`company_ids`, `company_id` the current one) and sees, as in Odoo, only the
+records of the companies in the call's `allowed_company_ids` (a company it is not allowed there is
+an AccessError); without that context, all of its companies. Domains are Odoo's prefix notation
 ('&', '|', '!' and [field, op, value] leaves; many2one values compare by id). search_read with
 order "write_date asc, id asc" walks a (write_date, id) index from the domain's lowest write_date,
 so incremental reads cost what they return, as on the real database.
@@ -35,8 +38,8 @@ from sim import dataset as gen
 from sim.faults import Faults
 from sim.http_server import HttpError, Request, Response, SimServer, cli_parser, faults_from_args, json_response
 
-MODELS = ("res.partner", "product.product", "uom.uom", "sale.order", "sale.order.line", "account.move",
-          "account.move.line", "account.payment")
+MODELS = ("res.company", "res.users", "res.partner", "product.product", "uom.uom", "sale.order", "sale.order.line",
+          "account.move", "account.move.line", "account.payment")
 #: fields Odoo 19 has beside those the data carries (read as False when a record has no value)
 EXTRA_FIELDS = {"res.partner": {"tz", "lang", "company_id", "child_ids"},
                 "product.product": {"active", "type", "uom_id"},
@@ -154,6 +157,8 @@ class Model:
         self.index = sorted((r.get("write_date") or "", i) for i, r in self.rows.items())
         #: field -> value -> ids, built on first use, as a database index on a foreign key
         self.by_value: dict[str, dict[Any, list[int]]] = {}
+        #: whether any record belongs to a company (only then do reads filter by company)
+        self.of_companies = name != "res.company" and any(r.get("company_id") for r in self.rows.values())
 
     def parents(self, ids: list[int]) -> set[int]:
         """`ids` and their parents (parent_id), as Odoo's parent_of operator."""
@@ -170,6 +175,7 @@ class Model:
 
     def put(self, row: dict[str, Any]) -> None:
         self.by_value.clear()
+        self.of_companies = self.of_companies or (self.name != "res.company" and bool(row.get("company_id")))
         old = self.rows.get(row["id"])
         if old is not None:
             del self.index[bisect.bisect_left(self.index, (old.get("write_date") or "", row["id"]))]
@@ -244,7 +250,10 @@ class ErpSim:
         self.db, self.login, self.password, self.api_key = db, login, password, api_key
         self.uid = 2
         self.lock = threading.RLock()
-        self.models = {name: Model(name, copy.deepcopy(data.erp.get(name, []))) for name in MODELS}
+        erp = {"res.company": [{"id": 1, "name": "My Company", "write_date": "2024-01-01 00:00:00"}],
+               "res.users": [{"id": self.uid, "login": login, "name": "Administrator", "company_id": [1, "My Company"],
+                              "company_ids": [1], "write_date": "2024-01-01 00:00:00"}], **data.erp}
+        self.models = {name: Model(name, copy.deepcopy(erp.get(name, []))) for name in MODELS}
         self.clock = max(r["write_date"] for m in self.models.values() for r in m.rows.values()
                          if r.get("write_date"))
         self.journal = gen.Journal(folder, "erp", seed)
@@ -373,8 +382,13 @@ class ErpSim:
             raise OdooError("odoo.exceptions.UserError", f"Object {model} doesn't exist")
         m = self.models[model]
         with self.lock:
+            companies = self._companies(kwargs.get("context") or {})
+            if method == "context_get" and model == "res.users":
+                return {"lang": "en_US", "tz": False, "uid": self.uid}
             if method in ("search_read", "search", "search_count"):
                 domain = args[0] if args else kwargs.get("domain", [])
+                if m.of_companies:  # Odoo's multi-company record rule
+                    domain = ["|", ("company_id", "=", False), ("company_id", "in", companies), *domain]
                 rows = m.search(domain, int(kwargs.get("offset") or 0), kwargs.get("limit") or None,
                                 kwargs.get("order"))
                 if method == "search_count":
@@ -385,6 +399,12 @@ class ErpSim:
             if method == "read":
                 ids = args[0] if args else kwargs.get("ids", [])
                 missing = [i for i in ids if i not in m.rows]
+                hidden = [i for i in ids if m.of_companies and i in m.rows
+                          and _value(m.rows[i].get("company_id", False)) not in (False, *companies)]
+                if hidden:
+                    raise OdooError("odoo.exceptions.AccessError",
+                                    f"You are not allowed to access '{model}' records {tuple(hidden)} "
+                                    "(records of companies not in allowed_company_ids)")
                 if missing:
                     raise OdooError("odoo.exceptions.MissingError", f"Records {model}{tuple(missing)} do not exist")
                 return _fields(m, [m.rows[i] for i in ids], args[1] if len(args) > 1 else kwargs.get("fields"))
@@ -411,6 +431,15 @@ class ErpSim:
                         self.write(model, rid, vals)
                 return True
         raise OdooError("builtins.AttributeError", f"The method '{method}' does not exist on the model '{model}'")
+
+    def _companies(self, context: dict[str, Any]) -> list[int]:
+        """The companies a call reads: its context's `allowed_company_ids`, which must be the user's,
+        else all of the user's companies."""
+        user = self.models["res.users"].rows[self.uid]
+        asked = list(context.get("allowed_company_ids") or [])
+        if set(asked) - set(user["company_ids"]):
+            raise OdooError("odoo.exceptions.AccessError", "Access to unauthorized or invalid companies.")
+        return asked or list(user["company_ids"])
 
     def _order_lines(self, order_id: int, commands: list) -> None:
         """order_line commands on an order: (0, 0, values) add, (1, id, values) change, (2, id, 0)
@@ -506,7 +535,8 @@ def _json2_error(status: int, err: OdooError) -> Response:
                           "context": {}, "debug": TRACEBACK}, status)
 
 
-METHODS = frozenset({"search_read", "search", "search_count", "read", "create", "write", "action_confirm"})
+METHODS = frozenset({"context_get", "search_read", "search", "search_count", "read", "create", "write",
+                     "action_confirm"})
 NOT_FOUND_PAGE = (b"<!DOCTYPE html>\n<title>404 Not Found</title>\n<h1>Not Found</h1>\n<p>No database is selected "
                   b"and the requested URL was not found in the server-wide controllers.</p>\n")
 
