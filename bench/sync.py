@@ -133,10 +133,10 @@ class TimedStore(Store):
 
     apply_s = 0.0
 
-    def apply(self, batch, replay_of=None):  # type: ignore[no-untyped-def]
+    def apply(self, batch, replay_of=None, **options):  # type: ignore[no-untyped-def]
         started = time.perf_counter()
         try:
-            return super().apply(batch, replay_of)
+            return super().apply(batch, replay_of, **options)
         finally:
             self.apply_s += time.perf_counter() - started
 

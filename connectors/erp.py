@@ -21,6 +21,12 @@ Orders have a second cursor on their lines: a delivery changes a line (qty_deliv
 always touching the order, so orders whose lines changed are read again too.
 Write-back (create_order): a sale.order is created only if none carries the same client_order_ref;
 JSON-2 answers `create` with a list of ids, JSON-RPC with one id.
+Companies: every call runs with Odoo's context `allowed_company_ids` set to the companies the
+integration user is allowed (its `company_ids`, its current company first), or to those of them the
+Connection names (extra "companies": names or ids), so a user allowed several companies reads them
+all whatever its current one. The companies the user cannot see (named by the Connection but not
+allowed, or visible in Odoo but outside the user's list) are logged once as a WARNING: their
+records are not read, and Odoo would not say so.
 Errors: Odoo's own (JSON-RPC `error.data`, any `code`; JSON-2 bodies {name, message, debug}, read
 whole) become ErpError with Odoo's exception class; an HTML answer (JSON-2 on a database the server
 does not serve) says which database was asked for.
@@ -30,6 +36,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,6 +45,9 @@ from waybill.connectors.connection import ConnectionInfo, get_connection
 from waybill.connectors.http import PermanentHTTPError, client_for
 from waybill.connectors.pages import Page
 from waybill.core.errors import WaybillError
+from waybill.core.logs import event, get_logger
+
+log = get_logger("connectors.erp")
 
 ORDER = "write_date asc, id asc"
 OVERLAP_SECONDS = 120
@@ -162,6 +172,10 @@ class ErpConnector:
             raise ValueError(f"connection {conn.conn_id}: protocol must be jsonrpc or json2, not {self.protocol!r}")
         self.page_size = int(conn.extra.get("page_size", 500))
         self.timezone = str(conn.extra.get("timezone") or "UTC")
+        named = conn.extra.get("companies") or []
+        if not isinstance(named, list) or not all(isinstance(c, (int, str)) for c in named):
+            raise ValueError(f"connection {conn.conn_id}: companies must be a list of company names or ids")
+        self.named_companies: list[int | str] = named
         self.overlap = int(conn.extra.get("overlap_seconds", OVERLAP_SECONDS))
         base = ConnectionInfo(conn.conn_id, conn.conn_type, conn.host, conn.port, extra=conn.extra)
         headers = {}
@@ -169,6 +183,8 @@ class ErpConnector:
             headers = {"Authorization": f"bearer {self.secret}", "X-Odoo-Database": self.db}
         self.http = client_for(base, system, headers, secrets=(self.secret,))
         self._uid: int | None = None
+        #: allowed_company_ids of every call, once read (None: not yet)
+        self._companies: list[int] | None = None
         self._uoms: tuple[list[dict[str, Any]], bytes] | None = None
         self._carrier_fields: list[str] | None = None
         #: partner id -> its commercial partner's, for the partners this connector read (and handed to the hub)
@@ -182,7 +198,12 @@ class ErpConnector:
 
     def call(self, model: str, method: str, args: list[Any] | None = None, kwargs: dict[str, Any] | None = None, *,
              stream: str = "-") -> tuple[Any, bytes]:
-        """Run a model method; returns (result, raw response body)."""
+        """Run a model method with the integration user's companies; returns (result, raw response body)."""
+        context = {"allowed_company_ids": self.companies(), **(kwargs or {}).get("context", {})}
+        return self._call(model, method, args, {**(kwargs or {}), "context": context}, stream=stream)
+
+    def _call(self, model: str, method: str, args: list[Any] | None, kwargs: dict[str, Any] | None, *,
+              stream: str) -> tuple[Any, bytes]:
         if self.protocol == "json2":
             params = dict(kwargs or {})
             if args:
@@ -206,6 +227,37 @@ class ErpConnector:
                                f"login {self.login!r} on database {self.db!r} was refused")
             self._uid = int(uid)
         return self._uid
+
+    def companies(self) -> list[int]:
+        """The ids of the companies read (the user's allowed ones, its current company first, or those
+        of them the Connection names), read once; warns about the companies the user cannot see."""
+        if self._companies is None:
+            me, _ = self._call("res.users", "context_get", [], {}, stream="auth")
+            [user], _ = self._call("res.users", "read", [[me["uid"]], ["login", "company_id", "company_ids"]], {},
+                                   stream="auth")
+            current = user["company_id"][0]
+            allowed: list[int] = [current, *(c for c in user["company_ids"] if c != current)]
+            # a plain user sees only its own companies here; a user who administers companies sees all
+            visible, _ = self._call("res.company", "search_read", [[], ["name"]],
+                                    {"order": "id asc", "context": {"allowed_company_ids": allowed}}, stream="auth")
+            names = {c["id"]: str(c["name"]) for c in visible}
+            wanted = allowed
+            unseen: list[dict[str, Any]] = [{"id": i, "name": n} for i, n in names.items() if i not in allowed]
+            if self.named_companies:
+                by_name = {n: i for i, n in names.items() if i in allowed}
+                ids = {c: c if isinstance(c, int) else by_name.get(c, 0) for c in self.named_companies}
+                wanted = [c for c in allowed if c in ids.values()]
+                unseen = [{"id": c, "name": names.get(c, "")} if isinstance(c, int) else {"id": None, "name": c}
+                          for c, i in ids.items() if i not in allowed]
+            if unseen:
+                event(log, "erp-companies-not-visible", severity=logging.WARNING, system=self.system,
+                      login=user["login"], companies=unseen, read=[{"id": c, "name": names.get(c, "")} for c in wanted],
+                      why="the integration user is not allowed these companies: their records are not read")
+            if not wanted:
+                raise ErpError("res.users", "read", "NoCompany",
+                               f"user {user['login']!r} is allowed none of the companies {self.named_companies!r}")
+            self._companies = wanted
+        return self._companies
 
     def _rpc(self, service: str, method: str, args: list[Any], stream: str) -> bytes:
         payload = {"jsonrpc": "2.0", "method": "call", "id": 1,

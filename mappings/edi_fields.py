@@ -11,7 +11,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
-from waybill.canonical.model import Ref, version_of
+from waybill.canonical.model import Order, Ref, version_of
 from waybill.core.errors import RecordRejected
 from waybill.edi.model import Interchange, Message, Segment, component, element, segment_id
 
@@ -30,6 +30,8 @@ class PartnerContext:
     parties: Mapping[str, Ref] = field(default_factory=dict)
     currency: str = "USD"
     status_codes: Mapping[str, str] = field(default_factory=dict)
+    #: the partner's purchase orders as the hub holds them, by PO number (what an 860 changes)
+    orders: Mapping[str, Order] = field(default_factory=dict)
 
     def customer_for(self, *party_ids: str) -> Ref | None:
         for pid in party_ids:

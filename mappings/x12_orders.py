@@ -1,4 +1,4 @@
-"""X12 850 (purchase order) and 940 (warehouse shipping order) -> canonical Order.
+"""X12 850 (purchase order), 860 (purchase order change) and 940 (warehouse shipping order) -> canonical Order.
 
 Pure functions of a parsed, validated transaction set. Field paths in errors follow the set:
 "850/4567/PO1[2]/PO102".
@@ -6,6 +6,12 @@ Pure functions of a parsed, validated transaction set. Field paths in errors fol
 850: BEG03 PO number, BEG05 order date, BEG01 01 (cancellation) cancels, CUR02 currency, DTM 002/010
 requested date, N1 loops for the buyer (BY) and ship-to (ST) with N3/N4, PO1 lines (qty, unit, price,
 product id pairs: UP/EN/UK are GTINs, VN/VA/SK/BP/IN are SKUs) with PID descriptions.
+860: the partner's 850 of the same PO number (BCH03) as the hub holds it (PartnerContext.orders),
+changed: BCH01 01 cancels it; each POC line (POC01 line number) adds (AI), deletes (DI) or changes
+(CA, PC, PQ, QD, QI, RZ: POC03 the new quantity ordered, POC05 its unit, POC06 the new price, product
+id pairs from POC08) a line; NC changes nothing. CUR, DTM 002/010 and N1 loops replace the 850's.
+The result is the same order (ref "850/<PO>") in a later version, as if the 850 had been resent
+changed.
 940: W05 02 depositor order number (the order's key), W05 03 PO number, G62 10 requested ship date,
 N1 loops as above, W01 lines (qty, unit, UPC, product id pairs).
 """
@@ -13,6 +19,7 @@ N1 loops as above, W01 lines (qty, unit, UPC, product id pairs).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -32,6 +39,8 @@ from waybill.mappings.edi_fields import (
     text,
 )
 
+#: POC02 codes that change a line's quantity, price, unit or product (those the POC gives)
+CHANGE_CODES = frozenset({"CA", "PC", "PQ", "QD", "QI", "RZ"})
 GTIN_QUALIFIERS = frozenset({"UP", "EN", "UK", "UA"})
 SKU_QUALIFIERS = ("SK", "VN", "BP", "CB", "IN", "VP", "MG", "VA")
 
@@ -53,6 +62,82 @@ def order_850(message: Message, interchange: Interchange, ctx: PartnerContext) -
         requested_date=date(w, requested, 2) if requested else None,
         amount_untaxed=_total(lines), ship_to=_ship_to(parties), lines=lines,
     )
+
+
+def order_860(message: Message, interchange: Interchange, ctx: PartnerContext) -> Order:
+    """The partner's purchase order of the same number with the changes applied, in a later version."""
+    w = Where(message)
+    bch, po = document_number(w, message, "BCH", 3, document="purchase order change",
+                              number_name="purchase order number")
+    current = ctx.orders.get(po)
+    if current is None:
+        raise w.reject(f"no purchase order {po!r} from partner {ctx.system} to change (its 850 was not received)",
+                       bch, 3)
+    lines = {line.line_no: line for line in current.lines}
+    for seg, description in _poc_lines(message):
+        _change_line(w, seg, description, lines)
+    if not lines and text(bch, 1) != "01":
+        raise w.reject("the change deletes every line of the purchase order (BCH01 01 cancels it)", bch, 1)
+    parties = _parties(message)
+    cur = first(message, "CUR")
+    requested = first(message, "DTM", e1="002") or first(message, "DTM", e1="010")
+    kept = tuple(lines[n] for n in sorted(lines))
+    return replace(
+        current, ref=Ref(ctx.system, f"850/{po}"), version=interchange_version(interchange, message),
+        customer=_customer(w, ctx, parties) if parties else current.customer,
+        currency=(text(cur, 2) if cur else "") or current.currency,
+        status="cancelled" if text(bch, 1) == "01" else "confirmed",
+        requested_date=date(w, requested, 2) if requested else current.requested_date,
+        ship_to=_ship_to(parties) or current.ship_to, amount_untaxed=_total(kept), lines=kept,
+    )
+
+
+def _poc_lines(message: Message) -> Iterable[tuple[Segment, str | None]]:
+    """Each POC segment with the description of its first PID."""
+    poc: Segment | None = None
+    description: str | None = None
+    for seg in message.segments:
+        if seg[0] == "POC":
+            if poc is not None:
+                yield poc, description
+            poc, description = seg, None
+        elif seg[0] == "PID" and poc is not None and description is None:
+            description = text(seg, 5) or None
+    if poc is not None:
+        yield poc, description
+
+
+def _change_line(w: Where, seg: Segment, description: str | None, lines: dict[int, OrderLine]) -> None:
+    """Apply one POC to the order's lines (by line number)."""
+    code, number = text(seg, 2), text(seg, 1)
+    if code == "NC":
+        return
+    if not number.isdigit():
+        raise w.reject(f"the change names no line number (POC01 {number!r})", seg, 1)
+    line_no = int(number)
+    gtin, sku = _product_ids(seg, 8)
+    if code == "AI":
+        if line_no in lines:
+            raise w.reject(f"line {line_no} to add is already on the order", seg, 1)
+        if not (gtin or sku):
+            raise w.reject("the line added names no product (POC08/POC09 pairs)", seg, 8)
+        lines[line_no] = OrderLine(line_no, decimal(w, seg, 3), sku=sku, gtin=gtin, description=description,
+                                   uom=text(seg, 5) or "EA", unit_price=decimal_or_none(w, seg, 6))
+        return
+    if line_no not in lines:
+        raise w.reject(f"line {line_no} to change is not on the order", seg, 1)
+    if code == "DI":
+        del lines[line_no]
+        return
+    if code not in CHANGE_CODES:
+        raise w.reject(f"unsupported change code {code!r}", seg, 2)
+    old = lines[line_no]
+    lines[line_no] = replace(
+        old, quantity=decimal(w, seg, 3) if text(seg, 3) else old.quantity, uom=text(seg, 5) or old.uom,
+        unit_price=decimal_or_none(w, seg, 6) if text(seg, 6) else old.unit_price,
+        # product ids given name the line's product anew (a GTIN kept from before could name another)
+        sku=sku if sku or gtin else old.sku, gtin=gtin if sku or gtin else old.gtin,
+        description=description or old.description)
 
 
 def order_940(message: Message, interchange: Interchange, ctx: PartnerContext) -> Order:

@@ -8,8 +8,16 @@ JSON-2 (Odoo 19): `POST /json/2/<model>/<method>` with `Authorization: bearer <a
 method's keyword arguments as the JSON body; errors are HTTP 401/404/422/500 with
 {name, message, arguments, context, debug}.
 
-Methods: search_read, search, search_count, read, create, write on res.partner, product.product,
-sale.order, sale.order.line, account.move and account.payment. Domains are Odoo's prefix notation
+Methods: search_read, search, search_count, read, create, write, fields_get on res.partner,
+product.product, sale.order, sale.order.line, account.move and account.payment; res.users.context_get.
+Odoo Inventory as Odoo 19 has it with the delivery module: stock.quant per product, location and lot
+(several quants of one product at one location), counted with inventory_quantity and
+action_apply_inventory; outgoing stock.picking per confirmed order (the latest PICKINGS) with its
+stock.move lines, carrier_id and carrier_tracking_ref; stock.location with its usage, so domains
+on a path such as ("location_id.usage", "=", "internal") work. The user is
+allowed companies (`company_ids`, `company_id` the current one) and sees, as in Odoo, only the
+records of the companies in the call's `allowed_company_ids` (a company it is not allowed there is
+an AccessError); without that context, all of its companies. Domains are Odoo's prefix notation
 ('&', '|', '!' and [field, op, value] leaves; many2one values compare by id). search_read with
 order "write_date asc, id asc" walks a (write_date, id) index from the domain's lowest write_date,
 so incremental reads cost what they return, as on the real database.
@@ -35,8 +43,21 @@ from sim import dataset as gen
 from sim.faults import Faults
 from sim.http_server import HttpError, Request, Response, SimServer, cli_parser, faults_from_args, json_response
 
-MODELS = ("res.partner", "product.product", "uom.uom", "sale.order", "sale.order.line", "account.move",
-          "account.move.line", "account.payment")
+MODELS = ("res.company", "res.users", "res.partner", "product.product", "uom.uom", "sale.order", "sale.order.line",
+          "account.move", "account.move.line", "account.payment", "stock.location", "stock.quant", "stock.picking",
+          "stock.move")
+#: the model a many2one field points to, for domains on a path ("location_id.usage")
+COMODELS = {"location_id": "stock.location", "location_dest_id": "stock.location", "product_id": "product.product",
+            "partner_id": "res.partner", "picking_id": "stock.picking", "order_id": "sale.order",
+            "sale_id": "sale.order", "company_id": "res.company"}
+#: Odoo Inventory's locations in the simulator (display name = complete name, as Odoo reads it)
+LOCATIONS = [{"id": 1, "name": "Stock", "complete_name": "WH/Stock", "usage": "internal"},
+             {"id": 2, "name": "Shelf 1", "complete_name": "WH/Stock/Shelf 1", "usage": "internal"},
+             {"id": 3, "name": "Customers", "complete_name": "Partners/Customers", "usage": "customer"}]
+#: carriers (module stock_delivery) of the simulator's deliveries
+CARRIERS = ([1, "UPS Ground"], [2, "FedEx Express"])
+#: deliveries exist for the latest confirmed orders only, so that a large dataset stays small in memory
+PICKINGS = 500
 #: fields Odoo 19 has beside those the data carries (read as False when a record has no value)
 EXTRA_FIELDS = {"res.partner": {"tz", "lang", "company_id", "child_ids"},
                 "product.product": {"active", "type", "uom_id"},
@@ -154,6 +175,8 @@ class Model:
         self.index = sorted((r.get("write_date") or "", i) for i, r in self.rows.items())
         #: field -> value -> ids, built on first use, as a database index on a foreign key
         self.by_value: dict[str, dict[Any, list[int]]] = {}
+        #: whether any record belongs to a company (only then do reads filter by company)
+        self.of_companies = name != "res.company" and any(r.get("company_id") for r in self.rows.values())
 
     def parents(self, ids: list[int]) -> set[int]:
         """`ids` and their parents (parent_id), as Odoo's parent_of operator."""
@@ -170,6 +193,7 @@ class Model:
 
     def put(self, row: dict[str, Any]) -> None:
         self.by_value.clear()
+        self.of_companies = self.of_companies or (self.name != "res.company" and bool(row.get("company_id")))
         old = self.rows.get(row["id"])
         if old is not None:
             del self.index[bisect.bisect_left(self.index, (old.get("write_date") or "", row["id"]))]
@@ -244,7 +268,12 @@ class ErpSim:
         self.db, self.login, self.password, self.api_key = db, login, password, api_key
         self.uid = 2
         self.lock = threading.RLock()
-        self.models = {name: Model(name, copy.deepcopy(data.erp.get(name, []))) for name in MODELS}
+        erp = {"res.company": [{"id": 1, "name": "My Company", "write_date": "2024-01-01 00:00:00"}],
+               "res.users": [{"id": self.uid, "login": login, "name": "Administrator", "company_id": [1, "My Company"],
+                              "company_ids": [1], "write_date": "2024-01-01 00:00:00"}], **data.erp}
+        if "stock.quant" not in erp:
+            erp.update(inventory(erp))
+        self.models = {name: Model(name, copy.deepcopy(erp.get(name, []))) for name in MODELS}
         self.clock = max(r["write_date"] for m in self.models.values() for r in m.rows.values()
                          if r.get("write_date"))
         self.journal = gen.Journal(folder, "erp", seed)
@@ -373,8 +402,13 @@ class ErpSim:
             raise OdooError("odoo.exceptions.UserError", f"Object {model} doesn't exist")
         m = self.models[model]
         with self.lock:
+            companies = self._companies(kwargs.get("context") or {})
+            if method == "context_get" and model == "res.users":
+                return {"lang": "en_US", "tz": False, "uid": self.uid}
             if method in ("search_read", "search", "search_count"):
-                domain = args[0] if args else kwargs.get("domain", [])
+                domain = self._paths(args[0] if args else kwargs.get("domain", []))
+                if m.of_companies:  # Odoo's multi-company record rule
+                    domain = ["|", ("company_id", "=", False), ("company_id", "in", companies), *domain]
                 rows = m.search(domain, int(kwargs.get("offset") or 0), kwargs.get("limit") or None,
                                 kwargs.get("order"))
                 if method == "search_count":
@@ -385,6 +419,12 @@ class ErpSim:
             if method == "read":
                 ids = args[0] if args else kwargs.get("ids", [])
                 missing = [i for i in ids if i not in m.rows]
+                hidden = [i for i in ids if m.of_companies and i in m.rows
+                          and _value(m.rows[i].get("company_id", False)) not in (False, *companies)]
+                if hidden:
+                    raise OdooError("odoo.exceptions.AccessError",
+                                    f"You are not allowed to access '{model}' records {tuple(hidden)} "
+                                    "(records of companies not in allowed_company_ids)")
                 if missing:
                     raise OdooError("odoo.exceptions.MissingError", f"Records {model}{tuple(missing)} do not exist")
                 return _fields(m, [m.rows[i] for i in ids], args[1] if len(args) > 1 else kwargs.get("fields"))
@@ -393,6 +433,14 @@ class ErpSim:
                 many = isinstance(vals, list)
                 ids = [self._create(model, v) for v in (vals if many else [vals])]
                 return ids if many or many_ids else ids[0]
+            if method == "fields_get":
+                return {f: {"type": _field_type(m, f)} for f in sorted(m.fields)}
+            if method == "action_apply_inventory" and model == "stock.quant":
+                for rid in args[0] if args else kwargs.get("ids", []):
+                    counted = m.rows[rid].get("inventory_quantity") or 0.0
+                    self.write(model, rid, {"quantity": float(counted), "inventory_quantity": 0.0,
+                                            "inventory_quantity_set": False})
+                return True
             if method == "action_confirm" and model == "sale.order":
                 ids = args[0] if args else kwargs.get("ids", [])
                 for rid in ids:
@@ -411,6 +459,30 @@ class ErpSim:
                         self.write(model, rid, vals)
                 return True
         raise OdooError("builtins.AttributeError", f"The method '{method}' does not exist on the model '{model}'")
+
+    def _paths(self, domain: list) -> list:
+        """The domain with its path leaves ("location_id.usage", "=", "internal") as id leaves on the
+        first field, as Odoo joins them."""
+        out: list = []
+        for item in domain:
+            if isinstance(item, (list, tuple)) and len(item) == 3 and "." in str(item[0]):
+                field, rest = str(item[0]).split(".", 1)
+                comodel = COMODELS.get(field)
+                if comodel is None:
+                    raise OdooError("builtins.ValueError", f"Invalid field {item[0]!r} in domain term {item!r}")
+                ids = [r["id"] for r in self.models[comodel].search(self._paths([(rest, item[1], item[2])]))]
+                item = (field, "in", ids)
+            out.append(item)
+        return out
+
+    def _companies(self, context: dict[str, Any]) -> list[int]:
+        """The companies a call reads: its context's `allowed_company_ids`, which must be the user's,
+        else all of the user's companies."""
+        user = self.models["res.users"].rows[self.uid]
+        asked = list(context.get("allowed_company_ids") or [])
+        if set(asked) - set(user["company_ids"]):
+            raise OdooError("odoo.exceptions.AccessError", "Access to unauthorized or invalid companies.")
+        return asked or list(user["company_ids"])
 
     def _order_lines(self, order_id: int, commands: list) -> None:
         """order_line commands on an order: (0, 0, values) add, (1, id, values) change, (2, id, 0)
@@ -486,6 +558,64 @@ class ErpSim:
             "amount_tax": round(untaxed * 0.19, 2), "amount_total": round(untaxed * 1.19, 2), "order_line": line_ids})
 
 
+def _field_type(m: Model, name: str) -> str:
+    """A field's Odoo type, as fields_get reports it, from the values the records hold."""
+    value = next((r[name] for r in m.rows.values() if r.get(name) not in (None, False)), None)
+    if isinstance(value, list):
+        return "many2one" if len(value) == 2 and isinstance(value[0], int) and isinstance(value[1], str) else "one2many"
+    return {bool: "boolean", int: "integer", float: "float"}.get(type(value), "char")
+
+
+def inventory(erp: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
+    """Odoo Inventory for a dataset's products and orders: quants of each product (every third in
+    two lots, every fifth also on a shelf, every seventh also at a customer's location, which is not
+    stock), and a delivery with its moves per confirmed order (the latest PICKINGS): done when every
+    line is delivered, with its carrier and tracking reference, else ready (assigned)."""
+    locations = [{**loc, "display_name": loc["complete_name"], "write_date": "2024-01-01 00:00:00"}
+                 for loc in LOCATIONS]
+    where = {loc["id"]: [loc["id"], loc["complete_name"]] for loc in locations}
+    quants: list[dict[str, Any]] = []
+    for product in erp.get("product.product", []):
+        n, ref = product["id"], [product["id"], _display_name(product)]
+        wd = product.get("write_date") or "2024-01-01 00:00:00"
+        places = [(1, float(n * 7 % 50 + 1), float(n % 3))]
+        places += [(1, float(n % 11 + 2), 0.0)] if n % 3 == 0 else []
+        places += [(2, float(n % 13 + 1), 0.0)] if n % 5 == 0 else []
+        places += [(3, float(n % 4 + 1), 0.0)] if n % 7 == 0 else []
+        for location, qty, reserved in places:
+            quants.append({"id": len(quants) + 1, "product_id": ref, "location_id": where[location], "quantity": qty,
+                           "reserved_quantity": min(reserved, qty), "inventory_quantity": 0.0,
+                           "inventory_quantity_set": False, "lot_id": False, "write_date": wd})
+    lines: dict[int, list[dict[str, Any]]] = {}
+    for line in erp.get("sale.order.line", []):
+        if line.get("product_id") and not line.get("display_type"):
+            lines.setdefault(line["order_id"][0], []).append(line)
+    pickings: list[dict[str, Any]] = []
+    moves: list[dict[str, Any]] = []
+    confirmed = [o for o in erp.get("sale.order", []) if o["state"] == "sale" and o["id"] in lines][-PICKINGS:]
+    for order in confirmed:
+        pid = len(pickings) + 1
+        name = f"WH/OUT/{pid:05d}"
+        done = all(ln["qty_delivered"] >= ln["product_uom_qty"] for ln in lines[order["id"]])
+        carrier = CARRIERS[pid % 2]
+        move_ids = []
+        for line in lines[order["id"]]:
+            move_ids.append(len(moves) + 1)
+            moves.append({"id": len(moves) + 1, "picking_id": [pid, name], "product_id": line["product_id"],
+                          "product_uom_qty": line["product_uom_qty"], "quantity": line["qty_delivered"],
+                          "product_uom": [1, "Units"], "location_id": where[1], "location_dest_id": where[3],
+                          "sale_line_id": [line["id"], line["name"]], "state": "done" if done else "assigned",
+                          "write_date": order["write_date"]})
+        pickings.append({"id": pid, "name": name, "origin": order["name"], "sale_id": [order["id"], order["name"]],
+                         "partner_id": order["partner_shipping_id"], "picking_type_code": "outgoing",
+                         "state": "done" if done else "assigned", "scheduled_date": order["date_order"],
+                         "date_done": order["write_date"] if done else False, "carrier_id": carrier,
+                         "carrier_tracking_ref": f"{carrier[1][:2].upper()}{order['id']:010d}" if done else False,
+                         "move_ids": move_ids, "location_id": where[1], "location_dest_id": where[3],
+                         "write_date": order["write_date"]})
+    return {"stock.location": locations, "stock.quant": quants, "stock.picking": pickings, "stock.move": moves}
+
+
 def _display_name(product: dict[str, Any]) -> str:
     """A product's display name: "[CODE] name", or the name alone without an internal reference."""
     return f"[{product['default_code']}] {product['name']}" if product.get("default_code") else product["name"]
@@ -506,7 +636,8 @@ def _json2_error(status: int, err: OdooError) -> Response:
                           "context": {}, "debug": TRACEBACK}, status)
 
 
-METHODS = frozenset({"search_read", "search", "search_count", "read", "create", "write", "action_confirm"})
+METHODS = frozenset({"context_get", "search_read", "search", "search_count", "read", "create", "write",
+                     "action_confirm", "fields_get", "action_apply_inventory"})
 NOT_FOUND_PAGE = (b"<!DOCTYPE html>\n<title>404 Not Found</title>\n<h1>Not Found</h1>\n<p>No database is selected "
                   b"and the requested URL was not found in the server-wide controllers.</p>\n")
 

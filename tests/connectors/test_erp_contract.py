@@ -5,6 +5,7 @@ simulator cannot drift from Odoo (field names, many2one shapes, states, create r
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -171,3 +172,22 @@ def test_an_incremental_read_returns_what_changed(backend: Backend) -> None:
     erp.call("res.partner", "write", [[partner], {"name": f"Renamed {backend.protocol}"}])
     changed, _, _ = read_all(erp, "customers", cursor)
     assert [(c.ref.external_id, c.name) for c in changed] == [(f"res.partner/{partner}", f"Renamed {backend.protocol}")]
+
+
+def test_every_call_reads_the_users_companies_and_the_unseen_ones_are_named(
+        backend: Backend, caplog: pytest.LogCaptureFixture) -> None:
+    erp = backend.connector()
+    me, _ = erp.call("res.users", "context_get", [])
+    [user], _ = erp.call("res.users", "read", [[me["uid"]], ["company_id", "company_ids"]])
+    assert erp.companies()[0] == user["company_id"][0] and sorted(erp.companies()) == sorted(user["company_ids"])
+    [current], _ = erp.call("res.company", "read", [[user["company_id"][0]], ["name"]])
+    caplog.set_level(logging.WARNING, logger="waybill.connectors.erp")
+    named = backend.connector(extra={"companies": [current["name"], "No Such Company"]})
+    assert named.companies() == [current["id"]] and read_all(named, "customers")[0]
+    assert '"companies": [{"id": null, "name": "No Such Company"}]' in caplog.text
+    # a company the user is not allowed is refused by Odoo, not read silently
+    with pytest.raises(ErpError) as err:
+        erp.call("res.partner", "search_read", [[], ["name"]], {"limit": 1, "context": {"allowed_company_ids": [999]}})
+    assert err.value.name == "odoo.exceptions.AccessError"
+    with pytest.raises(ErpError, match="allowed none of the companies"):
+        backend.connector(extra={"companies": ["No Such Company"]}).companies()

@@ -59,6 +59,7 @@ Mapper = Callable[[Message, Interchange, PartnerContext], "model.Entity | Sequen
 #: (standard, set) -> mapping of one message to canonical entities.
 MAPPERS: dict[tuple[str, str], Mapper] = {
     ("X12", "850"): x12_orders.order_850,
+    ("X12", "860"): x12_orders.order_860,
     ("X12", "940"): x12_orders.order_940,
     ("X12", "214"): edi_status.events_214,
     ("X12", "846"): edi_stock.stock_846,
@@ -85,8 +86,9 @@ def read_file(raw: bytes, partner: Partner, *, registry: InterchangeRegistry | N
     """Read, validate and map one file (nothing is sent or stored here; see `acknowledgments`).
 
     With a `store`, acknowledgments found in the file are applied to its outbound ledger. With
-    `customers`, parties named by a GLN that the profile does not list are looked up among the
-    hub's customers."""
+    `customers` (the hub), parties named by a GLN that the profile does not list are looked up among
+    the hub's customers, and the purchase orders that 860s change among the partner's orders; an 860
+    changes the order as an earlier message of the same file left it."""
     profile = partner.profile
     encoding = profile.encoding if profile.encoding == "cp037" else None
     out = FileOutcome(model.InboundMessage(raw))
@@ -100,7 +102,7 @@ def read_file(raw: bytes, partner: Partner, *, registry: InterchangeRegistry | N
         out.inbound.rejected_reason = "the file holds no interchange"
         return out
     if customers is not None:
-        partner = _with_hub_glns(customers, partner, interchanges)
+        partner = _with_hub_orders(customers, _with_hub_glns(customers, partner, interchanges), interchanges)
     refused = []
     for ic in interchanges:
         who = f"interchange {ic.control_number} from {ic.sender}"
@@ -114,6 +116,7 @@ def read_file(raw: bytes, partner: Partner, *, registry: InterchangeRegistry | N
             before = len(out.inbound.entities)
             _map_message(m, ic, partner, out.inbound, envelope_ok=not ic.issues)
             out.origin.update((id(e), (ic, m)) for e in out.inbound.entities[before:])
+            partner = _with_orders(partner, out.inbound.entities[before:])
         if store is not None:
             out.acknowledged += _apply_acks(ic, store)
     out.interchanges = interchanges
@@ -132,6 +135,26 @@ def _with_hub_glns(store: Store, partner: Partner, interchanges: list[Interchang
     with store.engine.connect() as conn:
         found = reads.customers_by_gln(conn, glns)
     return replace(partner, context=replace(partner.context, parties={**found, **partner.context.parties}))
+
+
+def _with_hub_orders(store: Store, partner: Partner, interchanges: list[Interchange]) -> Partner:
+    """The partner with the hub's copies of the purchase orders its 860s change."""
+    numbers = {str(element(seg, 3)).strip() for ic in interchanges for m in ic.messages if m.type == "860"
+               for seg in m.segments[:3] if seg[0] == "BCH"} - {""}
+    if not numbers:
+        return partner
+    with store.engine.connect() as conn:
+        found = reads.partner_orders(conn, store.cipher, partner.system, numbers)
+    return replace(partner, context=replace(partner.context, orders={**partner.context.orders, **found}))
+
+
+def _with_orders(partner: Partner, entities: Sequence[model.Entity]) -> Partner:
+    """The partner with the purchase orders just mapped (a later 860 of the same file changes them)."""
+    mapped = {e.po_number: e for e in entities if isinstance(e, model.Order) and e.po_number
+              and e.ref.external_id == f"850/{e.po_number}"}
+    if not mapped:
+        return partner
+    return replace(partner, context=replace(partner.context, orders={**partner.context.orders, **mapped}))
 
 
 def _map_message(m: Message, ic: Interchange, partner: Partner, inbound: model.InboundMessage, *,

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Row, Table, select
@@ -69,6 +69,22 @@ def customers_by_gln(conn: Connection, glns: Iterable[str]) -> dict[str, Ref]:
     for gln, system, external_id in rows:
         found.setdefault(gln, Ref(system, external_id))
     return found
+
+
+def partner_orders(conn: Connection, cipher: Cipher, system: str, po_numbers: Iterable[str]) -> dict[str, Order]:
+    """The purchase orders (850) that partner `system` sent with these numbers, as the hub holds them,
+    by number; each order's customer is its first identity (system, id), as a partner's document names it."""
+    refs = {f"850/{po}" for po in po_numbers}
+    found = _orders(conn, cipher, (orders.c.system == system) & orders.c.external_id.in_(sorted(refs))) if refs else {}
+    customer_ids = sorted({int(o.customer.external_id) for o in found.values()})
+    ident = customer_identity.c
+    first_identity: dict[int, Ref] = {}
+    for customer_id, ident_system, external_id in conn.execute(
+            select(ident.customer_id, ident.system, ident.external_id).where(ident.customer_id.in_(customer_ids))
+            .order_by(ident.customer_id, ident.system, ident.external_id)):
+        first_identity.setdefault(customer_id, Ref(ident_system, external_id))
+    return {str(o.po_number): replace(o, customer=first_identity.get(int(o.customer.external_id), o.customer))
+            for o in found.values()}
 
 
 # --- outbound read models ------------------------------------------------------------------------
