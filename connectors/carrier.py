@@ -14,7 +14,9 @@ timeouts, retries and the transient/permanent split are the same as for REST. Th
 from the package only; DTDs, entities and external references are forbidden. A client Fault
 (something in the request, such as a number the carrier refuses) is narrowed down by splitting the
 batch until each faulting number stands alone, so one bad number never fails the others; a server
-Fault (authentication, an outage) concerns the whole call and raises CarrierFault.
+Fault (authentication, an outage) concerns the whole call and raises CarrierFault. A reply that is
+not the service's (a DOCTYPE, entities, malformed XML, an HTML error page, garbage) is an Exchange
+with `bad_reply` set: a dead letter of that one request for the flow, and the next batches go on.
 
 The request an Exchange hands back (which the flow logs) has the credential's secret fields
 (SECRET_FIELDS: the Connection's login and password, sent as the web-service key and password)
@@ -34,6 +36,7 @@ from xml.sax.saxutils import escape
 import requests
 import zeep
 import zeep.exceptions
+from lxml import etree
 from zeep.transports import Transport
 
 from waybill.connectors import carrier_profile
@@ -122,13 +125,15 @@ class Service:
 
 @dataclass(frozen=True)
 class Exchange:
-    """One SOAP call for some tracking numbers: the request (secrets redacted) and the raw reply,
-    and the fault if any."""
+    """One call for some tracking numbers: the request (secrets redacted) and the raw reply, and
+    the fault if any. `bad_reply`: the fault is the reply's (hostile, broken, not the service's
+    format), so it concerns the request as a whole, not one number of it."""
 
     numbers: tuple[str, ...]
     request: bytes
     reply: bytes
     fault: str | None = None
+    bad_reply: bool = False
 
 
 class CarrierTracker:
@@ -176,6 +181,10 @@ class CarrierTracker:
         except zeep.exceptions.Fault as fault:
             event(log, "soap-fault", system=self.system, operation=self.operation, numbers=len(numbers),
                   code=fault.code, fault=str(fault.message))
+            if not _soap_fault(self.transport.last_received):
+                # zeep calls any unreadable error reply (an HTML page from a proxy) an "Unknown fault"
+                yield self._bad_reply(numbers, f"HTTP error reply that is not a SOAP Fault ({fault.message})")
+                return
             if not _client_fault(fault.code):
                 raise CarrierFault(f"{self.system} {self.operation}: {fault.code}: {fault.message}") from fault
             if len(numbers) > 1:
@@ -185,11 +194,35 @@ class CarrierTracker:
                 return
             yield Exchange(numbers, self._sent(), self.transport.last_received, str(fault.message))
             return
+        except (zeep.exceptions.Error, ValueError, TypeError) as err:
+            # zeep refused the reply itself (a DOCTYPE, entities, malformed XML, not an envelope, values
+            # its schema cannot hold): that one request failed, the next batches go on
+            yield self._bad_reply(numbers, f"{type(err).__name__}: {str(err)[:300]}")
+            return
         yield Exchange(numbers, self._sent(), self.transport.last_received)
+
+    def _bad_reply(self, numbers: tuple[str, ...], why: str) -> Exchange:
+        event(log, "bad-reply", system=self.system, operation=self.operation, numbers=len(numbers), error=why)
+        return Exchange(numbers, self._sent(), self.transport.last_received, why, bad_reply=True)
 
     def _sent(self) -> bytes:
         """The request just sent, without its secrets."""
         return redact_xml(self.transport.last_sent, (self.credentials[f] for f in SECRET_FIELDS))
+
+
+def _soap_fault(reply: bytes) -> bool:
+    """True when `reply` is a SOAP envelope whose body is a Fault (read without DTDs, entities or
+    the network, as zeep does)."""
+    try:
+        root = etree.fromstring(reply, _PARSER)
+    except etree.XMLSyntaxError:
+        return False
+    body = next((c for c in root if etree.QName(c).localname == "Body"), None)
+    return (etree.QName(root).localname == "Envelope" and body is not None
+            and any(etree.QName(c).localname == "Fault" for c in body))
+
+
+_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
 
 
 def _client_fault(code: str | None) -> bool:

@@ -14,7 +14,9 @@ Authentication:
 A rate-limit pool per carrier (a token bucket shared by every tracker of that carrier in the
 process) spaces the calls at the carrier's rate. A number the carrier does not know (404, or a 400
 on a single number) becomes a faulted Exchange of that number alone; a 400 on a batch is split in
-halves until the faulting numbers stand alone, as for SOAP.
+halves until the faulting numbers stand alone, as for SOAP. A server error page (500/501) is a
+faulted Exchange of the whole request (`bad_reply`); a 200 whose body is not the carrier's JSON is
+left to the mapping, and the flow dead-letters that request either way.
 
 karrio (the multi-carrier library) was evaluated for this and is not used: its transport is
 urllib through karrio.lib.request, outside our requests session; its proxies pass no timeout, it
@@ -204,6 +206,13 @@ class RestTracker:
         try:
             body = self._send(call)
         except PermanentHTTPError as err:
+            if err.status >= 500:
+                # a server error page for this request (500/501 are not retried): that request is a
+                # dead letter, the next batches go on; its numbers stay open for the next run
+                event(log, "bad-reply", system=self.system, numbers=len(numbers), status=err.status)
+                yield Exchange(numbers, call.logged(), err.body.encode(), f"HTTP {err.status}: {err.body[:300]}",
+                               bad_reply=True)
+                return
             if err.status not in NUMBER_STATUSES:
                 raise CarrierFault(f"{self.system} {call.method} {call.path}: HTTP {err.status}: {err.body}") from err
             if len(numbers) > 1 and err.status != 404:

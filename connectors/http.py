@@ -4,6 +4,10 @@
 - 429 (honouring Retry-After), 502/503/504, timeouts and connection resets are retried with
   tenacity: exponential backoff with jitter, bounded attempts and total time;
 - other 4xx (and 500/501) are permanent: PermanentHTTPError at once, for the caller to dead-letter;
+- each attempt ends at the call's deadline (max_total_seconds from the first attempt) in every phase:
+  a watchdog shuts the attempt's socket down when the deadline passes, so a server that sends a
+  byte now and then, inside every read timeout, cannot stretch the TLS handshake, the status line
+  and headers or the body past it (zeep's calls go through the same session and deadline);
 - TLS verification is on and set explicitly (REQUESTS_CA_BUNDLE would otherwise override it);
 - each request is logged with system, stream, method, path, status and attempt, never credentials;
   an error body the server sends back (which may echo the request) is kept with the client's
@@ -12,16 +16,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import email.utils
+import socket
+import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, fields
 from typing import Any
 from urllib.parse import quote, quote_plus, urlsplit
 
 import requests
 import urllib3
+from requests.adapters import HTTPAdapter
 from tenacity import (
     RetryCallState,
     Retrying,
@@ -30,6 +38,8 @@ from tenacity import (
     stop_after_delay,
     wait_exponential_jitter,
 )
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from waybill.connectors.connection import ConnectionInfo
 from waybill.core.errors import WaybillError
@@ -114,6 +124,8 @@ class HttpClient:
         self.session.verify = verify
         self.session.headers.update(headers or {})
         self.session.headers.setdefault("User-Agent", "waybill/0.1")
+        for prefix in ("http://", "https://"):
+            self.session.mount(prefix, _WatchedAdapter())
 
     def request(self, method: str, path: str, *, stream: str = "-", **kwargs: Any) -> requests.Response:
         """Send with retries; returns a 2xx/3xx response or raises Transient/PermanentHTTPError."""
@@ -136,17 +148,24 @@ class HttpClient:
                    deadline: float) -> requests.Response:
         path = urlsplit(url).path
         started = time.monotonic()
+        watch: _Watch | None = None
         try:
             if started >= deadline:
                 raise TransientHTTPError(f"{self.system} {method} {path}: no time left of "
                                          f"{self.policy.max_total_seconds:g} s")
             connect, read = kwargs["timeout"]
             timeout = (connect, min(read, deadline - started))  # no single wait beyond the deadline
-            resp = self.session.request(method, url, **{**kwargs, "timeout": timeout, "stream": True})
-            _read_body(resp, deadline, f"{self.system} {method} {path}")
+            with _watched(deadline) as watch:
+                resp = self.session.request(method, url, **{**kwargs, "timeout": timeout, "stream": True})
+                _read_body(resp, deadline, f"{self.system} {method} {path}")
+            if watch.expired:  # a body without a length ends at the shut socket: it may be cut short
+                raise requests.ConnectionError("socket shut at the deadline")
         except (requests.Timeout, requests.ConnectionError, TransientHTTPError) as err:
             event(log, "http-error", system=self.system, stream=stream, method=method, path=path,
                   attempt=attempt, error=type(err).__name__)
+            if watch is not None and watch.expired:
+                raise TransientHTTPError(f"{self.system} {method} {path}: the answer took longer than the call's "
+                                         f"deadline ({self.policy.max_total_seconds:g} s)") from err
             if isinstance(err, TransientHTTPError):
                 raise
             raise TransientHTTPError(f"{self.system} {method} {path}: {type(err).__name__}") from err
@@ -200,3 +219,101 @@ def _read_body(resp: requests.Response, deadline: float, what: str) -> None:
     finally:
         resp.close()
     resp._content = b"".join(chunks)  # requests' own slot for a body read in full (no public setter)
+
+
+class _Watch:
+    """The sockets of one attempt, shut down by a timer at the call's deadline: a blocked read then
+    returns at once (end of stream, or an error), whatever phase the answer is in."""
+
+    def __init__(self, deadline: float) -> None:
+        self.expired = False
+        self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(max(0.0, deadline - time.monotonic()), self._expire)
+        self._timer.daemon = True
+
+    def attach(self, sock: socket.socket | None) -> None:
+        """Watch `sock` (a connection's socket as it opens, or a pooled one as it is reused)."""
+        if sock is None:
+            return
+        with self._lock:
+            self._sockets.append(sock)
+            expired = self.expired
+        if expired:
+            _shut(sock)
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            sockets = list(self._sockets)
+        for sock in sockets:
+            _shut(sock)
+
+
+#: The watch of the attempt running in this thread (the connection classes below attach to it).
+_current = threading.local()
+
+
+@contextlib.contextmanager
+def _watched(deadline: float) -> Iterator[_Watch]:
+    watch = _Watch(deadline)
+    _current.watch = watch
+    watch._timer.start()
+    try:
+        yield watch
+    finally:
+        watch._timer.cancel()
+        _current.watch = None
+
+
+def _attach(sock: socket.socket | None) -> None:
+    watch: _Watch | None = getattr(_current, "watch", None)
+    if watch is not None:
+        watch.attach(sock)
+
+
+def _shut(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):  # already closed by its connection: nothing left to stop
+        sock.shutdown(socket.SHUT_RDWR)
+
+
+class _WatchedHTTPConnection(HTTPConnection):
+    """urllib3's connection, its socket watched from the moment it opens (before any TLS handshake)."""
+
+    def _new_conn(self) -> socket.socket:
+        sock = super()._new_conn()
+        _attach(sock)
+        return sock
+
+
+class _WatchedHTTPSConnection(HTTPSConnection):
+    def _new_conn(self) -> socket.socket:
+        sock = super()._new_conn()
+        _attach(sock)
+        return sock
+
+
+class _WatchedHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _WatchedHTTPConnection
+
+    def _get_conn(self, timeout: float | None = None) -> Any:
+        conn = super()._get_conn(timeout)
+        _attach(getattr(conn, "sock", None))  # a kept-alive connection: its socket is already open
+        return conn
+
+
+class _WatchedHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _WatchedHTTPSConnection
+
+    def _get_conn(self, timeout: float | None = None) -> Any:
+        conn = super()._get_conn(timeout)
+        _attach(getattr(conn, "sock", None))
+        return conn
+
+
+class _WatchedAdapter(HTTPAdapter):
+    """requests' adapter with the watched pools (HttpClient mounts it for http and https)."""
+
+    def init_poolmanager(self, connections: int, maxsize: int, block: bool = False, **pool_kwargs: Any) -> None:
+        super().init_poolmanager(connections, maxsize, block, **pool_kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _WatchedHTTPPool, "https": _WatchedHTTPSPool}

@@ -6,6 +6,11 @@ shipments) and are kept in `<folder>/carrier.json`. A tracking number the simula
 is answered with a SOAP Fault for the whole request (or, with unknown="notification", with FedEx's
 per-number notification 9040). Wrong credentials give an authentication Fault.
 
+The fault switch `bad_replies` (tracking number -> a kind of BAD_REPLIES) answers any request that
+asks for that number with a hostile or broken reply instead: a DOCTYPE, billion laughs, an external
+entity, malformed XML, an HTML error page, or a 200 with garbage. The REST simulators
+(sim.rest_carriers) take the same switch.
+
     python -m sim.carrier --port 8082 --state /tmp/carrier --seed 7 [--count 50]
 """
 
@@ -14,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import random
+import re
 import threading
 from collections.abc import Sequence
 from copy import deepcopy
@@ -43,6 +49,38 @@ DESCRIPTIONS = {"OC": "Shipment information sent to FedEx", "PU": "Picked up", "
 STORIES = (("OC",), ("OC", "PU"), ("OC", "PU", "AR", "DP", "IT"), ("OC", "PU", "AR", "DP", "AR", "OD"),
            ("OC", "PU", "AR", "DP", "AR", "OD", "DL"), ("OC", "PU", "AR", "DP", "AR", "OD", "DE", "OD", "DL"),
            ("OC", "PU", "AR", "DE", "RS"))
+
+
+_LAUGHS = (b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+           + b"".join(b'<!ENTITY lol%d "%s">' % (i, (b"&lol%d;" % (i - 1) if i > 1 else b"&lol;") * 10)
+                      for i in range(1, 10))
+           + b']><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body>'
+           + b'<x>&lol9;</x></soapenv:Body></soapenv:Envelope>')
+#: Hostile or broken replies by kind: (HTTP status, Content-Type, body).
+BAD_REPLIES: dict[str, tuple[int, str, bytes]] = {
+    "doctype": (200, "text/xml", b'<?xml version="1.0"?><!DOCTYPE Envelope [<!ELEMENT Envelope ANY>]>'
+                b'<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/">'
+                b"<soapenv:Body/></soapenv:Envelope>"),
+    "billion_laughs": (200, "text/xml", _LAUGHS),
+    "external_entity": (200, "text/xml", b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
+                        b'<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/">'
+                        b"<soapenv:Body><x>&e;</x></soapenv:Body></soapenv:Envelope>"),
+    "malformed": (200, "text/xml", b'<?xml version="1.0"?><soapenv:Envelope xmlns:soapenv='
+                  b'"http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body><TrackReply>'),
+    "html": (500, "text/html", b"<html><head><title>500 Internal Server Error</title></head><body>"
+             b"<h1>Internal Server Error</h1><p>The server encountered an error.<br></p></body></html>"),
+    "garbage": (200, "text/xml", b"\x00\xff\xfegarbage; not a reply at all \x1b[0m"),
+    "html_200": (200, "text/html", b"<!DOCTYPE html><html><body><h1>Service temporarily unavailable</h1>"
+                 b"<p>Please try again later.</p></body></html>"),
+    "truncated_json": (200, "application/json", b'{"output": {"completeTrackResults": [{"trackingNumber": '),
+    "wrong_json": (200, "application/json", b"[1, 2, 3]"),
+}
+
+
+def bad_reply(bad_replies: dict[str, str], numbers: Sequence[str]) -> tuple[int, str, bytes] | None:
+    """The hostile reply planted (`bad_replies`: number -> kind) for any of `numbers`, or None."""
+    kind = next((bad_replies[n] for n in numbers if n in bad_replies), None)
+    return None if kind is None else BAD_REPLIES[kind]
 
 
 def generate(seed: int, count: int, numbers: Sequence[str] = ()) -> dict[str, list[dict[str, str]]]:
@@ -83,6 +121,7 @@ class CarrierSim:
         self.key, self.password, self.unknown = key, password, unknown
         self.lock = threading.Lock()
         self.requests = 0  # every SOAP request answered, faults included
+        self.bad_replies: dict[str, str] = {}  # the fault switch: number -> a kind of BAD_REPLIES
         if self.path.exists():
             self.state = json.loads(self.path.read_text())
         else:
@@ -104,6 +143,23 @@ class CarrierSim:
 
     def track(self, body: bytes) -> tuple[int, bytes]:
         """Answer one SOAP request: (HTTP status, envelope)."""
+        status, _, reply = self.answer(body)
+        return status, reply
+
+    def answer(self, body: bytes) -> tuple[int, str, bytes]:
+        """Answer one SOAP request: (HTTP status, Content-Type, body), a planted bad reply included."""
+        bad = None
+        if self.bad_replies:
+            numbers = re.findall(rb"<(?:\w+:)?Value>([^<]*)</", body)
+            bad = bad_reply(self.bad_replies, [n.decode() for n in numbers])
+        if bad is not None:
+            with self.lock:
+                self.requests += 1
+            return bad
+        status, reply = self._track(body)
+        return status, "text/xml; charset=utf-8", reply
+
+    def _track(self, body: bytes) -> tuple[int, bytes]:
         with self.lock:
             self.requests += 1
         try:
@@ -166,8 +222,8 @@ class CarrierSim:
         """The HTTP face: POST a SOAP envelope to any path."""
         if request.method != "POST":
             return Response(405, b"POST a SOAP envelope", {"Allow": "POST"})
-        status, body = self.track(request.body)
-        return Response(status, body, {"Content-Type": "text/xml; charset=utf-8"})
+        status, content_type, body = self.answer(request.body)
+        return Response(status, body, {"Content-Type": content_type})
 
 
 def start(folder: Path, seed: int = 1, count: int = 50, faults: Faults | None = None, port: int = 0,

@@ -14,7 +14,9 @@ Each speaks its carrier's published contract:
 OAuth2 tokens expire after `token_ttl` seconds (the reply's expires_in says so); `expire_tokens()`
 revokes every token at once, as a carrier does when it rotates keys: the next call gets a 401.
 Scan histories come from a seeded generator in each carrier's own codes (same seed, same parcels).
-`requests` counts tracking calls answered, `token_requests` the tokens issued.
+`requests` counts tracking calls answered, `token_requests` the tokens issued. The fault switch
+`bad_replies` (number -> a kind of sim.carrier.BAD_REPLIES) answers a call that asks for that number
+with an HTML page, garbage or JSON that is not a reply.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from urllib.parse import parse_qsl
 import jsonschema
 import yaml
 
+from sim.carrier import bad_reply
 from sim.faults import Faults
 from sim.http_server import HttpError, Request, Response, SimServer, json_response
 
@@ -127,6 +130,7 @@ class CarrierApi:
         self.tokens = Tokens(client_id, secret, token_ttl)
         self.requests = 0
         self.unauthorized = 0  # calls refused for a missing, expired or revoked token
+        self.bad_replies: dict[str, str] = {}  # the fault switch: number -> a kind of sim.carrier.BAD_REPLIES
         self.lock = threading.Lock()
 
     @property
@@ -143,6 +147,11 @@ class CarrierApi:
     def _count(self) -> None:
         with self.lock:
             self.requests += 1
+
+    def _bad(self, numbers: Sequence[str]) -> Response | None:
+        """The planted hostile reply for any of `numbers` (the fault switch), or None."""
+        bad = bad_reply(self.bad_replies, numbers)
+        return None if bad is None else Response(bad[0], bad[2], {"Content-Type": bad[1]})
 
 
 class FedExApi(CarrierApi):
@@ -169,6 +178,9 @@ class FedExApi(CarrierApi):
                 return json_response({"errors": [{"code": "TRACKING.TRACKINGNUMBER.LIMITEXCEEDED",
                                                   "message": "Please limit your tracking request to 30."}]}, 400)
             numbers = [str(i["trackingNumberInfo"]["trackingNumber"]) for i in info]
+            bad = self._bad(numbers)
+            if bad is not None:
+                return bad
             return json_response({"transactionId": secrets.token_hex(8),
                                   "output": {"completeTrackResults": [self._result(n) for n in numbers]}})
         raise HttpError(404, f"no route {request.method} {request.path}")
@@ -254,6 +266,9 @@ class UpsApi(CarrierApi):
             missing = [h for h in self.required_headers if not request.headers.get(h)]
             if missing or not 7 <= len(number) <= 34:
                 return self._error(400, "TV0001", f"Invalid request: {', '.join(missing) or 'inquiryNumber'}")
+            bad = self._bad([number])
+            if bad is not None:
+                return bad
             if number not in self.parcels:
                 return self._error(404, "TW0001", "Tracking Information Not Found")
             return self._checked(self.track_schema, self._track(number))
@@ -329,6 +344,9 @@ class DhlApi(CarrierApi):
             number = request.query.get("trackingNumber", "")
             if not number:
                 return _problem(400, "Bad request", "trackingNumber is required.")
+            bad = self._bad([number])
+            if bad is not None:
+                return bad
             parcel = self.parcels.get(number)
             if parcel is None:
                 return _problem(404, "No result found", "No shipment with given tracking number found.")

@@ -198,3 +198,30 @@ def test_a_wsdl_outside_the_profile_and_package_folders_is_refused(monkeypatch, 
     monkeypatch.setenv("WAYBILL_CARRIERS", str(tmp_path))
     with pytest.raises(ConfigError, match=r"WSDL '\.\./\.\./\.\./waybill/store/schema\.py' not found"):
         carrier_tracking.tracker_for("evil", policy=FAST)
+
+
+@pytest.mark.parametrize("kind", ["doctype", "billion_laughs", "external_entity", "malformed", "html", "garbage",
+                                  "html_200"])
+def test_a_hostile_or_broken_reply_is_a_dead_letter_of_its_request_and_the_run_goes_on(store, fedex, kind):
+    numbers = sorted(fedex.parcels)[:12]
+    _seed_hub(store, numbers)
+    bad = numbers[3:6]  # the second of four batches
+    fedex.bad_replies = {bad[1]: kind}
+    tracker = carrier_tracking.tracker_for("fedex_soap", policy=FAST)
+    tracker.batch_size = 3
+
+    counts = carrier_tracking.run(store, tracker=tracker)
+
+    good = [n for n in numbers if n not in bad]
+    assert counts.received == 12 and counts.dead == 1
+    assert counts.stored == sum(len(fedex.parcels[n]) for n in good)  # later batches went on
+    with store.engine.connect() as conn:
+        (dead,) = message_log.find(conn, state="dead", system="carrier:fedex_soap")
+        tracked = {e.tracking_number for e in logistics.delivery_events(conn)}
+    assert tracked == set(good)
+    assert dead.key == f"carrier:fedex_soap:{','.join(bad)}"
+    assert "carrier:fedex_soap" in dead.reason and all(n in dead.reason for n in bad)
+    assert "root:" not in dead.reason  # no entity was resolved
+    fedex.bad_replies = {}  # the numbers stay open: the next run asks for them again
+    again = carrier_tracking.run(store, tracker=carrier_tracking.tracker_for("fedex_soap", policy=FAST))
+    assert again.stored == sum(len(fedex.parcels[n]) for n in bad) and again.dead == 0

@@ -197,3 +197,28 @@ def test_throttling_and_5xx_are_retried_to_the_same_outcome(store, carrier):
         assert message_log.find(conn, state="dead", system=f"carrier:{name}") == []
     final = FINAL_UPS if name == "ups" else FINAL
     assert all(rows[n].status == final[api.parcels[n]["scans"][-1]["step"]] for n in known)
+
+
+
+@pytest.mark.parametrize("kind", ["html", "html_200", "garbage", "truncated_json", "wrong_json"])
+def test_an_unreadable_reply_is_a_dead_letter_of_its_request_and_the_run_goes_on(store, carrier, kind):
+    name, api = carrier
+    known = NUMBERS[name][1]
+    _seed(store, name, known)
+    bad = [known[0], known[-1]]  # the first and the last request
+    api.bad_replies = dict.fromkeys(bad, kind)
+    tracker = carrier_tracking.tracker_for(name, policy=FAST)
+    tracker.batch_size = 10 if name == "fedex" else 1
+    batches = [known[i:i + tracker.batch_size] for i in range(0, len(known), tracker.batch_size)]
+    spoilt = [b for b in batches if set(b) & set(bad)]
+
+    counts = carrier_tracking.run(store, tracker=tracker)
+
+    with store.engine.connect() as conn:
+        dead = message_log.find(conn, state="dead", system=f"carrier:{name}")
+    # the same error page twice is still two dead letters, each naming the carrier and its request's numbers
+    assert counts.dead == len(dead) == 2
+    assert sorted(d.reason.rsplit("numbers: ", 1)[1].split(", ") for d in dead) == sorted(spoilt)
+    assert all(f"carrier:{name}" in d.reason for d in dead)
+    good = [n for b in batches if b not in spoilt for n in b]
+    assert good and counts.stored == sum(len(api.parcels[n]["scans"]) for n in good)  # later calls went on

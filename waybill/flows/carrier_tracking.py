@@ -11,7 +11,9 @@ next group's calls are made.
 Each reply is logged with its raw bytes (the request too, under stream "track-request") and applied
 as one message, so its events, the shipments' new status and the CRM's outbox rows commit
 together. A number the carrier faults on or does not know is dead-lettered with the carrier's
-reason; the other numbers of its batch go on. Carrier codes without a profile, and carriers whose
+reason; the other numbers of its batch go on. A reply that cannot be read (hostile XML, an HTML
+error page, garbage, JSON of another shape) is a dead letter of its request, naming the carrier
+and the batch's numbers; the later batches go on. Carrier codes without a profile, and carriers whose
 Connection is not configured, are skipped and logged.
 
 The carrier's mapping module (the profile's `mapping`) builds the requests (build_request) and
@@ -22,8 +24,11 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+import logging
 from collections.abc import Iterator, Sequence
 from typing import Any, Protocol, cast
+
+from sqlalchemy import Connection
 
 from waybill.canonical import model
 from waybill.connectors import carrier_profile
@@ -36,7 +41,7 @@ from waybill.core.errors import ConfigError
 from waybill.core.logs import event, get_logger
 from waybill.flows import replay, sync
 from waybill.flows.counts import FlowCounts
-from waybill.store import message_log
+from waybill.store import fits, message_log
 from waybill.store.reads import logistics
 from waybill.store.store import Store, utcnow
 
@@ -144,15 +149,22 @@ def _track(store: Store, profile: Profile, tracker: Tracker | None) -> FlowCount
     counts = FlowCounts()
     # The next group's calls run while this one is stored (read_ahead); each reply stays its own message.
     for group in sync.read_ahead(_groups(tracker.track(numbers), APPLY_EVERY)):
+        mapped = [(e, _inbound(tracker, mapping, e)) for e in group]
+        unreadable = 0
         with store.begin() as conn:
-            for exchange in group:
-                message_log.log(conn, store.vault, system=tracker.system, stream=f"{STREAM}-request",
-                                raw=exchange.request, key=_key(exchange), state="processed", now=utcnow())
-        result = store.apply(model.Batch(tracker.system, STREAM, [_inbound(tracker, mapping, e) for e in group]))
+            for exchange, inbound in mapped:
+                request = message_log.log(conn, store.vault, system=tracker.system, stream=f"{STREAM}-request",
+                                          raw=exchange.request, key=_key(exchange), state="processed", now=utcnow())
+                if isinstance(inbound, str):
+                    _dead_request(conn, store, tracker, exchange, request=request, why=inbound)
+                    unreadable += 1
+        result = store.apply(model.Batch(tracker.system, STREAM,
+                                         [m for _, m in mapped if isinstance(m, model.InboundMessage)]))
         # A reply's stored rows are its new events; the shipments' status moves they cause are not
         # counted again.
         received = sum(len(e.numbers) for e in group)
-        counts += dataclasses.replace(sync.counts_of(result, received), stored=result.inserted)
+        counts += dataclasses.replace(sync.counts_of(result, received), stored=result.inserted,
+                                      dead=result.dead + unreadable)
     event(log, "tracked", system=tracker.system, open=len(numbers), **counts.as_dict())
     return counts
 
@@ -169,13 +181,37 @@ def _groups(exchanges: Iterator[Exchange], size: int) -> Iterator[list[Exchange]
         yield group
 
 
-def _inbound(tracker: Tracker, mapping: CarrierMapping, exchange: Exchange) -> model.InboundMessage:
+def _inbound(tracker: Tracker, mapping: CarrierMapping, exchange: Exchange) -> model.InboundMessage | str:
+    """The reply as a message to apply, or why it cannot be read (the request is then a dead letter)."""
     if exchange.fault is None:
-        return mapping.map_reply(tracker.system, exchange.reply)
+        try:
+            msg = mapping.map_reply(tracker.system, exchange.reply)
+        except (ValueError, TypeError, LookupError, AttributeError) as err:
+            # a reply is outside input: JSON or XML of an unexpected shape trips the mapping on
+            # whatever it meets first, and concerns that one reply only
+            return f"{type(err).__name__}: {err}"
+        return msg.rejected_reason if msg.rejected_reason else msg
+    if exchange.bad_reply:
+        return exchange.fault
     number = exchange.numbers[0]
     reject = model.Reject(f"{tracker.system}:{number}", f"{tracker.system} refused the number: {exchange.fault}",
                           "reply", exchange.reply)
     return model.InboundMessage(exchange.reply, _key(exchange), rejects=[reject])
+
+
+def _dead_request(conn: Connection, store: Store, tracker: Tracker, exchange: Exchange, *, request: int,
+                  why: str) -> None:
+    """Dead-letter one request whose reply cannot be read: the reply as received, under the logged
+    request (so two identical error pages for two batches are two dead letters), naming the carrier
+    and every number asked for. The numbers stay open: the next run asks for them again."""
+    numbers = ", ".join(exchange.numbers)
+    reason = (f"{tracker.system} answered a request for {len(exchange.numbers)} tracking number(s) with a reply "
+              f"that cannot be read ({why}); numbers: {numbers}")
+    message_log.log(conn, store.vault, system=tracker.system, stream=STREAM, raw=exchange.reply,
+                    key=f"{tracker.system}:{','.join(exchange.numbers)}", state="dead", now=utcnow(),
+                    reason=fits.label(reason), field_path="reply", parent_id=request)
+    event(log, "dead-lettered", severity=logging.WARNING, system=tracker.system, stream=STREAM,
+          record=_key(exchange), reason=why)
 
 
 def _key(exchange: Exchange) -> str:
