@@ -38,11 +38,11 @@ import datetime as dt
 import json
 import logging
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from waybill.connectors.connection import ConnectionInfo, get_connection
-from waybill.connectors.http import PermanentHTTPError, client_for
+from waybill.connectors.http import HttpClient, PermanentHTTPError, client_for
 from waybill.connectors.pages import Page
 from waybill.core.errors import WaybillError
 from waybill.core.logs import event, get_logger
@@ -182,6 +182,10 @@ class ErpConnector:
         if self.protocol == "json2":
             headers = {"Authorization": f"bearer {self.secret}", "X-Odoo-Database": self.db}
         self.http = client_for(base, system, headers, secrets=(self.secret,))
+        # A create is sent once: a retry after a timeout would make a second record when the ERP made
+        # the first after the client gave up (the caller finds it by its reference on the next try).
+        self.http_once = HttpClient(system, self.http.base_url, replace(self.http.policy, max_attempts=1),
+                                    session=self.http.session, secrets=self.http.secrets)
         self._uid: int | None = None
         #: allowed_company_ids of every call, once read (None: not yet)
         self._companies: list[int] | None = None
@@ -197,24 +201,26 @@ class ErpConnector:
     # --- calls -----------------------------------------------------------------------------------
 
     def call(self, model: str, method: str, args: list[Any] | None = None, kwargs: dict[str, Any] | None = None, *,
-             stream: str = "-") -> tuple[Any, bytes]:
-        """Run a model method with the integration user's companies; returns (result, raw response body)."""
+             stream: str = "-", once: bool = False) -> tuple[Any, bytes]:
+        """Run a model method with the integration user's companies; returns (result, raw response body).
+        `once`: no retry of a call that may have taken effect (a create), a transient failure is raised at once."""
         context = {"allowed_company_ids": self.companies(), **(kwargs or {}).get("context", {})}
-        return self._call(model, method, args, {**(kwargs or {}), "context": context}, stream=stream)
+        return self._call(model, method, args, {**(kwargs or {}), "context": context}, stream=stream, once=once)
 
     def _call(self, model: str, method: str, args: list[Any] | None, kwargs: dict[str, Any] | None, *,
-              stream: str) -> tuple[Any, bytes]:
+              stream: str, once: bool = False) -> tuple[Any, bytes]:
+        http = self.http_once if once else self.http
         if self.protocol == "json2":
             params = dict(kwargs or {})
             if args:
                 params.update(dict(zip(_POSITIONAL.get(method, ("ids",)), args, strict=False)))
             try:
-                resp = self.http.request("POST", f"/json/2/{model}/{method}", stream=stream, json=params)
+                resp = http.request("POST", f"/json/2/{model}/{method}", stream=stream, json=params)
             except PermanentHTTPError as err:
                 raise _json2_error(model, method, err, self.db) from None
             return resp.json(), resp.content
         body = self._rpc("object", "execute_kw",
-                         [self.db, self.uid(), self.secret, model, method, args or [], kwargs or {}], stream)
+                         [self.db, self.uid(), self.secret, model, method, args or [], kwargs or {}], stream, http=http)
         return _result(model, method, body), body
 
     def uid(self) -> int:
@@ -259,10 +265,11 @@ class ErpConnector:
             self._companies = wanted
         return self._companies
 
-    def _rpc(self, service: str, method: str, args: list[Any], stream: str) -> bytes:
+    def _rpc(self, service: str, method: str, args: list[Any], stream: str, *,
+             http: HttpClient | None = None) -> bytes:
         payload = {"jsonrpc": "2.0", "method": "call", "id": 1,
                    "params": {"service": service, "method": method, "args": args}}
-        return self.http.request("POST", "/jsonrpc", stream=stream, json=payload).content
+        return (http or self.http).request("POST", "/jsonrpc", stream=stream, json=payload).content
 
     # --- fetch -----------------------------------------------------------------------------------
 
@@ -440,8 +447,10 @@ class ErpConnector:
         return rows
 
     def new_order(self, values: dict[str, Any], *, confirm: bool = False) -> tuple[int, str]:
-        """Create a sale.order (a quotation; confirmed when `confirm`); returns its id and number."""
-        created, _ = self.call("sale.order", "create", [values], {}, stream="orders-out")
+        """Create a sale.order (a quotation; confirmed when `confirm`); returns its id and number.
+        The create is sent once: on a transient failure the order may exist, and the caller's next
+        try finds it by client_order_ref instead of creating it again."""
+        created, _ = self.call("sale.order", "create", [values], {}, stream="orders-out", once=True)
         order_id = _one_id(created)
         if confirm:
             self.call("sale.order", "action_confirm", [[order_id]], stream="orders-out")
@@ -449,8 +458,10 @@ class ErpConnector:
         return order_id, str(row["name"])
 
     def change_order(self, order_id: int, commands: list[list[Any]]) -> None:
-        """Apply order_line commands to a sale.order; Odoo refuses what its state does not allow."""
-        self.call("sale.order", "write", [[order_id], {"order_line": commands}], stream="orders-out")
+        """Apply order_line commands to a sale.order; Odoo refuses what its state does not allow.
+        Sent once, like a create: a retried write would add its new lines twice; the next try
+        computes the change again from the ERP's lines."""
+        self.call("sale.order", "write", [[order_id], {"order_line": commands}], stream="orders-out", once=True)
 
 
 #: JSON-2 takes keywords only: the names of the positional arguments execute_kw would get (a record

@@ -5,12 +5,14 @@ ERP's order while its state allows it and is a dead letter with Odoo's reason wh
 from __future__ import annotations
 
 import datetime as dt
+import time
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
 from sim import erp as erp_sim
+from sim.faults import FaultRates, Faults
 from tests.fixtures.sources import connect
 from waybill.canonical.model import Batch, InboundMessage, Order, OrderLine, Ref
 from waybill.flows import erp_sync
@@ -112,3 +114,24 @@ def test_the_erps_order_of_a_written_back_order_is_the_same_hub_order(store: Sto
     assert [(r.system, r.external_id, r.status) for r in hub_orders] == [("edi:acme", "PO-ONE", "shipped")]
     assert invoice.order_id == hub_orders[0].id and invoice.id in queued
     assert document is not None and document.order is not None and document.order.ref == Ref("edi:acme", "PO-ONE")
+
+
+def test_a_create_that_times_out_after_the_erp_made_the_order_is_not_sent_again(
+        store: Store, sim, data, serve, sim_folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the ERP answers the create only after the client gave up (it made the order all the same)
+    slow = serve(erp_sim, sim_folder / "slow", data,
+                 faults=Faults({"sale.order/create": FaultRates(slow=1.0, slow_seconds=0.4)}))
+    connect(monkeypatch, "waybill_erp", slow, read_timeout=0.2, max_attempts=4)
+    erp_sync.run(store, streams=("customers",), push=False)
+    send(store, "PO-SLOW", "1", OrderLine(1, Decimal(2), sku="SKU-00004", unit_price=Decimal(3)))
+
+    first = push(store)
+    slow.faults = Faults()
+    time.sleep(0.5)  # the ERP has finished the create the client gave up on
+    second = push(store)
+
+    made = [o for o in slow.handler.models["sale.order"].rows.values() if o["client_order_ref"] == "PO-SLOW"]
+    assert len(made) == 1
+    assert first.published + second.published + second.unchanged == 1 and second.retry == 0
+    with store.engine.connect() as conn:
+        assert [r.state for r in outbox.rows(conn, "erp")] == ["delivered"]
