@@ -29,7 +29,7 @@ from waybill.edi.errors import Issue, Level
 from waybill.edi.guides import Guide, check
 from waybill.edi.model import Element, Interchange, Message, Separators, segment_id
 from waybill.edi.syntax import valid_date, valid_time
-from waybill.edi.tokenizer import ChunkedReader
+from waybill.edi.tokenizer import ChunkedReader, RawSegment
 
 # issue kind -> code, per standard
 _SEGMENT_CODES = {
@@ -698,8 +698,11 @@ class _Checker:
         if raw and seps is not None:
             end = seps.segment if len(seps.segment) == 1 else _SEGMENT_MARK
             marks = (seps.element, seps.component, repetition, end)
+            join = seps.element.join
             try:  # a TypeError tells a segment was finished (EDIFACT release characters)
-                text = end.join(map(seps.element.join, cast("list[list[str]]", segments))) + end
+                # content segments may come as their whole text (ChunkedReader.whole_content)
+                text = end.join([s if s.__class__ is str else join(s)  # type: ignore[arg-type]
+                                 for s in segments]) + end
             except TypeError:
                 return False
         else:
@@ -710,10 +713,14 @@ class _Checker:
             return False
         if self.definition.hierarchy:
             ids: set[Element] = set()
+            element = seps.element if seps else ""
             for position, seg in enumerate(segments, 1):
-                if seg[0] == "HL":
+                # a content segment kept as its whole text (ChunkedReader.whole_content)
+                hl = (seg.split(element) if element else [seg]) if isinstance(seg, str) and \
+                    (seg == "HL" or seg.startswith("HL" + element)) else seg
+                if hl[0] == "HL":
                     self.position, self.tag = position, "HL"
-                    self.check_hierarchy(seg, ids)
+                    self.check_hierarchy(hl, ids)
         return True
 
     def run(self, segments: Sequence[Sequence[Element]], raw: bool) -> list[Issue]:
@@ -861,7 +868,11 @@ def validate(message: Message, interchange: Interchange | None = None, *,
     segments = message.raw if raw else message.segments
     if not checker.fast(segments, raw):
         checker.issues.clear()
+        if raw and separators is not None:  # segments kept as whole texts are split now
+            segments = ChunkedReader.split_whole(cast("list[RawSegment]", segments), separators)
         checker.run(segments, raw)
+    elif raw and options.guides and separators is not None:
+        segments = ChunkedReader.split_whole(cast("list[RawSegment]", segments), separators)
     for guide in options.guides:
         if guide.covers(message.type, message.version):
             checker.issues.extend(check(guide, standard, segments, separators))
