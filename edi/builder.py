@@ -70,6 +70,9 @@ class EnvelopeBuilder(Generic[RawT]):
         self.done: list[Interchange] = []
         self._group_controls: set[str] = set()
         self._message_controls: set[str] = set()
+        # a hook that validates raw text and a caller that keeps nothing: content need not be
+        # split into elements, the envelope rules read only envelope segments
+        reader.whole_content = not keep_messages and getattr(on_message, "reads_raw", False)
 
     def interchanges(self) -> Iterator[Interchange]:
         """Every interchange of the reader's input, as each ends."""
@@ -100,7 +103,10 @@ class EnvelopeBuilder(Generic[RawT]):
         if self.message is not None:
             self.raw += segments
             return
-        for seg in self.reader.finish(segments, self.reader.separators):
+        seps = self.reader.separators
+        if self.reader.whole_content:
+            segments = self.reader.split_whole(segments, seps)
+        for seg in self.reader.finish(segments, seps):
             if self.interchange is not None and seg[0] in self.SERVICE and self.group is None:
                 self.position += 1
                 (self.interchange.ta1 if seg[0] == "TA1" else self.interchange.service).append(seg)

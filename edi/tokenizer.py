@@ -42,8 +42,9 @@ class BinaryInput(Protocol):
 Source = bytes | str | os.PathLike[str] | BinaryInput
 
 #: A segment as the readers deliver it: its elements as written (components not yet split), or a
-#: tuple of elements when the reader has finished it already (see :meth:`ChunkedReader.finish`).
-RawSegment = list[str] | tuple[Element, ...]
+#: tuple of elements when the reader has finished it already (see :meth:`ChunkedReader.finish`),
+#: or its whole text (see ``ChunkedReader.whole_content``).
+RawSegment = list[str] | tuple[Element, ...] | str
 #: The raw segments of one reader (X12 needs no finished ones but its ISA).
 RawT = TypeVar("RawT", bound=RawSegment)
 
@@ -98,6 +99,10 @@ class ChunkedReader(Generic[RawT]):
     TRAILER = ""
     #: the separators of the interchange being read, set when its header is read
     separators: Separators
+    #: when set (by a consumer that validates message text in one step and keeps nothing), the
+    #: segments of message content may be handed out as their whole text (a ``str``) instead of
+    #: split into elements: see :meth:`split_whole`. Only readers that support it look at it.
+    whole_content = False
 
     def __init__(self, source: Source, *, encoding: str = "latin-1", chunk_size: int = CHUNK_SIZE) -> None:
         self._file = open_binary(source)
@@ -200,6 +205,12 @@ class ChunkedReader(Generic[RawT]):
         return cast("list[Segment]", [
             ([tuple(f.split(comp)) if comp in f else f for f in s] if comp in elem.join(s) else s)
             if s.__class__ is list else list(s) for s in batch])
+
+    @staticmethod
+    def split_whole(batch: Sequence[RawT], separators: Separators) -> list[RawT]:
+        """``batch`` with segments kept as whole texts split into elements (see ``whole_content``)."""
+        elem = separators.element
+        return [cast("RawT", s.split(elem)) if isinstance(s, str) else s for s in batch]
 
     def __iter__(self) -> Iterator[Segment]:
         for batch in self.batches():

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from typing import Any, cast
 
@@ -29,7 +29,7 @@ from waybill.edi.errors import Issue, Level
 from waybill.edi.guides import Guide, check
 from waybill.edi.model import Element, Interchange, Message, Separators, segment_id
 from waybill.edi.syntax import valid_date, valid_time
-from waybill.edi.tokenizer import ChunkedReader
+from waybill.edi.tokenizer import ChunkedReader, RawSegment
 
 # issue kind -> code, per standard
 _SEGMENT_CODES = {
@@ -52,6 +52,8 @@ _UNSUPPORTED = {"X12": "1", "EDIFACT": "3"}
 _NUMERIC = re.compile(r"-?\d+")
 _DECIMAL = re.compile(r"-?(\d+([.,]\d*)?|[.,]\d+)([eE]-?\d+)?")
 UNBOUNDED = 1 << 30
+#: Alternatives a group of overlapping syntax notes may unfold into (see _segment_body).
+_NOTE_PATHS = 32
 #: Separators of the text a finished segment is joined into for its one-step check.
 _SEGMENT_MARK, _ELEMENT_MARK, _COMPONENT_MARK = "\x1e", "\x1d", "\x1f"
 
@@ -271,10 +273,13 @@ def _element_pattern(spec: ElementDef, component: str, repetition: str, excluded
         if spec.required and not required:
             one = f"(?=[^{re.escape(excluded)}]|{re.escape(component)}+[^{re.escape(excluded)}])" + one
         elif not spec.required:
-            one = f"(?:{one})?"
-    else:
+            one = f"(?:{one}|)"
+    elif spec.required:
         one = _value_pattern(spec, excluded)
-        one = one if spec.required else f"(?:{one})?"
+    elif spec.codes is None and spec.kind in ("AN", "ID", "a", "an") and spec.min <= 1:
+        one = f"[^{re.escape(excluded)}]{{0,{spec.max}}}"  # one step, where an empty value is right
+    else:
+        one = f"(?:{_value_pattern(spec, excluded)}|)"  # an alternative costs less than a repeat
     if spec.repeat > 1 and repetition:
         return f"{one}(?:{re.escape(repetition)}{one}){{0,{spec.repeat - 1}}}"
     return one
@@ -282,29 +287,136 @@ def _element_pattern(spec: ElementDef, component: str, repetition: str, excluded
 
 def _segment_body(sdef: SegmentDef, element: str, component: str, repetition: str, *,
                   terminator: str = "") -> str:
-    """The pattern of a valid segment's text (tag included, terminator not), syntax notes as
-    lookaheads; ``terminator`` is excluded from values when segments are matched in a row."""
+    """The pattern of a valid segment's text (tag included, terminator not); ``terminator`` is
+    excluded from values when segments are matched in a row.
+
+    Elements after the last mandatory one nest as optional groups (``(?:*a(?:*b)?)?``): a
+    segment may end before any of them. Syntax notes are unfolded into the pattern: the elements
+    that a group of overlapping notes names branch on present or absent, and only the
+    combinations the notes allow are spelled out, so a valid segment is matched without looking
+    ahead; a group that would unfold into more than ``_NOTE_PATHS`` alternatives keeps its widest
+    note as a lookahead instead.
+    """
     excluded = element + component + repetition + terminator
-    parts = [_element_pattern(e, component, repetition, excluded) for e in sdef.elements]
-    # a note that all-absent elements meet is read where its first element starts (a short look
-    # ahead); one that requires an element (R, exactly one) is read after the tag
+    sep = re.escape(element)
+    end = f"(?=(?:{sep})*(?:{re.escape(terminator)}|\\Z))" if terminator else f"(?=(?:{sep})*\\Z)"
+    specs = sdef.elements
+    last = max((i for i, e in enumerate(specs, 1) if e.required), default=0)
+    present: dict[int, str] = {}
+    absent: dict[int, str] = {}
+    either: dict[int, str] = {}
+    within: dict[int, str] = {}
+    for i, spec in enumerate(specs, 1):
+        if spec.ref:
+            present[i] = sep + _element_pattern(replace(spec, required=True), component, repetition, excluded)
+        if not spec.required:  # within an unfolded group, the segment may also end here
+            empty = f"(?:{re.escape(component)}){{0,{len(spec.components) - 1}}}" if spec.components else ""
+            absent[i] = f"(?:{sep}{empty}|{end})" if i > last else sep + empty
+        either[i] = sep + _element_pattern(spec, component, repetition, excluded)
+        # within an unfolded group an element that no note names may also be where the segment ends
+        within[i] = f"(?:{either[i]}|{end})" if i > last else either[i]
+    unfolded = [n for n in sdef.notes if any(1 <= p <= len(specs) for p in n.positions)]
+    looked = [n for n in sdef.notes if n not in unfolded]
+    while True:
+        blocks = _note_blocks(unfolded, len(specs))
+        unfoldings = [_unfold(lo, hi, notes, present=present, absent=absent, either=within)
+                      for lo, hi, notes in blocks]
+        if all(u is not None for u in unfoldings):
+            break
+        widest = max(unfolded, key=lambda n: max(n.positions) - min(n.positions))
+        unfolded.remove(widest)
+        looked.append(widest)
+    # (first position, pattern, whether the segment may end before it)
+    pieces: dict[int, tuple[str, bool]] = {}
+    for (lo, _, notes), unfolding in zip(blocks, unfoldings, strict=True):
+        assert unfolding is not None
+        may_end = lo > last and all(_note_kind_violated(n.kind, [False] * len(n.positions)) is None
+                                    for n in notes)
+        pieces[lo] = (unfolding, may_end)
+    covered = {p for lo, hi, _ in blocks for p in range(lo, hi + 1)}
+    for i in either:
+        if i not in covered:
+            pieces[i] = (either[i], i > last)
+    # a note left as a lookahead is read where the piece holding its first element starts, unless
+    # all-absent elements break it (R, exactly one): that is read after the tag
     at_start = []
-    for note in sdef.notes:
+    for note in looked:
         anchor = min(note.positions)
-        if note.kind in ("R", "1") or not 1 <= anchor <= len(parts):
+        origin = max((i for i in pieces if i <= anchor), default=0)
+        if not origin or _note_kind_violated(note.kind, [False] * len(note.positions)) is not None:
             at_start.append(_note_pattern(note, element, excluded, terminator, origin=0))
         else:
-            parts[anchor - 1] = _note_pattern(note, element, excluded, terminator, origin=anchor) + parts[anchor - 1]
-    sep = re.escape(element)
-    required = [i for i, e in enumerate(sdef.elements) if e.required]
-    last = required[-1] if required else -1
+            pattern, may_end = pieces[origin]
+            pieces[origin] = (_note_pattern(note, element, excluded, terminator, origin=origin - 1) + pattern,
+                              may_end)
     tail = f"(?:{sep})*"  # empty trailing elements are tolerated
-    for i in range(len(parts) - 1, -1, -1):
-        if i > last:
-            tail = f"(?:{sep}{parts[i]}{tail})?"
-        else:
-            tail = f"{sep}{parts[i]}{tail}"
+    ending = True  # the segment may end before every piece after this one
+    for i in sorted(pieces, reverse=True):
+        pattern, may_end = pieces[i]
+        ending = ending and may_end
+        tail = f"(?:{pattern}{tail}|)" if ending else pattern + tail
     return re.escape(sdef.tag) + "".join(at_start) + tail
+
+
+def _note_blocks(notes: list[Note], count: int) -> list[tuple[int, int, list[Note]]]:
+    """Runs of element positions (first, last) that overlapping ``notes`` span, with their notes."""
+    spans = sorted(((min(p for p in n.positions if p <= count), min(max(n.positions), count), n)
+                    for n in notes if any(1 <= p <= count for p in n.positions)), key=lambda s: s[:2])
+    blocks: list[tuple[int, int, list[Note]]] = []
+    for lo, hi, note in spans:
+        if blocks and lo <= blocks[-1][1]:
+            first, top, held = blocks[-1]
+            blocks[-1] = (first, max(top, hi), [*held, note])
+        else:
+            blocks.append((lo, hi, [note]))
+    return blocks
+
+
+def _unfold(lo: int, hi: int, notes: list[Note], *, present: dict[int, str], absent: dict[int, str],
+            either: dict[int, str]) -> str | None:
+    """Elements ``lo``..``hi`` as the alternatives of presence that ``notes`` allow (positions
+    past the segment's elements are absent), or None when there would be more than
+    ``_NOTE_PATHS`` of them. ``present``, ``absent`` and ``either`` are the patterns of each
+    element written, left empty or out, and as it comes (for elements no note names)."""
+    named = {p for n in notes for p in n.positions if lo <= p <= hi}
+    paths = 0
+
+    def walk(i: int, shown: frozenset[int]) -> str | None:
+        nonlocal paths
+        if i > hi:
+            if all(_note_kind_violated(n.kind, [p in shown for p in n.positions]) is None for n in notes):
+                paths += 1
+                return ""
+            return None
+        if i not in named:
+            rest = walk(i + 1, shown)
+            return None if rest is None else either[i] + rest
+        options = []
+        if i in present:
+            rest = walk(i + 1, shown | {i})
+            if rest is not None:
+                options.append(present[i] + rest)
+        if i in absent:
+            rest = walk(i + 1, shown)
+            if rest is not None:
+                options.append(absent[i] + rest)
+        if paths > _NOTE_PATHS:
+            raise _TooMany
+        if not options:
+            return None
+        return options[0] if len(options) == 1 else "(?:" + "|".join(options) + ")"
+
+    if len(named) > _NOTE_PATHS.bit_length() + 4:  # too many branches to try them all
+        return None
+    try:
+        found = walk(lo, frozenset())
+    except _TooMany:
+        return None
+    return "(?!)" if found is None else found
+
+
+class _TooMany(Exception):
+    """A block of syntax notes unfolds into too many alternatives."""
 
 
 def _note_pattern(note: Note, element: str, excluded: str, terminator: str, *, origin: int) -> str:
@@ -586,8 +698,11 @@ class _Checker:
         if raw and seps is not None:
             end = seps.segment if len(seps.segment) == 1 else _SEGMENT_MARK
             marks = (seps.element, seps.component, repetition, end)
+            join = seps.element.join
             try:  # a TypeError tells a segment was finished (EDIFACT release characters)
-                text = end.join(map(seps.element.join, cast("list[list[str]]", segments))) + end
+                # content segments may come as their whole text (ChunkedReader.whole_content)
+                text = end.join([s if s.__class__ is str else join(s)  # type: ignore[arg-type]
+                                 for s in segments]) + end
             except TypeError:
                 return False
         else:
@@ -598,10 +713,14 @@ class _Checker:
             return False
         if self.definition.hierarchy:
             ids: set[Element] = set()
+            element = seps.element if seps else ""
             for position, seg in enumerate(segments, 1):
-                if seg[0] == "HL":
+                # a content segment kept as its whole text (ChunkedReader.whole_content)
+                hl = (seg.split(element) if element else [seg]) if isinstance(seg, str) and \
+                    (seg == "HL" or seg.startswith("HL" + element)) else seg
+                if hl[0] == "HL":
                     self.position, self.tag = position, "HL"
-                    self.check_hierarchy(seg, ids)
+                    self.check_hierarchy(hl, ids)
         return True
 
     def run(self, segments: Sequence[Sequence[Element]], raw: bool) -> list[Issue]:
@@ -649,9 +768,13 @@ def _joined(seg: Sequence[Element]) -> str:
 
 def _violation(seg: Sequence[Element], note: Note) -> str | None:
     """The issue kind ("conditional" or "exclusion") when ``seg`` breaks ``note``, else None."""
-    present = [p < len(seg) and _present(seg[p]) for p in note.positions]
+    return _note_kind_violated(note.kind, [p < len(seg) and _present(seg[p]) for p in note.positions])
+
+
+def _note_kind_violated(kind: str, present: list[bool]) -> str | None:
+    """The issue kind when elements present as ``present`` (in the note's order) break a note of
+    ``kind``, else None."""
     count = sum(present)
-    kind = note.kind
     if kind == "P" and 0 < count < len(present):
         return "conditional"
     if kind == "R" and count == 0:
@@ -745,7 +868,11 @@ def validate(message: Message, interchange: Interchange | None = None, *,
     segments = message.raw if raw else message.segments
     if not checker.fast(segments, raw):
         checker.issues.clear()
+        if raw and separators is not None:  # segments kept as whole texts are split now
+            segments = ChunkedReader.split_whole(cast("list[RawSegment]", segments), separators)
         checker.run(segments, raw)
+    elif raw and options.guides and separators is not None:
+        segments = ChunkedReader.split_whole(cast("list[RawSegment]", segments), separators)
     for guide in options.guides:
         if guide.covers(message.type, message.version):
             checker.issues.extend(check(guide, standard, segments, separators))

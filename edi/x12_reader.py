@@ -21,12 +21,16 @@ from waybill.edi.errors import EdiError
 from waybill.edi.model import Separators
 from waybill.edi.tokenizer import ChunkedReader
 
-#: An X12 raw segment: its elements as written, or the ISA as a tuple (ISA16 is no composite).
-X12Raw = list[str] | tuple[str, ...]
+#: An X12 raw segment: its elements as written, or the ISA as a tuple (ISA16 is no composite), or
+#: the whole text of a content segment when the reader keeps content whole.
+X12Raw = list[str] | tuple[str, ...] | str
 
 _ALNUM = frozenset(string.ascii_letters + string.digits)
 _ISA_MAX = 200  # an ISA is 106 characters; allow for sloppy widths but stop on garbage
 _TERMINATOR_MAX = 4
+#: the first two letters of the segments the envelope layer reads (ISA, ISB, ISE, IEA, TA1, GS,
+#: GE, ST, SE): with ``whole_content`` only these are split into elements
+_SPLIT = frozenset({"IS", "IE", "TA", "GS", "GE", "ST", "SE"})
 
 
 def isa_separators(isa: list[str], element: str, segment: str) -> Separators:
@@ -113,6 +117,8 @@ class X12Reader(ChunkedReader[X12Raw]):
         if min(pieces) < "!":
             pieces = [p for p in (p.lstrip(" \t") for p in pieces) if p]
         elem = self.separators.element
+        if self.whole_content:  # only envelope segments are split (see ChunkedReader.whole_content)
+            return [p.split(elem) if p[:2] in _SPLIT else p for p in pieces]
         return [p.split(elem) for p in pieces]
 
     def _continue(self, text: str, pos: int) -> tuple[list[X12Raw], int] | None:

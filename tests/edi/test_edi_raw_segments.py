@@ -3,6 +3,8 @@ what they see is exactly what the readers deliver."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 
@@ -10,6 +12,7 @@ from waybill.edi.edifact_reader import EdifactReader
 from waybill.edi.envelope import read_interchanges
 from waybill.edi.errors import EdiError
 from waybill.edi.tokenizer import BATCH_SEGMENTS, sniff
+from waybill.edi.validator import Hook
 from waybill.edi.x12_reader import X12Reader
 
 from .test_edi_fuzz import mutated
@@ -105,3 +108,56 @@ def test_every_seen_message_is_a_run_of_the_reader_segments(data):
     recoded = any(not m.isascii() for s in segments for v in s for m in
                   (v if isinstance(v, tuple) else (v,)))  # UNOD..UNOY re-decode non-ASCII text
     assert recoded or all(is_run_of(m, segments) for m in kept)
+
+
+class _Recording(Hook):
+    """Validates each message and records what validation said about it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: list[tuple[str, str, bool, list[dict[str, object]]]] = []
+
+    def __call__(self, message, interchange) -> None:
+        super().__call__(message, interchange)
+        self.seen.append((message.type, message.control_number, message.validated,
+                          [i.to_dict(interchange.standard) for i in message.issues]))
+
+
+def validations(data: bytes, *, keep: bool) -> list:
+    """What validation says of every message: streamed (content segments kept as their whole
+    text) or with the messages kept (every segment split)."""
+    hook = _Recording()
+    try:
+        for _ in read_interchanges(data, on_message=hook, keep_messages=keep):
+            pass
+    except EdiError as error:
+        hook.seen.append(("error", str(error), False, []))
+    return hook.seen
+
+
+X12_CORPUS = sorted(p for p in (Path(__file__).parents[1] / "data" / "edi" / "corpus").iterdir()
+                    if p.read_bytes().lstrip()[:3] == b"ISA")
+
+
+@pytest.mark.parametrize("path", X12_CORPUS, ids=lambda p: p.name)
+def test_streamed_validation_of_whole_segment_texts_says_what_the_kept_segments_say(path):
+    data = path.read_bytes()
+    assert validations(data, keep=False) == validations(data, keep=True)
+
+
+@pytest.mark.parametrize("body", [
+    ["BEG*00*SA*PO-1**20261301", "PO1*1*10*EA*2.5**VP", "CTT*1"],
+    ["BEG*00*SA*PO-1**20260101", "ZZZ*1", "PO1*1*10*EA", "CTT*1"],
+    ["BEG*00*SA*PO-1**20260101", "MEA*PD*G*12.5*LB>2", "PO1*1**EA*2.5**VP*SKU-1", "CTT*1"],
+])
+def test_streamed_validation_of_an_invalid_message_reports_as_the_kept_one(body):
+    data = x12(body).encode()
+    streamed = validations(data, keep=False)
+    assert streamed == validations(data, keep=True)
+    assert streamed[0][3]  # the message is invalid: the streamed check walked it
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])  # first use parses a directory
+@given(mutated())
+def test_streamed_validation_agrees_with_kept_validation_on_mutated_files(data):
+    assert validations(data, keep=False) == validations(data, keep=True)
