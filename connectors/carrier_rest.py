@@ -16,10 +16,10 @@ process) spaces the calls at the carrier's rate. A number the carrier does not k
 on a single number) becomes a faulted Exchange of that number alone; a 400 on a batch is split in
 halves until the faulting numbers stand alone, as for SOAP.
 
-karrio (the multi-carrier library) was evaluated for this and is not used: its transport is
-urllib through karrio.lib.request, outside our requests session; its proxies pass no timeout, it
-retries only on 5xx with fixed doubling, does not retry 429 nor read Retry-After, and has no bound
-on total time. Its status tables served as a reference for the mapping tables.
+The mappings build the requests and read the replies with karrio (waybill.mappings.karrio_tracking);
+karrio's own transport is not used: it is urllib through karrio.lib.request, outside our requests
+session; its proxies pass no timeout, it retries only on 5xx with fixed doubling, does not retry 429
+nor read Retry-After, and has no bound on total time.
 """
 
 from __future__ import annotations
