@@ -9,11 +9,13 @@ retries, Retry-After, OAuth2 tokens cached), which karrio's urllib proxies do no
 karrio's FedEx parser fetches a proof of delivery over the network for every delivered parcel
 (urllib, no timeout, seconds per parcel when the host is unreachable). The settings given to the
 parsers here have no server URL: reading it raises, so that fetch stops before any connection,
-inside karrio's own failsafe, and parsing stays pure. karrio's own log lines are switched off.
+inside karrio's own failsafe, and parsing stays pure. karrio's own log lines, and those of jstruct
+under it (which quote reply fields), are switched off.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -34,6 +36,9 @@ TrackingDetails = Any  # karrio.core.models.TrackingDetails (karrio ships no typ
 Message = Any  # karrio.core.models.Message
 
 logger.disable("karrio")  # its request/response lines would bypass our logs (and their masking)
+# jstruct, under karrio's schemas, logs every reply field a schema lacks with its value (names,
+# addresses of recipients): never into our logs
+logging.getLogger("jstruct").setLevel(logging.CRITICAL)
 
 
 class ReplyError(ValueError):

@@ -98,5 +98,14 @@ def test_parsing_a_delivered_fedex_parcel_makes_no_network_call(monkeypatch):
     assert event.status == "delivered" and calls == []
 
 
+def test_karrio_logs_nothing_of_a_reply(caplog):
+    # jstruct (under karrio's schemas) would log each field its schema lacks, with the value
+    raw = json.loads(_ups_reply("I", "OT"))
+    raw["trackResponse"]["shipment"][0]["package"][0]["activity"][0]["gmtOffset"] = "+01:00"
+    with caplog.at_level("DEBUG"):
+        [event] = ups.map_reply("carrier:ups", json.dumps(raw).encode()).entities
+    assert event.status == "out_for_delivery" and "+01:00" not in caplog.text
+
+
 def test_the_soap_and_rest_fedex_profiles_share_one_table():
     assert fedex.STATUS is fedex_soap.STATUS
