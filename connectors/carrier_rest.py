@@ -18,10 +18,10 @@ halves until the faulting numbers stand alone, as for SOAP. A server error page 
 faulted Exchange of the whole request (`bad_reply`); a 200 whose body is not the carrier's JSON is
 left to the mapping, and the flow dead-letters that request either way.
 
-karrio (the multi-carrier library) was evaluated for this and is not used: its transport is
-urllib through karrio.lib.request, outside our requests session; its proxies pass no timeout, it
-retries only on 5xx with fixed doubling, does not retry 429 nor read Retry-After, and has no bound
-on total time. Its status tables served as a reference for the mapping tables.
+The mappings build the requests and read the replies with karrio (waybill.mappings.karrio_tracking);
+karrio's own transport is not used: it is urllib through karrio.lib.request, outside our requests
+session; its proxies pass no timeout, it retries only on 5xx with fixed doubling, does not retry 429
+nor read Retry-After, and has no bound on total time.
 """
 
 from __future__ import annotations

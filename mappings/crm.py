@@ -13,8 +13,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from waybill.canonical.model import DeliveryCase
-from waybill.canonical.views import AccountView, OrderView, ShipmentView
+from waybill.canonical.views import AccountView, CaseView, OrderView, ShipmentView
 
 EXTERNAL_ID = "Waybill_Id__c"
 ACCOUNT, ORDER, SHIPMENT, CASE = "Account", "Order", "Shipment__c", "Case"
@@ -92,23 +91,29 @@ def shipment(view: ShipmentView) -> dict[str, Any]:
     return rec
 
 
-def case(c: DeliveryCase) -> dict[str, Any]:
-    """The Case of a delivery problem, linked to its Account, Order (when known) and Shipment__c.
-    Status is New while open and Closed once delivered: the hub sends it only when the case's
-    content changes, so an agent's own status holds in between."""
+def case(view: CaseView) -> dict[str, Any]:
+    """The Case of a delivery problem, linked to its Account, Order (when known) and Shipment__c,
+    with the shipment's substatus and the carrier's raw code. Status is sent only when the case is
+    created (New) and when it closes (Closed): in between an agent's own status holds."""
+    c = view.case
     rec: dict[str, Any] = {
         "Subject": f"{CASE_SUBJECTS[c.problem]}: shipment {c.shipment_id}",
         "Description": c.detail,
-        "Status": "Closed" if c.state == "closed" else "New",
         "Priority": c.priority,
         "Origin": "Waybill",
         "Type": "Delivery Exception",
         "Problem__c": c.problem,
+        "Substatus__c": view.substatus,
+        "Status_Code__c": view.raw_code,
         "Opened_At__c": _time(c.opened_at),
         "Closed_At__c": _time(c.closed_at),
         "Account": {EXTERNAL_ID: str(c.customer_id)},
         "Shipment__r": {EXTERNAL_ID: str(c.shipment_id)},
     }
+    if c.state == "closed":
+        rec["Status"] = "Closed"
+    elif not view.in_crm:
+        rec["Status"] = "New"
     if c.order_id is not None:
         rec["Order__r"] = {EXTERNAL_ID: str(c.order_id)}
     return rec

@@ -1,9 +1,14 @@
 """DHL Shipment Tracking - Unified (REST) <-> canonical delivery events. Pure: no I/O.
 
-Request: `GET /track/shipments?trackingNumber=...` (one number per call; the API key header is
-the connector's). Reply: `shipments[]`, each with `events[]` (newest first: timestamp, location,
-statusCode, status, description) and `estimatedTimeOfDelivery`. An unknown number is a 404 (the
-connector's fault of that number).
+Request: `GET /track/shipments?trackingNumber=...` (one number per call, the query as
+karrio-dhl-universal builds it; the API key header is the connector's). Reply: read by karrio into
+the shipment's TrackingDetails (its events, newest first, with statusCode and place). An unknown
+number is a 404 (the connector's fault of that number).
+
+karrio's events lose what the hub needs, read from the DHL event karrio read them from: the
+detailed `status` (karrio keeps it only as a fallback description), the timestamp's UTC offset
+(karrio stamps the local time as UTC), the country of the place, and the time of
+`estimatedTimeOfDelivery` (karrio keeps its date).
 
 Status: the event's `statusCode`, the unified API's own vocabulary (pre-transit, transit,
 delivered, failure, unknown), refined by its detailed `status` when DETAILED names it. The raw
@@ -17,7 +22,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from waybill.canonical import model
-from waybill.mappings.carrier_events import add_scan, place, reply_json, utc
+from waybill.mappings import karrio_tracking
+from waybill.mappings.carrier_events import add_scan, place, utc
 
 SOURCE = "carrier:dhl"
 PATH = "/track/shipments"
@@ -46,7 +52,7 @@ DETAILED: dict[str, str] = {
 def build_request(numbers: Sequence[str]) -> dict[str, Any]:
     """The Unified tracking call for one number."""
     (number,) = numbers
-    return {"method": "GET", "path": PATH, "params": {"trackingNumber": number},
+    return {"method": "GET", "path": PATH, "params": karrio_tracking.dhl_request(number),
             "headers": {"Accept": "application/json"}}
 
 
@@ -61,20 +67,22 @@ def status_of(event: dict[str, Any]) -> tuple[str, dict[str, str]]:
 def map_reply(system: str, raw: bytes) -> model.InboundMessage:
     """The delivery events of a raw Unified tracking reply."""
     msg = model.InboundMessage(raw, key="track")
-    body = reply_json(system, raw, msg)
-    if body is None:
+    read = karrio_tracking.read_reply(system, msg, karrio_tracking.parse_dhl)
+    if read is None:
         return msg
+    body, (details, _problems) = read  # a problem reply is the connector's fault (404)
+    shipment: dict[str, Any] = next(iter(body.get("shipments") or []), {})  # the shipment karrio read
     numbers = []
-    for s, shipment in enumerate(body.get("shipments") or []):
-        number = str(shipment.get("id", ""))
+    for detail in details:
+        number = str(detail.tracking_number)
         numbers.append(number)
         eta = utc(shipment.get("estimatedTimeOfDelivery"))
-        for i, event in enumerate(shipment.get("events") or []):
+        for i, (_ev, event) in enumerate(zip(detail.events, shipment.get("events") or [], strict=True)):
             code, table = status_of(event)
             addr = (event.get("location") or {}).get("address") or {}
             add_scan(msg, system=system, source=SOURCE, number=number, index=i, code=code, table=table,
                      detail=str(event.get("status") or ""),
-                     occurred=utc(event.get("timestamp")), where=f"shipments[{s}].events[{i}].timestamp", raw=event,
+                     occurred=utc(event.get("timestamp")), where=f"shipments[0].events[{i}].timestamp", raw=event,
                      place=place(addr.get("addressLocality"), addr.get("countryCode")), eta=eta if i == 0 else None)
     msg.key = f"track:{','.join(numbers)}"[:300]
     return msg

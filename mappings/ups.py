@@ -1,10 +1,13 @@
 """UPS Tracking API (REST, OpenAPI description Tracking.yaml) <-> canonical delivery events. Pure.
 
-Request: `GET /api/track/v1/details/{inquiryNumber}` (one number per call) with the required
-`transId` and `transactionSrc` headers. Reply: `trackResponse.shipment[].package[]`, each with its
-`activity` (newest first: date YYYYMMDD, time HHMMSS, location, status {type, code, description}),
-and `deliveryDate` (SDD scheduled, RDD rescheduled, DEL delivered). A shipment with `warnings`
-and no package (number not found) is a Reject of that number.
+Request: `GET /api/track/v1/details/{inquiryNumber}` (one number per call, the number karrio-ups's
+request carries) with the required `transId` and `transactionSrc` headers. Reply: read by karrio
+into the package's TrackingDetails (its activity, newest first, with status codes and places) and
+Messages (the `warnings` of a number UPS does not know, a Reject of that number).
+
+karrio's events lose what the hub needs, read from the UPS activity karrio read them from: the
+status `type` (karrio keeps only the code), the UTC time (gmtDate/gmtTime; karrio reads the local
+one) and the delivery date UPS scheduled (RDD, else SDD; karrio reads only DEL).
 
 Status: the activity's status `code` when CODES names it (finer: out for delivery, return to
 sender, ...), else its `type` (TYPES: M manifest, P pickup, I in progress, X exception, D
@@ -21,7 +24,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from waybill.canonical import model
-from waybill.mappings.carrier_events import add_scan, place, reply_json
+from waybill.mappings import karrio_tracking
+from waybill.mappings.carrier_events import add_scan
 
 SOURCE = "carrier:ups"
 PATH = "/api/track/v1/details/{number}"
@@ -56,7 +60,7 @@ CODES: dict[str, str] = {
 
 def build_request(numbers: Sequence[str]) -> dict[str, Any]:
     """The Tracking API call for one number (the connector adds the bearer token)."""
-    (number,) = numbers
+    (number,) = karrio_tracking.ups_numbers(numbers)
     return {"method": "GET", "path": PATH.format(number=number), "params": {"locale": "en_US"},
             "headers": {"transId": uuid.uuid4().hex[:32], "transactionSrc": "waybill"}}
 
@@ -73,39 +77,41 @@ def status_of(status: dict[str, Any]) -> tuple[str, dict[str, str]]:
 def map_reply(system: str, raw: bytes) -> model.InboundMessage:
     """The delivery events of a raw Tracking API reply; rejects per number."""
     msg = model.InboundMessage(raw, key="track")
-    body = reply_json(system, raw, msg)
-    if body is None:
+    read = karrio_tracking.read_reply(system, msg, lambda body: karrio_tracking.parse_ups(_inquiry(body), body))
+    if read is None:
         return msg
+    body, (details, messages) = read
+    shipment = _shipment(body)
+    inquiry = _inquiry(body)
+    package: dict[str, Any] = next(iter(shipment.get("package") or []), {})  # the package karrio read
     numbers = []
-    for s, shipment in enumerate((body.get("trackResponse") or {}).get("shipment") or []):
-        path = f"trackResponse.shipment[{s}]"
-        packages = shipment.get("package") or []
-        if not packages:
-            number = shipment.get("inquiryNumber", "")
-            numbers.append(number)
-            warnings = "; ".join(f"{w.get('code')}: {w.get('message')}" for w in shipment.get("warnings") or [])
-            msg.rejects.append(model.Reject(f"{system}:{number}", f"carrier does not know this tracking number "
-                                            f"({warnings})", f"{path}.warnings",
-                                            json.dumps(shipment, sort_keys=True).encode()))
-            continue
-        for p, package in enumerate(packages):
-            number = package.get("trackingNumber") or shipment.get("inquiryNumber", "")
-            numbers.append(number)
-            _map_package(system, package, number, path=f"{path}.package[{p}]", msg=msg)
+    for detail in details:
+        number = str(detail.tracking_number or inquiry)
+        numbers.append(number)
+        activities = package.get("activity") or []
+        eta = _eta(package)
+        for i, (ev, activity) in enumerate(zip(detail.events, activities, strict=True)):
+            code, table = status_of(activity.get("status") or {})
+            add_scan(msg, system=system, source=SOURCE, number=number, index=i, code=code, table=table,
+                     occurred=_when(activity), where=f"trackResponse.shipment[0].package[0].activity[{i}].date",
+                     raw=activity, place=ev.location or None, eta=eta if i == 0 else None)
+    if not details and messages:
+        numbers.append(inquiry)
+        warnings = "; ".join(f"{m.code}: {m.message}" for m in messages)
+        msg.rejects.append(model.Reject(f"{system}:{inquiry}", f"carrier does not know this tracking number "
+                                        f"({warnings})", "trackResponse.shipment[0].warnings",
+                                        json.dumps(shipment, sort_keys=True).encode()))
     msg.key = f"track:{','.join(numbers)}"[:300]
     return msg
 
 
-def _map_package(system: str, package: dict[str, Any], number: str, *, path: str,
-                 msg: model.InboundMessage) -> None:
-    eta = _eta(package)
-    for i, activity in enumerate(package.get("activity") or []):
-        code, table = status_of(activity.get("status") or {})
-        addr = (activity.get("location") or {}).get("address") or {}
-        add_scan(msg, system=system, source=SOURCE, number=number, index=i, code=code, table=table,
-                 occurred=_when(activity), where=f"{path}.activity[{i}].date", raw=activity,
-                 place=place(addr.get("city"), addr.get("stateProvince"), addr.get("countryCode")),
-                 eta=eta if i == 0 else None)
+def _shipment(body: dict[str, Any]) -> dict[str, Any]:
+    """The reply's shipment (the one karrio reads: one number per call)."""
+    return next(iter((body.get("trackResponse") or {}).get("shipment") or []), {})
+
+
+def _inquiry(body: dict[str, Any]) -> str:
+    return str(_shipment(body).get("inquiryNumber", ""))
 
 
 def _when(activity: dict[str, Any]) -> dt.datetime | None:

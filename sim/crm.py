@@ -59,7 +59,7 @@ _ORDER_FIELDS = ("AccountId", "Status", "EffectiveDate", "PoNumber", "CurrencyIs
 _SHIPMENT_FIELDS = ("Name", "Account__c", "Carrier__c", "Tracking_Number__c", "Status__c", "Status_Code__c",
                     "ETA__c", "Last_Event__c", "Last_Place__c", "Delivered_At__c", "Ship_Date__c", "Packages__c")
 _CASE_FIELDS = ("AccountId", "Order__c", "Shipment__c", "Subject", "Description", "Status", "Priority", "Origin",
-                "Type", "Problem__c", "Opened_At__c", "Closed_At__c")
+                "Type", "Problem__c", "Substatus__c", "Status_Code__c", "Opened_At__c", "Closed_At__c")
 _COMMON = ("Waybill_Id__c", "Waybill_Change_Key__c")
 
 OBJECTS: dict[str, SObject] = {

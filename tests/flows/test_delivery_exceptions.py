@@ -110,3 +110,30 @@ def test_rules_file_tunes_the_tiers(store, monkeypatch, tmp_path):
     delivery_exceptions.run(store, now=T0 + dt.timedelta(hours=2))
     problems = {key.rsplit("/", 1)[1] for key in _cases(store)}
     assert problems == {"failed_delivery", "late"} and len(_cases(store)) == 4  # S3 is now late too
+
+
+def test_an_agent_s_case_status_holds_until_the_parcel_is_delivered(store, crm):
+    _seed(store)
+    delivery_exceptions.run(store, now=T0 + dt.timedelta(hours=2))
+    crm_publish.run(store, client=CrmClient(policy=FAST))
+    with store.engine.connect() as conn:
+        s1 = next(r.id for r in tables.rows(conn, "shipment") if r.external_id == "S1")
+    shipments = crm_ids(crm, "Shipment__c")
+    [rid] = [rid for rid, r in crm.state["records"]["Case"].items()
+             if r["Shipment__c"] == shipments[str(s1)] and r["Problem__c"] == "failed_delivery"]
+    created = crm.state["records"]["Case"][rid]
+    assert (created["Status"], created["Status_Code__c"], created["Substatus__c"]) == ("New", "DE", None)
+    created["Status"] = "Working"  # an agent takes the case
+
+    # a second failed attempt updates the case: its detail and carrier code, not the agent's status
+    store.apply(batch(_event("e5", "S1", "attempt_failed", 20, "DE2"), system="tms", raw=b"tms2"))
+    assert delivery_exceptions.run(store, now=T0 + dt.timedelta(hours=21)).stored >= 1
+    crm_publish.run(store, client=CrmClient(policy=FAST))
+    updated = crm.state["records"]["Case"][rid]
+    assert (updated["Status"], updated["Status_Code__c"]) == ("Working", "DE2") and "DE2" in updated["Description"]
+
+    # delivered: the case closes in the CRM too
+    store.apply(batch(_event("e6", "S1", "delivered", 30, "DL"), system="tms", raw=b"tms3"))
+    delivery_exceptions.run(store, now=T0 + dt.timedelta(hours=31))
+    crm_publish.run(store, client=CrmClient(policy=FAST))
+    assert crm.state["records"]["Case"][rid]["Status"] == "Closed"

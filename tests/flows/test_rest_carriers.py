@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -11,6 +12,7 @@ from sim import rest_carriers
 from sim.faults import FaultRates, Faults
 from tests.fixtures.targets import FAST, customer, load, set_conn
 from tests.fixtures.targets import shipment as make_shipment
+from waybill.connectors import carrier_rest
 from waybill.connectors.carrier import CarrierFault
 from waybill.connectors.carrier_rest import TokenSource
 from waybill.flows import carrier_tracking, replay
@@ -222,3 +224,32 @@ def test_an_unreadable_reply_is_a_dead_letter_of_its_request_and_the_run_goes_on
     assert all(f"carrier:{name}" in d.reason for d in dead)
     good = [n for b in batches if b not in spoilt for n in b]
     assert good and counts.stored == sum(len(api.parcels[n]["scans"]) for n in good)  # later calls went on
+
+
+@pytest.mark.e2e
+def test_the_carriers_are_tracked_concurrently_to_the_same_results(store, monkeypatch):
+    apis = {name: serve(name, monkeypatch) for name in NUMBERS}
+    try:
+        for name in NUMBERS:
+            _seed(store, name, NUMBERS[name][1])
+        # each carrier's first call waits for the other two carriers' first calls: one after
+        # another, the barrier would break
+        barrier = threading.Barrier(len(NUMBERS), timeout=10)
+        track = carrier_rest.RestTracker.track
+
+        def meeting(self: carrier_rest.RestTracker, numbers: Any) -> Any:
+            barrier.wait()
+            yield from track(self, numbers)
+
+        monkeypatch.setattr(carrier_rest.RestTracker, "track", meeting)
+        counts = carrier_tracking.run(store)
+        assert counts.received == sum(len(n[1]) for n in NUMBERS.values()) and counts.dead == 0
+        assert counts.stored == sum(len(p["scans"]) for api in apis.values() for p in api.parcels.values())
+        with store.engine.connect() as conn:
+            rows = {s.tracking_number: s.status for s in crm_reads.shipments(conn).values()}
+        for name, api in apis.items():
+            final = FINAL_UPS if name == "ups" else FINAL
+            assert all(rows[n] == final[p["scans"][-1]["step"]] for n, p in api.parcels.items()), name
+    finally:
+        for api in apis.values():
+            api.server.shutdown()

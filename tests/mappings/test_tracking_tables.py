@@ -41,7 +41,7 @@ def test_every_canonical_status_a_shipment_can_have_has_an_outbound_214_code():
 
 def _fedex_reply(code: str) -> bytes:
     return json.dumps({"output": {"completeTrackResults": [{"trackingNumber": "794600000001", "trackResults": [{
-        "trackingNumberInfo": {"trackingNumber": "794600000001"},
+        "trackingNumberInfo": {"trackingNumber": "794600000001"}, "latestStatusDetail": {"code": code},
         "scanEvents": [{"date": "2026-03-02T10:00:00-05:00", "eventType": code}]}]}]}}).encode()
 
 
@@ -52,8 +52,8 @@ def _ups_reply(kind: str, code: str) -> bytes:
 
 
 def _dhl_reply(code: str, detail: str) -> bytes:
-    return json.dumps({"shipments": [{"id": "0034", "events": [
-        {"timestamp": "2026-03-02T10:00:00Z", "statusCode": code, "status": detail}]}]}).encode()
+    event = {"timestamp": "2026-03-02T10:00:00Z", "statusCode": code, "status": detail}
+    return json.dumps({"shipments": [{"id": "0034", "status": event, "events": [event]}]}).encode()
 
 
 @pytest.mark.parametrize(("module", "raw", "expected"), [
@@ -72,6 +72,39 @@ def test_a_carrier_reply_s_codes_are_mapped_and_an_unknown_one_is_kept_flagged(m
     [event] = msg.entities
     assert (event.status, event.substatus, event.raw_code) == expected
     assert tracking.flagged(event) == (expected[0] == "unknown")
+
+
+def test_a_reply_karrio_cannot_read_is_refused_whole_with_its_reason():
+    # karrio's FedEx parser needs each result's latestStatusDetail (FedEx always sends it)
+    raw = json.dumps({"output": {"completeTrackResults": [{"trackingNumber": "794600000001", "trackResults": [{
+        "scanEvents": [{"date": "2026-03-02T10:00:00-05:00", "eventType": "OD"}]}]}]}}).encode()
+    msg = fedex.map_reply("carrier:fedex", raw)
+    assert msg.entities == [] and "karrio cannot read this FedEx tracking reply" in (msg.rejected_reason or "")
+
+
+def test_a_scan_keeps_its_utc_offset_which_karrio_drops():
+    [event] = fedex.map_reply("carrier:fedex", _fedex_reply("OD")).entities
+    assert event.occurred_at.isoformat() == "2026-03-02T15:00:00"
+
+
+def test_parsing_a_delivered_fedex_parcel_makes_no_network_call(monkeypatch):
+    # karrio's FedEx parser fetches a proof of delivery for a delivered parcel; the mapping must not
+    # (karrio swallows the failure of that fetch, so calls are counted rather than refused)
+    from karrio.core.utils import helpers
+
+    calls: list[object] = []
+    monkeypatch.setattr(helpers, "urlopen", lambda *args, **_kwargs: calls.append(args))
+    [event] = fedex.map_reply("carrier:fedex", _fedex_reply("DL")).entities
+    assert event.status == "delivered" and calls == []
+
+
+def test_karrio_logs_nothing_of_a_reply(caplog):
+    # jstruct (under karrio's schemas) would log each field its schema lacks, with the value
+    raw = json.loads(_ups_reply("I", "OT"))
+    raw["trackResponse"]["shipment"][0]["package"][0]["activity"][0]["gmtOffset"] = "+01:00"
+    with caplog.at_level("DEBUG"):
+        [event] = ups.map_reply("carrier:ups", json.dumps(raw).encode()).entities
+    assert event.status == "out_for_delivery" and "+01:00" not in caplog.text
 
 
 def test_the_soap_and_rest_fedex_profiles_share_one_table():

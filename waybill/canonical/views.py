@@ -63,6 +63,17 @@ class ErpOrderView:
 
 
 @dataclass(frozen=True)
+class CaseView:
+    """A delivery case as the CRM gets it: the case, its shipment's substatus and carrier raw code
+    (as the hub holds them when the case is sent), and whether the CRM already received the case."""
+
+    case: model.DeliveryCase
+    substatus: str | None
+    raw_code: str | None
+    in_crm: bool
+
+
+@dataclass(frozen=True)
 class ShipmentView:
     """A hub shipment: the canonical shipment's fields, its customer's hub id and its tracking state
     (status folded from its delivery events)."""

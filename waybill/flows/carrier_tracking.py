@@ -3,10 +3,10 @@
 Each open shipment (a tracking number, no terminal status) is tracked by the profile of its
 carrier code (waybill.connectors.carrier_profile: one TOML file per carrier; a retired profile is
 used only when named). REST profiles go through waybill.connectors.carrier_rest, SOAP profiles
-through waybill.connectors.carrier (zeep, the WSDL shipped with the profile). Numbers are sent in
-the batches the carrier allows, in the carrier's rate-limit pool; a delivered, returned or
-cancelled parcel is never asked for again. Replies are stored in groups of APPLY_EVERY while the
-next group's calls are made.
+through waybill.connectors.carrier (zeep, the WSDL shipped with the profile). The carriers are
+tracked concurrently, a thread each. Numbers are sent in the batches the carrier allows, in the
+carrier's rate-limit pool; a delivered, returned or cancelled parcel is never asked for again.
+Replies are stored in groups of APPLY_EVERY while the next group's calls are made.
 
 Each reply is logged with its raw bytes (the request too, under stream "track-request") and applied
 as one message, so its events, the shipments' new status and the CRM's outbox rows commit
@@ -22,10 +22,12 @@ reads the replies (map_reply): adding a carrier is a profile plus that one modul
 
 from __future__ import annotations
 
+import contextvars
 import dataclasses
 import importlib
 import logging
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol, cast
 
 from sqlalchemy import Connection
@@ -113,9 +115,29 @@ def run(store: Store | None = None, *, carrier: str | None = None, tracker: Trac
     name = tracker.carrier if tracker else carrier
     if name is not None:
         return _track(store, carrier_profile.load(name), tracker)
+    return _concurrently(store, open_trackers(store))
+
+
+def _concurrently(store: Store, trackers: list[tuple[Profile, Tracker]]) -> FlowCounts:
+    """Track each carrier in a thread of its own (each keeps to its own rate-limit pool, so one
+    carrier's limit or slowness does not hold the others back); the counts added up. A carrier's
+    error is raised once the other carriers are done."""
     counts = FlowCounts()
-    for profile, tracker in open_trackers(store):
-        counts += _track(store, profile, tracker)
+    if not trackers:
+        return counts
+    with ThreadPoolExecutor(max_workers=len(trackers), thread_name_prefix="track") as pool:
+        # each thread runs in a copy of this context, so log lines keep the run's bound fields
+        futures = [pool.submit(contextvars.copy_context().run, _track, store, profile, tracker)
+                   for profile, tracker in trackers]
+    errors: list[BaseException] = []
+    for future in futures:
+        error = future.exception()
+        if error is None:
+            counts += future.result()
+        else:
+            errors.append(error)
+    if errors:
+        raise errors[0]
     return counts
 
 

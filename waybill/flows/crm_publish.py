@@ -67,7 +67,8 @@ PLAN: tuple[CrmObject[Any], ...] = (
     CrmObject(crm_map.ORDER, frozenset({"order"}), crm_reads.orders, crm_map.order, lambda v: v.customer_id),
     CrmObject(crm_map.SHIPMENT, frozenset({"shipment"}), crm_reads.shipments, crm_map.shipment,
               lambda v: v.customer_id),
-    CrmObject(crm_map.CASE, frozenset({"delivery_case"}), crm_reads.cases, crm_map.case, lambda v: v.customer_id),
+    CrmObject(crm_map.CASE, frozenset({"delivery_case"}), crm_reads.cases, crm_map.case,
+              lambda v: v.case.customer_id),
 )
 
 

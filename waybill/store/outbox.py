@@ -103,6 +103,18 @@ def delivered_entities(conn: Connection, target: str, entity: str, ids: list[int
     return {i for i, states in found.items() if states == {"delivered"}}
 
 
+def ever_delivered(conn: Connection, target: str, entity: str, ids: list[int]) -> set[int]:
+    """The rows of `entity` among `ids` that `target` received at least once (a delivered outbox
+    row: kept the retention's `outbox` days), whatever is pending now."""
+    o = outbox.c
+    found: set[int] = set()
+    for chunk in _chunks(sorted(set(ids))):
+        q = select(o.entity_id).where(o.target == target, o.entity == entity, o.entity_id.in_(chunk),
+                                      o.state == "delivered")
+        found.update(conn.execute(q.distinct()).scalars())
+    return found
+
+
 def pending(conn: Connection, target: str, limit: int = 1000, after: int = 0) -> list[OutboxItem]:
     """The oldest undelivered rows for `target` with an id above `after` (to page through them)."""
     q = (

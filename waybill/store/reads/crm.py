@@ -16,8 +16,8 @@ from sqlalchemy import Column, Connection, Row, Select, select
 
 from waybill.canonical import model
 from waybill.canonical.model import Ref
-from waybill.canonical.views import AccountView, OrderView, ShipmentView
-from waybill.store import identity
+from waybill.canonical.views import AccountView, CaseView, OrderView, ShipmentView
+from waybill.store import identity, outbox
 from waybill.store.reads import exceptions
 from waybill.store.schema import customer, customer_fact, shipment
 from waybill.store.schema import orders as order_table
@@ -64,9 +64,16 @@ def shipments(conn: Connection, ids: Sequence[int] | None = None) -> dict[int, S
             for r in rows}
 
 
-def cases(conn: Connection, ids: Sequence[int] | None = None) -> dict[int, model.DeliveryCase]:
-    """The delivery cases `ids` (None: every case)."""
-    return exceptions.cases(conn, ids=ids)
+def cases(conn: Connection, ids: Sequence[int] | None = None) -> dict[int, CaseView]:
+    """The delivery cases `ids` (None: every case), with their shipment's substatus and raw code
+    and whether the CRM already received them (outbox target "crm")."""
+    held = exceptions.cases(conn, ids=ids)
+    codes = {r.id: (r.substatus, r.status_code) for r in _by_ids(
+        conn, select(shipment.c.id, shipment.c.substatus, shipment.c.status_code), shipment.c.id,
+        sorted({c.shipment_id for c in held.values()}))}
+    sent = outbox.ever_delivered(conn, "crm", "delivery_case", list(held))
+    return {hub_id: CaseView(c, *codes.get(c.shipment_id, (None, None)), in_crm=hub_id in sent)
+            for hub_id, c in held.items()}
 
 
 def _facts(r: Row[Any]) -> model.CustomerFacts | None:
