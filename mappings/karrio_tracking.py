@@ -46,7 +46,7 @@ class ReplyError(ValueError):
 
 
 class OfflineError(RuntimeError):
-    """Raised by karrio when a parser tries to reach the carrier (the mappings never do I/O)."""
+    """What a parser meets when it asks the settings for the carrier's server (mappings do no I/O)."""
 
 
 class _FedexSettings(fedex_utils.Settings):  # type: ignore[misc]
