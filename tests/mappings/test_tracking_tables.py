@@ -97,6 +97,17 @@ def test_a_number_without_scans_yet_does_not_cost_its_batch_mates_their_scans():
     assert [(e.tracking_number, e.raw_code) for e in msg.entities] == [("794600000001", "OD")]
 
 
+@pytest.mark.parametrize(("module", "reply"), [
+    (ups, {"trackResponse": {"shipment": [{"inquiryNumber": "1Z1", "package": [{"trackingNumber": "1Z1",
+                                                                                 "activity": []}]}]}}),
+    (dhl, {"shipments": [{"id": "0034", "events": []}]}),
+])
+def test_a_parcel_without_scans_yet_is_not_a_refused_reply(module, reply):
+    # karrio fails on these; nothing is lost, and the number is asked for again next run
+    msg = module.map_reply(f"carrier:{module.__name__.rsplit('.', 1)[1]}", json.dumps(reply).encode())
+    assert (msg.entities, msg.rejects, msg.rejected_reason) == ([], [], None)
+
+
 def test_a_scan_keeps_its_utc_offset_which_karrio_drops():
     [event] = fedex.map_reply("carrier:fedex", _fedex_reply("OD")).entities
     assert event.occurred_at.isoformat() == "2026-03-02T15:00:00"
