@@ -67,7 +67,8 @@ def status_of(event: dict[str, Any]) -> tuple[str, dict[str, str]]:
 def map_reply(system: str, raw: bytes) -> model.InboundMessage:
     """The delivery events of a raw Unified tracking reply."""
     msg = model.InboundMessage(raw, key="track")
-    read = karrio_tracking.read_reply(system, msg, karrio_tracking.parse_dhl)
+    read = karrio_tracking.read_reply(system, msg, karrio_tracking.parse_dhl,
+                                      lambda body: any(s.get("events") for s in body.get("shipments") or []))
     if read is None:
         return msg
     body, (details, _problems) = read  # a problem reply is the connector's fault (404)

@@ -46,7 +46,7 @@ class ReplyError(ValueError):
 
 
 class OfflineError(RuntimeError):
-    """Raised by karrio when a parser tries to reach the carrier (the mappings never do I/O)."""
+    """What a parser meets when it asks the settings for the carrier's server (mappings do no I/O)."""
 
 
 class _FedexSettings(fedex_utils.Settings):  # type: ignore[misc]
@@ -112,16 +112,20 @@ def parse_dhl(body: Any) -> tuple[list[TrackingDetails], list[Message]]:
 Parsed = tuple[list[TrackingDetails], list[Message]]
 
 
-def read_reply(system: str, msg: model.InboundMessage, parse: Callable[[Any], Parsed]) -> tuple[Any, Parsed] | None:
+def read_reply(system: str, msg: model.InboundMessage, parse: Callable[[Any], Parsed],
+               scans: Callable[[Any], bool]) -> tuple[Any, Parsed] | None:
     """(the reply as JSON, what `parse` (one of the parse_* above) reads in it), or None with `msg`
-    refused whole (with its reason) when the reply is not JSON or karrio cannot read it."""
+    refused whole (with its reason) when the reply is not JSON or karrio cannot read it. A reply
+    without scans (`scans` says) that karrio cannot read loses nothing: None, `msg` not refused
+    (karrio fails on a parcel with no scan yet; the number is asked for again next run)."""
     body = reply_json(system, msg.raw, msg)
     if body is None:
         return None
     try:
         return body, parse(body)
     except ReplyError as err:
-        msg.rejected_reason = f"{system}: {err}"
+        if scans(body):
+            msg.rejected_reason = f"{system}: {err}"
         return None
 
 

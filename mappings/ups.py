@@ -77,7 +77,8 @@ def status_of(status: dict[str, Any]) -> tuple[str, dict[str, str]]:
 def map_reply(system: str, raw: bytes) -> model.InboundMessage:
     """The delivery events of a raw Tracking API reply; rejects per number."""
     msg = model.InboundMessage(raw, key="track")
-    read = karrio_tracking.read_reply(system, msg, lambda body: karrio_tracking.parse_ups(_inquiry(body), body))
+    read = karrio_tracking.read_reply(system, msg, lambda body: karrio_tracking.parse_ups(_inquiry(body), body),
+                                      lambda body: any(p.get("activity") for p in _shipment(body).get("package") or []))
     if read is None:
         return msg
     body, (details, messages) = read

@@ -74,12 +74,38 @@ def test_a_carrier_reply_s_codes_are_mapped_and_an_unknown_one_is_kept_flagged(m
     assert tracking.flagged(event) == (expected[0] == "unknown")
 
 
-def test_a_reply_karrio_cannot_read_is_refused_whole_with_its_reason():
+def test_a_result_karrio_cannot_read_is_a_reject_of_its_number_only():
     # karrio's FedEx parser needs each result's latestStatusDetail (FedEx always sends it)
-    raw = json.dumps({"output": {"completeTrackResults": [{"trackingNumber": "794600000001", "trackResults": [{
-        "scanEvents": [{"date": "2026-03-02T10:00:00-05:00", "eventType": "OD"}]}]}]}}).encode()
-    msg = fedex.map_reply("carrier:fedex", raw)
-    assert msg.entities == [] and "karrio cannot read this FedEx tracking reply" in (msg.rejected_reason or "")
+    reply = json.loads(_fedex_reply("OD"))
+    reply["output"]["completeTrackResults"].append({"trackingNumber": "794600000003", "trackResults": [{
+        "scanEvents": [{"date": "2026-03-02T10:00:00-05:00", "eventType": "OD"}]}]})
+    msg = fedex.map_reply("carrier:fedex", json.dumps(reply).encode())
+    [reject] = msg.rejects
+    assert reject.key == "carrier:fedex:794600000003"
+    assert "karrio cannot read this FedEx tracking reply" in reject.reason
+    assert [e.tracking_number for e in msg.entities] == ["794600000001"]
+
+
+def test_a_number_without_scans_yet_does_not_cost_its_batch_mates_their_scans():
+    # karrio's FedEx parser fails on a result with no scans (a label just created)
+    reply = json.loads(_fedex_reply("OD"))
+    reply["output"]["completeTrackResults"].insert(0, {"trackingNumber": "794600000002", "trackResults": [{
+        "trackingNumberInfo": {"trackingNumber": "794600000002"}, "latestStatusDetail": {"code": "OC"},
+        "scanEvents": []}]})
+    msg = fedex.map_reply("carrier:fedex", json.dumps(reply).encode())
+    assert msg.rejected_reason is None and msg.rejects == []
+    assert [(e.tracking_number, e.raw_code) for e in msg.entities] == [("794600000001", "OD")]
+
+
+@pytest.mark.parametrize(("module", "reply"), [
+    (ups, {"trackResponse": {"shipment": [{"inquiryNumber": "1Z1", "package": [{"trackingNumber": "1Z1",
+                                                                                 "activity": []}]}]}}),
+    (dhl, {"shipments": [{"id": "0034", "events": []}]}),
+])
+def test_a_parcel_without_scans_yet_is_not_a_refused_reply(module, reply):
+    # karrio fails on these; nothing is lost, and the number is asked for again next run
+    msg = module.map_reply(f"carrier:{module.__name__.rsplit('.', 1)[1]}", json.dumps(reply).encode())
+    assert (msg.entities, msg.rejects, msg.rejected_reason) == ([], [], None)
 
 
 def test_a_scan_keeps_its_utc_offset_which_karrio_drops():
