@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import operator
 import types
 import typing
 from collections.abc import Callable
@@ -187,17 +188,43 @@ def _dict_of(inner: Check) -> Check:
 
 
 def _record(cls: type) -> Check:
-    """The checker of a dataclass: each field by its hint, with its column's length for text."""
+    """The checker of a dataclass: each field by its hint, with its column's length for text.
+
+    Values that fit as they are (text within its length, a finite number within numeric(18,4), an
+    integer in range, a date, None where allowed) are checked inline: this runs for every field of
+    every order line, and a call per field cost more than the checks. Anything else goes through the
+    field's full checker, which converts it or says why it does not fit."""
     table, hints = _TABLES.get(cls), typing.get_type_hints(cls)
-    fields = [(f.name, f".{f.name}", _for_hint(hints[f.name], _length(table, f.name), _ref_limit(table, f.name)))
-              for f in dataclasses.fields(cls)]
+    names = [f.name for f in dataclasses.fields(cls)]
+    fields: list[tuple[str, str, Check, Any, bool, int]] = [
+        (name, f".{name}", _for_hint(hints[name], _length(table, name), _ref_limit(table, name)),
+         *_plain(hints[name]), _length(table, name)) for name in names]
+    getter = operator.attrgetter(*names)
+
+    def values_of(v: Any) -> tuple[Any, ...]:
+        values: Any = getter(v)
+        return values if len(names) > 1 else (values,)
 
     def check(v: Any) -> Any:
         if type(v) is not cls:
             raise _Misfit(f"expected a {cls.__name__}, got {_shape(v)}")
         changed: dict[str, Any] = {}
-        for name, step, field_check in fields:
-            value = getattr(v, name)
+        for (name, step, field_check, plain, optional, limit), value in zip(fields, values_of(v), strict=True):
+            if value is None:
+                if optional:
+                    continue
+            elif type(value) is plain:
+                if plain is str:
+                    if len(value) <= limit and "\x00" not in value:
+                        continue
+                elif plain is Decimal:
+                    if value.is_finite() and -NUMERIC_LIMIT < value < NUMERIC_LIMIT:
+                        continue
+                elif plain is int:
+                    if INT_MIN <= value <= INT_MAX:
+                        continue
+                else:  # a date holds as it is
+                    continue
             try:
                 out = field_check(value)
             except _Misfit as err:
@@ -208,6 +235,15 @@ def _record(cls: type) -> Check:
         record: Any = v
         return dataclasses.replace(record, **changed) if changed else v
     return check
+
+
+def _plain(hint: Any) -> tuple[type | None, bool]:
+    """(the type whose values a field holds as they are, whether None is allowed): str, Decimal,
+    int or date, optional or not; (None, ...) for every other hint (always checked in full)."""
+    optional = typing.get_origin(hint) in (Union, types.UnionType) and type(None) in typing.get_args(hint)
+    if optional:
+        hint = next(a for a in typing.get_args(hint) if a is not type(None))
+    return (hint if hint in (str, Decimal, int, dt.date) else None), optional
 
 
 def _length(table: Table | None, name: str) -> int:
