@@ -129,6 +129,20 @@ class RemoteFile:
 
 #: the temporary names `upload` writes before its rename
 _OUR_PART = re.compile(r".+\.[0-9a-f]{8}\.part")
+#: an inbox file claimed by one worker (`claim`): `<name>.<unix time of the claim>.<worker>.claim`
+_CLAIM = re.compile(r"(?P<name>.+)\.(?P<at>\d{1,12})\.(?P<worker>[0-9a-f]{8})\.claim")
+
+
+def unclaimed_name(name: str) -> str:
+    """The partner's own name of an inbox file, with our claim suffix (if any) taken off."""
+    m = _CLAIM.fullmatch(name)
+    return m["name"] if m else name
+
+
+def claimed_at(name: str) -> float | None:
+    """When the claim a name carries was taken (unix time); None for a name without a claim."""
+    m = _CLAIM.fullmatch(name)
+    return float(m["at"]) if m else None
 
 
 def check_name(name: str) -> str:
@@ -176,6 +190,8 @@ class SftpClient:
         self._sftp: paramiko.SFTPClient | None = None
         #: inbox names the last listing refused (unsafe names), with their sizes, for the caller to record
         self.refused: dict[str, int] = {}
+        #: this client's part of the claim names it gives inbox files (see `claim`)
+        self.worker = uuid.uuid4().hex[:8]
 
     @classmethod
     def from_conn_id(cls, conn_id: str, system: str) -> SftpClient:
@@ -268,18 +284,61 @@ class SftpClient:
 
         return self._call("list", run)
 
-    def ready_files(self) -> list[RemoteFile]:
+    def ready_files(self, lease: float = 600.0) -> list[RemoteFile]:
         """Inbox files matching the pattern that are complete: not named as in progress and unchanged
-        over two listings."""
+        over two listings; and files another worker claimed more than `lease` seconds ago (it died:
+        see `claim`), under their claim names. Files claimed within the lease are another worker's."""
         first = self.listing()
         time.sleep(self.s.settle_seconds)
-        second = {n: f for n, f in self.listing().items() if fnmatch.fnmatchcase(n, self.s.pattern)}
+        second = {n: f for n, f in self.listing().items() if fnmatch.fnmatchcase(unclaimed_name(n), self.s.pattern)}
+        stale_before = time.time() - lease
         ready = [f for name, f in sorted(second.items())
-                 if not name.endswith(self.s.in_progress) and first.get(name) == f]
-        waiting = len(second) - len(ready)
+                 if not name.endswith(self.s.in_progress) and first.get(name) == f
+                 and (claimed_at(name) or 0) <= stale_before]
+        waiting = sum(1 for n in second if claimed_at(n) is None) - sum(1 for f in ready if claimed_at(f.name) is None)
         if waiting:
             event(log, "sftp-not-ready", system=self.s.system, files=waiting)
         return ready
+
+    def claim(self, f: RemoteFile, lease: float = 600.0) -> RemoteFile | None:
+        """Claim inbox file `f` for this worker alone: rename it on the server to a claim name of
+        ours (`<name>.<now>.<worker>.claim`). The rename is atomic and fails when the file is gone,
+        so of two workers that listed the same file only one gets it; the other gets None. A file
+        already claimed is taken over only when its claim is older than `lease` seconds (its worker
+        died before archiving it). Returns the file under its claim name."""
+        check_name(f.name)
+        at = claimed_at(f.name)
+        if at is not None and at > time.time() - lease:
+            return None  # another worker's claim, still running
+        name = f"{unclaimed_name(f.name)}.{int(time.time())}.{self.worker}.claim"
+        src, dst = posixpath.join(self.s.inbox, f.name), posixpath.join(self.s.inbox, check_name(name))
+
+        def run(sftp: paramiko.SFTPClient) -> bool:
+            try:
+                sftp.rename(src, dst)
+            except FileNotFoundError:  # another worker claimed (or archived) it first
+                return False
+            return True
+
+        if not self._call("claim", run):
+            event(log, "sftp-claimed-elsewhere", system=self.s.system, name=f.name)
+            return None
+        return RemoteFile(name, f.size, f.mtime)
+
+    def release(self, f: RemoteFile) -> None:
+        """Give up this worker's claim on `f` (a claimed name): the file gets its own name back, for
+        the next run (e.g. it changed during the download). Best effort: a claim left in place is
+        taken over once its lease runs out."""
+        original = unclaimed_name(f.name)
+        if original == f.name:
+            return
+        src, dst = posixpath.join(self.s.inbox, check_name(f.name)), posixpath.join(self.s.inbox, original)
+
+        def run(sftp: paramiko.SFTPClient) -> None:
+            with contextlib.suppress(OSError):  # gone, or the partner sent a new file of that name meanwhile
+                sftp.rename(src, dst)
+
+        self._call("release", run)
 
     def download(self, f: RemoteFile, landing: Path) -> bytes:
         """Fetch `f` into the landing folder (atomically) and return its bytes.
@@ -287,7 +346,7 @@ class SftpClient:
         The size must match the listing that proved the file complete, or the pickup is abandoned
         for this run (the partner is still writing)."""
         private_dir(landing)
-        target = local_path(landing, f.name)
+        target = local_path(landing, unclaimed_name(f.name))
 
         def run(sftp: paramiko.SFTPClient) -> bytes:
             with sftp.open(posixpath.join(self.s.inbox, f.name), "rb") as remote:
@@ -306,10 +365,12 @@ class SftpClient:
     def done_with(self, name: str) -> None:
         """Archive (or delete, per settings) an inbox file once it is safely recorded.
 
-        Idempotent: a file already moved (a rerun after a crash) is not an error. An archived copy
-        with the same name is kept; the new one gets a unique suffix."""
+        Idempotent: a file already moved (a rerun after a crash) is not an error. A claimed file is
+        archived under the partner's own name. An archived copy with the same name is kept; the new
+        one gets a unique suffix."""
         check_name(name)
         src = posixpath.join(self.s.inbox, name)
+        name = unclaimed_name(name)
 
         def run(sftp: paramiko.SFTPClient) -> None:
             if not _exists(sftp, src):

@@ -9,10 +9,14 @@ Not a DAG file (listed in .airflowignore); the DAG files import it from the dags
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import Asset, AssetAlias, ExceptionRetryPolicy, Param, RetryAction, RetryRule, get_current_context
+from airflow.sdk.definitions.asset import BaseAsset
+from airflow.sdk.definitions.timetables.assets import AssetOrTimeSchedule
+from airflow.sdk.definitions.timetables.trigger import DeltaTriggerTimetable
 
 from waybill.ops.alerts import on_dag_failure, on_dag_success
 from waybill.ops.callbacks import on_failure, on_success
@@ -64,6 +68,22 @@ DEFAULT_ARGS: dict[str, Any] = {
     "on_failure_callback": on_failure,
     "on_success_callback": on_success,
 }
+
+
+def scheduled(usual: Any) -> Any:
+    """A DAG's schedule: `usual` (a cron expression, Assets, or Assets or a time), unless
+    WAYBILL_SCHEDULE_SECONDS is set (a scheduled run in a test, a soak under Airflow): then every
+    that many seconds, and a DAG fed by Assets runs on them or every that many seconds, so each
+    flow cycles several times in minutes. Read when the DAG file is parsed."""
+    seconds = os.environ.get("WAYBILL_SCHEDULE_SECONDS")
+    if not seconds:
+        return usual
+    every = DeltaTriggerTimetable(dt.timedelta(seconds=float(seconds)))
+    if isinstance(usual, AssetOrTimeSchedule):
+        return AssetOrTimeSchedule(timetable=every, assets=usual.asset_condition)
+    if isinstance(usual, BaseAsset) or (isinstance(usual, list) and usual and isinstance(usual[0], BaseAsset)):
+        return AssetOrTimeSchedule(timetable=every, assets=usual)
+    return every
 
 
 def dag_args(doc_md: str, tags: list[str], params: dict[str, Param] | None = None) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from _wiring import SHIPMENTS, dag_args, updates, xcom_counts
+from _wiring import SHIPMENTS, dag_args, scheduled, updates, xcom_counts
 from airflow.sdk import dag, task
 
 DOC = """
@@ -19,7 +19,7 @@ with the WSDL shipped with the profile. Delivered parcels are never asked for ag
 """
 
 
-@dag(schedule="0 * * * *", **dag_args(DOC, ["carrier", "rest", "soap", "inbound"]))
+@dag(schedule=scheduled("0 * * * *"), **dag_args(DOC, ["carrier", "rest", "soap", "inbound"]))
 def carrier_tracking() -> None:
     @task(pool="waybill_carrier", outlets=updates(SHIPMENTS))
     def track() -> dict[str, int]:

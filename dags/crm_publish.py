@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from _wiring import CUSTOMER_FACTS, CUSTOMERS, DELIVERY_CASES, ORDERS, SHIPMENTS, dag_args, xcom_counts
+from _wiring import CUSTOMER_FACTS, CUSTOMERS, DELIVERY_CASES, ORDERS, SHIPMENTS, dag_args, scheduled, xcom_counts
 from airflow.sdk import AssetAny, dag, task
 
 DOC = """
@@ -19,7 +19,7 @@ pending for the next run.
 """
 
 
-@dag(schedule=AssetAny(CUSTOMERS, ORDERS, SHIPMENTS, CUSTOMER_FACTS, DELIVERY_CASES),
+@dag(schedule=scheduled(AssetAny(CUSTOMERS, ORDERS, SHIPMENTS, CUSTOMER_FACTS, DELIVERY_CASES)),
      **dag_args(DOC, ["crm", "outbound"]))
 def crm_publish() -> None:
     @task(pool="waybill_crm")

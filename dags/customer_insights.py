@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from _wiring import CUSTOMER_FACTS, INVOICES, ORDERS, dag_args, updates, xcom_counts
+from _wiring import CUSTOMER_FACTS, INVOICES, ORDERS, dag_args, scheduled, updates, xcom_counts
 from airflow.sdk import AssetAny, dag, task
 
 DOC = """
@@ -18,7 +18,7 @@ aging. Changed facts are stored and queued for the CRM in the same transaction.
 """
 
 
-@dag(schedule=AssetAny(ORDERS, INVOICES), **dag_args(DOC, ["hub", "crm", "insights"]))
+@dag(schedule=scheduled(AssetAny(ORDERS, INVOICES)), **dag_args(DOC, ["hub", "crm", "insights"]))
 def customer_insights() -> None:
     @task(pool="waybill_hub", outlets=updates(CUSTOMER_FACTS))
     def compute() -> dict[str, int]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from _wiring import CUSTOMER_FACTS, DELIVERY_CASES, SHIPMENTS, dag_args, xcom_counts
+from _wiring import CUSTOMER_FACTS, DELIVERY_CASES, SHIPMENTS, dag_args, scheduled, xcom_counts
 from airflow.sdk import AssetAny, dag, task
 
 DOC = """
@@ -21,7 +21,7 @@ Account, the Order and the Shipment) in the same transaction.
 """
 
 
-@dag(schedule=AssetAny(SHIPMENTS, CUSTOMER_FACTS), **dag_args(DOC, ["hub", "crm", "tracking"]))
+@dag(schedule=scheduled(AssetAny(SHIPMENTS, CUSTOMER_FACTS)), **dag_args(DOC, ["hub", "crm", "tracking"]))
 def delivery_exceptions() -> None:
     @task(pool="waybill_hub", outlets=[DELIVERY_CASES])
     def evaluate() -> dict[str, int]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, cast
 
-from _wiring import ORDERS, SHIPMENTS, dag_args, updates, xcom_counts
+from _wiring import ORDERS, SHIPMENTS, dag_args, scheduled, updates, xcom_counts
 from airflow.sdk import dag, get_current_context, task
 
 from waybill.ops.triggers import inbox_schedule
@@ -27,7 +27,7 @@ and skipped; a rejected one gets a negative acknowledgment and a dead-letter rec
 """
 
 
-@dag(schedule=inbox_schedule(), **dag_args(DOC, ["edi", "sftp", "inbound"]))
+@dag(schedule=scheduled(inbox_schedule()), **dag_args(DOC, ["edi", "sftp", "inbound"]))
 def edi_inbound() -> None:
     @task(pool="waybill_sftp")
     def list_files() -> list[dict[str, Any]]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from _wiring import INVOICES, ORDERS, SHIPMENTS, dag_args, xcom_counts
+from _wiring import INVOICES, ORDERS, SHIPMENTS, dag_args, scheduled, xcom_counts
 from airflow.sdk import AssetAny, dag, task
 
 DOC = """
@@ -17,7 +17,7 @@ under a temporary name followed by an atomic rename.
 """
 
 
-@dag(schedule=AssetAny(ORDERS, SHIPMENTS, INVOICES), **dag_args(DOC, ["edi", "sftp", "outbound"]))
+@dag(schedule=scheduled(AssetAny(ORDERS, SHIPMENTS, INVOICES)), **dag_args(DOC, ["edi", "sftp", "outbound"]))
 def edi_outbound() -> None:
     @task(pool="waybill_sftp")
     def send() -> dict[str, int]:

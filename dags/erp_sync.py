@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from _wiring import CUSTOMERS, INVOICES, ORDERS, dag_args, pull_params, run_options, updates, xcom_counts
+from _wiring import CUSTOMERS, INVOICES, ORDERS, dag_args, pull_params, run_options, scheduled, updates, xcom_counts
 from airflow.sdk import dag, task
 
 DOC = """
@@ -23,7 +23,7 @@ stores each page with its cursor and outbox rows in one transaction.
 STREAMS = ("customers", "orders", "invoices", "payments")
 
 
-@dag(schedule="*/15 * * * *", **dag_args(DOC, ["erp", "inbound"], pull_params(streams=STREAMS, since=True)))
+@dag(schedule=scheduled("*/15 * * * *"), **dag_args(DOC, ["erp", "inbound"], pull_params(streams=STREAMS, since=True)))
 def erp_sync() -> None:
     @task(pool="waybill_erp", outlets=updates(CUSTOMERS, ORDERS, INVOICES))
     def sync() -> dict[str, int]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from _wiring import INVOICES, dag_args, xcom_counts
+from _wiring import INVOICES, dag_args, scheduled, xcom_counts
 from airflow.sdk import dag, task
 
 DOC = """
@@ -20,7 +20,7 @@ yesterday (UTC).
 """
 
 
-@dag(schedule=[INVOICES], **dag_args(DOC, ["finance", "outbound"]))
+@dag(schedule=scheduled([INVOICES]), **dag_args(DOC, ["finance", "outbound"]))
 def finance_receivables() -> None:
     @task(pool="waybill_finance")
     def publish() -> dict[str, int]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from _wiring import dag_args
+from _wiring import dag_args, scheduled
 from airflow.sdk import dag, task
 
 DOC = """
@@ -18,7 +18,7 @@ trail.
 """
 
 
-@dag(schedule="@daily", **dag_args(DOC, ["hub", "privacy"]))
+@dag(schedule=scheduled("@daily"), **dag_args(DOC, ["hub", "privacy"]))
 def privacy_purge() -> None:
     @task(pool="waybill_hub")
     def purge() -> dict[str, int]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from _wiring import SHIPMENTS, dag_args, pull_params, run_options, updates, xcom_counts
+from _wiring import SHIPMENTS, dag_args, pull_params, run_options, scheduled, updates, xcom_counts
 from airflow.sdk import dag, task
 
 DOC = """
@@ -17,7 +17,7 @@ the hub with the shipment's order references.
 """
 
 
-@dag(schedule="*/10 * * * *", **dag_args(DOC, ["tms", "inbound"], pull_params(since=True)))
+@dag(schedule=scheduled("*/10 * * * *"), **dag_args(DOC, ["tms", "inbound"], pull_params(since=True)))
 def tms_delivery() -> None:
     @task(pool="waybill_tms", outlets=updates(SHIPMENTS))
     def sync() -> dict[str, int]:

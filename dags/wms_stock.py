@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from _wiring import SHIPMENTS, STOCK, dag_args, pull_params, run_options, updates, xcom_counts
+from _wiring import SHIPMENTS, STOCK, dag_args, pull_params, run_options, scheduled, updates, xcom_counts
 from airflow.sdk import dag, task
 
 DOC = """
@@ -22,7 +22,7 @@ overwrites a newer one.
 STREAMS = ("stock", "shipments")
 
 
-@dag(schedule="*/30 * * * *", **dag_args(DOC, ["wms", "inbound"], pull_params(streams=STREAMS, since=True)))
+@dag(schedule=scheduled("*/30 * * * *"), **dag_args(DOC, ["wms", "inbound"], pull_params(streams=STREAMS, since=True)))
 def wms_stock() -> None:
     @task(pool="waybill_wms", outlets=updates(STOCK, SHIPMENTS))
     def sync() -> dict[str, int]:

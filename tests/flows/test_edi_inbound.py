@@ -29,6 +29,13 @@ def acks(outbox: Path) -> list:
     return [ic for p in sorted(outbox.iterdir()) for ic in read_interchanges(p.read_bytes(), on_message=validate)]
 
 
+def _claims_run_out(store, monkeypatch) -> None:
+    """From now on the claims of a killed worker on inbox files are past their lease."""
+    import dataclasses
+
+    monkeypatch.setattr(store, "cfg", dataclasses.replace(store.cfg, claim_seconds=0))
+
+
 def order_rows(store) -> list:
     """The partner's orders in the hub, by external id."""
     with store.engine.connect() as conn:
@@ -140,6 +147,8 @@ def test_crash_before_archiving_processes_the_file_exactly_once(store, partners:
     with pytest.raises(KeyboardInterrupt):
         edi_inbound.run(store, partner="acme")
     monkeypatch.setattr(SftpClient, "done_with", real)
+    assert edi_inbound.run(store, partner="acme") == FlowCounts()  # still the dead worker's claim
+    _claims_run_out(store, monkeypatch)
     counts = edi_inbound.run(store, partner="acme")
     assert counts.unchanged == 1 and counts.acks == 0
     assert len(order_rows(store)) == 1 and len(list((partners / "outbox").iterdir())) == 1
@@ -157,6 +166,7 @@ def test_crash_after_receive_reuses_the_logged_message(store, partners: Path, mo
     with pytest.raises(KeyboardInterrupt):
         edi_inbound.run(store, partner="acme")
     monkeypatch.setattr(edi_inbound, "read_file", real)
+    _claims_run_out(store, monkeypatch)
     counts = edi_inbound.run(store, partner="acme")
     assert counts.stored == 1
     with store.engine.connect() as conn:
@@ -200,6 +210,7 @@ def test_crash_after_the_ack_went_out_stores_once_and_acks_once(store, partners:
     with pytest.raises(KeyboardInterrupt):
         edi_inbound.run(store, partner="acme")
     monkeypatch.setattr(edi_inbound, "_send_acks", real)
+    _claims_run_out(store, monkeypatch)
     counts = edi_inbound.run(store, partner="acme")
     assert counts.stored == 1 and counts.acks == 0
     assert len(order_rows(store)) == 1 and len(list((partners / "outbox").iterdir())) == 1
@@ -293,3 +304,52 @@ def test_a_stale_part_file_of_a_killed_upload_is_removed_from_the_outbox(store, 
     with SftpClient.from_conn_id(acme.conn_id, acme.system) as client:
         assert client.clean_stale_parts() == [stale.name]
     assert sorted(p.name for p in outbox.iterdir()) == [fresh.name]
+
+
+def _two_at_once(run_a, run_b) -> list:
+    """Run both at the same moment in two threads; their results (or errors) in order."""
+    barrier = threading.Barrier(2)
+    results: list = [None, None]
+
+    def go(i: int, fn) -> None:
+        barrier.wait()
+        try:
+            results[i] = fn()
+        except Exception as err:  # reported by the test, not lost in the thread
+            results[i] = err
+
+    threads = [threading.Thread(target=go, args=(i, fn)) for i, fn in enumerate((run_a, run_b))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    return results
+
+
+@pytest.mark.reliability
+@pytest.mark.parametrize("listed", [True, False], ids=["same-listing", "own-listings"])
+def test_two_overlapping_runs_process_each_remote_file_once(store, partners: Path, listed: bool) -> None:
+    """Each remote file is claimed by one run (renamed to that run's claim name on the server):
+    the other skips it. Each file is stored once and acknowledged by one 997."""
+    from sim.sftp import purchase_orders
+
+    files = purchase_orders(seed=5, count=8)
+    for name, raw in files:
+        (partners / "inbox" / name).write_bytes(raw)
+    refs = edi_inbound.ready("acme") if listed else None
+
+    a, b = _two_at_once(lambda: edi_inbound.run(store, partner="acme", files=refs),
+                        lambda: edi_inbound.run(store, partner="acme", files=refs))
+
+    assert isinstance(a, FlowCounts) and isinstance(b, FlowCounts), (a, b)
+    assert a.received + b.received == 8 and a.acks + b.acks == 8
+    with store.engine.connect() as conn:
+        logged = message_log.find(conn, system="edi:acme", stream="edi")
+    assert sorted(m.key for m in logged) == sorted(n for n, _ in files)
+    assert {m.state for m in logged} == {"processed"}  # none read twice, none a duplicate
+    assert len(order_rows(store)) == 8
+    ack_controls = sorted(element(s, 2) for ic in acks(partners / "outbox") for m in ic.messages
+                          for s in m.segments if s[0] == "AK1")
+    assert len(ack_controls) == 8 == len(set(ack_controls))  # one 997 per file
+    assert sorted(p.name for p in (partners / "archive").iterdir()) == sorted(n for n, _ in files)
+    assert list((partners / "inbox").iterdir()) == []

@@ -72,3 +72,15 @@ def test_a_shipment_waiting_for_its_customer_is_named_as_parked_not_drift(hub, l
     code, out, _ = run(capsys, "reconcile", "--system", "wms")
     assert code == 0, out
     assert f"shipment SHP-EARLY: missing in hub  (known: parked message {messages[0]['id']}" in out
+
+
+def test_a_lookup_to_a_custom_object_reads_back_as_the_external_id_it_names():
+    """A Case names its Shipment__c through Shipment__r (a custom object): the CRM keeps the
+    record id in Shipment__c, which reads back as the shipment's external id, as Account does."""
+    from waybill.flows.reconcile import _their_value
+    from waybill.mappings.crm import EXTERNAL_ID
+
+    crm_ids = {"Account": {"7": "001A"}, "Shipment__c": {"12": "a05B"}}
+    found = {"AccountId": "001A", "Shipment__c": "a05B"}
+    assert _their_value("Account", {EXTERNAL_ID: "7"}, found, crm_ids) == {EXTERNAL_ID: "7"}
+    assert _their_value("Shipment__r", {EXTERNAL_ID: "12"}, found, crm_ids) == {EXTERNAL_ID: "12"}

@@ -10,8 +10,8 @@ WAYBILL_RETENTION  TOML file of retention days (default WAYBILL_HOME/retention.t
                    defaults of waybill.store.retention).
 WAYBILL_PARK_HOURS how long a record waits for a reference the hub does not hold yet before it is
                    dead-lettered (default 24).
-WAYBILL_CLAIM_SECONDS how long a worker's claim on outbox rows holds (default 600): a killed
-                   worker's rows go out again after it.
+WAYBILL_CLAIM_SECONDS how long a worker's claim on outbox rows and inbound partner files holds
+                   (default 600): a killed worker's rows go out, and its files are read, after it.
 """
 
 from __future__ import annotations

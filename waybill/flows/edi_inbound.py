@@ -1,6 +1,9 @@
 """Flow edi_inbound: pick up a partner's EDI files over SFTP, acknowledge them, store what they say.
 
 Per complete file in the partner's inbox (waybill.connectors.sftp decides what is complete):
+0. claim it: rename it on the server to a name of this worker's (SftpClient.claim), so two
+   overlapping runs never read the same file; a file another run claimed is skipped, unless that
+   claim is older than WAYBILL_CLAIM_SECONDS (its worker died) and then it is taken over;
 1. download to WAYBILL_HOME/landing/<partner>/ and log the bytes as 'received' (committed), so a
    crash after this point cannot lose the file; a rerun finds the same logged message again;
 2. read and validate every interchange with the EDI engine (duplicates through the hub's registry),
@@ -23,7 +26,8 @@ from dataclasses import dataclass, field, replace
 from typing import TypedDict
 
 from waybill.canonical import model
-from waybill.connectors.sftp import RemoteFile, SftpClient, SftpError
+from waybill.connectors.sftp import RemoteFile, SftpClient, SftpError, unclaimed_name
+from waybill.core.config import settings
 from waybill.core.errors import RecordRejected
 from waybill.core.files import write_private
 from waybill.core.logs import event, get_logger
@@ -267,7 +271,8 @@ def ready(partner: str, store: Store | None = None) -> list[FileRef]:
     Files whose names are refused are recorded as rejected messages (see `record_refused_names`)."""
     p = load_partner(partner)
     with SftpClient.from_conn_id(p.conn_id, p.system) as client:
-        files = [FileRef(name=f.name, size=f.size, mtime=f.mtime) for f in client.ready_files()]
+        lease = store.cfg.claim_seconds if store else settings().claim_seconds
+        files = [FileRef(name=f.name, size=f.size, mtime=f.mtime) for f in client.ready_files(lease)]
         refused = client.refused
     if refused:
         own = store is None
@@ -316,7 +321,7 @@ def run(store: Store | None = None, *, partner: str, files: list[FileRef] | None
     client = client or SftpClient.from_conn_id(p.conn_id, p.system)
     try:
         if files is None:
-            listed = client.ready_files()
+            listed = client.ready_files(store.cfg.claim_seconds)
             counts.rejected += record_refused_names(store, p, client.refused)
         else:
             listed = [RemoteFile(**ref) for ref in files]
@@ -337,24 +342,33 @@ def process_file(store: Store, partner: Partner, client: SftpClient, f: RemoteFi
     """Steps 1-5 of the module docstring for one remote file; safe to repeat after a crash."""
     system = partner.system
     landing = store.cfg.home / "landing" / partner.id
-    try:
-        raw = client.download(f, landing)
-    except FileNotFoundError:  # picked up since it was listed (e.g. by an earlier try of the same task)
+    claimed = client.claim(f, store.cfg.claim_seconds)
+    if claimed is None:  # another run has it, or picked it up since it was listed
         event(log, "edi-file-gone", partner=partner.id, name=f.name)
         return FlowCounts()
+    f = claimed
+    name = unclaimed_name(f.name)  # the partner's name: the message key, the landing and quarantine copies
+    try:
+        raw = client.download(f, landing)
+    except FileNotFoundError:  # taken over by another run, which thought this one dead
+        event(log, "edi-file-gone", partner=partner.id, name=name)
+        return FlowCounts()
+    except SftpError:  # changed while downloading: back under its name for the next run
+        client.release(f)
+        raise
     digest = message_log.sha256(raw)
     with store.engine.connect() as conn:
         earlier = message_log.received_copy(conn, system, STREAM, digest)
-    mid = earlier or store.receive(system, STREAM, raw, key=f.name)
+    mid = earlier or store.receive(system, STREAM, raw, key=name)
     if _processed_copy(store, system, digest, mid) is not None:
-        store.apply(model.Batch(system, STREAM, [model.InboundMessage(raw, key=f.name, message_id=mid)]))
+        store.apply(model.Batch(system, STREAM, [model.InboundMessage(raw, key=name, message_id=mid)]))
         counts = FlowCounts(received=1, unchanged=1)
-        event(log, "edi-duplicate-file", partner=partner.id, name=f.name, sha256=digest)
+        event(log, "edi-duplicate-file", partner=partner.id, name=name, sha256=digest)
     else:
         outcome = read_file(raw, partner, registry=StoreRegistry(store, mid, partner.id), store=store,
                             customers=store)
         inbound = outcome.inbound
-        inbound.key, inbound.message_id = f.name, mid
+        inbound.key, inbound.message_id = name, mid
         batch = model.Batch(system, STREAM, [inbound])
         # What the store refuses, found in a transaction rolled back, marks its messages rejected in
         # the acknowledgments; they go out before the data is committed, so a crash in between
@@ -364,15 +378,15 @@ def process_file(store: Store, partner: Partner, client: SftpClient, f: RemoteFi
         acks = _send_acks(client, partner, digest, acknowledgments(outcome, partner.profile, store))
         keys = stored_interchanges(outcome, partner.id)
         result = store.apply(batch, then=lambda conn, _r: register_inbound(conn, keys, mid, utcnow()))
-        _check_verdict(partner, f.name, verdict, result)
+        _check_verdict(partner, name, verdict, result)
         counts = FlowCounts(received=1, stored=result.inserted + result.updated, unchanged=result.unchanged,
                             rejected=result.rejected, dead=result.dead, queued=result.outbox, acks=acks)
-        event(log, "edi-file", partner=partner.id, name=f.name, sha256=digest, acks_sent=acks,
+        event(log, "edi-file", partner=partner.id, name=name, sha256=digest, acks_sent=acks,
               acknowledged_ours=outcome.acknowledged, **result.counts())
         if inbound.rejected_reason:
-            _quarantine(store, partner, f.name, raw, reason=inbound.rejected_reason)
+            _quarantine(store, partner, name, raw, reason=inbound.rejected_reason)
     client.done_with(f.name)
-    (landing / f.name).unlink(missing_ok=True)
+    (landing / name).unlink(missing_ok=True)
     return counts
 
 

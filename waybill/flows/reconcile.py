@@ -366,12 +366,13 @@ def _only_in_crm(crm: CrmClient, obj: str, ours: Iterable[str]) -> dict[str, str
 def _their_value(name: str, ours: object, found: dict[str, Any], crm_ids: dict[str, dict[str, str]]) -> object:
     """The CRM's value of field `name`. A lookup by external id ({"Waybill_Id__c": "7"} under a
     relationship name) is stored as the related record's id in the lookup field (Account -> AccountId,
-    Account__r -> Account__c): read back as the external id of the record it names."""
+    Account__r -> Account__c): read back as the external id of the record it names. The object a
+    relationship names is standard (Order__r -> Order) or custom (Shipment__r -> Shipment__c)."""
     if not isinstance(ours, dict):
         return found.get(name)
     target = name.removesuffix("__r")
     lookup = f"{target}__c" if name.endswith("__r") else f"{name}Id"
-    by_id = {v: k for k, v in crm_ids.get(target, {}).items()}
+    by_id = {v: k for k, v in (crm_ids.get(target) or crm_ids.get(f"{target}__c") or {}).items()}
     return {crm_map.EXTERNAL_ID: by_id.get(str(found.get(lookup)), found.get(lookup))}
 
 
