@@ -1,16 +1,18 @@
 """Reliability in figures: one line of what was tried and what came out of it.
 
-- soak seeds: tests/reliability/soak.py per seed (the flows in shuffled orders against simulators
-  with 10% transient faults and changing data, runs killed before or after a commit, overlapping
-  runs, then the end state compared with the simulators, the CRM and the finance feed);
+- soak seeds: tests/reliability/soak.py per seed (the nine flows in shuffled orders against
+  simulators with 10% transient faults and changing data, partners dropping orders on their SFTP
+  servers, runs killed before or after a commit, overlapping runs, then the end state compared with
+  the simulators, the CRM, the ERP, the finance feed and the partners' folders);
 - crash trials: the runs killed in those seeds (an exception raised into the run before or after
-  one of its commits), and real SIGKILLs: `--sigkill-seeds` more seeds (150: about 200 kills) run each flow run as a
-  process of its own and kill more than half of them at a random moment;
+  one of its commits), and real SIGKILLs: `--sigkill-seeds` more seeds (15: about 200 kills) run
+  each flow run as a process of its own and kill more than half of them at a random moment;
 - control numbers reused: control numbers drawn by several threads at once from one store;
 - poison inputs: real records with one value replaced by a poison value, mapped and applied (the
   property test's helpers, tests/flows/test_poison_property.py), and how each ended.
 
-Run: .venv/bin/python bench/reliability.py [--seeds 500] [--poison 2000] [--sigkill-seeds 150]
+Run: .venv/bin/python bench/reliability.py [--seeds 500] [--poison 2000] [--sigkill-seeds 15]
+Ctrl-C (SIGINT) stops after the seed under way and prints the line for the seeds done.
 Exit 1 when anything was lost, duplicated, blocked, reused or dead-lettered unexpectedly.
 """
 
@@ -114,8 +116,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=500)
     parser.add_argument("--poison", type=int, default=2000)
-    parser.add_argument("--sigkill-seeds", type=int, default=150,
-                        help="seeds run with a process per run, SIGKILLed (about 1.4 kills a seed)")
+    parser.add_argument("--sigkill-seeds", type=int, default=15,
+                        help="seeds run with a process per run, SIGKILLed (about 15 kills a seed)")
+    parser.add_argument("--partners-every", type=int, default=1,
+                        help="every N-th seed runs the partner and carrier flows too (1: every seed)")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="waybill-reliability-"))
     os.environ.setdefault("WAYBILL_HOME", str(folder / "home"))
@@ -123,24 +127,27 @@ def main() -> int:
     template = folder / "template.db"
     fresh_store(folder, "template.db").engine.dispose()
 
-    totals = Totals()
+    drawn, reused = control_numbers(folder)
+    ended = poison_trials(folder, args.poison, random.Random(1))
+    totals, killed = Totals(), Totals()
     monkeypatch = pytest.MonkeyPatch()
-    try:
-        for seed in range(args.seeds):
-            totals.add(run_seed(seed, folder / f"seed{seed}", sqlite_store(template), monkeypatch))
-        killed = Totals()
+    try:  # SIGKILL seeds first: they are the scarcer figure when a run is stopped early
         for seed in range(args.sigkill_seeds):
             killed.add(run_seed(10_000 + seed, folder / f"kill{seed}", sqlite_store(template), monkeypatch,
-                                processes=True))
+                                processes=True, partners=seed % args.partners_every == 0))
+        for seed in range(args.seeds):
+            totals.add(run_seed(seed, folder / f"seed{seed}", sqlite_store(template), monkeypatch,
+                                partners=seed % args.partners_every == 0))
+    except KeyboardInterrupt:
+        print("stopped: the figures are those of the seeds done", file=sys.stderr)
     finally:
         monkeypatch.undo()
+    kill_seeds = killed.seeds
     sigkills = killed.kills
     killed.kills = killed.seeds = 0  # counted apart: in-process kills and SIGKILLs
     totals.add(killed)
-    drawn, reused = control_numbers(folder)
-    ended = poison_trials(folder, args.poison, random.Random(1))
     how = ", ".join(f"{k} {v}" for k, v in sorted(ended.items()))
-    print(f"reliability: crash trials {totals.kills} in-process + {sigkills} SIGKILL ({args.sigkill_seeds} seeds "
+    print(f"reliability: crash trials {totals.kills} in-process + {sigkills} SIGKILL ({kill_seeds} seeds "
           f"with a process per run), soak seeds {totals.seeds}, runs {totals.runs} "
           f"({totals.overlaps} overlapping), records compared {totals.compared:,}, lost {totals.lost}, "
           f"duplicated {totals.duplicated}, blocked {totals.blocked}, control numbers reused {reused} of {drawn}, "

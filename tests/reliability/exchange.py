@@ -1,0 +1,305 @@
+"""The partner and carrier side of the soak (tests/reliability/soak.py): the partners' SFTP servers,
+the carriers' tracking APIs, the documents the partners drop between rounds, the parcels the
+warehouse ships for their orders, and the end-state checks of the EDI and carrier flows.
+
+Per seed: acme (X12) and eurotrade (EDIFACT) each get an SFTP simulator; FedEx, UPS and DHL each get
+a REST tracking simulator (with the soak's faults) knowing every parcel handed to them. Each round
+the partners drop new orders (now and then the same file again under another name), and every
+partner order the ERP holds by then (written back by erp_sync) is shipped by the warehouse with a
+tracked parcel and scanned by the TMS, so the hub owes the partner a ship notice and status messages.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import random
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Connection
+
+from sim import dataset as gen
+from sim import erp as erp_sim
+from sim import rest_carriers
+from sim import sftp as sftp_sim
+from sim import tms as tms_sim
+from sim import wms as wms_sim
+from sim.faults import Faults
+from tests.fixtures.targets import set_conn
+from waybill.canonical import model
+from waybill.connectors import carrier_profile
+from waybill.connectors.carrier_rest import TokenSource
+from waybill.edi.envelope import read_interchanges
+from waybill.edi.model import element
+from waybill.flows import carrier_tracking
+from waybill.store import tables
+from waybill.store.reads import crm as crm_reads
+from waybill.store.reads import edi as edi_reads
+from waybill.store.store import Store
+
+PARTNERS = ("acme", "eurotrade")
+#: the pause that proves an inbox file complete (the soak's files are written whole before a run)
+SETTLE_SECONDS = 0.05
+#: the carriers with a tracking simulator (DPD has no profile: its parcels are not tracked)
+CARRIERS = {"FEDEX": "fedex", "UPS": "ups", "DHL": "dhl"}
+#: the envelope segments left out when two outbound documents are compared
+ENVELOPE = frozenset({"ISA", "GS", "ST", "SE", "GE", "IEA", "UNA", "UNB", "UNG", "UNH", "UNT", "UNE", "UNZ", "DTM"})
+#: heading segments whose later elements carry the time the document was built (kept: purpose and number)
+STAMPED = frozenset({"BSN", "BAK", "BIG", "BHT"})
+
+
+@dataclass
+class Exchange:
+    """The partners' and carriers' simulators of one seed, and what was dropped and shipped."""
+
+    seed: int
+    rng: random.Random
+    sftp: dict[str, sftp_sim.SftpSim] = field(default_factory=dict)
+    carriers: dict[str, Any] = field(default_factory=dict)
+    servers: list[Any] = field(default_factory=list)
+    #: partner -> the purchase order numbers dropped in its inbox
+    orders: dict[str, set[str]] = field(default_factory=dict)
+    #: partner -> the interchange control numbers dropped
+    controls: dict[str, set[str]] = field(default_factory=dict)
+    #: ERP order names already shipped by the warehouse
+    shipped: set[str] = field(default_factory=set)
+    files: int = 0
+
+    def shutdown(self) -> None:
+        for server in self.servers:
+            with contextlib.suppress(Exception):
+                server.shutdown()
+
+
+def start(seed: int, folder: Path, rng: random.Random, data: gen.Dataset, faults: Faults,
+          monkeypatch: pytest.MonkeyPatch, policy: dict[str, Any]) -> Exchange:
+    """Start the partners' SFTP servers and the carriers' tracking APIs and point the Connections at them."""
+    TokenSource.clear()  # tokens of the previous seed's simulators
+    ex = Exchange(seed, rng)
+    try:
+        for pid in PARTNERS:
+            server = sftp_sim.start(folder / "sftp" / pid, password="partner", seed=seed)
+            ex.sftp[pid], ex.orders[pid], ex.controls[pid] = server, set(), set()
+            ex.servers.append(server)
+            set_conn(monkeypatch, f"waybill_partner_{pid}", conn_type="sftp", host="127.0.0.1", port=server.port,
+                     login=pid, password="partner",
+                     extra={"host_key": server.host_key_line, "settle_seconds": SETTLE_SECONDS})
+        for code, name in CARRIERS.items():
+            numbers = [s["tracking_number"] for s in data.shipments if s["carrier"] == code]
+            server, api = rest_carriers.start(name, numbers, faults=faults, seed=seed)
+            ex.carriers[code] = api
+            ex.servers.append(server)
+            secret = {"password": api.api_key} if name == "dhl" else {"login": api.tokens.client_id,
+                                                                       "password": api.tokens.secret}
+            set_conn(monkeypatch, f"waybill_carrier_{name}", conn_type="http", host="127.0.0.1", port=server.port,
+                     extra=policy, **secret)
+    except BaseException:
+        ex.shutdown()
+        raise
+    return ex
+
+
+def drop_documents(ex: Exchange, products: list[dict[str, Any]], rnd: int) -> None:
+    """Each partner drops one or two new orders; now and then a file dropped before comes again
+    under a new name (a partner's resend: the hub must store and acknowledge it once)."""
+    for pid in PARTNERS:
+        inbox = ex.sftp[pid].root / "inbox"
+        for n in range(ex.rng.randint(1, 2)):
+            number = f"{pid[0].upper()}{ex.seed}R{rnd}N{n}"
+            control = f"{ex.seed % 1000:03d}{rnd:03d}{n:03d}"
+            lines = [(p, ex.rng.randint(1, 30)) for p in ex.rng.sample(products, ex.rng.randint(1, 3))]
+            data = _x12_850(number, control, lines) if pid == "acme" else _orders(number, control, lines)
+            (inbox / f"{number}.edi").write_bytes(data)
+            ex.orders[pid].add(number)
+            ex.controls[pid].add(control)
+            ex.files += 1
+        if rnd and ex.rng.random() < 0.3:  # the same content again, under another name
+            archived = sorted((ex.sftp[pid].root / "archive").glob("*.edi"))
+            if archived:
+                again = ex.rng.choice(archived)
+                (inbox / f"again-{rnd}-{again.name}").write_bytes(again.read_bytes())
+                ex.files += 1
+
+
+def _x12_850(number: str, control: str, lines: list[tuple[dict[str, Any], int]]) -> bytes:
+    """A purchase order of acme's for the ERP's products (by SKU), sold to its party 33333."""
+    body = [f"BEG*00*SA*{number}**20260501", "CUR*BY*USD", "N1*BY*ACME Retail*92*33333",
+            "N1*ST*ACME DC East*UL*0614141000005", "N3*100 Dock Road", "N4*Newark*NJ*07114*US"]
+    body += [f"PO1*{i}*{qty}*EA*{p['list_price']:.2f}**VN*{p['default_code']}" for i, (p, qty) in enumerate(lines, 1)]
+    body += [f"CTT*{len(lines)}"]
+    segs = ["ST*850*0001", *body, f"SE*{len(body) + 2}*0001"]
+    text = (f"ISA*00*          *00*          *08*{'AAAAAAAAAA':<15}*ZZ*{'test22222':<15}*260501*0930*U*00401*"
+            f"{control}*0*P*>~\nGS*PO*AAAAAAAAAA*test22222*20260501*0930*{int(control)}*X*004010~\n"
+            + "".join(s + "~\n" for s in segs) + f"GE*1*{int(control)}~\nIEA*1*{control}~\n")
+    return text.encode("latin-1")
+
+
+def _orders(number: str, control: str, lines: list[tuple[dict[str, Any], int]]) -> bytes:
+    """An EDIFACT ORDERS of eurotrade's for the ERP's products (by GTIN)."""
+    body = [f"BGM+220+{number}+9", "DTM+137:20260501:102", "NAD+BY+8799999000000::9", "NAD+SU+8712345900007::9",
+            "CUX+2:EUR:9"]
+    for i, (p, qty) in enumerate(lines, 1):
+        body += [f"LIN+{i}++{p['barcode']}:EN", f"QTY+21:{qty}", f"PRI+AAA:{p['list_price']:.2f}"]
+    body += ["UNS+S", f"CNT+2:{len(lines)}"]
+    text = (f"UNA:+.? 'UNB+UNOC:3+8799999000000:14+8712345900007:14+260501:0930+{control}'UNH+1+ORDERS:D:96A:UN'"
+            + "".join(s + "'" for s in body) + f"UNT+{len(body) + 2}+1'UNZ+1+{control}'")
+    return text.encode("latin-1")
+
+
+def ship_partner_orders(ex: Exchange, erp: erp_sim.ErpSim, wms: wms_sim.WmsSim, tms: tms_sim.TmsSim,
+                        rnd: int) -> None:
+    """The warehouse ships every partner order the ERP holds and has not shipped yet, with a parcel
+    of a tracked carrier, and the TMS scans it: the hub then owes a ship notice and status messages."""
+    wanted = {n for numbers in ex.orders.values() for n in numbers}
+    for order in sorted(erp.models["sale.order"].rows.values(), key=lambda r: r["id"]):
+        if order.get("client_order_ref") not in wanted or order["name"] in ex.shipped:
+            continue
+        ex.shipped.add(order["name"])
+        code = ex.rng.choice(sorted(CARRIERS))
+        number = {"UPS": f"1Z{ex.rng.randrange(16**16):016X}", "DHL": f"{ex.rng.randrange(10**10):010d}",
+                  "FEDEX": f"{ex.rng.randrange(10**11, 10**12)}"}[code]
+        api = ex.carriers[code]
+        api.parcels.update(rest_carriers.generate(ex.seed + rnd, [number]))
+        body = f"34006381{ex.rng.randrange(10**9):09d}"
+        sid = f"SHP-{order['name']}"
+        when = f"2026-05-0{rnd + 1} 09:00:00"
+        wms.update("shipments", (sid,), {
+            "id": sid, "order_refs": [order["name"]], "customer_ref": order["partner_id"][0]
+            if isinstance(order["partner_id"], list) else order["partner_id"],
+            "carrier": code, "service": "standard", "tracking_number": number,
+            "packages": [{"sscc": body + gen.check_digit(body), "weight_kg": 4.2}],
+            "ship_date": f"2026-05-0{rnd + 1}", "eta": f"2026-05-0{rnd + 3} 12:00:00"}, when)
+        tms.scan("DEP", f"2026-05-0{rnd + 1} 10:00:00", shipment_ref=sid, location="Venlo")
+
+
+@dataclass
+class Found:
+    """What the partner and carrier checks found."""
+
+    compared: int = 0
+    lost: int = 0
+    duplicated: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    def missing(self, what: str, n: int) -> None:
+        if n:
+            self.lost += n
+            self.problems.append(f"{n} {what} missing")
+
+    def twice(self, what: str, counts: Counter[Any]) -> None:
+        extra = sum(n - 1 for n in counts.values() if n > 1)
+        if extra:
+            self.duplicated += extra
+            self.problems.append(f"{what} more than once: {sorted(k for k, n in counts.items() if n > 1)[:3]}")
+
+
+def compare(ex: Exchange | None, store: Store, erp: erp_sim.ErpSim, crm_cases: set[str]) -> Found:
+    """The end state of the partner and carrier flows (with `ex`): every order dropped is in the hub
+    once and in the ERP once, every interchange registered once and acknowledged once, every
+    outbound document in the partner's folder once, every carrier scan stored once; and in any
+    seed: one case per shipment and problem, and the CRM's cases are the hub's."""
+    found = Found()
+    with store.engine.connect() as c:
+        events = Counter((r.source, r.event_id) for r in tables.rows(c, "delivery_event"))
+        cases = Counter((r.shipment_id, r.problem) for r in tables.rows(c, "delivery_case"))
+        hub_cases = set(map(str, crm_reads.cases(c)))
+        if ex is not None:
+            _partners(ex, c, store, erp, found)
+            _carriers(ex, c, events, found)
+    found.twice("delivery events", events)
+    found.twice("cases per shipment and problem", cases)
+    found.compared += len(hub_cases)
+    found.missing("cases in the CRM", len(hub_cases - crm_cases))
+    if crm_cases - hub_cases:
+        found.duplicated += len(crm_cases - hub_cases)
+        found.problems.append(f"CRM cases the hub does not hold: {sorted(crm_cases - hub_cases)[:3]}")
+    return found
+
+
+def _partners(ex: Exchange, c: Connection, store: Store, erp: erp_sim.ErpSim, found: Found) -> None:
+    hub_orders = {pid: {o.po_number for o in edi_reads.orders_from(c, store.cipher, f"edi:{pid}")} for pid in PARTNERS}
+    registered = Counter((r.partner, r.control_number) for r in tables.rows(c, "interchange")
+                         if r.direction == "in" and r.level == "interchange")
+    erp_refs = Counter(r.get("client_order_ref") for r in erp.models["sale.order"].rows.values())
+    for pid in PARTNERS:
+        found.compared += len(ex.orders[pid])
+        found.missing(f"{pid} orders in the hub", len(ex.orders[pid] - hub_orders[pid]))
+        found.missing(f"{pid} orders in the ERP", len(ex.orders[pid] - set(erp_refs)))
+        found.twice(f"{pid} orders in the ERP", Counter({n: erp_refs[n] for n in ex.orders[pid]}))
+        found.missing(f"{pid} interchanges in the registry",
+                      len(ex.controls[pid] - {n for (p, n) in registered if p == pid}))
+        found.twice(f"{pid} interchanges in the registry",
+                    Counter({k: n for k, n in registered.items() if k[0] == pid}))
+        acks, documents = _outbox(ex.sftp[pid].root / "outbox")
+        found.compared += len(documents)
+        found.missing(f"{pid} acknowledgments", len(ex.controls[pid] - set(acks)))
+        found.twice(f"{pid} acknowledgments", acks)
+        found.twice(f"{pid} outbound documents", documents)
+        found.missing(f"{pid} outbound documents (none sent)", 0 if documents else 1)
+
+
+def _carriers(ex: Exchange, c: Connection, events: Counter[tuple[str, str]], found: Found) -> None:
+    """Every parcel whose reply the hub took: all its scans stored (a carrier's reply holds a
+    parcel's whole story; a parcel closed by the TMS before the carrier was asked is never tracked,
+    rightly)."""
+    tracked = {r.tracking_number: r.carrier for r in tables.rows(c, "shipment") if r.tracking_number}
+    # the numbers whose reply the hub took (the keys of the logged replies; a run killed before its
+    # reply was stored asked in vain, and the parcel may be closed by the TMS since)
+    asked = {n for r in tables.rows(c, "message") if r.stream == "track" and r.state in ("processed", "duplicate")
+             for n in r.key.partition(":")[2].split(",")}
+    for code, api in ex.carriers.items():
+        source = f"carrier:{CARRIERS[code]}"
+        truth = _scans(CARRIERS[code], sorted(n for n in asked if tracked.get(n) == code and n in api.parcels))
+        held = {(s, e) for (s, e) in events if s == source}
+        found.compared += len(truth)
+        found.missing(f"{code} scans", len(truth - held))
+        if truth - held:
+            found.problems.append(f"{code} scans missing: {sorted(truth - held)[:4]}")
+
+
+def _scans(carrier: str, numbers: list[str]) -> set[tuple[str, str]]:
+    """The events the carrier's simulator reports for `numbers` now, asked afresh: (source, event id)."""
+    tracker = carrier_tracking.tracker_for(carrier)
+    mapping = carrier_tracking.mapping_module(carrier_profile.load(carrier))
+    out = set()
+    for exchange in tracker.track(numbers):
+        if exchange.fault is None:
+            message = mapping.map_reply(tracker.system, exchange.reply)
+            out |= {(e.source, e.event_id) for e in message.entities if isinstance(e, model.DeliveryEvent)}
+    return out
+
+
+def _outbox(folder: Path) -> tuple[Counter[str], Counter[tuple[str, str]]]:
+    """The interchanges the partner's outbox acknowledges (per control number acknowledged), and its
+    other documents (per type and content without the envelope, so a resend under new control
+    numbers is still seen as the same document)."""
+    acks: Counter[str] = Counter()
+    documents: Counter[tuple[str, str]] = Counter()
+    for path in sorted(folder.iterdir()):
+        if path.name.endswith(".part"):
+            continue
+        for ic in read_interchanges(path.read_bytes()):
+            for m in ic.messages:
+                if m.type in ("997", "999", "CONTRL"):
+                    acks.update(_acknowledged(m.type, m.segments))
+                else:
+                    body = [s[:3] if s[0] in STAMPED else s for s in m.segments if s[0] not in ENVELOPE]
+                    documents[(m.type, json.dumps(body))] += 1
+    return acks, documents
+
+
+def _acknowledged(kind: str, segments: list[Any]) -> list[str]:
+    if kind == "CONTRL":
+        return [element(s, 1) for s in segments if s[0] == "UCI"]
+    # a 997 names the group it acknowledges (AK102); our test files use the interchange number as group number
+    return [f"{int(element(s, 2)):09d}" for s in segments if s[0] == "AK1"]
+
+
+def products(data: gen.Dataset) -> list[dict[str, Any]]:
+    """The ERP's products with a SKU and a GTIN (partners order by either)."""
+    return [p for p in data.erp["product.product"] if p.get("default_code") and p.get("barcode")]
+
