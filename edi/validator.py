@@ -711,16 +711,11 @@ class _Checker:
         pattern = self.definition.message_pattern(marks)
         if pattern is None or pattern.fullmatch(text) is None:
             return False
-        if self.definition.hierarchy:
+        if self.definition.hierarchy:  # HL numbering, read from the text at C speed
             ids: set[Element] = set()
-            element = seps.element if seps else ""
-            for position, seg in enumerate(segments, 1):
-                # a content segment kept as its whole text (ChunkedReader.whole_content)
-                hl = (seg.split(element) if element else [seg]) if isinstance(seg, str) and \
-                    (seg == "HL" or seg.startswith("HL" + element)) else seg
-                if hl[0] == "HL":
-                    self.position, self.tag = position, "HL"
-                    self.check_hierarchy(hl, ids)
+            for found in _hl_finder(marks[0], marks[3]).finditer(text):
+                self.position, self.tag = text.count(marks[3], 0, found.start()) + 1, "HL"
+                self.check_hierarchy(["HL", found[1], found[2] or ""], ids)
         return True
 
     def run(self, segments: Sequence[Sequence[Element]], raw: bool) -> list[Issue]:
@@ -760,6 +755,15 @@ class _Checker:
         for frame in reversed(stack):
             self._missing(frame, None, end)
         return self.issues
+
+
+@cache
+def _hl_finder(element: str, terminator: str) -> re.Pattern[str]:
+    """Finds the HL segments of a message's text: HL01 and HL02 as groups 1 and 2."""
+    elem, end = re.escape(element), re.escape(terminator)
+    # the literal first, so that the engine searches for it at C speed; then, looking back, that
+    # it starts a segment
+    return re.compile(rf"HL{elem}(?<![^{end}]HL{elem})([^{elem}{end}]*)(?:{elem}([^{elem}{end}]*))?")
 
 
 def _joined(seg: Sequence[Element]) -> str:
