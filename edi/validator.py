@@ -713,8 +713,10 @@ class _Checker:
             return False
         if self.definition.hierarchy:  # HL numbering, read from the text at C speed
             ids: set[Element] = set()
+            self.position, self.tag, counted = 1, "HL", 0
             for found in _hl_finder(marks[0], marks[3]).finditer(text):
-                self.position, self.tag = text.count(marks[3], 0, found.start()) + 1, "HL"
+                self.position += text.count(marks[3], counted, found.start())  # segments since the last HL
+                counted = found.start()
                 self.check_hierarchy(["HL", found[1], found[2] or ""], ids)
         return True
 
@@ -837,6 +839,22 @@ def find_definition(standard: str, message_type: str, version: str, *,
                     options: Options = DEFAULT_OPTIONS) -> MessageDefinition | None:
     """The definition of ``message_type`` in ``version`` (X12 GS08/ST03, EDIFACT directory such
     as "D96A"), compiled once; None when no source covers it."""
+    # looked up once per set and version: a big file repeats the same few (a directory added
+    # later is found, as a message without a definition is not remembered)
+    wanted = (standard, message_type, version, options.code_lists != "off")
+    found = _FOUND.get(wanted)
+    if found is None:
+        found = _find_definition(standard, message_type, version, with_codes=wanted[3])
+        if found is not None:
+            _FOUND[wanted] = found
+    return found
+
+
+_FOUND: dict[tuple[str, str, str, bool], MessageDefinition] = {}
+
+
+def _find_definition(standard: str, message_type: str, version: str, *,
+                     with_codes: bool) -> MessageDefinition | None:
     doc = _document(standard, version)
     if doc is None:
         return None
@@ -845,7 +863,7 @@ def find_definition(standard: str, message_type: str, version: str, *,
         return None
     doc_version = "004010" if version.startswith("004010") else \
         "005010" if version.startswith("005010") and standard == "X12" else version
-    return _compiled(standard, doc_version, key, options.code_lists != "off")
+    return _compiled(standard, doc_version, key, with_codes)
 
 
 def validate(message: Message, interchange: Interchange | None = None, *,
