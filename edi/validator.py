@@ -866,6 +866,32 @@ def _find_definition(standard: str, message_type: str, version: str, *,
     return _compiled(standard, doc_version, key, with_codes)
 
 
+@cache
+def _service_segments(syntax_version: str) -> dict[str, SegmentDef]:
+    doc = definitions.edifact_service(syntax_version)
+    if doc is None:
+        return {}
+    return {tag: SegmentDef(tag, tuple(_element(doc, {}, ref, required) for ref, required in layout["elements"]))
+            for tag, layout in doc["segments"].items()}
+
+
+#: what a service segment's element checks belong to (only the standard and codes are read)
+_SERVICE = MessageDefinition("EDIFACT", "service", "", LoopDef("service", True, 1, []), {}, frozenset())
+
+
+def check_service_segment(seg: Sequence[Element], syntax_version: str) -> list[Issue]:
+    """Element issues of an EDIFACT service segment (UNB, UNG, UNH, UNT, UNE, UNZ, finished) under
+    its syntax version's layout (UNB 0002): mandatory elements and components, types, lengths,
+    elements or components beyond the layout. Nothing for an unknown syntax version or segment."""
+    sdef = _service_segments(syntax_version).get(segment_id(seg))
+    if sdef is None:
+        return []
+    checker = _Checker(_SERVICE, None, DEFAULT_OPTIONS)
+    checker.tag = sdef.tag
+    checker.check_elements(seg, sdef)
+    return checker.issues
+
+
 def validate(message: Message, interchange: Interchange | None = None, *,
              options: Options = DEFAULT_OPTIONS) -> None:
     """Check ``message`` against its definition, if there is one, adding to ``message.issues``.
