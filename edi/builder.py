@@ -215,7 +215,9 @@ class EnvelopeBuilder(Generic[RawT]):
         if raw_hook:  # the hook reads raw segments; nobody keeps them
             message.raw = self.raw
         elif self.on_message is not None or self.keep:  # envelope validation needs the count alone
-            message.segments = self.reader.finish(self.raw, self.interchange.separators)
+            seps = self.interchange.separators
+            raw = self.reader.split_whole(self.raw, seps) if self.reader.whole_content else self.raw
+            message.segments = self.reader.finish(raw, seps)
             if self.encoding:
                 message.segments = [recode(s, self.encoding) for s in message.segments]
         if self.on_message is not None:

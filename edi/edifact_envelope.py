@@ -12,6 +12,7 @@ from typing import ClassVar
 
 from waybill.edi.builder import EnvelopeBuilder, MessageHook
 from waybill.edi.edifact_reader import EdifactReader
+from waybill.edi.errors import Issue
 from waybill.edi.hooks import InterchangeRegistry
 from waybill.edi.model import Group, Interchange, Message, Segment, component
 from waybill.edi.syntax import (
@@ -22,6 +23,10 @@ from waybill.edi.syntax import (
     valid_time,
 )
 from waybill.edi.tokenizer import RawSegment
+from waybill.edi.validator import check_service_segment
+
+#: trailer elements whose count and reference the envelope rules check themselves
+_TRAILER_CHECKED = frozenset({1, 2})
 
 
 class EdifactBuilder(EnvelopeBuilder[RawSegment]):
@@ -57,6 +62,8 @@ class EdifactBuilder(EnvelopeBuilder[RawSegment]):
                 functional_id=component(seg, 1), sender=component(seg, 2),
                 receiver=component(seg, 3), control_number=str(component(seg, 5)),
                 version=component(seg, 7, 1) + component(seg, 7, 2), header=seg))
+            for issue in self._service_issues(seg):
+                self._group_issue(issue.code, issue.message)
         elif tag == "UNH":
             message = Message(
                 type=component(seg, 2, 1), control_number=component(seg, 1),
@@ -67,21 +74,38 @@ class EdifactBuilder(EnvelopeBuilder[RawSegment]):
                 self._message_issue(message, "13",
                                     "UNH needs a message reference and a message type", seg=seg,
                                     element_position=1 if not component(seg, 1) else 2)
+            for issue in self._service_issues(seg, {i.element_position for i in message.issues}):
+                self._message_issue(message, issue.code, issue.message, seg=seg,
+                                    element_position=issue.element_position)
         elif tag == "UNT":
             if self.message is None:
                 self._outside(seg)
                 return
             self.raw.append(raw)
+            for issue in self._service_issues(seg, _TRAILER_CHECKED):
+                self._message_issue(self.message, issue.code, issue.message, seg=seg,
+                                    element_position=issue.element_position)
             self._close_message(seg)
         elif tag == "UNE":
             self.position += 1
             if self.group is None:
                 self._interchange_issue("33", "UNE without a UNG", seg=seg)
                 return
+            for issue in self._service_issues(seg, _TRAILER_CHECKED):
+                self._group_issue(issue.code, issue.message)
             self._close_group(seg)
         else:  # UNZ
             self.position += 1
+            for issue in self._service_issues(seg, _TRAILER_CHECKED):
+                self._interchange_issue(issue.code, issue.message, seg=seg,
+                                        element_position=issue.element_position)
             self._close_interchange(seg)
+
+    def _service_issues(self, seg: Segment, reported: set[int | None] | frozenset[int] = frozenset()) -> list[Issue]:
+        """Element issues of service segment ``seg`` under the interchange's syntax version, but
+        for the elements at ``reported`` positions (the envelope rules' own findings)."""
+        version = component(self.interchange.header, 1, 2) if self.interchange else ""
+        return [i for i in check_service_segment(seg, version) if i.element_position not in reported]
 
     def _unb(self, seg: Segment) -> None:
         syntax, version = component(seg, 1, 1), component(seg, 1, 2)
@@ -104,6 +128,9 @@ class EdifactBuilder(EnvelopeBuilder[RawSegment]):
             if not component(seg, pos):
                 self._interchange_issue("13", f"UNB is missing the interchange {name}", seg=seg,
                                         element_position=pos)
+        reported = {i.element_position for i in interchange.issues if i.segment_id == "UNB"}
+        for issue in self._service_issues(seg, reported | {4}):  # S004 (date and time): below
+            self._interchange_issue(issue.code, issue.message, seg=seg, element_position=issue.element_position)
         date, time = component(seg, 4, 1), component(seg, 4, 2)
         if date and not (valid_date(date) and valid_time(time)
                          and len(date) == unb_date_length(version)):

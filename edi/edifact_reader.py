@@ -121,6 +121,9 @@ class EdifactReader(ChunkedReader[RawSegment]):
         # characters is finished at once and marked by being a tuple
         seps = self.separators
         elem, release = seps.element, seps.release
+        if self.whole_content:  # only service segments (UN..) are split: see ChunkedReader.whole_content
+            return [tuple(_escaped_fields(p, seps)) if release and release in p else
+                    p.split(elem) if p[:2] == "UN" else p for p in pieces if p]
         if release:
             return [tuple(_escaped_fields(p, seps)) if release in p else p.split(elem)
                     for p in pieces if p]

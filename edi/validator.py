@@ -711,16 +711,13 @@ class _Checker:
         pattern = self.definition.message_pattern(marks)
         if pattern is None or pattern.fullmatch(text) is None:
             return False
-        if self.definition.hierarchy:
+        if self.definition.hierarchy:  # HL numbering, read from the text at C speed
             ids: set[Element] = set()
-            element = seps.element if seps else ""
-            for position, seg in enumerate(segments, 1):
-                # a content segment kept as its whole text (ChunkedReader.whole_content)
-                hl = (seg.split(element) if element else [seg]) if isinstance(seg, str) and \
-                    (seg == "HL" or seg.startswith("HL" + element)) else seg
-                if hl[0] == "HL":
-                    self.position, self.tag = position, "HL"
-                    self.check_hierarchy(hl, ids)
+            self.position, self.tag, counted = 1, "HL", 0
+            for found in _hl_finder(marks[0], marks[3]).finditer(text):
+                self.position += text.count(marks[3], counted, found.start())  # segments since the last HL
+                counted = found.start()
+                self.check_hierarchy(["HL", found[1], found[2] or ""], ids)
         return True
 
     def run(self, segments: Sequence[Sequence[Element]], raw: bool) -> list[Issue]:
@@ -760,6 +757,15 @@ class _Checker:
         for frame in reversed(stack):
             self._missing(frame, None, end)
         return self.issues
+
+
+@cache
+def _hl_finder(element: str, terminator: str) -> re.Pattern[str]:
+    """Finds the HL segments of a message's text: HL01 and HL02 as groups 1 and 2."""
+    elem, end = re.escape(element), re.escape(terminator)
+    # the literal first, so that the engine searches for it at C speed; then, looking back, that
+    # it starts a segment
+    return re.compile(rf"HL{elem}(?<![^{end}]HL{elem})([^{elem}{end}]*)(?:{elem}([^{elem}{end}]*))?")
 
 
 def _joined(seg: Sequence[Element]) -> str:
@@ -833,6 +839,22 @@ def find_definition(standard: str, message_type: str, version: str, *,
                     options: Options = DEFAULT_OPTIONS) -> MessageDefinition | None:
     """The definition of ``message_type`` in ``version`` (X12 GS08/ST03, EDIFACT directory such
     as "D96A"), compiled once; None when no source covers it."""
+    # looked up once per set and version: a big file repeats the same few (a directory added
+    # later is found, as a message without a definition is not remembered)
+    wanted = (standard, message_type, version, options.code_lists != "off")
+    found = _FOUND.get(wanted)
+    if found is None:
+        found = _find_definition(standard, message_type, version, with_codes=wanted[3])
+        if found is not None:
+            _FOUND[wanted] = found
+    return found
+
+
+_FOUND: dict[tuple[str, str, str, bool], MessageDefinition] = {}
+
+
+def _find_definition(standard: str, message_type: str, version: str, *,
+                     with_codes: bool) -> MessageDefinition | None:
     doc = _document(standard, version)
     if doc is None:
         return None
@@ -841,7 +863,33 @@ def find_definition(standard: str, message_type: str, version: str, *,
         return None
     doc_version = "004010" if version.startswith("004010") else \
         "005010" if version.startswith("005010") and standard == "X12" else version
-    return _compiled(standard, doc_version, key, options.code_lists != "off")
+    return _compiled(standard, doc_version, key, with_codes)
+
+
+@cache
+def _service_segments(syntax_version: str) -> dict[str, SegmentDef]:
+    doc = definitions.edifact_service(syntax_version)
+    if doc is None:
+        return {}
+    return {tag: SegmentDef(tag, tuple(_element(doc, {}, ref, required) for ref, required in layout["elements"]))
+            for tag, layout in doc["segments"].items()}
+
+
+#: what a service segment's element checks belong to (only the standard and codes are read)
+_SERVICE = MessageDefinition("EDIFACT", "service", "", LoopDef("service", True, 1, []), {}, frozenset())
+
+
+def check_service_segment(seg: Sequence[Element], syntax_version: str) -> list[Issue]:
+    """Element issues of an EDIFACT service segment (UNB, UNG, UNH, UNT, UNE, UNZ, finished) under
+    its syntax version's layout (UNB 0002): mandatory elements and components, types, lengths,
+    elements or components beyond the layout. Nothing for an unknown syntax version or segment."""
+    sdef = _service_segments(syntax_version).get(segment_id(seg))
+    if sdef is None:
+        return []
+    checker = _Checker(_SERVICE, None, DEFAULT_OPTIONS)
+    checker.tag = sdef.tag
+    checker.check_elements(seg, sdef)
+    return checker.issues
 
 
 def validate(message: Message, interchange: Interchange | None = None, *,

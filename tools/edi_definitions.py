@@ -35,6 +35,11 @@ EDIENGINE = {"source": "olmelabs/EdiEngine", "path": "EdiStandards/X12_004010",
              "commit": "f0b2cb9269fec6597908f4c8c955f98f2f3658b9", "licence": "MIT"}
 PYX12 = {"source": "azoner/pyx12", "path": "pyx12/map",
          "commit": "8893c59ffd95ccc213cc7661757dc4298b9f430a", "licence": "BSD-3-Clause"}
+STAEDI = {"source": "xlate/staedi", "path": "src/main/resources/EDIFACT",
+          "commit": "76718ac4bda142423882275dac6119bcdf232e08", "licence": "Apache-2.0"}
+#: UN/EDIFACT syntax version (UNB 0002) -> StAEDI's envelope schema: versions 1 to 3 share the
+#: version 3 service segments (ISO 9735 before its 1998 revision); 4 is ISO 9735:1998
+_SERVICE_SCHEMAS = {"1": "v3.xml", "2": "v3.xml", "3": "v3.xml", "4": "v4.xml"}
 
 
 #: local, trusted files: no entities resolved, no network
@@ -431,6 +436,49 @@ def x12_005010(base: Path) -> dict[str, Any]:
             "messages": messages}
 
 
+def _service_schema(path: Path) -> dict[str, Any]:
+    """Elements, composites, code lists and service segments of one StAEDI envelope schema."""
+    root = _xml(path).getroot()
+    ns = {"s": root.nsmap[None]}
+    elements: dict[str, list[Any]] = {}
+    codes: dict[str, list[str]] = {}
+    names: dict[str, str] = {}  # StAEDI type name -> the standard's reference (DE0020 -> 0020)
+    kinds = {"string": "an", "decimal": "n", "numeric": "n", "identifier": "an"}
+    for node in root.iterfind("s:elementType", ns):
+        ref = node.get("code", "").zfill(4)
+        names[node.get("name", "")] = ref
+        elements[ref] = [kinds.get(node.get("base", "string"), "an"), int(node.get("minLength", "1")),
+                         int(node.get("maxLength", "1"))]
+        values = [v.text or "" for v in node.iterfind("s:enumeration/s:value", ns)]
+        if values:
+            codes[ref] = values
+
+    def members(node: etree._Element) -> list[list[Any]]:
+        return [[names.get(m.get("type", ""), m.get("type", "")), m.get("minOccurs", "0") != "0"]
+                for m in node.iterfind("s:sequence/*", ns)]
+
+    composites = {}
+    for node in root.iterfind("s:compositeType", ns):
+        # StAEDI names the service composites CESnnn; ISO 9735 numbers them Snnn
+        code = node.get("code") or re.sub(r"^CES", "S", node.get("name", ""))
+        names[node.get("name", "")] = code
+        composites[code] = members(node)
+    segments = {node.get("name", ""): {"elements": members(node)}
+                for node in root.iterfind("s:segmentType", ns)
+                if node.get("name", "").startswith("UN")}
+    return {"elements": elements, "codes": codes, "composites": composites, "segments": segments}
+
+
+def edifact_service(base: Path) -> dict[str, Any]:
+    """UNB, UNG, UNH, UNT, UNE, UNZ (and the other service segments) per syntax version, from
+    StAEDI's envelope schemas."""
+    folder = base / "envelopes-staedi" / "src" / "main" / "resources" / "EDIFACT"
+    schemas = {name: _service_schema(folder / name) for name in sorted(set(_SERVICE_SCHEMAS.values()))}
+    return {"standard": "EDIFACT", "version": "service",
+            "provenance": [dict(STAEDI, files=", ".join(sorted(schemas)))],
+            "syntax_versions": {version: schemas[name] for version, name in _SERVICE_SCHEMAS.items()}}
+
+
 def write(document: dict[str, Any], name: str) -> Path:
     path = OUT / name
     path.write_text(json.dumps(document, sort_keys=True, separators=(",", ":")) + "\n", "utf-8")
@@ -445,6 +493,10 @@ def main(argv: list[str]) -> int:
         path = write(document, name)
         print(f"{path.relative_to(ROOT)}: {len(document['messages'])} sets, {len(document['segments'])} "
               f"segments, {len(document['elements'])} elements, {path.stat().st_size} bytes")
+    service = edifact_service(base)
+    path = write(service, "edifact_service.json")
+    print(f"{path.relative_to(ROOT)}: service segments of syntax versions "
+          f"{', '.join(service['syntax_versions'])}, {path.stat().st_size} bytes")
     return 0
 
 

@@ -66,3 +66,26 @@ def test_unb_syntax_identifier_and_date_follow_the_syntax_version(syntax, date, 
     envelope = [i.qualified_code("EDIFACT") for i in ic.issues]
     assert (envelope == []) is accepted, envelope
     assert accepted or set(envelope) <= {"UCI:2", "UCI:12"}
+
+
+@pytest.mark.parametrize("version, changes, code, element", [
+    ("1", [("+REF1'", "+REF1REF1REF1REF1'")], "UCI:39", 5),  # 0020 is an..14 (UNZ 0020 too: reported once)
+    ("2", [("RECEIVER:14", "RECEIVER:14:ROUTE:SUB")], "UCI:16", 3),  # S003 0046 is from version 4
+    ("3", [("UNOC:3", "UNOC:3:4")], "UCI:16", 1),  # S001 0080 is from syntax version 4 only
+    ("3", [("UNZ+1+REF1", "UNZ+1+REF1+X")], "UCI:16", 3),  # UNZ has two elements
+    ("4", [("UNH+1+", "UNH+123456789012345+"), ("+1'UNZ", "+123456789012345'UNZ")], "UCM:39", 1),  # 0062 an..14
+])
+def test_service_segment_elements_follow_their_syntax_version(version, changes, code, element):
+    """Service segments are checked against their syntax version's layout (StAEDI's envelope
+    schemas): lengths, and elements or components that the version does not have."""
+    data = edifact(syntax=f"UNOC:{version}")
+    for old, new in changes:
+        data = data.replace(old, new)
+    ic = only(data)
+    issues = ic.issues + [i for m in ic.messages for i in m.issues]
+    assert [(i.qualified_code("EDIFACT"), i.element_position) for i in issues] == [(code, element)], issues
+
+
+@pytest.mark.parametrize("change", [("UNOC:4", "UNOC:4:4"), ("RECEIVER:14", "RECEIVER:14:ROUTE:SUB")])
+def test_an_element_of_syntax_version_4_is_accepted_there(change):
+    assert only(edifact(syntax="UNOC:4").replace(*change, 1)).accepted

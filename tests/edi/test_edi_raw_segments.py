@@ -135,23 +135,29 @@ def validations(data: bytes, *, keep: bool) -> list:
     return hook.seen
 
 
-X12_CORPUS = sorted(p for p in (Path(__file__).parents[1] / "data" / "edi" / "corpus").iterdir()
-                    if p.read_bytes().lstrip()[:3] == b"ISA")
+CORPUS = sorted(p for p in (Path(__file__).parents[1] / "data" / "edi" / "corpus").iterdir()
+                if p.suffix != ".tsv")
 
 
-@pytest.mark.parametrize("path", X12_CORPUS, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", CORPUS, ids=lambda p: p.name)
 def test_streamed_validation_of_whole_segment_texts_says_what_the_kept_segments_say(path):
     data = path.read_bytes()
     assert validations(data, keep=False) == validations(data, keep=True)
 
 
-@pytest.mark.parametrize("body", [
-    ["BEG*00*SA*PO-1**20261301", "PO1*1*10*EA*2.5**VP", "CTT*1"],
-    ["BEG*00*SA*PO-1**20260101", "ZZZ*1", "PO1*1*10*EA", "CTT*1"],
-    ["BEG*00*SA*PO-1**20260101", "MEA*PD*G*12.5*LB>2", "PO1*1**EA*2.5**VP*SKU-1", "CTT*1"],
+ASN = ["BSN*00*SH1*20260101*1200", "HL*1**S", "TD1*CTN*1", "HL*2*1*O", "PRF*PO-1", "HL*3*9*I",
+       "LIN**VP*SKU-1", "SN1**5*EA", "CTT*3"]
+
+
+@pytest.mark.parametrize("body, set_id", [
+    (["BEG*00*SA*PO-1**20261301", "PO1*1*10*EA*2.5**VP", "CTT*1"], "850"),
+    (["BEG*00*SA*PO-1**20260101", "ZZZ*1", "PO1*1*10*EA", "CTT*1"], "850"),
+    (["BEG*00*SA*PO-1**20260101", "MEA*PD*G*12.5*LB>2", "PO1*1**EA*2.5**VP*SKU-1", "CTT*1"], "850"),
+    (ASN, "856"),  # HL03 names no earlier HL: the message pattern matches, the numbering does not
+    ([*ASN[:5], "HL*2*1*I", *ASN[6:]], "856"),
 ])
-def test_streamed_validation_of_an_invalid_message_reports_as_the_kept_one(body):
-    data = x12(body).encode()
+def test_streamed_validation_of_an_invalid_message_reports_as_the_kept_one(body, set_id):
+    data = x12(body, set_id=set_id).encode()
     streamed = validations(data, keep=False)
     assert streamed == validations(data, keep=True)
     assert streamed[0][3]  # the message is invalid: the streamed check walked it
