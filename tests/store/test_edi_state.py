@@ -41,3 +41,28 @@ def test_ledger_applies_acknowledgments_to_our_interchanges_only(store):
     assert ledger.acknowledge(ours, AckStatus("P", {"0001": "A", "0002": "R"})) is True
     assert ledger.state(ours) == "P"
     assert ledger.acknowledge(OutboundKey("X12", "WAYBILL", "ACME", "group", "99"), AckStatus("A")) is False
+
+
+def test_two_workers_taking_a_partners_first_control_number_at_once_get_two_numbers(store):
+    """The first number of a partner creates its row: two workers doing it at the same moment
+    (two overlapping inbound runs acknowledging their files) must both get a number, not one an
+    IntegrityError on the row the other created."""
+    import threading
+
+    numbers = StoreControlNumbers(store)
+
+    def take(partner: str, barrier: threading.Barrier, got: list) -> None:
+        barrier.wait()
+        try:
+            got.append(numbers.next(partner, "ISA"))
+        except Exception as err:  # kept for the assertion below
+            got.append(err)
+
+    for round_ in range(15):
+        barrier, got = threading.Barrier(2), []
+        threads = [threading.Thread(target=take, args=(f"p{round_}", barrier, got)) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert sorted(got, key=str) == [1, 2], got

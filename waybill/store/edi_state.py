@@ -4,7 +4,8 @@
   control number), registered only once stored, so the same interchange is processed once and a
   refused one can be sent again; a retry of the same logged message is not its own duplicate.
 - StoreControlNumbers: per-partner counters, incremented and committed before a number is handed
-  out, so a number is never used twice, also after a crash (a crash may leave a gap, never a reuse).
+  out, so a number is never used twice, also after a crash (a crash may leave a gap, never a reuse)
+  or when two workers take a partner's first number at once.
 - StoreLedger: our outbound interchanges and groups awaiting acknowledgment, and what the partner's
   997/999/TA1/CONTRL said about them.
 """
@@ -16,6 +17,8 @@ import json
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, Connection, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from waybill.edi.hooks import AckStatus, OutboundKey
 from waybill.store.schema import control_number, interchange
@@ -85,8 +88,19 @@ class StoreControlNumbers:
             ).scalar()
             if bumped is not None:
                 return int(bumped)
-            conn.execute(control_number.insert().values(partner=partner_id, kind=kind, last_value=self.start))
-            return self.start
+            # A partner's first number creates its row. Two workers may both get here: the row one
+            # of them inserts makes the other's insert do nothing (PostgreSQL waits for the first to
+            # commit), and that one takes the next number after it.
+            dialect_insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+            created = conn.execute(dialect_insert(control_number).values(partner=partner_id, kind=kind,
+                                                                        last_value=self.start)
+                                   .on_conflict_do_nothing()).rowcount
+            if created:
+                return self.start
+            return int(conn.execute(
+                update(control_number).where(*where).values(last_value=control_number.c.last_value + 1)
+                .returning(control_number.c.last_value)
+            ).scalar_one())
 
 
 class StoreLedger:
