@@ -698,11 +698,8 @@ class _Checker:
         if raw and seps is not None:
             end = seps.segment if len(seps.segment) == 1 else _SEGMENT_MARK
             marks = (seps.element, seps.component, repetition, end)
-            join = seps.element.join
             try:  # a TypeError tells a segment was finished (EDIFACT release characters)
-                # content segments may come as their whole text (ChunkedReader.whole_content)
-                text = end.join([s if s.__class__ is str else join(s)  # type: ignore[arg-type]
-                                 for s in segments]) + end
+                text = _message_text(segments, seps.element, end)
             except TypeError:
                 return False
         else:
@@ -757,6 +754,20 @@ class _Checker:
         for frame in reversed(stack):
             self._missing(frame, None, end)
         return self.issues
+
+
+def _message_text(segments: Sequence[Sequence[Element]], element: str, end: str) -> str:
+    """The text of raw ``segments``, each followed by ``end``. Content segments may come as their
+    whole text (ChunkedReader.whole_content) between a split header and trailer: those are joined
+    in one call. Raises TypeError when a segment holds components already split."""
+    first, last = segments[0], segments[-1]
+    if len(segments) > 1 and first.__class__ is list and last.__class__ is list:
+        try:
+            return (element.join(cast("list[str]", first)) + end + end.join(cast("list[str]", segments[1:-1]))
+                    + (end if len(segments) > 2 else "") + element.join(cast("list[str]", last)) + end)
+        except TypeError:
+            pass  # some content segments are split: one by one
+    return end.join([s if isinstance(s, str) else element.join(cast("list[str]", s)) for s in segments]) + end
 
 
 @cache
