@@ -217,8 +217,10 @@ def run_seed(seed: int, folder: Path, open_store: Callable[[Path], Store], monke
         world = World(ex, exchange.products(data), erp, wms, tms)
         if ex is not None:
             exchange.drop_documents(ex, world.products, 0)
-        if processes:
+        if processes or ex is not None:
+            # a killed run's outbox rows and claimed partner files are free again after the lease
             monkeypatch.setenv("WAYBILL_CLAIM_SECONDS", str(CLAIM_SECONDS))
+        if processes:
             monkeypatch.setenv("WAYBILL_DB_URL", store.engine.url.render_as_string(hide_password=False))
             _rounds_in_processes(rng, drop, world, flows, totals)
             time.sleep(CLAIM_SECONDS)  # the claims of killed runs run out
@@ -239,6 +241,8 @@ def run_seed(seed: int, folder: Path, open_store: Callable[[Path], Store], monke
                     if other is not None:
                         other.join()
                 _change(rng, world, rnd)
+        if ex is not None and not processes and totals.kills:
+            time.sleep(CLAIM_SECONDS)  # the partner files claimed by killed runs are free again
         # the last clean pass (faults still on: retried); the write-back's orders are shipped, then
         # the shipments, their scans, cases and documents flow through
         for name in flows:
@@ -270,7 +274,7 @@ def _write_back(store: Store, drop: Path, runs: int = 5) -> None:
                 return
 
 
-#: the claim lease in the processes mode (a killed run's outbox rows are free again after it)
+#: the claim lease with kills (a killed run's outbox rows and partner files are free again after it)
 CLAIM_SECONDS = 2
 
 
