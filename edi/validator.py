@@ -851,18 +851,19 @@ def find_definition(standard: str, message_type: str, version: str, *,
                     options: Options = DEFAULT_OPTIONS) -> MessageDefinition | None:
     """The definition of ``message_type`` in ``version`` (X12 GS08/ST03, EDIFACT directory such
     as "D96A"), compiled once; None when no source covers it."""
-    # looked up once per set and version: a big file repeats the same few (a directory added
-    # later is found, as a message without a definition is not remembered)
+    # looked up once per set and version: a big file repeats the same few. X12 definitions are
+    # shipped, so a set without one is remembered too; an EDIFACT message without one is not (a
+    # directory added later is found)
     wanted = (standard, message_type, version, options.code_lists != "off")
-    found = _FOUND.get(wanted)
-    if found is None:
-        found = _find_definition(standard, message_type, version, with_codes=wanted[3])
-        if found is not None:
-            _FOUND[wanted] = found
+    if wanted in _FOUND:
+        return _FOUND[wanted]
+    found = _find_definition(standard, message_type, version, with_codes=wanted[3])
+    if found is not None or standard == "X12":
+        _FOUND[wanted] = found
     return found
 
 
-_FOUND: dict[tuple[str, str, str, bool], MessageDefinition] = {}
+_FOUND: dict[tuple[str, str, str, bool], MessageDefinition | None] = {}
 
 
 def _find_definition(standard: str, message_type: str, version: str, *,
