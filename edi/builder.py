@@ -11,7 +11,8 @@ segments, header fields and codes) are in :mod:`waybill.edi.x12_envelope` and
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from typing import ClassVar, Generic, NamedTuple
+from itertools import repeat
+from typing import Any, ClassVar, Generic, NamedTuple
 
 from waybill.edi.errors import EdiError, Issue, Level
 from waybill.edi.hooks import InterchangeRegistry
@@ -86,7 +87,12 @@ class EnvelopeBuilder(Generic[RawT]):
         # message content is moved in slices (inline while a message is open: this runs per
         # message); only envelope segments are handled one by one
         previous = 0
-        for i in [i for i, seg in enumerate(batch) if seg[0] in envelope]:
+        if self.reader.whole_content:  # content comes as whole texts: only the rest is looked at
+            candidates = _not_text(batch)
+            found = [i for i in candidates if batch[i][0] in envelope]
+        else:
+            found = [i for i, seg in enumerate(batch) if seg[0] in envelope]
+        for i in found:
             if i > previous:
                 if self.message is not None:
                     self.raw += batch[previous:i]
@@ -265,3 +271,17 @@ class EnvelopeBuilder(Generic[RawT]):
 
     def _envelope_segment(self, seg: RawT) -> None:
         raise NotImplementedError
+
+
+def _not_text(batch: list[Any]) -> list[int]:
+    """Indices of the segments of ``batch`` that are not whole texts, found at C speed (a batch
+    holds a few of them among hundreds of texts)."""
+    texts = list(map(isinstance, batch, repeat(str)))
+    found: list[int] = []
+    i = -1
+    try:
+        while True:
+            i = texts.index(False, i + 1)
+            found.append(i)
+    except ValueError:
+        return found

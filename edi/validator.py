@@ -238,10 +238,10 @@ def _value_pattern(spec: ElementDef, excluded: str) -> str:
         return "(?:" + "|".join(re.escape(c) for c in sorted(spec.codes, key=len, reverse=True)) + ")"
     if kind in ("R", "n"):
         point = "[.]" if kind == "R" else "[.,]"
-        return (rf"-?(?:\d{{{low},{high}}}|(?=[\d.,]{{{low + 1},{high + 1}}}(?![\d.,]))(?=[.,]?\d)"
-                rf"\d*{point}\d*)")
+        return (rf"-?(?:\d{{{low},{high}}}+|(?=[\d.,]{{{low + 1},{high + 1}}}+(?![\d.,]))(?=[.,]?\d)"
+                rf"\d*+{point}\d*+)")
     if kind[:1] == "N" and kind[1:].isdigit():
-        return rf"-?\d{{{low},{high}}}"
+        return rf"-?\d{{{low},{high}}}+"
     if kind == "DT":  # every day but 29 February, which is checked against the calendar
         year = r"\d\d" if high == 6 else r"\d{4}" if low == 8 else r"(?:\d\d){1,2}"
         return year + (r"(?:(?:0[1-9]|1[0-2])(?:0[1-9]|1\d|2[0-8])|(?:0[13-9]|1[0-2])(?:29|30)"
@@ -299,7 +299,8 @@ def _segment_body(sdef: SegmentDef, element: str, component: str, repetition: st
     """
     excluded = element + component + repetition + terminator
     sep = re.escape(element)
-    end = f"(?=(?:{sep})*(?:{re.escape(terminator)}|\\Z))" if terminator else f"(?=(?:{sep})*\\Z)"
+    # matched in a row, a segment is always followed by its terminator
+    end = f"(?={sep}*+{re.escape(terminator)})" if terminator else f"(?={sep}*+\\Z)"
     specs = sdef.elements
     last = max((i for i, e in enumerate(specs, 1) if e.required), default=0)
     present: dict[int, str] = {}
@@ -349,12 +350,12 @@ def _segment_body(sdef: SegmentDef, element: str, component: str, repetition: st
             pattern, may_end = pieces[origin]
             pieces[origin] = (_note_pattern(note, element, excluded, terminator, origin=origin - 1) + pattern,
                               may_end)
-    tail = f"(?:{sep})*"  # empty trailing elements are tolerated
+    tail = f"{sep}*+"  # empty trailing elements are tolerated
     ending = True  # the segment may end before every piece after this one
     for i in sorted(pieces, reverse=True):
         pattern, may_end = pieces[i]
         ending = ending and may_end
-        tail = f"(?:{pattern}{tail}|)" if ending else pattern + tail
+        tail = f"(?:(?={sep}){pattern}{tail}|)" if ending else pattern + tail
     return re.escape(sdef.tag) + "".join(at_start) + tail
 
 
@@ -850,18 +851,19 @@ def find_definition(standard: str, message_type: str, version: str, *,
                     options: Options = DEFAULT_OPTIONS) -> MessageDefinition | None:
     """The definition of ``message_type`` in ``version`` (X12 GS08/ST03, EDIFACT directory such
     as "D96A"), compiled once; None when no source covers it."""
-    # looked up once per set and version: a big file repeats the same few (a directory added
-    # later is found, as a message without a definition is not remembered)
+    # looked up once per set and version: a big file repeats the same few. X12 definitions are
+    # shipped, so a set without one is remembered too; an EDIFACT message without one is not (a
+    # directory added later is found)
     wanted = (standard, message_type, version, options.code_lists != "off")
-    found = _FOUND.get(wanted)
-    if found is None:
-        found = _find_definition(standard, message_type, version, with_codes=wanted[3])
-        if found is not None:
-            _FOUND[wanted] = found
+    if wanted in _FOUND:
+        return _FOUND[wanted]
+    found = _find_definition(standard, message_type, version, with_codes=wanted[3])
+    if found is not None or standard == "X12":
+        _FOUND[wanted] = found
     return found
 
 
-_FOUND: dict[tuple[str, str, str, bool], MessageDefinition] = {}
+_FOUND: dict[tuple[str, str, str, bool], MessageDefinition | None] = {}
 
 
 def _find_definition(standard: str, message_type: str, version: str, *,

@@ -15,11 +15,15 @@ Example::
 
 from __future__ import annotations
 
+import re
 import string
+from collections.abc import Iterator
+from functools import cache
+from typing import cast
 
 from waybill.edi.errors import EdiError
 from waybill.edi.model import Separators
-from waybill.edi.tokenizer import ChunkedReader
+from waybill.edi.tokenizer import BATCH_SEGMENTS, ChunkedReader
 
 #: An X12 raw segment: its elements as written, or the ISA as a tuple (ISA16 is no composite), or
 #: the whole text of a content segment when the reader keeps content whole.
@@ -121,6 +125,28 @@ class X12Reader(ChunkedReader[X12Raw]):
             return [p.split(elem) if p[:2] in _SPLIT else p for p in pieces]
         return [p.split(elem) for p in pieces]
 
+    def _split_batch(self, text: str) -> Iterator[list[X12Raw]]:
+        term = self.separators.segment
+        if not self.whole_content or len(term) != 1:
+            yield from super()._split_batch(text)
+            return
+        pieces = cast("list[X12Raw]", text.split(term))
+        if min(cast("list[str]", pieces)) < "!":  # layout or empty pieces: cleaned one by one
+            yield from super()._split_batch(text)
+            return
+        # the few envelope segments are found in the text at C speed and split by index, so
+        # content segments cost no Python step each
+        elem = self.separators.element
+        if text[:2] in _SPLIT:
+            pieces[0] = cast("str", pieces[0]).split(elem)
+        index, counted = 0, 0
+        for found in _envelope_finder(term).finditer(text):
+            index += text.count(term, counted, found.end())
+            counted = found.end()
+            pieces[index] = cast("str", pieces[index]).split(elem)
+        for start in range(0, len(pieces), BATCH_SEGMENTS):
+            yield pieces[start:start + BATCH_SEGMENTS]
+
     def _continue(self, text: str, pos: int) -> tuple[list[X12Raw], int] | None:
         seps = self.separators
         if not text.startswith("ISA" + seps.element, pos):
@@ -133,3 +159,10 @@ class X12Reader(ChunkedReader[X12Raw]):
             return None
         self.separators = isa_separators(isa, seps.element, seps.segment)
         return [tuple(isa)], end + len(seps.segment)
+
+
+@cache
+def _envelope_finder(terminator: str) -> re.Pattern[str]:
+    """Finds each terminator that a segment starting as in ``_SPLIT`` follows (the literal first,
+    so that the engine searches for it at C speed)."""
+    return re.compile(re.escape(terminator) + "(?=" + "|".join(sorted(_SPLIT)) + ")")
