@@ -211,15 +211,16 @@ def run_seed(seed: int, folder: Path, open_store: Callable[[Path], Store], monke
         host, port = crm_server.httpd.server_address[:2]
         set_conn(monkeypatch, "waybill_crm", conn_type="http", host=host, port=port, login="waybill",
                  password="s3cret", extra={"api_version": "v62.0"})
+        if processes or ex is not None:
+            # a killed run's outbox rows and claimed partner files are free again after the lease
+            # (set before the store is opened: it reads its settings then)
+            monkeypatch.setenv("WAYBILL_CLAIM_SECONDS", str(CLAIM_SECONDS))
         store = open_store(folder)
         drop = folder / "finance"
         wms, tms, erp = wms_server.handler, tms_server.handler, erp_server.handler
         world = World(ex, exchange.products(data), erp, wms, tms)
         if ex is not None:
             exchange.drop_documents(ex, world.products, 0)
-        if processes or ex is not None:
-            # a killed run's outbox rows and claimed partner files are free again after the lease
-            monkeypatch.setenv("WAYBILL_CLAIM_SECONDS", str(CLAIM_SECONDS))
         if processes:
             monkeypatch.setenv("WAYBILL_DB_URL", store.engine.url.render_as_string(hide_password=False))
             _rounds_in_processes(rng, drop, world, flows, totals)
