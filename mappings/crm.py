@@ -92,9 +92,9 @@ def shipment(view: ShipmentView) -> dict[str, Any]:
 
 
 def case(view: CaseView) -> dict[str, Any]:
-    """The Case of a delivery problem, linked to its Account, Order (when known) and Shipment__c,
-    with the shipment's substatus and the carrier's raw code. Status is sent only when the case is
-    created (New) and when it closes (Closed): in between an agent's own status holds."""
+    """The Case of a delivery problem, linked to its Account, Order (when known) and Shipment__c (which
+    carries the carrier's latest code). Status is sent only when the case is created (New) and when it
+    closes (Closed): in between an agent's own status holds."""
     c = view.case
     rec: dict[str, Any] = {
         "Subject": f"{CASE_SUBJECTS[c.problem]}: shipment {c.shipment_id}",
@@ -103,8 +103,6 @@ def case(view: CaseView) -> dict[str, Any]:
         "Origin": "Waybill",
         "Type": "Delivery Exception",
         "Problem__c": c.problem,
-        "Substatus__c": view.substatus,
-        "Status_Code__c": view.raw_code,
         "Opened_At__c": _time(c.opened_at),
         "Closed_At__c": _time(c.closed_at),
         "Account": {EXTERNAL_ID: str(c.customer_id)},
