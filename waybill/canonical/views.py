@@ -64,12 +64,9 @@ class ErpOrderView:
 
 @dataclass(frozen=True)
 class CaseView:
-    """A delivery case as the CRM gets it: the case, its shipment's substatus and carrier raw code
-    (as the hub holds them when the case is sent), and whether the CRM already received the case."""
+    """A delivery case as the CRM gets it: the case and whether the CRM already received it."""
 
     case: model.DeliveryCase
-    substatus: str | None
-    raw_code: str | None
     in_crm: bool
 
 

@@ -65,15 +65,11 @@ def shipments(conn: Connection, ids: Sequence[int] | None = None) -> dict[int, S
 
 
 def cases(conn: Connection, ids: Sequence[int] | None = None) -> dict[int, CaseView]:
-    """The delivery cases `ids` (None: every case), with their shipment's substatus and raw code
-    and whether the CRM already received them (outbox target "crm")."""
+    """The delivery cases `ids` (None: every case) and whether the CRM already received them
+    (outbox target "crm")."""
     held = exceptions.cases(conn, ids=ids)
-    codes = {r.id: (r.substatus, r.status_code) for r in _by_ids(
-        conn, select(shipment.c.id, shipment.c.substatus, shipment.c.status_code), shipment.c.id,
-        sorted({c.shipment_id for c in held.values()}))}
     sent = outbox.ever_delivered(conn, "crm", "delivery_case", list(held))
-    return {hub_id: CaseView(c, *codes.get(c.shipment_id, (None, None)), in_crm=hub_id in sent)
-            for hub_id, c in held.items()}
+    return {hub_id: CaseView(c, in_crm=hub_id in sent) for hub_id, c in held.items()}
 
 
 def _facts(r: Row[Any]) -> model.CustomerFacts | None:
