@@ -16,7 +16,7 @@ from waybill.edi.validator import validate
 from waybill.flows import edi_inbound, edi_outbound, replay
 from waybill.flows.counts import FlowCounts
 from waybill.flows.partners import partners_dir
-from waybill.store import message_log
+from waybill.store import message_log, outbox
 from waybill.store.reads import edi as reads
 
 pytestmark = pytest.mark.sftp
@@ -167,3 +167,42 @@ def test_a_status_change_for_an_edifact_partner_is_an_iftsta() -> None:
     x12 = edi_outbound.document(edi_outbound.Outgoing(load_partner("acme"), subject, True), now)
     assert (edifact.type, x12.type) == ("IFTSTA", "214")
     assert ["STS", "1", "31"] in edifact.segments  # 31: en route
+
+
+def test_a_change_that_leaves_the_status_as_it_was_sends_no_second_214(store, acme_order: Path) -> None:
+    """Each version of a shipment queues a row, but a partner hears of a status once: a row whose 214
+    would repeat the last one sent (same status, time and place) is settled without sending."""
+    ship(store, "S6", (ORDER,))
+    assert edi_outbound.run(store).published == 1  # the 856
+    scan = DeliveryEvent("tms-6", "in_transit", "DEP", dt.datetime(2026, 11, 21, 10, 0), "tms",
+                         tracking_number="1ZS6", place="Venlo")
+    store.apply(Batch("tms", "events", [InboundMessage(b"scan", entities=[scan])]))
+    # the same status at the same time from another source: only the carrier's code changes
+    same = DeliveryEvent("ups-6", "in_transit", "OR", dt.datetime(2026, 11, 21, 10, 0), "ups",
+                         tracking_number="1ZS6", place="Venlo")
+    store.apply(Batch("ups", "events", [InboundMessage(b"ups", entities=[same])]))
+    assert edi_outbound.run(store) == FlowCounts(received=2, published=1, unchanged=1)
+    ship(store, "S6", (ORDER,))  # unchanged: no row
+    s = Shipment(Ref("wms", "S6"), "2", "UPS", tracking_number="1ZS6", order_refs=(ORDER,),
+                 ship_date=dt.date(2026, 11, 20), packages=2)  # a change the 214 does not carry
+    store.apply(Batch("wms", "shipments", [InboundMessage(b"S6 v2", entities=[s])]))
+    assert edi_outbound.run(store) == FlowCounts(received=1, unchanged=1)
+    assert sorted(p.name.split("_")[0] for p in (acme_order / "outbox").iterdir()) == ["214", "856"]
+
+
+def test_a_row_waits_while_an_earlier_row_of_its_shipment_is_held(store, acme_order: Path) -> None:
+    """Another worker holding the shipment's first row: the later row neither sends a second 856
+    nor a 214 before it; it waits, and once the first row is delivered it goes out as a 214."""
+    ship(store, "S7", (ORDER,))
+    with store.begin() as conn:
+        [held] = outbox.claim(conn, edi_outbound.TARGET, worker="other", now=dt.datetime.now(dt.UTC).replace(
+            tzinfo=None), lease=dt.timedelta(minutes=10))
+    scan = DeliveryEvent("tms-7", "delivered", "DEL", dt.datetime(2026, 11, 22, 9, 0), "tms",
+                         tracking_number="1ZS7")
+    store.apply(Batch("tms", "events", [InboundMessage(b"scan", entities=[scan])]))
+    assert edi_outbound.run(store) == FlowCounts(received=1, retry=1)
+    assert not any((acme_order / "outbox").iterdir())
+    with store.begin() as conn:
+        outbox.release(conn, [held.id], "other")
+    assert edi_outbound.run(store).published == 2
+    assert sorted(p.name.split("_")[0] for p in (acme_order / "outbox").iterdir()) == ["214", "856"]

@@ -7,6 +7,9 @@ finds the partner through the order it belongs to (an order that came from edi:<
 not wanted), wraps it in an interchange with the hub's control numbers, records it in the outbound
 ledger (its 997/CONTRL will come back) and uploads it under a name made from the row's idempotency
 key. A redelivery after a crash finds that name already on the server and does not send twice.
+The rows of one entity go out in order, a row waiting while an earlier one is unsettled, and a row
+whose document would repeat the one its entity sent last (a 214 of an unchanged status after a
+change the partner's documents do not carry) is settled without sending.
 Rows that concern no partner are settled without sending; rows that cannot be mapped are marked
 dead with the reason; rows for a partner that cannot be reached stay pending for the next run.
 """
@@ -15,6 +18,8 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import hashlib
+import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -115,7 +120,7 @@ def run(store: Store | None = None, *, clients: Mapping[str, SftpClient] | None 
     Counts: received (rows read), published (documents sent), unchanged (nothing for a partner, or a
     document it does not take), dead (cannot be mapped, or its entity is gone), retry (partner
     unreachable or its host key refused: the rows stay pending, and the partner's other rows wait for
-    the next run)."""
+    the next run; also a row waiting for an earlier row of its entity that is not settled yet)."""
     store = store or Store.open()
     sessions = Sessions(clients)
     counts = FlowCounts()
@@ -149,19 +154,25 @@ def _one(outcome: Outcome) -> FlowCounts:
 def deliver(store: Store, item: outbox.OutboxItem, sessions: Sessions) -> Outcome:
     """Deliver one row; returns the count it adds to (see `run`)."""
     with store.engine.connect() as conn:
+        if outbox.earlier_pending(conn, item):  # documents of one entity go out in order, each once
+            return "retry"
         try:
             out = outgoing(conn, store.cipher, item)
         except RecordRejected as err:
             return _settle(store, item, "dead", str(err))
+        told = outbox.last_digest(conn, item)
     if out is None:
         return _settle(store, item, "unchanged")
     partner = out.partner
     try:
         body = document(out, utcnow())
+        digest = _digest(document(out, _EPOCH))
     except RecordRejected as err:
         return _settle(store, item, "dead", f"{partner.system}: {err}")
     if body.type not in partner.profile.outbound_sets:  # the partner does not take this document
         return _settle(store, item, "unchanged")
+    if digest == told:  # a later version that changes nothing the document says (a 214's status)
+        return _settle(store, item, "unchanged", digest=digest)
     if partner.id in sessions.down:
         return "retry"
     name = f"{body.type}_{re.sub(r'[^A-Za-z0-9]+', '-', item.idempotency_key)}.{_ext(partner)}"
@@ -177,7 +188,16 @@ def deliver(store: Store, item: outbox.OutboxItem, sessions: Sessions) -> Outcom
             outbox.mark_failed(conn, item.id, f"{partner.system}: {err}", dead=False)
         event(log, "edi-partner-unreachable", partner=partner.id, error=str(err)[:300])
         return "retry"
-    return _settle(store, item, "published")
+    return _settle(store, item, "published", digest=digest)
+
+
+#: the time a document is built at for its digest: what it says, not when it was written
+_EPOCH = dt.datetime(2000, 1, 1)
+
+
+def _digest(body: OutboundMessage) -> str:
+    """What a document says, as a digest: its type and segments."""
+    return hashlib.sha256(json.dumps([body.type, body.segments], default=str).encode()).hexdigest()
 
 
 def envelope(store: Store, partner: Partner, body: OutboundMessage) -> Interchange:
@@ -200,13 +220,14 @@ def _ext(partner: Partner) -> str:
     return "x12" if partner.profile.standard == "X12" else "edi"
 
 
-def _settle(store: Store, item: outbox.OutboxItem, outcome: Outcome, reason: str | None = None) -> Outcome:
+def _settle(store: Store, item: outbox.OutboxItem, outcome: Outcome, reason: str | None = None, *,
+            digest: str | None = None) -> Outcome:
     with store.begin() as conn:
         if outcome == "dead":
             outbox.mark_failed(conn, item.id, reason or "", dead=True)
             event(log, "edi-outbound-dead", entity=item.entity, entity_id=item.entity_id, reason=reason)
         else:
-            outbox.mark_delivered(conn, [item.id], utcnow())
+            outbox.mark_delivered(conn, [item.id], utcnow(), digest)
     return outcome
 
 

@@ -153,12 +153,33 @@ def delivered_before(conn: Connection, item: OutboxItem) -> bool:
     ).first() is not None
 
 
-def mark_delivered(conn: Connection, ids: list[int], now: dt.datetime) -> None:
+def earlier_pending(conn: Connection, item: OutboxItem) -> bool:
+    """True when an earlier row for the same target and entity row is not settled yet (held by
+    another worker, or waiting for a retry): a later row must not overtake it."""
+    o = outbox.c
+    return conn.execute(
+        select(o.id).where(o.target == item.target, o.entity == item.entity, o.entity_id == item.entity_id,
+                           o.state == "pending", o.id < item.id).limit(1)
+    ).first() is not None
+
+
+def last_digest(conn: Connection, item: OutboxItem) -> str | None:
+    """The digest of what the latest earlier delivered row for the same target and entity row told
+    its target (None when none was recorded)."""
+    o = outbox.c
+    return conn.execute(
+        select(o.digest).where(o.target == item.target, o.entity == item.entity, o.entity_id == item.entity_id,
+                               o.state == "delivered", o.id < item.id).order_by(o.id.desc()).limit(1)
+    ).scalar()
+
+
+def mark_delivered(conn: Connection, ids: list[int], now: dt.datetime, digest: str | None = None) -> None:
+    """Settle rows as delivered; `digest` records what they told their target (see last_digest)."""
     for chunk in _chunks(ids):
         conn.execute(
             update(outbox).where(outbox.c.id.in_(chunk))
             .values(state="delivered", delivered_at=now, attempts=outbox.c.attempts + 1, claimed_by=None,
-                    claimed_until=None)
+                    claimed_until=None, digest=digest)
         )
 
 

@@ -330,6 +330,8 @@ outbox = Table(
     # the worker delivering the row, and until when (outbox.claim)
     Column("claimed_by", String(80), nullable=True),
     Column("claimed_until", DateTime, nullable=True),
+    # what a delivered row told its target, when the next row must not say it again (outbox.last_digest)
+    Column("digest", String(64), nullable=True),
     Index("ix_outbox_pending", "target", "state", "id"),
 )
 
