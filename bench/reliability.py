@@ -11,8 +11,10 @@
 - poison inputs: real records with one value replaced by a poison value, mapped and applied (the
   property test's helpers, tests/flows/test_poison_property.py), and how each ended.
 
-Run: .venv/bin/python bench/reliability.py [--seeds 500] [--poison 2000] [--sigkill-seeds 15]
-Ctrl-C (SIGINT) stops after the seed under way and prints the line for the seeds done.
+Run: .venv/bin/python bench/reliability.py [--seeds 500] [--poison 2000] [--sigkill-seeds 15] [--jobs 2]
+Seeds are shared among `--jobs` processes (each seed has its own simulators and store); a line per
+seed done goes to stderr. Ctrl-C (SIGINT), also when started as a background job, drops the seeds under
+way and prints the line for the seeds done.
 Exit 1 when anything was lost, duplicated, blocked, reused or dead-lettered unexpectedly.
 """
 
@@ -22,13 +24,17 @@ import argparse
 import base64
 import itertools
 import json
+import multiprocessing
 import os
 import random
 import secrets
+import signal
 import sys
 import tempfile
 import threading
+import time
 from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -112,7 +118,50 @@ def poison_trials(folder: Path, n: int, rng: random.Random) -> Counter[str]:
     return ended
 
 
+def run_seeds(seeds: list[int], folder: Path, template: Path, *, processes: bool, partners_every: int) -> Totals:
+    """The soak for `seeds`, one after another, each on a fresh copy of `template`; on Ctrl-C the seed
+    under way is dropped and what the seeds done found is returned."""
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # a background job starts with SIGINT ignored
+    totals = Totals()
+    monkeypatch = pytest.MonkeyPatch()
+    try:
+        for seed in seeds:
+            started = time.monotonic()
+            found = run_seed(seed, folder / f"seed{seed}", sqlite_store(template), monkeypatch, processes=processes,
+                             partners=seed % partners_every == 0)
+            totals.add(found)
+            print(f"seed {seed}: {time.monotonic() - started:.0f} s, compared {found.compared}, lost {found.lost}, "
+                  f"duplicated {found.duplicated}, blocked {found.blocked}", file=sys.stderr, flush=True)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        monkeypatch.undo()
+    return totals
+
+
+def soak(seeds: list[int], folder: Path, template: Path, *, processes: bool, partners_every: int,
+         jobs: int) -> tuple[Totals, bool]:
+    """The totals of `seeds` run by `jobs` processes (seeds dealt round-robin), and whether Ctrl-C
+    stopped them."""
+    if jobs <= 1 or len(seeds) <= 1:
+        totals = run_seeds(seeds, folder, template, processes=processes, partners_every=partners_every)
+        return totals, totals.seeds < len(seeds)
+    totals, stopped = Totals(), False
+    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = [pool.submit(run_seeds, seeds[i::jobs], folder, template, processes=processes,
+                               partners_every=partners_every) for i in range(jobs)]
+        for future in futures:
+            while True:
+                try:
+                    totals.add(future.result())
+                    break
+                except KeyboardInterrupt:  # the workers got it too: they return the seeds done
+                    stopped = True
+    return totals, stopped or totals.seeds < len(seeds)
+
+
 def main() -> int:
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # a background job starts with SIGINT ignored
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=500)
     parser.add_argument("--poison", type=int, default=2000)
@@ -120,6 +169,7 @@ def main() -> int:
                         help="seeds run with a process per run, SIGKILLed (about 15 kills a seed)")
     parser.add_argument("--partners-every", type=int, default=1,
                         help="every N-th seed runs the partner and carrier flows too (1: every seed)")
+    parser.add_argument("--jobs", type=int, default=1, help="processes sharing the seeds")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="waybill-reliability-"))
     os.environ.setdefault("WAYBILL_HOME", str(folder / "home"))
@@ -129,19 +179,15 @@ def main() -> int:
 
     drawn, reused = control_numbers(folder)
     ended = poison_trials(folder, args.poison, random.Random(1))
-    totals, killed = Totals(), Totals()
-    monkeypatch = pytest.MonkeyPatch()
-    try:  # SIGKILL seeds first: they are the scarcer figure when a run is stopped early
-        for seed in range(args.sigkill_seeds):
-            killed.add(run_seed(10_000 + seed, folder / f"kill{seed}", sqlite_store(template), monkeypatch,
-                                processes=True, partners=seed % args.partners_every == 0))
-        for seed in range(args.seeds):
-            totals.add(run_seed(seed, folder / f"seed{seed}", sqlite_store(template), monkeypatch,
-                                partners=seed % args.partners_every == 0))
-    except KeyboardInterrupt:
+    # SIGKILL seeds first: they are the scarcer figure when a run is stopped early
+    killed, stopped = soak([10_000 + s for s in range(args.sigkill_seeds)], folder, template, processes=True,
+                           partners_every=args.partners_every, jobs=args.jobs)
+    totals = Totals()
+    if not stopped:
+        totals, stopped = soak(list(range(args.seeds)), folder, template, processes=False,
+                               partners_every=args.partners_every, jobs=args.jobs)
+    if stopped:
         print("stopped: the figures are those of the seeds done", file=sys.stderr)
-    finally:
-        monkeypatch.undo()
     kill_seeds = killed.seeds
     sigkills = killed.kills
     killed.kills = killed.seeds = 0  # counted apart: in-process kills and SIGKILLs
