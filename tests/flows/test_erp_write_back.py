@@ -135,3 +135,35 @@ def test_a_create_that_times_out_after_the_erp_made_the_order_is_not_sent_again(
     assert first.published + second.published + second.unchanged == 1 and second.retry == 0
     with store.engine.connect() as conn:
         assert [r.state for r in outbox.rows(conn, "erp")] == ["delivered"]
+
+
+def test_the_erps_order_read_before_the_write_back_recorded_it_is_the_same_hub_order(
+        store: Store, sim, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The run that created the ERP's order died before it recorded the alias (or an overlapping run
+    pulled first): the pull meets the ERP's order of the partner's purchase order and takes it as
+    the partner's hub order, as the write-back itself finds it (purchase order number and customer),
+    never as a second order for the CRM and the partner's invoices."""
+    send(store, "PO-EARLY", "1", OrderLine(1, Decimal(2), sku="SKU-00004", unit_price=Decimal("9.50")))
+
+    def die(*_a, **_k):  # the worker dies after the ERP made the order, before the hub recorded it
+        raise KeyboardInterrupt("worker killed")
+
+    real = erp_sync._settle
+    monkeypatch.setattr(erp_sync, "_settle", die)
+    with pytest.raises(KeyboardInterrupt):
+        push(store)
+    monkeypatch.setattr(erp_sync, "_settle", real)
+    [order] = [o for o in sim.models["sale.order"].rows.values() if o["client_order_ref"] == "PO-EARLY"]
+    move_id = sim.create("account.move", {
+        "name": "INV/2026/09998", "move_type": "out_invoice", "state": "posted", "partner_id": order["partner_id"],
+        "invoice_date": "2026-03-05", "invoice_date_due": "2026-04-04", "currency_id": [1, "EUR"],
+        "invoice_origin": order["name"], "amount_untaxed": 19.0, "amount_total": 22.61, "amount_residual": 22.61,
+        "payment_state": "not_paid", "reversed_entry_id": False})
+    erp_sync.run(store, streams=("orders", "invoices"), push=False)  # the pull before the next push
+    assert push(store) == FlowCounts(unchanged=1)  # found in the ERP as it is: not made again
+
+    with store.engine.connect() as c:
+        hub_orders = [r for r in tables.rows(c, "orders") if r.po_number == "PO-EARLY"]
+        [invoice] = [r for r in tables.rows(c, "invoice") if r.external_id == f"account.move/{move_id}"]
+    assert [(r.system, r.external_id) for r in hub_orders] == [("edi:acme", "PO-EARLY")]
+    assert invoice.order_id == hub_orders[0].id

@@ -7,11 +7,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import NamedTuple
 
-from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy import Connection, and_, bindparam, exists, select, update
 
 from waybill.canonical.model import Ref
 from waybill.store import bulk
-from waybill.store.schema import order_alias, orders
+from waybill.store.schema import order_alias, orders, outbox
 from waybill.store.writers.common import LIST_CHUNK, chunks
 
 
@@ -50,6 +50,29 @@ def lookup(conn: Connection, refs: Iterable[Ref]) -> dict[Ref, Alias]:
             for row in conn.execute(q):
                 found[Ref(row.system, row.external_id)] = Alias(int(row.order_id), row.version, row.row_version,
                                                                 row.row_hash)
+    return found
+
+
+def written_back(conn: Connection, keys: Iterable[tuple[str, str, int]]) -> dict[tuple[str, str, int], Alias]:
+    """The hub orders written back to a system (an outbox row of that target exists) that have no
+    alias there yet, by (system, purchase order number, customer id): that system's order with the
+    same number and customer is the one the write-back made (it finds it the same way), read
+    before its alias was recorded. An order whose alias is already recorded is not matched again."""
+    wanted = set(keys)
+    a, o, x = order_alias.c, orders.c, outbox.c
+    found: dict[tuple[str, str, int], Alias] = {}
+    for system in sorted({k[0] for k in wanted}):
+        numbers = sorted({po for s, po, _ in wanted if s == system})
+        for chunk in chunks(numbers, LIST_CHUNK):
+            q = (select(o.id, o.po_number, o.customer_id, o.version, o.row_hash)
+                 .where(bulk.in_list(conn, o.po_number, chunk), o.system != system,
+                        exists().where(and_(x.target == system, x.entity == "order", x.entity_id == o.id)),
+                        ~exists().where(and_(a.system == system, a.order_id == o.id)))
+                 .order_by(o.id))
+            for row in conn.execute(q):
+                key = (system, row.po_number, int(row.customer_id))
+                if key in wanted:
+                    found.setdefault(key, Alias(int(row.id), None, row.version, row.row_hash))
     return found
 
 

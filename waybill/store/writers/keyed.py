@@ -130,8 +130,7 @@ def write_keyed(ctx: Context, spec: KeyedSpec, items: list[Item]) -> Outcome:
     stored = by_ref(conn, t, (p.entity.ref for p in prepared), t.c.id, t.c.version, t.c.row_hash)
     new: list[Prepared] = []
     changed: list[Written] = []
-    aliases = order_alias.lookup(conn, [p.entity.ref for p in prepared if p.entity.ref not in stored]) \
-        if t is orders else {}
+    aliases = _aliases(conn, spec, [p for p in prepared if p.entity.ref not in stored]) if t is orders else {}
     alias_versions: dict[model.Ref, str] = {}
     for p in prepared:
         row = stored.get(p.entity.ref)
@@ -173,6 +172,20 @@ def write_keyed(ctx: Context, spec: KeyedSpec, items: list[Item]) -> Outcome:
     out.updated += len(changed)
     out.changes += [Change(spec.entity, w.row_id, w.prepared.entity.ref.system) for w in (*inserted, *changed)]
     return out
+
+
+def _aliases(conn: Connection, spec: KeyedSpec, unstored: list[Prepared]) -> dict[model.Ref, order_alias.Alias]:
+    """The hub orders that orders of other systems are aliases of: the recorded aliases, and an
+    order the hub wrote back whose copy in that system is read before its alias was recorded (a run
+    killed after the create, an overlapping pull), linked now so it never becomes a second order."""
+    found = order_alias.lookup(conn, [p.entity.ref for p in unstored])
+    customer = spec.columns.index("customer_id")
+    keys = {(p.entity.ref.system, p.entity.po_number, p.values[customer]): p.entity.ref
+            for p in unstored if p.entity.ref not in found and getattr(p.entity, "po_number", None)}
+    for key, alias in order_alias.written_back(conn, keys).items():
+        order_alias.link(conn, keys[key], alias.order_id)
+        found[keys[key]] = alias
+    return found
 
 
 def _stored(ctx: Context, spec: KeyedSpec, values: tuple[Any, ...]) -> tuple[Any, ...]:
