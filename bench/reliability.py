@@ -193,11 +193,13 @@ def main() -> int:
     killed.kills = killed.seeds = 0  # counted apart: in-process kills and SIGKILLs
     totals.add(killed)
     how = ", ".join(f"{k} {v}" for k, v in sorted(ended.items()))
+    docs = ", ".join(f"{k} {v}" for k, v in sorted(totals.documents.items()))
     print(f"reliability: crash trials {totals.kills} in-process + {sigkills} SIGKILL ({kill_seeds} seeds "
           f"with a process per run), soak seeds {totals.seeds}, runs {totals.runs} "
           f"({totals.overlaps} overlapping), records compared {totals.compared:,}, lost {totals.lost}, "
           f"duplicated {totals.duplicated}, blocked {totals.blocked}, control numbers reused {reused} of {drawn}, "
-          f"faults injected {totals.faults}, poison inputs {args.poison} ({how}), "
+          f"faults injected {totals.faults}, partner documents {totals.documents.total()} ({docs}), "
+          f"poison inputs {args.poison} ({how}), "
           f"dead letters planted {totals.dead_planted} / other {totals.dead_other}")
     for problem in itertools.islice(totals.problems, 10):
         print(f"  {problem}")

@@ -6,7 +6,8 @@ Per seed: acme (X12) and eurotrade (EDIFACT) each get an SFTP simulator; FedEx, 
 a REST tracking simulator (with the soak's faults) knowing every parcel handed to them. Each round
 the partners drop new orders (now and then the same file again under another name), and every
 partner order the ERP holds by then (written back by erp_sync) is shipped by the warehouse with a
-tracked parcel and scanned by the TMS, so the hub owes the partner a ship notice and status messages.
+tracked parcel and scanned by the TMS, and invoiced by the ERP, so the hub owes the partner a ship
+notice, status messages (214, IFTSTA) and an invoice (810, INVOIC).
 """
 
 from __future__ import annotations
@@ -67,6 +68,8 @@ class Exchange:
     controls: dict[str, set[str]] = field(default_factory=dict)
     #: ERP order names already shipped by the warehouse
     shipped: set[str] = field(default_factory=set)
+    #: partner -> the numbers of the ERP invoices of its orders (an 810 or INVOIC each)
+    invoiced: dict[str, set[str]] = field(default_factory=dict)
     files: int = 0
 
     def shutdown(self) -> None:
@@ -83,7 +86,7 @@ def start(seed: int, folder: Path, rng: random.Random, data: gen.Dataset, faults
     try:
         for pid in PARTNERS:
             server = sftp_sim.start(folder / "sftp" / pid, password="partner", seed=seed)
-            ex.sftp[pid], ex.orders[pid], ex.controls[pid] = server, set(), set()
+            ex.sftp[pid], ex.orders[pid], ex.controls[pid], ex.invoiced[pid] = server, set(), set(), set()
             ex.servers.append(server)
             set_conn(monkeypatch, f"waybill_partner_{pid}", conn_type="sftp", host="127.0.0.1", port=server.port,
                      login=pid, password="partner",
@@ -153,12 +156,14 @@ def _orders(number: str, control: str, lines: list[tuple[dict[str, Any], int]]) 
 def ship_partner_orders(ex: Exchange, erp: erp_sim.ErpSim, wms: wms_sim.WmsSim, tms: tms_sim.TmsSim,
                         rnd: int) -> None:
     """The warehouse ships every partner order the ERP holds and has not shipped yet, with a parcel
-    of a tracked carrier, and the TMS scans it: the hub then owes a ship notice and status messages."""
-    wanted = {n for numbers in ex.orders.values() for n in numbers}
+    of a tracked carrier, the TMS scans it and the ERP invoices it: the hub then owes a ship notice,
+    status messages and an invoice."""
+    partner_of = {n: pid for pid, numbers in ex.orders.items() for n in numbers}
     for order in sorted(erp.models["sale.order"].rows.values(), key=lambda r: r["id"]):
-        if order.get("client_order_ref") not in wanted or order["name"] in ex.shipped:
+        if order.get("client_order_ref") not in partner_of or order["name"] in ex.shipped:
             continue
         ex.shipped.add(order["name"])
+        ex.invoiced[partner_of[order["client_order_ref"]]].add(_invoice(erp, order, rnd))
         code = ex.rng.choice(sorted(CARRIERS))
         number = {"UPS": f"1Z{ex.rng.randrange(16**16):016X}", "DHL": f"{ex.rng.randrange(10**10):010d}",
                   "FEDEX": f"{ex.rng.randrange(10**11, 10**12)}"}[code]
@@ -176,6 +181,26 @@ def ship_partner_orders(ex: Exchange, erp: erp_sim.ErpSim, wms: wms_sim.WmsSim, 
         tms.scan("DEP", f"2026-05-0{rnd + 1} 10:00:00", shipment_ref=sid, location="Venlo")
 
 
+def _invoice(erp: erp_sim.ErpSim, order: dict[str, Any], rnd: int) -> str:
+    """The ERP invoices what it ships of `order` (every line); returns the invoice's number."""
+    lines = sorted((ln for ln in erp.models["sale.order.line"].rows.values() if ln["order_id"][0] == order["id"]),
+                   key=lambda ln: ln["id"])
+    untaxed = round(sum(ln["price_subtotal"] for ln in lines), 2)
+    day = f"2026-05-0{rnd + 1}"
+    number = f"INV/2026/P{order['id']:05d}"
+    move = erp.create("account.move", {
+        "name": number, "move_type": "out_invoice", "state": "posted", "partner_id": order["partner_id"],
+        "invoice_date": day, "invoice_date_due": "2026-06-30", "currency_id": order["currency_id"],
+        "invoice_origin": order["name"], "amount_untaxed": untaxed, "amount_total": round(untaxed * 1.19, 2),
+        "amount_residual": round(untaxed * 1.19, 2), "payment_state": "not_paid", "reversed_entry_id": False})
+    for ln in lines:
+        erp.create("account.move.line", {
+            "move_id": [move, number], "display_type": "product", "sequence": ln["sequence"],
+            "product_id": ln["product_id"], "name": ln["name"], "quantity": ln["product_uom_qty"],
+            "price_unit": ln["price_unit"], "price_subtotal": ln["price_subtotal"]})
+    return number
+
+
 @dataclass
 class Found:
     """What the partner and carrier checks found."""
@@ -184,6 +209,8 @@ class Found:
     lost: int = 0
     duplicated: int = 0
     problems: list[str] = field(default_factory=list)
+    #: the partners' documents by type (856, 214, 810, DESADV, IFTSTA, INVOIC...)
+    documents: Counter[str] = field(default_factory=Counter)
 
     def missing(self, what: str, n: int) -> None:
         if n:
@@ -236,6 +263,11 @@ def _partners(ex: Exchange, c: Connection, store: Store, erp: erp_sim.ErpSim, fo
                     Counter({k: n for k, n in registered.items() if k[0] == pid}))
         acks, documents = _outbox(ex.sftp[pid].root / "outbox")
         found.compared += len(documents)
+        invoices = Counter(json.loads(body)[0][2] for kind, body in documents.elements() if kind in ("810", "INVOIC"))
+        found.compared += len(ex.invoiced[pid])
+        found.missing(f"{pid} invoices (810, INVOIC)", len(ex.invoiced[pid] - set(invoices)))
+        found.twice(f"{pid} invoices (810, INVOIC)", invoices)
+        found.documents.update(kind for kind, _ in documents.elements())
         found.missing(f"{pid} acknowledgments", len(ex.controls[pid] - set(acks)))
         found.twice(f"{pid} acknowledgments", acks)
         found.twice(f"{pid} outbound documents", documents)

@@ -106,12 +106,15 @@ class Totals:
     dead_planted: int = 0
     dead_other: int = 0
     problems: list[str] = field(default_factory=list)
+    #: the documents found in the partners' folders, by type
+    documents: Counter[str] = field(default_factory=Counter)
 
     def add(self, other: Totals) -> None:
         for name in ("seeds", "runs", "kills", "overlaps", "faults", "compared", "lost", "duplicated", "blocked",
                      "dead_planted", "dead_other"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.problems += other.problems
+        self.documents.update(other.documents)
 
 
 @contextlib.contextmanager
@@ -244,15 +247,19 @@ def run_seed(seed: int, folder: Path, open_store: Callable[[Path], Store], monke
                 _change(rng, world, rnd)
         if ex is not None and not processes and totals.kills:
             time.sleep(CLAIM_SECONDS)  # the partner files claimed by killed runs are free again
-        # the last clean pass (faults still on: retried); the write-back's orders are shipped, then
-        # the shipments, their scans, cases and documents flow through
+        # the last clean pass (faults still on: retried); the write-back's orders are shipped and
+        # invoiced, then the shipments, their scans, cases, invoices and documents flow through
+        # (the day's finance feed last: a feed once complete is not written again for its day)
         for name in flows:
-            run_flow(name, store, drop, AS_OF)
+            if name != "finance_receivables":
+                run_flow(name, store, drop, AS_OF)
         if ex is not None:
             _write_back(store, drop)
             exchange.ship_partner_orders(ex, erp, wms, tms, 3)
-            for name in ("wms_stock", "tms_delivery", "carrier_tracking", "delivery_exceptions", "edi_outbound"):
+            for name in ("erp_sync", "wms_stock", "tms_delivery", "carrier_tracking", "delivery_exceptions",
+                         "edi_outbound"):
                 run_flow(name, store, drop, AS_OF)
+        run_flow("finance_receivables", store, drop, AS_OF)
         run_flow("crm_publish", store, drop, AS_OF)
         _compare(store, world, crm, drop, totals)
         totals.faults += faults.total()
@@ -383,6 +390,7 @@ def _compare(store: Store, world: World, crm: crm_sim.CrmSim, drop: Path, totals
     totals.lost += found.lost
     totals.duplicated += found.duplicated
     totals.problems += found.problems
+    totals.documents.update(found.documents)
     totals.dead_planted += sum(1 for d in dead if d.field_path in PLANTED)
     totals.dead_other += sum(1 for d in dead if d.field_path not in PLANTED)
     for d in dead:
