@@ -252,11 +252,13 @@ def _partners(ex: Exchange, c: Connection, store: Store, erp: erp_sim.ErpSim, fo
     registered = Counter((r.partner, r.control_number) for r in tables.rows(c, "interchange")
                          if r.direction == "in" and r.level == "interchange")
     erp_refs = Counter(r.get("client_order_ref") for r in erp.models["sale.order"].rows.values())
+    hub_numbers = Counter(r.po_number for r in tables.rows(c, "orders"))  # the ERP's copy must be the same order
     for pid in PARTNERS:
         found.compared += len(ex.orders[pid])
         found.missing(f"{pid} orders in the hub", len(ex.orders[pid] - hub_orders[pid]))
         found.missing(f"{pid} orders in the ERP", len(ex.orders[pid] - set(erp_refs)))
         found.twice(f"{pid} orders in the ERP", Counter({n: erp_refs[n] for n in ex.orders[pid]}))
+        found.twice(f"{pid} orders in the hub", Counter({n: hub_numbers[n] for n in ex.orders[pid]}))
         found.missing(f"{pid} interchanges in the registry",
                       len(ex.controls[pid] - {n for (p, n) in registered if p == pid}))
         found.twice(f"{pid} interchanges in the registry",
