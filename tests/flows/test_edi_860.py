@@ -6,20 +6,20 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
 from sim import erp as erp_sim
-from tests.fixtures.sources import connect
 from waybill.canonical.model import Batch, Customer, InboundMessage, Order, Ref
 from waybill.edi.envelope import read_interchanges
 from waybill.edi.validator import Hook
 from waybill.flows import erp_sync
 from waybill.flows.counts import FlowCounts
 from waybill.flows.edi_inbound import read_file
-from waybill.flows.partners import load_partner, partners_dir
+from waybill.flows.partners import load_partner
 from waybill.store import outbox, tables
 from waybill.store.reads import edi as reads
 from waybill.store.store import Store
@@ -90,16 +90,8 @@ confirm = true
 
 
 @pytest.fixture
-def erp(store: Store, data, serve, sim_folder: Path, tmp_path: Path,
-        monkeypatch: pytest.MonkeyPatch) -> erp_sim.ErpSim:
-    profiles = tmp_path / "partners"
-    profiles.mkdir()
-    (profiles / "acme.toml").write_text((partners_dir() / "acme.toml").read_text() + PROFILE_ERP)
-    monkeypatch.setenv("WAYBILL_PARTNERS", str(profiles))
-    server = serve(erp_sim, sim_folder, data)
-    connect(monkeypatch, "waybill_erp", server)
-    erp_sync.run(store, streams=("customers",), push=False)
-    return server.handler
+def erp(erp_for_partners: Callable[[str], erp_sim.ErpSim]) -> erp_sim.ErpSim:
+    return erp_for_partners(PROFILE_ERP)
 
 
 def push(store: Store) -> FlowCounts:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
@@ -17,7 +18,6 @@ from tests.fixtures.sources import connect
 from waybill.canonical.model import Batch, InboundMessage, Order, OrderLine, Ref
 from waybill.flows import erp_sync
 from waybill.flows.counts import FlowCounts
-from waybill.flows.partners import partners_dir
 from waybill.store import outbox, tables
 from waybill.store.reads import edi as edi_reads
 from waybill.store.store import Store
@@ -33,16 +33,8 @@ confirm = true
 
 
 @pytest.fixture
-def sim(store: Store, data, serve, sim_folder: Path, tmp_path: Path,
-        monkeypatch: pytest.MonkeyPatch) -> erp_sim.ErpSim:
-    profiles = tmp_path / "partners"
-    profiles.mkdir()
-    (profiles / "acme.toml").write_text((partners_dir() / "acme.toml").read_text() + PROFILE_ERP)
-    monkeypatch.setenv("WAYBILL_PARTNERS", str(profiles))
-    server = serve(erp_sim, sim_folder, data)
-    connect(monkeypatch, "waybill_erp", server)
-    erp_sync.run(store, streams=("customers",), push=False)
-    return server.handler
+def sim(erp_for_partners: Callable[[str], erp_sim.ErpSim]) -> erp_sim.ErpSim:
+    return erp_for_partners(PROFILE_ERP)
 
 
 def send(store: Store, po: str, version: str, *lines: OrderLine) -> None:
