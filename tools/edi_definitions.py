@@ -10,12 +10,12 @@ Writes, deterministically (sorted keys, no timestamps):
   (XML, BSD); the 005010 997 takes its structure from pyx12's 997 map and its AK1/AK2/AK9
   layouts from the 005010 999 map (the 997 and 999 share them in 005010).
 * ``edi/definitions/edifact_service.json``: the UN/EDIFACT service segments per syntax version
-  from xlate/staedi's envelope schemas (Apache-2.0); the coded service elements that UNECE's
-  service code list (UNSL of D.96A, in the shipped zip) represents as alphabetic are typed ``a``
-  (StAEDI's schemas have no alphabetic type: 0001 a4, 0029 a1, 0073 a1).
+  from xlate/staedi's envelope schemas (Apache-2.0). StAEDI has no alphabetic type: which service
+  elements are alphabetic, :func:`waybill.edi.definitions.edifact_service` reads at first use
+  from UNECE's service code list (UNSL) in the shipped D.96A zip.
 
-The UN/EDIFACT directories are not generated here: the UNECE directories are shipped unmodified (their licence
-forbids distributing modified directories) and parsed at first use by
+The UN/EDIFACT directories are not generated here: the UNECE zips are shipped unmodified (their
+licence forbids distributing modified directories) and parsed at first use by
 :mod:`waybill.edi.definitions.unece`. The shape of the files is described in
 :mod:`waybill.edi.definitions`. Provenance (repository, path, commit, licence) is written into
 each file and into NOTICE.
@@ -23,11 +23,9 @@ each file and into NOTICE.
 
 from __future__ import annotations
 
-import io
 import json
 import re
 import sys
-import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -43,10 +41,6 @@ PYX12 = {"source": "azoner/pyx12", "path": "pyx12/map",
          "commit": "8893c59ffd95ccc213cc7661757dc4298b9f430a", "licence": "BSD-3-Clause"}
 STAEDI = {"source": "xlate/staedi", "path": "src/main/resources/EDIFACT",
           "commit": "76718ac4bda142423882275dac6119bcdf232e08", "licence": "Apache-2.0"}
-#: UNECE's service code list (UNSL) of D.96A, shipped in the directory's zip: it states the
-#: representation of the coded service elements, where StAEDI's schemas have no alphabetic type
-UNSL = {"source": "UNECE UN/EDIFACT directory D96A", "file": "unece/d96a.zip: d96a/UNSL.ZIP, UNSL.96A",
-        "licence": "UN licence (LICENAGR.TXT)"}
 #: UN/EDIFACT syntax version (UNB 0002) -> StAEDI's envelope schema: versions 1 to 3 share the
 #: version 3 service segments (ISO 9735 before its 1998 revision); 4 is ISO 9735:1998
 _SERVICE_SCHEMAS = {"1": "v3.xml", "2": "v3.xml", "3": "v3.xml", "4": "v4.xml"}
@@ -446,27 +440,8 @@ def x12_005010(base: Path) -> dict[str, Any]:
             "messages": messages}
 
 
-def _unsl_formats(directory: Path) -> dict[str, list[Any]]:
-    """Service data element -> its representation (["a", 4, 4]) in the UNSL file of a UNECE
-    directory zip (the UNSL file is itself in a zip within it)."""
-    with zipfile.ZipFile(directory) as outer:
-        inner_name = next(n for n in outer.namelist() if Path(n).name.upper() == "UNSL.ZIP")
-        with zipfile.ZipFile(io.BytesIO(outer.read(inner_name))) as inner:
-            name = next(n for n in inner.namelist() if Path(n).name.upper().startswith("UNSL."))
-            text = inner.read(name).decode("cp437").replace("\r\n", "\n")
-    formats: dict[str, list[Any]] = {}
-    for block in re.split(r"\n\s*[-\u2500\u2550=]{20,}\s*\n", text):
-        ref = re.search(r"^\s*(?:[*+#|X]\s+)?(\d{4})\s{2}\S", block, re.M)
-        rep = re.search(r"Repr:\s*(an|a|n)(\.\.)?(\d+)", block)
-        if ref and rep:
-            formats[ref[1]] = [rep[1], 1 if rep[2] else int(rep[3]), int(rep[3])]
-    return formats
-
-
-def _service_schema(path: Path, unsl: dict[str, list[Any]]) -> dict[str, Any]:
-    """Elements, composites, code lists and service segments of one StAEDI envelope schema; an
-    element that UNSL (``unsl``) represents as alphabetic, with the same lengths, is alphabetic
-    (StAEDI's schemas type 0001 syntax identifier, a4 in ISO 9735, as a string or identifier)."""
+def _service_schema(path: Path) -> dict[str, Any]:
+    """Elements, composites, code lists and service segments of one StAEDI envelope schema."""
     root = _xml(path).getroot()
     ns = {"s": root.nsmap[None]}
     elements: dict[str, list[Any]] = {}
@@ -478,8 +453,6 @@ def _service_schema(path: Path, unsl: dict[str, list[Any]]) -> dict[str, Any]:
         names[node.get("name", "")] = ref
         elements[ref] = [kinds.get(node.get("base", "string"), "an"), int(node.get("minLength", "1")),
                          int(node.get("maxLength", "1"))]
-        if elements[ref][0] == "an" and unsl.get(ref) == ["a", *elements[ref][1:]]:
-            elements[ref][0] = "a"
         values = [v.text or "" for v in node.iterfind("s:enumeration/s:value", ns)]
         if values:
             codes[ref] = values
@@ -502,13 +475,11 @@ def _service_schema(path: Path, unsl: dict[str, list[Any]]) -> dict[str, Any]:
 
 def edifact_service(base: Path) -> dict[str, Any]:
     """UNB, UNG, UNH, UNT, UNE, UNZ (and the other service segments) per syntax version, from
-    StAEDI's envelope schemas; which coded service elements are alphabetic from UNECE's service
-    code list (UNSL) of D.96A."""
+    StAEDI's envelope schemas."""
     folder = base / "envelopes-staedi" / "src" / "main" / "resources" / "EDIFACT"
-    unsl = _unsl_formats(OUT / "unece" / "d96a.zip")
-    schemas = {name: _service_schema(folder / name, unsl) for name in sorted(set(_SERVICE_SCHEMAS.values()))}
+    schemas = {name: _service_schema(folder / name) for name in sorted(set(_SERVICE_SCHEMAS.values()))}
     return {"standard": "EDIFACT", "version": "service",
-            "provenance": [dict(STAEDI, files=", ".join(sorted(schemas))), UNSL],
+            "provenance": [dict(STAEDI, files=", ".join(sorted(schemas)))],
             "syntax_versions": {version: schemas[name] for version, name in _SERVICE_SCHEMAS.items()}}
 
 
