@@ -10,7 +10,8 @@
 * UN/EDIFACT service segments (from StAEDI's envelope schemas) against pydifact 0.2.3's syntax
   declarations, read with ``ast``: UNB in syntax versions 1, 3 and 4 (pydifact's version 2
   declares no UNB), each position's element or composite in order, mandatory or conditional,
-  every component's element, status and format, the element classes' own formats and 0001's codes.
+  every component's element, status and format, the element classes' own formats and 0001's codes;
+  and syntax version 3's coded service elements against UNECE's service code list (UNSL, D.96A).
 
 Where the sources disagree, the test names each case and why; anything else must agree.
 """
@@ -419,3 +420,15 @@ def test_edifact_service_unb_agrees_with_pydifact():
         assert ours["UNB01-2 M"] is theirs["UNB01-2 M"] is True
     assert our_facts("3")["0001 codes"] == ["UNOA", "UNOB", "UNOC", "UNOD", "UNOE", "UNOF"]
     assert our_facts("4")["UNB11"] == "0035"
+
+
+def test_edifact_service_elements_agree_with_unece_service_code_list():
+    """Syntax version 3's coded service elements against UNSL of D.96A (UNECE, syntax version 3):
+    the lengths are StAEDI's, only the alphabetic type is taken from UNSL."""
+    with zipfile.ZipFile(definitions._shipped()["D96A"]) as archive:
+        unsl = unece.service_formats(archive)
+    doc = definitions.edifact_service("3")
+    assert doc is not None
+    common = sorted(set(unsl) & set(doc["elements"]))
+    assert len(common) >= 10
+    assert {ref: (doc["elements"][ref], unsl[ref]) for ref in common if doc["elements"][ref] != unsl[ref]} == {}
