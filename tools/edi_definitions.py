@@ -9,9 +9,13 @@ Writes, deterministically (sorted keys, no timestamps):
 * ``edi/definitions/x12_005010.json``: 999 and the HIPAA 005010 sets from azoner/pyx12's maps
   (XML, BSD); the 005010 997 takes its structure from pyx12's 997 map and its AK1/AK2/AK9
   layouts from the 005010 999 map (the 997 and 999 share them in 005010).
+* ``edi/definitions/edifact_service.json``: the UN/EDIFACT service segments per syntax version
+  from xlate/staedi's envelope schemas (Apache-2.0). StAEDI has no alphabetic type: which service
+  elements are alphabetic, :func:`waybill.edi.definitions.edifact_service` reads at first use
+  from UNECE's service code list (UNSL) in the shipped D.96A zip.
 
-UN/EDIFACT is not generated here: the UNECE directories are shipped unmodified (their licence
-forbids distributing modified directories) and parsed at first use by
+The UN/EDIFACT directories are not generated here: the UNECE zips are shipped unmodified (their
+licence forbids distributing modified directories) and parsed at first use by
 :mod:`waybill.edi.definitions.unece`. The shape of the files is described in
 :mod:`waybill.edi.definitions`. Provenance (repository, path, commit, licence) is written into
 each file and into NOTICE.

@@ -227,3 +227,22 @@ def parse_directory(data: bytes, *, source: str = "") -> dict[str, Any]:
             if structure:
                 doc["messages"][match.group(1)] = {"versions": [directory], "structure": structure}
     return doc
+
+
+def service_formats(archive: zipfile.ZipFile) -> dict[str, list[Any]]:
+    """Service data element -> its representation (``["a", 4, 4]``) in the directory's service
+    code list (UNSL, in the zip or in a UNSL zip within it; the only file read), {} without one."""
+    for info in archive.infolist():
+        name = PurePosixPath(info.filename).name.upper()
+        if name == "UNSL.ZIP":
+            return service_formats(zipfile.ZipFile(io.BytesIO(archive.read(info))))
+        if name.startswith("UNSL."):
+            formats: dict[str, list[Any]] = {}
+            for block in _blocks(_text(archive.read(info))):
+                text = "\n".join(block)
+                ref = re.search(rf"^\s*{_CHANGE}(\d{{4}})\s+\S", text, re.M)
+                rep = re.search(r"Repr:\s*((?:an|a|n)(?:\.\.)?\d+)", text)
+                if ref and rep:
+                    formats[ref[1]] = _format(rep[1])
+            return formats
+    return {}

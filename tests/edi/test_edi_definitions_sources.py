@@ -7,12 +7,18 @@
 * UN/EDIFACT (from the UNECE directories): segment specifications (EDSD) against the composite
   and element directories (EDCD, EDED), and each message's segment table against its own
   "Segment group N: ..." clarification text, two independent statements in the UNECE files.
+* UN/EDIFACT service segments (from StAEDI's envelope schemas) against pydifact 0.2.3's syntax
+  declarations, read with ``ast``: UNB in syntax versions 1, 3 and 4 (pydifact's version 2
+  declares no UNB), each position's element or composite in order, mandatory or conditional,
+  every component's element, status and format, the element classes' own formats and 0001's codes;
+  and syntax version 3's coded service elements against UNECE's service code list (UNSL, D.96A).
 
 Where the sources disagree, the test names each case and why; anything else must agree.
 """
 
 from __future__ import annotations
 
+import ast
 import io
 import re
 import zipfile
@@ -242,3 +248,187 @@ def test_edifact_facts_the_hand_written_definitions_had_wrong():
     assert d01b["segments"]["NAD"]["elements"][6][0] == "C819"  # NAD07 in D.01B
     assert len(d01b["composites"]["C503"]) == 6 and len(d01b["composites"]["C243"]) == 7
     assert d01b["elements"]["1366"] == ["an", 1, 70] and d96a["elements"]["1366"] == ["an", 1, 35]
+
+
+# --- UN/EDIFACT service segments (syntax versions) ----------------------------------------------
+#: pydifact's syntax declarations (common.py, v1, v3, v4), copied unmodified (SOURCES.tsv beside them)
+PYDIFACT = Path(__file__).resolve().parents[1] / "data" / "edi" / "pydifact" / "syntax"
+_PYDIFACT_MODULES = {"common": "common.py", "v1": "v1/__init__.py", "v3": "v3/__init__.py", "v4": "v4/__init__.py"}
+#: syntax version -> the pydifact module whose UNBSegment declares it (v2 declares no UNB)
+PYDIFACT_UNB = {"1": "v1", "3": "v3", "4": "v4"}
+
+_Class = tuple[str, str]  # (module, class name)
+
+
+class Pydifact:
+    """pydifact's classes read with ``ast``, not imported (it is not a dependency): names resolved
+    as Python would, through its imports between the modules and its classes' inheritance."""
+
+    def __init__(self) -> None:
+        self.classes: dict[_Class, ast.ClassDef] = {}
+        self.names: dict[str, dict[str, Any]] = {}
+        for module, path in _PYDIFACT_MODULES.items():
+            names: dict[str, Any] = {}
+            for node in ast.parse((PYDIFACT / path).read_text("utf-8")).body:
+                if isinstance(node, ast.ClassDef):
+                    self.classes[module, node.name] = node
+                    names[node.name] = (module, node.name)
+                elif isinstance(node, ast.ImportFrom) and node.module == "pydifact.syntax.common":
+                    names.update({a.asname or a.name: ("common", a.name) for a in node.names})
+                elif isinstance(node, ast.ImportFrom) and node.module == "pydifact.syntax":
+                    names.update({a.asname or a.name: a.name for a in node.names})  # modules v1, v2, v3
+                elif isinstance(node, ast.ImportFrom) and node.module == "pydifact.constants":
+                    names.update({a.asname or a.name: a.name for a in node.names if a.name in ("M", "C")})
+            self.names[module] = names
+
+    def resolve(self, module: str, node: ast.expr) -> Any:
+        """A class (module, name), "M"/"C", a constant, a list or tuple of those, a dict's keys."""
+        if isinstance(node, ast.Name):
+            return self.names[module].get(node.id)
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):  # v1.Date
+            return (self.names[module].get(node.value.id), node.attr)
+        if isinstance(node, ast.Constant):
+            return node.value
+        if isinstance(node, ast.List | ast.Tuple):
+            return [self.resolve(module, e) for e in node.elts]
+        if isinstance(node, ast.Dict):
+            return [self.resolve(module, k) for k in node.keys if k is not None]
+        return None  # anything else (a name imported from elsewhere) says nothing here
+
+    def attr(self, cls: _Class, name: str) -> tuple[str, ast.expr] | None:
+        """The assignment of ``name`` in ``cls`` or the first base that has one (single
+        inheritance, as the classes here use): (module it is written in, value)."""
+        node = self.classes.get(cls)
+        if node is None:
+            return None
+        for stmt in node.body:
+            if isinstance(stmt, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in stmt.targets):
+                return cls[0], stmt.value
+            if isinstance(stmt, ast.AnnAssign) and stmt.value is not None and \
+                    isinstance(stmt.target, ast.Name) and stmt.target.id == name:
+                return cls[0], stmt.value
+        for base in node.bases:
+            found = self.attr(self.resolve(cls[0], base), name)
+            if found is not None:
+                return found
+        return None
+
+    def value(self, cls: _Class, name: str) -> Any:
+        found = self.attr(cls, name)
+        return None if found is None else self.resolve(*found)
+
+    def unb(self, module: str) -> list[tuple[str, bool, list[Any] | None, list[tuple[str, bool, list[Any]]]]]:
+        """UNB of ``module``: (code, mandatory, format or None for a composite, components as
+        (code, mandatory, format)); a format is the schema's repr where it gives one, else the
+        element class's own."""
+        out = []
+        for cls, status, _repeat, *given in self.value((module, "UNBSegment"), "schema"):
+            components = [(self.value(c, "code"), s == "M", unece._format(r or self.value(c, "repr")))
+                          for c, s, r in self.value(cls, "schema") or []]
+            fmt = None if components else unece._format(given[0] if given else self.value(cls, "repr"))
+            out.append((self.value(cls, "code"), status == "M", fmt, components))
+        return out
+
+    def element_classes(self, module: str) -> dict[str, list[_Class]]:
+        """Element code -> the element classes the UNB of ``module`` uses, directly or in its composites."""
+        out: dict[str, list[_Class]] = {}
+        for cls, *_ in self.value((module, "UNBSegment"), "schema"):
+            for c in [entry[0] for entry in self.value(cls, "schema") or []] or [cls]:
+                out.setdefault(self.value(c, "code"), []).append(c)
+        return out
+
+
+def pydifact_facts(version: str) -> dict[str, Any]:
+    """What pydifact says of UNB in a syntax version, one fact per key: "UNB04" (the element or
+    composite at a position), "UNB04 M" (mandatory), "UNB04-1", "UNB04-1 M", "UNB04-1 format"; and
+    of its element classes: "0017 repr" (the class's own repr), "0001 codes"."""
+    theirs = Pydifact()
+    module = PYDIFACT_UNB[version]
+    facts: dict[str, Any] = {}
+    for i, (code, mandatory, fmt, components) in enumerate(theirs.unb(module), 1):
+        facts |= {f"UNB{i:02d}": code, f"UNB{i:02d} M": mandatory}
+        if fmt is not None:
+            facts[f"UNB{i:02d} format"] = fmt
+        for j, (ref, required, component_format) in enumerate(components, 1):
+            facts |= {f"UNB{i:02d}-{j}": ref, f"UNB{i:02d}-{j} M": required,
+                      f"UNB{i:02d}-{j} format": component_format}
+    classes = theirs.element_classes(module)
+    for code, used in classes.items():
+        formats = {tuple(unece._format(theirs.value(cls, "repr"))) for cls in used}
+        facts[f"{code} repr"] = [list(f) for f in sorted(formats)] if len(formats) > 1 else list(formats.pop())
+    facts["0001 codes"] = sorted(theirs.value(classes["0001"][0], "codes"))
+    return facts
+
+
+def our_facts(version: str) -> dict[str, Any]:
+    """The same facts of our definitions of a syntax version."""
+    doc = definitions.edifact_service(version)
+    assert doc is not None
+    facts: dict[str, Any] = {}
+    for i, (ref, mandatory) in enumerate(doc["segments"]["UNB"]["elements"], 1):
+        facts |= {f"UNB{i:02d}": ref, f"UNB{i:02d} M": mandatory}
+        if ref in doc["elements"]:
+            facts[f"UNB{i:02d} format"] = doc["elements"][ref]
+        for j, (component, required) in enumerate(doc["composites"].get(ref, []), 1):
+            facts |= {f"UNB{i:02d}-{j}": component, f"UNB{i:02d}-{j} M": required,
+                      f"UNB{i:02d}-{j} format": doc["elements"][component]}
+    facts |= {f"{ref} repr": fmt for ref, fmt in doc["elements"].items()}
+    facts["0001 codes"] = sorted(doc["codes"]["0001"])
+    return facts
+
+
+#: (syntax version, fact) -> why pydifact and our definitions disagree there; ISO 9735 and UNECE's
+#: service code list (UNSL, in the D.96A zip) settle each one in favour of ours
+SERVICE_DISAGREEMENTS = {
+    # ISO 9735 S003: 0010, 0007, 0014 routing address; pydifact's RoutingAddress (0014) is unused
+    ("1", "UNB03-3"): "pydifact's S003 repeats S002's 0008 (reverse routing) where ISO 9735 has 0014",
+    ("3", "UNB03-3"): "the same: pydifact's version 3 UNB is its version 1 UNB",
+    ("1", "0002 repr"): "pydifact's one 0002 class (common.py) is version 4's an1; its S001 says n1, as ours",
+    ("3", "0002 repr"): "the same, through version 1",
+    ("4", "UNB11"): "pydifact's version 4 UNB omits 0035 test indicator (C n1 in ISO 9735-2): its gap",
+    ("4", "UNB11 M"): "the same position, absent in pydifact",
+    ("4", "UNB11 format"): "the same position, absent in pydifact",
+    ("4", "0017 repr"): "pydifact's version 4 S004 reuses version 1's Date class (n6); its schema says n8",
+    ("4", "0001 codes"): "pydifact's version 4 0001 keeps version 1's UNOA-UNOF; version 4 added UNOG-UNOK, UNOX, UNOY",
+}
+
+
+def test_edifact_service_unb_agrees_with_pydifact():
+    positions = facts = 0
+    disagree: dict[tuple[str, str], tuple[Any, Any]] = {}
+    for version in PYDIFACT_UNB:
+        ours, theirs = our_facts(version), pydifact_facts(version)
+        # every UNB position either side has, and what pydifact says of its element classes
+        keys = {k for k in ours.keys() | theirs.keys() if k.startswith("UNB")} | theirs.keys()
+        positions += sum(1 for k in keys if re.fullmatch(r"UNB\d\d(-\d)?", k))
+        for key in sorted(keys):
+            facts += 1
+            if ours.get(key) != theirs.get(key):
+                disagree[version, key] = (ours.get(key), theirs.get(key))
+    # UNB's 11 positions and 12 components in versions 1 and 3, 11 and 16 in version 4; per
+    # position its element, status and (for a simple element or component) format
+    assert positions == 73 and facts >= 250
+    assert disagree.keys() == SERVICE_DISAGREEMENTS.keys(), \
+        {k: v for k, v in disagree.items() if k not in SERVICE_DISAGREEMENTS} or \
+        set(SERVICE_DISAGREEMENTS) - set(disagree)
+    # the facts recorded from ISO 9735, which both sources state
+    for version, date in (("1", ["n", 6, 6]), ("3", ["n", 6, 6]), ("4", ["n", 8, 8])):
+        ours, theirs = our_facts(version), pydifact_facts(version)
+        assert ours["UNB04-1"] == theirs["UNB04-1"] == "0017"
+        assert ours["UNB04-1 format"] == theirs["UNB04-1 format"] == date
+        assert ours["UNB01-1 format"] == theirs["UNB01-1 format"] == ["a", 4, 4]
+        assert ours["UNB01-2 M"] is theirs["UNB01-2 M"] is True
+    assert our_facts("3")["0001 codes"] == ["UNOA", "UNOB", "UNOC", "UNOD", "UNOE", "UNOF"]
+    assert our_facts("4")["UNB11"] == "0035"
+
+
+def test_edifact_service_elements_agree_with_unece_service_code_list():
+    """Syntax version 3's coded service elements against UNSL of D.96A (UNECE, syntax version 3):
+    the lengths are StAEDI's, only the alphabetic type is taken from UNSL."""
+    with zipfile.ZipFile(definitions._shipped()["D96A"]) as archive:
+        unsl = unece.service_formats(archive)
+    doc = definitions.edifact_service("3")
+    assert doc is not None
+    common = sorted(set(unsl) & set(doc["elements"]))
+    assert len(common) >= 10
+    assert {ref: (doc["elements"][ref], unsl[ref]) for ref in common if doc["elements"][ref] != unsl[ref]} == {}
