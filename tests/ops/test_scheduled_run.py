@@ -69,7 +69,8 @@ def settled(runs: dict[str, dict[str, dict[str, dt.datetime]]]) -> bool:
 
 
 def leftovers(folder: Path) -> list[str]:
-    """Files of unfinished uploads under `folder`: ours (.part, .tmp) or half-written ones."""
+    """The files under `folder` still under an upload's temporary name (.part, .tmp, .filepart): an
+    upload that never finished."""
     return sorted(str(p.relative_to(folder)) for p in folder.rglob("*")
                   if p.is_file() and p.name.endswith((".part", ".tmp", ".filepart")))
 
