@@ -15,7 +15,8 @@ yesterday (UTC).
 - From: the hub (invoices and payments). To: finance's folder or SFTP server, Connection
   `waybill_finance` (extra `path` for a folder; host and `host_key` for SFTP). Files are written
   under a temporary name and renamed; a cut-off already delivered is not sent again, a
-  half-delivered one is completed.
+  half-delivered one is completed. A cut-off's feed waits (retry, nothing written) until `erp_sync`
+  has read the ERP's invoices and payments to their end after that day.
 - Runs when `hub_invoices` is updated. Pool `waybill_finance`.
 """
 

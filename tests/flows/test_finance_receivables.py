@@ -18,12 +18,15 @@ from waybill.connectors.finance import FeedConflict, FolderTarget, target
 from waybill.flows import finance_receivables
 from waybill.flows.counts import FlowCounts
 from waybill.mappings.finance import feed, money
-from waybill.store import receivables
+from waybill.store import cursors, receivables
+from waybill.store.store import utcnow
 
 CUTOFF = dt.date(2026, 3, 31)
 
 
-def _seed(store):
+def _seed(store, *, read: bool = True):
+    """The hub's invoices and payments; `read`: as an ERP sync that read them to their end after the
+    cut-off day leaves them (the feed waits for one)."""
     load(store,
          customer("C1", "Acme, Inc."), customer("C2", "Zeta GmbH", aliases=(model.Ref("crm", "001A"),)),
          invoice("INV-1", "C1", "100.00", "100.00", CUTOFF + dt.timedelta(days=5)),      # current
@@ -39,6 +42,15 @@ def _seed(store):
     load(store, model.Payment(model.Ref("erp", "P1"), model.Ref("erp", "C1"), model.version_of(1),
                               dt.date(2026, 3, 20), Decimal("200.25"), "EUR", invoice=model.Ref("erp", "INV-2")),
          key="payments")
+    if read:
+        _read(store, "invoices", "payments", at=utcnow())
+
+
+def _read(store, *streams: str, at: dt.datetime) -> None:
+    """Passes over the ERP's `streams` that started at `at` read them to their end."""
+    with store.begin() as conn:
+        for stream in streams:
+            cursors.record_pass(conn, "erp", stream, started=at, finished=at + dt.timedelta(seconds=5))
 
 
 def test_open_items_age_by_days_overdue(store):
@@ -91,6 +103,23 @@ def test_feed_totals_equal_open_receivables_and_rerun_duplicates_nothing(store, 
                        "due_date": "2026-03-21", "currency": "EUR", "original_amount": "250.50",
                        "open_amount": "50.25", "days_overdue": "10", "aging_bucket": "1-30",
                        "last_payment_date": "2026-03-20"}
+
+
+def test_a_feed_waits_until_the_hub_read_the_erps_invoices_and_payments_after_the_cutoff_day(store, tmp_path):
+    """A delivered feed is final: built before the hub read the day's invoices (a new hub's first
+    run, before the ERP sync's first pass) it would hold none of them for good."""
+    _seed(store, read=False)
+    drop = FolderTarget(tmp_path / "drop")
+    day_after = dt.datetime.combine(CUTOFF + dt.timedelta(days=1), dt.time())
+    assert finance_receivables.run(store, cutoff=CUTOFF, target=drop) == FlowCounts(retry=1)
+    _read(store, "invoices", at=day_after + dt.timedelta(minutes=5))
+    _read(store, "payments", at=day_after - dt.timedelta(minutes=5))  # during the cut-off day: not enough
+    assert finance_receivables.run(store, cutoff=CUTOFF, target=drop) == FlowCounts(retry=1)
+    assert not (tmp_path / "drop").exists()
+    _read(store, "payments", at=day_after + dt.timedelta(minutes=20))
+    assert finance_receivables.run(store, cutoff=CUTOFF, target=drop) == FlowCounts(received=4, published=3)
+    # the next day's feed waits for passes after that day
+    assert finance_receivables.run(store, cutoff=CUTOFF + dt.timedelta(days=1), target=drop) == FlowCounts(retry=1)
 
 
 def test_same_cutoff_gives_identical_files_and_a_half_delivered_feed_is_completed(store, tmp_path):

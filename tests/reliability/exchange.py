@@ -30,12 +30,11 @@ from sim import sftp as sftp_sim
 from sim import tms as tms_sim
 from sim import wms as wms_sim
 from sim.faults import Faults
+from tests.fixtures import partner_folders
 from tests.fixtures.targets import set_conn
 from waybill.canonical import model
 from waybill.connectors import carrier_profile
 from waybill.connectors.carrier_rest import TokenSource
-from waybill.edi.envelope import read_interchanges
-from waybill.edi.model import element
 from waybill.flows import carrier_tracking
 from waybill.store import tables
 from waybill.store.reads import crm as crm_reads
@@ -47,10 +46,6 @@ PARTNERS = ("acme", "eurotrade")
 SETTLE_SECONDS = 0.05
 #: the carriers with a tracking simulator (DPD has no profile: its parcels are not tracked)
 CARRIERS = {"FEDEX": "fedex", "UPS": "ups", "DHL": "dhl"}
-#: the envelope segments left out when two outbound documents are compared
-ENVELOPE = frozenset({"ISA", "GS", "ST", "SE", "GE", "IEA", "UNA", "UNB", "UNG", "UNH", "UNT", "UNE", "UNZ", "DTM"})
-#: heading segments whose later elements carry the time the document was built (kept: purpose and number)
-STAMPED = frozenset({"BSN", "BAK", "BIG", "BHT"})
 
 
 @dataclass
@@ -263,17 +258,18 @@ def _partners(ex: Exchange, c: Connection, store: Store, erp: erp_sim.ErpSim, fo
                       len(ex.controls[pid] - {n for (p, n) in registered if p == pid}))
         found.twice(f"{pid} interchanges in the registry",
                     Counter({k: n for k, n in registered.items() if k[0] == pid}))
-        acks, documents = _outbox(ex.sftp[pid].root / "outbox")
-        found.compared += len(documents)
-        invoices = Counter(json.loads(body)[0][2] for kind, body in documents.elements() if kind in ("810", "INVOIC"))
+        sent = partner_folders.outbox(ex.sftp[pid].root / "outbox")
+        found.compared += len(sent.documents)
+        invoices = Counter(json.loads(body)[0][2] for kind, body in sent.documents.elements()
+                           if kind in ("810", "INVOIC"))
         found.compared += len(ex.invoiced[pid])
         found.missing(f"{pid} invoices (810, INVOIC)", len(ex.invoiced[pid] - set(invoices)))
         found.twice(f"{pid} invoices (810, INVOIC)", invoices)
-        found.documents.update(kind for kind, _ in documents.elements())
-        found.missing(f"{pid} acknowledgments", len(ex.controls[pid] - set(acks)))
-        found.twice(f"{pid} acknowledgments", acks)
-        found.twice(f"{pid} outbound documents", documents)
-        found.missing(f"{pid} outbound documents (none sent)", 0 if documents else 1)
+        found.documents.update(kind for kind, _ in sent.documents.elements())
+        found.missing(f"{pid} acknowledgments", len(ex.controls[pid] - set(sent.acks)))
+        found.twice(f"{pid} acknowledgments", sent.acks)
+        found.twice(f"{pid} outbound documents", sent.documents)
+        found.missing(f"{pid} outbound documents (none sent)", 0 if sent.documents else 1)
 
 
 def _carriers(ex: Exchange, c: Connection, events: Counter[tuple[str, str]], found: Found) -> None:
@@ -305,32 +301,6 @@ def _scans(carrier: str, numbers: list[str]) -> set[tuple[str, str]]:
             message = mapping.map_reply(tracker.system, exchange.reply)
             out |= {(e.source, e.event_id) for e in message.entities if isinstance(e, model.DeliveryEvent)}
     return out
-
-
-def _outbox(folder: Path) -> tuple[Counter[str], Counter[tuple[str, str]]]:
-    """The interchanges the partner's outbox acknowledges (per control number acknowledged), and its
-    other documents (per type and content without the envelope, so a resend under new control
-    numbers is still seen as the same document)."""
-    acks: Counter[str] = Counter()
-    documents: Counter[tuple[str, str]] = Counter()
-    for path in sorted(folder.iterdir()):
-        if path.name.endswith(".part"):
-            continue
-        for ic in read_interchanges(path.read_bytes()):
-            for m in ic.messages:
-                if m.type in ("997", "999", "CONTRL"):
-                    acks.update(_acknowledged(m.type, m.segments))
-                else:
-                    body = [s[:3] if s[0] in STAMPED else s for s in m.segments if s[0] not in ENVELOPE]
-                    documents[(m.type, json.dumps(body))] += 1
-    return acks, documents
-
-
-def _acknowledged(kind: str, segments: list[Any]) -> list[str]:
-    if kind == "CONTRL":
-        return [element(s, 1) for s in segments if s[0] == "UCI"]
-    # a 997 names the group it acknowledges (AK102); our test files use the interchange number as group number
-    return [f"{int(element(s, 2)):09d}" for s in segments if s[0] == "AK1"]
 
 
 def products(data: gen.Dataset) -> list[dict[str, Any]]:

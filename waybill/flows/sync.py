@@ -5,7 +5,9 @@ page with a pure mapping into an InboundMessage (entities, plus a Reject for eve
 cannot be mapped) and apply it with the cursor after that page, so data, cursor and outbox rows
 commit together and a crash resumes from the last applied page. Empty pages write nothing but a
 cursor that moved (records read and found not to concern the stream). The
-next page is fetched and mapped while the current one is stored (read_ahead).
+next page is fetched and mapped while the current one is stored (read_ahead). A pass that read the
+stream to its end is recorded with the time it started (waybill.store.cursors.record_pass): the hub
+then holds everything the source had changed before that time.
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ from waybill.connectors.pages import Page
 from waybill.core.errors import RecordRejected
 from waybill.core.logs import event, get_logger
 from waybill.flows.counts import FlowCounts
-from waybill.store.store import ApplyResult, Store, collector_paused
+from waybill.store import cursors
+from waybill.store.store import ApplyResult, Store, collector_paused, utcnow
 
 log = get_logger("flows.sync")
 T = TypeVar("T")
@@ -61,6 +64,7 @@ def pull(store: Store, system: str, stream: str, *, fetch: Fetch, map_page: MapP
          options: Options = Options()) -> Pulled:
     """One incremental pass over a stream."""
     counts, pages = FlowCounts(), 0
+    began = utcnow()
     if options.start and stream in options.start:
         current: str | None = options.start[stream]
     else:
@@ -78,6 +82,11 @@ def pull(store: Store, system: str, stream: str, *, fetch: Fetch, map_page: MapP
             result = store.apply(model.Batch(system, stream, [message], cursor=page.cursor), dry_run=options.dry_run)
             current = page.cursor
             counts += counts_of(result, len(page.records))
+    if not options.dry_run and not (options.start and stream in options.start):
+        # read to its end from where the hub stood: complete as of `began` (a pass from a given
+        # start may have left out what came before it)
+        with store.begin() as conn:
+            cursors.record_pass(conn, system, stream, started=began, finished=utcnow())
     event(log, "dry-run pulled" if options.dry_run else "pulled", system=system, stream=stream, pages=pages,
           **counts.as_dict())
     return Pulled(counts, pages)

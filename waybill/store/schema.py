@@ -314,6 +314,17 @@ cursor = Table(
     Column("updated_at", DateTime, nullable=False),
 )
 
+# the last pass over a stream that read it to its end: what the hub holds of the stream is complete
+# as of `started_at` (a flow built from it, the finance feed of a day, waits for one after that day)
+stream_pass = Table(
+    "stream_pass",
+    metadata,
+    Column("system", String(40), primary_key=True),
+    Column("stream", String(60), primary_key=True),
+    Column("started_at", DateTime, nullable=False),
+    Column("finished_at", DateTime, nullable=False),
+)
+
 outbox = Table(
     "outbox",
     metadata,
