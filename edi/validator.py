@@ -53,7 +53,7 @@ _NUMERIC = re.compile(r"-?\d+")
 _DECIMAL = re.compile(r"-?(\d+([.,]\d*)?|[.,]\d+)([eE]-?\d+)?")
 UNBOUNDED = 1 << 30
 #: Alternatives a group of overlapping syntax notes may unfold into (see _segment_body).
-_NOTE_PATHS = 32
+_NOTE_PATHS = 128
 #: Separators of the text a finished segment is joined into for its one-step check.
 _SEGMENT_MARK, _ELEMENT_MARK, _COMPONENT_MARK = "\x1e", "\x1d", "\x1f"
 
@@ -238,10 +238,10 @@ def _value_pattern(spec: ElementDef, excluded: str) -> str:
         return "(?:" + "|".join(re.escape(c) for c in sorted(spec.codes, key=len, reverse=True)) + ")"
     if kind in ("R", "n"):
         point = "[.]" if kind == "R" else "[.,]"
-        return (rf"-?(?:\d{{{low},{high}}}+|(?=[\d.,]{{{low + 1},{high + 1}}}+(?![\d.,]))(?=[.,]?\d)"
+        return (rf"-?+(?:\d{{{low},{high}}}+|(?=[\d.,]{{{low + 1},{high + 1}}}+(?![\d.,]))(?=[.,]?\d)"
                 rf"\d*+{point}\d*+)")
     if kind[:1] == "N" and kind[1:].isdigit():
-        return rf"-?\d{{{low},{high}}}+"
+        return rf"-?+\d{{{low},{high}}}+"
     if kind == "DT":  # every day but 29 February, which is checked against the calendar
         year = r"\d\d" if high == 6 else r"\d{4}" if low == 8 else r"(?:\d\d){1,2}"
         return year + (r"(?:(?:0[1-9]|1[0-2])(?:0[1-9]|1\d|2[0-8])|(?:0[13-9]|1[0-2])(?:29|30)"
@@ -252,7 +252,7 @@ def _value_pattern(spec: ElementDef, excluded: str) -> str:
         return r"(?:[01]\d|2[0-3])[0-5]\d(?:" + "|".join(tails[n] for n in lengths) + ")" if lengths else "(?!)"
     if kind == "B":
         return "(?!)"
-    return f"{any_char}{{{low},{high}}}"
+    return f"{any_char}{{{low},{high}}}+"
 
 
 def _element_pattern(spec: ElementDef, component: str, repetition: str, excluded: str) -> str:
@@ -273,13 +273,13 @@ def _element_pattern(spec: ElementDef, component: str, repetition: str, excluded
         if spec.required and not required:
             one = f"(?=[^{re.escape(excluded)}]|{re.escape(component)}+[^{re.escape(excluded)}])" + one
         elif not spec.required:
-            one = f"(?:{one}|)"
+            one = f"(?:|{one})"
     elif spec.required:
         one = _value_pattern(spec, excluded)
     elif spec.codes is None and spec.kind in ("AN", "ID", "a", "an") and spec.min <= 1:
-        one = f"[^{re.escape(excluded)}]{{0,{spec.max}}}"  # one step, where an empty value is right
+        one = f"[^{re.escape(excluded)}]{{0,{spec.max}}}+"  # one step, where an empty value is right
     else:
-        one = f"(?:{_value_pattern(spec, excluded)}|)"  # an alternative costs less than a repeat
+        one = f"(?:|{_value_pattern(spec, excluded)})"  # an alternative costs less than a repeat
     if spec.repeat > 1 and repetition:
         return f"{one}(?:{re.escape(repetition)}{one}){{0,{spec.repeat - 1}}}"
     return one
@@ -306,21 +306,19 @@ def _segment_body(sdef: SegmentDef, element: str, component: str, repetition: st
     present: dict[int, str] = {}
     absent: dict[int, str] = {}
     either: dict[int, str] = {}
-    within: dict[int, str] = {}
     for i, spec in enumerate(specs, 1):
         if spec.ref:
             present[i] = sep + _element_pattern(replace(spec, required=True), component, repetition, excluded)
-        if not spec.required:  # within an unfolded group, the segment may also end here
-            empty = f"(?:{re.escape(component)}){{0,{len(spec.components) - 1}}}" if spec.components else ""
-            absent[i] = f"(?:{sep}{empty}|{end})" if i > last else sep + empty
+        if not spec.required:
+            empty = f"{re.escape(component)}{{0,{len(spec.components) - 1}}}+" if spec.components else ""
+            absent[i] = sep + empty
         either[i] = sep + _element_pattern(spec, component, repetition, excluded)
-        # within an unfolded group an element that no note names may also be where the segment ends
-        within[i] = f"(?:{either[i]}|{end})" if i > last else either[i]
     unfolded = [n for n in sdef.notes if any(1 <= p <= len(specs) for p in n.positions)]
     looked = [n for n in sdef.notes if n not in unfolded]
     while True:
         blocks = _note_blocks(unfolded, len(specs))
-        unfoldings = [_unfold(lo, hi, notes, present=present, absent=absent, either=within)
+        unfoldings = [_unfold(lo, hi, notes, present=present, absent=absent, either=either, last=last, end=end,
+                              sep=sep)
                       for lo, hi, notes in blocks]
         if all(u is not None for u in unfoldings):
             break
@@ -355,7 +353,8 @@ def _segment_body(sdef: SegmentDef, element: str, component: str, repetition: st
     for i in sorted(pieces, reverse=True):
         pattern, may_end = pieces[i]
         ending = ending and may_end
-        tail = f"(?:(?={sep}){pattern}{tail}|)" if ending else pattern + tail
+        guard = "" if pattern.startswith(sep) else f"(?={sep})"
+        tail = f"(?:{guard}{pattern}{tail}|)" if ending else pattern + tail
     return re.escape(sdef.tag) + "".join(at_start) + tail
 
 
@@ -374,38 +373,54 @@ def _note_blocks(notes: list[Note], count: int) -> list[tuple[int, int, list[Not
 
 
 def _unfold(lo: int, hi: int, notes: list[Note], *, present: dict[int, str], absent: dict[int, str],
-            either: dict[int, str]) -> str | None:
+            either: dict[int, str], last: int, end: str, sep: str) -> str | None:
     """Elements ``lo``..``hi`` as the alternatives of presence that ``notes`` allow (positions
     past the segment's elements are absent), or None when there would be more than
     ``_NOTE_PATHS`` of them. ``present``, ``absent`` and ``either`` are the patterns of each
-    element written, left empty or out, and as it comes (for elements no note names)."""
+    element written, left empty, and as it comes (for elements no note names). After the last
+    mandatory element (``last``), wherever the elements shown so far meet the notes with all the
+    others absent, one more alternative says that the segment ends there (``end``): its
+    elements after that are not walked one by one."""
     named = {p for n in notes for p in n.positions if lo <= p <= hi}
     paths = 0
 
-    def walk(i: int, shown: frozenset[int]) -> str | None:
+    def met(shown: frozenset[int]) -> bool:  # the notes hold with only ``shown`` present
+        return all(_note_kind_violated(n.kind, [p in shown for p in n.positions]) is None for n in notes)
+
+    def walk(i: int, shown: frozenset[int]) -> list[str]:
+        """The alternatives for elements ``i``..``hi`` after ``shown`` were present; each starts
+        with element ``i``'s separator, or is where the segment ends."""
         nonlocal paths
         if i > hi:
-            if all(_note_kind_violated(n.kind, [p in shown for p in n.positions]) is None for n in notes):
+            if met(shown):
                 paths += 1
-                return ""
-            return None
+                return [""]
+            return []
+        options = []
         if i not in named:
             rest = walk(i + 1, shown)
-            return None if rest is None else either[i] + rest
-        options = []
-        if i in present:
-            rest = walk(i + 1, shown | {i})
-            if rest is not None:
-                options.append(present[i] + rest)
-        if i in absent:
-            rest = walk(i + 1, shown)
-            if rest is not None:
-                options.append(absent[i] + rest)
+            if rest:
+                options.append(either[i] + _group(rest))
+        else:
+            # the separator is read once; then the alternatives where the element is empty and
+            # the next one's separator follows come first (most optional elements are empty, and
+            # the engine passes over an alternative whose first character differs without
+            # entering it), then the element written, then the empty ones that end the segment
+            # or the group
+            gone = walk(i + 1, shown) if i in absent else []
+            shown_rest = walk(i + 1, shown | {i}) if i in present else []
+            empty = absent[i][len(sep):] if i in absent else ""
+            alternatives = [empty + o for o in gone if (empty + o).startswith(sep)]
+            if shown_rest:
+                alternatives.append(present[i][len(sep):] + _group(shown_rest))
+            alternatives += [empty + o for o in gone if not (empty + o).startswith(sep)]
+            if alternatives:
+                options.append(sep + _group(alternatives))
+        if lo < i > last and met(shown):  # ending before the group is the caller's
+            options.append(end)
         if paths > _NOTE_PATHS:
             raise _TooMany
-        if not options:
-            return None
-        return options[0] if len(options) == 1 else "(?:" + "|".join(options) + ")"
+        return options
 
     if len(named) > _NOTE_PATHS.bit_length() + 4:  # too many branches to try them all
         return None
@@ -413,7 +428,11 @@ def _unfold(lo: int, hi: int, notes: list[Note], *, present: dict[int, str], abs
         found = walk(lo, frozenset())
     except _TooMany:
         return None
-    return "(?!)" if found is None else found
+    return _group(found) if found else "(?!)"
+
+
+def _group(alternatives: list[str]) -> str:
+    return alternatives[0] if len(alternatives) == 1 else "(?:" + "|".join(alternatives) + ")"
 
 
 class _TooMany(Exception):
@@ -425,9 +444,13 @@ def _note_pattern(note: Note, element: str, excluded: str, terminator: str, *, o
     element ``origin`` starts."""
     outside = f"[^{re.escape(element + terminator)}]"
     value = f"[^{re.escape(excluded)}]"
+    filler = "".join(c for c in excluded if c not in element + terminator)  # component, repetition
+    lead = f"[{re.escape(filler)}]*+" if filler else ""
 
     def present(position: int) -> str:  # element ``position`` holds a character that is data
-        return f"(?:{outside}*{re.escape(element)}){{{position - origin}}}{outside}*?{value}"
+        # elements skipped one by one (a counted group is a slow loop in the engine), then the
+        # element's first character that is not a component or repetition separator is data
+        return f"{outside}*+{re.escape(element)}" * (position - origin) + lead + value
 
     first, *others = note.positions
     all_of = "".join(f"(?={present(p)})" for p in note.positions)
