@@ -733,9 +733,17 @@ class _Checker:
         if pattern is None or pattern.fullmatch(text) is None:
             return False
         if self.definition.hierarchy:  # HL numbering, read from the text at C speed
+            finder = _hl_finder(marks[0], marks[3])
+            seen: set[str] = set()
+            for own, parent in finder.findall(text):  # first whether anything is wrong
+                if own in seen or (parent and parent not in seen):
+                    break
+                seen.add(own)
+            else:
+                return True
             ids: set[Element] = set()
             self.position, self.tag, counted = 1, "HL", 0
-            for found in _hl_finder(marks[0], marks[3]).finditer(text):
+            for found in finder.finditer(text):  # then where
                 self.position += text.count(marks[3], counted, found.start())  # segments since the last HL
                 counted = found.start()
                 self.check_hierarchy(["HL", found[1], found[2] or ""], ids)
@@ -786,9 +794,9 @@ def _message_text(segments: Sequence[Sequence[Element]], element: str, end: str)
     in one call. Raises TypeError when a segment holds components already split."""
     first, last = segments[0], segments[-1]
     if len(segments) > 1 and first.__class__ is list and last.__class__ is list:
-        try:
-            return (element.join(cast("list[str]", first)) + end + end.join(cast("list[str]", segments[1:-1]))
-                    + (end if len(segments) > 2 else "") + element.join(cast("list[str]", last)) + end)
+        try:  # one join: the text is copied once
+            return end.join([element.join(cast("list[str]", first)), *cast("list[str]", segments[1:-1]),
+                             element.join(cast("list[str]", last)), ""])
         except TypeError:
             pass  # some content segments are split: one by one
     return end.join([s if isinstance(s, str) else element.join(cast("list[str]", s)) for s in segments]) + end
