@@ -714,40 +714,17 @@ class _Checker:
             self.element_issue("code", 2, f"HL02 parent {parent!r} does not refer to an earlier HL01")
         ids.add(own)
 
-    def fast(self, segments: Sequence[Sequence[Element]], raw: bool) -> bool:
-        """True when the whole message matches its one-step pattern (then it is valid but for
-        its HL numbering, checked here); False when it must be checked segment by segment."""
-        seps = self.separators
-        repetition = seps.repetition if seps else ""
-        if raw and seps is not None:
-            end = seps.segment if len(seps.segment) == 1 else _SEGMENT_MARK
-            marks = (seps.element, seps.component, repetition, end)
-            try:  # a TypeError tells a segment was finished (EDIFACT release characters)
-                text = _message_text(segments, seps.element, end)
-            except TypeError:
-                return False
-        else:
-            marks = (_ELEMENT_MARK, _COMPONENT_MARK, repetition, _SEGMENT_MARK)
-            text = _SEGMENT_MARK.join(map(_joined, segments)) + _SEGMENT_MARK
-        pattern = self.definition.message_pattern(marks)
-        if pattern is None or pattern.fullmatch(text) is None:
-            return False
-        if self.definition.hierarchy:  # HL numbering, read from the text at C speed
-            finder = _hl_finder(marks[0], marks[3])
-            seen: set[str] = set()
-            for own, parent in finder.findall(text):  # first whether anything is wrong
-                if own in seen or (parent and parent not in seen):
-                    break
-                seen.add(own)
-            else:
-                return True
-            ids: set[Element] = set()
-            self.position, self.tag, counted = 1, "HL", 0
-            for found in finder.finditer(text):  # then where
-                self.position += text.count(marks[3], counted, found.start())  # segments since the last HL
-                counted = found.start()
-                self.check_hierarchy(["HL", found[1], found[2] or ""], ids)
-        return True
+    def check_hierarchy_text(self, text: str, marks: tuple[str, ...]) -> None:
+        """HL numbering of a matched message, read from its text at C speed."""
+        finder = _hl_finder(marks[0], marks[3])
+        if _hierarchy_holds(finder, text):
+            return
+        ids: set[Element] = set()
+        self.position, self.tag, counted = 1, "HL", 0
+        for found in finder.finditer(text):  # where
+            self.position += text.count(marks[3], counted, found.start())  # segments since the last HL
+            counted = found.start()
+            self.check_hierarchy(["HL", found[1], found[2] or ""], ids)
 
     def run(self, segments: Sequence[Sequence[Element]], raw: bool) -> list[Issue]:
         definition = self.definition
@@ -786,6 +763,37 @@ class _Checker:
         for frame in reversed(stack):
             self._missing(frame, None, end)
         return self.issues
+
+
+def _one_step(definition: MessageDefinition, separators: Separators | None,
+              segments: Sequence[Sequence[Element]], raw: bool) -> tuple[str, tuple[str, ...]] | None:
+    """The message's text and the separators it was written with (element, component,
+    repetition, terminator) when it matches its definition's one-step pattern, else None."""
+    repetition = separators.repetition if separators else ""
+    if raw and separators is not None:
+        end = separators.segment if len(separators.segment) == 1 else _SEGMENT_MARK
+        marks = (separators.element, separators.component, repetition, end)
+        try:  # a TypeError tells a segment was finished (EDIFACT release characters)
+            text = _message_text(segments, separators.element, end)
+        except TypeError:
+            return None
+    else:
+        marks = (_ELEMENT_MARK, _COMPONENT_MARK, repetition, _SEGMENT_MARK)
+        text = _SEGMENT_MARK.join(map(_joined, segments)) + _SEGMENT_MARK
+    pattern = definition.message_pattern(marks)
+    if pattern is None or pattern.fullmatch(text) is None:
+        return None
+    return text, marks
+
+
+def _hierarchy_holds(finder: re.Pattern[str], text: str) -> bool:
+    """Whether every HL01 of ``text`` is new and every HL02 names an earlier one."""
+    seen: set[str] = set()
+    for own, parent in finder.findall(text):
+        if own in seen or (parent and parent not in seen):
+            return False
+        seen.add(own)
+    return True
 
 
 def _message_text(segments: Sequence[Sequence[Element]], element: str, end: str) -> str:
@@ -955,16 +963,23 @@ def validate(message: Message, interchange: Interchange | None = None, *,
                                         "content cannot be validated"))
         return
     separators = interchange.separators if interchange else None
-    checker = _Checker(definition, separators, options)
     raw = not message.segments and bool(message.raw)
     segments = message.raw if raw else message.segments
-    if not checker.fast(segments, raw):
-        checker.issues.clear()
+    matched = _one_step(definition, separators, segments, raw)
+    if matched is not None and not options.guides and (
+            not definition.hierarchy or _hierarchy_holds(_hl_finder(matched[1][0], matched[1][3]), matched[0])):
+        message.validated = True  # the common case, a valid message: nothing more to do
+        return
+    checker = _Checker(definition, separators, options)
+    if matched is None:  # checked segment by segment to say what is wrong
         if raw and separators is not None:  # segments kept as whole texts are split now
             segments = ChunkedReader.split_whole(cast("list[RawSegment]", segments), separators)
         checker.run(segments, raw)
-    elif raw and options.guides and separators is not None:
-        segments = ChunkedReader.split_whole(cast("list[RawSegment]", segments), separators)
+    else:
+        if definition.hierarchy:
+            checker.check_hierarchy_text(*matched)
+        if raw and options.guides and separators is not None:
+            segments = ChunkedReader.split_whole(cast("list[RawSegment]", segments), separators)
     for guide in options.guides:
         if guide.covers(message.type, message.version):
             checker.issues.extend(check(guide, standard, segments, separators))
