@@ -243,7 +243,7 @@ def _value_pattern(spec: ElementDef, excluded: str) -> str:
     if kind[:1] == "N" and kind[1:].isdigit():
         return rf"-?+\d{{{low},{high}}}+"
     if kind == "DT":  # every day but 29 February, which is checked against the calendar
-        year = r"\d\d" if high == 6 else r"\d{4}" if low == 8 else r"(?:\d\d){1,2}"
+        year = r"\d\d" if high == 6 else r"\d{4}" if low == 8 else r"\d\d(?:\d\d|)"
         return year + (r"(?:(?:0[1-9]|1[0-2])(?:0[1-9]|1\d|2[0-8])|(?:0[13-9]|1[0-2])(?:29|30)"
                        r"|(?:0[13578]|1[02])31)")
     if kind == "TM":
@@ -264,11 +264,11 @@ def _element_pattern(spec: ElementDef, component: str, repetition: str, excluded
         last = required[-1] if required else 0
         tail = ""  # c1(:c2(:c3)?)?: components after the last mandatory one may be left out
         for i in range(len(parts) - 1, 0, -1):
-            part = parts[i] if i in required else f"(?:{parts[i]})?" if parts[i] else ""
+            part = parts[i] if i in required else f"(?:{parts[i]}|)" if parts[i] else ""
             tail = f"{re.escape(component)}{part}{tail}"
-            if i > last:
-                tail = f"(?:{tail})?"
-        first = parts[0] if 0 in required else f"(?:{parts[0]})?" if parts[0] else ""
+            if i > last:  # an alternative with an empty branch costs less than an optional group
+                tail = f"(?:{tail}|)"
+        first = parts[0] if 0 in required else f"(?:{parts[0]}|)" if parts[0] else ""
         one = first + tail
         if spec.required and not required:
             one = f"(?=[^{re.escape(excluded)}]|{re.escape(component)}+[^{re.escape(excluded)}])" + one
