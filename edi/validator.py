@@ -53,7 +53,7 @@ _NUMERIC = re.compile(r"-?\d+")
 _DECIMAL = re.compile(r"-?(\d+([.,]\d*)?|[.,]\d+)([eE]-?\d+)?")
 UNBOUNDED = 1 << 30
 #: Alternatives a group of overlapping syntax notes may unfold into (see _segment_body).
-_NOTE_PATHS = 128
+_NOTE_PATHS = 64
 #: Separators of the text a finished segment is joined into for its one-step check.
 _SEGMENT_MARK, _ELEMENT_MARK, _COMPONENT_MARK = "\x1e", "\x1d", "\x1f"
 
