@@ -796,18 +796,17 @@ def _hierarchy_holds(finder: re.Pattern[str], text: str) -> bool:
     return True
 
 
-def _message_text(segments: Sequence[Sequence[Element]], element: str, end: str) -> str:
+def _message_text(segments: Sequence[Any], element: str, end: str) -> str:
     """The text of raw ``segments``, each followed by ``end``. Content segments may come as their
     whole text (ChunkedReader.whole_content) between a split header and trailer: those are joined
     in one call. Raises TypeError when a segment holds components already split."""
     first, last = segments[0], segments[-1]
     if len(segments) > 1 and first.__class__ is list and last.__class__ is list:
         try:  # one join: the text is copied once
-            return end.join([element.join(cast("list[str]", first)), *cast("list[str]", segments[1:-1]),
-                             element.join(cast("list[str]", last)), ""])
+            return end.join([element.join(first), *segments[1:-1], element.join(last), ""])
         except TypeError:
             pass  # some content segments are split: one by one
-    return end.join([s if isinstance(s, str) else element.join(cast("list[str]", s)) for s in segments]) + end
+    return end.join([s if isinstance(s, str) else element.join(s) for s in segments]) + end
 
 
 @cache
