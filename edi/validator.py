@@ -53,7 +53,7 @@ _NUMERIC = re.compile(r"-?\d+")
 _DECIMAL = re.compile(r"-?(\d+([.,]\d*)?|[.,]\d+)([eE]-?\d+)?")
 UNBOUNDED = 1 << 30
 #: Alternatives a group of overlapping syntax notes may unfold into (see _segment_body).
-_NOTE_PATHS = 32
+_NOTE_PATHS = 64
 #: Separators of the text a finished segment is joined into for its one-step check.
 _SEGMENT_MARK, _ELEMENT_MARK, _COMPONENT_MARK = "\x1e", "\x1d", "\x1f"
 
@@ -238,12 +238,12 @@ def _value_pattern(spec: ElementDef, excluded: str) -> str:
         return "(?:" + "|".join(re.escape(c) for c in sorted(spec.codes, key=len, reverse=True)) + ")"
     if kind in ("R", "n"):
         point = "[.]" if kind == "R" else "[.,]"
-        return (rf"-?(?:\d{{{low},{high}}}+|(?=[\d.,]{{{low + 1},{high + 1}}}+(?![\d.,]))(?=[.,]?\d)"
+        return (rf"-?+(?:\d{{{low},{high}}}+|(?=[\d.,]{{{low + 1},{high + 1}}}+(?![\d.,]))(?=[.,]?\d)"
                 rf"\d*+{point}\d*+)")
     if kind[:1] == "N" and kind[1:].isdigit():
-        return rf"-?\d{{{low},{high}}}+"
+        return rf"-?+\d{{{low},{high}}}+"
     if kind == "DT":  # every day but 29 February, which is checked against the calendar
-        year = r"\d\d" if high == 6 else r"\d{4}" if low == 8 else r"(?:\d\d){1,2}"
+        year = r"\d\d" if high == 6 else r"\d{4}" if low == 8 else r"\d\d(?:\d\d|)"
         return year + (r"(?:(?:0[1-9]|1[0-2])(?:0[1-9]|1\d|2[0-8])|(?:0[13-9]|1[0-2])(?:29|30)"
                        r"|(?:0[13578]|1[02])31)")
     if kind == "TM":
@@ -252,7 +252,7 @@ def _value_pattern(spec: ElementDef, excluded: str) -> str:
         return r"(?:[01]\d|2[0-3])[0-5]\d(?:" + "|".join(tails[n] for n in lengths) + ")" if lengths else "(?!)"
     if kind == "B":
         return "(?!)"
-    return f"{any_char}{{{low},{high}}}"
+    return f"{any_char}{{{low},{high}}}+"
 
 
 def _element_pattern(spec: ElementDef, component: str, repetition: str, excluded: str) -> str:
@@ -264,22 +264,22 @@ def _element_pattern(spec: ElementDef, component: str, repetition: str, excluded
         last = required[-1] if required else 0
         tail = ""  # c1(:c2(:c3)?)?: components after the last mandatory one may be left out
         for i in range(len(parts) - 1, 0, -1):
-            part = parts[i] if i in required else f"(?:{parts[i]})?" if parts[i] else ""
+            part = parts[i] if i in required else f"(?:{parts[i]}|)" if parts[i] else ""
             tail = f"{re.escape(component)}{part}{tail}"
-            if i > last:
-                tail = f"(?:{tail})?"
-        first = parts[0] if 0 in required else f"(?:{parts[0]})?" if parts[0] else ""
+            if i > last:  # an alternative with an empty branch costs less than an optional group
+                tail = f"(?:{tail}|)"
+        first = parts[0] if 0 in required else f"(?:{parts[0]}|)" if parts[0] else ""
         one = first + tail
         if spec.required and not required:
             one = f"(?=[^{re.escape(excluded)}]|{re.escape(component)}+[^{re.escape(excluded)}])" + one
         elif not spec.required:
-            one = f"(?:{one}|)"
+            one = f"(?:|{one})"
     elif spec.required:
         one = _value_pattern(spec, excluded)
     elif spec.codes is None and spec.kind in ("AN", "ID", "a", "an") and spec.min <= 1:
-        one = f"[^{re.escape(excluded)}]{{0,{spec.max}}}"  # one step, where an empty value is right
+        one = f"[^{re.escape(excluded)}]{{0,{spec.max}}}+"  # one step, where an empty value is right
     else:
-        one = f"(?:{_value_pattern(spec, excluded)}|)"  # an alternative costs less than a repeat
+        one = f"(?:|{_value_pattern(spec, excluded)})"  # an alternative costs less than a repeat
     if spec.repeat > 1 and repetition:
         return f"{one}(?:{re.escape(repetition)}{one}){{0,{spec.repeat - 1}}}"
     return one
@@ -306,21 +306,19 @@ def _segment_body(sdef: SegmentDef, element: str, component: str, repetition: st
     present: dict[int, str] = {}
     absent: dict[int, str] = {}
     either: dict[int, str] = {}
-    within: dict[int, str] = {}
     for i, spec in enumerate(specs, 1):
         if spec.ref:
             present[i] = sep + _element_pattern(replace(spec, required=True), component, repetition, excluded)
-        if not spec.required:  # within an unfolded group, the segment may also end here
-            empty = f"(?:{re.escape(component)}){{0,{len(spec.components) - 1}}}" if spec.components else ""
-            absent[i] = f"(?:{sep}{empty}|{end})" if i > last else sep + empty
+        if not spec.required:
+            empty = f"{re.escape(component)}{{0,{len(spec.components) - 1}}}+" if spec.components else ""
+            absent[i] = sep + empty
         either[i] = sep + _element_pattern(spec, component, repetition, excluded)
-        # within an unfolded group an element that no note names may also be where the segment ends
-        within[i] = f"(?:{either[i]}|{end})" if i > last else either[i]
     unfolded = [n for n in sdef.notes if any(1 <= p <= len(specs) for p in n.positions)]
     looked = [n for n in sdef.notes if n not in unfolded]
     while True:
         blocks = _note_blocks(unfolded, len(specs))
-        unfoldings = [_unfold(lo, hi, notes, present=present, absent=absent, either=within)
+        unfoldings = [_unfold(lo, hi, notes, present=present, absent=absent, either=either, last=last, end=end,
+                              sep=sep)
                       for lo, hi, notes in blocks]
         if all(u is not None for u in unfoldings):
             break
@@ -355,7 +353,8 @@ def _segment_body(sdef: SegmentDef, element: str, component: str, repetition: st
     for i in sorted(pieces, reverse=True):
         pattern, may_end = pieces[i]
         ending = ending and may_end
-        tail = f"(?:(?={sep}){pattern}{tail}|)" if ending else pattern + tail
+        guard = "" if pattern.startswith(sep) else f"(?={sep})"
+        tail = f"(?:{guard}{pattern}{tail}|)" if ending else pattern + tail
     return re.escape(sdef.tag) + "".join(at_start) + tail
 
 
@@ -374,38 +373,54 @@ def _note_blocks(notes: list[Note], count: int) -> list[tuple[int, int, list[Not
 
 
 def _unfold(lo: int, hi: int, notes: list[Note], *, present: dict[int, str], absent: dict[int, str],
-            either: dict[int, str]) -> str | None:
+            either: dict[int, str], last: int, end: str, sep: str) -> str | None:
     """Elements ``lo``..``hi`` as the alternatives of presence that ``notes`` allow (positions
     past the segment's elements are absent), or None when there would be more than
     ``_NOTE_PATHS`` of them. ``present``, ``absent`` and ``either`` are the patterns of each
-    element written, left empty or out, and as it comes (for elements no note names)."""
+    element written, left empty, and as it comes (for elements no note names). After the last
+    mandatory element (``last``), wherever the elements shown so far meet the notes with all the
+    others absent, one more alternative says that the segment ends there (``end``): its
+    elements after that are not walked one by one."""
     named = {p for n in notes for p in n.positions if lo <= p <= hi}
     paths = 0
 
-    def walk(i: int, shown: frozenset[int]) -> str | None:
+    def met(shown: frozenset[int]) -> bool:  # the notes hold with only ``shown`` present
+        return all(_note_kind_violated(n.kind, [p in shown for p in n.positions]) is None for n in notes)
+
+    def walk(i: int, shown: frozenset[int]) -> list[str]:
+        """The alternatives for elements ``i``..``hi`` after ``shown`` were present; each starts
+        with element ``i``'s separator, or is where the segment ends."""
         nonlocal paths
         if i > hi:
-            if all(_note_kind_violated(n.kind, [p in shown for p in n.positions]) is None for n in notes):
+            if met(shown):
                 paths += 1
-                return ""
-            return None
+                return [""]
+            return []
+        options = []
         if i not in named:
             rest = walk(i + 1, shown)
-            return None if rest is None else either[i] + rest
-        options = []
-        if i in present:
-            rest = walk(i + 1, shown | {i})
-            if rest is not None:
-                options.append(present[i] + rest)
-        if i in absent:
-            rest = walk(i + 1, shown)
-            if rest is not None:
-                options.append(absent[i] + rest)
+            if rest:
+                options.append(either[i] + _group(rest))
+        else:
+            # the separator is read once; then the alternatives where the element is empty and
+            # the next one's separator follows come first (most optional elements are empty, and
+            # the engine passes over an alternative whose first character differs without
+            # entering it), then the element written, then the empty ones that end the segment
+            # or the group
+            gone = walk(i + 1, shown) if i in absent else []
+            shown_rest = walk(i + 1, shown | {i}) if i in present else []
+            empty = absent[i][len(sep):] if i in absent else ""
+            alternatives = [empty + o for o in gone if (empty + o).startswith(sep)]
+            if shown_rest:
+                alternatives.append(present[i][len(sep):] + _group(shown_rest))
+            alternatives += [empty + o for o in gone if not (empty + o).startswith(sep)]
+            if alternatives:
+                options.append(sep + _group(alternatives))
+        if lo < i > last and met(shown):  # ending before the group is the caller's
+            options.append(end)
         if paths > _NOTE_PATHS:
             raise _TooMany
-        if not options:
-            return None
-        return options[0] if len(options) == 1 else "(?:" + "|".join(options) + ")"
+        return options
 
     if len(named) > _NOTE_PATHS.bit_length() + 4:  # too many branches to try them all
         return None
@@ -413,7 +428,11 @@ def _unfold(lo: int, hi: int, notes: list[Note], *, present: dict[int, str], abs
         found = walk(lo, frozenset())
     except _TooMany:
         return None
-    return "(?!)" if found is None else found
+    return _group(found) if found else "(?!)"
+
+
+def _group(alternatives: list[str]) -> str:
+    return alternatives[0] if len(alternatives) == 1 else "(?:" + "|".join(alternatives) + ")"
 
 
 class _TooMany(Exception):
@@ -425,9 +444,13 @@ def _note_pattern(note: Note, element: str, excluded: str, terminator: str, *, o
     element ``origin`` starts."""
     outside = f"[^{re.escape(element + terminator)}]"
     value = f"[^{re.escape(excluded)}]"
+    filler = "".join(c for c in excluded if c not in element + terminator)  # component, repetition
+    lead = f"[{re.escape(filler)}]*+" if filler else ""
 
     def present(position: int) -> str:  # element ``position`` holds a character that is data
-        return f"(?:{outside}*{re.escape(element)}){{{position - origin}}}{outside}*?{value}"
+        # elements skipped one by one (a counted group is a slow loop in the engine), then the
+        # element's first character that is not a component or repetition separator is data
+        return f"{outside}*+{re.escape(element)}" * (position - origin) + lead + value
 
     first, *others = note.positions
     all_of = "".join(f"(?={present(p)})" for p in note.positions)
@@ -691,32 +714,17 @@ class _Checker:
             self.element_issue("code", 2, f"HL02 parent {parent!r} does not refer to an earlier HL01")
         ids.add(own)
 
-    def fast(self, segments: Sequence[Sequence[Element]], raw: bool) -> bool:
-        """True when the whole message matches its one-step pattern (then it is valid but for
-        its HL numbering, checked here); False when it must be checked segment by segment."""
-        seps = self.separators
-        repetition = seps.repetition if seps else ""
-        if raw and seps is not None:
-            end = seps.segment if len(seps.segment) == 1 else _SEGMENT_MARK
-            marks = (seps.element, seps.component, repetition, end)
-            try:  # a TypeError tells a segment was finished (EDIFACT release characters)
-                text = _message_text(segments, seps.element, end)
-            except TypeError:
-                return False
-        else:
-            marks = (_ELEMENT_MARK, _COMPONENT_MARK, repetition, _SEGMENT_MARK)
-            text = _SEGMENT_MARK.join(map(_joined, segments)) + _SEGMENT_MARK
-        pattern = self.definition.message_pattern(marks)
-        if pattern is None or pattern.fullmatch(text) is None:
-            return False
-        if self.definition.hierarchy:  # HL numbering, read from the text at C speed
-            ids: set[Element] = set()
-            self.position, self.tag, counted = 1, "HL", 0
-            for found in _hl_finder(marks[0], marks[3]).finditer(text):
-                self.position += text.count(marks[3], counted, found.start())  # segments since the last HL
-                counted = found.start()
-                self.check_hierarchy(["HL", found[1], found[2] or ""], ids)
-        return True
+    def check_hierarchy_text(self, text: str, marks: tuple[str, ...]) -> None:
+        """HL numbering of a matched message, read from its text at C speed."""
+        finder = _hl_finder(marks[0], marks[3])
+        if _hierarchy_holds(finder, text):
+            return
+        ids: set[Element] = set()
+        self.position, self.tag, counted = 1, "HL", 0
+        for found in finder.finditer(text):  # where
+            self.position += text.count(marks[3], counted, found.start())  # segments since the last HL
+            counted = found.start()
+            self.check_hierarchy(["HL", found[1], found[2] or ""], ids)
 
     def run(self, segments: Sequence[Sequence[Element]], raw: bool) -> list[Issue]:
         definition = self.definition
@@ -757,18 +765,48 @@ class _Checker:
         return self.issues
 
 
-def _message_text(segments: Sequence[Sequence[Element]], element: str, end: str) -> str:
+def _one_step(definition: MessageDefinition, separators: Separators | None,
+              segments: Sequence[Sequence[Element]], raw: bool) -> tuple[str, tuple[str, ...]] | None:
+    """The message's text and the separators it was written with (element, component,
+    repetition, terminator) when it matches its definition's one-step pattern, else None."""
+    repetition = separators.repetition if separators else ""
+    if raw and separators is not None:
+        end = separators.segment if len(separators.segment) == 1 else _SEGMENT_MARK
+        marks = (separators.element, separators.component, repetition, end)
+        try:  # a TypeError tells a segment was finished (EDIFACT release characters)
+            text = _message_text(segments, separators.element, end)
+        except TypeError:
+            return None
+    else:
+        marks = (_ELEMENT_MARK, _COMPONENT_MARK, repetition, _SEGMENT_MARK)
+        text = _SEGMENT_MARK.join(map(_joined, segments)) + _SEGMENT_MARK
+    pattern = definition.message_pattern(marks)
+    if pattern is None or pattern.fullmatch(text) is None:
+        return None
+    return text, marks
+
+
+def _hierarchy_holds(finder: re.Pattern[str], text: str) -> bool:
+    """Whether every HL01 of ``text`` is new and every HL02 names an earlier one."""
+    seen: set[str] = set()
+    for own, parent in finder.findall(text):
+        if own in seen or (parent and parent not in seen):
+            return False
+        seen.add(own)
+    return True
+
+
+def _message_text(segments: Sequence[Any], element: str, end: str) -> str:
     """The text of raw ``segments``, each followed by ``end``. Content segments may come as their
     whole text (ChunkedReader.whole_content) between a split header and trailer: those are joined
     in one call. Raises TypeError when a segment holds components already split."""
     first, last = segments[0], segments[-1]
     if len(segments) > 1 and first.__class__ is list and last.__class__ is list:
-        try:
-            return (element.join(cast("list[str]", first)) + end + end.join(cast("list[str]", segments[1:-1]))
-                    + (end if len(segments) > 2 else "") + element.join(cast("list[str]", last)) + end)
+        try:  # one join: the text is copied once
+            return end.join([element.join(first), *segments[1:-1], element.join(last), ""])
         except TypeError:
             pass  # some content segments are split: one by one
-    return end.join([s if isinstance(s, str) else element.join(cast("list[str]", s)) for s in segments]) + end
+    return end.join([s if isinstance(s, str) else element.join(s) for s in segments]) + end
 
 
 @cache
@@ -924,16 +962,23 @@ def validate(message: Message, interchange: Interchange | None = None, *,
                                         "content cannot be validated"))
         return
     separators = interchange.separators if interchange else None
-    checker = _Checker(definition, separators, options)
     raw = not message.segments and bool(message.raw)
     segments = message.raw if raw else message.segments
-    if not checker.fast(segments, raw):
-        checker.issues.clear()
+    matched = _one_step(definition, separators, segments, raw)
+    if matched is not None and not options.guides and (
+            not definition.hierarchy or _hierarchy_holds(_hl_finder(matched[1][0], matched[1][3]), matched[0])):
+        message.validated = True  # the common case, a valid message: nothing more to do
+        return
+    checker = _Checker(definition, separators, options)
+    if matched is None:  # checked segment by segment to say what is wrong
         if raw and separators is not None:  # segments kept as whole texts are split now
             segments = ChunkedReader.split_whole(cast("list[RawSegment]", segments), separators)
         checker.run(segments, raw)
-    elif raw and options.guides and separators is not None:
-        segments = ChunkedReader.split_whole(cast("list[RawSegment]", segments), separators)
+    else:
+        if definition.hierarchy:
+            checker.check_hierarchy_text(*matched)
+        if raw and options.guides and separators is not None:
+            segments = ChunkedReader.split_whole(cast("list[RawSegment]", segments), separators)
     for guide in options.guides:
         if guide.covers(message.type, message.version):
             checker.issues.extend(check(guide, standard, segments, separators))

@@ -207,7 +207,7 @@ def test_the_one_step_check_agrees_with_the_element_by_element_check(segment, mo
         else [PO_BODY[0], segment, "PO1*2*1*EA", "CTT*1"] if segment.startswith("N1") \
         else [*PO_BODY[:2], segment, "CTT*1"]
     fast = issues_of(body)
-    monkeypatch.setattr(validator._Checker, "fast", lambda self, segments, raw: False)
+    monkeypatch.setattr(validator, "_one_step", lambda definition, separators, segments, raw: None)
     slow = issues_of(body)
     assert fast.accepted == slow.accepted, (fast.issues, slow.issues)
     assert [i.code for i in fast.issues] == [i.code for i in slow.issues]
@@ -252,3 +252,57 @@ def test_the_unfolded_syntax_notes_accept_exactly_what_the_notes_allow(tag):
         assert (pattern.fullmatch(text) is not None) == expected, (text, sdef.notes)
         agreed += expected
     assert agreed  # some combinations are valid, so the pattern was exercised both ways
+
+
+def _mutated_value(spec: validator.ElementDef, rng) -> str:
+    """A value of ``spec`` that is valid, empty, or wrong in one of the ways the element walk
+    reports (too long, too short, not numeric, a bad date or time, stray components)."""
+    good = _sample_value(spec)
+    choice = rng.randrange(10)
+    if choice < 4:
+        return good
+    if choice < 6:
+        return ""
+    if spec.components:
+        return rng.choice([">" * rng.randrange(1, 4), good + ">X", ">" + good, good.split(">")[0]])
+    if choice == 6:
+        return good + "1" * (spec.max + 1 - len(good)) if spec.max < 40 else good
+    if choice == 7:
+        return rng.choice(["A", "1.", ".5", "-1", "12.5", "1,5", "0099"])
+    if choice == 8 and spec.kind in ("DT", "TM"):
+        return rng.choice(["20260229", "20261301", "2460", "1260", "123", "20240229"])
+    return good[:-1] or "1"
+
+
+@pytest.mark.parametrize("tag", ["PO4", "SAC", "CTP", "PO1", "TD5", "MEA", "PID", "TD1", "SDQ", "SLN"])
+def test_the_segment_patterns_agree_with_the_element_walk(tag):
+    """Segments of random present, empty and wrong elements, with and without trailing
+    separators: a segment's one-step pattern, alone and as matched in a row with its terminator,
+    matches exactly when the element walk finds nothing wrong (but for decimal commas, which
+    only the walk reads)."""
+    import random
+    import re
+
+    definition = validator.find_definition("X12", "850", "004010")
+    assert definition is not None
+    sdef = definition.segments[tag]
+    assert sdef is not None
+    alone = sdef.pattern("*", ">", "")
+    in_row = re.compile(validator._segment_body(sdef, "*", ">", "", terminator="~") + "~", re.DOTALL)
+    seps = validator.Separators(element="*", component=">", segment="~")
+    rng = random.Random(tag)
+    verdicts = set()
+    for _ in range(3000):
+        count = rng.randrange(len(sdef.elements) + 1)
+        values = [_mutated_value(spec, rng) if spec.ref else "" for spec in sdef.elements[:count]]
+        text = "*".join([tag, *values]) + "*" * rng.choice([0, 0, 1, 2])
+        finished = [tag, *(tuple(v.split(">")) if ">" in v else v for v in text.split("*")[1:])]
+        checker = validator._Checker(definition, seps, Options())
+        checker.tag = tag
+        checker.check_elements(finished, sdef)
+        valid = not checker.issues
+        # a decimal comma is left to the walk: the patterns read the point only
+        for matched in (alone.fullmatch(text) is not None, in_row.fullmatch(text + "~") is not None):
+            assert matched == valid or (valid and "," in text), (text, checker.issues)
+        verdicts.add(valid)
+    assert verdicts == {True, False}
