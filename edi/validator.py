@@ -566,26 +566,42 @@ class _Checker:
                                    f"{position}")
 
     def place(self, stack: list[_Frame], tag: str, position: int) -> None:
+        """Place segment ``tag`` at the first position, from where the message stands, that has
+        its tag and is below its maximum use. A table's positions are distinct: an occurrence
+        beyond one position's maximum goes on to the next position with the same tag (later in
+        this loop, or after it in an enclosing one), as the one-step pattern places it. Only when
+        no such position is left is it reported, as exceeding the first one's maximum."""
         frame = stack[-1]
         children = frame.loop.children
         current = children[frame.index]
         # the common case first: the same segment again (not a loop's trigger: that starts the
         # loop again)
-        if isinstance(current, SegmentEntry) and current.tag == tag and (frame.index or len(stack) == 1):
+        if isinstance(current, SegmentEntry) and current.tag == tag and (frame.index or len(stack) == 1) \
+                and frame.counts[frame.index] < current.max:
             frame.counts[frame.index] += 1
-            if frame.counts[frame.index] > current.max:
-                self.segment_issue("max_use", position, tag,
-                                   f"segment {tag} occurs more than {current.max} times")
             return
+        first: tuple[int, int] | None = None  # the first position with the tag, even if full
+        found: tuple[int, int] | None = None  # the first one below its maximum use
         for depth in range(len(stack) - 1, -1, -1):
             frame = stack[depth]
             children = frame.loop.children
             # a loop's trigger segment starts a new occurrence, found in the parent frame
             start = max(frame.index, 1 if depth else 0)
-            j = next((i for i in frame.loop.index.get(tag, ()) if i >= start), None)
-            if j is None:
-                continue
-            child = children[j]
+            for i in frame.loop.index.get(tag, ()):
+                if i < start:
+                    continue
+                if first is None:
+                    first = (depth, i)
+                if frame.counts[i] < children[i].max:
+                    found = (depth, i)
+                    break
+            if found is not None:
+                break
+        target = found or first
+        if target is not None:
+            depth, j = target
+            frame = stack[depth]
+            child = frame.loop.children[j]
             for inner in reversed(stack[depth + 1:]):
                 self._missing(inner, None, position)
             del stack[depth + 1:]

@@ -317,9 +317,6 @@ def test_the_segment_patterns_agree_with_the_element_walk(tag):
 # loop again); DELFOR D96A has UNS before and after its optional SG4.
 SET_124 = ["BGN*00*1*20260101", "NM1*XX*1", "LX*1", "LM*AB", "LQ*1*A", "VEH*1"]
 VEH_END = ["N9*ZZ*1"]
-_WALK_STOPS_AT_A_FULL_POSITION = pytest.mark.xfail(
-    strict=True, reason="the element walk reports a segment beyond its position's maximum use even "
-    "where a later position of the loop has the same tag")
 DELFOR_BODY = ["BGM+241+F-1+9", "DTM+137:20260101:102"]
 
 
@@ -336,7 +333,6 @@ def _found(message):
     return [(i.code, i.segment_position, i.segment_id, i.element_position) for i in message.issues]
 
 
-@_WALK_STOPS_AT_A_FULL_POSITION
 @pytest.mark.parametrize("read_message", [
     lambda: issues_of([*SET_124, "NM1*XX*1", "NM1*YY*1", *VEH_END], set_id="124", functional_id="PA"),
     lambda: edifact_message([*DELFOR_BODY, "UNS+D", "UNS+S"], "DELFOR:D:96A:UN"),
@@ -348,13 +344,13 @@ def test_a_tag_beyond_its_positions_maximum_fills_the_next_position_with_that_ta
 
 
 @pytest.mark.parametrize("read_message, code, position, segment_id", [
-    pytest.param(lambda: issues_of([*SET_124, "NM1*XX*1", "NM1*YY*1", "N2*A", "N2*B", "N2*C", *VEH_END],
-                                   set_id="124", functional_id="PA"), "AK304:5", 12, "N2",
-                 marks=_WALK_STOPS_AT_A_FULL_POSITION),
+    (lambda: issues_of([*SET_124, "NM1*XX*1", "NM1*YY*1", "N2*A", "N2*B", "N2*C", *VEH_END],
+                       set_id="124",
+                       functional_id="PA"), "AK304:5", 12, "N2"),
     (lambda: issues_of(["BGN*00*1*20260101", "NM1*XX*1", "LX*1", "LM*AB", "LQ*1*A", "LM*AB", "LQ*1*A",
                         "LQ*1*A"], set_id="124", functional_id="PA"), "AK304:5", 9, "LQ"),
-    pytest.param(lambda: edifact_message([*DELFOR_BODY, "UNS+D", "UNS+S", "UNS+S"], "DELFOR:D:96A:UN"),
-                 "UCS:35", 6, "UNS", marks=_WALK_STOPS_AT_A_FULL_POSITION),
+    (lambda: edifact_message([*DELFOR_BODY, "UNS+D", "UNS+S", "UNS+S"], "DELFOR:D:96A:UN"),
+     "UCS:35", 6, "UNS"),
 ], ids=["124-N2", "124-LQ", "DELFOR-UNS"])
 def test_a_tag_beyond_the_maximum_of_its_last_position_is_reported_by_both_paths(read_message, code,
                                                                                  position, segment_id,
@@ -445,7 +441,6 @@ def _repeated_tag_messages(standard: str, version: str):
             yield key, [s for s in body if s.split(seps[0])[0] not in service], clear
 
 
-@_WALK_STOPS_AT_A_FULL_POSITION
 @pytest.mark.parametrize("standard, version", [("X12", "004010"), ("EDIFACT", "D96A")])
 def test_the_one_step_check_agrees_with_the_element_walk_on_repeated_tags(standard, version, monkeypatch):
     """Over the definitions: every loop listing a tag at two positions, filled at the first and,
