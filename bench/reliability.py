@@ -79,7 +79,8 @@ def control_numbers(folder: Path, threads: int = 4, each: int = 150) -> tuple[in
 
 def poison_trials(folder: Path, n: int, rng: random.Random) -> Counter[str]:
     """How `n` pages, each with one poison value in one record, ended: per record stored, dead,
-    parked, lost (none of these) or raised (apply or the mapper failed the page)."""
+    parked, skipped (the mapping takes it for no entity, as a draft invoice), lost (none of these)
+    or raised (apply or the mapper failed the page)."""
     store = fresh_store(folder, "poison.db")
     poison.load_clean(store)
     ended: Counter[str] = Counter()
@@ -110,6 +111,8 @@ def poison_trials(folder: Path, n: int, rng: random.Random) -> Counter[str]:
             if any(poison.dead_key(r.key) == key for r in rejects):
                 ended["dead" if key in dead else "lost"] += 1
                 continue
+            if not entities:  # the mapping takes the record for none (a draft invoice, a state it skips)
+                ended["skipped"] += 1
             for e in entities:
                 ek = poison.dead_key(poison.entity_key(e))
                 ended["dead" if ek in dead else "parked" if ek in parked
