@@ -15,7 +15,7 @@ import socket
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Connection, and_, case, func, or_, select, true, update
+from sqlalchemy import ColumnElement, Connection, Select, and_, case, func, or_, select, true, update
 
 from waybill.canonical import routes
 from waybill.store import bulk
@@ -144,33 +144,31 @@ def rows(conn: Connection, target: str) -> list[OutboxRow]:
     return [OutboxRow(OutboxItem(*r[:6]), r.state, r.reason) for r in conn.execute(q)]
 
 
+def _earlier(item: OutboxItem, state: str) -> Select[tuple[int, str | None]]:
+    """The rows before `item` for the same target and entity row in `state`, latest first."""
+    o = outbox.c
+    return (select(o.id, o.digest)
+            .where(o.target == item.target, o.entity == item.entity, o.entity_id == item.entity_id,
+                   o.state == state, o.id < item.id)
+            .order_by(o.id.desc()).limit(1))
+
+
 def delivered_before(conn: Connection, item: OutboxItem) -> bool:
     """True when an earlier row for the same target and entity row was already delivered."""
-    o = outbox.c
-    return conn.execute(
-        select(o.id).where(o.target == item.target, o.entity == item.entity, o.entity_id == item.entity_id,
-                           o.state == "delivered", o.id < item.id).limit(1)
-    ).first() is not None
+    return conn.execute(_earlier(item, "delivered")).first() is not None
 
 
 def earlier_pending(conn: Connection, item: OutboxItem) -> bool:
     """True when an earlier row for the same target and entity row is not settled yet (held by
     another worker, or waiting for a retry): a later row must not overtake it."""
-    o = outbox.c
-    return conn.execute(
-        select(o.id).where(o.target == item.target, o.entity == item.entity, o.entity_id == item.entity_id,
-                           o.state == "pending", o.id < item.id).limit(1)
-    ).first() is not None
+    return conn.execute(_earlier(item, "pending")).first() is not None
 
 
 def last_digest(conn: Connection, item: OutboxItem) -> str | None:
     """The digest of what the latest earlier delivered row for the same target and entity row told
     its target (None when none was recorded)."""
-    o = outbox.c
-    return conn.execute(
-        select(o.digest).where(o.target == item.target, o.entity == item.entity, o.entity_id == item.entity_id,
-                               o.state == "delivered", o.id < item.id).order_by(o.id.desc()).limit(1)
-    ).scalar()
+    row = conn.execute(_earlier(item, "delivered")).first()
+    return None if row is None else row.digest
 
 
 def mark_delivered(conn: Connection, ids: list[int], now: dt.datetime, digest: str | None = None) -> None:
