@@ -38,6 +38,8 @@ from sqlalchemy import Sequence as DbSequence
 from sqlalchemy import table as sql_table
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 # Adapters run in the driver, per value, without a Python loop of ours; they match what
 # SQLAlchemy's SQLite types write (REAL for Numeric, ISO text for dates and times).
@@ -85,6 +87,14 @@ def insert_rows(conn: Connection, table: Table, columns: Sequence[str], rows: li
         _copy(conn, table, columns, rows)
     else:
         _sqlite_insert(conn, table, columns, rows)
+
+
+def insert_if_absent(conn: Connection, table: Table, **values: Any) -> bool:
+    """Insert one row unless its key is taken (ON CONFLICT DO NOTHING, on PostgreSQL and SQLite);
+    True when this call inserted it. Of two workers inserting the same key at once, one wins and
+    the other's insert does nothing (PostgreSQL waits for the first to commit)."""
+    dialect_insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    return bool(conn.execute(dialect_insert(table).values(**values).on_conflict_do_nothing()).rowcount)
 
 
 #: Bound parameters per statement at most (SQLite's default limit since 3.32 is 32766).

@@ -12,9 +12,8 @@ import datetime as dt
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, delete, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from waybill.store import bulk
 from waybill.store.schema import cursor, stream_pass
 
 
@@ -44,10 +43,9 @@ def record_pass(conn: Connection, system: str, stream: str, *, started: dt.datet
     """A pass over (system, stream) that started at `started` read the stream to its end."""
     where = (stream_pass.c.system == system, stream_pass.c.stream == stream)
     # the first pass creates the row; of two overlapping first passes, the other's insert does nothing
-    dialect_insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-    created = conn.execute(dialect_insert(stream_pass).values(system=system, stream=stream, started_at=started,
-                                                              finished_at=finished).on_conflict_do_nothing()).rowcount
-    if not created:  # a pass that started before this one and ended after it does not set the time back
+    if not bulk.insert_if_absent(conn, stream_pass, system=system, stream=stream, started_at=started,
+                                 finished_at=finished):
+        # a pass that started before this one and ended after it does not set the time back
         conn.execute(stream_pass.update().where(*where, stream_pass.c.started_at <= started)
                      .values(started_at=started, finished_at=finished))
 

@@ -17,10 +17,9 @@ import json
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, Connection, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from waybill.edi.hooks import AckStatus, OutboundKey
+from waybill.store import bulk
 from waybill.store.schema import control_number, interchange
 from waybill.store.store import Store, utcnow
 
@@ -91,11 +90,7 @@ class StoreControlNumbers:
             # A partner's first number creates its row. Two workers may both get here: the row one
             # of them inserts makes the other's insert do nothing (PostgreSQL waits for the first to
             # commit), and that one takes the next number after it.
-            dialect_insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-            created = conn.execute(dialect_insert(control_number).values(partner=partner_id, kind=kind,
-                                                                        last_value=self.start)
-                                   .on_conflict_do_nothing()).rowcount
-            if created:
+            if bulk.insert_if_absent(conn, control_number, partner=partner_id, kind=kind, last_value=self.start):
                 return self.start
             return int(conn.execute(
                 update(control_number).where(*where).values(last_value=control_number.c.last_value + 1)
