@@ -304,6 +304,25 @@ class ErpSim:
             self._apply(self.journal.entries[-1])
             return rid
 
+    def invoice(self, order_id: int, number: str, *, day: str, due: str) -> int:
+        """Invoice every line of sale.order `order_id` as posted and unpaid (account.move with its
+        product lines, 19% tax as the generator's), as an accountant would in Odoo; returns its id."""
+        order = self.models["sale.order"].rows[order_id]
+        lines = sorted((ln for ln in self.models["sale.order.line"].rows.values() if ln["order_id"][0] == order_id),
+                       key=lambda ln: ln["id"])
+        untaxed = round(sum(ln["price_subtotal"] for ln in lines), 2)
+        move = self.create("account.move", {
+            "name": number, "move_type": "out_invoice", "state": "posted", "partner_id": order["partner_id"],
+            "invoice_date": day, "invoice_date_due": due, "currency_id": order["currency_id"],
+            "invoice_origin": order["name"], "amount_untaxed": untaxed, "amount_total": round(untaxed * 1.19, 2),
+            "amount_residual": round(untaxed * 1.19, 2), "payment_state": "not_paid", "reversed_entry_id": False})
+        for ln in lines:
+            self.create("account.move.line", {
+                "move_id": [move, number], "display_type": "product", "sequence": ln["sequence"],
+                "product_id": ln["product_id"], "name": ln["name"], "quantity": ln["product_uom_qty"],
+                "price_unit": ln["price_unit"], "price_subtotal": ln["price_subtotal"]})
+        return move
+
     def unlink(self, model: str, rid: int) -> None:
         with self.lock:
             entry = {"op": "unlink", "model": model, "id": rid, "values": {}, "write_date": self.tick()}

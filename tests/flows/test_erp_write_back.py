@@ -9,7 +9,6 @@ import time
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -56,15 +55,6 @@ def erp_order(sim: erp_sim.ErpSim, po: str) -> tuple[str, list[tuple[int, float,
     return order["state"], [ln[2:] for ln in lines]
 
 
-def invoice_in_erp(sim: erp_sim.ErpSim, order: dict[str, Any], number: str) -> int:
-    """The ERP invoices `order` (posted, not paid); returns the account.move id."""
-    return sim.create("account.move", {
-        "name": number, "move_type": "out_invoice", "state": "posted", "partner_id": order["partner_id"],
-        "invoice_date": "2026-03-05", "invoice_date_due": "2026-04-04", "currency_id": [1, "EUR"],
-        "invoice_origin": order["name"], "amount_untaxed": 19.0, "amount_total": 22.61, "amount_residual": 22.61,
-        "payment_state": "not_paid", "reversed_entry_id": False})
-
-
 def test_items_resolve_by_gtin_then_crosswalk_then_reference_and_the_profile_confirms(store: Store, sim) -> None:
     gtin = sim.models["product.product"].rows[3]["barcode"]
     send(store, "PO-ITEMS", "1", OrderLine(1, Decimal(1), sku="THEIRS-1", gtin=gtin, unit_price=Decimal(5)),
@@ -100,7 +90,7 @@ def test_the_erps_order_of_a_written_back_order_is_the_same_hub_order(store: Sto
     [order] = [o for o in sim.models["sale.order"].rows.values() if o["client_order_ref"] == "PO-ONE"]
     line = next(ln for ln in sim.models["sale.order.line"].rows.values() if ln["order_id"][0] == order["id"])
     sim.write("sale.order.line", line["id"], {"qty_delivered": 2.0})  # delivered in the ERP
-    move_id = invoice_in_erp(sim, order, "INV/2026/09999")
+    move_id = sim.invoice(order["id"], "INV/2026/09999", day="2026-03-05", due="2026-04-04")
     erp_sync.run(store, streams=("orders", "invoices"), push=False)
 
     with store.engine.connect() as c:
@@ -152,7 +142,7 @@ def test_the_erps_order_read_before_the_write_back_recorded_it_is_the_same_hub_o
         push(store)
     monkeypatch.setattr(erp_sync, "_settle", real)
     [order] = [o for o in sim.models["sale.order"].rows.values() if o["client_order_ref"] == "PO-EARLY"]
-    move_id = invoice_in_erp(sim, order, "INV/2026/09998")
+    move_id = sim.invoice(order["id"], "INV/2026/09998", day="2026-03-05", due="2026-04-04")
     erp_sync.run(store, streams=("orders", "invoices"), push=False)  # the pull before the next push
     assert push(store) == FlowCounts(unchanged=1)  # found in the ERP as it is: not made again
 

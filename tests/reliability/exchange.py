@@ -178,21 +178,8 @@ def ship_partner_orders(ex: Exchange, erp: erp_sim.ErpSim, wms: wms_sim.WmsSim, 
 
 def _invoice(erp: erp_sim.ErpSim, order: dict[str, Any], rnd: int) -> str:
     """The ERP invoices what it ships of `order` (every line); returns the invoice's number."""
-    lines = sorted((ln for ln in erp.models["sale.order.line"].rows.values() if ln["order_id"][0] == order["id"]),
-                   key=lambda ln: ln["id"])
-    untaxed = round(sum(ln["price_subtotal"] for ln in lines), 2)
-    day = f"2026-05-0{rnd + 1}"
     number = f"INV/2026/P{order['id']:05d}"
-    move = erp.create("account.move", {
-        "name": number, "move_type": "out_invoice", "state": "posted", "partner_id": order["partner_id"],
-        "invoice_date": day, "invoice_date_due": "2026-06-30", "currency_id": order["currency_id"],
-        "invoice_origin": order["name"], "amount_untaxed": untaxed, "amount_total": round(untaxed * 1.19, 2),
-        "amount_residual": round(untaxed * 1.19, 2), "payment_state": "not_paid", "reversed_entry_id": False})
-    for ln in lines:
-        erp.create("account.move.line", {
-            "move_id": [move, number], "display_type": "product", "sequence": ln["sequence"],
-            "product_id": ln["product_id"], "name": ln["name"], "quantity": ln["product_uom_qty"],
-            "price_unit": ln["price_unit"], "price_subtotal": ln["price_subtotal"]})
+    erp.invoice(order["id"], number, day=f"2026-05-0{rnd + 1}", due="2026-06-30")
     return number
 
 
