@@ -73,7 +73,8 @@ class EnvelopeBuilder(Generic[RawT]):
         self._message_controls: set[str] = set()
         # a hook that validates raw text and a caller that keeps nothing: content need not be
         # split into elements, the envelope rules read only envelope segments
-        reader.whole_content = not keep_messages and getattr(on_message, "reads_raw", False)
+        self._reads_raw = not keep_messages and getattr(on_message, "reads_raw", False)
+        reader.whole_content = self._reads_raw
 
     def interchanges(self) -> Iterator[Interchange]:
         """Every interchange of the reader's input, as each ends."""
@@ -145,7 +146,7 @@ class EnvelopeBuilder(Generic[RawT]):
     def _message_issue(self, message: Message, code: str, text: str, *,
                        seg: Sequence[Element] | None = None, element_position: int | None = None) -> None:
         """An issue of ``message``; ``seg`` is the segment just read into it (its header or trailer)."""
-        position = len(self.raw) if seg is not None else None
+        position = self._count() if seg is not None else None
         message.issues.append(Issue(Level.MESSAGE, code, text, position,
                                     segment_id(seg) if seg is not None else None, element_position))
 
@@ -211,13 +212,14 @@ class EnvelopeBuilder(Generic[RawT]):
         message = self.message
         assert message is not None and self.interchange is not None
         self.message = None
-        self.position = message.position + len(self.raw) - 1
+        count = self._count()
+        self.position = message.position + count - 1
         if trailer is not None:
             for kind, position, text in _trailer_mismatches(
-                    trailer, len(self.raw), message.control_number, "segments"):
+                    trailer, count, message.control_number, "segments"):
                 self._message_issue(message, self._code("message_" + kind), text, seg=trailer,
                                     element_position=position)
-        raw_hook = not self.keep and not self.encoding and getattr(self.on_message, "reads_raw", False)
+        raw_hook = self._reads_raw and not self.encoding
         if raw_hook:  # the hook reads raw segments; nobody keeps them
             message.raw = self.raw
         elif self.on_message is not None or self.keep:  # envelope validation needs the count alone
@@ -235,6 +237,10 @@ class EnvelopeBuilder(Generic[RawT]):
             self.interchange.messages.append(message)
         # freed now, as a dropped message's are, not once they have lived through a collection
         self.raw.clear()
+
+    def _count(self) -> int:
+        """How many segments the open message has read (a run of whole texts counts each)."""
+        return self.reader.count(self.raw, self.reader.separators) if self.reader.whole_content else len(self.raw)
 
     def _close_group(self, trailer: Sequence[Element] | None = None) -> None:
         group = self.group

@@ -18,6 +18,7 @@ other character sets (UNOD..UNOK, UNOW, UNOY) by :func:`waybill.edi.syntax.recod
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from functools import cache
 
 from waybill.edi.errors import EdiError
@@ -129,6 +130,18 @@ class EdifactReader(ChunkedReader[RawSegment]):
                     for p in pieces if p]
         return [p.split(elem) for p in pieces if p]
 
+    def _split_batch(self, text: str) -> Iterator[list[RawSegment]]:
+        seps = self.separators
+        term = seps.segment
+        # runs need every terminator to end a segment: no release character in the text
+        runs = self._runs(text, _envelope_finder(term, seps.element), _ENVELOPE) \
+            if self.whole_content and len(term) == 1 and not (seps.release and seps.release in text) \
+            and text[:1] != term else None
+        if runs is None:
+            yield from super()._split_batch(text)
+        else:
+            yield from self._batches(runs)
+
     def _escaped_at(self, text: str, index: int) -> bool:
         """True when the character at ``index`` is preceded by an odd run of release characters."""
         release = self.separators.release
@@ -164,3 +177,16 @@ class EdifactReader(ChunkedReader[RawSegment]):
             self.una = ""
             return [], pos
         return None
+
+
+#: the service segments that begin or end an interchange, group or message
+_ENVELOPE = ("UNB", "UNG", "UNH", "UNT", "UNE", "UNZ")
+
+
+@cache
+def _envelope_finder(terminator: str, element: str) -> re.Pattern[str]:
+    """Finds each terminator that an envelope segment follows, and (as group 1) each that ends
+    an empty piece (a doubled or final terminator). The literal comes first, so that the
+    engine searches for it at C speed."""
+    end = re.escape(terminator)
+    return re.compile(end + "(?:(?=UN[BGHTEZ]" + re.escape(element) + ")|(" + end + r"|\Z))")

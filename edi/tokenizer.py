@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 from collections.abc import Iterator, Sequence
 from typing import Generic, Protocol, TypeVar, cast
 
@@ -43,7 +44,7 @@ Source = bytes | str | os.PathLike[str] | BinaryInput
 
 #: A segment as the readers deliver it: its elements as written (components not yet split), or a
 #: tuple of elements when the reader has finished it already (see :meth:`ChunkedReader.finish`),
-#: or its whole text (see ``ChunkedReader.whole_content``).
+#: or its whole text, or the whole text of a run of segments (see ``ChunkedReader.whole_content``).
 RawSegment = list[str] | tuple[Element, ...] | str
 #: The raw segments of one reader (X12 needs no finished ones but its ISA).
 RawT = TypeVar("RawT", bound=RawSegment)
@@ -101,7 +102,9 @@ class ChunkedReader(Generic[RawT]):
     separators: Separators
     #: when set (by a consumer that validates message text in one step and keeps nothing), the
     #: segments of message content may be handed out as their whole text (a ``str``) instead of
-    #: split into elements: see :meth:`split_whole`. Only readers that support it look at it.
+    #: split into elements, several of them in one ``str`` joined by the terminator (a run: such
+    #: a text holds no escaped terminator): see :meth:`split_whole` and :meth:`count`. Only
+    #: readers that support it look at it.
     whole_content = False
 
     def __init__(self, source: Source, *, encoding: str = "latin-1", chunk_size: int = CHUNK_SIZE) -> None:
@@ -208,9 +211,21 @@ class ChunkedReader(Generic[RawT]):
 
     @staticmethod
     def split_whole(batch: Sequence[RawT], separators: Separators) -> list[RawT]:
-        """``batch`` with segments kept as whole texts split into elements (see ``whole_content``)."""
-        elem = separators.element
-        return [cast("RawT", s.split(elem)) if isinstance(s, str) else s for s in batch]
+        """``batch`` with segments kept as whole texts (and runs of them) split into elements
+        (see ``whole_content``)."""
+        elem, term = separators.element, separators.segment
+        return [cast("RawT", piece.split(elem)) if isinstance(piece, str) else piece for s in batch
+                for piece in (s.split(term) if isinstance(s, str) else (s,))]
+
+    @staticmethod
+    def count(batch: Sequence[RawSegment], separators: Separators) -> int:
+        """How many segments ``batch`` holds, a run of whole texts counting each of its segments."""
+        term = separators.segment
+        count = len(batch)
+        for s in batch:  # a loop: a message holds a few runs, a generator would cost more
+            if s.__class__ is str:
+                count += s.count(term)
+        return count
 
     def __iter__(self) -> Iterator[Segment]:
         for batch in self.batches():
@@ -235,6 +250,40 @@ class ChunkedReader(Generic[RawT]):
             batch = self._split_pieces(pieces[start:start + BATCH_SEGMENTS])
             if batch:
                 yield batch
+
+    def _runs(self, text: str, envelope: re.Pattern[str], starts: tuple[str, ...]) -> list[RawT] | None:
+        """The raw segments of ``text`` (whole segments without the last terminator, no escaped
+        terminator) with message content as runs (see ``whole_content``): the segments that
+        ``envelope`` finds (it matches the terminator before them) or that begin ``text`` with
+        one of ``starts`` are split into elements, the text between them is handed out whole.
+        Only those few segments cost a Python step. None when ``envelope`` finds a terminator
+        that no segment follows (its group 1 matches there: layout, an empty piece)."""
+        term, elem = self.separators.segment, self.separators.element
+        batch: list[RawT] = []
+        start = 0  # where the text not yet handed out begins
+        if text.startswith(starts):
+            end = text.find(term)
+            end = len(text) if end < 0 else end
+            batch.append(cast("RawT", text[:end].split(elem)))
+            start = end + 1
+        for found in envelope.finditer(text, max(start - 1, 0)):
+            if found.lastindex:
+                return None
+            at = found.start()
+            if at > start:
+                batch.append(cast("RawT", text[start:at]))
+            end = text.find(term, at + 1)
+            end = len(text) if end < 0 else end
+            batch.append(cast("RawT", text[at + 1:end].split(elem)))
+            start = end + 1
+        if start < len(text):
+            batch.append(cast("RawT", text[start:]))
+        return batch
+
+    def _batches(self, segments: list[RawT]) -> Iterator[list[RawT]]:
+        """``segments`` in batches of at most ``BATCH_SEGMENTS``."""
+        for first in range(0, len(segments), BATCH_SEGMENTS):
+            yield segments[first:first + BATCH_SEGMENTS]
 
     def _pieces(self, text: str) -> list[str]:
         """``text`` cut into segment texts (empty ones may remain: they are no segments)."""

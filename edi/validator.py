@@ -814,8 +814,9 @@ def _hierarchy_holds(finder: re.Pattern[str], text: str) -> bool:
 
 def _message_text(segments: Sequence[Any], element: str, end: str) -> str:
     """The text of raw ``segments``, each followed by ``end``. Content segments may come as their
-    whole text (ChunkedReader.whole_content) between a split header and trailer: those are joined
-    in one call. Raises TypeError when a segment holds components already split."""
+    whole text, one or a run of them (ChunkedReader.whole_content), between a split header and
+    trailer: those are joined in one call. Raises TypeError when a segment holds components
+    already split."""
     first, last = segments[0], segments[-1]
     if len(segments) > 1 and first.__class__ is list and last.__class__ is list:
         try:  # one join: the text is copied once
@@ -951,8 +952,8 @@ def check_service_segment(seg: Sequence[Element], syntax_version: str) -> list[I
     its syntax version's layout (UNB 0002): mandatory elements and components, types, lengths,
     elements or components beyond the layout. Nothing for an unknown syntax version or segment."""
     sdef = _service_segments(syntax_version).get(segment_id(seg))
-    if sdef is None:
-        return []
+    if sdef is None or sdef.pattern(_ELEMENT_MARK, _COMPONENT_MARK, "").fullmatch(_joined(seg)):
+        return []  # a valid segment is matched in one step
     checker = _Checker(_SERVICE, None, DEFAULT_OPTIONS)
     checker.tag = sdef.tag
     checker.check_elements(seg, sdef)

@@ -19,14 +19,13 @@ import re
 import string
 from collections.abc import Iterator
 from functools import cache
-from typing import cast
 
 from waybill.edi.errors import EdiError
 from waybill.edi.model import Separators
-from waybill.edi.tokenizer import BATCH_SEGMENTS, ChunkedReader
+from waybill.edi.tokenizer import ChunkedReader
 
 #: An X12 raw segment: its elements as written, or the ISA as a tuple (ISA16 is no composite), or
-#: the whole text of a content segment when the reader keeps content whole.
+#: the whole text of content segments (one, or a run of them) when the reader keeps content whole.
 X12Raw = list[str] | tuple[str, ...] | str
 
 _ALNUM = frozenset(string.ascii_letters + string.digits)
@@ -35,6 +34,7 @@ _TERMINATOR_MAX = 4
 #: the first two letters of the segments the envelope layer reads (ISA, ISB, ISE, IEA, TA1, GS,
 #: GE, ST, SE): with ``whole_content`` only these are split into elements
 _SPLIT = frozenset({"IS", "IE", "TA", "GS", "GE", "ST", "SE"})
+_STARTS = tuple(sorted(_SPLIT))
 
 
 def isa_separators(isa: list[str], element: str, segment: str) -> Separators:
@@ -127,25 +127,12 @@ class X12Reader(ChunkedReader[X12Raw]):
 
     def _split_batch(self, text: str) -> Iterator[list[X12Raw]]:
         term = self.separators.segment
-        if not self.whole_content or len(term) != 1:
+        runs = self._runs(text, _envelope_finder(term), _STARTS) \
+            if self.whole_content and len(term) == 1 and text[:1] >= "!" else None
+        if runs is None:  # layout or empty pieces: cleaned one by one
             yield from super()._split_batch(text)
-            return
-        pieces = cast("list[X12Raw]", text.split(term))
-        if min(cast("list[str]", pieces)) < "!":  # layout or empty pieces: cleaned one by one
-            yield from super()._split_batch(text)
-            return
-        # the few envelope segments are found in the text at C speed and split by index, so
-        # content segments cost no Python step each
-        elem = self.separators.element
-        if text[:2] in _SPLIT:
-            pieces[0] = cast("str", pieces[0]).split(elem)
-        index, counted = 0, 0
-        for found in _envelope_finder(term).finditer(text):
-            index += text.count(term, counted, found.end())
-            counted = found.end()
-            pieces[index] = cast("str", pieces[index]).split(elem)
-        for start in range(0, len(pieces), BATCH_SEGMENTS):
-            yield pieces[start:start + BATCH_SEGMENTS]
+        else:
+            yield from self._batches(runs)
 
     def _continue(self, text: str, pos: int) -> tuple[list[X12Raw], int] | None:
         seps = self.separators
@@ -163,6 +150,9 @@ class X12Reader(ChunkedReader[X12Raw]):
 
 @cache
 def _envelope_finder(terminator: str) -> re.Pattern[str]:
-    """Finds each terminator that a segment starting as in ``_SPLIT`` follows (the literal first,
-    so that the engine searches for it at C speed)."""
-    return re.compile(re.escape(terminator) + "(?=" + "|".join(sorted(_SPLIT)) + ")")
+    """Finds each terminator that a segment starting as in ``_SPLIT`` follows, and (as group 1)
+    each that starts no segment: an empty piece (a doubled or final terminator) or layout
+    (spaces, control characters). The literal comes first, so that the engine searches for it
+    at C speed."""
+    end = re.escape(terminator)
+    return re.compile(end + "(?:(?=" + "|".join(sorted(_SPLIT)) + r")|([\x00- ]|" + end + r"|\Z))")

@@ -96,6 +96,35 @@ def test_raw_batches_are_bounded_and_finish_to_the_reader_segments(data):
         assert finished.count(["MEA", "PD", "G", "12.5", ("LB", "2")]) == 300
 
 
+PLAIN = ["BGM+220+PO-1+9", "NAD+BY+5412345000013::9", "QTY+21:10"]
+
+
+@pytest.mark.parametrize("data, runs", [
+    ((x12() * 3).encode(), True),
+    (edifact(PLAIN * 5).encode(), True),
+    # layout after terminators, an escaped terminator: segment by segment, as without runs
+    (x12(["MEA*PD*G*12.5*LB>2~ ~~\t", "N1*ST*Warehouse 1*92*W1"] * 3).encode(), False),
+    (edifact(ESCAPED * 5).encode("latin-1"), False),
+], ids=["x12", "edifact", "x12-layout", "edifact-released"])
+def test_content_runs_split_and_count_as_the_reader_segments(data, runs):
+    """Read for streaming validation, content between envelope segments comes whole: one text
+    per run of segments, split and counted as the segments it holds."""
+    standard, _ = sniff(data[:64], None)
+    reader = X12Reader(data) if standard == "X12" else EdifactReader(data)
+    reader.whole_content = True
+    finished: list = []
+    counted = 0
+    held: list[int] = []  # segments per whole text
+    for batch in reader.raw_batches():
+        seps = reader.separators
+        counted += reader.count(batch, seps)
+        held += [s.count(seps.segment) + 1 for s in batch if isinstance(s, str)]
+        finished += reader.finish(reader.split_whole(batch, seps), seps)
+    assert finished == reader_segments(data)
+    assert counted == len(finished)
+    assert (max(held) > 1) == runs
+
+
 @settings(max_examples=60, deadline=4000, suppress_health_check=[HealthCheck.too_slow])
 @given(mutated())
 def test_every_seen_message_is_a_run_of_the_reader_segments(data):
