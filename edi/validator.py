@@ -28,6 +28,7 @@ from waybill.edi import definitions
 from waybill.edi.errors import Issue, Level
 from waybill.edi.guides import Guide, check
 from waybill.edi.model import Element, Interchange, Message, Separators, segment_id
+from waybill.edi.pattern_cache import compile_cached
 from waybill.edi.syntax import valid_date, valid_time
 from waybill.edi.tokenizer import ChunkedReader, RawSegment
 
@@ -507,7 +508,7 @@ def _message_pattern(definition: MessageDefinition, seps: tuple[str, str, str, s
             out[0] = f"(?:{bodies[trigger.tag]}{end})"
         return "".join(out)
 
-    return re.compile(loop(definition.structure), re.DOTALL)
+    return compile_cached(loop(definition.structure), re.DOTALL)
 
 
 # --- checking --------------------------------------------------------------------------

@@ -99,7 +99,8 @@ def edifact_service(syntax_version: str) -> dict[str, Any] | None:
             "provenance": provenance}
 
 
-def _home() -> Path:
+def cache_folder() -> Path:
+    """Where what is derived from the definitions is cached (under ``WAYBILL_HOME``)."""
     return settings().home / "edi"
 
 
@@ -112,7 +113,7 @@ def _shipped() -> dict[str, Path]:
 
 def added_folder() -> Path:
     """Where :func:`add_directory` keeps the zips it installs."""
-    return _home() / "directories"
+    return cache_folder() / "directories"
 
 
 def _added() -> dict[str, Path]:
@@ -140,25 +141,26 @@ def edifact(directory: str) -> dict[str, Any] | None:
         return None
     data = path.read_bytes()
     digest = hashlib.sha256(data + PARSER_VERSION.encode()).hexdigest()[:16]
-    cached = _home() / "edifact" / f"{directory}-{digest}.json"
+    cached = cache_folder() / "edifact" / f"{directory}-{digest}.json"
     if cached.is_file():
         document: dict[str, Any] = json.loads(cached.read_text("utf-8"))
         return document
     document = unece.parse_directory(data, source=path.name)
-    _write_atomically(cached, json.dumps(document, sort_keys=True, separators=(",", ":")))
+    write_atomically(cached, json.dumps(document, sort_keys=True, separators=(",", ":")).encode("utf-8"))
     return document
 
 
-def _write_atomically(path: Path, text: str) -> None:
-    """Write ``text`` so that a concurrent reader sees the old file or the whole new one."""
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write ``data`` so that a concurrent reader sees the old file or the whole new one; a
+    folder that cannot be written leaves the caller to use what it holds in memory."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as file:
-            file.write(text)
+        with os.fdopen(fd, "wb") as file:
+            file.write(data)
         os.replace(tmp, path)
     except OSError:
-        pass  # a read-only home: the document is still used from memory
+        pass
 
 
 def add_directory(zip_path: str | Path) -> str:
