@@ -136,7 +136,7 @@ class EdifactReader(ChunkedReader[RawSegment]):
         # runs need every terminator to end a segment: no release character in the text
         runs = self._runs(text, _envelope_finder(term, seps.element), _ENVELOPE) \
             if self.whole_content and len(term) == 1 and not (seps.release and seps.release in text) \
-            and text[:1] != term else None
+            and text[:1] != term and not text.endswith(term) else None
         if runs is None:
             yield from super()._split_batch(text)
         else:
@@ -185,8 +185,8 @@ _ENVELOPE = ("UNB", "UNG", "UNH", "UNT", "UNE", "UNZ")
 
 @cache
 def _envelope_finder(terminator: str, element: str) -> re.Pattern[str]:
-    """Finds each terminator that an envelope segment follows, and (as group 1) each that ends
-    an empty piece (a doubled or final terminator). The literal comes first, so that the
-    engine searches for it at C speed."""
+    """Finds each terminator that an envelope segment follows, and each that ends an empty piece
+    (a doubled terminator), matching the terminator and the character after it. The
+    alternatives begin with a character, which the engine tests without entering them."""
     end = re.escape(terminator)
-    return re.compile(end + "(?:(?=UN[BGHTEZ]" + re.escape(element) + ")|(" + end + r"|\Z))")
+    return re.compile(end + "(?:U(?=N[BGHTEZ]" + re.escape(element) + ")|" + end + ")")

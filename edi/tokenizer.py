@@ -254,11 +254,13 @@ class ChunkedReader(Generic[RawT]):
     def _runs(self, text: str, envelope: re.Pattern[str], starts: tuple[str, ...]) -> list[RawT] | None:
         """The raw segments of ``text`` (whole segments without the last terminator, no escaped
         terminator) with message content as runs (see ``whole_content``): the segments that
-        ``envelope`` finds (it matches the terminator before them) or that begin ``text`` with
-        one of ``starts`` are split into elements, the text between them is handed out whole.
-        Only those few segments cost a Python step. None when ``envelope`` finds a terminator
-        that no segment follows (its group 1 matches there: layout, an empty piece)."""
+        ``envelope`` finds (it matches the terminator before them and their first character) or
+        that begin ``text`` with one of ``starts`` are split into elements, the text between them
+        is handed out whole. Only those few segments cost a Python step. None when ``envelope``
+        finds a terminator that no segment follows (the character it matches after it begins
+        none of ``starts``: layout, an empty piece)."""
         term, elem = self.separators.segment, self.separators.element
+        letters = {start[0] for start in starts}
         batch: list[RawT] = []
         start = 0  # where the text not yet handed out begins
         if text.startswith(starts):
@@ -267,9 +269,9 @@ class ChunkedReader(Generic[RawT]):
             batch.append(cast("RawT", text[:end].split(elem)))
             start = end + 1
         for found in envelope.finditer(text, max(start - 1, 0)):
-            if found.lastindex:
-                return None
             at = found.start()
+            if text[at + 1] not in letters:
+                return None
             if at > start:
                 batch.append(cast("RawT", text[start:at]))
             end = text.find(term, at + 1)

@@ -128,7 +128,7 @@ class X12Reader(ChunkedReader[X12Raw]):
     def _split_batch(self, text: str) -> Iterator[list[X12Raw]]:
         term = self.separators.segment
         runs = self._runs(text, _envelope_finder(term), _STARTS) \
-            if self.whole_content and len(term) == 1 and text[:1] >= "!" else None
+            if self.whole_content and len(term) == 1 and text[:1] >= "!" and not text.endswith(term) else None
         if runs is None:  # layout or empty pieces: cleaned one by one
             yield from super()._split_batch(text)
         else:
@@ -150,9 +150,13 @@ class X12Reader(ChunkedReader[X12Raw]):
 
 @cache
 def _envelope_finder(terminator: str) -> re.Pattern[str]:
-    """Finds each terminator that a segment starting as in ``_SPLIT`` follows, and (as group 1)
-    each that starts no segment: an empty piece (a doubled or final terminator) or layout
-    (spaces, control characters). The literal comes first, so that the engine searches for it
-    at C speed."""
-    end = re.escape(terminator)
-    return re.compile(end + "(?:(?=" + "|".join(sorted(_SPLIT)) + r")|([\x00- ]|" + end + r"|\Z))")
+    """Finds each terminator that a segment starting as in ``_SPLIT`` follows, and each that
+    starts no segment (an empty piece, spaces, control characters), matching the terminator and
+    the character after it. Its alternatives begin with a character, which the engine tests
+    without entering them: most terminators cost no more than that."""
+    starts: dict[str, list[str]] = {}
+    for tag in sorted(_SPLIT):
+        starts.setdefault(tag[0], []).append(tag[1])
+    envelope = "|".join(f"{first}(?=[{''.join(seconds)}])" for first, seconds in starts.items())
+    layout = r"[\x00-\x20" + re.escape(terminator) + "]"
+    return re.compile(re.escape(terminator) + f"(?:{envelope}|{layout})")
