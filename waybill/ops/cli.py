@@ -12,23 +12,27 @@ import os
 import sys
 from collections.abc import Sequence
 
-from sqlalchemy.exc import OperationalError
-
 from waybill.core.errors import ConfigError, WaybillError
 from waybill.ops import console, count_columns
-from waybill.store import db
-from waybill.store.store import Store
 
 #: Modules that add sub-commands with `register(subparsers)`; missing ones are skipped.
 PLUGINS = ("waybill.ops.messages", "waybill.ops.replay", "waybill.ops.outbox", "waybill.ops.cursors",
            "waybill.ops.partners", "waybill.ops.reconcile", "waybill.ops.pull", "waybill.ops.privacy_cli",
            "waybill.ops.edi_commands",
            "waybill.ops.demo")
+#: The plugin that adds each top-level command: a command line naming one imports that plugin
+#: alone (the others import the store, Airflow's parts, karrio: seconds for `waybill edi validate`).
+COMMANDS = {"messages": "waybill.ops.messages", "show": "waybill.ops.messages", "replay": "waybill.ops.replay",
+            "outbox": "waybill.ops.outbox", "cursor": "waybill.ops.cursors", "partners": "waybill.ops.partners",
+            "reconcile": "waybill.ops.reconcile", "pull": "waybill.ops.pull", "keys": "waybill.ops.privacy_cli",
+            "purge": "waybill.ops.privacy_cli", "forget": "waybill.ops.privacy_cli",
+            "edi": "waybill.ops.edi_commands", "demo": "waybill.ops.demo"}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; a user's error is a message on stderr and an exit code, never a traceback."""
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(argv[0] if argv else None)
     args = parser.parse_args(argv)
     if not hasattr(args, "func"):
         parser.print_help()
@@ -45,15 +49,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     except WaybillError as err:
         print(f"waybill: {err}", file=sys.stderr)
         return 1
-    except OperationalError as err:
-        print(f"waybill: the hub store cannot be reached: {str(err.orig).strip().splitlines()[0]}", file=sys.stderr)
-        return 1
     except KeyboardInterrupt:
         return 130
+    except Exception as err:
+        unreachable = _unreachable_store(err)
+        if unreachable is None:
+            raise
+        print(f"waybill: the hub store cannot be reached: {unreachable}", file=sys.stderr)
+        return 1
     return code
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _unreachable_store(err: Exception) -> str | None:
+    """Why the store cannot be reached, when ``err`` says so (a database error on connecting)."""
+    exc = sys.modules.get("sqlalchemy.exc")  # imported by whatever opened the store, if anything did
+    if exc is None or not isinstance(err, exc.OperationalError):
+        return None
+    return str(err.orig).strip().splitlines()[0]
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser of every command, or, when ``command`` is a plugin's, of that one alone."""
     parser = argparse.ArgumentParser(prog="waybill", description=__doc__)
     sub = parser.add_subparsers(metavar="COMMAND")
 
@@ -67,7 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     console.add_json(p_status)
     p_status.set_defaults(func=cmd_status)
 
-    for name in PLUGINS:
+    for name in (COMMANDS[command],) if command in COMMANDS else PLUGINS:
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError as err:
@@ -79,6 +95,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    from waybill.store import db
+    from waybill.store.store import Store
+
     store = Store.open(create_key=True)
     store.upgrade()
     url = store.engine.url.render_as_string(hide_password=True)

@@ -15,7 +15,7 @@ import os
 import re
 import sys
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich import box
 from rich.console import Console
@@ -23,8 +23,9 @@ from rich.table import Table
 
 from waybill.core.config import settings
 from waybill.core.errors import ConfigError
-from waybill.store import db
-from waybill.store.store import Store, utcnow
+
+if TYPE_CHECKING:  # the store is imported where it is opened: commands that need none start faster
+    from waybill.store.store import Store
 
 Command = Callable[[argparse.Namespace], int]
 
@@ -51,6 +52,9 @@ def console() -> Console:
 def open_store() -> Store:
     """The configured store, which must exist and be migrated: operations commands never create one
     (only `waybill db upgrade` does)."""
+    from waybill.store import db
+    from waybill.store.store import Store
+
     cfg = settings()
     path = db.sqlite_path(cfg.db_url)
     if path is not None and not path.is_file():
@@ -114,6 +118,8 @@ _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 def when(text: str) -> dt.datetime:
     """A time given on the command line (argparse type): ISO 8601 date or time in UTC, or an age
     such as 30m, 12h, 7d, 2w (that long ago)."""
+    from waybill.store.store import utcnow  # the store's clock (naive UTC)
+
     m = _RELATIVE.fullmatch(text.strip())
     if m:
         return utcnow() - dt.timedelta(**{_UNITS[m.group(2)]: int(m.group(1))})

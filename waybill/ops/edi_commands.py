@@ -8,11 +8,13 @@ import argparse
 
 from waybill.edi import cli
 from waybill.edi.hooks import ControlNumbers
-from waybill.store.edi_state import StoreControlNumbers
-from waybill.store.store import Store
 
 
 def _store_numbers() -> ControlNumbers:
+    # the store is imported when a command needs its counters: `waybill edi validate` starts faster
+    from waybill.store.edi_state import StoreControlNumbers
+    from waybill.store.store import Store
+
     store = Store.open()
     store.upgrade()  # the counters' table, on a fresh home
     return StoreControlNumbers(store)
