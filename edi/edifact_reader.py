@@ -18,7 +18,6 @@ other character sets (UNOD..UNOK, UNOW, UNOY) by :func:`waybill.edi.syntax.recod
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from functools import cache
 
 from waybill.edi.errors import EdiError
@@ -130,17 +129,13 @@ class EdifactReader(ChunkedReader[RawSegment]):
                     for p in pieces if p]
         return [p.split(elem) for p in pieces if p]
 
-    def _split_batch(self, text: str) -> Iterator[list[RawSegment]]:
+    def _content_runs(self, text: str) -> list[RawSegment] | None:
         seps = self.separators
-        term = seps.segment
-        # runs need every terminator to end a segment: no release character in the text
-        runs = self._runs(text, _envelope_finder(term, seps.element), _ENVELOPE) \
-            if self.whole_content and len(term) == 1 and not (seps.release and seps.release in text) \
-            and text[:1] != term and not text.endswith(term) else None
-        if runs is None:
-            yield from super()._split_batch(text)
-        else:
-            yield from self._batches(runs)
+        # runs need every terminator to end a segment (no release character in the text) and no
+        # empty piece first
+        if (seps.release and seps.release in text) or text[:1] == seps.segment:
+            return None
+        return self._runs(text, _envelope_finder(seps.segment, seps.element), _ENVELOPE)
 
     def _escaped_at(self, text: str, index: int) -> bool:
         """True when the character at ``index`` is preceded by an odd run of release characters."""

@@ -244,12 +244,24 @@ class ChunkedReader(Generic[RawT]):
         raise NotImplementedError
 
     def _split_batch(self, text: str) -> Iterator[list[RawT]]:
-        """Raw segments of ``text`` (whole segments without the last terminator), in batches."""
+        """Raw segments of ``text`` (whole segments without the last terminator), in batches:
+        with message content as runs where the reader can cut them (see ``_content_runs``), else
+        segment by segment."""
+        runs = self._content_runs(text) if self.whole_content else None
+        if runs is not None:
+            for start in range(0, len(runs), BATCH_SEGMENTS):
+                yield runs[start:start + BATCH_SEGMENTS]
+            return
         pieces = self._pieces(text)
         for start in range(0, len(pieces), BATCH_SEGMENTS):
             batch = self._split_pieces(pieces[start:start + BATCH_SEGMENTS])
             if batch:
                 yield batch
+
+    def _content_runs(self, text: str) -> list[RawT] | None:
+        """The raw segments of ``text`` with message content as runs (see :meth:`_runs`), or None
+        where this reader cannot cut them so (then segments are split one by one)."""
+        return None
 
     def _runs(self, text: str, envelope: re.Pattern[str], starts: tuple[str, ...]) -> list[RawT] | None:
         """The raw segments of ``text`` (whole segments without the last terminator, no escaped
@@ -260,6 +272,8 @@ class ChunkedReader(Generic[RawT]):
         finds a terminator that no segment follows (the character it matches after it begins
         none of ``starts``: layout, an empty piece)."""
         term, elem = self.separators.segment, self.separators.element
+        if len(term) != 1 or text.endswith(term):  # a terminator of several characters, a last empty piece
+            return None
         letters = {start[0] for start in starts}
         batch: list[RawT] = []
         start = 0  # where the text not yet handed out begins
@@ -281,11 +295,6 @@ class ChunkedReader(Generic[RawT]):
         if start < len(text):
             batch.append(cast("RawT", text[start:]))
         return batch
-
-    def _batches(self, segments: list[RawT]) -> Iterator[list[RawT]]:
-        """``segments`` in batches of at most ``BATCH_SEGMENTS``."""
-        for first in range(0, len(segments), BATCH_SEGMENTS):
-            yield segments[first:first + BATCH_SEGMENTS]
 
     def _pieces(self, text: str) -> list[str]:
         """``text`` cut into segment texts (empty ones may remain: they are no segments)."""

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import re
 import string
-from collections.abc import Iterator
 from functools import cache
 
 from waybill.edi.errors import EdiError
@@ -125,14 +124,10 @@ class X12Reader(ChunkedReader[X12Raw]):
             return [p.split(elem) if p[:2] in _SPLIT else p for p in pieces]
         return [p.split(elem) for p in pieces]
 
-    def _split_batch(self, text: str) -> Iterator[list[X12Raw]]:
-        term = self.separators.segment
-        runs = self._runs(text, _envelope_finder(term), _STARTS) \
-            if self.whole_content and len(term) == 1 and text[:1] >= "!" and not text.endswith(term) else None
-        if runs is None:  # layout or empty pieces: cleaned one by one
-            yield from super()._split_batch(text)
-        else:
-            yield from self._batches(runs)
+    def _content_runs(self, text: str) -> list[X12Raw] | None:
+        if text[:1] < "!":  # layout or an empty piece first: cleaned one by one
+            return None
+        return self._runs(text, _envelope_finder(self.separators.segment), _STARTS)
 
     def _continue(self, text: str, pos: int) -> tuple[list[X12Raw], int] | None:
         seps = self.separators
