@@ -53,8 +53,14 @@ _UNSUPPORTED = {"X12": "1", "EDIFACT": "3"}
 _NUMERIC = re.compile(r"-?\d+")
 _DECIMAL = re.compile(r"-?(\d+([.,]\d*)?|[.,]\d+)([eE]-?\d+)?")
 UNBOUNDED = 1 << 30
-#: Alternatives a group of overlapping syntax notes may unfold into (see _segment_body).
-_NOTE_PATHS = 64
+#: A group of overlapping syntax notes unfolds into a pattern at most this many times the size of
+#: its elements' plain pattern, carrying the presence of at most ``_CARRIED`` elements at once
+#: (see _unfold); beyond that its widest note is read by a lookahead.
+_NOTE_GROWTH = 64
+_CARRIED = 6
+#: How the one-step patterns are compiled: ``\\d`` is an ASCII digit (what EDI numbers are made of),
+#: which the engine tests from a table instead of asking the Unicode database per character.
+_FLAGS = re.DOTALL | re.ASCII
 #: Separators of the text a finished segment is joined into for its one-step check.
 _SEGMENT_MARK, _ELEMENT_MARK, _COMPONENT_MARK = "\x1e", "\x1d", "\x1f"
 
@@ -292,11 +298,10 @@ def _segment_body(sdef: SegmentDef, element: str, component: str, repetition: st
     excluded from values when segments are matched in a row.
 
     Elements after the last mandatory one nest as optional groups (``(?:*a(?:*b)?)?``): a
-    segment may end before any of them. Syntax notes are unfolded into the pattern: the elements
-    that a group of overlapping notes names branch on present or absent, and only the
-    combinations the notes allow are spelled out, so a valid segment is matched without looking
-    ahead; a group that would unfold into more than ``_NOTE_PATHS`` alternatives keeps its widest
-    note as a lookahead instead.
+    segment may end before any of them. Syntax notes are unfolded into the pattern (see
+    :func:`_unfold`): the elements a group of overlapping notes names branch on present or
+    absent where a later note reads it, so a valid segment is matched without looking ahead; a
+    group too big to unfold keeps its widest note as a lookahead instead.
     """
     excluded = element + component + repetition + terminator
     sep = re.escape(element)
@@ -376,68 +381,77 @@ def _note_blocks(notes: list[Note], count: int) -> list[tuple[int, int, list[Not
 def _unfold(lo: int, hi: int, notes: list[Note], *, present: dict[int, str], absent: dict[int, str],
             either: dict[int, str], last: int, end: str, sep: str) -> str | None:
     """Elements ``lo``..``hi`` as the alternatives of presence that ``notes`` allow (positions
-    past the segment's elements are absent), or None when there would be more than
-    ``_NOTE_PATHS`` of them. ``present``, ``absent`` and ``either`` are the patterns of each
-    element written, left empty, and as it comes (for elements no note names). After the last
-    mandatory element (``last``), wherever the elements shown so far meet the notes with all the
-    others absent, one more alternative says that the segment ends there (``end``): its
-    elements after that are not walked one by one."""
+    past the segment's elements are absent), or None when that would be too big a pattern.
+    ``present``, ``absent`` and ``either`` are the patterns of each element written, left empty,
+    and as it comes. After the last mandatory element (``last``), wherever the elements shown so
+    far meet the notes with all the others absent, one more alternative says that the segment
+    ends there (``end``): its elements after that are not walked one by one.
+
+    The walk carries from one element to the next only the presence of the elements that a
+    note not yet decided names (a note is decided at its last element): an element whose
+    presence nothing after it reads is written once, as it comes, before what follows. So the
+    pattern grows with the elements carried at once, not with the combinations of all the
+    elements the notes name: CTP's C0902 and C1103 or PO4's C1704, reaching back across other
+    notes, unfold instead of being left to lookaheads that read the segment twice."""
     named = {p for n in notes for p in n.positions if lo <= p <= hi}
-    paths = 0
+    decided: dict[int, list[Note]] = {}  # element -> the notes decided there
+    for note in notes:
+        decided.setdefault(min(max(note.positions), hi), []).append(note)
+    # before element i: the elements before it that a note decided at i or later names
+    carried = {i: frozenset(p for n in notes if min(max(n.positions), hi) >= i for p in n.positions if p < i)
+               for i in range(lo, hi + 2)}
+    if max(map(len, carried.values())) > _CARRIED:
+        return None
 
-    def met(shown: frozenset[int]) -> bool:  # the notes hold with only ``shown`` present
-        return all(_note_kind_violated(n.kind, [p in shown for p in n.positions]) is None for n in notes)
+    def hold(held: list[Note], shown: frozenset[int]) -> bool:  # with only ``shown`` present
+        return all(_note_kind_violated(n.kind, [p in shown for p in n.positions]) is None for n in held)
 
-    def walk(i: int, shown: frozenset[int]) -> list[str]:
-        """The alternatives for elements ``i``..``hi`` after ``shown`` were present; each starts
-        with element ``i``'s separator, or is where the segment ends."""
-        nonlocal paths
+    def after(i: int, shown: frozenset[int]) -> frozenset[int] | None:
+        """What is carried past element ``i`` when ``shown`` are present, None if a note decided
+        at ``i`` is broken."""
+        return shown & carried[i + 1] if hold(decided.get(i, []), shown) else None
+
+    @cache
+    def walk(i: int, shown: frozenset[int]) -> tuple[str, ...]:
+        """The alternatives for elements ``i``..``hi`` after the carried ``shown`` were present;
+        each starts with element ``i``'s separator, or is where the segment ends."""
         if i > hi:
-            if met(shown):
-                paths += 1
-                return [""]
-            return []
+            return ("",)
         options = []
-        if i not in named:
-            rest = walk(i + 1, shown)
+        gone = after(i, shown) if i in absent or i not in named else None
+        kept = after(i, shown | {i}) if i in present and i in named else None
+        if gone is not None and (kept == gone or i not in named):
+            rest = walk(i + 1, gone)  # what follows does not read whether element i is there
+            written = either[i] if i not in absent or absent[i] == sep else \
+                sep + _group([absent[i][len(sep):], present[i][len(sep):]])
             if rest:
-                options.append(either[i] + _group(rest))
+                options.append(written + _group(list(rest)))
         else:
             # the separator is read once; then the alternatives where the element is empty and
             # the next one's separator follows come first (most optional elements are empty, and
             # the engine passes over an alternative whose first character differs without
             # entering it), then the element written, then the empty ones that end the segment
             # or the group
-            gone = walk(i + 1, shown) if i in absent else []
-            shown_rest = walk(i + 1, shown | {i}) if i in present else []
             empty = absent[i][len(sep):] if i in absent else ""
-            alternatives = [empty + o for o in gone if (empty + o).startswith(sep)]
-            if shown_rest:
-                alternatives.append(present[i][len(sep):] + _group(shown_rest))
-            alternatives += [empty + o for o in gone if not (empty + o).startswith(sep)]
+            without = [empty + o for o in walk(i + 1, gone)] if gone is not None else []
+            alternatives = [o for o in without if o.startswith(sep)]
+            if kept is not None and (shown_rest := walk(i + 1, kept)):
+                alternatives.append(present[i][len(sep):] + _group(list(shown_rest)))
+            alternatives += [o for o in without if not o.startswith(sep)]
             if alternatives:
                 options.append(sep + _group(alternatives))
-        if lo < i > last and met(shown):  # ending before the group is the caller's
-            options.append(end)
-        if paths > _NOTE_PATHS:
-            raise _TooMany
-        return options
+        if lo < i > last and hold([n for at, held in decided.items() if at >= i for n in held], shown):
+            options.append(end)  # ending before the group is the caller's
+        return tuple(options)
 
-    if len(named) > _NOTE_PATHS.bit_length() + 4:  # too many branches to try them all
-        return None
-    try:
-        found = walk(lo, frozenset())
-    except _TooMany:
-        return None
-    return _group(found) if found else "(?!)"
+    found = walk(lo, frozenset())
+    unfolded = _group(list(found)) if found else "(?!)"
+    plain = sum(len(either[p]) for p in range(lo, hi + 1))
+    return unfolded if len(unfolded) <= _NOTE_GROWTH * plain else None
 
 
 def _group(alternatives: list[str]) -> str:
     return alternatives[0] if len(alternatives) == 1 else "(?:" + "|".join(alternatives) + ")"
-
-
-class _TooMany(Exception):
-    """A block of syntax notes unfolds into too many alternatives."""
 
 
 def _note_pattern(note: Note, element: str, excluded: str, terminator: str, *, origin: int) -> str:
@@ -477,7 +491,7 @@ def _note_pattern(note: Note, element: str, excluded: str, terminator: str, *, o
 
 
 def _segment_pattern(sdef: SegmentDef, element: str, component: str, repetition: str) -> re.Pattern[str]:
-    return re.compile(_segment_body(sdef, element, component, repetition), re.DOTALL)
+    return re.compile(_segment_body(sdef, element, component, repetition), _FLAGS)
 
 
 def _message_pattern(definition: MessageDefinition, seps: tuple[str, str, str, str]) -> re.Pattern[str]:
@@ -508,7 +522,7 @@ def _message_pattern(definition: MessageDefinition, seps: tuple[str, str, str, s
             out[0] = f"(?:{bodies[trigger.tag]}{end})"
         return "".join(out)
 
-    return compile_cached(loop(definition.structure), re.DOTALL)
+    return compile_cached(loop(definition.structure), _FLAGS)
 
 
 # --- checking --------------------------------------------------------------------------
