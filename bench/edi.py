@@ -374,8 +374,9 @@ def main() -> None:
           "split down to components)")
     print(f"         full validation {full_edi:6.1f} MB/s | release-aware split limit {release_full:6.1f} MB/s "
           f"(ratio {full_edi / release_full:.2f}, target >= 0.33; best of {FULL_RUNS}, interleaved)")
-    print(f"first use: compiling the patterns of the files' sets and messages took {compiled:.1f} s "
-          "(once per process; the timed runs above come after it, as in a long-running worker)")
+    print(f"first use: loading the files' definitions and their patterns took {compiled:.1f} s (compiled "
+          "and cached once per installation, the UNECE directories read once too; the timed runs above "
+          "come after it)")
 
     for standard, limit in (("X12", split_x12), ("EDIFACT", split_edifact_release)):
         mailbag = build(standard, MAILBAG, 0)
