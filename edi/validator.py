@@ -58,7 +58,7 @@ UNBOUNDED = 1 << 30
 #: (see _unfold); beyond that its widest note is read by a lookahead.
 _NOTE_GROWTH = 64
 _CARRIED = 6
-#: How the one-step patterns are compiled: ``\\d`` is an ASCII digit (what EDI numbers are made of),
+#: How the one-step patterns are compiled: ``\d`` is an ASCII digit (what EDI numbers are made of),
 #: which the engine tests from a table instead of asking the Unicode database per character.
 _FLAGS = re.DOTALL | re.ASCII
 #: Separators of the text a finished segment is joined into for its one-step check.
@@ -397,9 +397,9 @@ def _unfold(lo: int, hi: int, notes: list[Note], *, present: dict[int, str], abs
     decided: dict[int, list[Note]] = {}  # element -> the notes decided there
     for note in notes:
         decided.setdefault(min(max(note.positions), hi), []).append(note)
-    # before element i: the elements before it that a note decided at i or later names
-    carried = {i: frozenset(p for n in notes if min(max(n.positions), hi) >= i for p in n.positions if p < i)
-               for i in range(lo, hi + 2)}
+    # at element i: the notes decided there or later, and the elements before i they name
+    pending = {i: [n for at, held in decided.items() if at >= i for n in held] for i in range(lo, hi + 2)}
+    carried = {i: frozenset(p for n in held for p in n.positions if p < i) for i, held in pending.items()}
     if max(map(len, carried.values())) > _CARRIED:
         return None
 
@@ -420,9 +420,9 @@ def _unfold(lo: int, hi: int, notes: list[Note], *, present: dict[int, str], abs
         options = []
         gone = after(i, shown) if i in absent or i not in named else None
         kept = after(i, shown | {i}) if i in present and i in named else None
-        if gone is not None and (kept == gone or i not in named):
+        if gone is not None and (i not in named or kept == gone):
             rest = walk(i + 1, gone)  # what follows does not read whether element i is there
-            written = either[i] if i not in absent or absent[i] == sep else \
+            written = either[i] if i not in named or absent[i] == sep else \
                 sep + _group([absent[i][len(sep):], present[i][len(sep):]])
             if rest:
                 options.append(written + _group(list(rest)))
@@ -440,7 +440,7 @@ def _unfold(lo: int, hi: int, notes: list[Note], *, present: dict[int, str], abs
             alternatives += [o for o in without if not o.startswith(sep)]
             if alternatives:
                 options.append(sep + _group(alternatives))
-        if lo < i > last and hold([n for at, held in decided.items() if at >= i for n in held], shown):
+        if lo < i > last and hold(pending[i], shown):
             options.append(end)  # ending before the group is the caller's
         return tuple(options)
 
